@@ -1,0 +1,2 @@
+/* placeholder: not yet written */
+typedef int hpo_placeholder_t;

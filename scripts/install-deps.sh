@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of hpo from Debian's
+# packages. Non-interactive and idempotent: run it as often as you like.
+set -euo pipefail
+
+PKGS=(
+    build-essential cmake pkg-config
+    libzmq3-dev libczmq-dev            # transport: ROUTER/DEALER, zpoller, zsys
+    libprotobuf-c-dev protobuf-c-compiler  # wire schema, compiled at build time
+    libsqlite3-dev                     # the coordinator's store
+    libfyaml-dev                       # study files: YAML 1.2 and JSON
+    libjansson-dev                     # JSON for --json output and reports
+    procps                             # ps/pgrep used by end-to-end tests
+)
+if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
+    PKGS+=(python3-optuna)             # the peer the benchmarks compare with
+fi
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "install-deps: everything is installed"
+    exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+    --no-install-recommends "${missing[@]}"
