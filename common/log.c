@@ -13,7 +13,7 @@ static const char *s_program = "hpo";
 static hpo_log_level_t s_level = HPO_LOG_INFO;
 static int s_plain = 0;
 
-static const char *s_names [] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
+static const char *s_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
 void
 hpo_log_init (const char *program, hpo_log_level_t level)
@@ -31,9 +31,9 @@ hpo_log_plain (int plain)
 int
 hpo_log_level_parse (const char *name)
 {
-    const char *names [] = { "debug", "info", "warn", "error" };
+    const char *names[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
-        if (strcasecmp (name, names [i]) == 0)
+        if (strcasecmp (name, names[i]) == 0)
             return i;
     return -1;
 }
@@ -43,22 +43,22 @@ s_vlog (hpo_log_level_t level, const char *suffix, const char *fmt, va_list ap)
 {
     if (level < s_level)
         return;
-    char msg [2048];
+    char msg[2048];
     vsnprintf (msg, sizeof msg, fmt, ap);
     if (s_plain) {
-        fprintf (stderr, "%s: %s%s%s\n", s_program, msg,
-                 suffix ? ": " : "", suffix ? suffix : "");
+        fprintf (stderr, "%s: %s%s%s\n", s_program, msg, suffix ? ": " : "",
+                 suffix ? suffix : "");
         return;
     }
     struct timeval tv;
     gettimeofday (&tv, NULL);
     struct tm tm;
     gmtime_r (&tv.tv_sec, &tm);
-    char stamp [32];
+    char stamp[32];
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     //  One fprintf per line, so lines from threads never interleave.
     fprintf (stderr, "%s.%03dZ %s %s: %s%s%s\n", stamp,
-             (int) (tv.tv_usec / 1000), s_names [level], s_program, msg,
+             (int)(tv.tv_usec / 1000), s_names[level], s_program, msg,
              suffix ? ": " : "", suffix ? suffix : "");
 }
 

@@ -27,7 +27,8 @@ void hpo_log (hpo_log_level_t level, const char *fmt, ...)
 #define hpo_log_info(...) hpo_log (HPO_LOG_INFO, __VA_ARGS__)
 #define hpo_log_warnx(...) hpo_log (HPO_LOG_WARN, __VA_ARGS__)
 #define hpo_log_error(...) hpo_log (HPO_LOG_ERROR, __VA_ARGS__)
-void hpo_log_warn (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+void hpo_log_warn (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2)));
 void hpo_fatal (const char *fmt, ...)
     __attribute__ ((format (printf, 1, 2), noreturn));
 

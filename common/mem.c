@@ -52,7 +52,7 @@ hpo_strndup (const char *s, size_t n)
     size_t len = strnlen (s, n);
     char *p = hpo_malloc (len + 1);
     memcpy (p, s, len);
-    p [len] = 0;
+    p[len] = 0;
     return p;
 }
 

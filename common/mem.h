@@ -13,9 +13,14 @@ void *hpo_realloc (void *ptr, size_t size);
 char *hpo_strdup (const char *s);
 char *hpo_strndup (const char *s, size_t n);
 //  Like asprintf, aborting on failure.
-char *hpo_sprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+char *hpo_sprintf (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2)));
 
 //  Frees *p_p and sets it to NULL; safe on NULL.
-#define hpo_free(p_p) do { free (*(p_p)); *(p_p) = NULL; } while (0)
+#define hpo_free(p_p)                                                          \
+    do {                                                                       \
+        free (*(p_p));                                                         \
+        *(p_p) = NULL;                                                         \
+    } while (0)
 
 #endif

@@ -12,8 +12,7 @@
 json_t *hpo_params_json (char *const *names, const hpo_value_t *values,
                          size_t n);
 //  Same, as a compact string; caller frees.
-char *hpo_params_dump (char *const *names, const hpo_value_t *values,
-                       size_t n);
+char *hpo_params_dump (char *const *names, const hpo_value_t *values, size_t n);
 //  Reads the values of spec's parameters, in spec order, from a JSON object
 //  text. Returns 0, or -1 if it does not parse or a parameter is missing
 //  or of a kind it cannot have. out must hold spec->n_params values; the

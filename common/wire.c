@@ -89,8 +89,7 @@ int
 hpo_wire_send (void *socket, const void *rid, size_t rid_size,
                const hpo_env_t *env)
 {
-    if (rid && zmq_send (socket, rid, rid_size, ZMQ_SNDMORE | ZMQ_DONTWAIT)
-                   < 0)
+    if (rid && zmq_send (socket, rid, rid_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     size_t size;
     uint8_t *buf = hpo_wire_encode (env, &size);
@@ -109,8 +108,8 @@ s_drain (void *socket)
 {
     int more = 1;
     size_t more_size = sizeof more;
-    while (zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &more_size) == 0
-           && more) {
+    while (zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &more_size) == 0 &&
+           more) {
         zmq_msg_t part;
         zmq_msg_init (&part);
         if (zmq_msg_recv (&part, socket, ZMQ_DONTWAIT) < 0) {
@@ -164,10 +163,9 @@ hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
     if (s_has_more (socket)) {
         s_drain (socket);
         *status = HPO_WIRE_BAD_FRAMES;
-    }
-    else
-        env = hpo_wire_decode (zmq_msg_data (&msg), zmq_msg_size (&msg),
-                               status);
+    } else
+        env =
+            hpo_wire_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), status);
     zmq_msg_close (&msg);
     return env;
 }
@@ -179,13 +177,13 @@ hpo_wire_params_new (char *const *names, const hpo_value_t *values, size_t n)
     for (size_t k = 0; k < n; k++) {
         Hpo__Param *p = hpo_malloc (sizeof *p);
         hpo__param__init (p);
-        p->name = names [k];
-        p->kind = values [k].kind;
-        p->f = values [k].f;
-        p->i = values [k].i;
-        if (values [k].kind == HPO_KIND_STR && values [k].s)
-            p->s = values [k].s;
-        params [k] = p;
+        p->name = names[k];
+        p->kind = values[k].kind;
+        p->f = values[k].f;
+        p->i = values[k].i;
+        if (values[k].kind == HPO_KIND_STR && values[k].s)
+            p->s = values[k].s;
+        params[k] = p;
     }
     return params;
 }
@@ -195,7 +193,7 @@ hpo_wire_params_free (Hpo__Param **params, size_t n)
 {
     //  The strings are borrowed from the caller's arrays.
     for (size_t k = 0; k < n; k++)
-        free (params [k]);
+        free (params[k]);
     free (params);
 }
 
@@ -211,7 +209,7 @@ hpo_wire_param_get (const Hpo__Param *param, hpo_value_t *value)
     case HPO_KIND_INT:
         value->kind = HPO_KIND_INT;
         value->i = param->i;
-        value->f = (double) param->i;
+        value->f = (double)param->i;
         return 0;
     case HPO_KIND_STR:
         value->kind = HPO_KIND_STR;

@@ -28,7 +28,7 @@ typedef enum {
     HPO_WIRE_UNDECODABLE,
     HPO_WIRE_BAD_VERSION,
     HPO_WIRE_NO_BODY,
-    HPO_WIRE_BAD_FRAMES,  //  wrong number of frames
+    HPO_WIRE_BAD_FRAMES, //  wrong number of frames
 } hpo_wire_status_t;
 
 const char *hpo_wire_status_str (hpo_wire_status_t status);
@@ -63,8 +63,8 @@ hpo_env_t *hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
 //  hpo_wire_params_new returns n new Params (free with
 //  hpo_wire_params_free); hpo_wire_params_get copies wire params into
 //  values in spec order, -1 if one is missing, unknown or ill-typed.
-Hpo__Param **hpo_wire_params_new (char *const *names,
-                                  const hpo_value_t *values, size_t n);
+Hpo__Param **hpo_wire_params_new (char *const *names, const hpo_value_t *values,
+                                  size_t n);
 void hpo_wire_params_free (Hpo__Param **params, size_t n);
 int hpo_wire_param_get (const Hpo__Param *param, hpo_value_t *value);
 

@@ -1,1 +1,180 @@
-int main (void) { return 1; } /* placeholder */
+/*  hpo-coordinator: owns every study in SQLite and leases trials to
+    workers over ZeroMQ.                                                  */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "server.h"
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    s_stop = 1;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (
+        out,
+        "Usage: hpo-coordinator --db FILE [options]\n"
+        "\n"
+        "Owns every study in the SQLite database FILE (created on first\n"
+        "start, reopened with nothing lost on restart) and hands trials to\n"
+        "hpo-worker daemons over ZeroMQ.\n"
+        "\n"
+        "Options:\n"
+        "  --db FILE          the database (required)\n"
+        "  --listen ENDPOINT  where workers and clients connect\n"
+        "                     (default tcp://*:5555)\n"
+        "  --heartbeat-ms N   how often workers heartbeat (default 1000)\n"
+        "  --lease-ms N       a trial whose worker is silent this long is\n"
+        "                     given to another worker (default 10000)\n"
+        "  --sync MODE        full (default): every acknowledged change is\n"
+        "                     fsynced; normal: a power cut can lose the last\n"
+        "                     commits (a crash of the process cannot)\n"
+        "  --endpoint-file F  write the bound endpoint to F once listening\n"
+        "                     (useful with tcp://127.0.0.1:*)\n"
+        "  --log-level LEVEL  debug, info (default), warn or error\n"
+        "  -h, --help         this text\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    hpo_server_config_t cfg = {
+        .listen = "tcp://*:5555",
+        .heartbeat_ms = 1000,
+        .lease_ms = 10000,
+        .sync = HPO_SYNC_FULL,
+    };
+    const char *endpoint_file = NULL;
+    int level = HPO_LOG_INFO;
+    static const struct option options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"heartbeat-ms", required_argument, NULL, 'b'},
+        {"lease-ms", required_argument, NULL, 'L'},
+        {"sync", required_argument, NULL, 's'},
+        {"endpoint-file", required_argument, NULL, 'e'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    hpo_log_init ("hpo-coordinator", HPO_LOG_INFO);
+    int c;
+    char *end;
+    while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            cfg.db_path = optarg;
+            break;
+        case 'l':
+            cfg.listen = optarg;
+            break;
+        case 'b':
+        case 'L': {
+            long v = strtol (optarg, &end, 10);
+            if (*end || v < 10 || v > 3600000) {
+                fprintf (stderr,
+                         "hpo-coordinator: --%s: expected "
+                         "milliseconds between 10 and 3600000, got "
+                         "'%s'\n",
+                         c == 'b' ? "heartbeat-ms" : "lease-ms", optarg);
+                return 2;
+            }
+            if (c == 'b')
+                cfg.heartbeat_ms = v;
+            else
+                cfg.lease_ms = v;
+            break;
+        }
+        case 's':
+            if (strcmp (optarg, "full") == 0)
+                cfg.sync = HPO_SYNC_FULL;
+            else if (strcmp (optarg, "normal") == 0)
+                cfg.sync = HPO_SYNC_NORMAL;
+            else if (strcmp (optarg, "off") == 0)
+                cfg.sync = HPO_SYNC_OFF;
+            else {
+                fprintf (stderr,
+                         "hpo-coordinator: --sync: expected full or "
+                         "normal, got '%s'\n",
+                         optarg);
+                return 2;
+            }
+            break;
+        case 'e':
+            endpoint_file = optarg;
+            break;
+        case 'v':
+            level = hpo_log_level_parse (optarg);
+            if (level < 0) {
+                fprintf (stderr, "hpo-coordinator: --log-level: expected "
+                                 "debug, info, warn or error\n");
+                return 2;
+            }
+            break;
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        default:
+            s_usage (stderr);
+            return 2;
+        }
+    }
+    if (optind < argc || !cfg.db_path) {
+        fprintf (stderr, "hpo-coordinator: %s\n",
+                 optind < argc ? "unexpected argument" : "--db is required");
+        s_usage (stderr);
+        return 2;
+    }
+    if (cfg.lease_ms <= cfg.heartbeat_ms) {
+        fprintf (stderr, "hpo-coordinator: --lease-ms must be longer than "
+                         "--heartbeat-ms\n");
+        return 2;
+    }
+    hpo_log_init ("hpo-coordinator", level);
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    char *error = NULL;
+    hpo_server_t *server = hpo_server_new (&cfg, &error);
+    if (!server) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return 1;
+    }
+    hpo_log_info ("listening on %s, database %s (heartbeat %ld ms, lease "
+                  "%ld ms, sync %s)",
+                  hpo_server_endpoint (server), cfg.db_path,
+                  (long)cfg.heartbeat_ms, (long)cfg.lease_ms,
+                  cfg.sync == HPO_SYNC_FULL     ? "full"
+                  : cfg.sync == HPO_SYNC_NORMAL ? "normal"
+                                                : "off");
+    if (endpoint_file) {
+        //  Written to a temporary name and renamed, so a reader never sees
+        //  half of it.
+        char tmp[4096];
+        snprintf (tmp, sizeof tmp, "%s.tmp", endpoint_file);
+        FILE *f = fopen (tmp, "w");
+        if (!f || fprintf (f, "%s\n", hpo_server_endpoint (server)) < 0 ||
+            fclose (f) != 0 || rename (tmp, endpoint_file) != 0) {
+            hpo_log_warn ("cannot write %s", endpoint_file);
+            hpo_server_destroy (&server);
+            return 1;
+        }
+    }
+    int rc = hpo_server_run (server, &s_stop);
+    hpo_server_destroy (&server);
+    hpo_log_info (rc == 0 ? "stopped" : "stopped on a store failure");
+    return rc == 0 ? 0 : 1;
+}

@@ -1,2 +1,907 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+/*  server.c: the ROUTER loop, the message table, and the translation
+    between wire messages and scheduler calls.                           */
+#include "server.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/mem.h"
+#include "../common/wire.h"
+#include "sched.h"
+
+//  Limits on what a peer may ask of us in one message.
+#define S_MAX_LEASES 65536
+#define S_MAX_METRICS 1024
+#define S_MAX_NAME 255
+#define S_MAX_SLOTS 4096
+
+typedef struct {
+    uint8_t rid[HPO_WIRE_MAX_RID];
+    size_t rid_size;
+    uint8_t *data;
+    size_t size;
+} s_reply_t;
+
+struct _hpo_server_t {
+    hpo_server_config_t cfg;
+    hpo_store_t *store;
+    hpo_sched_t *sched;
+    void *ctx;
+    void *router;
+    char *endpoint;
+    s_reply_t *out; //  replies held until the commit
+    size_t n_out, cap_out;
+    uint64_t seq;
+    int64_t now; //  monotonic ms of this turn
+    int store_failed;
+    uint64_t bad_messages;
+    int64_t bad_logged_at;
+};
+
+//  ---- replies ----------------------------------------------------------
+
+static void
+s_reply (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+         hpo_env_t *env)
+{
+    if (self->n_out == self->cap_out) {
+        self->cap_out = self->cap_out ? self->cap_out * 2 : 256;
+        self->out = hpo_realloc (self->out, self->cap_out * sizeof *self->out);
+    }
+    s_reply_t *r = &self->out[self->n_out++];
+    memcpy (r->rid, rid, rid_size);
+    r->rid_size = rid_size;
+    r->data = hpo_wire_encode (env, &r->size);
+}
+
+static void
+s_flush (hpo_server_t *self)
+{
+    for (size_t k = 0; k < self->n_out; k++) {
+        s_reply_t *r = &self->out[k];
+        //  A peer that is gone or not reading loses its reply; it resends.
+        if (zmq_send (self->router, r->rid, r->rid_size,
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+            zmq_send (self->router, r->data, r->size, ZMQ_DONTWAIT);
+        free (r->data);
+    }
+    self->n_out = 0;
+}
+
+static void
+s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
+         Hpo__ErrorCode code, const char *message)
+{
+    Hpo__Error error = HPO__ERROR__INIT;
+    error.code = code;
+    error.message = (char *)message;
+    hpo_env_t env;
+    hpo_wire_init (&env, seq);
+    env.body_case = HPO__ENVELOPE__BODY_ERROR;
+    env.error = &error;
+    s_reply (self, rid, rid_size, &env);
+}
+
+static void
+s_ack (hpo_server_t *self, hpo_worker_t *w, uint64_t seq)
+{
+    Hpo__Ack ack = HPO__ACK__INIT;
+    ack.ack_seq = seq;
+    hpo_env_t env;
+    hpo_wire_init (&env, seq);
+    env.body_case = HPO__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    s_reply (self, w->rid, w->rid_size, &env);
+}
+
+//  ---- scheduler events -------------------------------------------------
+
+static char **
+s_param_names (const hpo_spec_t *spec)
+{
+    char **names = hpo_malloc ((spec->n_params + 1) * sizeof (char *));
+    for (size_t k = 0; k < spec->n_params; k++)
+        names[k] = spec->params[k].name;
+    return names;
+}
+
+static void
+s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
+{
+    hpo_server_t *self = ctx;
+    const hpo_spec_t *spec = t->study->spec;
+    char **names = s_param_names (spec);
+    Hpo__Assign assign = HPO__ASSIGN__INIT;
+    assign.trial_id = t->id;
+    assign.attempt = t->attempt;
+    assign.study = t->study->name;
+    assign.number = t->number;
+    assign.command = spec->command;
+    assign.shell = spec->shell;
+    assign.n_params = spec->n_params;
+    assign.params = hpo_wire_params_new (names, t->params, spec->n_params);
+    assign.objective = spec->metric;
+    assign.timeout_ms = spec->timeout_ms;
+    assign.grace_ms = spec->grace_ms;
+    hpo_env_t env;
+    hpo_wire_init (&env, ++self->seq);
+    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
+    env.assign = &assign;
+    s_reply (self, w->rid, w->rid_size, &env);
+    hpo_wire_params_free (assign.params, assign.n_params);
+    free (names);
+    hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: assigned to %s",
+                   t->study->name, t->number, t->attempt, w->name);
+}
+
+static void
+s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
+           const char *reason)
+{
+    hpo_server_t *self = ctx;
+    Hpo__Kill kill = HPO__KILL__INIT;
+    kill.trial_id = trial_id;
+    kill.attempt = attempt;
+    kill.reason = (char *)reason;
+    hpo_env_t env;
+    hpo_wire_init (&env, ++self->seq);
+    env.body_case = HPO__ENVELOPE__BODY_KILL;
+    env.kill = &kill;
+    s_reply (self, w->rid, w->rid_size, &env);
+    hpo_log_info ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
+                  trial_id, attempt, w->name, reason);
+}
+
+//  ---- worker messages --------------------------------------------------
+
+typedef struct {
+    const uint8_t *rid;
+    size_t rid_size;
+    hpo_env_t *env;
+} s_msg_t;
+
+static hpo_lease_t *
+s_leases (Hpo__Lease **wire, size_t n)
+{
+    hpo_lease_t *leases = hpo_calloc (n, sizeof *leases);
+    for (size_t k = 0; k < n; k++) {
+        leases[k].trial_id = wire[k]->trial_id;
+        leases[k].attempt = wire[k]->attempt;
+    }
+    return leases;
+}
+
+static int
+s_bad_string (const char *s, size_t max)
+{
+    return !s || !*s || strnlen (s, max + 1) > max;
+}
+
+static void
+s_on_hello (hpo_server_t *self, s_msg_t *m)
+{
+    Hpo__Hello *hello = m->env->hello;
+    if (s_bad_string (hello->name, S_MAX_NAME) ||
+        strnlen (hello->host, S_MAX_NAME + 1) > S_MAX_NAME ||
+        hello->slots == 0 || hello->slots > S_MAX_SLOTS ||
+        hello->n_leases > S_MAX_LEASES) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID,
+                 "hello: name must be 1-255 bytes, slots 1-4096");
+        return;
+    }
+    hpo_lease_t *leases = s_leases (hello->leases, hello->n_leases);
+    hpo_lease_t *refused = hpo_calloc (hello->n_leases, sizeof *refused);
+    size_t n_refused = 0;
+    hpo_sched_hello (self->sched, m->rid, m->rid_size, hello->name, hello->host,
+                     hello->pid, hello->slots, leases, hello->n_leases, refused,
+                     &n_refused, self->now);
+    Hpo__Welcome welcome = HPO__WELCOME__INIT;
+    welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
+    welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
+    Hpo__Lease *wire = hpo_calloc (n_refused, sizeof *wire);
+    Hpo__Lease **ptrs = hpo_calloc (n_refused, sizeof *ptrs);
+    for (size_t k = 0; k < n_refused; k++) {
+        hpo__lease__init (&wire[k]);
+        wire[k].trial_id = refused[k].trial_id;
+        wire[k].attempt = refused[k].attempt;
+        ptrs[k] = &wire[k];
+    }
+    welcome.n_refused = n_refused;
+    welcome.refused = ptrs;
+    hpo_env_t env;
+    hpo_wire_init (&env, m->env->seq);
+    env.body_case = HPO__ENVELOPE__BODY_WELCOME;
+    env.welcome = &welcome;
+    s_reply (self, m->rid, m->rid_size, &env);
+    free (ptrs);
+    free (wire);
+    free (refused);
+    free (leases);
+}
+
+//  The worker session a message comes from; answers UNKNOWN_SESSION (say
+//  Hello again) when there is none.
+static hpo_worker_t *
+s_worker (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t *w = hpo_sched_worker (self->sched, m->rid, m->rid_size);
+    if (!w)
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_UNKNOWN_SESSION,
+                 "unknown session: send Hello");
+    return w;
+}
+
+static void
+s_on_heartbeat (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t *w = s_worker (self, m);
+    if (!w)
+        return;
+    Hpo__Heartbeat *hb = m->env->heartbeat;
+    if (hb->n_leases > S_MAX_LEASES) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, "heartbeat: too many leases");
+        return;
+    }
+    hpo_lease_t *leases = s_leases (hb->leases, hb->n_leases);
+    hpo_sched_heartbeat (self->sched, w, leases, hb->n_leases, hb->free,
+                         self->now);
+    free (leases);
+    s_ack (self, w, m->env->seq);
+}
+
+//  After a report or finish: Ack it either way (so the worker stops
+//  resending), and tell the worker to kill a stale attempt.
+static void
+s_settle (hpo_server_t *self, hpo_worker_t *w, s_msg_t *m, hpo_sched_rc_t rc,
+          uint64_t trial_id, uint32_t attempt)
+{
+    if (rc == HPO_SCHED_ERROR) {
+        self->store_failed = 1;
+        return;
+    }
+    s_ack (self, w, m->env->seq);
+    if (rc == HPO_SCHED_STALE || rc == HPO_SCHED_UNKNOWN)
+        s_on_kill (self, w, trial_id, attempt,
+                   rc == HPO_SCHED_STALE ? "stale attempt" : "unknown trial");
+}
+
+static void
+s_on_report (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t *w = s_worker (self, m);
+    if (!w)
+        return;
+    Hpo__Report *r = m->env->report;
+    if (r->n_metrics > S_MAX_METRICS) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, "report: too many metrics");
+        return;
+    }
+    char **names = hpo_calloc (r->n_metrics + 1, sizeof (char *));
+    double *values = hpo_calloc (r->n_metrics + 1, sizeof (double));
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_metrics; k++)
+        if (!s_bad_string (r->metrics[k]->name, S_MAX_NAME)) {
+            names[n] = r->metrics[k]->name;
+            values[n++] = r->metrics[k]->value;
+        }
+    hpo_sched_rc_t rc =
+        hpo_sched_report (self->sched, w, r->trial_id, r->attempt, r->has_step,
+                          r->step, names, values, n, self->now);
+    free (names);
+    free (values);
+    s_settle (self, w, m, rc, r->trial_id, r->attempt);
+}
+
+static void
+s_on_finish (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t *w = s_worker (self, m);
+    if (!w)
+        return;
+    Hpo__Finish *f = m->env->finish;
+    hpo_finish_t outcome;
+    switch (f->outcome) {
+    case HPO__OUTCOME__OUTCOME_COMPLETE:
+        outcome = HPO_FINISH_COMPLETE;
+        break;
+    case HPO__OUTCOME__OUTCOME_PRUNED:
+        outcome = HPO_FINISH_PRUNED;
+        break;
+    case HPO__OUTCOME__OUTCOME_FAILED:
+        outcome = HPO_FINISH_FAILED;
+        break;
+    default:
+        //  A killed attempt was already decided here; nothing to record.
+        s_ack (self, w, m->env->seq);
+        return;
+    }
+    //  Bounded copies: a log tail or reason is for people, not unbounded.
+    char *reason = hpo_strndup (f->reason ? f->reason : "", 1024);
+    char *tail =
+        f->log_tail && *f->log_tail ? hpo_strndup (f->log_tail, 16384) : NULL;
+    hpo_sched_rc_t rc =
+        hpo_sched_finish (self->sched, w, f->trial_id, f->attempt, outcome,
+                          f->has_value, f->value, reason, tail, self->now);
+    free (reason);
+    free (tail);
+    s_settle (self, w, m, rc, f->trial_id, f->attempt);
+}
+
+//  ---- CLI requests -----------------------------------------------------
+
+static Hpo__TrialInfo *
+s_trial_info (hpo_trial_t *t)
+{
+    const hpo_spec_t *spec = t->study->spec;
+    Hpo__TrialInfo *info = hpo_malloc (sizeof *info);
+    hpo__trial_info__init (info);
+    info->study = t->study->name;
+    info->number = t->number;
+    info->state = (char *)hpo_trial_state_str (t->state);
+    char **names = s_param_names (spec);
+    info->n_params = spec->n_params;
+    info->params = hpo_wire_params_new (names, t->params, spec->n_params);
+    free (names);
+    info->has_value = t->has_value;
+    info->value = t->value;
+    info->attempt = t->attempt;
+    info->worker = t->worker_name ? t->worker_name : "";
+    info->started = t->started;
+    info->ended = t->ended;
+    info->reason = t->reason ? t->reason : "";
+    if (t->state == HPO_TRIAL_RUNNING) {
+        info->has_step = t->has_step;
+        info->last_step = t->last_step;
+        info->has_last = t->has_last;
+        info->last_value = t->last_value;
+    }
+    return info;
+}
+
+static void
+s_trial_info_free (Hpo__TrialInfo *info)
+{
+    if (!info)
+        return;
+    hpo_wire_params_free (info->params, info->n_params);
+    for (size_t k = 0; k < info->n_attempts; k++)
+        free (info->attempts[k]);
+    free (info->attempts);
+    for (size_t k = 0; k < info->n_values; k++)
+        free (info->values[k]);
+    free (info->values);
+    free (info);
+}
+
+static Hpo__StudyInfo *
+s_study_info (hpo_study_t *study)
+{
+    Hpo__StudyInfo *info = hpo_malloc (sizeof *info);
+    hpo__study_info__init (info);
+    info->name = study->name;
+    info->state = (char *)hpo_study_state_str (study->state);
+    info->budget = study->budget;
+    info->parallel = study->spec->parallel;
+    info->waiting = study->count[HPO_TRIAL_WAITING];
+    info->running = study->count[HPO_TRIAL_RUNNING];
+    info->complete = study->count[HPO_TRIAL_COMPLETE];
+    info->pruned = study->count[HPO_TRIAL_PRUNED];
+    info->failed = study->count[HPO_TRIAL_FAILED];
+    info->created = study->created;
+    info->ended = study->ended;
+    info->objective = study->spec->metric;
+    info->direction = study->spec->maximize ? "maximize" : "minimize";
+    info->sampler =
+        study->spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random";
+    info->now = hpo_clock_wall ();
+    if (study->best) {
+        info->has_best = 1;
+        info->best = s_trial_info (study->best);
+    }
+    return info;
+}
+
+static void
+s_study_info_free (Hpo__StudyInfo *info)
+{
+    s_trial_info_free (info->best);
+    free (info);
+}
+
+static void
+s_reply_body (hpo_server_t *self, s_msg_t *m, Hpo__Envelope__BodyCase body,
+              void *msg)
+{
+    hpo_env_t env;
+    hpo_wire_init (&env, m->env->seq);
+    env.body_case = body;
+    switch (body) {
+    case HPO__ENVELOPE__BODY_OK:
+        env.ok = msg;
+        break;
+    case HPO__ENVELOPE__BODY_STUDY_INFO:
+        env.study_info = msg;
+        break;
+    case HPO__ENVELOPE__BODY_STUDY_LIST:
+        env.study_list = msg;
+        break;
+    case HPO__ENVELOPE__BODY_TRIAL_LIST:
+        env.trial_list = msg;
+        break;
+    case HPO__ENVELOPE__BODY_TRIAL_INFO:
+        env.trial_info = msg;
+        break;
+    case HPO__ENVELOPE__BODY_WORKER_LIST:
+        env.worker_list = msg;
+        break;
+    default:
+        assert (!"not a reply body");
+    }
+    s_reply (self, m->rid, m->rid_size, &env);
+}
+
+static void
+s_ok (hpo_server_t *self, s_msg_t *m, const char *text)
+{
+    Hpo__Ok ok = HPO__OK__INIT;
+    ok.message = (char *)text;
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_OK, &ok);
+}
+
+static hpo_study_t *
+s_study (hpo_server_t *self, s_msg_t *m, const char *name)
+{
+    hpo_study_t *study = name ? hpo_sched_study (self->sched, name) : NULL;
+    if (!study) {
+        char *text = hpo_sprintf ("no study named %.200s", name ? name : "");
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+    }
+    return study;
+}
+
+static void
+s_on_study_create (hpo_server_t *self, s_msg_t *m)
+{
+    Hpo__StudyCreate *req = m->env->study_create;
+    const char *filename =
+        req->filename && *req->filename ? req->filename : "study";
+    char *error = NULL;
+    hpo_spec_t *spec =
+        hpo_spec_parse (req->spec, strlen (req->spec), filename, &error);
+    if (!spec) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, error);
+        free (error);
+        return;
+    }
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (self->sched, &spec, req->spec, &exists, &error);
+    hpo_spec_destroy (&spec);
+    if (!study) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 exists ? HPO__ERROR_CODE__ERR_EXISTS
+                        : HPO__ERROR_CODE__ERR_INTERNAL,
+                 error);
+        free (error);
+        if (!exists)
+            self->store_failed = 1;
+        return;
+    }
+    char *text = hpo_sprintf ("created study %s", study->name);
+    s_ok (self, m, text);
+    free (text);
+}
+
+static void
+s_on_study_show (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study (self, m, m->env->study_show->name);
+    if (!study)
+        return;
+    Hpo__StudyInfo *info = s_study_info (study);
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_INFO, info);
+    s_study_info_free (info);
+}
+
+static void
+s_on_study_stop (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study (self, m, m->env->study_stop->name);
+    if (!study)
+        return;
+    if (hpo_sched_study_stop (self->sched, study)) {
+        self->store_failed = 1;
+        return;
+    }
+    char *text = hpo_sprintf ("study %s: %s", study->name,
+                              hpo_study_state_str (study->state));
+    s_ok (self, m, text);
+    free (text);
+}
+
+static void
+s_on_study_list (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t **studies;
+    size_t n = hpo_sched_studies (self->sched, &studies);
+    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+    list.n_studies = n;
+    list.studies = hpo_calloc (n, sizeof (void *));
+    for (size_t k = 0; k < n; k++)
+        list.studies[k] = s_study_info (studies[k]);
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_LIST, &list);
+    for (size_t k = 0; k < n; k++)
+        s_study_info_free (list.studies[k]);
+    free (list.studies);
+}
+
+static void
+s_on_trials (hpo_server_t *self, s_msg_t *m)
+{
+    Hpo__TrialsQuery *q = m->env->trials;
+    hpo_study_t *study = s_study (self, m, q->study);
+    if (!study)
+        return;
+    int state = -1;
+    if (q->state && *q->state &&
+        (state = hpo_trial_state_parse (q->state)) < 0) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, "unknown trial state");
+        return;
+    }
+    Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
+    list.trials = hpo_calloc (study->n_trials, sizeof (void *));
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_t *t = study->trials[k];
+        if (t && (state < 0 || (int)t->state == state))
+            list.trials[list.n_trials++] = s_trial_info (t);
+    }
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_LIST, &list);
+    for (size_t k = 0; k < list.n_trials; k++)
+        s_trial_info_free (list.trials[k]);
+    free (list.trials);
+}
+
+typedef struct {
+    Hpo__TrialInfo *info;
+    char *strings[64]; //  copies of row strings, freed after reply
+    size_t n_strings;
+    char **owned;
+    size_t n_owned, cap_owned;
+} s_show_ctx_t;
+
+static char *
+s_keep (s_show_ctx_t *ctx, const char *s)
+{
+    if (ctx->n_owned == ctx->cap_owned) {
+        ctx->cap_owned = ctx->cap_owned ? ctx->cap_owned * 2 : 32;
+        ctx->owned = hpo_realloc (ctx->owned, ctx->cap_owned * sizeof (char *));
+    }
+    char *copy = hpo_strdup (s ? s : "");
+    ctx->owned[ctx->n_owned++] = copy;
+    return copy;
+}
+
+static int
+s_show_attempt (void *ctx_, const hpo_store_attempt_row_t *row)
+{
+    s_show_ctx_t *ctx = ctx_;
+    Hpo__TrialInfo *info = ctx->info;
+    Hpo__AttemptInfo *a = hpo_malloc (sizeof *a);
+    hpo__attempt_info__init (a);
+    a->attempt = row->attempt;
+    a->worker = s_keep (ctx, row->worker);
+    a->started = row->started;
+    a->ended = row->ended;
+    a->outcome = s_keep (ctx, row->outcome ? row->outcome : "RUNNING");
+    a->reason = s_keep (ctx, row->reason);
+    info->attempts =
+        hpo_realloc (info->attempts, (info->n_attempts + 1) * sizeof (void *));
+    info->attempts[info->n_attempts++] = a;
+    //  The trial's log tail is its latest attempt's that has one.
+    if (row->log_tail)
+        info->log_tail = s_keep (ctx, row->log_tail);
+    return 0;
+}
+
+static int
+s_show_value (void *ctx_, int64_t step, const char *metric, double value)
+{
+    s_show_ctx_t *ctx = ctx_;
+    Hpo__TrialInfo *info = ctx->info;
+    Hpo__IntermediateValue *v = hpo_malloc (sizeof *v);
+    hpo__intermediate_value__init (v);
+    v->step = step;
+    v->metric = s_keep (ctx, metric);
+    v->value = value;
+    if ((info->n_values & (info->n_values - 1)) == 0)
+        info->values = hpo_realloc (info->values,
+                                    (info->n_values ? info->n_values * 2 : 1) *
+                                        sizeof (void *));
+    info->values[info->n_values++] = v;
+    return 0;
+}
+
+static void
+s_on_trial_show (hpo_server_t *self, s_msg_t *m)
+{
+    Hpo__TrialRef *ref = m->env->trial_show;
+    hpo_study_t *study = s_study (self, m, ref->study);
+    if (!study)
+        return;
+    hpo_trial_t *t = hpo_study_trial (study, ref->number);
+    if (!t) {
+        char *text = hpo_sprintf ("study %s has no trial %" PRIu64, study->name,
+                                  ref->number);
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+        return;
+    }
+    s_show_ctx_t ctx = {.info = s_trial_info (t)};
+    if (hpo_store_attempts (self->store, t->id, s_show_attempt, &ctx) ||
+        hpo_store_values (self->store, t->id, s_show_value, &ctx))
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INTERNAL, "store read failed");
+    else
+        s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, ctx.info);
+    s_trial_info_free (ctx.info);
+    for (size_t k = 0; k < ctx.n_owned; k++)
+        free (ctx.owned[k]);
+    free (ctx.owned);
+}
+
+static void
+s_on_best (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study (self, m, m->env->best->name);
+    if (!study)
+        return;
+    if (!study->best) {
+        char *text =
+            hpo_sprintf ("study %s has no complete trial yet", study->name);
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+        return;
+    }
+    Hpo__TrialInfo *info = s_trial_info (study->best);
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, info);
+    s_trial_info_free (info);
+}
+
+static void
+s_on_workers (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t **workers;
+    size_t n = hpo_sched_workers (self->sched, &workers);
+    Hpo__WorkerList list = HPO__WORKER_LIST__INIT;
+    Hpo__WorkerInfo *infos = hpo_calloc (n, sizeof *infos);
+    list.workers = hpo_calloc (n, sizeof (void *));
+    for (size_t k = 0; k < n; k++) {
+        hpo_worker_t *w = workers[k];
+        if (w->gone)
+            continue; //  superseded by a newer session of that name
+        Hpo__WorkerInfo *info = &infos[list.n_workers];
+        hpo__worker_info__init (info);
+        info->name = w->name;
+        info->host = w->host;
+        info->slots = w->slots;
+        info->running = w->held;
+        info->last_seen = w->last_seen_wall;
+        info->alive = hpo_sched_worker_alive (self->sched, w, self->now);
+        info->pid = w->pid;
+        list.workers[list.n_workers++] = info;
+    }
+    list.now = hpo_clock_wall ();
+    s_reply_body (self, m, HPO__ENVELOPE__BODY_WORKER_LIST, &list);
+    free (list.workers);
+    free (infos);
+}
+
+//  ---- the table --------------------------------------------------------
+
+typedef void (s_handler_fn) (hpo_server_t *self, s_msg_t *m);
+
+static const struct {
+    Hpo__Envelope__BodyCase body;
+    s_handler_fn *handler;
+} s_handlers[] = {
+    {HPO__ENVELOPE__BODY_HELLO, s_on_hello},
+    {HPO__ENVELOPE__BODY_HEARTBEAT, s_on_heartbeat},
+    {HPO__ENVELOPE__BODY_REPORT, s_on_report},
+    {HPO__ENVELOPE__BODY_FINISH, s_on_finish},
+    {HPO__ENVELOPE__BODY_STUDY_CREATE, s_on_study_create},
+    {HPO__ENVELOPE__BODY_STUDY_SHOW, s_on_study_show},
+    {HPO__ENVELOPE__BODY_STUDY_STOP, s_on_study_stop},
+    {HPO__ENVELOPE__BODY_STUDY_LIST, s_on_study_list},
+    {HPO__ENVELOPE__BODY_TRIALS, s_on_trials},
+    {HPO__ENVELOPE__BODY_TRIAL_SHOW, s_on_trial_show},
+    {HPO__ENVELOPE__BODY_BEST, s_on_best},
+    {HPO__ENVELOPE__BODY_WORKERS, s_on_workers},
+};
+
+static void
+s_bad (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+       hpo_wire_status_t status)
+{
+    self->bad_messages++;
+    //  Log at most once a second: garbage must not flood the log.
+    if (self->now - self->bad_logged_at >= 1000) {
+        hpo_log_warnx ("dropped a bad message (%s); %" PRIu64 " so far",
+                       hpo_wire_status_str (status), self->bad_messages);
+        self->bad_logged_at = self->now;
+    }
+    if (rid_size > 0)
+        s_error (self, rid, rid_size, 0,
+                 status == HPO_WIRE_BAD_VERSION
+                     ? HPO__ERROR_CODE__ERR_BAD_VERSION
+                     : HPO__ERROR_CODE__ERR_BAD_MESSAGE,
+                 hpo_wire_status_str (status));
+}
+
+static void
+s_handle (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+          hpo_env_t *env)
+{
+    s_msg_t m = {rid, rid_size, env};
+    for (size_t k = 0; k < sizeof s_handlers / sizeof *s_handlers; k++)
+        if (s_handlers[k].body == env->body_case) {
+            s_handlers[k].handler (self, &m);
+            return;
+        }
+    //  A reply body sent to us, or a request this version lacks.
+    self->bad_messages++;
+    s_error (self, rid, rid_size, env->seq, HPO__ERROR_CODE__ERR_BAD_MESSAGE,
+             "not a request this coordinator serves");
+}
+
+//  ---- life -------------------------------------------------------------
+
+hpo_server_t *
+hpo_server_new (const hpo_server_config_t *cfg, char **error)
+{
+    hpo_server_t *self = hpo_calloc (1, sizeof *self);
+    self->cfg = *cfg;
+    if (self->cfg.max_batch <= 0)
+        self->cfg.max_batch = 4096;
+    self->store = hpo_store_open (cfg->db_path, cfg->sync, error);
+    if (!self->store) {
+        hpo_server_destroy (&self);
+        return NULL;
+    }
+    hpo_sched_config_t sc = {.lease_ms = cfg->lease_ms,
+                             .heartbeat_ms = cfg->heartbeat_ms};
+    hpo_sched_events_t events = {self, s_on_assign, s_on_kill};
+    self->now = hpo_clock_mono_ms ();
+    self->sched = hpo_sched_new (self->store, &sc, &events, self->now);
+    if (!self->sched) {
+        *error = hpo_sprintf ("%s: cannot load the studies", cfg->db_path);
+        hpo_server_destroy (&self);
+        return NULL;
+    }
+    self->ctx = zmq_ctx_new ();
+    self->router = zmq_socket (self->ctx, ZMQ_ROUTER);
+    int linger = 0;
+    int64_t maxmsg = HPO_WIRE_MAX_BYTES + 4096;
+    int hwm = 1000000;
+    //  ZMTP heartbeats notice a dead TCP peer in seconds rather than at
+    //  TCP's timeout (about 15 minutes after a silent partition).
+    int hb_ivl = 2000, hb_timeout = 6000;
+    int mandatory = 0;
+    zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
+                    sizeof hb_timeout);
+    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &mandatory,
+                    sizeof mandatory);
+    if (zmq_bind (self->router, cfg->listen) != 0) {
+        *error = hpo_sprintf ("cannot listen on %s: %s", cfg->listen,
+                              zmq_strerror (errno));
+        hpo_server_destroy (&self);
+        return NULL;
+    }
+    char endpoint[512];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    self->endpoint = hpo_strdup (endpoint);
+    return self;
+}
+
+void
+hpo_server_destroy (hpo_server_t **self_p)
+{
+    hpo_server_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t k = 0; k < self->n_out; k++)
+        free (self->out[k].data);
+    free (self->out);
+    if (self->router)
+        zmq_close (self->router);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    hpo_sched_destroy (&self->sched);
+    hpo_store_destroy (&self->store);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+hpo_server_endpoint (hpo_server_t *self)
+{
+    return self->endpoint;
+}
+
+int
+hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
+{
+    zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
+    uint8_t rid[HPO_WIRE_MAX_RID];
+    while (!*stop) {
+        int64_t now = hpo_clock_mono_ms ();
+        int64_t next = hpo_sched_next_deadline (self->sched);
+        long timeout = 1000;
+        if (next != INT64_MAX)
+            timeout = next <= now         ? 0
+                      : next - now < 1000 ? (long)(next - now)
+                                          : 1000;
+        if (zmq_poll (&item, 1, timeout) < 0 && errno != EINTR) {
+            hpo_log_warn ("zmq_poll");
+            return -1;
+        }
+        self->now = hpo_clock_mono_ms ();
+        if (hpo_store_begin (self->store))
+            return -1;
+        hpo_sched_expire (self->sched, self->now);
+        for (int k = 0; k < self->cfg.max_batch; k++) {
+            size_t rid_size = 0;
+            hpo_wire_status_t status;
+            hpo_env_t *env =
+                hpo_wire_recv (self->router, rid, &rid_size, &status);
+            if (env) {
+                s_handle (self, rid, rid_size, env);
+                hpo_wire_free (&env);
+            } else if (status != HPO_WIRE_OK)
+                s_bad (self, rid, rid_size, status);
+            else
+                break;
+            if (self->store_failed)
+                break;
+        }
+        if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
+            self->store_failed = 1;
+        if (self->store_failed) {
+            //  Memory may be ahead of disk now; nothing of this turn is
+            //  acknowledged, and the restart reloads what was committed.
+            hpo_store_rollback (self->store);
+            hpo_log_error ("the store failed; exiting so a restart reloads "
+                           "the last committed state");
+            return -1;
+        }
+        if (hpo_store_commit (self->store)) {
+            hpo_log_error ("commit failed; exiting so a restart reloads the "
+                           "last committed state");
+            return -1;
+        }
+        s_flush (self);
+    }
+    return 0;
+}

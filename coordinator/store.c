@@ -1,2 +1,562 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+/*  store.c: SQLite behind the domain API of store.h. Every statement is
+    prepared once at open and reset after use.                            */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/mem.h"
+
+//  Numbered migrations: migration k takes user_version k to k + 1. Never
+//  edit one that has shipped; add the next.
+static const char *s_migrations[] = {
+    //  1: the first schema.
+    "CREATE TABLE study ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  spec TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  created REAL NOT NULL,"
+    "  ended REAL NOT NULL DEFAULT 0);"
+    "CREATE TABLE trial ("
+    "  id INTEGER PRIMARY KEY,"
+    "  study_id INTEGER NOT NULL REFERENCES study(id),"
+    "  number INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  params TEXT NOT NULL,"
+    "  value REAL,"
+    "  worker TEXT,"
+    "  started REAL NOT NULL DEFAULT 0,"
+    "  ended REAL NOT NULL DEFAULT 0,"
+    "  reason TEXT,"
+    "  UNIQUE (study_id, number));"
+    "CREATE TABLE attempt ("
+    "  trial_id INTEGER NOT NULL REFERENCES trial(id),"
+    "  attempt INTEGER NOT NULL,"
+    "  worker TEXT NOT NULL,"
+    "  started REAL NOT NULL,"
+    "  ended REAL NOT NULL DEFAULT 0,"
+    "  outcome TEXT,"
+    "  reason TEXT,"
+    "  log_tail TEXT,"
+    "  PRIMARY KEY (trial_id, attempt)) WITHOUT ROWID;"
+    "CREATE TABLE value ("
+    "  trial_id INTEGER NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  attempt INTEGER NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  PRIMARY KEY (trial_id, step, metric)) WITHOUT ROWID;",
+};
+#define S_SCHEMA_VERSION ((int)(sizeof s_migrations / sizeof *s_migrations))
+
+typedef enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_STUDY_INSERT,
+    S_STUDY_STATE,
+    S_STUDIES,
+    S_TRIAL_INSERT,
+    S_TRIAL_UPDATE,
+    S_TRIALS,
+    S_ATTEMPT_START,
+    S_ATTEMPT_END,
+    S_ATTEMPTS,
+    S_VALUE_PUT,
+    S_VALUES,
+    S_COUNT
+} s_stmt_t;
+
+static const char *s_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_STUDY_INSERT] =
+        "INSERT INTO study (name, spec, state, created) VALUES (?,?,?,?)",
+    [S_STUDY_STATE] = "UPDATE study SET state = ?, ended = ? WHERE id = ?",
+    [S_STUDIES] =
+        "SELECT id, name, spec, state, created, ended FROM study ORDER BY id",
+    [S_TRIAL_INSERT] =
+        "INSERT INTO trial (study_id, number, state, attempt, failures,"
+        " params, value, worker, started, ended, reason)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [S_TRIAL_UPDATE] =
+        "UPDATE trial SET state = ?, attempt = ?, failures = ?, value = ?,"
+        " worker = ?, started = ?, ended = ?, reason = ? WHERE id = ?",
+    [S_TRIALS] =
+        "SELECT id, study_id, number, state, attempt, failures, params,"
+        " value, worker, started, ended, reason FROM trial ORDER BY id",
+    [S_ATTEMPT_START] =
+        "INSERT OR IGNORE INTO attempt (trial_id, attempt, worker, started)"
+        " VALUES (?,?,?,?)",
+    [S_ATTEMPT_END] = "UPDATE attempt SET ended = ?, outcome = ?, reason = ?,"
+                      " log_tail = ? WHERE trial_id = ? AND attempt = ?"
+                      " AND outcome IS NULL",
+    [S_ATTEMPTS] =
+        "SELECT attempt, worker, started, ended, outcome, reason, log_tail"
+        " FROM attempt WHERE trial_id = ? ORDER BY attempt",
+    //  A newer attempt's value replaces an older one's; a resent report
+    //  from the same attempt is a no-op.
+    [S_VALUE_PUT] =
+        "INSERT INTO value (trial_id, step, metric, attempt, value)"
+        " VALUES (?,?,?,?,?) ON CONFLICT (trial_id, step, metric)"
+        " DO UPDATE SET attempt = excluded.attempt, value = excluded.value"
+        " WHERE excluded.attempt > value.attempt",
+    [S_VALUES] = "SELECT step, metric, value FROM value WHERE trial_id = ?"
+                 " ORDER BY step, metric",
+};
+
+struct _hpo_store_t {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    int in_tx;
+};
+
+static int
+s_fail (hpo_store_t *self, const char *what)
+{
+    hpo_log_error ("store: %s: %s", what, sqlite3_errmsg (self->db));
+    return -1;
+}
+
+//  Runs a prepared statement that returns no rows, then resets it.
+static int
+s_run (hpo_store_t *self, s_stmt_t which)
+{
+    sqlite3_stmt *st = self->stmt[which];
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
+    if (rc != SQLITE_DONE)
+        return s_fail (self, s_sql[which]);
+    return 0;
+}
+
+static void
+s_bind_text (sqlite3_stmt *st, int col, const char *text)
+{
+    if (text)
+        sqlite3_bind_text (st, col, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (st, col);
+}
+
+static const char *
+s_col_text (sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text (st, col);
+}
+
+static int
+s_exec (sqlite3 *db, const char *sql, char **error)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        *error = hpo_sprintf ("%s", msg ? msg : sqlite3_errmsg (db));
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_migrate (sqlite3 *db, char **error)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &st, NULL) !=
+        SQLITE_OK) {
+        *error = hpo_sprintf ("%s", sqlite3_errmsg (db));
+        return -1;
+    }
+    int version =
+        sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : -1;
+    sqlite3_finalize (st);
+    if (version < 0) {
+        *error =
+            hpo_sprintf ("cannot read schema version: %s", sqlite3_errmsg (db));
+        return -1;
+    }
+    if (version > S_SCHEMA_VERSION) {
+        *error = hpo_sprintf ("database schema version %d is newer than this "
+                              "hpo-coordinator knows (%d)",
+                              version, S_SCHEMA_VERSION);
+        return -1;
+    }
+    for (int v = version; v < S_SCHEMA_VERSION; v++) {
+        //  Each migration and its version bump commit together.
+        char *sql = hpo_sprintf ("BEGIN; %s PRAGMA user_version = %d; COMMIT;",
+                                 s_migrations[v], v + 1);
+        int rc = s_exec (db, sql, error);
+        free (sql);
+        if (rc) {
+            sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        hpo_log_info ("store: migrated schema to version %d", v + 1);
+    }
+    return 0;
+}
+
+int
+hpo_store_schema_version (void)
+{
+    return S_SCHEMA_VERSION;
+}
+
+hpo_store_t *
+hpo_store_open (const char *path, hpo_sync_t sync, char **error)
+{
+    hpo_store_t *self = hpo_calloc (1, sizeof *self);
+    if (sqlite3_open_v2 (path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        *error = hpo_sprintf ("cannot open %s: %s", path,
+                              self->db ? sqlite3_errmsg (self->db)
+                                       : "out of memory");
+        hpo_store_destroy (&self);
+        return NULL;
+    }
+    static const char *sync_sql[] = {
+        "PRAGMA synchronous = FULL",
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA synchronous = OFF",
+    };
+    char *why = NULL;
+    //  Another coordinator on the same file would break the single-writer
+    //  design: take the file for ourselves (exclusive locking also keeps
+    //  the WAL index in heap memory, no shared-memory file).
+    if (s_exec (self->db, "PRAGMA locking_mode = EXCLUSIVE", &why) ||
+        s_exec (self->db, "PRAGMA journal_mode = WAL", &why) ||
+        s_exec (self->db, sync_sql[sync], &why) ||
+        s_exec (self->db, "PRAGMA foreign_keys = ON", &why) ||
+        s_exec (self->db, "PRAGMA cache_size = -65536", &why) ||
+        s_migrate (self->db, &why)) {
+        *error = hpo_sprintf ("%s: %s", path, why);
+        free (why);
+        hpo_store_destroy (&self);
+        return NULL;
+    }
+    //  Take the exclusive lock now, not at the first write, so a second
+    //  coordinator on this database fails at start-up.
+    if (s_exec (self->db, "BEGIN EXCLUSIVE; COMMIT;", &why)) {
+        *error = hpo_sprintf ("%s: %s (is another hpo-coordinator using it?)",
+                              path, why);
+        free (why);
+        hpo_store_destroy (&self);
+        return NULL;
+    }
+    for (int k = 0; k < S_COUNT; k++)
+        if (sqlite3_prepare_v3 (self->db, s_sql[k], -1,
+                                SQLITE_PREPARE_PERSISTENT, &self->stmt[k],
+                                NULL) != SQLITE_OK) {
+            *error = hpo_sprintf ("%s: preparing \"%s\": %s", path, s_sql[k],
+                                  sqlite3_errmsg (self->db));
+            hpo_store_destroy (&self);
+            return NULL;
+        }
+    return self;
+}
+
+void
+hpo_store_destroy (hpo_store_t **self_p)
+{
+    hpo_store_t *self = *self_p;
+    if (!self)
+        return;
+    for (int k = 0; k < S_COUNT; k++)
+        sqlite3_finalize (self->stmt[k]);
+    if (self->db)
+        sqlite3_close (self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+hpo_store_begin (hpo_store_t *self)
+{
+    if (self->in_tx)
+        return 0;
+    if (s_run (self, S_BEGIN))
+        return -1;
+    self->in_tx = 1;
+    return 0;
+}
+
+int
+hpo_store_commit (hpo_store_t *self)
+{
+    if (!self->in_tx)
+        return 0;
+    self->in_tx = 0;
+    return s_run (self, S_COMMIT);
+}
+
+int
+hpo_store_rollback (hpo_store_t *self)
+{
+    if (!self->in_tx)
+        return 0;
+    self->in_tx = 0;
+    return s_run (self, S_ROLLBACK);
+}
+
+int
+hpo_store_study_insert (hpo_store_t *self, const char *name,
+                        const char *spec_text, double created, uint64_t *id)
+{
+    sqlite3_stmt *st = self->stmt[S_STUDY_INSERT];
+    s_bind_text (st, 1, name);
+    s_bind_text (st, 2, spec_text);
+    s_bind_text (st, 3, "RUNNING");
+    sqlite3_bind_double (st, 4, created);
+    if (s_run (self, S_STUDY_INSERT))
+        return -1;
+    *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
+    return 0;
+}
+
+int
+hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
+                       double ended)
+{
+    sqlite3_stmt *st = self->stmt[S_STUDY_STATE];
+    s_bind_text (st, 1, state);
+    sqlite3_bind_double (st, 2, ended);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64)id);
+    return s_run (self, S_STUDY_STATE);
+}
+
+//  Steps a query, calling row_fn for each row; resets the statement.
+typedef int (s_row_fn) (sqlite3_stmt *st, void *fn, void *ctx);
+
+static int
+s_query (hpo_store_t *self, s_stmt_t which, s_row_fn *row_fn, void *fn,
+         void *ctx)
+{
+    sqlite3_stmt *st = self->stmt[which];
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        if ((result = row_fn (st, fn, ctx)) != 0)
+            break;
+    if (result == 0 && rc != SQLITE_DONE)
+        result = s_fail (self, s_sql[which]);
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
+    return result;
+}
+
+static int
+s_study_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    hpo_store_study_row_t row = {
+        .id = (uint64_t)sqlite3_column_int64 (st, 0),
+        .name = s_col_text (st, 1),
+        .spec = s_col_text (st, 2),
+        .state = s_col_text (st, 3),
+        .created = sqlite3_column_double (st, 4),
+        .ended = sqlite3_column_double (st, 5),
+    };
+    return ((hpo_store_study_fn *)fn) (ctx, &row);
+}
+
+int
+hpo_store_studies (hpo_store_t *self, hpo_store_study_fn *fn, void *ctx)
+{
+    return s_query (self, S_STUDIES, s_study_row, (void *)fn, ctx);
+}
+
+static void
+s_bind_trial (sqlite3_stmt *st, int col, const hpo_store_trial_row_t *row)
+{
+    //  Shared column order of INSERT (after study_id, number) and UPDATE.
+    s_bind_text (st, col++, row->state);
+    sqlite3_bind_int (st, col++, (int)row->attempt);
+    sqlite3_bind_int (st, col++, (int)row->failures);
+}
+
+int
+hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
+                        uint64_t *id)
+{
+    sqlite3_stmt *st = self->stmt[S_TRIAL_INSERT];
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)row->study_id);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)row->number);
+    s_bind_trial (st, 3, row);
+    s_bind_text (st, 6, row->params);
+    if (row->has_value)
+        sqlite3_bind_double (st, 7, row->value);
+    else
+        sqlite3_bind_null (st, 7);
+    s_bind_text (st, 8, row->worker);
+    sqlite3_bind_double (st, 9, row->started);
+    sqlite3_bind_double (st, 10, row->ended);
+    s_bind_text (st, 11, row->reason);
+    if (s_run (self, S_TRIAL_INSERT))
+        return -1;
+    *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
+    return 0;
+}
+
+int
+hpo_store_trial_update (hpo_store_t *self, const hpo_store_trial_row_t *row)
+{
+    sqlite3_stmt *st = self->stmt[S_TRIAL_UPDATE];
+    s_bind_trial (st, 1, row);
+    if (row->has_value)
+        sqlite3_bind_double (st, 4, row->value);
+    else
+        sqlite3_bind_null (st, 4);
+    s_bind_text (st, 5, row->worker);
+    sqlite3_bind_double (st, 6, row->started);
+    sqlite3_bind_double (st, 7, row->ended);
+    s_bind_text (st, 8, row->reason);
+    sqlite3_bind_int64 (st, 9, (sqlite3_int64)row->id);
+    return s_run (self, S_TRIAL_UPDATE);
+}
+
+static int
+s_trial_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    hpo_store_trial_row_t row = {
+        .id = (uint64_t)sqlite3_column_int64 (st, 0),
+        .study_id = (uint64_t)sqlite3_column_int64 (st, 1),
+        .number = (uint64_t)sqlite3_column_int64 (st, 2),
+        .state = s_col_text (st, 3),
+        .attempt = (uint32_t)sqlite3_column_int (st, 4),
+        .failures = (uint32_t)sqlite3_column_int (st, 5),
+        .params = s_col_text (st, 6),
+        .has_value = sqlite3_column_type (st, 7) != SQLITE_NULL,
+        .value = sqlite3_column_double (st, 7),
+        .worker = s_col_text (st, 8),
+        .started = sqlite3_column_double (st, 9),
+        .ended = sqlite3_column_double (st, 10),
+        .reason = s_col_text (st, 11),
+    };
+    return ((hpo_store_trial_fn *)fn) (ctx, &row);
+}
+
+int
+hpo_store_trials (hpo_store_t *self, hpo_store_trial_fn *fn, void *ctx)
+{
+    return s_query (self, S_TRIALS, s_trial_row, (void *)fn, ctx);
+}
+
+int
+hpo_store_attempt_start (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
+                         const char *worker, double started)
+{
+    sqlite3_stmt *st = self->stmt[S_ATTEMPT_START];
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
+    sqlite3_bind_int (st, 2, (int)attempt);
+    s_bind_text (st, 3, worker);
+    sqlite3_bind_double (st, 4, started);
+    return s_run (self, S_ATTEMPT_START);
+}
+
+int
+hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
+                       double ended, const char *outcome, const char *reason,
+                       const char *log_tail)
+{
+    sqlite3_stmt *st = self->stmt[S_ATTEMPT_END];
+    sqlite3_bind_double (st, 1, ended);
+    s_bind_text (st, 2, outcome);
+    s_bind_text (st, 3, reason);
+    s_bind_text (st, 4, log_tail);
+    sqlite3_bind_int64 (st, 5, (sqlite3_int64)trial_id);
+    sqlite3_bind_int (st, 6, (int)attempt);
+    return s_run (self, S_ATTEMPT_END);
+}
+
+static int
+s_attempt_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    hpo_store_attempt_row_t row = {
+        .attempt = (uint32_t)sqlite3_column_int (st, 0),
+        .worker = s_col_text (st, 1),
+        .started = sqlite3_column_double (st, 2),
+        .ended = sqlite3_column_double (st, 3),
+        .outcome = s_col_text (st, 4),
+        .reason = s_col_text (st, 5),
+        .log_tail = s_col_text (st, 6),
+    };
+    return ((hpo_store_attempt_fn *)fn) (ctx, &row);
+}
+
+int
+hpo_store_attempts (hpo_store_t *self, uint64_t trial_id,
+                    hpo_store_attempt_fn *fn, void *ctx)
+{
+    sqlite3_bind_int64 (self->stmt[S_ATTEMPTS], 1, (sqlite3_int64)trial_id);
+    return s_query (self, S_ATTEMPTS, s_attempt_row, (void *)fn, ctx);
+}
+
+int
+hpo_store_value_put (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
+                     int64_t step, const char *metric, double value)
+{
+    sqlite3_stmt *st = self->stmt[S_VALUE_PUT];
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)step);
+    s_bind_text (st, 3, metric);
+    sqlite3_bind_int (st, 4, (int)attempt);
+    sqlite3_bind_double (st, 5, value);
+    return s_run (self, S_VALUE_PUT);
+}
+
+static int
+s_value_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    return ((hpo_store_value_fn *)fn) (ctx, sqlite3_column_int64 (st, 0),
+                                       s_col_text (st, 1),
+                                       sqlite3_column_double (st, 2));
+}
+
+int
+hpo_store_values (hpo_store_t *self, uint64_t trial_id, hpo_store_value_fn *fn,
+                  void *ctx)
+{
+    sqlite3_bind_int64 (self->stmt[S_VALUES], 1, (sqlite3_int64)trial_id);
+    return s_query (self, S_VALUES, s_value_row, (void *)fn, ctx);
+}
+
+char *
+hpo_store_explain (hpo_store_t *self, const char *which)
+{
+    static const struct {
+        const char *name;
+        s_stmt_t stmt;
+    } map[] = {
+        {"trial_update", S_TRIAL_UPDATE},
+        {"value_put", S_VALUE_PUT},
+        {"values", S_VALUES},
+        {"attempt_end", S_ATTEMPT_END},
+        {"attempts", S_ATTEMPTS},
+    };
+    const char *sql = NULL;
+    for (size_t k = 0; k < sizeof map / sizeof *map; k++)
+        if (strcmp (map[k].name, which) == 0)
+            sql = s_sql[map[k].stmt];
+    if (!sql)
+        return NULL;
+    char *explain = hpo_sprintf ("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    char *plan = hpo_strdup ("");
+    if (sqlite3_prepare_v2 (self->db, explain, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step (st) == SQLITE_ROW) {
+            char *next = hpo_sprintf ("%s%s\n", plan, s_col_text (st, 3));
+            free (plan);
+            plan = next;
+        }
+        sqlite3_finalize (st);
+    }
+    free (explain);
+    return plan;
+}

@@ -1,0 +1,220 @@
+/*  sched.h: the scheduler. It owns every study, trial, worker and lease in
+    memory, and is the only code that changes a trial's state: through
+    one transition table and one function that applies it.
+
+        WAITING ---> RUNNING ---> COMPLETE
+           ^            |  \----> PRUNED
+           |            |   \---> FAILED  (retries spent, or stopped)
+           +------------+
+        lease lost or attempt failed, retries left
+
+    WAITING -> FAILED happens only when a study is stopped with trials
+    still waiting for a retry.
+
+    A trial handed to a worker is a lease (trial, attempt, deadline). The
+    attempt number is a fencing token: a message naming any other attempt
+    is stale. Leases live in a min-heap on their deadline, so expiry costs
+    O(log n) and the server's poll timeout is the heap's top.
+
+    Time is always passed in (now_ms, monotonic; wall seconds are read for
+    records only), so tests drive leases by hand. Every change is written
+    to the store inside the caller's transaction; the caller commits
+    before any reply leaves. What the scheduler wants sent (an assignment,
+    a kill) it hands to the events it was created with.                   */
+#ifndef HPO_SCHED_H
+#define HPO_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/spec.h"
+#include "store.h"
+
+typedef enum {
+    HPO_TRIAL_WAITING = 0,
+    HPO_TRIAL_RUNNING,
+    HPO_TRIAL_COMPLETE,
+    HPO_TRIAL_PRUNED,
+    HPO_TRIAL_FAILED,
+    HPO_TRIAL_NSTATES
+} hpo_trial_state_t;
+
+typedef enum {
+    HPO_STUDY_RUNNING = 0, //  hands out trials
+    HPO_STUDY_STOPPING,    //  stopped by a person; trials still running
+    HPO_STUDY_STOPPED,     //  stopped, nothing running
+    HPO_STUDY_FINISHED,    //  budget or grid used up, nothing running
+} hpo_study_state_t;
+
+typedef struct _hpo_study_t hpo_study_t;
+typedef struct _hpo_worker_t hpo_worker_t;
+
+//  A trial as the scheduler keeps it. Read-only outside sched.c.
+typedef struct {
+    uint64_t id;     //  store id, global
+    uint64_t number; //  0-based within its study
+    hpo_study_t *study;
+    hpo_trial_state_t state;
+    uint32_t attempt;    //  attempts started; the current one if RUNNING
+    uint32_t failures;   //  attempts lost or failed
+    hpo_value_t *params; //  study->spec->n_params values
+    int has_value;
+    double value;
+    hpo_worker_t *worker;  //  lease holder while RUNNING (NULL after a
+                           //  coordinator restart until it says Hello)
+    char *worker_name;     //  name of the current attempt's worker
+    int64_t deadline;      //  lease deadline, monotonic ms
+    size_t heap_index;     //  position in the lease heap, or SIZE_MAX
+    double started, ended; //  wall seconds
+    char *reason;
+    int has_step; //  latest intermediate report of this attempt
+    int64_t last_step;
+    int has_last; //  latest value of the objective metric
+    double last_value;
+} hpo_trial_t;
+
+struct _hpo_study_t {
+    uint64_t id;
+    char *name;
+    char *spec_text;
+    hpo_spec_t *spec;
+    hpo_study_state_t state;
+    double created, ended;
+    hpo_trial_t **trials; //  by number
+    size_t n_trials, cap_trials;
+    uint64_t budget; //  trials to create in all
+    uint64_t count[HPO_TRIAL_NSTATES];
+    uint64_t *waiting; //  FIFO ring of trial numbers waiting
+    size_t wait_head, wait_len, wait_cap;
+    hpo_trial_t *best;
+};
+
+struct _hpo_worker_t {
+    uint8_t rid[256]; //  ZeroMQ routing id of its session
+    size_t rid_size;
+    char *key; //  rid in hex, the session map's key
+    char *name;
+    char *host;
+    uint32_t pid;
+    uint32_t slots;
+    uint32_t want;     //  free slots it last told us of
+    uint32_t held;     //  leases it holds
+    int64_t last_seen; //  monotonic ms
+    double last_seen_wall;
+    int gone; //  replaced by a newer session
+};
+
+typedef struct {
+    void *ctx;
+    //  Send an assignment of trial (now RUNNING, leased to worker).
+    void (*assign) (void *ctx, hpo_worker_t *worker, hpo_trial_t *trial);
+    //  Tell the worker to kill this attempt.
+    void (*kill) (void *ctx, hpo_worker_t *worker, uint64_t trial_id,
+                  uint32_t attempt, const char *reason);
+} hpo_sched_events_t;
+
+typedef struct {
+    int64_t lease_ms;     //  a lease lasts this long without renewal
+    int64_t heartbeat_ms; //  workers heartbeat this often
+} hpo_sched_config_t;
+
+typedef struct _hpo_sched_t hpo_sched_t;
+
+//  Loads every study and trial from the store. RUNNING trials keep their
+//  lease for one lease period from now, so workers that outlived a
+//  coordinator restart can claim them back. NULL on a store error.
+hpo_sched_t *hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
+                            const hpo_sched_events_t *events, int64_t now_ms);
+void hpo_sched_destroy (hpo_sched_t **self_p);
+
+//  Result of a worker message about a trial.
+typedef enum {
+    HPO_SCHED_OK = 0,  //  applied (or an idempotent repeat)
+    HPO_SCHED_STALE,   //  not this trial's current attempt on this
+                       //  worker: refuse and tell the worker to kill
+    HPO_SCHED_UNKNOWN, //  no such trial
+    HPO_SCHED_ERROR,   //  store failure
+} hpo_sched_rc_t;
+
+//  ---- studies ----------------------------------------------------------
+//  Creates a study from a parsed spec (takes ownership of *spec_p) and its
+//  source text. Returns the study, or NULL with *error set: a study of
+//  that name exists (*exists set to 1), or a store error.
+hpo_study_t *hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
+                                     const char *spec_text, int *exists,
+                                     char **error);
+hpo_study_t *hpo_sched_study (hpo_sched_t *self, const char *name);
+//  Studies in creation order.
+size_t hpo_sched_studies (hpo_sched_t *self, hpo_study_t ***studies);
+//  No new trials; trials waiting for a retry fail; running ones finish.
+int hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study);
+const char *hpo_study_state_str (hpo_study_state_t state);
+hpo_trial_t *hpo_study_trial (hpo_study_t *study, uint64_t number);
+
+//  ---- workers ----------------------------------------------------------
+typedef struct {
+    uint64_t trial_id;
+    uint32_t attempt;
+} hpo_lease_t;
+
+//  A worker session starts (or restarts). Leases the worker says it runs
+//  are given back to it when they are the trial's current attempt under
+//  the same worker name; the others are written to refused (capacity n)
+//  and *n_refused set. Returns the worker.
+hpo_worker_t *hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid,
+                               size_t rid_size, const char *name,
+                               const char *host, uint32_t pid, uint32_t slots,
+                               const hpo_lease_t *leases, size_t n,
+                               hpo_lease_t *refused, size_t *n_refused,
+                               int64_t now_ms);
+//  The live session with this routing id, or NULL.
+hpo_worker_t *hpo_sched_worker (hpo_sched_t *self, const uint8_t *rid,
+                                size_t rid_size);
+size_t hpo_sched_workers (hpo_sched_t *self, hpo_worker_t ***workers);
+//  Renews the leases named; those that are not this worker's current
+//  attempts are announced through events->kill. free: slots it has free.
+void hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
+                          const hpo_lease_t *leases, size_t n, uint32_t free,
+                          int64_t now_ms);
+
+//  ---- trials -----------------------------------------------------------
+//  An intermediate report: metrics at step (has_step) for an attempt.
+hpo_sched_rc_t hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker,
+                                 uint64_t trial_id, uint32_t attempt,
+                                 int has_step, int64_t step,
+                                 char *const *metrics, const double *values,
+                                 size_t n, int64_t now_ms);
+
+typedef enum {
+    HPO_FINISH_COMPLETE = 1,
+    HPO_FINISH_FAILED = 2,
+    HPO_FINISH_PRUNED = 3,
+} hpo_finish_t;
+
+hpo_sched_rc_t hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker,
+                                 uint64_t trial_id, uint32_t attempt,
+                                 hpo_finish_t outcome, int has_value,
+                                 double value, const char *reason,
+                                 const char *log_tail, int64_t now_ms);
+
+hpo_trial_t *hpo_sched_trial (hpo_sched_t *self, uint64_t trial_id);
+
+//  Expires every lease whose deadline is at or before now.
+void hpo_sched_expire (hpo_sched_t *self, int64_t now_ms);
+//  Hands out trials to workers with free slots, through events->assign.
+//  Returns -1 on a store error.
+int hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms);
+//  Earliest lease deadline, or INT64_MAX when no lease is held.
+int64_t hpo_sched_next_deadline (hpo_sched_t *self);
+
+//  Whether the transition from -> to is legal (the table, for tests).
+int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
+const char *hpo_trial_state_str (hpo_trial_state_t state);
+//  -1 if name is not a state.
+int hpo_trial_state_parse (const char *name);
+
+//  Whether the worker has been heard from within a lease period.
+int hpo_sched_worker_alive (hpo_sched_t *self, const hpo_worker_t *worker,
+                            int64_t now_ms);
+
+#endif

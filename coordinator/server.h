@@ -1,0 +1,40 @@
+/*  server.h: the coordinator's loop. One ROUTER socket serves workers and
+    CLI clients. Each turn: wait until a message arrives or the next lease
+    deadline, expire what is due, handle a batch of messages (handlers
+    are rows of a table keyed by the envelope's body), hand out trials,
+    commit everything in one transaction, and only then send the replies:
+    an acknowledgement always means the change is on disk.               */
+#ifndef HPO_SERVER_H
+#define HPO_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct {
+    const char *db_path;
+    const char *listen; //  e.g. tcp://*:5555
+    int64_t heartbeat_ms;
+    int64_t lease_ms;
+    hpo_sync_t sync;
+    int max_batch; //  messages per transaction, at most
+} hpo_server_config_t;
+
+typedef struct _hpo_server_t hpo_server_t;
+
+//  Opens the store, loads the studies and binds. NULL with *error set (the
+//  caller frees) if any of that fails.
+hpo_server_t *hpo_server_new (const hpo_server_config_t *cfg, char **error);
+void hpo_server_destroy (hpo_server_t **self_p);
+
+//  The endpoint actually bound (a tcp://*:0 or :* port resolved).
+const char *hpo_server_endpoint (hpo_server_t *self);
+
+//  Runs until *stop is set (by a signal handler); finishes the turn,
+//  commits, and returns 0. Returns -1 if the store fails: memory and disk
+//  may then disagree, so the process must exit and be restarted from what
+//  is on disk.
+int hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop);
+
+#endif

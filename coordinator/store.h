@@ -1,0 +1,129 @@
+/*  store.h: all of the coordinator's SQL. The coordinator is the database's
+    only writer (WAL mode); nothing else opens it while it runs.
+
+    The API speaks the domain. Writes happen inside the transaction the
+    server opens for one loop turn (hpo_store_begin .. hpo_store_commit);
+    a reply leaves only after that commit, so "acknowledged" means "on
+    disk". Schema changes are numbered migrations keyed on user_version.
+
+    Every function returns 0 on success and -1 on a database error, which
+    it logs once.                                                          */
+#ifndef HPO_STORE_H
+#define HPO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _hpo_store_t hpo_store_t;
+
+typedef enum {
+    HPO_SYNC_FULL = 0,   //  fsync on every commit: acknowledged = on disk
+    HPO_SYNC_NORMAL = 1, //  WAL fsync at checkpoints: a power cut may lose
+                         //  the last commits (a process crash loses none)
+    HPO_SYNC_OFF = 2,    //  benchmarks only
+} hpo_sync_t;
+
+//  Opens or creates the database and migrates it to the current schema.
+//  NULL on failure with *error set (caller frees).
+hpo_store_t *hpo_store_open (const char *path, hpo_sync_t sync, char **error);
+void hpo_store_destroy (hpo_store_t **self_p);
+
+//  Schema version this build writes.
+int hpo_store_schema_version (void);
+
+int hpo_store_begin (hpo_store_t *self);
+int hpo_store_commit (hpo_store_t *self);
+int hpo_store_rollback (hpo_store_t *self);
+
+//  ---- studies ----------------------------------------------------------
+int hpo_store_study_insert (hpo_store_t *self, const char *name,
+                            const char *spec_text, double created,
+                            uint64_t *id);
+//  state is a study state name (RUNNING, STOPPING, STOPPED, FINISHED).
+int hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
+                           double ended);
+
+typedef struct {
+    uint64_t id;
+    const char *name;
+    const char *spec;
+    const char *state;
+    double created;
+    double ended;
+} hpo_store_study_row_t;
+
+typedef int (hpo_store_study_fn) (void *ctx, const hpo_store_study_row_t *row);
+//  Calls fn for every study in id order; stops at fn's first non-zero.
+int hpo_store_studies (hpo_store_t *self, hpo_store_study_fn *fn, void *ctx);
+
+//  ---- trials -----------------------------------------------------------
+typedef struct {
+    uint64_t id;
+    uint64_t study_id;
+    uint64_t number;
+    const char *state;  //  WAITING RUNNING COMPLETE PRUNED FAILED
+    uint32_t attempt;   //  attempts started so far
+    uint32_t failures;  //  attempts lost or failed
+    const char *params; //  JSON object
+    int has_value;
+    double value;
+    const char *worker; //  worker of the current attempt, or NULL
+    double started;
+    double ended;
+    const char *reason; //  why it failed, or NULL
+} hpo_store_trial_row_t;
+
+//  Inserts a trial (id is ignored, filled in *id).
+int hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
+                            uint64_t *id);
+//  Writes every mutable column of the trial row->id.
+int hpo_store_trial_update (hpo_store_t *self,
+                            const hpo_store_trial_row_t *row);
+
+typedef int (hpo_store_trial_fn) (void *ctx, const hpo_store_trial_row_t *row);
+//  Every trial, in id order.
+int hpo_store_trials (hpo_store_t *self, hpo_store_trial_fn *fn, void *ctx);
+
+//  ---- attempts: one row per time a trial was handed to a worker --------
+int hpo_store_attempt_start (hpo_store_t *self, uint64_t trial_id,
+                             uint32_t attempt, const char *worker,
+                             double started);
+//  outcome: COMPLETE FAILED PRUNED LOST KILLED. log_tail may be NULL.
+int hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
+                           uint32_t attempt, double ended, const char *outcome,
+                           const char *reason, const char *log_tail);
+
+typedef struct {
+    uint32_t attempt;
+    const char *worker;
+    double started;
+    double ended;
+    const char *outcome; //  NULL while running
+    const char *reason;
+    const char *log_tail;
+} hpo_store_attempt_row_t;
+
+typedef int (hpo_store_attempt_fn) (void *ctx,
+                                    const hpo_store_attempt_row_t *row);
+int hpo_store_attempts (hpo_store_t *self, uint64_t trial_id,
+                        hpo_store_attempt_fn *fn, void *ctx);
+
+//  ---- intermediate values ---------------------------------------------
+//  Records metric at step for the trial. Idempotent: the same (trial,
+//  step, metric) again changes nothing unless it comes from a newer
+//  attempt, which replaces the older attempt's value.
+int hpo_store_value_put (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
+                         int64_t step, const char *metric, double value);
+
+typedef int (hpo_store_value_fn) (void *ctx, int64_t step, const char *metric,
+                                  double value);
+//  A trial's values ordered by step, then metric.
+int hpo_store_values (hpo_store_t *self, uint64_t trial_id,
+                      hpo_store_value_fn *fn, void *ctx);
+
+//  The query plan SQLite picks for one of the hot statements, as the text
+//  EXPLAIN QUERY PLAN prints (for the test that checks indexes are used).
+//  which: "trial_update", "value_put", "values", "attempt_end".
+char *hpo_store_explain (hpo_store_t *self, const char *which);
+
+#endif
