@@ -1,2 +1,658 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+#include "runner.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+
+extern char **environ;
+
+//  Exit codes of a shim that could not run the program; the worker sees
+//  them only when the status pipe did not deliver a status.
+#define S_SHIM_ORPHAN 124 //  the worker died before the shim got going
+#define S_SHIM_NOFORK 125 //  fork of the program failed
+//  Exit codes of the program's process before exec, as shells use them.
+#define S_CHILD_SETUP 126
+#define S_CHILD_NOEXEC 127
+
+struct _hpo_runner_t {
+    pid_t shim;           //  0 once reaped
+    pid_t pgid;           //  the program's pid and group; 0 until known
+    int status_fd;        //  read end of the status pipe, -1 once done
+    int report_fd;        //  read end of the report pipe, -1 after EOF
+    unsigned char got[8]; //  pgid then status, as the shim wrote them
+    size_t n_got;
+    int stopped; //  SIGTERM sent to the shim
+    int done;
+    int shim_status; //  the shim's own wait status
+    int has_status;  //  child_status came through the pipe
+    int child_status;
+};
+
+//  Everything the two forked processes need, made before fork so that
+//  after it nothing allocates, locks or formats.
+typedef struct {
+    const char *path; //  resolved program
+    char *const *argv;
+    char **sh_argv; //  /bin/sh path args..., if exec says ENOEXEC
+    char **envp;
+    int log_fd, null_fd, report_w, status_w;
+    pid_t worker; //  the shim checks it still has this parent
+    struct timespec grace;
+    int max_fd;           //  for closing by hand without close_range
+    const char *exec_msg; //  "hpo-worker: cannot execute 'x': "
+} s_plan_t;
+
+//  ---- after fork: async-signal-safe code only -------------------------------
+
+static void
+s_write_all (int fd, const void *data, size_t size)
+{
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = write (fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; //  nobody to tell; the caller exits next
+        p += n;
+        size -= (size_t)n;
+    }
+}
+
+static void
+s_write_str (int fd, const char *s)
+{
+    s_write_all (fd, s, strlen (s));
+}
+
+//  strerror is not async-signal-safe (it may translate and allocate);
+//  these are the errors execve gives for a bad program in practice.
+static const char *
+s_errno_text (int err)
+{
+    switch (err) {
+    case EACCES:
+        return "permission denied";
+    case ENOENT:
+        return "no such file or directory";
+    case ENOEXEC:
+        return "exec format error";
+    case ENOTDIR:
+        return "not a directory";
+    case E2BIG:
+        return "argument list too long";
+    case ENOMEM:
+        return "out of memory";
+    case ELOOP:
+        return "too many levels of symbolic links";
+    case ETXTBSY:
+        return "text file busy";
+    case EMFILE:
+        return "too many open files";
+    case EISDIR:
+        return "is a directory";
+    }
+    return "system error";
+}
+
+//  Closes every descriptor from low up.
+static void
+s_close_from (int low, int max_fd)
+{
+#ifdef SYS_close_range
+    if (syscall (SYS_close_range, (unsigned)low, ~0u, 0) == 0)
+        return;
+#endif
+    for (int fd = low; fd < max_fd; fd++)
+        close (fd);
+}
+
+//  Closes every descriptor except the n in keep (n small).
+static void
+s_close_except (int *keep, int n, int max_fd)
+{
+    //  Insertion sort: n is 4.
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    int low = 0;
+    for (int i = 0; i < n; i++) {
+        for (int fd = low; fd < keep[i]; fd++)
+            close (fd);
+        low = keep[i] + 1;
+    }
+    s_close_from (low, max_fd);
+}
+
+static void
+s_timespec_add (struct timespec *t, const struct timespec *d)
+{
+    t->tv_sec += d->tv_sec;
+    t->tv_nsec += d->tv_nsec;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+//  Signals the program's group; falls back to the program alone if the
+//  group never came to be (setpgid failed in both processes).
+static void
+s_kill_group (pid_t child, int sig)
+{
+    if (kill (-child, sig) < 0 && errno == ESRCH)
+        kill (child, sig);
+}
+
+//  The training program's process, between fork and exec.
+static void __attribute__ ((noreturn))
+s_child (const s_plan_t *plan, pid_t shim)
+{
+    //  Own group first, so the shim's kill (-pid) reaches everything the
+    //  program starts. The shim calls setpgid too: whichever runs first.
+    setpgid (0, 0);
+    //  If the shim dies without reaping us (it was SIGKILLed), stop.
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid () != shim)
+        _exit (S_CHILD_SETUP);
+
+    //  Lift the descriptors out of 0-3 first, so no dup2 below can
+    //  overwrite one still needed.
+    int null_fd = fcntl (plan->null_fd, F_DUPFD, 10);
+    int log_fd = fcntl (plan->log_fd, F_DUPFD, 10);
+    int report_fd = fcntl (plan->report_w, F_DUPFD, 10);
+    if (null_fd < 0 || log_fd < 0 || report_fd < 0)
+        _exit (S_CHILD_SETUP);
+    if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 || dup2 (log_fd, 2) < 0 ||
+        dup2 (report_fd, HPO_RUNNER_REPORT_FD) < 0)
+        _exit (S_CHILD_SETUP);
+    s_close_from (HPO_RUNNER_REPORT_FD + 1, plan->max_fd);
+
+    //  Dispositions set to "ignore" and the blocked mask survive exec; a
+    //  program started with SIGTERM blocked could not be stopped nicely.
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction (sig, &sa, NULL); //  EINVAL for KILL, STOP: harmless
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+
+    execve (plan->path, plan->argv, plan->envp);
+    if (errno == ENOEXEC)
+        //  A script without #!: run it the way execvp and shells do.
+        execve ("/bin/sh", plan->sh_argv, plan->envp);
+    int err = errno;
+    s_write_str (2, plan->exec_msg);
+    s_write_str (2, s_errno_text (err));
+    s_write_str (2, "\n");
+    _exit (S_CHILD_NOEXEC);
+}
+
+//  The shim: starts the program, waits for it or for a stop, reports.
+static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
+{
+    //  Every signal arrives blocked (the parent blocked all around fork)
+    //  and stays so: the shim takes the few it cares for with sigwaitinfo
+    //  and lets the rest wait, so a stray signal cannot kill it.
+    //  SIGCHLD must not be ignored, or the program would be reaped
+    //  without us; the worker may have inherited SIG_IGN.
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction (SIGCHLD, &sa, NULL);
+
+    //  SIGTERM when the worker dies, even by SIGKILL. If it died before
+    //  this line, we have been reparented already and must not start.
+    if (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != plan->worker)
+        _exit (S_SHIM_ORPHAN);
+
+    //  Hold nothing of the worker's (its sockets, other trials' pipes):
+    //  a connection must close when the worker dies, not when we do.
+    int keep[4] = {plan->log_fd, plan->null_fd, plan->report_w, plan->status_w};
+    s_close_except (keep, 4, plan->max_fd);
+
+    pid_t shim = getpid ();
+    pid_t child = fork ();
+    if (child < 0)
+        _exit (S_SHIM_NOFORK);
+    if (child == 0)
+        s_child (plan, shim);
+    setpgid (child, child); //  EACCES once the child exec'd: it did it
+    //  Only the program may hold the report pipe's write end, so its
+    //  end-of-file means the program's group is gone.
+    close (plan->report_w);
+    close (plan->log_fd);
+    close (plan->null_fd);
+    int32_t pid32 = (int32_t)child;
+    s_write_all (plan->status_w, &pid32, sizeof pid32);
+
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGCHLD);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGHUP);
+    int stopping = 0; //  1: SIGTERM sent, 2: SIGKILL sent
+    struct timespec kill_at = {0, 0};
+    int status = 0;
+    for (;;) {
+        siginfo_t info;
+        int sig;
+        if (stopping == 1) {
+            struct timespec now, left;
+            clock_gettime (CLOCK_MONOTONIC, &now);
+            left.tv_sec = kill_at.tv_sec - now.tv_sec;
+            left.tv_nsec = kill_at.tv_nsec - now.tv_nsec;
+            if (left.tv_nsec < 0) {
+                left.tv_sec--;
+                left.tv_nsec += 1000000000L;
+            }
+            if (left.tv_sec < 0) {
+                s_kill_group (child, SIGKILL);
+                stopping = 2;
+                continue;
+            }
+            sig = sigtimedwait (&set, &info, &left);
+            if (sig < 0 && errno == EAGAIN) {
+                s_kill_group (child, SIGKILL);
+                stopping = 2;
+                continue;
+            }
+        } else
+            sig = sigwaitinfo (&set, &info);
+        if (sig < 0)
+            continue; //  EINTR
+        if (sig == SIGCHLD) {
+            //  Also sent when the program stops or continues: only an
+            //  exit ends the wait.
+            pid_t r = waitpid (child, &status, WNOHANG);
+            if (r == child)
+                break;
+            if (r < 0 && errno == ECHILD) {
+                status = 0;
+                break; //  cannot happen; never spin on it
+            }
+            continue;
+        }
+        if (stopping == 0) {
+            s_kill_group (child, SIGTERM);
+            clock_gettime (CLOCK_MONOTONIC, &kill_at);
+            s_timespec_add (&kill_at, &plan->grace);
+            stopping = 1;
+        }
+    }
+    //  The program is gone; whatever it left in its group goes too.
+    s_kill_group (child, SIGKILL);
+    int32_t status32 = (int32_t)status;
+    s_write_all (plan->status_w, &status32, sizeof status32);
+    _exit (0);
+}
+
+//  ---- before fork -------------------------------------------------------
+
+//  The environment: the worker's, minus names the caller sets and stale
+//  HPO_PARAM_*, plus the caller's, plus HPO_REPORT_FD. Strings borrowed.
+static char **
+s_build_env (char *const *extra)
+{
+    size_t n_inherit = 0, n_extra = 0;
+    for (char **e = environ; e && *e; e++)
+        n_inherit++;
+    for (char *const *e = extra; e && *e; e++)
+        n_extra++;
+    char **envp = hpo_calloc (n_inherit + n_extra + 2, sizeof (char *));
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr (*e, '=');
+        size_t name_len = eq ? (size_t)(eq - *e) : strlen (*e);
+        if (strncmp (*e, "HPO_PARAM_", 10) == 0 ||
+            strncmp (*e, "HPO_REPORT_FD=", 14) == 0)
+            continue;
+        int overridden = 0;
+        for (char *const *x = extra; x && *x && !overridden; x++)
+            if (strncmp (*x, *e, name_len) == 0 && (*x)[name_len] == '=')
+                overridden = 1;
+        if (!overridden)
+            envp[n++] = *e;
+    }
+    for (char *const *x = extra; x && *x; x++)
+        envp[n++] = *x;
+    static char report_fd[] = "HPO_REPORT_FD=3";
+    assert (HPO_RUNNER_REPORT_FD == 3);
+    envp[n++] = report_fd;
+    envp[n] = NULL;
+    return envp;
+}
+
+//  Looks name up in PATH as execvp would. Returns a malloc'd path, or
+//  NULL if no directory holds an executable file of that name.
+static char *
+s_find_program (const char *name, char *const *envp)
+{
+    if (strchr (name, '/'))
+        return hpo_strdup (name);
+    const char *path = NULL;
+    for (char *const *e = envp; *e; e++)
+        if (strncmp (*e, "PATH=", 5) == 0)
+            path = *e + 5; //  s_build_env left at most one
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    const char *p = path;
+    for (;;) {
+        const char *colon = strchr (p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen (p);
+        char *candidate = len ? hpo_sprintf ("%.*s/%s", (int)len, p, name)
+                              : hpo_strdup (name); //  empty entry: "."
+        struct stat st;
+        if (stat (candidate, &st) == 0 && S_ISREG (st.st_mode) &&
+            access (candidate, X_OK) == 0)
+            return candidate;
+        free (candidate);
+        if (!colon)
+            return NULL;
+        p = colon + 1;
+    }
+}
+
+static void
+s_close (int *fd_p)
+{
+    if (*fd_p >= 0) {
+        close (*fd_p);
+        *fd_p = -1;
+    }
+}
+
+hpo_runner_t *
+hpo_runner_new (const hpo_runner_config_t *config, char **error)
+{
+    *error = NULL;
+    if (!config->argv || !config->argv[0] || !*config->argv[0]) {
+        *error = hpo_strdup ("empty command");
+        return NULL;
+    }
+    s_plan_t plan;
+    memset (&plan, 0, sizeof plan);
+    plan.log_fd = plan.null_fd = plan.report_w = plan.status_w = -1;
+    int report_r = -1, status_r = -1;
+    char *path = NULL;
+    char *exec_msg = NULL;
+    hpo_runner_t *self = NULL;
+
+    plan.envp = s_build_env (config->env);
+    path = s_find_program (config->argv[0], plan.envp);
+    if (!path) {
+        *error = hpo_sprintf ("command not found: %s", config->argv[0]);
+        goto done;
+    }
+    plan.path = path;
+    plan.argv = config->argv;
+    size_t argc = 0;
+    while (config->argv[argc])
+        argc++;
+    plan.sh_argv = hpo_calloc (argc + 2, sizeof (char *));
+    plan.sh_argv[0] = "/bin/sh";
+    plan.sh_argv[1] = path;
+    for (size_t k = 1; k < argc; k++)
+        plan.sh_argv[k + 1] = config->argv[k];
+    exec_msg = hpo_sprintf ("hpo-worker: cannot execute '%s': ", path);
+    plan.exec_msg = exec_msg;
+    plan.grace.tv_sec = (time_t)(config->grace_ms / 1000);
+    plan.grace.tv_nsec = (long)(config->grace_ms % 1000) * 1000000L;
+    struct rlimit rl;
+    plan.max_fd = getrlimit (RLIMIT_NOFILE, &rl) == 0 &&
+                          rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1048576
+                      ? (int)rl.rlim_cur
+                      : 1048576;
+    plan.worker = getpid ();
+
+    plan.log_fd =
+        open (config->log_path,
+              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (plan.log_fd < 0) {
+        *error = hpo_sprintf ("cannot open log %s: %s", config->log_path,
+                              strerror (errno));
+        goto done;
+    }
+    plan.null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (plan.null_fd < 0) {
+        *error = hpo_sprintf ("cannot open /dev/null: %s", strerror (errno));
+        goto done;
+    }
+    //  Only the read ends are non-blocking: the write end's flags are the
+    //  program's, and a program that fills the pipe should wait for us,
+    //  not see EAGAIN.
+    int fds[2];
+    if (pipe2 (fds, O_CLOEXEC) < 0) {
+        *error = hpo_sprintf ("pipe: %s", strerror (errno));
+        goto done;
+    }
+    report_r = fds[0];
+    plan.report_w = fds[1];
+    if (pipe2 (fds, O_CLOEXEC) < 0) {
+        *error = hpo_sprintf ("pipe: %s", strerror (errno));
+        goto done;
+    }
+    status_r = fds[0];
+    plan.status_w = fds[1];
+    if (fcntl (report_r, F_SETFL, O_NONBLOCK) < 0 ||
+        fcntl (status_r, F_SETFL, O_NONBLOCK) < 0) {
+        *error = hpo_sprintf ("fcntl: %s", strerror (errno));
+        goto done;
+    }
+
+    //  The shim starts with every signal blocked, so nothing can reach it
+    //  before it has set itself up (see s_shim).
+    sigset_t all, old;
+    sigfillset (&all);
+    int rc = pthread_sigmask (SIG_BLOCK, &all, &old);
+    if (rc) {
+        *error = hpo_sprintf ("pthread_sigmask: %s", strerror (rc));
+        goto done;
+    }
+    pid_t shim = fork ();
+    if (shim == 0)
+        s_shim (&plan);
+    int fork_errno = errno;
+    rc = pthread_sigmask (SIG_SETMASK, &old, NULL);
+    assert (rc == 0); //  restoring a mask we just read cannot fail
+    if (shim < 0) {
+        *error = hpo_sprintf ("fork: %s", strerror (fork_errno));
+        goto done;
+    }
+    self = hpo_calloc (1, sizeof *self);
+    self->shim = shim;
+    self->status_fd = status_r;
+    self->report_fd = report_r;
+    status_r = report_r = -1;
+
+done:
+    s_close (&plan.log_fd);
+    s_close (&plan.null_fd);
+    s_close (&plan.report_w);
+    s_close (&plan.status_w);
+    s_close (&report_r);
+    s_close (&status_r);
+    free (plan.envp);
+    free (plan.sh_argv);
+    free (path);
+    free (exec_msg);
+    return self;
+}
+
+int
+hpo_runner_stop (hpo_runner_t *self)
+{
+    if (self->done || self->stopped)
+        return 0;
+    //  Until we reap it the shim's pid cannot be reused, so this reaches
+    //  the shim or its zombie, never a stranger.
+    if (kill (self->shim, SIGTERM) < 0) {
+        hpo_log_warn ("kill shim %d", (int)self->shim);
+        return -1;
+    }
+    self->stopped = 1;
+    return 0;
+}
+
+int
+hpo_runner_status_fd (const hpo_runner_t *self)
+{
+    return self->status_fd;
+}
+
+int
+hpo_runner_report_fd (const hpo_runner_t *self)
+{
+    return self->report_fd;
+}
+
+pid_t
+hpo_runner_shim_pid (const hpo_runner_t *self)
+{
+    return self->shim;
+}
+
+pid_t
+hpo_runner_pgid (const hpo_runner_t *self)
+{
+    return self->pgid;
+}
+
+static void
+s_reap (hpo_runner_t *self)
+{
+    int status = 0;
+    pid_t r;
+    do
+        r = waitpid (self->shim, &status, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        //  ECHILD: someone reaped it for us (SIGCHLD ignored); the pipe
+        //  still tells what happened to the program.
+        hpo_log_warn ("waitpid shim %d", (int)self->shim);
+        status = 0;
+    }
+    self->shim_status = status;
+    self->shim = 0;
+    self->done = 1;
+    if (self->n_got == sizeof self->got) {
+        int32_t status32;
+        memcpy (&status32, self->got + 4, sizeof status32);
+        self->child_status = status32;
+        self->has_status = 1;
+    } else if (self->pgid > 0)
+        //  The shim died before the program (someone SIGKILLed it): the
+        //  program got SIGTERM from its own PDEATHSIG, but its children
+        //  did not. Nobody else will sweep the group now.
+        kill (-self->pgid, SIGKILL);
+}
+
+int
+hpo_runner_poll (hpo_runner_t *self)
+{
+    if (self->done)
+        return 1;
+    for (;;) {
+        unsigned char buf[64];
+        ssize_t n = read (self->status_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n < 0)
+            hpo_log_warn ("read status pipe of shim %d", (int)self->shim);
+        if (n <= 0)
+            break; //  end-of-file (or a broken pipe): the shim is exiting
+        for (ssize_t k = 0; k < n && self->n_got < sizeof self->got; k++)
+            self->got[self->n_got++] = buf[k];
+        if (self->n_got >= 4 && self->pgid == 0) {
+            int32_t pid32;
+            memcpy (&pid32, self->got, sizeof pid32);
+            self->pgid = pid32;
+        }
+    }
+    s_close (&self->status_fd);
+    //  End-of-file means the shim closed its last descriptor, which it
+    //  does only by exiting: this wait is short.
+    s_reap (self);
+    return 1;
+}
+
+ssize_t
+hpo_runner_read (hpo_runner_t *self, void *buf, size_t size)
+{
+    if (self->report_fd < 0)
+        return 0;
+    ssize_t n;
+    do
+        n = read (self->report_fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 || (n < 0 && errno == EAGAIN))
+        return n;
+    if (n < 0)
+        hpo_log_warn ("read report pipe of shim %d", (int)self->shim);
+    s_close (&self->report_fd);
+    return 0;
+}
+
+int
+hpo_runner_status (const hpo_runner_t *self, int *status)
+{
+    assert (self->done);
+    *status = self->has_status ? self->child_status : self->shim_status;
+    return self->has_status;
+}
+
+char *
+hpo_runner_describe_status (int status)
+{
+    if (WIFEXITED (status))
+        return hpo_sprintf ("exit status %d", WEXITSTATUS (status));
+    if (WIFSIGNALED (status)) {
+        const char *name = sigabbrev_np (WTERMSIG (status));
+        if (name)
+            return hpo_sprintf ("killed by signal %d (SIG%s)",
+                                WTERMSIG (status), name);
+        return hpo_sprintf ("killed by signal %d", WTERMSIG (status));
+    }
+    return hpo_sprintf ("wait status %#x", (unsigned)status);
+}
+
+void
+hpo_runner_destroy (hpo_runner_t **self_p)
+{
+    hpo_runner_t *self = *self_p;
+    if (!self)
+        return;
+    if (!self->done) {
+        hpo_runner_stop (self);
+        //  Reap if it is already gone; otherwise leave the zombie to the
+        //  worker's exit rather than wait out a grace period here.
+        int status;
+        if (waitpid (self->shim, &status, WNOHANG) == self->shim)
+            self->shim = 0;
+    }
+    s_close (&self->status_fd);
+    s_close (&self->report_fd);
+    free (self);
+    *self_p = NULL;
+}
