@@ -1,2 +1,173 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+#include "client.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "../common/clock.h"
+#include "../common/mem.h"
+
+struct _hpo_client_t {
+    void *ctx;
+    void *sock; //  NULL after a reconnect failed
+    char *endpoint;
+    int timeout_ms;
+    uint64_t seq; //  seq of the last request sent
+    char error[512];
+};
+
+//  Opens a DEALER on self->sock. Returns 0, or -1 with errno set.
+static int
+s_connect (hpo_client_t *self)
+{
+    assert (!self->sock);
+    void *sock = zmq_socket (self->ctx, ZMQ_DEALER);
+    if (!sock)
+        return -1;
+    int linger = 0;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect (sock, self->endpoint) != 0) {
+        int saved = errno;
+        zmq_close (sock);
+        errno = saved;
+        return -1;
+    }
+    self->sock = sock;
+    return 0;
+}
+
+static void
+s_disconnect (hpo_client_t *self)
+{
+    if (self->sock) {
+        zmq_close (self->sock);
+        self->sock = NULL;
+    }
+}
+
+hpo_client_t *
+hpo_client_new (const char *endpoint, int timeout_ms)
+{
+    assert (endpoint);
+    assert (timeout_ms > 0);
+    hpo_client_t *self = hpo_calloc (1, sizeof *self);
+    self->endpoint = hpo_strdup (endpoint);
+    self->timeout_ms = timeout_ms;
+    self->ctx = zmq_ctx_new ();
+    if (!self->ctx || s_connect (self) != 0) {
+        int saved = errno;
+        hpo_client_destroy (&self);
+        errno = saved;
+        return NULL;
+    }
+    return self;
+}
+
+void
+hpo_client_destroy (hpo_client_t **self_p)
+{
+    assert (self_p);
+    hpo_client_t *self = *self_p;
+    if (!self)
+        return;
+    s_disconnect (self);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+hpo_client_set_timeout (hpo_client_t *self, int timeout_ms)
+{
+    assert (timeout_ms > 0);
+    self->timeout_ms = timeout_ms;
+}
+
+const char *
+hpo_client_error (const hpo_client_t *self)
+{
+    return self->error;
+}
+
+const char *
+hpo_client_endpoint (const hpo_client_t *self)
+{
+    return self->endpoint;
+}
+
+//  Reads everything waiting on the socket. Returns the reply to seq if it
+//  came, dropping the rest; *dropped remembers why the last bad message
+//  was dropped, for the error message if no good one comes.
+static hpo_env_t *
+s_read_replies (hpo_client_t *self, hpo_wire_status_t *dropped)
+{
+    while (1) {
+        hpo_wire_status_t status;
+        hpo_env_t *env = hpo_wire_recv (self->sock, NULL, NULL, &status);
+        if (!env) {
+            if (status == HPO_WIRE_OK)
+                return NULL; //  nothing more waiting
+            *dropped = status;
+            continue;
+        }
+        if (env->seq == self->seq)
+            return env;
+        hpo_wire_free (&env); //  a straggler from an earlier request
+    }
+}
+
+hpo_env_t *
+hpo_client_request (hpo_client_t *self, hpo_env_t *request)
+{
+    assert (self);
+    assert (request);
+    self->error[0] = '\0';
+    if (!self->sock && s_connect (self) != 0) {
+        snprintf (self->error, sizeof self->error, "cannot connect to %s: %s",
+                  self->endpoint, zmq_strerror (errno));
+        return NULL;
+    }
+    request->seq = ++self->seq;
+    if (hpo_wire_send (self->sock, NULL, 0, request) != 0) {
+        snprintf (self->error, sizeof self->error, "cannot send to %s: %s",
+                  self->endpoint, zmq_strerror (errno));
+        s_disconnect (self);
+        return NULL;
+    }
+    hpo_wire_status_t dropped = HPO_WIRE_OK;
+    int64_t deadline = hpo_clock_mono_ms () + self->timeout_ms;
+    while (1) {
+        int64_t left = deadline - hpo_clock_mono_ms ();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll (&item, 1, (long)left);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf (self->error, sizeof self->error, "cannot wait for %s: %s",
+                      self->endpoint, zmq_strerror (errno));
+            s_disconnect (self);
+            return NULL;
+        }
+        if (rc > 0 && (item.revents & ZMQ_POLLIN)) {
+            hpo_env_t *reply = s_read_replies (self, &dropped);
+            if (reply)
+                return reply;
+        }
+    }
+    int n = snprintf (self->error, sizeof self->error,
+                      "no answer from %s within %gs", self->endpoint,
+                      self->timeout_ms / 1000.0);
+    if (dropped != HPO_WIRE_OK && n > 0 && (size_t)n < sizeof self->error)
+        snprintf (self->error + n, sizeof self->error - n,
+                  " (a reply was dropped: %s)", hpo_wire_status_str (dropped));
+    //  Start afresh, so this request's late reply never surfaces.
+    s_disconnect (self);
+    return NULL;
+}

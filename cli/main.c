@@ -1,1 +1,890 @@
-int main (void) { return 1; } /* placeholder */
+/*  hpo: the command-line client. Each command is one request to the
+    coordinator and one reply (hpo watch: one every interval), printed as
+    text for people or, with --json, as one JSON document (cli/render.h).
+
+    Exit status: 0 success; 1 an error (the coordinator said no, did not
+    answer, or output could not be written); 2 a usage error or a study
+    file that is not valid.                                                */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/mem.h"
+#include "../common/spec.h"
+#include "../common/wire.h"
+#include "client.h"
+#include "render.h"
+
+#ifndef HPO_VERSION
+#define HPO_VERSION "unknown"
+#endif
+
+#define DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_INTERVAL_MS 1000
+
+enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+//  Options a command accepts besides the global ones.
+enum { OPT_STATE = 1, OPT_INTERVAL = 2 };
+
+typedef struct {
+    const char *endpoint;
+    int timeout_ms;
+    int json;
+    const char *state; //  --state, NULL if not given
+    int interval_ms;
+    unsigned given;       //  OPT_* seen on the command line
+    hpo_client_t *client; //  made once the command line is good
+} s_ctx_t;
+
+typedef int (s_handler_fn) (s_ctx_t *ctx, char **args);
+
+typedef struct {
+    const char *group; //  "study", "trial", or NULL
+    const char *name;
+    int n_args;           //  operands, exactly
+    const char *synopsis; //  after "hpo "
+    const char *brief;    //  for the list of commands
+    const char *summary;
+    const char *detail; //  more help, may be NULL
+    unsigned options;   //  OPT_* it accepts
+    s_handler_fn *handler;
+} s_command_t;
+
+static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
+    s_trials, s_trial_show, s_best, s_workers, s_watch;
+
+static const s_command_t s_commands[] = {
+    {"study", "create", 1, "study create FILE", "submit a study file",
+     "submit the study described in FILE (\"-\": standard input)",
+     "FILE is checked here first, so a mistake is reported at once as\n"
+     "FILE:LINE: KEY: message (exit 2) before anything is sent.\n",
+     0, s_study_create},
+    {"study", "list", 0, "study list", "all studies and their progress",
+     "all studies: NAME STATE DONE/BUDGET RUNNING BEST ELAPSED", NULL, 0,
+     s_study_list},
+    {"study", "show", 1, "study show NAME", "one study in detail",
+     "one study: trials per state, best so far, elapsed, objective, "
+     "sampler",
+     NULL, 0, s_study_show},
+    {"study", "stop", 1, "study stop NAME", "start no new trials",
+     "start no new trials of NAME; the running ones finish", NULL, 0,
+     s_study_stop},
+    {NULL, "trials", 1, "trials NAME [--state STATE]", "a study's trials",
+     "a study's trials: NUMBER STATE VALUE ATTEMPT WORKER PARAMS...",
+     "  --state STATE    only trials in STATE: WAITING, RUNNING, COMPLETE,\n"
+     "                   PRUNED or FAILED (any case)\n",
+     OPT_STATE, s_trials},
+    {"trial", "show", 2, "trial show NAME NUMBER", "one trial in detail",
+     "one trial: params, attempts, intermediate values, log tail", NULL, 0,
+     s_trial_show},
+    {NULL, "best", 1, "best NAME", "the best trial so far",
+     "the best trial of NAME so far (exit 1 if none has completed)", NULL, 0,
+     s_best},
+    {NULL, "workers", 0, "workers", "the workers and their slots",
+     "the workers: NAME HOST SLOTS RUNNING LAST-HEARTBEAT ALIVE", NULL, 0,
+     s_workers},
+    {NULL, "watch", 1, "watch NAME [--interval SECONDS]",
+     "follow a study until it ends",
+     "follow NAME until it is FINISHED or STOPPED, then print a summary",
+     "On a terminal the view is redrawn in place: a progress bar, the\n"
+     "running trials with their latest step and value, the best so far.\n"
+     "Otherwise one line is printed per change. With --json nothing is\n"
+     "printed until the end, then the study document. Gives up (exit 1)\n"
+     "when the coordinator has not answered for --timeout.\n"
+     "  --interval SECONDS  time between polls (default 1)\n",
+     OPT_INTERVAL, s_watch},
+};
+#define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+static const char *s_global_help =
+    "Options:\n"
+    "  --coordinator ENDPOINT  the coordinator (default $HPO_COORDINATOR,\n"
+    "                          else " DEFAULT_ENDPOINT ")\n"
+    "  --timeout SECONDS       how long to wait for an answer (default 5)\n"
+    "  --json                  print one JSON document (read commands)\n"
+    "  --help                  this help; hpo COMMAND --help for a command\n"
+    "  --version               print the version\n";
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: hpo [OPTIONS] COMMAND [ARGS]\n\n"
+                  "hpo submits studies to an hpo coordinator and shows "
+                  "their progress.\n\nCommands:\n");
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        fprintf (out, "  %-32s %s\n", s_commands[k].synopsis,
+                 s_commands[k].brief);
+    fprintf (out, "  %-32s %s\n", "help [COMMAND]",
+             "this help, or a command's");
+    fprintf (out,
+             "\n%s\nExit status: 0 success, 1 error, 2 usage error or "
+             "invalid study file.\n",
+             s_global_help);
+}
+
+static void
+s_command_usage (FILE *out, const s_command_t *cmd)
+{
+    fprintf (out, "usage: hpo %s [OPTIONS]\n\n%s\n", cmd->synopsis,
+             cmd->summary);
+    if (cmd->detail)
+        fprintf (out, "\n%s", cmd->detail);
+    fprintf (out, "\n%s", s_global_help);
+}
+
+static void
+s_group_usage (FILE *out, const char *group)
+{
+    fprintf (out, "usage: hpo %s SUBCOMMAND [ARGS]\n\n", group);
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        if (s_commands[k].group && strcmp (s_commands[k].group, group) == 0)
+            fprintf (out, "  %-32s %s\n", s_commands[k].synopsis,
+                     s_commands[k].brief);
+    fprintf (out, "\n%s", s_global_help);
+}
+
+static int
+s_is_group (const char *word)
+{
+    return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0;
+}
+
+//  Finds the command the words name. Returns it, or NULL; *used says how
+//  many words the command's name took.
+static const s_command_t *
+s_lookup (char **words, int n, int *used)
+{
+    if (n == 0)
+        return NULL;
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        const s_command_t *cmd = &s_commands[k];
+        if (cmd->group) {
+            if (n >= 2 && strcmp (words[0], cmd->group) == 0 &&
+                strcmp (words[1], cmd->name) == 0) {
+                *used = 2;
+                return cmd;
+            }
+        } else if (strcmp (words[0], cmd->name) == 0) {
+            *used = 1;
+            return cmd;
+        }
+    }
+    return NULL;
+}
+
+//  ---- talking to the coordinator ---------------------------------------
+
+static const char *
+s_error_code_name (Hpo__ErrorCode code)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value (
+        &hpo__error_code__descriptor, code);
+    return v ? v->name : "unknown error";
+}
+
+//  Sends request and checks that the reply's body is the one expected.
+//  Returns 0 with *reply_p set, or the exit status after saying what went
+//  wrong. not_found is what to say for ERR_NOT_FOUND if the coordinator
+//  gives no message. With no_answer non-NULL, a request that got no answer
+//  is not reported but flagged there, for the caller to try again.
+static int
+s_call_ex (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
+           const char *not_found, hpo_env_t **reply_p, int *no_answer)
+{
+    *reply_p = NULL;
+    hpo_env_t *reply = hpo_client_request (ctx->client, request);
+    if (!reply) {
+        if (no_answer)
+            *no_answer = 1;
+        else
+            hpo_log_error ("%s", hpo_client_error (ctx->client));
+        return EXIT_ERROR;
+    }
+    if (reply->body_case == HPO__ENVELOPE__BODY_ERROR) {
+        const Hpo__Error *error = reply->error;
+        const char *message = error->message;
+        if (!message || !*message)
+            message = error->code == HPO__ERROR_CODE__ERR_NOT_FOUND && not_found
+                          ? not_found
+                          : s_error_code_name (error->code);
+        hpo_log_error ("%s", message);
+        //  The coordinator judged the study file invalid: the same outcome
+        //  as when the local check does.
+        int status = request->body_case == HPO__ENVELOPE__BODY_STUDY_CREATE &&
+                             error->code == HPO__ERROR_CODE__ERR_INVALID
+                         ? EXIT_USAGE
+                         : EXIT_ERROR;
+        hpo_wire_free (&reply);
+        return status;
+    }
+    if (reply->body_case != expect) {
+        hpo_log_error ("unexpected reply from %s (body %d, wanted %d)",
+                       hpo_client_endpoint (ctx->client), (int)reply->body_case,
+                       (int)expect);
+        hpo_wire_free (&reply);
+        return EXIT_ERROR;
+    }
+    *reply_p = reply;
+    return 0;
+}
+
+static int
+s_call (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
+        const char *not_found, hpo_env_t **reply_p)
+{
+    return s_call_ex (ctx, request, expect, not_found, reply_p, NULL);
+}
+
+static int
+s_print_json (json_t *doc)
+{
+    int rc = hpo_render_json_print (stdout, doc);
+    json_decref (doc);
+    return rc == 0 ? 0 : EXIT_ERROR;
+}
+
+//  ---- commands -----------------------------------------------------------
+
+//  Reads a whole file ("-": stdin) into a new NUL-terminated buffer.
+static char *
+s_read_file (const char *path, size_t *len_p)
+{
+    FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
+    if (!file) {
+        hpo_log_warn ("cannot open %s", path);
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = hpo_malloc (cap);
+    size_t n;
+    while ((n = fread (text + len, 1, cap - len - 1, file)) > 0) {
+        len += n;
+        if (len > HPO_WIRE_MAX_BYTES / 2) {
+            hpo_log_error ("%s: too large for a study file (over %u bytes)",
+                           path, HPO_WIRE_MAX_BYTES / 2);
+            break;
+        }
+        if (len + 1 == cap) {
+            cap *= 2;
+            text = hpo_realloc (text, cap);
+        }
+    }
+    int failed = ferror (file) || len > HPO_WIRE_MAX_BYTES / 2;
+    if (ferror (file))
+        hpo_log_warn ("cannot read %s", path);
+    if (file != stdin)
+        fclose (file);
+    if (failed) {
+        free (text);
+        return NULL;
+    }
+    text[len] = '\0';
+    *len_p = len;
+    return text;
+}
+
+static int
+s_study_create (s_ctx_t *ctx, char **args)
+{
+    const char *path = args[0];
+    const char *filename = strcmp (path, "-") == 0 ? "<stdin>" : path;
+    size_t len;
+    char *text = s_read_file (path, &len);
+    if (!text)
+        return EXIT_ERROR;
+    if (memchr (text, '\0', len)) {
+        hpo_log_error ("%s: contains a NUL byte; not a study file", filename);
+        free (text);
+        return EXIT_USAGE;
+    }
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, len, filename, &error);
+    if (!spec) {
+        hpo_log_error ("%s", error ? error : "invalid study file");
+        free (error);
+        free (text);
+        return EXIT_USAGE;
+    }
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyCreate create = HPO__STUDY_CREATE__INIT;
+    create.filename = (char *)filename;
+    create.spec = text;
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_CREATE;
+    request.study_create = &create;
+    char *exists = hpo_sprintf ("a study named %s already exists", spec->name);
+    hpo_env_t *reply;
+    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_OK, exists, &reply);
+    if (status == 0) {
+        printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
+                spec->name, spec->trials,
+                spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random");
+        hpo_wire_free (&reply);
+    }
+    free (exists);
+    hpo_spec_destroy (&spec);
+    free (text);
+    return status;
+}
+
+static int
+s_study_list (s_ctx_t *ctx, char **args)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_LIST;
+    request.study_list = &list;
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request, HPO__ENVELOPE__BODY_STUDY_LIST, NULL, &reply);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (hpo_render_study_list_json (reply->study_list));
+    else
+        hpo_render_study_list (stdout, reply->study_list);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+//  Asks for one study; *reply_p holds its StudyInfo. no_answer as for
+//  s_call_ex.
+static int
+s_get_study (s_ctx_t *ctx, const char *name, hpo_env_t **reply_p,
+             int *no_answer)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
+    ref.name = (char *)name;
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_SHOW;
+    request.study_show = &ref;
+    char *not_found = hpo_sprintf ("no study named %s", name);
+    int status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_STUDY_INFO,
+                            not_found, reply_p, no_answer);
+    free (not_found);
+    return status;
+}
+
+static int
+s_study_show (s_ctx_t *ctx, char **args)
+{
+    hpo_env_t *reply;
+    int status = s_get_study (ctx, args[0], &reply, NULL);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (hpo_render_study_json (reply->study_info));
+    else
+        hpo_render_study (stdout, reply->study_info);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+static int
+s_study_stop (s_ctx_t *ctx, char **args)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
+    ref.name = args[0];
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_STOP;
+    request.study_stop = &ref;
+    char *not_found = hpo_sprintf ("no study named %s", args[0]);
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request, HPO__ENVELOPE__BODY_OK, not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    printf ("stopping study %s: no new trials start; running ones finish\n",
+            args[0]);
+    hpo_wire_free (&reply);
+    return 0;
+}
+
+//  Asks for a study's trials, state "" for all. no_answer as for
+//  s_call_ex.
+static int
+s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
+              hpo_env_t **reply_p, int *no_answer)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__TrialsQuery query = HPO__TRIALS_QUERY__INIT;
+    query.study = (char *)name;
+    query.state = (char *)state;
+    request.body_case = HPO__ENVELOPE__BODY_TRIALS;
+    request.trials = &query;
+    char *not_found = hpo_sprintf ("no study named %s", name);
+    int status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_LIST,
+                            not_found, reply_p, no_answer);
+    free (not_found);
+    return status;
+}
+
+static int
+s_trials (s_ctx_t *ctx, char **args)
+{
+    static const char *states[] = {"WAITING", "RUNNING", "COMPLETE", "PRUNED",
+                                   "FAILED"};
+    const char *state = "";
+    if (ctx->state) {
+        for (size_t k = 0; k < 5 && !*state; k++)
+            if (strcasecmp (ctx->state, states[k]) == 0)
+                state = states[k];
+        if (!*state) {
+            hpo_log_error ("unknown state '%s': use WAITING, RUNNING, "
+                           "COMPLETE, PRUNED or FAILED",
+                           ctx->state);
+            return EXIT_USAGE;
+        }
+    }
+    hpo_env_t *reply;
+    int status = s_get_trials (ctx, args[0], state, &reply, NULL);
+    if (status)
+        return status;
+    if (ctx->json)
+        status =
+            s_print_json (hpo_render_trials_json (args[0], reply->trial_list));
+    else
+        hpo_render_trials (stdout, reply->trial_list);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+static int
+s_trial_show (s_ctx_t *ctx, char **args)
+{
+    const char *text = args[1];
+    char *end;
+    errno = 0;
+    unsigned long long number = strtoull (text, &end, 10);
+    if (!isdigit ((unsigned char)*text) || *end || errno) {
+        hpo_log_error ("trial number '%s' is not a number", text);
+        return EXIT_USAGE;
+    }
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__TrialRef ref = HPO__TRIAL_REF__INIT;
+    ref.study = args[0];
+    ref.number = number;
+    request.body_case = HPO__ENVELOPE__BODY_TRIAL_SHOW;
+    request.trial_show = &ref;
+    char *not_found = hpo_sprintf (
+        "no trial %llu in study %s (or no such study)", number, args[0]);
+    hpo_env_t *reply;
+    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_INFO,
+                         not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (
+            hpo_render_trial_json (reply->trial_info, args[0], 1));
+    else
+        hpo_render_trial (stdout, reply->trial_info, args[0]);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+static int
+s_best (s_ctx_t *ctx, char **args)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
+    ref.name = args[0];
+    request.body_case = HPO__ENVELOPE__BODY_BEST;
+    request.best = &ref;
+    //  The coordinator answers ERR_NOT_FOUND both for an unknown study
+    //  and for one with no complete trial; its message says which.
+    char *not_found = hpo_sprintf (
+        "no completed trial in study %s (or no such study)", args[0]);
+    hpo_env_t *reply;
+    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_INFO,
+                         not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (
+            hpo_render_trial_json (reply->trial_info, args[0], 0));
+    else
+        hpo_render_best (stdout, reply->trial_info, args[0]);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+static int
+s_workers (s_ctx_t *ctx, char **args)
+{
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__WorkersQuery query = HPO__WORKERS_QUERY__INIT;
+    request.body_case = HPO__ENVELOPE__BODY_WORKERS;
+    request.workers = &query;
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request, HPO__ENVELOPE__BODY_WORKER_LIST, NULL, &reply);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (hpo_render_workers_json (reply->worker_list));
+    else
+        hpo_render_workers (stdout, reply->worker_list);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+//  ---- hpo watch ----------------------------------------------------------
+
+static void
+s_sleep_ms (int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int
+s_study_over (const Hpo__StudyInfo *study)
+{
+    return study->state && (strcmp (study->state, "FINISHED") == 0 ||
+                            strcmp (study->state, "STOPPED") == 0);
+}
+
+//  Terminal size, or 80x24 when it cannot be asked.
+static void
+s_term_size (int *cols, int *rows)
+{
+    struct winsize ws;
+    *cols = 80;
+    *rows = 24;
+    if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 &&
+        ws.ws_row > 0) {
+        *cols = ws.ws_col;
+        *rows = ws.ws_row;
+    }
+}
+
+//  Redraws the terminal view over the previous one (*drawn lines).
+static void
+s_draw (const hpo_env_t *study, const hpo_env_t *running, const char *warning,
+        int *drawn)
+{
+    if (*drawn > 0)
+        printf ("\033[%dA\r\033[J", *drawn); //  up, column 0, clear below
+    int cols, rows;
+    s_term_size (&cols, &rows);
+    //  Header lines, table header, "... more" and a warning take 7 rows.
+    int max_rows = rows > 8 ? rows - 7 : 1;
+    int lines = 0;
+    if (study)
+        lines = hpo_render_watch_frame (stdout, study->study_info,
+                                        running ? running->trial_list : NULL,
+                                        cols, max_rows);
+    if (warning) {
+        printf ("%.*s\n", cols > 1 ? cols - 1 : 0, warning);
+        lines++;
+    }
+    *drawn = lines;
+    fflush (stdout);
+}
+
+//  One line per change, when stdout is not a terminal.
+static void
+s_print_line (const hpo_env_t *study, char **last_p)
+{
+    char *line = hpo_render_watch_line (study->study_info);
+    if (*last_p && strcmp (*last_p, line) == 0) {
+        free (line);
+        return;
+    }
+    time_t now = time (NULL);
+    struct tm tm;
+    char stamp[16] = "";
+    if (localtime_r (&now, &tm))
+        strftime (stamp, sizeof stamp, "%H:%M:%S", &tm);
+    printf ("[%s] %s\n", stamp, line);
+    fflush (stdout);
+    free (*last_p);
+    *last_p = line;
+}
+
+static int
+s_watch (s_ctx_t *ctx, char **args)
+{
+    const char *name = args[0];
+    int tty = !ctx->json && isatty (STDOUT_FILENO);
+    //  Each poll waits at most a third of --timeout (but not less than the
+    //  interval), so a coordinator that restarted, and lost the request,
+    //  is picked up again by the next poll; the watch gives up once it has
+    //  heard nothing for --timeout.
+    int poll_ms = ctx->timeout_ms / 3;
+    if (poll_ms < ctx->interval_ms)
+        poll_ms = ctx->interval_ms;
+    if (poll_ms > ctx->timeout_ms)
+        poll_ms = ctx->timeout_ms;
+    int64_t heard = hpo_clock_mono_ms ();
+    hpo_env_t *study = NULL, *running = NULL;
+    char *last_line = NULL;
+    int drawn = 0, status = 0;
+    while (1) {
+        int64_t start = hpo_clock_mono_ms ();
+        int64_t left = heard + ctx->timeout_ms - start;
+        if (left <= 0) {
+            if (tty)
+                s_draw (study, running, NULL, &drawn);
+            hpo_log_error ("no answer from %s within %gs",
+                           hpo_client_endpoint (ctx->client),
+                           ctx->timeout_ms / 1000.0);
+            status = EXIT_ERROR;
+            break;
+        }
+        hpo_client_set_timeout (ctx->client,
+                                (int)(left < poll_ms ? left : poll_ms));
+        int no_answer = 0;
+        hpo_env_t *new_study = NULL, *new_running = NULL;
+        status = s_get_study (ctx, name, &new_study, &no_answer);
+        if (status == 0 && tty)
+            status =
+                s_get_trials (ctx, name, "RUNNING", &new_running, &no_answer);
+        if (status && !no_answer) {
+            hpo_wire_free (&new_study);
+            break; //  the coordinator said no; s_call_ex said why
+        }
+        if (no_answer) {
+            hpo_wire_free (&new_study);
+            status = 0;
+            if (tty) {
+                char *warning = hpo_sprintf ("(%s; retrying)",
+                                             hpo_client_error (ctx->client));
+                s_draw (study, running, warning, &drawn);
+                free (warning);
+            } else
+                hpo_log_warnx ("%s; retrying", hpo_client_error (ctx->client));
+        } else {
+            heard = hpo_clock_mono_ms ();
+            hpo_wire_free (&study);
+            hpo_wire_free (&running);
+            study = new_study;
+            running = new_running;
+            if (tty)
+                s_draw (study, running, NULL, &drawn);
+            else if (!ctx->json)
+                s_print_line (study, &last_line);
+            if (s_study_over (study->study_info))
+                break;
+        }
+        int64_t spent = hpo_clock_mono_ms () - start;
+        if (spent < ctx->interval_ms)
+            s_sleep_ms (ctx->interval_ms - spent);
+    }
+    if (status == 0 && study) {
+        if (ctx->json)
+            status = s_print_json (hpo_render_study_json (study->study_info));
+        else {
+            printf ("\n");
+            hpo_render_study (stdout, study->study_info);
+        }
+    }
+    free (last_line);
+    hpo_wire_free (&study);
+    hpo_wire_free (&running);
+    return status;
+}
+
+//  ---- main ---------------------------------------------------------------
+
+//  Parses a --timeout or --interval value into milliseconds > 0.
+static int
+s_parse_ms (const char *option, const char *text, int *ms)
+{
+    uint64_t value;
+    if (hpo_duration_parse (text, &value) != 0 || value == 0 ||
+        value > INT_MAX) {
+        hpo_log_error ("--%s '%s': want a positive number of seconds "
+                       "(or 500ms, 2m)",
+                       option, text);
+        return -1;
+    }
+    *ms = (int)value;
+    return 0;
+}
+
+static int s_main (int argc, char *argv[], char **words);
+
+int
+main (int argc, char *argv[])
+{
+    hpo_log_init ("hpo", HPO_LOG_INFO);
+    hpo_log_plain (1);
+    char **words = hpo_calloc ((size_t)argc + 1, sizeof (char *));
+    int status = s_main (argc, argv, words);
+    free (words);
+    return status;
+}
+
+//  words has room for every argument: the command words and operands are
+//  gathered there.
+static int
+s_main (int argc, char *argv[], char **words)
+{
+    s_ctx_t ctx = {0};
+    ctx.endpoint = getenv ("HPO_COORDINATOR");
+    if (!ctx.endpoint || !*ctx.endpoint)
+        ctx.endpoint = DEFAULT_ENDPOINT;
+    ctx.timeout_ms = DEFAULT_TIMEOUT_MS;
+    ctx.interval_ms = DEFAULT_INTERVAL_MS;
+
+    static const struct option options[] = {
+        {"coordinator", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"state", required_argument, NULL, 's'},
+        {"interval", required_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
+    //  Options may come anywhere ("hpo best mnist --json"): the leading
+    //  '-' hands back the words in order, whatever POSIXLY_CORRECT says;
+    //  ':' reports a missing value apart from an unknown option.
+    int n_words = 0;
+    int help = 0, version = 0;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "-:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 1:
+            words[n_words++] = optarg;
+            break;
+        case 'c':
+            ctx.endpoint = optarg;
+            break;
+        case 't':
+            if (s_parse_ms ("timeout", optarg, &ctx.timeout_ms) != 0)
+                return EXIT_USAGE;
+            break;
+        case 'j':
+            ctx.json = 1;
+            break;
+        case 'h':
+            help = 1;
+            break;
+        case 'V':
+            version = 1;
+            break;
+        case 's':
+            ctx.state = optarg;
+            ctx.given |= OPT_STATE;
+            break;
+        case 'i':
+            if (s_parse_ms ("interval", optarg, &ctx.interval_ms) != 0)
+                return EXIT_USAGE;
+            ctx.given |= OPT_INTERVAL;
+            break;
+        case ':':
+            hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            if (optopt)
+                hpo_log_error ("unknown option '-%c'; try 'hpo help'", optopt);
+            else
+                hpo_log_error ("unknown option '%s'; try 'hpo help'",
+                               argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    //  Whatever follows "--" is operands.
+    while (optind < argc)
+        words[n_words++] = argv[optind++];
+
+    if (version) {
+        printf ("hpo %s\n", HPO_VERSION);
+        return 0;
+    }
+    int is_help = n_words > 0 && strcmp (words[0], "help") == 0;
+    if (is_help) {
+        help = 1;
+        words++;
+        n_words--;
+    }
+    if (n_words == 0) {
+        if (help) {
+            s_usage (stdout);
+            return 0;
+        }
+        hpo_log_error ("no command given; try 'hpo help'");
+        return EXIT_USAGE;
+    }
+    int used = 0;
+    const s_command_t *cmd = s_lookup (words, n_words, &used);
+    if (!cmd) {
+        if (s_is_group (words[0]) && (help || n_words == 1)) {
+            if (help) {
+                s_group_usage (stdout, words[0]);
+                return 0;
+            }
+            hpo_log_error ("'hpo %s' needs a subcommand; try 'hpo help %s'",
+                           words[0], words[0]);
+            return EXIT_USAGE;
+        }
+        if (s_is_group (words[0]))
+            hpo_log_error ("unknown command 'hpo %s %s'; try 'hpo help %s'",
+                           words[0], words[1], words[0]);
+        else
+            hpo_log_error ("unknown command '%s'; try 'hpo help'", words[0]);
+        return EXIT_USAGE;
+    }
+    if (help) {
+        s_command_usage (stdout, cmd);
+        return 0;
+    }
+    if (ctx.given & ~cmd->options) {
+        hpo_log_error ("%s applies to 'hpo %s' only",
+                       ctx.given & OPT_STATE ? "--state" : "--interval",
+                       ctx.given & OPT_STATE ? "trials" : "watch");
+        return EXIT_USAGE;
+    }
+    char **args = words + used;
+    int n_args = n_words - used;
+    if (n_args != cmd->n_args) {
+        hpo_log_error ("%s; usage: hpo %s",
+                       n_args < cmd->n_args ? "missing argument"
+                                            : "too many arguments",
+                       cmd->synopsis);
+        return EXIT_USAGE;
+    }
+
+    ctx.client = hpo_client_new (ctx.endpoint, ctx.timeout_ms);
+    if (!ctx.client) {
+        hpo_log_error ("bad coordinator endpoint '%s': %s (want "
+                       "tcp://HOST:PORT)",
+                       ctx.endpoint, strerror (errno));
+        return EXIT_USAGE;
+    }
+    int status = cmd->handler (&ctx, args);
+    hpo_client_destroy (&ctx.client);
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        hpo_log_warn ("cannot write the output");
+        if (status == 0)
+            status = EXIT_ERROR;
+    }
+    return status;
+}

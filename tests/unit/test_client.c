@@ -1,0 +1,190 @@
+//  test_client: one request, one reply, a bounded wait. A fake coordinator
+//  (a ROUTER in a thread) answers with stragglers and garbage first, stays
+//  silent once, then answers again; and a port where nothing listens must
+//  fail within the timeout, not hang.
+#include "testutil.h"
+
+#include <pthread.h>
+#include <zmq.h>
+
+#include "cli/client.h"
+#include "common/clock.h"
+
+//  A port on loopback that nothing listens on: bind to learn a free one,
+//  then close it again.
+static char *
+s_dead_endpoint (void *ctx)
+{
+    void *sock = zmq_socket (ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    CHECK (zmq_bind (sock, "tcp://127.0.0.1:*") == 0);
+    char endpoint[256];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (sock, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    zmq_close (sock);
+    return strdup (endpoint);
+}
+
+static void
+test_no_listener (void *ctx)
+{
+    char *endpoint = s_dead_endpoint (ctx);
+    hpo_client_t *client = hpo_client_new (endpoint, 300);
+    CHECK (client);
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_LIST;
+    request.study_list = &list;
+    for (int round = 0; round < 2; round++) {
+        int64_t start = hpo_clock_mono_ms ();
+        hpo_env_t *reply = hpo_client_request (client, &request);
+        int64_t took = hpo_clock_mono_ms () - start;
+        CHECK (!reply);
+        CHECK (took >= 290 && took < 1500);
+        char expect[300];
+        snprintf (expect, sizeof expect, "no answer from %s within 0.3s",
+                  endpoint);
+        CHECK_STR (hpo_client_error (client), expect);
+    }
+    hpo_client_destroy (&client);
+    CHECK (!client);
+    hpo_client_destroy (&client); //  idempotent
+    free (endpoint);
+}
+
+static void
+test_bad_endpoint (void)
+{
+    CHECK (!hpo_client_new ("nonsense", 100));
+    CHECK (!hpo_client_new ("bogus://x:1", 100));
+}
+
+//  ---- a fake coordinator -------------------------------------------------
+
+typedef struct {
+    void *ctx;
+    void *router;
+    int answered;
+} s_fake_t;
+
+static void
+s_reply (void *router, const uint8_t *rid, size_t rid_size, uint64_t seq,
+         const char *message)
+{
+    hpo_env_t env;
+    hpo_wire_init (&env, seq);
+    Hpo__Ok ok = HPO__OK__INIT;
+    ok.message = (char *)message;
+    env.body_case = HPO__ENVELOPE__BODY_OK;
+    env.ok = &ok;
+    hpo_wire_send (router, rid, rid_size, &env);
+}
+
+//  Request 1: a straggler with another seq, a frame that does not decode,
+//  then the answer. Request 2: silence. Request 3: an Error reply.
+static void *
+s_fake_run (void *arg)
+{
+    s_fake_t *fake = arg;
+    int64_t deadline = hpo_clock_mono_ms () + 10000;
+    int n = 0;
+    while (n < 3 && hpo_clock_mono_ms () < deadline) {
+        zmq_pollitem_t item = {fake->router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, 100) <= 0)
+            continue;
+        uint8_t rid[HPO_WIRE_MAX_RID];
+        size_t rid_size = 0;
+        hpo_wire_status_t status;
+        hpo_env_t *env = hpo_wire_recv (fake->router, rid, &rid_size, &status);
+        if (!env)
+            continue;
+        n++;
+        if (n == 1) {
+            s_reply (fake->router, rid, rid_size, env->seq + 100, "stale");
+            zmq_send (fake->router, rid, rid_size, ZMQ_SNDMORE);
+            zmq_send (fake->router, "\xff\xff\xff", 3, 0);
+            s_reply (fake->router, rid, rid_size, env->seq, "one");
+        } else if (n == 3) {
+            hpo_env_t reply;
+            hpo_wire_init (&reply, env->seq);
+            Hpo__Error error = HPO__ERROR__INIT;
+            error.code = HPO__ERROR_CODE__ERR_NOT_FOUND;
+            error.message = "no study named x";
+            reply.body_case = HPO__ENVELOPE__BODY_ERROR;
+            reply.error = &error;
+            hpo_wire_send (fake->router, rid, rid_size, &reply);
+        }
+        hpo_wire_free (&env);
+    }
+    fake->answered = n;
+    return NULL;
+}
+
+static void
+test_fake_coordinator (void *ctx)
+{
+    s_fake_t fake = {ctx, zmq_socket (ctx, ZMQ_ROUTER), 0};
+    int linger = 0;
+    zmq_setsockopt (fake.router, ZMQ_LINGER, &linger, sizeof linger);
+    CHECK (zmq_bind (fake.router, "tcp://127.0.0.1:*") == 0);
+    char endpoint[256];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (fake.router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_fake_run, &fake);
+
+    hpo_client_t *client = hpo_client_new (endpoint, 2000);
+    CHECK (client);
+    CHECK_STR (hpo_client_endpoint (client), endpoint);
+    hpo_env_t request;
+    hpo_wire_init (&request, 0);
+    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
+    ref.name = "x";
+    request.body_case = HPO__ENVELOPE__BODY_STUDY_SHOW;
+    request.study_show = &ref;
+
+    //  The straggler and the garbage are dropped; the answer is taken.
+    hpo_env_t *reply = hpo_client_request (client, &request);
+    CHECK (reply && reply->body_case == HPO__ENVELOPE__BODY_OK);
+    if (reply && reply->body_case == HPO__ENVELOPE__BODY_OK)
+        CHECK_STR (reply->ok->message, "one");
+    CHECK (reply && reply->seq == request.seq);
+    CHECK_STR (hpo_client_error (client), "");
+    hpo_wire_free (&reply);
+
+    //  Silence: an error after the timeout, not a hang.
+    hpo_client_set_timeout (client, 300);
+    int64_t start = hpo_clock_mono_ms ();
+    reply = hpo_client_request (client, &request);
+    CHECK (!reply);
+    CHECK (hpo_clock_mono_ms () - start < 1500);
+    CHECK_CONTAINS (hpo_client_error (client), "no answer from tcp://");
+
+    //  The next request goes out on a fresh socket and gets its answer.
+    hpo_client_set_timeout (client, 2000);
+    reply = hpo_client_request (client, &request);
+    CHECK (reply && reply->body_case == HPO__ENVELOPE__BODY_ERROR);
+    if (reply && reply->body_case == HPO__ENVELOPE__BODY_ERROR) {
+        CHECK (reply->error->code == HPO__ERROR_CODE__ERR_NOT_FOUND);
+        CHECK_STR (reply->error->message, "no study named x");
+    }
+    hpo_wire_free (&reply);
+
+    pthread_join (thread, NULL);
+    CHECK (fake.answered == 3);
+    hpo_client_destroy (&client);
+    zmq_close (fake.router);
+}
+
+int
+main (void)
+{
+    void *ctx = zmq_ctx_new ();
+    test_bad_endpoint ();
+    test_no_listener (ctx);
+    test_fake_coordinator (ctx);
+    zmq_ctx_term (ctx);
+    TEST_DONE ();
+}

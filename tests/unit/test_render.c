@@ -1,0 +1,483 @@
+//  test_render: the CLI's JSON documents and tables, from hand-built
+//  replies. The JSON documents are an interface: the golden strings here
+//  pin their keys, key order and types.
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "cli/render.h"
+
+//  Renders into a string through fn's FILE.
+#define CAPTURE(text, call)                                                    \
+    do {                                                                       \
+        size_t t_size;                                                         \
+        FILE *out = open_memstream (&(text), &t_size);                         \
+        call;                                                                  \
+        fclose (out);                                                          \
+    } while (0)
+
+static char *
+s_compact (json_t *doc)
+{
+    char *text = json_dumps (doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (doc);
+    return text;
+}
+
+//  A COMPLETE trial with one param of each kind.
+static Hpo__Param s_lr, s_layers, s_opt;
+static Hpo__Param *s_params[3];
+static Hpo__TrialInfo s_trial;
+
+static void
+s_make_trial (void)
+{
+    hpo__param__init (&s_lr);
+    s_lr.name = "lr";
+    s_lr.kind = 1;
+    s_lr.f = 0.25;
+    hpo__param__init (&s_layers);
+    s_layers.name = "layers";
+    s_layers.kind = 2;
+    s_layers.i = 3;
+    hpo__param__init (&s_opt);
+    s_opt.name = "opt";
+    s_opt.kind = 3;
+    s_opt.s = "adam";
+    s_params[0] = &s_lr;
+    s_params[1] = &s_layers;
+    s_params[2] = &s_opt;
+
+    hpo__trial_info__init (&s_trial);
+    s_trial.number = 7;
+    s_trial.state = "COMPLETE";
+    s_trial.n_params = 3;
+    s_trial.params = s_params;
+    s_trial.has_value = 1;
+    s_trial.value = 0.5;
+    s_trial.attempt = 2;
+    s_trial.worker = "gpu1";
+    s_trial.started = 1000;
+    s_trial.ended = 1060.5;
+}
+
+static void
+test_trial_json (void)
+{
+    char *text = s_compact (hpo_render_trial_json (&s_trial, "mnist", 0));
+    CHECK_STR (text, "{\"study\":\"mnist\",\"number\":7,\"state\":\"COMPLETE\","
+                     "\"params\":{\"lr\":0.25,\"layers\":3,\"opt\":\"adam\"},"
+                     "\"value\":0.5,\"attempt\":2,\"worker\":\"gpu1\","
+                     "\"started\":1000.0,\"ended\":1060.5,\"reason\":null,"
+                     "\"last_step\":null,\"last_value\":null}");
+    free (text);
+
+    //  A waiting trial: what is not known yet is null, never "" or 0.
+    Hpo__TrialInfo waiting = HPO__TRIAL_INFO__INIT;
+    waiting.number = 9;
+    waiting.state = "WAITING";
+    waiting.study = "other";
+    waiting.attempt = 1;
+    text = s_compact (hpo_render_trial_json (&waiting, "mnist", 0));
+    CHECK_STR (text, "{\"study\":\"other\",\"number\":9,\"state\":\"WAITING\","
+                     "\"params\":{},\"value\":null,\"attempt\":1,"
+                     "\"worker\":null,\"started\":null,\"ended\":null,"
+                     "\"reason\":null,\"last_step\":null,"
+                     "\"last_value\":null}");
+    free (text);
+
+    //  A running trial's latest report; a value JSON cannot hold is null.
+    Hpo__TrialInfo running = HPO__TRIAL_INFO__INIT;
+    running.state = "RUNNING";
+    running.has_step = 1;
+    running.last_step = 4;
+    running.has_last = 1;
+    running.last_value = NAN;
+    json_t *doc = hpo_render_trial_json (&running, NULL, 0);
+    CHECK (json_is_null (json_object_get (doc, "study")));
+    CHECK (json_integer_value (json_object_get (doc, "last_step")) == 4);
+    CHECK (json_is_null (json_object_get (doc, "last_value")));
+    json_decref (doc);
+}
+
+static void
+test_trial_detail_json (void)
+{
+    Hpo__AttemptInfo a1 = HPO__ATTEMPT_INFO__INIT, a2 = HPO__ATTEMPT_INFO__INIT;
+    a1.attempt = 1;
+    a1.worker = "gpu0";
+    a1.started = 900;
+    a1.ended = 950;
+    a1.outcome = "LOST";
+    a1.reason = "lease expired";
+    a2.attempt = 2;
+    a2.worker = "gpu1";
+    a2.started = 1000;
+    a2.outcome = "RUNNING";
+    Hpo__AttemptInfo *attempts[] = {&a1, &a2};
+    Hpo__IntermediateValue v1 = HPO__INTERMEDIATE_VALUE__INIT;
+    v1.step = 1;
+    v1.metric = "val_loss";
+    v1.value = 0.75;
+    Hpo__IntermediateValue *values[] = {&v1};
+
+    Hpo__TrialInfo trial = s_trial;
+    trial.n_attempts = 2;
+    trial.attempts = attempts;
+    trial.n_values = 1;
+    trial.values = values;
+    //  Cut in the middle of a character, as a 4 KiB tail can be.
+    trial.log_tail = "ok\nbad \xC3";
+    json_t *doc = hpo_render_trial_json (&trial, "mnist", 1);
+    char *text = s_compact (json_incref (doc));
+    CHECK_CONTAINS (text,
+                    "\"attempts\":[{\"attempt\":1,\"worker\":\"gpu0\","
+                    "\"started\":900.0,\"ended\":950.0,\"outcome\":\"LOST\","
+                    "\"reason\":\"lease expired\"},{\"attempt\":2,"
+                    "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":null,"
+                    "\"outcome\":\"RUNNING\",\"reason\":null}],"
+                    "\"intermediate\":[{\"step\":1,\"metric\":\"val_loss\","
+                    "\"value\":0.75}],\"log_tail\":\"ok\\nbad \xEF\xBF\xBD\"}");
+    free (text);
+    //  Without detail, none of the three keys.
+    json_decref (doc);
+    doc = hpo_render_trial_json (&trial, "mnist", 0);
+    CHECK (!json_object_get (doc, "attempts"));
+    CHECK (!json_object_get (doc, "log_tail"));
+    json_decref (doc);
+}
+
+static Hpo__StudyInfo
+s_make_study (void)
+{
+    Hpo__StudyInfo study = HPO__STUDY_INFO__INIT;
+    study.name = "mnist";
+    study.state = "RUNNING";
+    study.budget = 50;
+    study.parallel = 4;
+    study.waiting = 34;
+    study.running = 4;
+    study.complete = 10;
+    study.pruned = 1;
+    study.failed = 1;
+    study.created = 1000;
+    study.now = 1184;
+    study.objective = "val_loss";
+    study.direction = "minimize";
+    study.sampler = "random";
+    study.has_best = 1;
+    study.best = &s_trial;
+    return study;
+}
+
+static void
+test_study_json (void)
+{
+    Hpo__StudyInfo study = s_make_study ();
+    char *text = s_compact (hpo_render_study_json (&study));
+    CHECK_STR (text,
+               "{\"name\":\"mnist\",\"state\":\"RUNNING\",\"budget\":50,"
+               "\"parallel\":4,\"counts\":{\"WAITING\":34,\"RUNNING\":4,"
+               "\"COMPLETE\":10,\"PRUNED\":1,\"FAILED\":1},"
+               "\"best\":{\"study\":\"mnist\",\"number\":7,"
+               "\"state\":\"COMPLETE\",\"params\":{\"lr\":0.25,"
+               "\"layers\":3,\"opt\":\"adam\"},\"value\":0.5,\"attempt\":2,"
+               "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":1060.5,"
+               "\"reason\":null,\"last_step\":null,\"last_value\":null},"
+               "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
+               "\"objective\":{\"metric\":\"val_loss\","
+               "\"direction\":\"minimize\"},\"sampler\":\"random\"}");
+    free (text);
+
+    //  Ended: elapsed runs to the end, not to now. No best: null.
+    study.ended = 1100;
+    study.has_best = 0;
+    json_t *doc = hpo_render_study_json (&study);
+    CHECK_NEAR (json_real_value (json_object_get (doc, "elapsed")), 100, 1e-9);
+    CHECK_NEAR (json_real_value (json_object_get (doc, "ended")), 1100, 1e-9);
+    CHECK (json_is_null (json_object_get (doc, "best")));
+    json_decref (doc);
+
+    //  A reply without the coordinator's clock: elapsed is unknown.
+    study.ended = 0;
+    study.now = 0;
+    doc = hpo_render_study_json (&study);
+    CHECK (json_is_null (json_object_get (doc, "elapsed")));
+    json_decref (doc);
+
+    Hpo__StudyInfo *studies[] = {&study};
+    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+    text = s_compact (hpo_render_study_list_json (&list));
+    CHECK_STR (text, "{\"studies\":[]}");
+    free (text);
+    list.n_studies = 1;
+    list.studies = studies;
+    doc = hpo_render_study_list_json (&list);
+    CHECK (json_array_size (json_object_get (doc, "studies")) == 1);
+    json_decref (doc);
+}
+
+static void
+test_trials_workers_json (void)
+{
+    Hpo__TrialInfo *trials[] = {&s_trial};
+    Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
+    list.n_trials = 1;
+    list.trials = trials;
+    json_t *doc = hpo_render_trials_json ("mnist", &list);
+    CHECK_STR (json_string_value (json_object_get (doc, "study")), "mnist");
+    json_t *first = json_array_get (json_object_get (doc, "trials"), 0);
+    CHECK (json_integer_value (json_object_get (first, "number")) == 7);
+    CHECK_STR (json_string_value (json_object_get (first, "study")), "mnist");
+    json_decref (doc);
+
+    Hpo__WorkerInfo w1 = HPO__WORKER_INFO__INIT, w2 = HPO__WORKER_INFO__INIT;
+    w1.name = "gpu1";
+    w1.host = "node3";
+    w1.slots = 4;
+    w1.running = 2;
+    w1.last_seen = 998.5;
+    w1.alive = 1;
+    w1.pid = 4242;
+    w2.name = "cpu9";
+    Hpo__WorkerInfo *workers[] = {&w1, &w2};
+    Hpo__WorkerList wl = HPO__WORKER_LIST__INIT;
+    wl.n_workers = 2;
+    wl.workers = workers;
+    wl.now = 1000;
+    char *text = s_compact (hpo_render_workers_json (&wl));
+    CHECK_STR (text,
+               "{\"workers\":[{\"name\":\"gpu1\",\"host\":\"node3\","
+               "\"slots\":4,\"running\":2,\"last_heartbeat\":998.5,"
+               "\"age\":1.5,\"alive\":true,\"pid\":4242},"
+               "{\"name\":\"cpu9\",\"host\":null,\"slots\":0,\"running\":0,"
+               "\"last_heartbeat\":null,\"age\":null,\"alive\":false,"
+               "\"pid\":null}]}");
+    free (text);
+}
+
+static void
+test_json_print (void)
+{
+    char *text = NULL;
+    json_t *doc = hpo_render_trial_json (&s_trial, "m", 0);
+    CAPTURE (text, CHECK (hpo_render_json_print (out, doc) == 0));
+    json_decref (doc);
+    size_t len = strlen (text);
+    CHECK (len > 2 && text[len - 1] == '\n');
+    CHECK_CONTAINS (text, "\n  \"number\": 7,\n");
+    json_t *back = json_loads (text, 0, NULL);
+    CHECK (back && json_integer_value (json_object_get (back, "number")) == 7);
+    json_decref (back);
+    free (text);
+}
+
+static void
+test_duration (void)
+{
+    const struct {
+        double seconds;
+        const char *text;
+    } cases[] = {
+        {0, "0s"},       {45.9, "45s"},     {60, "1m00s"}, {184, "3m04s"},
+        {7500, "2h05m"}, {273600, "3d04h"}, {-1, "-"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *text = hpo_render_duration (cases[k].seconds);
+        CHECK_STR (text, cases[k].text);
+        free (text);
+    }
+}
+
+static void
+test_tables (void)
+{
+    Hpo__StudyInfo study = s_make_study ();
+    Hpo__StudyInfo *studies[] = {&study};
+    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+    char *text = NULL;
+    CAPTURE (text, hpo_render_study_list (out, &list));
+    CHECK_STR (text, "no studies\n");
+    free (text);
+    list.n_studies = 1;
+    list.studies = studies;
+    CAPTURE (text, hpo_render_study_list (out, &list));
+    CHECK_STR (text, "NAME   STATE    DONE/BUDGET  RUNNING  BEST  ELAPSED\n"
+                     "mnist  RUNNING  12/50        4        0.5   3m04s\n");
+    free (text);
+
+    CAPTURE (text, hpo_render_study (out, &study));
+    CHECK_CONTAINS (text, "study      mnist\n");
+    CHECK_CONTAINS (text, "objective  val_loss (minimize)\n");
+    CHECK_CONTAINS (text, "budget     50 trials, 4 at a time\n");
+    CHECK_CONTAINS (text, "WAITING 34  RUNNING 4  COMPLETE 10  PRUNED 1  "
+                          "FAILED 1\n");
+    CHECK_CONTAINS (text, "best       trial 7, value 0.5\n"
+                          "           lr=0.25 layers=3 opt=adam\n");
+    CHECK_CONTAINS (text, "created    1970-01-01 00:16:40\n");
+    CHECK_CONTAINS (text, "elapsed    3m04s\n");
+    free (text);
+
+    //  A column per parameter; a trial without a value shows "-".
+    Hpo__TrialInfo waiting = HPO__TRIAL_INFO__INIT;
+    waiting.number = 8;
+    waiting.state = "WAITING";
+    waiting.attempt = 1;
+    waiting.n_params = 1;
+    waiting.params = s_params + 1;
+    Hpo__TrialInfo *trials[] = {&s_trial, &waiting};
+    Hpo__TrialList tl = HPO__TRIAL_LIST__INIT;
+    tl.n_trials = 2;
+    tl.trials = trials;
+    CAPTURE (text, hpo_render_trials (out, &tl));
+    CHECK_STR (text,
+               "NUMBER  STATE     VALUE  ATTEMPT  WORKER  lr    layers  opt\n"
+               "7       COMPLETE  0.5    2        gpu1    0.25  3       adam\n"
+               "8       WAITING   -      1        -       -     3       -\n");
+    free (text);
+
+    Hpo__WorkerInfo w = HPO__WORKER_INFO__INIT;
+    w.name = "gpu1";
+    w.host = "node3";
+    w.slots = 4;
+    w.running = 2;
+    w.last_seen = 998.5;
+    w.alive = 1;
+    Hpo__WorkerInfo *workers[] = {&w};
+    Hpo__WorkerList wl = HPO__WORKER_LIST__INIT;
+    wl.n_workers = 1;
+    wl.workers = workers;
+    wl.now = 1000;
+    CAPTURE (text, hpo_render_workers (out, &wl));
+    CHECK_STR (text, "NAME  HOST   SLOTS  RUNNING  LAST-HEARTBEAT  ALIVE\n"
+                     "gpu1  node3  4      2        1.5s ago        yes\n");
+    free (text);
+}
+
+static void
+test_trial_text (void)
+{
+    Hpo__AttemptInfo a1 = HPO__ATTEMPT_INFO__INIT;
+    a1.attempt = 1;
+    a1.worker = "gpu0";
+    a1.started = 900;
+    a1.ended = 950;
+    a1.outcome = "FAILED";
+    a1.reason = "exit status 1";
+    Hpo__AttemptInfo *attempts[] = {&a1};
+    Hpo__IntermediateValue v1 = HPO__INTERMEDIATE_VALUE__INIT;
+    v1.step = 1;
+    v1.metric = "val_loss";
+    v1.value = 0.1;
+    Hpo__IntermediateValue *values[] = {&v1};
+    Hpo__TrialInfo trial = s_trial;
+    trial.state = "FAILED";
+    trial.has_value = 0;
+    trial.reason = "exit status 1";
+    trial.n_attempts = 1;
+    trial.attempts = attempts;
+    trial.n_values = 1;
+    trial.values = values;
+    trial.log_tail = "Traceback\nValueError: nan\n";
+    char *text = NULL;
+    CAPTURE (text, hpo_render_trial (out, &trial, "mnist"));
+    CHECK_CONTAINS (text, "trial    7\nstudy    mnist\nstate    FAILED\n"
+                          "value    -\n");
+    CHECK_CONTAINS (text, "reason   exit status 1\n");
+    CHECK_CONTAINS (text, "\nparams\n  lr      0.25\n  layers  3\n"
+                          "  opt     adam\n");
+    CHECK_CONTAINS (text, "\nattempts\n  ATTEMPT  WORKER  STARTED");
+    CHECK_CONTAINS (text, "  1        gpu0    1970-01-01 00:15:00  "
+                          "1970-01-01 00:15:50  FAILED   exit status 1\n");
+    //  Values read back as written: 0.1, not 0.10000000000000001.
+    CHECK_CONTAINS (text, "\nintermediate values\n  STEP  METRIC    VALUE\n"
+                          "  1     val_loss  0.1\n");
+    CHECK_CONTAINS (text, "\nlog tail\n  | Traceback\n  | ValueError: nan\n");
+    free (text);
+
+    CAPTURE (text, hpo_render_best (out, &s_trial, "mnist"));
+    CHECK_STR (text, "best of mnist: trial 7, value 0.5\n"
+                     "  lr      0.25\n  layers  3\n  opt     adam\n");
+    free (text);
+}
+
+static void
+test_watch (void)
+{
+    Hpo__StudyInfo study = s_make_study ();
+    char *line = hpo_render_watch_line (&study);
+    CHECK_STR (line, "mnist 12/50 done, 4 running, best 0.5 (trial 7)");
+    free (line);
+    study.has_best = 0;
+    study.state = "STOPPING";
+    line = hpo_render_watch_line (&study);
+    CHECK_STR (line, "mnist 12/50 done, 4 running, no best yet, STOPPING");
+    free (line);
+    study.has_best = 1;
+    study.state = "RUNNING";
+
+    Hpo__TrialInfo r[3];
+    Hpo__TrialInfo *rp[3];
+    for (int k = 0; k < 3; k++) {
+        hpo__trial_info__init (&r[k]);
+        r[k].number = 20 + k;
+        r[k].state = "RUNNING";
+        r[k].worker = "gpu1";
+        r[k].n_params = 1;
+        r[k].params = s_params;
+        rp[k] = &r[k];
+    }
+    r[0].has_step = 1;
+    r[0].last_step = 3;
+    r[0].has_last = 1;
+    r[0].last_value = 0.41;
+    Hpo__TrialList running = HPO__TRIAL_LIST__INIT;
+    running.n_trials = 3;
+    running.trials = rp;
+
+    char *text = NULL;
+    int lines = 0;
+    CAPTURE (text,
+             lines = hpo_render_watch_frame (out, &study, &running, 200, 2));
+    //  3 header lines, the table header, 2 rows, "... and 1 more".
+    CHECK (lines == 7);
+    CHECK_CONTAINS (text, "mnist  RUNNING  [#######.......................]"
+                          "  12/50 done  elapsed 3m04s\n");
+    CHECK_CONTAINS (text, "complete 10  pruned 1  failed 1  running 4  "
+                          "waiting 34\n");
+    CHECK_CONTAINS (text, "best 0.5 (trial 7)  lr=0.25 layers=3 opt=adam\n");
+    CHECK_CONTAINS (text, "  TRIAL  WORKER  STEP  val_loss  PARAMS\n"
+                          "  20     gpu1    3     0.41      lr=0.25\n"
+                          "  21     gpu1    -     -         lr=0.25\n"
+                          "  ... and 1 more running\n");
+    free (text);
+
+    //  No line is longer than width - 1, so none wraps.
+    CAPTURE (text, lines = hpo_render_watch_frame (out, &study, NULL, 20, 10));
+    CHECK (lines == 3);
+    for (const char *p = text; *p;) {
+        size_t len = strcspn (p, "\n");
+        CHECK (len <= 19);
+        p += len + (p[len] == '\n');
+    }
+    free (text);
+}
+
+int
+main (void)
+{
+    setenv ("TZ", "UTC", 1);
+    tzset ();
+    s_make_trial ();
+    test_trial_json ();
+    test_trial_detail_json ();
+    test_study_json ();
+    test_trials_workers_json ();
+    test_json_print ();
+    test_duration ();
+    test_tables ();
+    test_trial_text ();
+    test_watch ();
+    TEST_DONE ();
+}
