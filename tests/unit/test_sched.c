@@ -1,2 +1,340 @@
+/*  test_sched: the trial state machine, leases, fencing, budgets and
+    recovery, with time moved by hand.                                    */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../common/mem.h"
+#include "../../coordinator/sched.h"
 #include "testutil.h"
-int main (void) { CHECK (!"not yet written"); TEST_DONE (); }
+
+//  What the scheduler asked the server to send.
+typedef struct {
+    hpo_trial_t *assigned[256];
+    hpo_worker_t *assigned_to[256];
+    int n_assigned;
+    uint64_t killed[256];
+    uint32_t killed_attempt[256];
+    int n_killed;
+} s_events_t;
+
+static void
+s_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
+{
+    s_events_t *ev = ctx;
+    ev->assigned_to[ev->n_assigned] = w;
+    ev->assigned[ev->n_assigned++] = t;
+}
+
+static void
+s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
+        const char *reason)
+{
+    s_events_t *ev = ctx;
+    ev->killed_attempt[ev->n_killed] = attempt;
+    ev->killed[ev->n_killed++] = trial_id;
+}
+
+static const char *s_spec_text =
+    "name: s\n"
+    "command: train {x}\n"
+    "objective: {metric: loss, direction: minimize}\n"
+    "sampler: {type: random, seed: 3}\n"
+    "budget: {trials: 5, parallel: 4}\n"
+    "trial: {retries: 1}\n"
+    "space:\n"
+    "  x: {type: float, low: 0, high: 1}\n";
+
+static hpo_study_t *
+s_create (hpo_sched_t *sched, const char *text)
+{
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "s.yaml", &error);
+    CHECK (spec != NULL);
+    if (!spec) {
+        fprintf (stderr, "%s\n", error);
+        exit (1);
+    }
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (sched, &spec, text, &exists, &error);
+    CHECK (study != NULL);
+    CHECK (spec == NULL);
+    return study;
+}
+
+static void
+s_test_table (void)
+{
+    //  Every legal move, and every other move refused.
+    int legal[][2] = {
+        {HPO_TRIAL_WAITING, HPO_TRIAL_RUNNING},
+        {HPO_TRIAL_WAITING, HPO_TRIAL_FAILED},
+        {HPO_TRIAL_RUNNING, HPO_TRIAL_WAITING},
+        {HPO_TRIAL_RUNNING, HPO_TRIAL_COMPLETE},
+        {HPO_TRIAL_RUNNING, HPO_TRIAL_PRUNED},
+        {HPO_TRIAL_RUNNING, HPO_TRIAL_FAILED},
+    };
+    int n_legal = 0;
+    for (int from = 0; from < HPO_TRIAL_NSTATES; from++)
+        for (int to = 0; to < HPO_TRIAL_NSTATES; to++) {
+            int expect = 0;
+            for (size_t k = 0; k < sizeof legal / sizeof *legal; k++)
+                if (legal[k][0] == from && legal[k][1] == to)
+                    expect = 1;
+            n_legal += expect;
+            CHECK (hpo_sched_legal (from, to) == expect);
+        }
+    CHECK (n_legal == 6);
+    CHECK (!hpo_sched_legal (HPO_TRIAL_NSTATES, HPO_TRIAL_WAITING));
+    CHECK (hpo_trial_state_parse ("complete") == HPO_TRIAL_COMPLETE);
+    CHECK (hpo_trial_state_parse ("DONE") == -1);
+}
+
+int
+main (void)
+{
+    s_test_table ();
+    char dir[] = "/tmp/hpo-test-sched-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    char *path = hpo_sprintf ("%s/hpo.db", dir);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    s_events_t ev = {0};
+    hpo_sched_config_t cfg = {.lease_ms = 1000, .heartbeat_ms = 100};
+    hpo_sched_events_t events = {&ev, s_assign, s_kill};
+    int64_t now = 1000000;
+    hpo_sched_t *sched = hpo_sched_new (store, &cfg, &events, now);
+    CHECK (sched != NULL);
+    CHECK (hpo_sched_next_deadline (sched) == INT64_MAX);
+
+    hpo_store_begin (store);
+    hpo_study_t *study = s_create (sched, s_spec_text);
+    //  A second study of the same name is refused.
+    char *e2 = NULL;
+    hpo_spec_t *dup =
+        hpo_spec_parse (s_spec_text, strlen (s_spec_text), "d", &e2);
+    int exists = 0;
+    CHECK (hpo_sched_study_create (sched, &dup, s_spec_text, &exists, &e2) ==
+           NULL);
+    CHECK (exists == 1);
+    hpo_spec_destroy (&dup);
+    free (e2);
+
+    //  Two workers; A has 3 slots, B 3. parallel 4 caps what runs.
+    uint8_t rid_a[] = {0, 1, 2, 3, 4}, rid_b[] = {0, 9, 9, 9, 9};
+    hpo_lease_t refused[8];
+    size_t n_refused;
+    hpo_worker_t *a = hpo_sched_hello (sched, rid_a, 5, "a", "h", 1, 3, NULL, 0,
+                                       refused, &n_refused, now);
+    hpo_worker_t *b = hpo_sched_hello (sched, rid_b, 5, "b", "h", 2, 3, NULL, 0,
+                                       refused, &n_refused, now);
+    CHECK (hpo_sched_worker (sched, rid_a, 5) == a);
+    hpo_sched_heartbeat (sched, a, NULL, 0, 3, now);
+    hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (ev.n_assigned == 4); //  parallel: 4
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 4);
+    CHECK (study->n_trials == 4);
+    CHECK (a->held == 3 && b->held == 1);
+    CHECK (ev.assigned[0]->attempt == 1);
+    CHECK (hpo_sched_next_deadline (sched) == now + 1000);
+
+    //  Random search is reproducible: same seed, same params.
+    hpo_trial_t *t0 = ev.assigned[0];
+    CHECK (t0->number == 0);
+    CHECK (t0->params[0].kind == HPO_KIND_FLOAT);
+    CHECK (t0->params[0].f >= 0 && t0->params[0].f <= 1);
+
+    //  Reports for the current attempt are accepted; step is recorded.
+    char *m[] = {"loss", "acc"};
+    double v[] = {0.5, 0.9};
+    CHECK (hpo_sched_report (sched, a, t0->id, 1, 1, 3, m, v, 2, now) ==
+           HPO_SCHED_OK);
+    CHECK (t0->has_step && t0->last_step == 3 && t0->last_value == 0.5);
+    //  The same report from another worker, or another attempt, is stale.
+    CHECK (hpo_sched_report (sched, b, t0->id, 1, 1, 3, m, v, 2, now) ==
+           HPO_SCHED_STALE);
+    CHECK (hpo_sched_report (sched, a, t0->id, 2, 1, 3, m, v, 2, now) ==
+           HPO_SCHED_STALE);
+    CHECK (hpo_sched_report (sched, a, 999999, 1, 1, 3, m, v, 2, now) ==
+           HPO_SCHED_UNKNOWN);
+
+    //  Finish: complete; a repeat is an idempotent no-op.
+    CHECK (hpo_sched_finish (sched, a, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.4,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_COMPLETE);
+    CHECK (study->best == t0);
+    CHECK (hpo_sched_finish (sched, a, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.4,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (study->count[HPO_TRIAL_COMPLETE] == 1);
+    CHECK (a->held == 2);
+
+    //  Worker B goes silent. A keeps heartbeating; B's lease expires and
+    //  its trial goes back to WAITING for attempt 2.
+    hpo_trial_t *tb = NULL;
+    for (int k = 0; k < ev.n_assigned; k++)
+        if (ev.assigned_to[k] == b)
+            tb = ev.assigned[k];
+    CHECK (tb != NULL);
+    hpo_lease_t held_a[3];
+    size_t n_held_a = 0;
+    for (int k = 1; k < ev.n_assigned; k++)
+        if (ev.assigned_to[k] == a) {
+            held_a[n_held_a].trial_id = ev.assigned[k]->id;
+            held_a[n_held_a++].attempt = ev.assigned[k]->attempt;
+        }
+    CHECK (n_held_a == 2);
+    now += 600;
+    hpo_sched_heartbeat (sched, a, held_a, n_held_a, 0, now);
+    hpo_sched_expire (sched, now);
+    CHECK (tb->state == HPO_TRIAL_RUNNING); //  not yet
+    now += 500;
+    hpo_sched_expire (sched, now);
+    CHECK (tb->state == HPO_TRIAL_WAITING); //  B's lease ran out
+    CHECK (tb->failures == 1);
+    CHECK (b->held == 0);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 2); //  A's two renewed
+    CHECK_CONTAINS (tb->reason, "lease expired");
+
+    //  A has a free slot: the retry goes first, as attempt 2.
+    int before = ev.n_assigned;
+    hpo_sched_heartbeat (sched, a, held_a, n_held_a, 1, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (ev.n_assigned == before + 1);
+    CHECK (ev.assigned[before] == tb);
+    CHECK (tb->attempt == 2);
+    CHECK (tb->worker == a);
+
+    //  B comes back (it was frozen) and reports for attempt 1: refused,
+    //  and told to kill. Its heartbeat naming the old lease too.
+    CHECK (hpo_sched_report (sched, b, tb->id, 1, 1, 1, m, v, 1, now) ==
+           HPO_SCHED_STALE);
+    CHECK (hpo_sched_finish (sched, b, tb->id, 1, HPO_FINISH_COMPLETE, 1, 0.0,
+                             NULL, NULL, now) == HPO_SCHED_STALE);
+    CHECK (tb->state == HPO_TRIAL_RUNNING && tb->attempt == 2);
+    hpo_lease_t old = {tb->id, 1};
+    int kills = ev.n_killed;
+    hpo_sched_heartbeat (sched, b, &old, 1, 3, now);
+    CHECK (ev.n_killed == kills + 1);
+    CHECK (ev.killed[kills] == tb->id && ev.killed_attempt[kills] == 1);
+
+    //  Attempt 2 fails: retries (1) are spent, the trial is FAILED.
+    CHECK (hpo_sched_finish (sched, a, tb->id, 2, HPO_FINISH_FAILED, 0, 0,
+                             "exit status 3", "boom", now) == HPO_SCHED_OK);
+    CHECK (tb->state == HPO_TRIAL_FAILED);
+    CHECK_STR (tb->reason, "exit status 3");
+
+    //  The budget is exact: 5 trials in all, whatever the workers ask.
+    hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (study->n_trials == 5);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 3);
+    hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (study->n_trials == 5);
+    CHECK (hpo_store_commit (store) == 0);
+
+    //  The coordinator restarts: RUNNING trials are held for their
+    //  workers one lease period; A says Hello with its leases and keeps
+    //  them; a lease for a stale attempt is refused.
+    uint64_t running_ids[8];
+    uint32_t running_attempts[8];
+    size_t n_running = 0;
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_t *t = study->trials[k];
+        if (t->state == HPO_TRIAL_RUNNING && t->worker == a) {
+            running_ids[n_running] = t->id;
+            running_attempts[n_running++] = t->attempt;
+        }
+    }
+    CHECK (n_running >= 1);
+    uint64_t tb_id = tb->id;
+    hpo_sched_destroy (&sched);
+    hpo_store_destroy (&store);
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    memset (&ev, 0, sizeof ev);
+    now += 100000;
+    sched = hpo_sched_new (store, &cfg, &events, now);
+    CHECK (sched != NULL);
+    study = hpo_sched_study (sched, "s");
+    CHECK (study != NULL);
+    CHECK (study->n_trials == 5);
+    CHECK (study->count[HPO_TRIAL_COMPLETE] == 1);
+    CHECK (study->count[HPO_TRIAL_FAILED] == 1);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 3);
+    CHECK (study->best && study->best->number == 0);
+    CHECK (hpo_sched_next_deadline (sched) == now + 1000);
+    hpo_store_begin (store);
+    hpo_lease_t claim[9];
+    for (size_t k = 0; k < n_running; k++) {
+        claim[k].trial_id = running_ids[k];
+        claim[k].attempt = running_attempts[k];
+    }
+    claim[n_running].trial_id = tb_id;
+    claim[n_running].attempt = 1;
+    uint8_t rid_a2[] = {0, 7, 7, 7, 7};
+    a = hpo_sched_hello (sched, rid_a2, 5, "a", "h", 1, 3, claim, n_running + 1,
+                         refused, &n_refused, now);
+    CHECK (n_refused == 1);
+    CHECK (refused[0].attempt == 1);
+    CHECK (a->held == n_running);
+    //  B's trial was never reclaimed: it expires after the grace period.
+    now += 1001;
+    hpo_sched_heartbeat (sched, a, claim, n_running, 0, now - 1);
+    hpo_sched_expire (sched, now);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == n_running);
+
+    //  A finishes everything: the study is FINISHED.
+    for (size_t k = 0; k < n_running; k++)
+        CHECK (hpo_sched_finish (sched, a, claim[k].trial_id, claim[k].attempt,
+                                 HPO_FINISH_COMPLETE, 1, 1.0 + k, NULL, NULL,
+                                 now) == HPO_SCHED_OK);
+    //  Drain whatever waits (B's expired trial) with A.
+    for (int round = 0; round < 4 && study->state == HPO_STUDY_RUNNING;
+         round++) {
+        int base = ev.n_assigned;
+        hpo_sched_heartbeat (sched, a, NULL, 0, 3, now);
+        CHECK (hpo_sched_dispatch (sched, now) == 0);
+        for (int k = base; k < ev.n_assigned; k++)
+            CHECK (hpo_sched_finish (sched, a, ev.assigned[k]->id,
+                                     ev.assigned[k]->attempt,
+                                     HPO_FINISH_COMPLETE, 1, 2.0, NULL, NULL,
+                                     now) == HPO_SCHED_OK);
+    }
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    CHECK (study->n_trials == 5);
+    CHECK (study->count[HPO_TRIAL_COMPLETE] + study->count[HPO_TRIAL_FAILED] ==
+           5);
+
+    //  Stop: a new study stops handing out trials at once.
+    hpo_study_t *s2 =
+        s_create (sched, "name: s2\ncommand: t\nobjective: {metric: loss}\n"
+                         "budget: {trials: 10}\nspace: {x: {type: int, low: 1, "
+                         "high: 3}}\n");
+    hpo_sched_heartbeat (sched, a, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (s2->count[HPO_TRIAL_RUNNING] == 1);
+    CHECK (hpo_sched_study_stop (sched, s2) == 0);
+    CHECK (s2->state == HPO_STUDY_STOPPING);
+    hpo_sched_heartbeat (sched, a, NULL, 0, 2, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (s2->n_trials == 1);
+    hpo_trial_t *last = s2->trials[0];
+    CHECK (hpo_sched_finish (sched, a, last->id, last->attempt,
+                             HPO_FINISH_FAILED, 0, 0, "exit status 1", NULL,
+                             now) == HPO_SCHED_OK);
+    //  No retry for a stopped study, and it is now STOPPED.
+    CHECK (last->state == HPO_TRIAL_FAILED);
+    CHECK (s2->state == HPO_STUDY_STOPPED);
+    CHECK (hpo_store_commit (store) == 0);
+
+    hpo_sched_destroy (&sched);
+    CHECK (sched == NULL);
+    hpo_store_destroy (&store);
+    char *cmd = hpo_sprintf ("rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+    free (path);
+    TEST_DONE ();
+}
