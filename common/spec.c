@@ -1,2 +1,1211 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+/*  spec.c: study files, parsed with libfyaml and validated by hand.
+
+    libfyaml gives us a node tree with the source position of every scalar.
+    We never let it type scalars for us: a value is a number only when it
+    is written as a plain (unquoted, untagged) YAML 1.2 number, so "1e-3"
+    in quotes stays a string whatever schema a library would apply. Each
+    mapping is read against a table of the keys it may hold, so a misspelt
+    key is an error instead of a silently ignored setting.                 */
+#include "spec.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "mem.h"
+
+#define S_NAME_MAX 128
+#define S_METRIC_MAX 128
+#define S_PARAM_NAME_MAX 64
+#define S_GRID_MAX 1000000000ULL
+//  Int parameters keep low and high as doubles too; beyond 2^53 a double
+//  no longer holds every integer.
+#define S_INT_LIMIT 9007199254740992LL
+#define S_PATH_MAX 256
+#define S_DEFAULT_GRACE_MS 10000
+
+typedef struct {
+    const char *file;
+    char *error; //  the first error found
+    char *diag;  //  libfyaml's last unstructured message
+} s_ctx_t;
+
+//  A value as found in a mapping, with where to point when it is wrong.
+typedef struct {
+    const char *key;
+    struct fy_node *value; //  NULL when absent
+    bool present;
+    int line;              //  the key's line; the mapping's if absent
+    char path[S_PATH_MAX]; //  "space.lr.low"
+} s_field_t;
+
+static int s_fail (s_ctx_t *ctx, int line, const char *path, const char *fmt,
+                   ...) __attribute__ ((format (printf, 4, 5)));
+
+static int
+s_fail (s_ctx_t *ctx, int line, const char *path, const char *fmt, ...)
+{
+    //  Later failures are usually consequences of the first; keep that one.
+    if (ctx->error)
+        return -1;
+    va_list ap;
+    va_start (ap, fmt);
+    char *msg = NULL;
+    if (vasprintf (&msg, fmt, ap) < 0)
+        abort ();
+    va_end (ap);
+    if (line < 1)
+        line = 1;
+    if (path && *path)
+        ctx->error = hpo_sprintf ("%s:%d: %s: %s", ctx->file, line, path, msg);
+    else
+        ctx->error = hpo_sprintf ("%s:%d: %s", ctx->file, line, msg);
+    free (msg);
+    return -1;
+}
+
+//  The 1-based line where node starts. libfyaml 0.7 keeps positions on
+//  tokens, which only scalars expose, so a collection is placed at its
+//  first scalar; an empty one (or a synthetic empty value) at fallback.
+static int
+s_line (struct fy_node *node, int fallback)
+{
+    if (!node)
+        return fallback;
+    if (fy_node_is_scalar (node)) {
+        struct fy_token *token = fy_node_get_scalar_token (node);
+        const struct fy_mark *mark = token ? fy_token_start_mark (token) : NULL;
+        return mark ? mark->line + 1 : fallback;
+    }
+    void *iter = NULL;
+    if (fy_node_is_mapping (node)) {
+        struct fy_node_pair *pair = fy_node_mapping_iterate (node, &iter);
+        return pair ? s_line (fy_node_pair_key (pair), fallback) : fallback;
+    }
+    struct fy_node *item = fy_node_sequence_iterate (node, &iter);
+    return item ? s_line (item, fallback) : fallback;
+}
+
+//  Where to point at a field's value: the value itself when it has a
+//  position, else its key.
+static int
+s_vline (const s_field_t *f)
+{
+    return s_line (f->value, f->line);
+}
+
+//  Appends n bytes of s to the path in buf, cutting at S_PATH_MAX: paths
+//  are only ever shown to people, and a cut one still says where to look.
+static void
+s_path_append (char *buf, const char *s, size_t n)
+{
+    size_t len = strlen (buf);
+    if (n > S_PATH_MAX - 1 - len)
+        n = S_PATH_MAX - 1 - len;
+    memcpy (buf + len, s, n);
+    buf[len + n] = 0;
+}
+
+//  buf = parent.key
+static void
+s_path (char *buf, const char *parent, const char *key, size_t key_len)
+{
+    buf[0] = 0;
+    s_path_append (buf, parent, strlen (parent));
+    if (*parent)
+        s_path_append (buf, ".", 1);
+    s_path_append (buf, key, key_len);
+}
+
+//  buf = parent[index]
+static void
+s_path_index (char *buf, const char *parent, size_t index)
+{
+    char suffix[32];
+    int n = snprintf (suffix, sizeof suffix, "[%zu]", index);
+    buf[0] = 0;
+    s_path_append (buf, parent, strlen (parent));
+    s_path_append (buf, suffix, (size_t)n);
+}
+
+// ---------------------------------------------------------------------
+//  Scalars
+
+//  Plain scalars that YAML 1.2 reads as null.
+static bool
+s_is_null_text (const char *text)
+{
+    return !*text || !strcmp (text, "~") || !strcmp (text, "null") ||
+           !strcmp (text, "Null") || !strcmp (text, "NULL");
+}
+
+//  YAML 1.2 core schema ints: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+.
+//  Returns 1 and sets *out, 0 if text is not an int, -1 if it is one but
+//  does not fit in 64 bits.
+static int
+s_parse_int (const char *text, int64_t *out)
+{
+    int base = 10;
+    const char *digits = text;
+    if (text[0] == '0' && (text[1] == 'o' || text[1] == 'x')) {
+        base = text[1] == 'o' ? 8 : 16;
+        digits = text + 2;
+    } else if (*text == '-' || *text == '+')
+        digits = text + 1;
+    if (!*digits)
+        return 0;
+    for (const char *p = digits; *p; p++) {
+        bool ok = base == 10 ? (*p >= '0' && *p <= '9')
+                  : base == 8
+                      ? (*p >= '0' && *p <= '7')
+                      : ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+                         (*p >= 'A' && *p <= 'F'));
+        if (!ok)
+            return 0;
+    }
+    errno = 0;
+    if (base == 10) {
+        long long v = strtoll (text, NULL, 10);
+        if (errno == ERANGE)
+            return -1;
+        *out = v;
+    } else {
+        unsigned long long v = strtoull (digits, NULL, base);
+        if (errno == ERANGE || v > INT64_MAX)
+            return -1;
+        *out = (int64_t)v;
+    }
+    return 1;
+}
+
+//  YAML 1.2 core schema floats, which include every JSON number:
+//  [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, [-+]?.inf, .nan.
+//  Returns 1 and sets *out (possibly infinite or NaN), or 0.
+static int
+s_parse_float (const char *text, double *out)
+{
+    const char *p = text;
+    if (*p == '-' || *p == '+')
+        p++;
+    static const char *specials[] = {".inf", ".Inf", ".INF"};
+    for (int k = 0; k < 3; k++)
+        if (!strcmp (p, specials[k])) {
+            *out = *text == '-' ? -INFINITY : INFINITY;
+            return 1;
+        }
+    if (p == text &&
+        (!strcmp (p, ".nan") || !strcmp (p, ".NaN") || !strcmp (p, ".NAN"))) {
+        *out = NAN;
+        return 1;
+    }
+    size_t int_digits = strspn (p, "0123456789");
+    p += int_digits;
+    size_t frac_digits = 0;
+    if (*p == '.') {
+        p++;
+        frac_digits = strspn (p, "0123456789");
+        p += frac_digits;
+    }
+    if (int_digits == 0 && frac_digits == 0)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+')
+            p++;
+        size_t exp_digits = strspn (p, "0123456789");
+        if (exp_digits == 0)
+            return 0;
+        p += exp_digits;
+    }
+    if (*p)
+        return 0;
+    //  The form is checked, so strtod reads exactly this; a value too
+    //  large comes back as HUGE_VAL, which callers reject as not finite.
+    *out = strtod (text, NULL);
+    return 1;
+}
+
+//  Reads a scalar's text. *typed says whether its YAML form lets it be a
+//  number, bool or null (plain, no tag); "!!str 1" and '1' are strings.
+//  Returns 0, or -1 after reporting why the node is no usable scalar.
+static int
+s_get_text (s_ctx_t *ctx, const s_field_t *f, const char *what,
+            const char **text, bool *typed)
+{
+    struct fy_node *node = f->value;
+    if (!node) {
+        *text = "";
+        *typed = true;
+        return 0;
+    }
+    if (!fy_node_is_scalar (node))
+        return s_fail (ctx, s_vline (f), f->path, "must be %s", what);
+    *typed = fy_node_get_style (node) == FYNS_PLAIN;
+    size_t tag_len = 0;
+    const char *tag = fy_node_get_tag (node, &tag_len);
+    if (tag) {
+        static const char str_tag[] = "tag:yaml.org,2002:str";
+        if (tag_len == strlen (str_tag) && !memcmp (tag, str_tag, tag_len))
+            *typed = false;
+        else
+            return s_fail (ctx, s_vline (f), f->path, "unsupported tag %.*s",
+                           (int)(tag_len > 40 ? 40 : tag_len), tag);
+    }
+    size_t len = 0;
+    const char *raw = fy_node_get_scalar (node, &len);
+    if (!raw)
+        raw = "";
+    //  Our strings are C strings; a NUL would silently cut one short.
+    if (memchr (raw, 0, len))
+        return s_fail (ctx, s_vline (f), f->path, "must not contain NUL");
+    *text = fy_node_get_scalar0 (node);
+    if (!*text)
+        abort (); //  libfyaml fails here only when out of memory
+    return 0;
+}
+
+static bool
+s_is_null (struct fy_node *node)
+{
+    if (!node)
+        return true;
+    if (!fy_node_is_scalar (node) || fy_node_get_style (node) != FYNS_PLAIN)
+        return false;
+    size_t tag_len = 0;
+    if (fy_node_get_tag (node, &tag_len))
+        return false;
+    size_t len = 0;
+    const char *raw = fy_node_get_scalar (node, &len);
+    if (!raw || len == 0)
+        return true;
+    return (len == 1 && raw[0] == '~') ||
+           (len == 4 && (!memcmp (raw, "null", 4) || !memcmp (raw, "Null", 4) ||
+                         !memcmp (raw, "NULL", 4)));
+}
+
+//  Any scalar but null, as a string: "name: 123" names study "123".
+static int
+s_get_string (s_ctx_t *ctx, const s_field_t *f, const char **out)
+{
+    bool typed;
+    if (s_get_text (ctx, f, "a string", out, &typed))
+        return -1;
+    if (typed && s_is_null_text (*out))
+        return s_fail (ctx, s_vline (f), f->path, "must be a string");
+    return 0;
+}
+
+static int
+s_get_bool (s_ctx_t *ctx, const s_field_t *f, int *out)
+{
+    const char *text;
+    bool typed;
+    if (s_get_text (ctx, f, "true or false", &text, &typed))
+        return -1;
+    if (typed && (!strcmp (text, "true") || !strcmp (text, "True") ||
+                  !strcmp (text, "TRUE")))
+        *out = 1;
+    else if (typed && (!strcmp (text, "false") || !strcmp (text, "False") ||
+                       !strcmp (text, "FALSE")))
+        *out = 0;
+    else
+        return s_fail (ctx, s_vline (f), f->path, "must be true or false");
+    return 0;
+}
+
+//  An integer in [min, max]; what says what kind ("a positive integer").
+static int
+s_get_int_in (s_ctx_t *ctx, const s_field_t *f, int64_t min, int64_t max,
+              const char *what, int64_t *out)
+{
+    const char *text;
+    bool typed;
+    if (s_get_text (ctx, f, what, &text, &typed))
+        return -1;
+    int rc = typed ? s_parse_int (text, out) : 0;
+    if (rc == 0)
+        return s_fail (ctx, s_vline (f), f->path, "must be %s", what);
+    if (rc < 0 || *out > max)
+        return s_fail (ctx, s_vline (f), f->path, "is out of range");
+    if (*out < min)
+        return s_fail (ctx, s_vline (f), f->path, "must be %s", what);
+    return 0;
+}
+
+static int
+s_get_number (s_ctx_t *ctx, const s_field_t *f, double *out)
+{
+    const char *text;
+    bool typed;
+    if (s_get_text (ctx, f, "a number", &text, &typed))
+        return -1;
+    int64_t i;
+    int rc = typed ? s_parse_int (text, &i) : 0;
+    if (rc == 1)
+        *out = (double)i;
+    else if (!typed || !s_parse_float (text, out))
+        return s_fail (ctx, s_vline (f), f->path, "must be a number");
+    if (!isfinite (*out))
+        return s_fail (ctx, s_vline (f), f->path, "must be a finite number");
+    return 0;
+}
+
+static int
+s_get_duration (s_ctx_t *ctx, const s_field_t *f, uint64_t *ms)
+{
+    static const char *what = "a duration (like 90s, 30m, 2h)";
+    const char *text;
+    bool typed;
+    if (s_get_text (ctx, f, what, &text, &typed))
+        return -1;
+    if (hpo_duration_parse (text, ms))
+        return s_fail (ctx, s_vline (f), f->path, "must be %s", what);
+    return 0;
+}
+
+// ---------------------------------------------------------------------
+//  Mappings
+
+//  Reads mapping parent->value against the n keys named in fields, filling
+//  each field's value and position. Any other key is an error.
+static int
+s_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields, size_t n)
+{
+    struct fy_node *map = parent->value;
+    int map_line = s_vline (parent);
+    for (size_t k = 0; k < n; k++) {
+        fields[k].value = NULL;
+        fields[k].present = false;
+        //  A missing key is reported where its mapping's key stands.
+        fields[k].line = parent->line;
+        s_path (fields[k].path, parent->path, fields[k].key,
+                strlen (fields[k].key));
+    }
+    if (!map || !fy_node_is_mapping (map)) {
+        if (!*parent->path)
+            return s_fail (ctx, map_line, NULL,
+                           "a study file must be a mapping");
+        return s_fail (ctx, map_line, parent->path, "must be a mapping");
+    }
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate (map, &iter))) {
+        struct fy_node *key = fy_node_pair_key (pair);
+        int key_line = s_line (key, map_line);
+        size_t len = 0;
+        const char *text = NULL;
+        if (key && fy_node_is_scalar (key))
+            text = fy_node_get_scalar (key, &len);
+        if (!text)
+            return s_fail (ctx, key_line, parent->path, "keys must be strings");
+        s_field_t *field = NULL;
+        for (size_t k = 0; k < n && !field; k++)
+            if (strlen (fields[k].key) == len &&
+                !memcmp (fields[k].key, text, len))
+                field = &fields[k];
+        if (!field) {
+            char path[S_PATH_MAX];
+            s_path (path, parent->path, text, len > 64 ? 64 : len);
+            return s_fail (ctx, key_line, path, "unknown key");
+        }
+        field->value = fy_node_pair_value (pair);
+        field->present = true;
+        field->line = key_line;
+    }
+    return 0;
+}
+
+//  An optional mapping (sampler, budget, trial) may be absent or null;
+//  either way its keys read as absent.
+static int
+s_optional_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields,
+                   size_t n)
+{
+    if (s_is_null (parent->value)) {
+        for (size_t k = 0; k < n; k++) {
+            fields[k].value = NULL;
+            fields[k].present = false;
+            fields[k].line = parent->line;
+            s_path (fields[k].path, parent->path, fields[k].key,
+                    strlen (fields[k].key));
+        }
+        return 0;
+    }
+    return s_fields (ctx, parent, fields, n);
+}
+
+static int
+s_missing (s_ctx_t *ctx, const s_field_t *f)
+{
+    return s_fail (ctx, f->line, f->path, "missing");
+}
+
+// ---------------------------------------------------------------------
+//  Parameters
+
+typedef struct {
+    char *text;
+    size_t index;
+} s_formatted_t;
+
+static int
+s_formatted_cmp (const void *a, const void *b)
+{
+    const s_formatted_t *x = a, *y = b;
+    int rc = strcmp (x->text, y->text);
+    if (rc)
+        return rc;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+//  Two values that print alike would be the same trial twice: on the
+//  command line 1, 1.0 and "1" are all "1". Sorting keeps long lists fast.
+static int
+s_check_unique (s_ctx_t *ctx, const s_field_t *f, hpo_param_spec_t *p,
+                const int *lines)
+{
+    s_formatted_t *all = hpo_calloc (p->n_values, sizeof *all);
+    for (size_t k = 0; k < p->n_values; k++) {
+        all[k].text = hpo_value_format (&p->values[k]);
+        all[k].index = k;
+    }
+    qsort (all, p->n_values, sizeof *all, s_formatted_cmp);
+    size_t dup = SIZE_MAX;
+    for (size_t k = 1; k < p->n_values; k++)
+        if (!strcmp (all[k - 1].text, all[k].text) &&
+            (dup == SIZE_MAX || all[k].index < dup))
+            dup = all[k].index;
+    for (size_t k = 0; k < p->n_values; k++)
+        free (all[k].text);
+    free (all);
+    if (dup == SIZE_MAX)
+        return 0;
+    char path[S_PATH_MAX];
+    s_path_index (path, f->path, dup);
+    return s_fail (ctx, lines[dup], path, "duplicate value");
+}
+
+//  Reads a values list into p->values, each typed for a parameter of p's
+//  type: a categorical's by its YAML form, a float's or int's as such.
+static int
+s_parse_values (s_ctx_t *ctx, const s_field_t *f, hpo_param_spec_t *p)
+{
+    struct fy_node *seq = f->value;
+    if (!seq || !fy_node_is_sequence (seq))
+        return s_fail (ctx, s_vline (f), f->path, "must be a list");
+    int count = fy_node_sequence_item_count (seq);
+    if (count <= 0)
+        return s_fail (ctx, s_vline (f), f->path, "must not be empty");
+    p->values = hpo_calloc ((size_t)count, sizeof (hpo_value_t));
+    int *lines = hpo_calloc ((size_t)count, sizeof (int));
+    int rc = 0;
+    void *iter = NULL;
+    struct fy_node *item;
+    while (rc == 0 && (item = fy_node_sequence_iterate (seq, &iter))) {
+        s_field_t at = {.value = item, .present = true, .line = f->line};
+        s_path_index (at.path, f->path, p->n_values);
+        hpo_value_t *v = &p->values[p->n_values];
+        lines[p->n_values] = s_vline (&at);
+        if (p->type == HPO_PARAM_FLOAT) {
+            v->kind = HPO_KIND_FLOAT;
+            rc = s_get_number (ctx, &at, &v->f);
+        } else if (p->type == HPO_PARAM_INT) {
+            v->kind = HPO_KIND_INT;
+            rc = s_get_int_in (ctx, &at, -S_INT_LIMIT, S_INT_LIMIT,
+                               "an integer", &v->i);
+            v->f = (double)v->i;
+        } else {
+            const char *text;
+            bool typed;
+            rc = s_get_text (ctx, &at, "a scalar", &text, &typed);
+            if (rc == 0 && typed && s_is_null_text (text))
+                rc = s_fail (ctx, lines[p->n_values], at.path,
+                             "must not be null");
+            if (rc == 0 && typed && s_parse_int (text, &v->i) == 1) {
+                v->kind = HPO_KIND_INT;
+                v->f = (double)v->i;
+            } else if (rc == 0 && typed && s_parse_float (text, &v->f) &&
+                       isfinite (v->f))
+                v->kind = HPO_KIND_FLOAT;
+            else if (rc == 0) {
+                v->kind = HPO_KIND_STR;
+                v->f = 0;
+                v->s = hpo_strdup (text);
+            }
+        }
+        if (rc == 0)
+            p->n_values++;
+    }
+    if (rc == 0)
+        rc = s_check_unique (ctx, f, p, lines);
+    free (lines);
+    if (rc == 0 && p->type != HPO_PARAM_CATEGORICAL) {
+        p->low = p->high = p->values[0].f;
+        for (size_t k = 1; k < p->n_values; k++) {
+            p->low = fmin (p->low, p->values[k].f);
+            p->high = fmax (p->high, p->values[k].f);
+        }
+    }
+    return rc;
+}
+
+enum { F_TYPE, F_LOW, F_HIGH, F_LOG, F_STEP, F_VALUES, F_PARAM_KEYS };
+
+//  low, high, log and step of a float or int range.
+static int
+s_parse_range (s_ctx_t *ctx, s_field_t *f, hpo_param_spec_t *p)
+{
+    bool is_int = p->type == HPO_PARAM_INT;
+    for (int k = F_LOW; k <= F_HIGH; k++)
+        if (!f[k].present)
+            return s_missing (ctx, &f[k]);
+    if (is_int) {
+        int64_t low, high;
+        if (s_get_int_in (ctx, &f[F_LOW], -S_INT_LIMIT, S_INT_LIMIT,
+                          "an integer", &low) ||
+            s_get_int_in (ctx, &f[F_HIGH], -S_INT_LIMIT, S_INT_LIMIT,
+                          "an integer", &high))
+            return -1;
+        if (high < low)
+            return s_fail (ctx, s_vline (&f[F_HIGH]), f[F_HIGH].path,
+                           "must not be less than low");
+        p->low = (double)low;
+        p->high = (double)high;
+    } else {
+        if (s_get_number (ctx, &f[F_LOW], &p->low) ||
+            s_get_number (ctx, &f[F_HIGH], &p->high))
+            return -1;
+        if (!(p->high > p->low))
+            return s_fail (ctx, s_vline (&f[F_HIGH]), f[F_HIGH].path,
+                           "must be greater than low");
+    }
+    if (f[F_LOG].present && s_get_bool (ctx, &f[F_LOG], &p->log))
+        return -1;
+    if (p->log && p->low <= 0)
+        return s_fail (ctx, s_vline (&f[F_LOW]), f[F_LOW].path,
+                       "must be positive when log is true");
+    if (f[F_STEP].present) {
+        if (p->log)
+            return s_fail (ctx, f[F_STEP].line, f[F_STEP].path,
+                           "cannot be combined with log");
+        if (is_int) {
+            int64_t step;
+            if (s_get_int_in (ctx, &f[F_STEP], 1, S_INT_LIMIT,
+                              "a positive integer", &step))
+                return -1;
+            p->step = (double)step;
+        } else {
+            if (s_get_number (ctx, &f[F_STEP], &p->step))
+                return -1;
+            if (!(p->step > 0))
+                return s_fail (ctx, s_vline (&f[F_STEP]), f[F_STEP].path,
+                               "must be positive");
+        }
+        p->has_step = 1;
+    }
+    return 0;
+}
+
+static int
+s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_param_spec_t *p)
+{
+    s_field_t f[F_PARAM_KEYS] = {
+        [F_TYPE] = {.key = "type"}, [F_LOW] = {.key = "low"},
+        [F_HIGH] = {.key = "high"}, [F_LOG] = {.key = "log"},
+        [F_STEP] = {.key = "step"}, [F_VALUES] = {.key = "values"},
+    };
+    if (s_fields (ctx, pf, f, F_PARAM_KEYS))
+        return -1;
+    if (!f[F_TYPE].present)
+        return s_missing (ctx, &f[F_TYPE]);
+    const char *type;
+    if (s_get_string (ctx, &f[F_TYPE], &type))
+        return -1;
+    if (!strcmp (type, "float"))
+        p->type = HPO_PARAM_FLOAT;
+    else if (!strcmp (type, "int"))
+        p->type = HPO_PARAM_INT;
+    else if (!strcmp (type, "categorical"))
+        p->type = HPO_PARAM_CATEGORICAL;
+    else
+        return s_fail (ctx, s_vline (&f[F_TYPE]), f[F_TYPE].path,
+                       "must be float, int or categorical");
+
+    if (p->type == HPO_PARAM_CATEGORICAL || f[F_VALUES].present) {
+        //  Values are the whole story: a range beside them would be
+        //  ignored, so it is an error instead.
+        const char *why = p->type == HPO_PARAM_CATEGORICAL
+                              ? "not allowed for categorical"
+                              : "cannot be combined with values";
+        for (int k = F_LOW; k <= F_STEP; k++)
+            if (f[k].present)
+                return s_fail (ctx, f[k].line, f[k].path, "%s", why);
+        if (!f[F_VALUES].present)
+            return s_missing (ctx, &f[F_VALUES]);
+        return s_parse_values (ctx, &f[F_VALUES], p);
+    }
+    return s_parse_range (ctx, f, p);
+}
+
+static bool
+s_valid_param_name (const char *name, size_t len)
+{
+    if (len == 0 || len > S_PARAM_NAME_MAX)
+        return false;
+    for (size_t k = 0; k < len; k++) {
+        char c = name[k];
+        bool alpha =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        if (!alpha && !(k > 0 && c >= '0' && c <= '9'))
+            return false;
+    }
+    return true;
+}
+
+static int
+s_parse_space (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    struct fy_node *map = f->value;
+    if (!map || !fy_node_is_mapping (map))
+        return s_fail (ctx, s_vline (f), f->path, "must be a mapping");
+    int count = fy_node_mapping_item_count (map);
+    if (count <= 0)
+        return s_fail (ctx, s_vline (f), f->path,
+                       "must name at least one parameter");
+    self->params = hpo_calloc ((size_t)count, sizeof (hpo_param_spec_t));
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate (map, &iter))) {
+        struct fy_node *key = fy_node_pair_key (pair);
+        s_field_t pf = {.value = fy_node_pair_value (pair),
+                        .present = true,
+                        .line = s_line (key, s_vline (f))};
+        size_t len = 0;
+        const char *name = NULL;
+        if (key && fy_node_is_scalar (key))
+            name = fy_node_get_scalar (key, &len);
+        if (!name)
+            return s_fail (ctx, pf.line, f->path, "keys must be strings");
+        s_path (pf.path, f->path, name, len > 64 ? 64 : len);
+        if (!s_valid_param_name (name, len))
+            return s_fail (ctx, pf.line, pf.path,
+                           "a parameter name must match "
+                           "[A-Za-z_][A-Za-z0-9_]* (at most %d bytes)",
+                           S_PARAM_NAME_MAX);
+        hpo_param_spec_t *p = &self->params[self->n_params++];
+        p->name = hpo_strndup (name, len);
+        if (s_parse_param (ctx, &pf, p))
+            return -1;
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------
+//  The study
+
+static int
+s_parse_name (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present)
+        return s_missing (ctx, f);
+    const char *name;
+    if (s_get_string (ctx, f, &name))
+        return -1;
+    size_t len = strlen (name);
+    if (len == 0)
+        return s_fail (ctx, s_vline (f), f->path, "must not be empty");
+    if (len > S_NAME_MAX)
+        return s_fail (ctx, s_vline (f), f->path, "must be at most %d bytes",
+                       S_NAME_MAX);
+    //  Names go into file names, log lines and the CLI's arguments.
+    if (strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789_.-") != len)
+        return s_fail (ctx, s_vline (f), f->path,
+                       "may hold only letters, digits, '_', '.' and '-'");
+    self->name = hpo_strdup (name);
+    return 0;
+}
+
+static int
+s_parse_command (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present)
+        return s_missing (ctx, f);
+    const s_field_t *at = f;
+    s_field_t run[2] = {{.key = "run"}, {.key = "shell"}};
+    if (f->value && fy_node_is_mapping (f->value)) {
+        if (s_fields (ctx, f, run, 2))
+            return -1;
+        if (!run[0].present)
+            return s_missing (ctx, &run[0]);
+        if (run[1].present && s_get_bool (ctx, &run[1], &self->shell))
+            return -1;
+        at = &run[0];
+    } else if (!f->value || !fy_node_is_scalar (f->value))
+        return s_fail (ctx, s_vline (f), f->path,
+                       "must be a string, or a mapping of run and shell");
+    const char *tmpl;
+    if (s_get_string (ctx, at, &tmpl))
+        return -1;
+    char **names = hpo_calloc (self->n_params, sizeof (char *));
+    for (size_t k = 0; k < self->n_params; k++)
+        names[k] = self->params[k].name;
+    char *why = NULL;
+    int rc = hpo_command_check (tmpl, names, self->n_params, &why);
+    free (names);
+    if (rc) {
+        s_fail (ctx, s_vline (at), at->path, "%s", why);
+        free (why);
+        return -1;
+    }
+    self->command = hpo_strdup (tmpl);
+    return 0;
+}
+
+static int
+s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present)
+        return s_missing (ctx, f);
+    s_field_t o[2] = {{.key = "metric"}, {.key = "direction"}};
+    if (s_fields (ctx, f, o, 2))
+        return -1;
+    if (!o[0].present)
+        return s_missing (ctx, &o[0]);
+    const char *metric;
+    if (s_get_string (ctx, &o[0], &metric))
+        return -1;
+    size_t len = strlen (metric);
+    //  A metric is matched as "name=value" in a report line, so it can
+    //  hold neither blanks nor '='.
+    bool ok = len > 0 && len <= S_METRIC_MAX;
+    for (size_t k = 0; k < len && ok; k++)
+        ok = (unsigned char)metric[k] > ' ' && metric[k] != '=' &&
+             metric[k] != 0x7f;
+    if (!ok)
+        return s_fail (ctx, s_vline (&o[0]), o[0].path,
+                       "must be 1 to %d bytes without blanks or '='",
+                       S_METRIC_MAX);
+    self->metric = hpo_strdup (metric);
+    if (o[1].present) {
+        const char *direction;
+        if (s_get_string (ctx, &o[1], &direction))
+            return -1;
+        if (!strcmp (direction, "maximize"))
+            self->maximize = 1;
+        else if (strcmp (direction, "minimize"))
+            return s_fail (ctx, s_vline (&o[1]), o[1].path,
+                           "must be minimize or maximize");
+    }
+    return 0;
+}
+
+static int
+s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    self->sampler = HPO_SAMPLER_RANDOM;
+    s_field_t s[2] = {{.key = "type"}, {.key = "seed"}};
+    if (s_optional_fields (ctx, f, s, 2))
+        return -1;
+    if (s[0].present) {
+        const char *type;
+        if (s_get_string (ctx, &s[0], &type))
+            return -1;
+        if (!strcmp (type, "grid"))
+            self->sampler = HPO_SAMPLER_GRID;
+        else if (strcmp (type, "random"))
+            return s_fail (ctx, s_vline (&s[0]), s[0].path,
+                           "must be random or grid");
+    }
+    if (s[1].present) {
+        int64_t seed;
+        if (s_get_int_in (ctx, &s[1], 0, INT64_MAX, "a non-negative integer",
+                          &seed))
+            return -1;
+        self->seed = (uint64_t)seed;
+    }
+    return 0;
+}
+
+//  budget.trials is checked against the sampler later; this reads it.
+static int
+s_parse_budget (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self,
+                s_field_t *trials)
+{
+    s_field_t b[2] = {{.key = "trials"}, {.key = "parallel"}};
+    if (s_optional_fields (ctx, f, b, 2))
+        return -1;
+    *trials = b[0];
+    if (b[0].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &b[0], 1, INT64_MAX, "a positive integer", &n))
+            return -1;
+        self->trials = (uint64_t)n;
+    }
+    if (b[1].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &b[1], 0, UINT32_MAX, "a non-negative integer",
+                          &n))
+            return -1;
+        self->parallel = (uint32_t)n;
+    }
+    return 0;
+}
+
+static int
+s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    self->grace_ms = S_DEFAULT_GRACE_MS;
+    s_field_t t[3] = {{.key = "timeout"}, {.key = "retries"}, {.key = "grace"}};
+    if (s_optional_fields (ctx, f, t, 3))
+        return -1;
+    if (t[0].present) {
+        if (s_get_duration (ctx, &t[0], &self->timeout_ms))
+            return -1;
+        //  0 means "no timeout" inside; a user who wants none omits it.
+        if (self->timeout_ms == 0)
+            return s_fail (ctx, s_vline (&t[0]), t[0].path,
+                           "must be at least 1ms (omit it for no timeout)");
+    }
+    if (t[1].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &t[1], 0, UINT32_MAX, "a non-negative integer",
+                          &n))
+            return -1;
+        self->retries = (uint32_t)n;
+    }
+    if (t[2].present && s_get_duration (ctx, &t[2], &self->grace_ms))
+        return -1;
+    return 0;
+}
+
+static int
+s_parse_grid (s_ctx_t *ctx, const s_field_t *space, hpo_spec_t *self)
+{
+    struct fy_node *map = space->value;
+    void *iter = NULL;
+    uint64_t size = 1;
+    for (size_t k = 0; k < self->n_params; k++) {
+        struct fy_node_pair *pair = fy_node_mapping_iterate (map, &iter);
+        assert (pair);
+        int line = s_line (fy_node_pair_key (pair), space->line);
+        hpo_param_spec_t *p = &self->params[k];
+        char path[S_PATH_MAX];
+        s_path (path, space->path, p->name, strlen (p->name));
+        uint64_t count = hpo_param_grid_count (p);
+        if (count == 0)
+            return s_fail (ctx, line, path, "grid needs values or step");
+        if (count > S_GRID_MAX || size > S_GRID_MAX / count)
+            return s_fail (ctx, space->line, space->path,
+                           "grid has more than %llu points",
+                           (unsigned long long)S_GRID_MAX);
+        size *= count;
+    }
+    self->grid_size = size;
+    return 0;
+}
+
+enum {
+    F_NAME,
+    F_COMMAND,
+    F_OBJECTIVE,
+    F_SAMPLER,
+    F_BUDGET,
+    F_TRIAL,
+    F_SPACE,
+    F_STUDY_KEYS
+};
+
+static int
+s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
+{
+    if (s_is_null (root))
+        return s_fail (ctx, s_line (root, 1), NULL, "the study file is empty");
+    s_field_t top = {.value = root, .present = true, .line = s_line (root, 1)};
+    s_field_t f[F_STUDY_KEYS] = {
+        [F_NAME] = {.key = "name"},           [F_COMMAND] = {.key = "command"},
+        [F_OBJECTIVE] = {.key = "objective"}, [F_SAMPLER] = {.key = "sampler"},
+        [F_BUDGET] = {.key = "budget"},       [F_TRIAL] = {.key = "trial"},
+        [F_SPACE] = {.key = "space"},
+    };
+    if (s_fields (ctx, &top, f, F_STUDY_KEYS))
+        return -1;
+    s_field_t trials;
+    //  The space comes before the command, whose placeholders it names.
+    if (s_parse_name (ctx, &f[F_NAME], self))
+        return -1;
+    if (!f[F_SPACE].present)
+        return s_missing (ctx, &f[F_SPACE]);
+    if (s_parse_space (ctx, &f[F_SPACE], self) ||
+        s_parse_command (ctx, &f[F_COMMAND], self) ||
+        s_parse_objective (ctx, &f[F_OBJECTIVE], self) ||
+        s_parse_sampler (ctx, &f[F_SAMPLER], self) ||
+        s_parse_budget (ctx, &f[F_BUDGET], self, &trials) ||
+        s_parse_trial (ctx, &f[F_TRIAL], self))
+        return -1;
+    if (self->sampler == HPO_SAMPLER_GRID) {
+        if (s_parse_grid (ctx, &f[F_SPACE], self))
+            return -1;
+        if (!trials.present || self->trials > self->grid_size)
+            self->trials = self->grid_size;
+    } else if (!trials.present)
+        return s_missing (ctx, &trials);
+    return 0;
+}
+
+// ---------------------------------------------------------------------
+//  Loading
+
+//  libfyaml reports through a diag object; ours writes nowhere and keeps
+//  the last free-form line in case no structured error was collected.
+static void
+s_diag_output (struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    s_ctx_t *ctx = user;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return;
+    free (ctx->diag);
+    ctx->diag = hpo_strndup (buf, len);
+}
+
+static void
+s_diag_fail (s_ctx_t *ctx, struct fy_diag *diag)
+{
+    void *iter = NULL;
+    struct fy_diag_error *err = fy_diag_errors_iterate (diag, &iter);
+    if (err)
+        //  libfyaml's collected errors carry 1-based lines.
+        s_fail (ctx, err->line, NULL, "syntax error: %s", err->msg);
+    else if (ctx->diag)
+        s_fail (ctx, 1, NULL, "syntax error: %s", ctx->diag);
+    else
+        s_fail (ctx, 1, NULL, "the study file is empty");
+}
+
+static bool
+s_ends_with (const char *s, const char *suffix)
+{
+    size_t n = strlen (s), m = strlen (suffix);
+    return n >= m && !strcmp (s + n - m, suffix);
+}
+
+hpo_spec_t *
+hpo_spec_parse (const char *text, size_t len, const char *filename,
+                char **error)
+{
+    assert (text || len == 0);
+    assert (error);
+    *error = NULL;
+    s_ctx_t ctx = {.file = filename && *filename ? filename : "<study>"};
+    hpo_spec_t *self = NULL;
+
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default (&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = s_diag_output;
+    dcfg.user = &ctx;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create (&dcfg);
+    if (!diag)
+        abort (); //  only fails when out of memory
+    fy_diag_set_collect_errors (diag, true);
+
+    struct fy_parse_cfg cfg = {
+        .flags =
+            FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_DEFAULT_VERSION_1_2 |
+            (filename && s_ends_with (filename, ".json") ? FYPCF_JSON_FORCE
+                                                         : FYPCF_JSON_NONE),
+        .diag = diag,
+    };
+    struct fy_parser *parser = fy_parser_create (&cfg);
+    if (!parser)
+        abort ();
+    struct fy_document *doc = NULL, *extra = NULL;
+    if (fy_parser_set_string (parser, text ? text : "", len))
+        s_fail (&ctx, 1, NULL, "cannot read the study file");
+    else if (!(doc = fy_parse_load_document (parser)))
+        s_diag_fail (&ctx, diag);
+    else if ((extra = fy_parse_load_document (parser)))
+        //  A second document would be silently ignored; say so instead.
+        s_fail (&ctx, s_line (fy_document_root (extra), 1), NULL,
+                "a study file holds one YAML document");
+    else if (fy_diag_got_error (diag))
+        s_diag_fail (&ctx, diag);
+    else {
+        self = hpo_calloc (1, sizeof *self);
+        if (s_parse_study (&ctx, fy_document_root (doc), self))
+            hpo_spec_destroy (&self);
+    }
+    if (extra)
+        fy_parse_document_destroy (parser, extra);
+    if (doc)
+        fy_parse_document_destroy (parser, doc);
+    fy_parser_destroy (parser);
+    fy_diag_destroy (diag);
+    free (ctx.diag);
+    if (!self) {
+        assert (ctx.error);
+        *error = ctx.error;
+    }
+    return self;
+}
+
+void
+hpo_spec_destroy (hpo_spec_t **self_p)
+{
+    assert (self_p);
+    hpo_spec_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t k = 0; k < self->n_params; k++) {
+        hpo_param_spec_t *p = &self->params[k];
+        free (p->name);
+        hpo_values_clear (p->values, p->n_values);
+        free (p->values);
+    }
+    free (self->params);
+    free (self->name);
+    free (self->command);
+    free (self->metric);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+hpo_spec_param_index (const hpo_spec_t *self, const char *name)
+{
+    assert (self);
+    for (size_t k = 0; k < self->n_params; k++)
+        if (!strcmp (self->params[k].name, name))
+            return (int)k;
+    return -1;
+}
+
+uint64_t
+hpo_param_grid_count (const hpo_param_spec_t *p)
+{
+    assert (p);
+    if (p->values)
+        return p->n_values;
+    if (p->type == HPO_PARAM_INT) {
+        //  Validated ints lie within +-2^53, so the difference fits.
+        int64_t step = p->has_step ? (int64_t)p->step : 1;
+        return (uint64_t)(((int64_t)p->high - (int64_t)p->low) / step) + 1;
+    }
+    if (p->type == HPO_PARAM_FLOAT && p->has_step) {
+        //  (high - low) / step is rarely exact in binary: 1 / 0.1 may come
+        //  out a hair under 10. A relative tolerance keeps high a point.
+        double ratio = (p->high - p->low) / p->step * (1 + 1e-9);
+        if (!(ratio < 1e18))
+            return UINT64_MAX;
+        return (uint64_t)floor (ratio) + 1;
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------
+//  Durations and values
+
+int
+hpo_duration_parse (const char *text, uint64_t *ms)
+{
+    assert (ms);
+    if (!text || !*text)
+        return -1;
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {
+        //  "ms" before "m", so the longer match wins.
+        {"ms", 1},          {"s", 1000},         {"m", 60 * 1000},
+        {"h", 3600 * 1000}, {"d", 86400 * 1000},
+    };
+    double total = 0;
+    const char *p = text;
+    bool plain_number = true;
+    while (*p) {
+        size_t int_digits = strspn (p, "0123456789");
+        size_t frac_digits = 0;
+        if (p[int_digits] == '.')
+            frac_digits = strspn (p + int_digits + 1, "0123456789");
+        if (int_digits + frac_digits == 0)
+            return -1;
+        size_t span = int_digits + (p[int_digits] == '.' ? 1 + frac_digits : 0);
+        char number[64];
+        if (span >= sizeof number)
+            return -1;
+        memcpy (number, p, span);
+        number[span] = 0;
+        double value = strtod (number, NULL);
+        p += span;
+        if (!*p && plain_number) {
+            total = value * 1000; //  a bare number counts seconds
+            break;
+        }
+        plain_number = false;
+        size_t k = 0, n_units = sizeof units / sizeof units[0];
+        while (k < n_units &&
+               strncmp (p, units[k].unit, strlen (units[k].unit)))
+            k++;
+        if (k == n_units)
+            return -1;
+        total += value * units[k].ms;
+        p += strlen (units[k].unit);
+    }
+    //  Beyond 2^63 ms (292 million years) a duration is a typo.
+    if (!(total < 9.2e18))
+        return -1;
+    *ms = (uint64_t)llround (total);
+    return 0;
+}
+
+void
+hpo_values_clear (hpo_value_t *values, size_t n)
+{
+    assert (values || n == 0);
+    for (size_t k = 0; k < n; k++)
+        hpo_free (&values[k].s);
+}
+
+void
+hpo_value_copy (hpo_value_t *dst, const hpo_value_t *src)
+{
+    assert (dst && src);
+    *dst = *src;
+    if (src->s)
+        dst->s = hpo_strdup (src->s);
+}
+
+char *
+hpo_value_format (const hpo_value_t *value)
+{
+    assert (value);
+    switch (value->kind) {
+    case HPO_KIND_INT:
+        return hpo_sprintf ("%" PRId64, value->i);
+    case HPO_KIND_STR:
+        return hpo_strdup (value->s ? value->s : "");
+    case HPO_KIND_FLOAT:
+        break;
+    }
+    assert (value->kind == HPO_KIND_FLOAT);
+    //  The shortest form that reads back as the same double: 0.1, not
+    //  0.10000000000000001. %.17g always round-trips, so the loop ends.
+    char buf[40];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf (buf, sizeof buf, "%.*g", precision, value->f);
+        if (strtod (buf, NULL) == value->f || isnan (value->f))
+            break;
+    }
+    return hpo_strdup (buf);
+}

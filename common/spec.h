@@ -29,7 +29,7 @@ typedef enum {
 } hpo_kind_t;
 
 //  One parameter value. s is owned by whoever owns the value array
-//  (hpo_values_free releases it).
+//  (hpo_values_clear releases it). An int value also has f set to (double) i.
 typedef struct {
     hpo_kind_t kind;
     double f;
@@ -46,7 +46,8 @@ typedef enum {
 typedef struct {
     char *name;                 //  [A-Za-z_][A-Za-z0-9_]*
     hpo_param_type_t type;
-    double low, high;           //  float and int
+    double low, high;           //  float and int; with values, their
+                                //  smallest and largest
     int log;                    //  sample uniformly in log space; low > 0
     int has_step;
     double step;                //  float and int: grid spacing / quantum
@@ -77,19 +78,36 @@ typedef struct {
     uint32_t retries;           //  extra attempts after a lost or failed one
     hpo_param_spec_t *params;
     size_t n_params;
-    uint64_t grid_size;         //  grid: product of the value counts
+    uint64_t grid_size;         //  grid: product of the value counts;
+                                //  0 for other samplers
 } hpo_spec_t;
 
 //  Parses and validates a study file's text. filename is used in messages
-//  only. On error returns NULL and sets *error to a malloc'd message that
-//  names the file, the line and the key ("mnist.yaml:7: space.lr.low: ...");
-//  the caller frees it.
+//  only; a name ending in ".json" parses the text in strict JSON mode. On
+//  error returns NULL and sets *error to a malloc'd message that names the
+//  file, the line (1-based) and the key path, the caller frees it:
+//
+//      mnist.yaml:7: space.lr.low: must be a number
+//      mnist.yaml:9: space.opt.values[2]: duplicate value
+//      mnist.yaml:3: budget.trials: missing
+//      mnist.yaml:12: pruner: unknown key
+//      mnist.yaml:4: syntax error: <libfyaml's message>
+//
+//  Nothing is printed. Unknown keys, wrong types and values out of range
+//  are all errors; the first one found is reported.
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
 void hpo_spec_destroy (hpo_spec_t **self_p);
 
 //  Index of the parameter named name, or -1.
 int hpo_spec_param_index (const hpo_spec_t *self, const char *name);
+
+//  How many points a parameter has in a grid: its values, the integers
+//  low, low + step, ... up to high (step 1 by default), or for a float
+//  with a step the points low + k * step up to high. 0 when the set is not
+//  finite (a float without values or step); UINT64_MAX when too large to
+//  count.
+uint64_t hpo_param_grid_count (const hpo_param_spec_t *param);
 
 //  Parses a duration: "90s", "30m", "2h", "1d", "500ms", or a plain number
 //  of seconds ("1.5"). Returns 0 and sets *ms, or -1 if malformed.
