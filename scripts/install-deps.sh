@@ -10,7 +10,7 @@ PKGS=(
     libsqlite3-dev                     # the coordinator's store
     libfyaml-dev                       # study files: YAML 1.2 and JSON
     libjansson-dev                     # JSON for --json output and reports
-    procps                             # ps/pgrep used by end-to-end tests
+    python3                            # end-to-end tests and example programs
 )
 if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
     PKGS+=(python3-optuna)             # the peer the benchmarks compare with
