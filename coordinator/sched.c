@@ -924,7 +924,11 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
         return 0;
     for (size_t k = 0; k < self->n_workers; k++) {
         hpo_worker_t *w = self->workers[k];
-        while (!w->gone && w->want > 0 && w->held < w->slots) {
+        //  A worker silent for a lease period gets nothing more: what
+        //  it holds is about to expire too.
+        if (!hpo_sched_worker_alive (self, w, now_ms))
+            continue;
+        while (w->want > 0 && w->held < w->slots) {
             //  Round-robin over studies so that one large study does not
             //  starve the others.
             hpo_trial_t *t = NULL;
