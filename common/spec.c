@@ -374,6 +374,50 @@ s_get_duration (s_ctx_t *ctx, const s_field_t *f, uint64_t *ms)
 // ---------------------------------------------------------------------
 //  Mappings
 
+//  Levenshtein distance between short keys, capped: anything over 2 edits
+//  is "far" and the exact figure does not matter.
+static size_t
+s_distance (const char *a, size_t la, const char *b)
+{
+    size_t lb = strlen (b);
+    if (la > 32 || lb > 32)
+        return 3;
+    size_t row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+//  The one allowed key a misspelt key most likely meant, or NULL.
+static const char *
+s_nearest (const char *key, size_t len, const s_field_t *fields, size_t n)
+{
+    const char *best = NULL;
+    size_t best_distance = 3;
+    for (size_t k = 0; k < n; k++) {
+        size_t d = s_distance (key, len, fields[k].key);
+        if (d < best_distance) {
+            best_distance = d;
+            best = fields[k].key;
+        }
+    }
+    return best;
+}
+
 //  Reads mapping parent->value against the n keys named in fields, filling
 //  each field's value and position. Any other key is an error.
 static int
@@ -414,6 +458,10 @@ s_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields, size_t n)
         if (!field) {
             char path[S_PATH_MAX];
             s_path (path, parent->path, text, len > 64 ? 64 : len);
+            const char *near = s_nearest (text, len, fields, n);
+            if (near)
+                return s_fail (ctx, key_line, path,
+                               "unknown key (did you mean %s?)", near);
             return s_fail (ctx, key_line, path, "unknown key");
         }
         field->value = fy_node_pair_value (pair);
@@ -784,16 +832,18 @@ s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     if (s_get_string (ctx, &o[0], &metric))
         return -1;
     size_t len = strlen (metric);
-    //  A metric is matched as "name=value" in a report line, so it can
-    //  hold neither blanks nor '='.
-    bool ok = len > 0 && len <= S_METRIC_MAX;
-    for (size_t k = 0; k < len && ok; k++)
-        ok = (unsigned char)metric[k] > ' ' && metric[k] != '=' &&
-             metric[k] != 0x7f;
-    if (!ok)
+    //  The names a worker accepts in a report line (worker/report.h); any
+    //  other objective could never be reported, and every trial would fail.
+    if (len == 0 || len > S_METRIC_MAX ||
+        strspn (metric, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_.:/-") != len)
         return s_fail (ctx, s_vline (&o[0]), o[0].path,
-                       "must be 1 to %d bytes without blanks or '='",
+                       "must be 1 to %d bytes of letters, digits, "
+                       "'_', '.', ':', '/' and '-'",
                        S_METRIC_MAX);
+    if (!strcmp (metric, "step"))
+        return s_fail (ctx, s_vline (&o[0]), o[0].path,
+                       "step is a report's step, not a metric");
     self->metric = hpo_strdup (metric);
     if (o[1].present) {
         const char *direction;

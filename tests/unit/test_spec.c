@@ -172,7 +172,7 @@ s_test_defaults (void)
     char *error = NULL;
     hpo_spec_t *spec = s_parse ("name: t\n"
                                 "command: ./run {x}\n"
-                                "objective: {metric: loss}\n"
+                                "objective: {metric: val/loss}\n"
                                 "budget: {trials: 5}\n"
                                 "space:\n"
                                 "  x: {type: float, low: -1, high: 1}\n",
@@ -181,6 +181,7 @@ s_test_defaults (void)
     CHECK (error == NULL);
     if (!spec)
         return;
+    CHECK_STR (spec->metric, "val/loss");
     CHECK (!spec->maximize);
     CHECK (spec->sampler == HPO_SAMPLER_RANDOM);
     CHECK (spec->seed == 0);
@@ -450,7 +451,25 @@ s_test_bad (void)
          "objective: {metric: 'val loss'}\n"
          "budget: {trials: 5}\n"
          "space: {x: {type: float, low: 0, high: 1}}\n",
-         "t.yaml:3: objective.metric: must be 1 to 128 bytes without blanks");
+         "t.yaml:3: objective.metric: must be 1 to 128 bytes of letters");
+    BAD ("name: t\n"
+         "command: ./run {x}\n"
+         "objective: {metric: step}\n"
+         "budget: {trials: 5}\n"
+         "space: {x: {type: float, low: 0, high: 1}}\n",
+         "t.yaml:3: objective.metric: step is a report's step, not a metric");
+    BAD ("name: t\n"
+         "command: ./run {x}\n"
+         "objective: {metric: loss}\n"
+         "budget: {trials: 5}\n"
+         "space: {x: {type: float, low: 0, hihg: 1}}\n",
+         "t.yaml:5: space.x.hihg: unknown key (did you mean high?)");
+    BAD ("name: t\n"
+         "command: ./run {x}\n"
+         "objective: {metric: loss}\n"
+         "budget: {trails: 5}\n"
+         "space: {x: {type: float, low: 0, high: 1}}\n",
+         "t.yaml:4: budget.trails: unknown key (did you mean trials?)");
 
     //  Wrong types and values.
     const char *head = "name: t\n"
@@ -848,9 +867,42 @@ s_test_format (void)
     hpo_values_clear (NULL, 0);
 }
 
+//  The study files in examples/ are what people copy; they must parse.
+static void
+s_test_examples (void)
+{
+    const char *dir = getenv ("HPO_TEST_DATA");
+    const char *names[] = {"quadratic.yaml", "grid.yaml"};
+    for (int k = 0; k < 2; k++) {
+        char path[1024];
+        snprintf (path, sizeof path, "%s/../../examples/%s",
+                  dir ? dir : "tests/data", names[k]);
+        FILE *f = fopen (path, "rb");
+        CHECK (f != NULL);
+        if (!f)
+            continue;
+        char text[8192];
+        size_t len = fread (text, 1, sizeof text, f);
+        fclose (f);
+        char *error = NULL;
+        hpo_spec_t *spec = hpo_spec_parse (text, len, names[k], &error);
+        CHECK (spec != NULL);
+        if (!spec)
+            fprintf (stderr, "  %s\n", error);
+        else if (k == 0) {
+            CHECK_STR (spec->name, "quadratic");
+            CHECK (spec->n_params == 3 && spec->trials == 40);
+        } else
+            CHECK (spec->grid_size == 40 && spec->trials == 40);
+        hpo_spec_destroy (&spec);
+        free (error);
+    }
+}
+
 int
 main (void)
 {
+    s_test_examples ();
     s_test_files ();
     s_test_defaults ();
     s_test_values ();
