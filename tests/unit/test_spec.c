@@ -705,6 +705,59 @@ s_test_bad (void)
     free (error);
 }
 
+//  Anchors, aliases and merge keys work; alias bombs are refused quickly.
+static void
+s_test_aliases (void)
+{
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse ("name: t\n"
+                                "command: ./run {a} {b}\n"
+                                "objective: {metric: loss}\n"
+                                "budget: {trials: 5}\n"
+                                "space:\n"
+                                "  a: &unit {type: float, low: 0, high: 1}\n"
+                                "  b:\n"
+                                "    <<: *unit\n"
+                                "    high: 2\n",
+                                &error);
+    CHECK (spec != NULL);
+    if (!spec)
+        fprintf (stderr, "  %s\n", error);
+    else {
+        CHECK (spec->params[0].high == 1);
+        CHECK (spec->params[1].type == HPO_PARAM_FLOAT);
+        CHECK (spec->params[1].low == 0 && spec->params[1].high == 2);
+    }
+    hpo_spec_destroy (&spec);
+    free (error);
+
+    //  Errors inside an aliased node point at the anchor's text.
+    BAD ("name: t\n"
+         "command: ./run {a} {b}\n"
+         "objective: {metric: loss}\n"
+         "budget: {trials: 5}\n"
+         "space:\n"
+         "  a: &unit {type: float, low: zero, high: 1}\n"
+         "  b: *unit\n",
+         "t.yaml:6: space.a.low: must be a number");
+    BAD ("name: *nowhere\n", "t.yaml:1: ");
+    BAD ("a: &x [1, *x]\n", "aliases expand the study file past");
+
+    //  Nine levels of ten: 10^9 nodes once expanded.
+    char text[4096];
+    size_t len = (size_t)snprintf (text, sizeof text,
+                                   "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int k = 1; k < 10; k++) {
+        len += (size_t)snprintf (text + len, sizeof text - len, "a%d: &a%d [",
+                                 k, k);
+        for (int j = 0; j < 10; j++)
+            len += (size_t)snprintf (text + len, sizeof text - len, "%s*a%d",
+                                     j ? ", " : "", k - 1);
+        len += (size_t)snprintf (text + len, sizeof text - len, "]\n");
+    }
+    BAD (text, "t.yaml:1: aliases expand the study file past 100000 nodes");
+}
+
 //  Errors travel in *error; nothing may reach stderr (the coordinator runs
 //  this on whatever arrives over the network).
 static void
@@ -908,6 +961,7 @@ main (void)
     s_test_values ();
     s_test_grid ();
     s_test_bad ();
+    s_test_aliases ();
     s_test_quiet ();
     s_test_durations ();
     s_test_format ();
