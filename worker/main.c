@@ -1,1 +1,197 @@
-int main (void) { return 1; } /* placeholder */
+/*  hpo-worker: runs trials the coordinator assigns. See worker/session.h
+    for the protocol side and worker/runner.h for how trials run.         */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "worker/session.h"
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (
+        out,
+        "Usage: hpo-worker --coordinator ENDPOINT [OPTIONS]\n"
+        "\n"
+        "Connects to an hpo coordinator and runs the trials it assigns, each\n"
+        "as its own process group, streaming their reports back.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --coordinator ENDPOINT  the coordinator, e.g. tcp://head:5555\n"
+        "                              (required)\n"
+        "  -s, --slots N               trials run at once (default 1)\n"
+        "  -n, --name NAME             this worker's name (default\n"
+        "                              HOSTNAME-PID)\n"
+        "  -d, --state-dir DIR         where trial logs, parameter files and\n"
+        "                              checkpoints go (default\n"
+        "                              $XDG_STATE_HOME/hpo-worker if\n"
+        "                              XDG_STATE_HOME is set, else\n"
+        "                              ./hpo-worker-state)\n"
+        "  -l, --log-level LEVEL       debug, info, warn or error (default "
+        "info)\n"
+        "  -h, --help                  show this help and exit\n"
+        "\n"
+        "Under the state directory:\n"
+        "  logs/STUDY/trial-N-attempt-A.log   the trial's stdout and stderr\n"
+        "  trials/STUDY/trial-N-attempt-A/params.json   its parameters\n"
+        "  checkpoints/STUDY/N/               its checkpoint directory, kept\n"
+        "                                     across attempts on this host\n"
+        "\n"
+        "A trial's program runs in the worker's working directory and gets\n"
+        "HPO_STUDY, HPO_TRIAL, HPO_ATTEMPT, HPO_TRIAL_ID, HPO_OBJECTIVE,\n"
+        "HPO_WORKER, HPO_PARAMS_FILE, HPO_CHECKPOINT_DIR, HPO_PARAM_<NAME>\n"
+        "for each parameter, and HPO_REPORT_FD=3: it reports by writing\n"
+        "lines like \"step=3 val_loss=0.41\" or {\"step\": 3, \"val_loss\": "
+        "0.41}\n"
+        "to that descriptor. stdin is /dev/null.\n"
+        "\n"
+        "SIGINT or SIGTERM stops the running trials (SIGTERM to each process\n"
+        "group, SIGKILL after the study's grace period) and exits; the\n"
+        "coordinator reassigns them when their leases expire. Trials never\n"
+        "outlive the worker, even when it is killed with SIGKILL.\n");
+}
+
+//  A daemon started with a descriptor 0-2 closed would hand that number
+//  to the first file it opens, and a stray write to "stderr" would land
+//  there.
+static void
+s_std_fds (void)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl (fd, F_GETFD) < 0 && errno == EBADF) {
+            int null_fd = open ("/dev/null", O_RDWR);
+            if (null_fd < 0)
+                abort ();
+            if (null_fd != fd)
+                abort (); //  open takes the lowest free number: fd
+        }
+}
+
+int
+main (int argc, char *argv[])
+{
+    s_std_fds ();
+    hpo_log_init ("hpo-worker", HPO_LOG_INFO);
+
+    const char *endpoint = NULL;
+    const char *name = NULL;
+    const char *state_dir = NULL;
+    unsigned long slots = 1;
+    static const struct option options[] = {
+        {"coordinator", required_argument, NULL, 'c'},
+        {"slots", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'},
+        {"state-dir", required_argument, NULL, 'd'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:s:n:d:l:h", options, NULL)) !=
+           -1) {
+        switch (opt) {
+        case 'c':
+            endpoint = optarg;
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            slots = strtoul (optarg, &end, 10);
+            if (errno || !*optarg || *end || slots < 1 || slots > 1024)
+                hpo_fatal ("--slots: '%s' is not a number from 1 to 1024",
+                           optarg);
+            break;
+        }
+        case 'n':
+            if (!*optarg)
+                hpo_fatal ("--name: must not be empty");
+            name = optarg;
+            break;
+        case 'd':
+            state_dir = optarg;
+            break;
+        case 'l': {
+            int level = hpo_log_level_parse (optarg);
+            if (level < 0)
+                hpo_fatal ("--log-level: '%s' is not one of debug, info, "
+                           "warn, error",
+                           optarg);
+            hpo_log_init ("hpo-worker", (hpo_log_level_t)level);
+            break;
+        }
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        default:
+            s_usage (stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        hpo_log_error ("unexpected argument '%s'", argv[optind]);
+        s_usage (stderr);
+        return 2;
+    }
+    if (!endpoint) {
+        hpo_log_error ("--coordinator is required");
+        s_usage (stderr);
+        return 2;
+    }
+
+    char *name_buf = NULL;
+    if (!name) {
+        char host[HOST_NAME_MAX + 1];
+        if (gethostname (host, sizeof host) < 0)
+            snprintf (host, sizeof host, "worker");
+        host[sizeof host - 1] = '\0';
+        name = name_buf = hpo_sprintf ("%s-%d", host, (int)getpid ());
+    }
+    char *state_buf = NULL;
+    if (!state_dir) {
+        const char *xdg = getenv ("XDG_STATE_HOME");
+        state_dir = xdg && *xdg
+                        ? (state_buf = hpo_sprintf ("%s/hpo-worker", xdg))
+                        : "./hpo-worker-state";
+    }
+
+    //  Signals are taken through a signalfd in the loop. They must be
+    //  blocked before ZeroMQ starts its threads, which inherit the mask;
+    //  otherwise one of them could take SIGTERM and die with it.
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGCHLD);
+    if (sigprocmask (SIG_BLOCK, &mask, NULL) < 0)
+        hpo_fatal ("sigprocmask: %s", strerror (errno));
+    int signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0)
+        hpo_fatal ("signalfd: %s", strerror (errno));
+    //  A closed stderr pipe must not kill the worker and its trials with
+    //  it. (The runner restores the default for the programs it starts.)
+    if (signal (SIGPIPE, SIG_IGN) == SIG_ERR)
+        hpo_fatal ("signal: %s", strerror (errno));
+
+    hpo_session_config_t config = {endpoint, name, (uint32_t)slots, state_dir,
+                                   signal_fd};
+    hpo_session_t *session = hpo_session_new (&config);
+    int rc = 1;
+    if (session) {
+        rc = hpo_session_run (session) == 0 ? 0 : 1;
+        hpo_session_destroy (&session);
+        hpo_log_info ("exited");
+    }
+    close (signal_fd);
+    free (name_buf);
+    free (state_buf);
+    return rc;
+}

@@ -1,2 +1,1389 @@
-/* placeholder: not yet written */
-typedef int hpo_placeholder_t;
+#include "session.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "common/clock.h"
+#include "common/command.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/params.h"
+#include "common/wire.h"
+#include "report.h"
+#include "runner.h"
+
+//  Until the first Welcome we do not know the heartbeat interval.
+#define S_DEFAULT_HEARTBEAT_MS 1000
+//  No Welcome this long after a Hello: the Hello was lost (the coordinator
+//  died with it unread), so say it again.
+#define S_HELLO_RETRY_MS 5000
+//  At most one Hello a second, however many "unknown session" errors
+//  arrive (one comes back for every message queued while we were away).
+#define S_HELLO_MIN_MS 1000
+//  Finish.log_tail.
+#define S_LOG_TAIL 4096
+//  Assign.grace_ms 0 means "not given".
+#define S_DEFAULT_GRACE_MS 10000
+//  Fairness between trials and the socket within one step.
+#define S_READ_PER_STEP (256 * 1024)
+#define S_RECV_PER_STEP 1000
+//  After the program exited: what we still read from a report pipe that
+//  an escaped descendant may hold open and keep writing to.
+#define S_DRAIN_MAX (4 * 1024 * 1024)
+
+//  What becomes of an attempt when its process group is gone.
+typedef enum {
+    S_RUN,      //  running: Finish by its exit status
+    S_TIMEOUT,  //  stopped for its timeout: Finish FAILED
+    S_DROP,     //  killed on the coordinator's order: no Finish
+    S_SHUTDOWN, //  stopped because the worker stops: no Finish
+} s_fate_t;
+
+typedef struct {
+    uint64_t trial_id;
+    uint32_t attempt;
+    char *tag; //  "trial mnist#12 attempt 2", for log lines
+    char *objective;
+    hpo_runner_t *runner;
+    hpo_report_buf_t *lines;
+    s_fate_t fate;
+    int64_t started_ms;
+    int64_t deadline_ms; //  0: no timeout
+    uint64_t timeout_ms;
+    char *log_path;
+    int has_value; //  the objective's last reported value
+    double value;
+    size_t bad_lines;
+} s_trial_t;
+
+//  A Report or Finish until it is acknowledged, packed once so every
+//  resend is the same bytes with the same seq.
+typedef struct {
+    uint64_t seq;
+    uint64_t trial_id;
+    uint32_t attempt;
+    int is_finish;
+    uint8_t *data; //  NULL once acknowledged or dropped
+    size_t size;
+    int64_t sent_ms;
+} s_out_t;
+
+struct _hpo_session_t {
+    void *ctx;
+    void *dealer;
+    char *endpoint;
+    char *name;
+    char *host;
+    char *state_dir;
+    uint32_t slots;
+    int signal_fd;
+    s_trial_t **trials; //  [slots]; NULL: free slot
+    //  The outbox, in seq order; acknowledged entries are left as holes
+    //  and compacted away in bulk.
+    s_out_t *out;
+    size_t n_out, cap_out, live_out;
+    uint64_t seq;
+    uint32_t heartbeat_ms;
+    uint32_t lease_ms;
+    int welcomed;     //  a Welcome came after our latest Hello
+    int64_t hello_ms; //  when the latest Hello went out
+    int hello_wanted; //  the coordinator does not know us
+    int64_t next_heartbeat;
+    int stopping;
+    int64_t stop_deadline;
+    int finished;
+    uint64_t dropped_reports;
+    uint64_t bad_messages;
+};
+
+//  ---- small helpers ---------------------------------------------------------
+
+//  mkdir -p. Returns 0, or -1 with errno set.
+static int
+s_mkdirs (const char *path)
+{
+    char *copy = hpo_strdup (path);
+    int rc = 0;
+    for (char *p = copy + 1; rc == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+            rc = -1;
+        else if (c == '\0') {
+            struct stat st;
+            if (stat (copy, &st) < 0)
+                rc = -1;
+            else if (!S_ISDIR (st.st_mode)) {
+                errno = ENOTDIR;
+                rc = -1;
+            }
+            *p = c;
+            break;
+        }
+        *p = c;
+    }
+    int saved = errno;
+    free (copy);
+    errno = saved;
+    return rc;
+}
+
+//  Replaces what is not valid UTF-8 (and NUL) with '?', in place: the
+//  log tail is arbitrary bytes, and protobuf strings must be UTF-8.
+static void
+s_utf8_clean (char *text, size_t len)
+{
+    unsigned char *s = (unsigned char *)text;
+    size_t k = 0;
+    while (k < len) {
+        unsigned char c = s[k];
+        size_t n = c < 0x80                        ? 1
+                   : (c >> 5) == 0x6 && c >= 0xc2  ? 2
+                   : (c >> 4) == 0xe               ? 3
+                   : (c >> 3) == 0x1e && c <= 0xf4 ? 4
+                                                   : 0;
+        int ok = n > 0 && k + n <= len;
+        for (size_t j = 1; ok && j < n; j++)
+            ok = (s[k + j] & 0xc0) == 0x80;
+        if (ok && n == 3) {
+            //  No overlong forms, no surrogates.
+            ok = !(c == 0xe0 && s[k + 1] < 0xa0) &&
+                 !(c == 0xed && s[k + 1] >= 0xa0);
+        }
+        if (ok && n == 4)
+            ok = !(c == 0xf0 && s[k + 1] < 0x90) &&
+                 !(c == 0xf4 && s[k + 1] >= 0x90);
+        if (!ok || c == 0) {
+            s[k++] = '?';
+            continue;
+        }
+        k += n;
+    }
+}
+
+//  The last S_LOG_TAIL bytes of the log, as clean UTF-8; "" if unreadable.
+static char *
+s_log_tail (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hpo_strdup ("");
+    char *text = hpo_malloc (S_LOG_TAIL + 1);
+    size_t len = 0;
+    struct stat st;
+    if (fstat (fd, &st) == 0) {
+        off_t from = st.st_size > S_LOG_TAIL ? st.st_size - S_LOG_TAIL : 0;
+        ssize_t n;
+        do
+            n = pread (fd, text, S_LOG_TAIL, from);
+        while (n < 0 && errno == EINTR);
+        if (n > 0)
+            len = (size_t)n;
+        //  The cut may fall inside a character: start at the next one.
+        if (from > 0) {
+            size_t skip = 0;
+            while (skip < len && skip < 3 &&
+                   ((unsigned char)text[skip] & 0xc0) == 0x80)
+                skip++;
+            memmove (text, text + skip, len - skip);
+            len -= skip;
+        }
+    }
+    close (fd);
+    s_utf8_clean (text, len);
+    text[len] = '\0';
+    return text;
+}
+
+//  "2s", "1.5s", "0.3s": timeouts as people write them.
+static char *
+s_seconds (uint64_t ms)
+{
+    if (ms % 1000 == 0)
+        return hpo_sprintf ("%" PRIu64 "s", ms / 1000);
+    char *text = hpo_sprintf ("%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+    size_t len = strlen (text);
+    while (text[len - 1] == '0')
+        text[--len] = '\0';
+    char *out = hpo_sprintf ("%ss", text);
+    free (text);
+    return out;
+}
+
+//  A command for a log line: one line, not too long.
+static char *
+s_oneline (const char *text)
+{
+    size_t len = strlen (text);
+    char *line = hpo_strndup (text, len > 200 ? 200 : len);
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    if (len > 200) {
+        char *longer = hpo_sprintf ("%s...", line);
+        free (line);
+        line = longer;
+    }
+    return line;
+}
+
+//  A study name goes into paths: it must be what spec.h allows.
+static int
+s_study_ok (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len > 128 || strcmp (name, ".") == 0 ||
+        strcmp (name, "..") == 0)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+//  A parameter name goes into a variable name.
+static int
+s_param_name_ok (const char *name)
+{
+    if (!name || !*name || (*name >= '0' && *name <= '9'))
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+//  ---- the outbox ------------------------------------------------------------
+
+static int
+s_send (hpo_session_t *self, const hpo_env_t *env)
+{
+    if (hpo_wire_send (self->dealer, NULL, 0, env) < 0) {
+        //  Full queue (high-water mark): heartbeats and hellos are
+        //  replaced by the next; outbox entries are resent.
+        hpo_log_debug ("send: %s", zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_send_out (hpo_session_t *self, s_out_t *m, int64_t now)
+{
+    m->sent_ms = now; //  even on failure: retry on the next tick, not now
+    if (zmq_send (self->dealer, m->data, m->size, ZMQ_DONTWAIT) < 0) {
+        hpo_log_debug ("send seq %" PRIu64 ": %s", m->seq,
+                       zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_out_forget (hpo_session_t *self, s_out_t *m)
+{
+    hpo_free (&m->data);
+    self->live_out--;
+}
+
+//  Drops the oldest unacknowledged Report, to keep memory bounded while
+//  the coordinator is away for long.
+static void
+s_out_drop_oldest_report (hpo_session_t *self)
+{
+    for (size_t k = 0; k < self->n_out; k++) {
+        s_out_t *m = &self->out[k];
+        if (m->data && !m->is_finish) {
+            s_out_forget (self, m);
+            if (self->dropped_reports++ % 10000 == 0)
+                hpo_log_warnx ("outbox full (%d reports unacknowledged): "
+                               "dropped %" PRIu64 " oldest reports so far",
+                               HPO_SESSION_OUTBOX_MAX, self->dropped_reports);
+            return;
+        }
+    }
+}
+
+static void
+s_out_compact (hpo_session_t *self)
+{
+    size_t holes = self->n_out - self->live_out;
+    if (holes < 64 || holes * 2 < self->n_out)
+        return;
+    size_t n = 0;
+    for (size_t k = 0; k < self->n_out; k++)
+        if (self->out[k].data)
+            self->out[n++] = self->out[k];
+    self->n_out = n;
+}
+
+//  Packs env (seq set here) into the outbox and sends it.
+static void
+s_out_queue (hpo_session_t *self, hpo_env_t *env, uint64_t trial_id,
+             uint32_t attempt, int is_finish, int64_t now)
+{
+    if (!is_finish && self->live_out >= HPO_SESSION_OUTBOX_MAX)
+        s_out_drop_oldest_report (self);
+    s_out_compact (self);
+    env->seq = ++self->seq;
+    if (self->n_out == self->cap_out) {
+        self->cap_out = self->cap_out ? self->cap_out * 2 : 64;
+        self->out = hpo_realloc (self->out, self->cap_out * sizeof (s_out_t));
+    }
+    s_out_t *m = &self->out[self->n_out++];
+    memset (m, 0, sizeof *m);
+    m->seq = env->seq;
+    m->trial_id = trial_id;
+    m->attempt = attempt;
+    m->is_finish = is_finish;
+    m->data = hpo_wire_encode (env, &m->size);
+    self->live_out++;
+    s_send_out (self, m, now);
+}
+
+//  Resends what is due (everything if all), oldest first; stops at a full
+//  queue, since the rest would fail too.
+static void
+s_out_resend (hpo_session_t *self, int64_t now, int all)
+{
+    for (size_t k = 0; k < self->n_out; k++) {
+        s_out_t *m = &self->out[k];
+        if (!m->data)
+            continue;
+        if (!all && m->sent_ms + self->heartbeat_ms > now)
+            continue;
+        if (s_send_out (self, m, now) < 0)
+            return;
+    }
+}
+
+static void
+s_out_ack (hpo_session_t *self, uint64_t seq)
+{
+    size_t lo = 0, hi = self->n_out;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->out[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < self->n_out && self->out[lo].seq == seq && self->out[lo].data)
+        s_out_forget (self, &self->out[lo]);
+    else
+        //  A second Ack for a resent message, or one for a heartbeat.
+        hpo_log_debug ("ack for seq %" PRIu64 ": nothing waits for it", seq);
+}
+
+//  Forgets what an attempt the coordinator refused still had to say.
+static void
+s_out_drop_attempt (hpo_session_t *self, uint64_t trial_id, uint32_t attempt)
+{
+    for (size_t k = 0; k < self->n_out; k++) {
+        s_out_t *m = &self->out[k];
+        if (m->data && m->trial_id == trial_id && m->attempt == attempt)
+            s_out_forget (self, m);
+    }
+}
+
+//  ---- session messages ------------------------------------------------------
+
+static int
+s_holds_lease (const s_trial_t *t)
+{
+    return t && (t->fate == S_RUN || t->fate == S_TIMEOUT);
+}
+
+size_t
+hpo_session_busy (const hpo_session_t *self)
+{
+    size_t n = 0;
+    for (uint32_t k = 0; k < self->slots; k++)
+        if (self->trials[k])
+            n++;
+    return n;
+}
+
+size_t
+hpo_session_unacked (const hpo_session_t *self)
+{
+    return self->live_out;
+}
+
+static void
+s_send_hello (hpo_session_t *self, int64_t now)
+{
+    //  Running attempts and finished ones whose Finish is unacknowledged.
+    size_t cap = self->slots + self->live_out;
+    Hpo__Lease *leases = hpo_calloc (cap, sizeof (Hpo__Lease));
+    Hpo__Lease **lease_ps = hpo_calloc (cap, sizeof (Hpo__Lease *));
+    size_t n = 0;
+    for (uint32_t k = 0; k < self->slots; k++)
+        if (s_holds_lease (self->trials[k])) {
+            hpo__lease__init (&leases[n]);
+            leases[n].trial_id = self->trials[k]->trial_id;
+            leases[n].attempt = self->trials[k]->attempt;
+            lease_ps[n] = &leases[n];
+            n++;
+        }
+    for (size_t k = 0; k < self->n_out; k++)
+        if (self->out[k].data && self->out[k].is_finish) {
+            hpo__lease__init (&leases[n]);
+            leases[n].trial_id = self->out[k].trial_id;
+            leases[n].attempt = self->out[k].attempt;
+            lease_ps[n] = &leases[n];
+            n++;
+        }
+    Hpo__Hello hello;
+    hpo__hello__init (&hello);
+    hello.name = self->name;
+    hello.host = self->host;
+    hello.slots = self->slots;
+    hello.pid = (uint32_t)getpid ();
+    hello.n_leases = n;
+    hello.leases = lease_ps;
+    hpo_env_t env;
+    hpo_wire_init (&env, ++self->seq);
+    env.body_case = HPO__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    s_send (self, &env);
+    free (lease_ps);
+    free (leases);
+    self->hello_ms = now;
+    self->hello_wanted = 0;
+    self->welcomed = 0;
+    hpo_log_debug ("hello to %s (%zu leases)", self->endpoint, n);
+    //  A restarted coordinator has not seen what we kept: it gets it right
+    //  after the Hello, on the same connection, so in order.
+    s_out_resend (self, now, 1);
+}
+
+static void
+s_send_heartbeat (hpo_session_t *self, int64_t now)
+{
+    Hpo__Lease leases[self->slots];
+    Hpo__Lease *lease_ps[self->slots];
+    size_t n = 0;
+    for (uint32_t k = 0; k < self->slots; k++)
+        if (s_holds_lease (self->trials[k])) {
+            hpo__lease__init (&leases[n]);
+            leases[n].trial_id = self->trials[k]->trial_id;
+            leases[n].attempt = self->trials[k]->attempt;
+            lease_ps[n] = &leases[n];
+            n++;
+        }
+    Hpo__Heartbeat hb;
+    hpo__heartbeat__init (&hb);
+    hb.n_leases = n;
+    hb.leases = lease_ps;
+    //  A stopping worker takes no more work. A slot whose attempt is
+    //  still dying is not free: its GPU is still in use.
+    hb.free =
+        self->stopping ? 0 : self->slots - (uint32_t)hpo_session_busy (self);
+    hpo_env_t env;
+    hpo_wire_init (&env, ++self->seq);
+    env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    s_send (self, &env);
+    self->next_heartbeat = now + self->heartbeat_ms;
+}
+
+//  ---- trials ----------------------------------------------------------------
+
+static void
+s_trial_destroy (s_trial_t **t_p)
+{
+    s_trial_t *t = *t_p;
+    if (!t)
+        return;
+    hpo_runner_destroy (&t->runner);
+    hpo_report_buf_destroy (&t->lines);
+    free (t->tag);
+    free (t->objective);
+    free (t->log_path);
+    free (t);
+    *t_p = NULL;
+}
+
+static s_trial_t *
+s_trial_find (hpo_session_t *self, uint64_t trial_id, uint32_t attempt)
+{
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (t && t->trial_id == trial_id && t->attempt == attempt)
+            return t;
+    }
+    return NULL;
+}
+
+static void
+s_bad_line (s_trial_t *t, const char *reason)
+{
+    //  A program that writes something else to the report descriptor
+    //  would otherwise fill the log with one warning a line.
+    if (t->bad_lines++ == 0)
+        hpo_log_warnx ("%s: bad report line (%s); further bad lines are "
+                       "only counted",
+                       t->tag, reason);
+}
+
+//  Turns the complete lines buffered for t into Reports.
+static void
+s_trial_lines (hpo_session_t *self, s_trial_t *t, int64_t now)
+{
+    const char *line;
+    size_t len;
+    int rc;
+    while ((rc = hpo_report_buf_next (t->lines, &line, &len)) != 0) {
+        if (rc < 0) {
+            s_bad_line (t, "line longer than 64 KiB");
+            continue;
+        }
+        hpo_report_t r;
+        char *reason = NULL;
+        if (hpo_report_parse (line, len, &r, &reason) < 0) {
+            s_bad_line (t, reason);
+            free (reason);
+            continue;
+        }
+        if (r.n_metrics == 0)
+            continue; //  blank line
+        const double *v = hpo_report_metric (&r, t->objective);
+        if (v) {
+            t->has_value = 1;
+            t->value = *v;
+        }
+        Hpo__Metric *metrics = hpo_calloc (r.n_metrics, sizeof *metrics);
+        Hpo__Metric **metric_ps = hpo_calloc (r.n_metrics, sizeof *metric_ps);
+        for (size_t k = 0; k < r.n_metrics; k++) {
+            hpo__metric__init (&metrics[k]);
+            metrics[k].name = r.metrics[k].name;
+            metrics[k].value = r.metrics[k].value;
+            metric_ps[k] = &metrics[k];
+        }
+        Hpo__Report report;
+        hpo__report__init (&report);
+        report.trial_id = t->trial_id;
+        report.attempt = t->attempt;
+        report.has_step = r.has_step;
+        report.step = r.step;
+        report.n_metrics = r.n_metrics;
+        report.metrics = metric_ps;
+        hpo_env_t env;
+        hpo_wire_init (&env, 0);
+        env.body_case = HPO__ENVELOPE__BODY_REPORT;
+        env.report = &report;
+        //  A killed attempt's late lines would only be refused.
+        if (t->fate == S_RUN || t->fate == S_TIMEOUT)
+            s_out_queue (self, &env, t->trial_id, t->attempt, 0, now);
+        free (metric_ps);
+        free (metrics);
+        hpo_report_clear (&r);
+    }
+}
+
+//  Reads up to max bytes of reports. Returns 1 at end-of-file.
+static int
+s_trial_read (hpo_session_t *self, s_trial_t *t, size_t max, int64_t now)
+{
+    static char buf[65536];
+    size_t total = 0;
+    while (total < max) {
+        ssize_t n = hpo_runner_read (t->runner, buf, sizeof buf);
+        if (n < 0)
+            return 0; //  nothing more for now
+        if (n == 0) {
+            hpo_report_buf_eof (t->lines);
+            s_trial_lines (self, t, now);
+            return 1;
+        }
+        hpo_report_buf_feed (t->lines, buf, (size_t)n);
+        s_trial_lines (self, t, now);
+        total += (size_t)n;
+    }
+    return 0;
+}
+
+static void
+s_queue_finish (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
+                Hpo__Finish *finish, int64_t now)
+{
+    finish->trial_id = trial_id;
+    finish->attempt = attempt;
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_FINISH;
+    env.finish = finish;
+    s_out_queue (self, &env, trial_id, attempt, 1, now);
+}
+
+//  The attempt's process group is gone: tell the coordinator (unless it
+//  already decided) and free the slot.
+static void
+s_trial_end (hpo_session_t *self, uint32_t slot, int64_t now)
+{
+    s_trial_t *t = self->trials[slot];
+    //  What the program wrote before it exited is still in the pipe; the
+    //  objective's last value may be there.
+    if (!s_trial_read (self, t, S_DRAIN_MAX, now))
+        hpo_report_buf_eof (t->lines); //  held open by an escaped process
+    s_trial_lines (self, t, now);
+    double runtime_s = (double)(now - t->started_ms) / 1000.0;
+    if (t->bad_lines > 1)
+        hpo_log_warnx ("%s: %zu bad report lines in all", t->tag, t->bad_lines);
+
+    if (t->fate == S_DROP || t->fate == S_SHUTDOWN) {
+        hpo_log_info ("%s: stopped after %.1fs", t->tag, runtime_s);
+        s_trial_destroy (&self->trials[slot]);
+        if (self->welcomed && !self->stopping)
+            s_send_heartbeat (self, now); //  the slot is free again
+        return;
+    }
+    int status;
+    int known = hpo_runner_status (t->runner, &status);
+    char *reason = NULL;
+    if (!known) {
+        char *how = hpo_runner_describe_status (status);
+        reason = WIFEXITED (status) && WEXITSTATUS (status) == 125
+                     ? hpo_strdup ("could not start the training process")
+                     : hpo_sprintf ("process shim died (%s)", how);
+        free (how);
+    } else if (t->fate == S_TIMEOUT) {
+        char *limit = s_seconds (t->timeout_ms);
+        reason = hpo_sprintf ("timeout after %s", limit);
+        free (limit);
+    } else if (WIFEXITED (status) && WEXITSTATUS (status) == 0) {
+        if (!t->has_value)
+            reason =
+                hpo_sprintf ("objective '%s' never reported", t->objective);
+    } else
+        reason = hpo_runner_describe_status (status);
+
+    Hpo__Finish finish;
+    hpo__finish__init (&finish);
+    finish.exit_status = known ? status : -1;
+    finish.runtime_s = runtime_s;
+    char *tail = NULL;
+    if (reason) {
+        finish.outcome = HPO__OUTCOME__OUTCOME_FAILED;
+        finish.reason = reason;
+        tail = s_log_tail (t->log_path);
+        finish.log_tail = tail;
+        hpo_log_info ("%s: FAILED after %.1fs: %s", t->tag, runtime_s, reason);
+    } else {
+        finish.outcome = HPO__OUTCOME__OUTCOME_COMPLETE;
+        finish.has_value = 1;
+        finish.value = t->value;
+        hpo_log_info ("%s: COMPLETE after %.1fs: %s=%.17g", t->tag, runtime_s,
+                      t->objective, t->value);
+    }
+    s_queue_finish (self, t->trial_id, t->attempt, &finish, now);
+    free (reason);
+    free (tail);
+    s_trial_destroy (&self->trials[slot]);
+    //  Ask for the next trial now rather than at the next tick.
+    if (self->welcomed && !self->stopping)
+        s_send_heartbeat (self, now);
+}
+
+//  Stops an attempt the coordinator no longer wants; no Finish follows.
+static void
+s_trial_kill (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
+              const char *why)
+{
+    s_out_drop_attempt (self, trial_id, attempt);
+    s_trial_t *t = s_trial_find (self, trial_id, attempt);
+    if (!t || t->fate == S_DROP) {
+        hpo_log_debug ("kill trial %" PRIu64 " attempt %u (%s): not running",
+                       trial_id, attempt, why);
+        return;
+    }
+    hpo_log_info ("%s: %s: stopping it", t->tag, why);
+    if (t->fate != S_SHUTDOWN)
+        t->fate = S_DROP;
+    hpo_runner_stop (t->runner);
+}
+
+typedef struct {
+    char **env;
+    size_t n, cap;
+} s_env_t;
+
+static void
+s_env_add (s_env_t *env, char *entry)
+{
+    if (env->n + 2 > env->cap) {
+        env->cap = env->cap ? env->cap * 2 : 16;
+        env->env = hpo_realloc (env->env, env->cap * sizeof (char *));
+    }
+    env->env[env->n++] = entry;
+    env->env[env->n] = NULL;
+}
+
+static void
+s_env_free (s_env_t *env)
+{
+    for (size_t k = 0; k < env->n; k++)
+        free (env->env[k]);
+    free (env->env);
+}
+
+//  Writes text to path, whole. Returns 0, or -1 with errno set.
+static int
+s_write_file (const char *path, const char *text)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen (text), done = 0;
+    while (done < len) {
+        ssize_t n = write (fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close (fd);
+            errno = saved;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (close (fd) < 0)
+        return -1;
+    return 0;
+}
+
+//  A line at the top of each attempt's log, so a log read alone says
+//  what ran where.
+static void
+s_log_header (const char *path, const char *tag, const char *worker,
+              const char *command)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return; //  the runner will say why when it opens it
+    char *line = hpo_sprintf ("hpo-worker %s: %s: %s\n", worker, tag, command);
+    ssize_t n = write (fd, line, strlen (line));
+    (void)n; //  a missing header line hurts nobody
+    free (line);
+    close (fd);
+}
+
+//  Prepares and starts the attempt in slot. Returns 0, or -1 with *reason
+//  set (malloc'd) and nothing left running.
+static int
+s_trial_start (hpo_session_t *self, uint32_t slot, const Hpo__Assign *a,
+               s_trial_t *t, int64_t now, char **reason)
+{
+    int rc = -1;
+    size_t n = a->n_params;
+    char **names = hpo_calloc (n + 1, sizeof (char *));
+    hpo_value_t *values = hpo_calloc (n + 1, sizeof (hpo_value_t));
+    char **argv = NULL;
+    char *shell = NULL;
+    char *shell_argv[4] = {"/bin/sh", "-c", NULL, NULL};
+    char *logs_dir = NULL, *trial_dir = NULL, *ckpt_dir = NULL;
+    char *params_path = NULL, *params_json = NULL, *command = NULL;
+    s_env_t env = {NULL, 0, 0};
+
+    for (size_t k = 0; k < n; k++) {
+        const Hpo__Param *p = a->params[k];
+        if (!s_param_name_ok (p->name)) {
+            *reason = hpo_sprintf ("bad parameter name '%.64s'",
+                                   p->name ? p->name : "");
+            goto done;
+        }
+        names[k] = p->name;
+        if (hpo_wire_param_get (p, &values[k]) < 0) {
+            *reason = hpo_sprintf ("parameter '%s' has unknown kind %u",
+                                   p->name, p->kind);
+            goto done;
+        }
+    }
+
+    //  Directories and files the program is promised.
+    logs_dir = hpo_sprintf ("%s/logs/%s", self->state_dir, a->study);
+    trial_dir = hpo_sprintf ("%s/trials/%s/trial-%" PRIu64 "-attempt-%u",
+                             self->state_dir, a->study, a->number, a->attempt);
+    ckpt_dir = hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, self->state_dir,
+                            a->study, a->number);
+    const char *dirs[] = {logs_dir, trial_dir, ckpt_dir};
+    for (size_t k = 0; k < 3; k++)
+        if (s_mkdirs (dirs[k]) < 0) {
+            *reason =
+                hpo_sprintf ("cannot create %s: %s", dirs[k], strerror (errno));
+            goto done;
+        }
+    t->log_path = hpo_sprintf ("%s/trial-%" PRIu64 "-attempt-%u.log", logs_dir,
+                               a->number, a->attempt);
+    params_path = hpo_sprintf ("%s/params.json", trial_dir);
+    params_json = hpo_params_dump (names, values, n);
+    if (s_write_file (params_path, params_json) < 0) {
+        *reason =
+            hpo_sprintf ("cannot write %s: %s", params_path, strerror (errno));
+        goto done;
+    }
+
+    //  The command, with the values substituted.
+    char *error = NULL;
+    if (a->shell) {
+        shell = hpo_command_shell (a->command, names, values, n, &error);
+        shell_argv[2] = shell;
+        command = shell ? hpo_strdup (shell) : NULL;
+    } else {
+        argv = hpo_command_argv (a->command, names, values, n, &error);
+        if (argv) {
+            //  For the log only: words joined by spaces.
+            size_t len = 1;
+            for (char **w = argv; *w; w++)
+                len += strlen (*w) + 1;
+            command = hpo_calloc (1, len);
+            for (char **w = argv; *w; w++) {
+                if (w != argv)
+                    strcat (command, " ");
+                strcat (command, *w);
+            }
+        }
+    }
+    if (!command) {
+        *reason = hpo_sprintf ("bad command: %s", error ? error : "?");
+        free (error);
+        goto done;
+    }
+
+    s_env_add (&env, hpo_sprintf ("HPO_STUDY=%s", a->study));
+    s_env_add (&env, hpo_sprintf ("HPO_TRIAL=%" PRIu64, a->number));
+    s_env_add (&env, hpo_sprintf ("HPO_ATTEMPT=%u", a->attempt));
+    s_env_add (&env, hpo_sprintf ("HPO_TRIAL_ID=%" PRIu64, a->trial_id));
+    s_env_add (&env, hpo_sprintf ("HPO_OBJECTIVE=%s", a->objective));
+    s_env_add (&env, hpo_sprintf ("HPO_PARAMS_FILE=%s", params_path));
+    s_env_add (&env, hpo_sprintf ("HPO_CHECKPOINT_DIR=%s", ckpt_dir));
+    s_env_add (&env, hpo_sprintf ("HPO_WORKER=%s", self->name));
+    for (size_t k = 0; k < n; k++) {
+        char *value = values[k].kind == HPO_KIND_STR
+                          ? hpo_strdup (values[k].s ? values[k].s : "")
+                          : hpo_value_format (&values[k]);
+        char *entry = hpo_sprintf ("HPO_PARAM_%s=%s", names[k], value);
+        free (value);
+        for (char *p = entry + 10; *p != '='; p++)
+            if (*p >= 'a' && *p <= 'z')
+                *p = (char)(*p - 'a' + 'A');
+        s_env_add (&env, entry);
+    }
+
+    s_log_header (t->log_path, t->tag, self->name, command);
+    hpo_runner_config_t config;
+    config.argv = a->shell ? shell_argv : argv;
+    config.env = env.env;
+    config.log_path = t->log_path;
+    config.grace_ms = a->grace_ms ? a->grace_ms : S_DEFAULT_GRACE_MS;
+    t->runner = hpo_runner_new (&config, reason);
+    if (!t->runner)
+        goto done;
+    t->lines = hpo_report_buf_new ();
+    t->started_ms = now;
+    t->timeout_ms = a->timeout_ms;
+    t->deadline_ms = a->timeout_ms ? now + (int64_t)a->timeout_ms : 0;
+    self->trials[slot] = t;
+    char *line = s_oneline (command);
+    hpo_log_info ("%s: started (shim %d): %s", t->tag,
+                  (int)hpo_runner_shim_pid (t->runner), line);
+    free (line);
+    rc = 0;
+
+done:
+    hpo_values_clear (values, n);
+    free (values);
+    free (names);
+    hpo_command_free (&argv);
+    free (shell);
+    free (logs_dir);
+    free (trial_dir);
+    free (ckpt_dir);
+    free (params_path);
+    free (params_json);
+    free (command);
+    s_env_free (&env);
+    return rc;
+}
+
+//  ---- message handlers ------------------------------------------------------
+
+static void
+s_on_welcome (hpo_session_t *self, const hpo_env_t *env, int64_t now)
+{
+    const Hpo__Welcome *w = env->welcome;
+    uint32_t hb = w->heartbeat_ms ? w->heartbeat_ms : S_DEFAULT_HEARTBEAT_MS;
+    //  Never trust a number from the wire to be sane.
+    if (hb < 10)
+        hb = 10;
+    if (hb > 60000)
+        hb = 60000;
+    if (!self->welcomed)
+        hpo_log_info ("welcomed by %s: heartbeat %ums, lease %ums, %zu "
+                      "refused",
+                      self->endpoint, hb, w->lease_ms, w->n_refused);
+    self->heartbeat_ms = hb;
+    self->lease_ms = w->lease_ms;
+    self->welcomed = 1;
+    for (size_t k = 0; k < w->n_refused; k++)
+        if (w->refused[k])
+            s_trial_kill (self, w->refused[k]->trial_id, w->refused[k]->attempt,
+                          "refused by the coordinator");
+    //  Free slots ask for work at once.
+    if (!self->stopping)
+        s_send_heartbeat (self, now);
+}
+
+static void
+s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
+{
+    const Hpo__Assign *a = env->assign;
+    const char *study = a->study ? a->study : "";
+    if (self->stopping) {
+        hpo_log_info ("trial %s#%" PRIu64 " attempt %u: assigned while "
+                      "stopping: ignored",
+                      study, a->number, a->attempt);
+        return;
+    }
+    if (s_trial_find (self, a->trial_id, a->attempt)) {
+        hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: already running",
+                       study, a->number, a->attempt);
+        return;
+    }
+    uint32_t slot = self->slots;
+    for (uint32_t k = 0; k < self->slots && slot == self->slots; k++)
+        if (!self->trials[k])
+            slot = k;
+    if (slot == self->slots) {
+        //  The coordinator counts its own assignments, so this should not
+        //  happen; if it does, the lease just expires unrenewed.
+        hpo_log_warnx ("trial %s#%" PRIu64 " attempt %u: assigned but all "
+                       "%u slots are busy: ignored",
+                       study, a->number, a->attempt, self->slots);
+        return;
+    }
+    s_trial_t *t = hpo_calloc (1, sizeof *t);
+    t->trial_id = a->trial_id;
+    t->attempt = a->attempt;
+    t->fate = S_RUN;
+    char *reason = NULL;
+    if (!s_study_ok (study))
+        reason = hpo_sprintf ("bad study name '%.64s'", study);
+    else if (!a->command || !*a->command)
+        reason = hpo_strdup ("empty command");
+    else if (!a->objective || !*a->objective)
+        reason = hpo_strdup ("no objective metric");
+    //  The tag is for logs; a bad study name is cut and quoted above.
+    t->tag = hpo_sprintf ("trial %.64s#%" PRIu64 " attempt %u", study,
+                          a->number, a->attempt);
+    t->objective = hpo_strdup (a->objective ? a->objective : "");
+    if (!reason && s_trial_start (self, slot, a, t, now, &reason) == 0)
+        return;
+    //  Nothing runs: say so, so the coordinator can retry elsewhere
+    //  instead of waiting for the lease to run out.
+    hpo_log_warnx ("%s: cannot start: %s", t->tag, reason);
+    if (t->log_path) {
+        char *line = hpo_sprintf ("cannot start: %s", reason);
+        s_log_header (t->log_path, t->tag, self->name, line);
+        free (line);
+    }
+    Hpo__Finish finish;
+    hpo__finish__init (&finish);
+    finish.outcome = HPO__OUTCOME__OUTCOME_FAILED;
+    s_utf8_clean (reason, strlen (reason));
+    finish.reason = reason;
+    finish.log_tail = reason;
+    finish.exit_status = -1;
+    s_queue_finish (self, t->trial_id, t->attempt, &finish, now);
+    free (reason);
+    s_trial_destroy (&t);
+}
+
+static void
+s_on_ack (hpo_session_t *self, const hpo_env_t *env, int64_t now)
+{
+    s_out_ack (self, env->ack->ack_seq);
+}
+
+static void
+s_on_kill (hpo_session_t *self, const hpo_env_t *env, int64_t now)
+{
+    const Hpo__Kill *k = env->kill;
+    char *why =
+        hpo_sprintf ("killed by the coordinator (%.200s)",
+                     k->reason && *k->reason ? k->reason : "no reason given");
+    s_trial_kill (self, k->trial_id, k->attempt, why);
+    free (why);
+}
+
+static void
+s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
+{
+    const Hpo__Error *e = env->error;
+    if (e->code == HPO__ERROR_CODE__ERR_UNKNOWN_SESSION) {
+        if (!self->hello_wanted)
+            hpo_log_info ("coordinator does not know this session "
+                          "(restarted?): saying hello again");
+        self->hello_wanted = 1;
+        return;
+    }
+    hpo_log_warnx ("coordinator error %d: %.200s", (int)e->code,
+                   e->message ? e->message : "");
+}
+
+typedef void (s_handler_fn) (hpo_session_t *self, const hpo_env_t *env,
+                             int64_t now);
+
+//  One row a message: a new message kind is one row and one function.
+static const struct {
+    Hpo__Envelope__BodyCase body;
+    s_handler_fn *handler;
+} s_handlers[] = {
+    {HPO__ENVELOPE__BODY_WELCOME, s_on_welcome},
+    {HPO__ENVELOPE__BODY_ASSIGN, s_on_assign},
+    {HPO__ENVELOPE__BODY_ACK, s_on_ack},
+    {HPO__ENVELOPE__BODY_KILL, s_on_kill},
+    {HPO__ENVELOPE__BODY_ERROR, s_on_error},
+};
+
+static void
+s_recv_all (hpo_session_t *self, int64_t now)
+{
+    for (int k = 0; k < S_RECV_PER_STEP; k++) {
+        hpo_wire_status_t status;
+        hpo_env_t *env = hpo_wire_recv (self->dealer, NULL, NULL, &status);
+        if (!env) {
+            if (status == HPO_WIRE_OK)
+                return; //  nothing more waiting
+            if (self->bad_messages++ % 100 == 0)
+                hpo_log_warnx (
+                    "bad message from coordinator (%s); %" PRIu64 " so far",
+                    hpo_wire_status_str (status), self->bad_messages);
+            continue;
+        }
+        size_t row = 0, rows = sizeof s_handlers / sizeof s_handlers[0];
+        while (row < rows && s_handlers[row].body != env->body_case)
+            row++;
+        if (row < rows)
+            s_handlers[row].handler (self, env, now);
+        else
+            hpo_log_debug ("unexpected message (body %d): ignored",
+                           (int)env->body_case);
+        hpo_wire_free (&env);
+    }
+}
+
+//  ---- the loop --------------------------------------------------------------
+
+static void
+s_on_signals (hpo_session_t *self, int *sigchld)
+{
+    struct signalfd_siginfo info;
+    for (;;) {
+        ssize_t n = read (self->signal_fd, &info, sizeof info);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof info)
+            return; //  EAGAIN: all read
+        if (info.ssi_signo == SIGCHLD)
+            *sigchld = 1;
+        else if (info.ssi_signo == SIGINT || info.ssi_signo == SIGTERM) {
+            if (self->stopping) {
+                hpo_log_info ("SIG%s again: exiting now",
+                              sigabbrev_np ((int)info.ssi_signo));
+                self->finished = 1;
+            } else {
+                hpo_log_info ("SIG%s: stopping trials and exiting",
+                              sigabbrev_np ((int)info.ssi_signo));
+                hpo_session_stop (self);
+            }
+        }
+    }
+}
+
+static int64_t
+s_next_deadline (hpo_session_t *self, int64_t now, int max_wait_ms)
+{
+    int64_t next = now + max_wait_ms;
+#define S_EARLIER(t)                                                           \
+    do {                                                                       \
+        if ((t) < next)                                                        \
+            next = (t);                                                        \
+    } while (0)
+    S_EARLIER (self->next_heartbeat);
+    if (!self->stopping && self->hello_wanted)
+        S_EARLIER (self->hello_ms + S_HELLO_MIN_MS);
+    if (!self->stopping && !self->welcomed)
+        S_EARLIER (self->hello_ms + S_HELLO_RETRY_MS);
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (t && t->fate == S_RUN && t->deadline_ms)
+            S_EARLIER (t->deadline_ms);
+    }
+    if (self->stopping)
+        S_EARLIER (self->stop_deadline);
+#undef S_EARLIER
+    return next;
+}
+
+int
+hpo_session_step (hpo_session_t *self, int max_wait_ms)
+{
+    if (self->finished)
+        return 0;
+    int64_t now = hpo_clock_mono_ms ();
+    int64_t next = s_next_deadline (self, now, max_wait_ms);
+    long timeout = next > now ? (long)(next - now) : 0;
+
+    //  The socket, the signals, and two pipes per running attempt.
+    size_t cap = 2 + 2 * (size_t)self->slots;
+    zmq_pollitem_t items[cap];
+    uint32_t item_slot[cap];
+    size_t n = 0;
+    items[n++] = (zmq_pollitem_t){self->dealer, 0, ZMQ_POLLIN, 0};
+    size_t signal_item = n;
+    if (self->signal_fd >= 0)
+        items[n++] = (zmq_pollitem_t){NULL, self->signal_fd, ZMQ_POLLIN, 0};
+    size_t first_trial_item = n;
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (!t)
+            continue;
+        int fds[2] = {hpo_runner_report_fd (t->runner),
+                      hpo_runner_status_fd (t->runner)};
+        for (int j = 0; j < 2; j++)
+            if (fds[j] >= 0) {
+                item_slot[n] = k;
+                items[n++] = (zmq_pollitem_t){NULL, fds[j], ZMQ_POLLIN, 0};
+            }
+    }
+    if (zmq_poll (items, (int)n, timeout) < 0) {
+        if (errno == EINTR)
+            return 0;
+        hpo_log_warn ("zmq_poll");
+        return -1;
+    }
+    now = hpo_clock_mono_ms ();
+
+    int sigchld = 0;
+    if (self->signal_fd >= 0 && (items[signal_item].revents & ZMQ_POLLIN))
+        s_on_signals (self, &sigchld);
+    //  zmq_poll's readiness of a ZeroMQ socket is edge-like: always drain.
+    s_recv_all (self, now);
+
+    //  Reports first, then exits, so a Finish follows the last Report.
+    int ready[self->slots];
+    memset (ready, 0, sizeof ready);
+    for (size_t k = first_trial_item; k < n; k++)
+        if (items[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            ready[item_slot[k]] = 1;
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (!t || !(ready[k] || sigchld))
+            continue;
+        if (hpo_runner_report_fd (t->runner) >= 0)
+            s_trial_read (self, t, S_READ_PER_STEP, now);
+        if (hpo_runner_poll (t->runner))
+            s_trial_end (self, k, now);
+    }
+
+    //  Timers.
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (t && t->fate == S_RUN && t->deadline_ms && now >= t->deadline_ms) {
+            char *limit = s_seconds (t->timeout_ms);
+            hpo_log_info ("%s: timeout after %s: stopping it", t->tag, limit);
+            free (limit);
+            t->fate = S_TIMEOUT;
+            hpo_runner_stop (t->runner);
+        }
+    }
+    if (!self->stopping) {
+        if (self->hello_wanted && now >= self->hello_ms + S_HELLO_MIN_MS)
+            s_send_hello (self, now);
+        else if (!self->welcomed && now >= self->hello_ms + S_HELLO_RETRY_MS) {
+            hpo_log_info ("no welcome from %s yet: saying hello again",
+                          self->endpoint);
+            s_send_hello (self, now);
+        }
+    }
+    if (now >= self->next_heartbeat) {
+        if (self->welcomed && !self->stopping)
+            s_send_heartbeat (self, now);
+        else
+            self->next_heartbeat = now + self->heartbeat_ms;
+        s_out_resend (self, now, 0);
+    }
+    s_out_compact (self);
+    if (self->stopping &&
+        ((self->live_out == 0 && hpo_session_busy (self) == 0) ||
+         now >= self->stop_deadline)) {
+        if (self->live_out)
+            hpo_log_warnx ("exiting with %zu messages unacknowledged",
+                           self->live_out);
+        self->finished = 1;
+    }
+    return 0;
+}
+
+void
+hpo_session_stop (hpo_session_t *self)
+{
+    if (self->stopping)
+        return;
+    int64_t now = hpo_clock_mono_ms ();
+    self->stopping = 1;
+    self->stop_deadline = now + HPO_SESSION_FLUSH_MS;
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (!t)
+            continue;
+        //  No Finish: the coordinator reassigns it once the lease lapses.
+        if (t->fate != S_DROP)
+            t->fate = S_SHUTDOWN;
+        hpo_runner_stop (t->runner);
+    }
+    s_out_resend (self, now, 1);
+}
+
+int
+hpo_session_finished (const hpo_session_t *self)
+{
+    return self->finished;
+}
+
+int
+hpo_session_run (hpo_session_t *self)
+{
+    while (!self->finished)
+        if (hpo_session_step (self, 1000) < 0)
+            return -1;
+    return 0;
+}
+
+//  ---- construction ----------------------------------------------------------
+
+static int
+s_setsockopt_int (void *socket, int option, int value)
+{
+    if (zmq_setsockopt (socket, option, &value, sizeof value) < 0) {
+        hpo_log_error ("zmq_setsockopt %d: %s", option, zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+hpo_session_t *
+hpo_session_new (const hpo_session_config_t *config)
+{
+    assert (config->endpoint && config->name && config->state_dir);
+    assert (config->slots >= 1);
+    if (s_mkdirs (config->state_dir) < 0 ||
+        access (config->state_dir, W_OK) < 0) {
+        hpo_log_error ("state directory %s: %s", config->state_dir,
+                       strerror (errno));
+        return NULL;
+    }
+    char *state_dir = realpath (config->state_dir, NULL);
+    if (!state_dir) {
+        hpo_log_error ("state directory %s: %s", config->state_dir,
+                       strerror (errno));
+        return NULL;
+    }
+    hpo_session_t *self = hpo_calloc (1, sizeof *self);
+    self->state_dir = hpo_strdup (state_dir);
+    free (state_dir);
+    self->endpoint = hpo_strdup (config->endpoint);
+    self->name = hpo_strdup (config->name);
+    char host[256];
+    if (gethostname (host, sizeof host) < 0)
+        snprintf (host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    self->host = hpo_strdup (host);
+    self->slots = config->slots;
+    self->signal_fd = config->signal_fd;
+    self->trials = hpo_calloc (self->slots, sizeof (s_trial_t *));
+    self->heartbeat_ms = S_DEFAULT_HEARTBEAT_MS;
+
+    self->ctx = zmq_ctx_new ();
+    if (!self->ctx) {
+        hpo_log_error ("zmq_ctx_new: %s", zmq_strerror (errno));
+        hpo_session_destroy (&self);
+        return NULL;
+    }
+    self->dealer = zmq_socket (self->ctx, ZMQ_DEALER);
+    if (!self->dealer) {
+        hpo_log_error ("zmq_socket: %s", zmq_strerror (errno));
+        hpo_session_destroy (&self);
+        return NULL;
+    }
+    //  ZMTP heartbeats notice a silently dead connection in seconds, so
+    //  the reconnect (and our resends) start early. No ZMQ_IMMEDIATE:
+    //  what is queued while disconnected must go out after reconnecting.
+    //  Linger 0: at exit, what was not acknowledged within the flush time
+    //  is the coordinator's to recover by lease expiry.
+    if (s_setsockopt_int (self->dealer, ZMQ_LINGER, 0) ||
+        s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_IVL, 1000) ||
+        s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
+        s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TTL, 6000) ||
+        s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL, 250) ||
+        s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL_MAX, 5000) ||
+        s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 10000) ||
+        s_setsockopt_int (self->dealer, ZMQ_RCVHWM, 10000)) {
+        hpo_session_destroy (&self);
+        return NULL;
+    }
+    if (zmq_connect (self->dealer, self->endpoint) < 0) {
+        hpo_log_error ("cannot connect to %s: %s", self->endpoint,
+                       zmq_strerror (errno));
+        hpo_session_destroy (&self);
+        return NULL;
+    }
+    hpo_log_info ("worker %s (%u slots, state in %s) connecting to %s",
+                  self->name, self->slots, self->state_dir, self->endpoint);
+    int64_t now = hpo_clock_mono_ms ();
+    s_send_hello (self, now);
+    self->next_heartbeat = now + self->heartbeat_ms;
+    return self;
+}
+
+void
+hpo_session_destroy (hpo_session_t **self_p)
+{
+    hpo_session_t *self = *self_p;
+    if (!self)
+        return;
+    for (uint32_t k = 0; self->trials && k < self->slots; k++)
+        s_trial_destroy (&self->trials[k]);
+    free (self->trials);
+    for (size_t k = 0; k < self->n_out; k++)
+        free (self->out[k].data);
+    free (self->out);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    free (self->endpoint);
+    free (self->name);
+    free (self->host);
+    free (self->state_dir);
+    free (self);
+    *self_p = NULL;
+}

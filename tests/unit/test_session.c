@@ -1,0 +1,709 @@
+/*  test_session: the worker's side of the protocol against a fake
+    coordinator, a ROUTER on tcp://127.0.0.1:* driven by hand from this
+    thread between steps of the session. Real trials run through /bin/sh.
+
+    Like test_runner, the test is a child subreaper so that processes
+    orphaned when their shim exits can be reaped and checked for.        */
+#include "testutil.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/wire.h"
+#include "worker/session.h"
+
+#define HB_MS 100
+
+static char s_dir[64];
+static zsock_t *s_router;
+static char s_endpoint[128];
+static uint8_t s_rid[HPO_WIRE_MAX_RID];
+static size_t s_rid_size;
+static hpo_session_t *s_session;
+
+//  What the fake coordinator received and has not yet looked at.
+static hpo_env_t *s_inbox[4096];
+static size_t s_n_inbox;
+
+static void
+s_router_new (const char *endpoint)
+{
+    s_router = zsock_new_router (endpoint);
+    if (!s_router) {
+        fprintf (stderr, "cannot bind %s\n", endpoint);
+        exit (1);
+    }
+    snprintf (s_endpoint, sizeof s_endpoint, "%s", zsock_endpoint (s_router));
+}
+
+static void
+s_inbox_clear (void)
+{
+    for (size_t k = 0; k < s_n_inbox; k++)
+        hpo_wire_free (&s_inbox[k]);
+    s_n_inbox = 0;
+}
+
+//  Lets the session and the fake coordinator run for ms.
+static void
+s_pump (int ms)
+{
+    int64_t until = hpo_clock_mono_ms () + ms;
+    do {
+        hpo_session_step (s_session, 5);
+        hpo_wire_status_t status;
+        hpo_env_t *env;
+        size_t rid_size;
+        uint8_t rid[HPO_WIRE_MAX_RID];
+        while ((env = hpo_wire_recv (zsock_resolve (s_router), rid, &rid_size,
+                                     &status))) {
+            memcpy (s_rid, rid, rid_size);
+            s_rid_size = rid_size;
+            if (s_n_inbox < sizeof s_inbox / sizeof s_inbox[0])
+                s_inbox[s_n_inbox++] = env;
+            else
+                hpo_wire_free (&env);
+        }
+    } while (hpo_clock_mono_ms () < until);
+}
+
+//  Takes the first received message with this body (and, if seq is not
+//  0, that seq), waiting up to timeout_ms. NULL if none came.
+static hpo_env_t *
+s_take_seq (int body, uint64_t seq, int timeout_ms)
+{
+    int64_t until = hpo_clock_mono_ms () + timeout_ms;
+    for (;;) {
+        for (size_t k = 0; k < s_n_inbox; k++)
+            if ((int)s_inbox[k]->body_case == body &&
+                (seq == 0 || s_inbox[k]->seq == seq)) {
+                hpo_env_t *env = s_inbox[k];
+                memmove (s_inbox + k, s_inbox + k + 1,
+                         (s_n_inbox - k - 1) * sizeof (hpo_env_t *));
+                s_n_inbox--;
+                return env;
+            }
+        if (hpo_clock_mono_ms () >= until)
+            return NULL;
+        s_pump (5);
+    }
+}
+
+static hpo_env_t *
+s_take (int body, int timeout_ms)
+{
+    return s_take_seq (body, 0, timeout_ms);
+}
+
+static size_t
+s_count (int body)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < s_n_inbox; k++)
+        if ((int)s_inbox[k]->body_case == body)
+            n++;
+    return n;
+}
+
+static void
+s_drop (int body)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < s_n_inbox; k++)
+        if ((int)s_inbox[k]->body_case == body)
+            hpo_wire_free (&s_inbox[k]);
+        else
+            s_inbox[n++] = s_inbox[k];
+    s_n_inbox = n;
+}
+
+static void
+s_send (hpo_env_t *env)
+{
+    static uint64_t seq = 1000;
+    if (!env->seq)
+        env->seq = ++seq;
+    CHECK (hpo_wire_send (zsock_resolve (s_router), s_rid, s_rid_size, env) ==
+           0);
+}
+
+static void
+s_send_welcome (uint64_t refused_id, uint32_t refused_attempt)
+{
+    Hpo__Welcome w;
+    hpo__welcome__init (&w);
+    w.heartbeat_ms = HB_MS;
+    w.lease_ms = 10 * HB_MS;
+    Hpo__Lease lease;
+    Hpo__Lease *leases[1] = {&lease};
+    if (refused_id) {
+        hpo__lease__init (&lease);
+        lease.trial_id = refused_id;
+        lease.attempt = refused_attempt;
+        w.n_refused = 1;
+        w.refused = leases;
+    }
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_WELCOME;
+    env.welcome = &w;
+    s_send (&env);
+}
+
+static void
+s_send_ack (uint64_t seq)
+{
+    Hpo__Ack ack;
+    hpo__ack__init (&ack);
+    ack.ack_seq = seq;
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    s_send (&env);
+}
+
+static void
+s_send_kill (uint64_t trial_id, uint32_t attempt)
+{
+    Hpo__Kill kill;
+    hpo__kill__init (&kill);
+    kill.trial_id = trial_id;
+    kill.attempt = attempt;
+    kill.reason = "stale attempt";
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_KILL;
+    env.kill = &kill;
+    s_send (&env);
+}
+
+static void
+s_send_error (Hpo__ErrorCode code)
+{
+    Hpo__Error error;
+    hpo__error__init (&error);
+    error.code = code;
+    error.message = "test";
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_ERROR;
+    env.error = &error;
+    s_send (&env);
+}
+
+//  Assigns a trial: number n, id 100 + n, attempt 1, in study "mnist",
+//  with lr = 0.01 and opt = adam.
+static void
+s_send_assign (uint64_t number, const char *command, int shell,
+               uint64_t timeout_ms, uint64_t grace_ms, const char *study)
+{
+    Hpo__Param lr, opt;
+    hpo__param__init (&lr);
+    lr.name = "lr";
+    lr.kind = HPO_KIND_FLOAT;
+    lr.f = 0.01;
+    hpo__param__init (&opt);
+    opt.name = "opt";
+    opt.kind = HPO_KIND_STR;
+    opt.s = "adam";
+    Hpo__Param *params[2] = {&lr, &opt};
+    Hpo__Assign a;
+    hpo__assign__init (&a);
+    a.trial_id = 100 + number;
+    a.attempt = 1;
+    a.study = (char *)(study ? study : "mnist");
+    a.number = number;
+    a.command = (char *)command;
+    a.n_params = 2;
+    a.params = params;
+    a.objective = "loss";
+    a.timeout_ms = timeout_ms;
+    a.shell = shell;
+    a.grace_ms = grace_ms;
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
+    env.assign = &a;
+    s_send (&env);
+}
+
+//  A new session with a fake coordinator that has welcomed it.
+static void
+s_start (uint32_t slots)
+{
+    s_router_new ("tcp://127.0.0.1:*");
+    hpo_session_config_t config = {s_endpoint, "test-worker", slots, s_dir, -1};
+    s_session = hpo_session_new (&config);
+    CHECK (s_session);
+    hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
+    CHECK (hello);
+    if (hello) {
+        CHECK_STR (hello->hello->name, "test-worker");
+        CHECK (hello->hello->slots == slots);
+        CHECK (hello->hello->n_leases == 0);
+        CHECK (hello->hello->pid == (uint32_t)getpid ());
+    }
+    hpo_wire_free (&hello);
+    s_send_welcome (0, 0);
+    //  Welcome is answered at once by a heartbeat asking for work.
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
+    CHECK (hb && hb->heartbeat->free == slots);
+    hpo_wire_free (&hb);
+}
+
+static void
+s_stop (void)
+{
+    hpo_session_stop (s_session);
+    int64_t until = hpo_clock_mono_ms () + 3000;
+    while (!hpo_session_finished (s_session) && hpo_clock_mono_ms () < until)
+        s_pump (10);
+    CHECK (hpo_session_finished (s_session));
+    hpo_session_destroy (&s_session);
+    hpo_session_destroy (&s_session);
+    CHECK (s_session == NULL);
+    s_inbox_clear ();
+    zsock_destroy (&s_router);
+}
+
+static char *
+s_slurp (const char *path)
+{
+    static char text[65536];
+    text[0] = '\0';
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return text;
+    size_t n = fread (text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose (f);
+    return text;
+}
+
+static char *
+s_log_of (uint64_t number)
+{
+    static char path[256];
+    snprintf (path, sizeof path, "%s/logs/mnist/trial-%d-attempt-1.log", s_dir,
+              (int)number);
+    return s_slurp (path);
+}
+
+//  The heartbeat's leases include trial_id.
+static int
+s_names (const hpo_env_t *hb, uint64_t trial_id)
+{
+    for (size_t k = 0; k < hb->heartbeat->n_leases; k++)
+        if (hb->heartbeat->leases[k]->trial_id == trial_id)
+            return 1;
+    return 0;
+}
+
+//  Waits for the process whose pid the trial wrote to file to be gone,
+//  with its whole group.
+static int
+s_group_gone (const char *file, int timeout_ms)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/%s", s_dir, file);
+    int pgid = atoi (s_slurp (path));
+    if (pgid <= 0)
+        return 0;
+    int64_t until = hpo_clock_mono_ms () + timeout_ms;
+    for (;;) {
+        int status;
+        while (waitpid (-pgid, &status, WNOHANG) > 0)
+            ;
+        if (kill (-pgid, 0) < 0 && errno == ESRCH)
+            return 1;
+        if (hpo_clock_mono_ms () >= until)
+            return 0;
+        if (s_session)
+            s_pump (20);
+        else
+            usleep (20000);
+    }
+}
+
+static void
+test_complete (void)
+{
+    s_start (1);
+    s_send_assign (12,
+                   "echo step=1 loss=0.5 >&3\n"
+                   "echo \"lr={lr} opt={opt}\"\n"
+                   "env | grep ^HPO_ | sort\n"
+                   "cat \"$HPO_PARAMS_FILE\"; echo\n"
+                   "test -d \"$HPO_CHECKPOINT_DIR\" && echo ckpt-ok\n"
+                   "echo garbage >&3\n"
+                   "echo '{{\"step\": 2, \"loss\": 0.25, \"acc\": 0.9}}' >&3\n",
+                   1, 10000, 1000, NULL);
+    hpo_env_t *r1 = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    hpo_env_t *r2 = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (r1 && r2);
+    if (!r1 || !r2) {
+        hpo_wire_free (&r1);
+        hpo_wire_free (&r2);
+        s_stop ();
+        return;
+    }
+    CHECK (r1->report->trial_id == 112 && r1->report->attempt == 1);
+    CHECK (r1->report->has_step && r1->report->step == 1);
+    CHECK (r1->report->n_metrics == 1);
+    CHECK_STR (r1->report->metrics[0]->name, "loss");
+    CHECK (r1->report->metrics[0]->value == 0.5);
+    CHECK (r2->report->step == 2 && r2->report->n_metrics == 2);
+    CHECK (r2->seq > r1->seq);
+    //  Ack the second only: the first must come again, same seq.
+    s_send_ack (r2->seq);
+    hpo_env_t *fin = s_take (HPO__ENVELOPE__BODY_FINISH, 5000);
+    CHECK (fin);
+    if (fin) {
+        CHECK (fin->finish->trial_id == 112);
+        CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_COMPLETE);
+        CHECK (fin->finish->has_value && fin->finish->value == 0.25);
+        CHECK (fin->finish->exit_status == 0);
+        CHECK (fin->seq > r2->seq);
+    }
+    //  The freed slot asks for work at once: free 1, no lease.
+    s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    CHECK (hb && hb->heartbeat->free == 1 && hb->heartbeat->n_leases == 0);
+    hpo_wire_free (&hb);
+    hpo_env_t *again =
+        s_take_seq (HPO__ENVELOPE__BODY_REPORT, r1->seq, 5 * HB_MS);
+    CHECK (again);
+    if (again)
+        CHECK (again->report->step == 1);
+    hpo_wire_free (&again);
+    s_send_ack (r1->seq);
+    if (fin) {
+        again = s_take_seq (HPO__ENVELOPE__BODY_FINISH, fin->seq, 5 * HB_MS);
+        CHECK (again);
+        hpo_wire_free (&again);
+        s_send_ack (fin->seq);
+    }
+    //  All acknowledged: nothing more is resent.
+    s_pump (HB_MS);
+    s_drop (HPO__ENVELOPE__BODY_REPORT);
+    s_drop (HPO__ENVELOPE__BODY_FINISH);
+    s_pump (5 * HB_MS);
+    CHECK (s_count (HPO__ENVELOPE__BODY_REPORT) == 0);
+    CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    CHECK (hpo_session_busy (s_session) == 0);
+
+    const char *log = s_log_of (12);
+    CHECK_CONTAINS (log, "lr=0.01 opt=adam\n");
+    CHECK_CONTAINS (log, "HPO_STUDY=mnist\n");
+    CHECK_CONTAINS (log, "HPO_TRIAL=12\n");
+    CHECK_CONTAINS (log, "HPO_ATTEMPT=1\n");
+    CHECK_CONTAINS (log, "HPO_TRIAL_ID=112\n");
+    CHECK_CONTAINS (log, "HPO_OBJECTIVE=loss\n");
+    CHECK_CONTAINS (log, "HPO_REPORT_FD=3\n");
+    CHECK_CONTAINS (log, "HPO_PARAM_LR=0.01\n");
+    CHECK_CONTAINS (log, "HPO_PARAM_OPT=adam\n");
+    CHECK_CONTAINS (log, "HPO_WORKER=test-worker\n");
+    CHECK_CONTAINS (log, "/checkpoints/mnist/12\n");
+    CHECK_CONTAINS (log, "/trials/mnist/trial-12-attempt-1/params.json\n");
+    CHECK_CONTAINS (log, "\"opt\":\"adam\"");
+    CHECK_CONTAINS (log, "\"lr\":0.01");
+    CHECK_CONTAINS (log, "ckpt-ok\n");
+    char path[256];
+    snprintf (path, sizeof path, "%s/checkpoints/mnist/12", s_dir);
+    struct stat st;
+    CHECK (stat (path, &st) == 0 && S_ISDIR (st.st_mode));
+
+    hpo_wire_free (&r1);
+    hpo_wire_free (&r2);
+    hpo_wire_free (&fin);
+    s_stop ();
+}
+
+//  Runs one trial to its Finish and acknowledges it.
+static hpo_env_t *
+s_run_to_finish (uint64_t number, const char *command, int shell,
+                 uint64_t timeout_ms, const char *study)
+{
+    s_send_assign (number, command, shell, timeout_ms, 200, study);
+    hpo_env_t *fin = s_take (HPO__ENVELOPE__BODY_FINISH, 10000);
+    CHECK (fin);
+    if (fin) {
+        CHECK (fin->finish->trial_id == 100 + number);
+        s_send_ack (fin->seq);
+    }
+    return fin;
+}
+
+static void
+test_failures (void)
+{
+    s_start (1);
+    hpo_env_t *fin = s_run_to_finish (
+        1, "sh -c 'echo partial-output; echo loss=1 >&3; exit 3'", 0, 0, NULL);
+    if (fin) {
+        CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
+        CHECK_STR (fin->finish->reason, "exit status 3");
+        CHECK_CONTAINS (fin->finish->log_tail, "partial-output\n");
+        CHECK (WIFEXITED (fin->finish->exit_status) &&
+               WEXITSTATUS (fin->finish->exit_status) == 3);
+        CHECK (!fin->finish->has_value);
+    }
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (2, "sh -c 'echo acc=1 >&3'", 0, 0, NULL);
+    if (fin) {
+        CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
+        CHECK_STR (fin->finish->reason, "objective 'loss' never reported");
+    }
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (3, "kill -9 $$", 1, 0, NULL);
+    if (fin)
+        CHECK_STR (fin->finish->reason, "killed by signal 9 (SIGKILL)");
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (4, "hpo-no-such-program {lr}", 0, 0, NULL);
+    if (fin) {
+        CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
+        CHECK_STR (fin->finish->reason,
+                   "command not found: hpo-no-such-program");
+    }
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (5, "echo {nope}", 0, 0, NULL);
+    if (fin)
+        CHECK_CONTAINS (fin->finish->reason, "bad command: ");
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (6, "echo hi", 0, 0, "../escape");
+    if (fin)
+        CHECK_CONTAINS (fin->finish->reason, "bad study name");
+    hpo_wire_free (&fin);
+
+    //  Invalid UTF-8 in the log does not reach the wire as such.
+    fin = s_run_to_finish (7, "printf 'caf\\351 \\377\\n'; exit 1", 1, 0, NULL);
+    if (fin)
+        CHECK_CONTAINS (fin->finish->log_tail, "caf? ?\n");
+    hpo_wire_free (&fin);
+
+    //  A timeout: SIGTERM is ignored, so the grace period runs out and
+    //  SIGKILL ends it.
+    int64_t t0 = hpo_clock_mono_ms ();
+    fin = s_run_to_finish (8, "trap '' TERM; echo $$ > pid8; sleep 30", 1, 300,
+                           NULL);
+    int64_t took = hpo_clock_mono_ms () - t0;
+    if (fin) {
+        CHECK_STR (fin->finish->reason, "timeout after 0.3s");
+        CHECK (fin->finish->runtime_s >= 0.45 && fin->finish->runtime_s < 3);
+    }
+    CHECK (took >= 450 && took < 3000);
+    CHECK (s_group_gone ("pid8", 3000));
+    hpo_wire_free (&fin);
+
+    fin = s_run_to_finish (9, "sleep 30", 1, 2000, NULL);
+    if (fin)
+        CHECK_STR (fin->finish->reason, "timeout after 2s");
+    hpo_wire_free (&fin);
+    s_stop ();
+}
+
+static void
+test_kill (void)
+{
+    s_start (2);
+    s_send_assign (1, "echo $$ > pid1; echo loss=1 >&3; sleep 30", 1, 0, 200,
+                   NULL);
+    s_send_assign (2, "echo $$ > pid2; trap '' TERM; sleep 30", 1, 0, 300,
+                   NULL);
+    //  A report we leave unacknowledged: the Kill must drop it too.
+    hpo_env_t *r = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (r && r->report->trial_id == 101);
+    hpo_wire_free (&r);
+    s_pump (2 * HB_MS);
+    s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    CHECK (hb && hb->heartbeat->free == 0 && s_names (hb, 101) &&
+           s_names (hb, 102));
+    hpo_wire_free (&hb);
+    CHECK (hpo_session_unacked (s_session) == 1);
+
+    s_send_kill (101, 1);
+    s_pump (HB_MS);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    s_drop (HPO__ENVELOPE__BODY_REPORT); //  resent before the Kill came
+    //  Once it is gone its slot is free, and no heartbeat names it.
+    CHECK (s_group_gone ("pid1", 3000));
+    s_pump (2 * HB_MS);
+    s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
+    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    CHECK (hb && hb->heartbeat->free == 1 && !s_names (hb, 101) &&
+           s_names (hb, 102));
+    hpo_wire_free (&hb);
+
+    //  A Welcome that refuses a lease stops that attempt the same way.
+    s_send_welcome (102, 1);
+    CHECK (s_group_gone ("pid2", 3000));
+    s_pump (2 * HB_MS);
+    s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
+    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    CHECK (hb && hb->heartbeat->free == 2 && hb->heartbeat->n_leases == 0);
+    hpo_wire_free (&hb);
+    CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
+    CHECK (s_count (HPO__ENVELOPE__BODY_REPORT) == 0);
+    CHECK (hpo_session_busy (s_session) == 0);
+    s_stop ();
+}
+
+static void
+test_busy_and_hello (void)
+{
+    s_start (1);
+    s_send_assign (1, "echo $$ > pid1; echo step=1 loss=2 >&3; sleep 30", 1, 0,
+                   200, NULL);
+    hpo_env_t *r = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (r);
+    //  No free slot: the second assignment is ignored, not failed.
+    s_send_assign (2, "echo never", 1, 0, 200, NULL);
+    s_pump (3 * HB_MS);
+    CHECK (hpo_session_busy (s_session) == 1);
+    CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
+
+    //  The coordinator forgot us (restarted): one Hello however many
+    //  errors, naming the running lease, and followed by the resent
+    //  Report.
+    s_drop (HPO__ENVELOPE__BODY_REPORT);
+    s_send_error (HPO__ERROR_CODE__ERR_UNKNOWN_SESSION);
+    s_send_error (HPO__ERROR_CODE__ERR_UNKNOWN_SESSION);
+    s_send_error (HPO__ERROR_CODE__ERR_UNKNOWN_SESSION);
+    hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 2000);
+    CHECK (hello);
+    if (hello) {
+        CHECK (hello->hello->n_leases == 1);
+        CHECK (hello->hello->n_leases == 1 &&
+               hello->hello->leases[0]->trial_id == 101 &&
+               hello->hello->leases[0]->attempt == 1);
+    }
+    hpo_wire_free (&hello);
+    if (r) {
+        hpo_env_t *again =
+            s_take_seq (HPO__ENVELOPE__BODY_REPORT, r->seq, HB_MS);
+        CHECK (again);
+        hpo_wire_free (&again);
+    }
+    s_pump (500);
+    CHECK (s_count (HPO__ENVELOPE__BODY_HELLO) == 0);
+    //  Before the Welcome no heartbeat goes out.
+    s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
+    s_pump (3 * HB_MS);
+    CHECK (s_count (HPO__ENVELOPE__BODY_HEARTBEAT) == 0);
+    //  Without a Welcome, Hello is said again after a while.
+    hello = s_take (HPO__ENVELOPE__BODY_HELLO, 6000);
+    CHECK (hello);
+    hpo_wire_free (&hello);
+    s_send_welcome (0, 0);
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
+    CHECK (hb && s_names (hb, 101) && hb->heartbeat->free == 0);
+    hpo_wire_free (&hb);
+    if (r)
+        s_send_ack (r->seq);
+    hpo_wire_free (&r);
+
+    //  A graceful stop: no Finish, the trial's group is gone, and the
+    //  session is finished within its flush time.
+    int64_t t0 = hpo_clock_mono_ms ();
+    s_drop (HPO__ENVELOPE__BODY_FINISH);
+    hpo_session_stop (s_session);
+    while (!hpo_session_finished (s_session) &&
+           hpo_clock_mono_ms () - t0 < 3000)
+        s_pump (10);
+    CHECK (hpo_session_finished (s_session));
+    CHECK (hpo_clock_mono_ms () - t0 <= HPO_SESSION_FLUSH_MS + 200);
+    CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
+    hpo_session_destroy (&s_session);
+    CHECK (s_group_gone ("pid1", 3000));
+    s_inbox_clear ();
+    zsock_destroy (&s_router);
+}
+
+//  The coordinator restarts while a trial runs: the worker's queued Report
+//  reaches the new one, which does not know the session; after Hello and
+//  Welcome, the Report and the Finish come through.
+static void
+test_restart (void)
+{
+    s_start (1);
+    char endpoint[128];
+    snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
+    s_send_assign (1, "sleep 1; echo step=1 loss=0.125 >&3; sleep 0.5", 1, 0,
+                   200, NULL);
+    s_pump (200);
+    CHECK (hpo_session_busy (s_session) == 1);
+    zsock_destroy (&s_router);
+    s_inbox_clear ();
+    //  The coordinator is away while the report is made.
+    for (int k = 0; k < 120; k++)
+        hpo_session_step (s_session, 10);
+    s_router_new (endpoint);
+    hpo_env_t *r = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (r);
+    s_send_error (HPO__ERROR_CODE__ERR_UNKNOWN_SESSION);
+    hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 3000);
+    CHECK (hello);
+    if (hello)
+        CHECK (hello->hello->n_leases == 1);
+    hpo_wire_free (&hello);
+    s_send_welcome (0, 0);
+    if (r) {
+        hpo_env_t *again =
+            s_take_seq (HPO__ENVELOPE__BODY_REPORT, r->seq, 3000);
+        CHECK (again && again->report->metrics[0]->value == 0.125);
+        hpo_wire_free (&again);
+        s_send_ack (r->seq);
+    }
+    hpo_env_t *fin = s_take (HPO__ENVELOPE__BODY_FINISH, 5000);
+    CHECK (fin && fin->finish->outcome == HPO__OUTCOME__OUTCOME_COMPLETE &&
+           fin->finish->value == 0.125);
+    if (fin)
+        s_send_ack (fin->seq);
+    s_pump (3 * HB_MS);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    hpo_wire_free (&r);
+    hpo_wire_free (&fin);
+    s_stop ();
+}
+
+int
+main (void)
+{
+    if (prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
+        perror ("prctl");
+    snprintf (s_dir, sizeof s_dir, "/tmp/hpo-test-session-XXXXXX");
+    if (!mkdtemp (s_dir)) {
+        perror ("mkdtemp");
+        return 1;
+    }
+    //  The trials write their pid files into the test's directory.
+    if (chdir (s_dir) < 0) {
+        perror ("chdir");
+        return 1;
+    }
+    test_complete ();
+    test_failures ();
+    test_kill ();
+    test_busy_and_hello ();
+    test_restart ();
+
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    if (system (cmd) != 0)
+        perror ("rm");
+    TEST_DONE ();
+}
