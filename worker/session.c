@@ -27,8 +27,11 @@
 //  Until the first Welcome we do not know the heartbeat interval.
 #define S_DEFAULT_HEARTBEAT_MS 1000
 //  No Welcome this long after a Hello: the Hello was lost (the coordinator
-//  died with it unread), so say it again.
+//  died with it unread), so say it again, backing off to one a minute:
+//  while the coordinator is unreachable each Hello waits in the queue, and
+//  all of them are delivered when it comes back.
 #define S_HELLO_RETRY_MS 5000
+#define S_HELLO_RETRY_MAX_MS 60000
 //  At most one Hello a second, however many "unknown session" errors
 //  arrive (one comes back for every message queued while we were away).
 #define S_HELLO_MIN_MS 1000
@@ -97,9 +100,10 @@ struct _hpo_session_t {
     uint64_t seq;
     uint32_t heartbeat_ms;
     uint32_t lease_ms;
-    int welcomed;     //  a Welcome came after our latest Hello
-    int64_t hello_ms; //  when the latest Hello went out
-    int hello_wanted; //  the coordinator does not know us
+    int welcomed;           //  a Welcome came after our latest Hello
+    int64_t hello_ms;       //  when the latest Hello went out
+    int hello_wanted;       //  the coordinator does not know us
+    int64_t hello_retry_ms; //  current wait for a Welcome
     int64_t next_heartbeat;
     int stopping;
     int64_t stop_deadline;
@@ -942,6 +946,7 @@ s_on_welcome (hpo_session_t *self, const hpo_env_t *env, int64_t now)
     self->heartbeat_ms = hb;
     self->lease_ms = w->lease_ms;
     self->welcomed = 1;
+    self->hello_retry_ms = S_HELLO_RETRY_MS;
     for (size_t k = 0; k < w->n_refused; k++)
         if (w->refused[k])
             s_trial_kill (self, w->refused[k]->trial_id, w->refused[k]->attempt,
@@ -1038,6 +1043,11 @@ s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
 {
     const Hpo__Error *e = env->error;
     if (e->code == HPO__ERROR_CODE__ERR_UNKNOWN_SESSION) {
+        //  Before the Welcome to our latest Hello, this answers something
+        //  sent before that Hello (the coordinator handles a connection's
+        //  messages in order): the Hello already fixes it.
+        if (!self->welcomed)
+            return;
         if (!self->hello_wanted)
             hpo_log_info ("coordinator does not know this session "
                           "(restarted?): saying hello again");
@@ -1131,7 +1141,7 @@ s_next_deadline (hpo_session_t *self, int64_t now, int max_wait_ms)
     if (!self->stopping && self->hello_wanted)
         S_EARLIER (self->hello_ms + S_HELLO_MIN_MS);
     if (!self->stopping && !self->welcomed)
-        S_EARLIER (self->hello_ms + S_HELLO_RETRY_MS);
+        S_EARLIER (self->hello_ms + self->hello_retry_ms);
     for (uint32_t k = 0; k < self->slots; k++) {
         s_trial_t *t = self->trials[k];
         if (t && t->fate == S_RUN && t->deadline_ms)
@@ -1218,10 +1228,15 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
     if (!self->stopping) {
         if (self->hello_wanted && now >= self->hello_ms + S_HELLO_MIN_MS)
             s_send_hello (self, now);
-        else if (!self->welcomed && now >= self->hello_ms + S_HELLO_RETRY_MS) {
-            hpo_log_info ("no welcome from %s yet: saying hello again",
-                          self->endpoint);
+        else if (!self->welcomed &&
+                 now >= self->hello_ms + self->hello_retry_ms) {
+            hpo_log_info ("no welcome from %s in %" PRId64
+                          "s: saying hello again",
+                          self->endpoint, self->hello_retry_ms / 1000);
             s_send_hello (self, now);
+            self->hello_retry_ms *= 2;
+            if (self->hello_retry_ms > S_HELLO_RETRY_MAX_MS)
+                self->hello_retry_ms = S_HELLO_RETRY_MAX_MS;
         }
     }
     if (now >= self->next_heartbeat) {
@@ -1321,6 +1336,7 @@ hpo_session_new (const hpo_session_config_t *config)
     self->signal_fd = config->signal_fd;
     self->trials = hpo_calloc (self->slots, sizeof (s_trial_t *));
     self->heartbeat_ms = S_DEFAULT_HEARTBEAT_MS;
+    self->hello_retry_ms = S_HELLO_RETRY_MS;
 
     self->ctx = zmq_ctx_new ();
     if (!self->ctx) {
@@ -1338,15 +1354,17 @@ hpo_session_new (const hpo_session_config_t *config)
     //  the reconnect (and our resends) start early. No ZMQ_IMMEDIATE:
     //  what is queued while disconnected must go out after reconnecting.
     //  Linger 0: at exit, what was not acknowledged within the flush time
-    //  is the coordinator's to recover by lease expiry.
+    //  is the coordinator's to recover by lease expiry. The send queue is
+    //  kept short on purpose: the outbox, not the queue, is what makes
+    //  delivery reliable, and every heartbeat queued during an outage is
+    //  delivered, stale, when the coordinator comes back.
     if (s_setsockopt_int (self->dealer, ZMQ_LINGER, 0) ||
         s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_IVL, 1000) ||
         s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
         s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TTL, 6000) ||
         s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL, 250) ||
         s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL_MAX, 5000) ||
-        s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 10000) ||
-        s_setsockopt_int (self->dealer, ZMQ_RCVHWM, 10000)) {
+        s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 1000)) {
         hpo_session_destroy (&self);
         return NULL;
     }
