@@ -223,6 +223,9 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
     //  this line, we have been reparented already and must not start.
     if (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != plan->worker)
         _exit (S_SHIM_ORPHAN);
+    //  So that ps and pgrep tell shims from workers ("pgrep -x hpo-worker"
+    //  must not count them).
+    prctl (PR_SET_NAME, "hpo-shim");
 
     //  Hold nothing of the worker's (its sockets, other trials' pipes):
     //  a connection must close when the worker dies, not when we do.

@@ -319,6 +319,9 @@ test_descriptors (void)
     ssize_t n = readlink (cmd, target, sizeof target - 1);
     target[n > 0 ? n : 0] = '\0';
     CHECK_CONTAINS (target, "pipe:");
+    //  The shim names itself, so pgrep hpo-worker does not count it.
+    snprintf (cmd, sizeof cmd, "/proc/%d/comm", (int)hpo_runner_shim_pid (r));
+    CHECK_STR (s_slurp (cmd), "hpo-shim\n");
     CHECK (hpo_runner_stop (r) == 0);
     CHECK (s_wait (r, NULL, 0, 10000));
     hpo_runner_destroy (&r);
