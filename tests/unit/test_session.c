@@ -374,18 +374,17 @@ test_complete (void)
     }
     //  The freed slot asks for work at once: free 1, no lease.
     s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
-    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
     CHECK (hb && hb->heartbeat->free == 1 && hb->heartbeat->n_leases == 0);
     hpo_wire_free (&hb);
-    hpo_env_t *again =
-        s_take_seq (HPO__ENVELOPE__BODY_REPORT, r1->seq, 5 * HB_MS);
+    hpo_env_t *again = s_take_seq (HPO__ENVELOPE__BODY_REPORT, r1->seq, 2000);
     CHECK (again);
     if (again)
         CHECK (again->report->step == 1);
     hpo_wire_free (&again);
     s_send_ack (r1->seq);
     if (fin) {
-        again = s_take_seq (HPO__ENVELOPE__BODY_FINISH, fin->seq, 5 * HB_MS);
+        again = s_take_seq (HPO__ENVELOPE__BODY_FINISH, fin->seq, 2000);
         CHECK (again);
         hpo_wire_free (&again);
         s_send_ack (fin->seq);
@@ -529,21 +528,23 @@ test_kill (void)
     hpo_wire_free (&r);
     s_pump (2 * HB_MS);
     s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
-    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    hpo_env_t *hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
     CHECK (hb && hb->heartbeat->free == 0 && s_names (hb, 101) &&
            s_names (hb, 102));
     hpo_wire_free (&hb);
     CHECK (hpo_session_unacked (s_session) == 1);
 
     s_send_kill (101, 1);
-    s_pump (HB_MS);
+    int64_t until = hpo_clock_mono_ms () + 2000;
+    while (hpo_session_unacked (s_session) && hpo_clock_mono_ms () < until)
+        s_pump (10);
     CHECK (hpo_session_unacked (s_session) == 0);
     s_drop (HPO__ENVELOPE__BODY_REPORT); //  resent before the Kill came
     //  Once it is gone its slot is free, and no heartbeat names it.
     CHECK (s_group_gone ("pid1", 3000));
     s_pump (2 * HB_MS);
     s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
-    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
     CHECK (hb && hb->heartbeat->free == 1 && !s_names (hb, 101) &&
            s_names (hb, 102));
     hpo_wire_free (&hb);
@@ -553,7 +554,7 @@ test_kill (void)
     CHECK (s_group_gone ("pid2", 3000));
     s_pump (2 * HB_MS);
     s_drop (HPO__ENVELOPE__BODY_HEARTBEAT);
-    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 3 * HB_MS);
+    hb = s_take (HPO__ENVELOPE__BODY_HEARTBEAT, 2000);
     CHECK (hb && hb->heartbeat->free == 2 && hb->heartbeat->n_leases == 0);
     hpo_wire_free (&hb);
     CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
@@ -594,7 +595,7 @@ test_busy_and_hello (void)
     hpo_wire_free (&hello);
     if (r) {
         hpo_env_t *again =
-            s_take_seq (HPO__ENVELOPE__BODY_REPORT, r->seq, HB_MS);
+            s_take_seq (HPO__ENVELOPE__BODY_REPORT, r->seq, 2000);
         CHECK (again);
         hpo_wire_free (&again);
     }
@@ -625,7 +626,7 @@ test_busy_and_hello (void)
            hpo_clock_mono_ms () - t0 < 3000)
         s_pump (10);
     CHECK (hpo_session_finished (s_session));
-    CHECK (hpo_clock_mono_ms () - t0 <= HPO_SESSION_FLUSH_MS + 200);
+    CHECK (hpo_clock_mono_ms () - t0 <= HPO_SESSION_FLUSH_MS + 1000);
     CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0);
     hpo_session_destroy (&s_session);
     CHECK (s_group_gone ("pid1", 3000));
