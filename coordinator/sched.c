@@ -834,9 +834,9 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
                            outcome == HPO_FINISH_COMPLETE ? HPO_TRIAL_COMPLETE
                                                           : HPO_TRIAL_PRUNED);
         s_best_update (study, t);
-        hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s value %g on %s",
-                      study->name, t->number, attempt, outcome_name, value,
-                      worker->name);
+        hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: %s value %g on %s",
+                       study->name, t->number, attempt, outcome_name, value,
+                       worker->name);
         if (rc == 0)
             rc = s_study_check_end (self, study);
     }

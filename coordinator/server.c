@@ -67,7 +67,7 @@ s_flush (hpo_server_t *self)
         s_reply_t *r = &self->out[k];
         //  A peer that is gone or not reading loses its reply; it resends.
         if (zmq_send (self->router, r->rid, r->rid_size,
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
             zmq_send (self->router, r->data, r->size, ZMQ_DONTWAIT);
         free (r->data);
     }
