@@ -306,6 +306,22 @@ main (int argc, char **argv)
             hpo_wire_status_t st;
             hpo_env_t *m;
             while ((m = hpo_wire_recv (s->sock, NULL, NULL, &st))) {
+                //  Acknowledgements ride on any message.
+                for (size_t a = 0; a < m->n_acks; a++) {
+                    uint64_t seq = m->acks[a];
+                    if (seq == s->hb_seq && s->hb_sent_us) {
+                        if (heartbeat_mode && holding == sessions)
+                            s_sample (&hb_delay, s_now_us () - s->hb_sent_us);
+                        s->hb_sent_us = 0;
+                    }
+                    if (!heartbeat_mode && seq == s->finish_seq) {
+                        if (!first_done_us)
+                            first_done_us = s_now_us ();
+                        done++;
+                        s->asked_us = s_now_us ();
+                        s_send_hb (s, 1);
+                    }
+                }
                 switch (m->body_case) {
                 case HPO__ENVELOPE__BODY_WELCOME:
                     s->welcomed = 1;
@@ -329,20 +345,6 @@ main (int argc, char **argv)
                                 s_now_us () + (int64_t)(duration * 1e6);
                     } else
                         s_send_result (s);
-                    break;
-                case HPO__ENVELOPE__BODY_ACK:
-                    if (m->ack->ack_seq == s->hb_seq && s->hb_sent_us) {
-                        if (heartbeat_mode && holding == sessions)
-                            s_sample (&hb_delay, s_now_us () - s->hb_sent_us);
-                        s->hb_sent_us = 0;
-                    }
-                    if (!heartbeat_mode && m->ack->ack_seq == s->finish_seq) {
-                        if (!first_done_us)
-                            first_done_us = s_now_us ();
-                        done++;
-                        s->asked_us = s_now_us ();
-                        s_send_hb (s, 1);
-                    }
                     break;
                 case HPO__ENVELOPE__BODY_KILL:
                     kills++;

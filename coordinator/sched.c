@@ -433,6 +433,7 @@ hpo_sched_destroy (hpo_sched_t **self_p)
     for (size_t k = 0; k < self->n_workers; k++) {
         hpo_worker_t *w = self->workers[k];
         free (w->key);
+        free (w->acks);
         free (w->name);
         free (w->host);
         free (w);
@@ -605,13 +606,24 @@ hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
 
 //  ---- workers ----------------------------------------------------------
 
+//  Writes data as hex into out (2 * size + 1 bytes). Runs for every
+//  message a worker sends, so no printf.
+static void
+s_hex_into (const uint8_t *data, size_t size, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t k = 0; k < size; k++) {
+        out[2 * k] = digits[data[k] >> 4];
+        out[2 * k + 1] = digits[data[k] & 15];
+    }
+    out[2 * size] = 0;
+}
+
 static char *
 s_hex (const uint8_t *data, size_t size)
 {
     char *hex = hpo_malloc (size * 2 + 1);
-    for (size_t k = 0; k < size; k++)
-        sprintf (hex + 2 * k, "%02x", data[k]);
-    hex[size * 2] = 0;
+    s_hex_into (data, size, hex);
     return hex;
 }
 
@@ -621,9 +633,7 @@ hpo_sched_worker (hpo_sched_t *self, const uint8_t *rid, size_t rid_size)
     char key[2 * 256 + 1];
     if (rid_size > 256)
         return NULL;
-    for (size_t k = 0; k < rid_size; k++)
-        sprintf (key + 2 * k, "%02x", rid[k]);
-    key[rid_size * 2] = 0;
+    s_hex_into (rid, rid_size, key);
     return zhashx_lookup (self->sessions, key);
 }
 

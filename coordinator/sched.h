@@ -102,6 +102,9 @@ struct _hpo_worker_t {
     int64_t last_seen; //  monotonic ms
     double last_seen_wall;
     int gone; //  replaced by a newer session
+    //  Owned by the server: acknowledgements owed this loop turn.
+    uint64_t *acks;
+    size_t n_acks, cap_acks;
 };
 
 typedef struct {

@@ -37,6 +37,8 @@ struct _hpo_server_t {
     char *endpoint;
     s_reply_t *out; //  replies held until the commit
     size_t n_out, cap_out;
+    hpo_worker_t **owed; //  workers owed acks this turn
+    size_t n_owed, cap_owed;
     uint64_t seq;
     int64_t now; //  monotonic ms of this turn
     int store_failed;
@@ -88,16 +90,52 @@ s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
     s_reply (self, rid, rid_size, &env);
 }
 
+//  Acknowledgements are owed, not sent at once: all a worker is owed in
+//  one turn travel together, on an Assign or Kill for it if there is one
+//  (s_take_acks), else in one Ack message when the turn ends.
 static void
 s_ack (hpo_server_t *self, hpo_worker_t *w, uint64_t seq)
 {
-    Hpo__Ack ack = HPO__ACK__INIT;
-    ack.ack_seq = seq;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    s_reply (self, w->rid, w->rid_size, &env);
+    if (w->n_acks == 0) {
+        if (self->n_owed == self->cap_owed) {
+            self->cap_owed = self->cap_owed ? self->cap_owed * 2 : 64;
+            self->owed =
+                hpo_realloc (self->owed, self->cap_owed * sizeof *self->owed);
+        }
+        self->owed[self->n_owed++] = w;
+    }
+    if (w->n_acks == w->cap_acks) {
+        w->cap_acks = w->cap_acks ? w->cap_acks * 2 : 4;
+        w->acks = hpo_realloc (w->acks, w->cap_acks * sizeof *w->acks);
+    }
+    w->acks[w->n_acks++] = seq;
+}
+
+//  Moves what w is owed onto env (encoded before the next s_ack).
+static void
+s_take_acks (hpo_worker_t *w, hpo_env_t *env)
+{
+    env->n_acks = w->n_acks;
+    env->acks = w->acks;
+    w->n_acks = 0;
+}
+
+static void
+s_pay_acks (hpo_server_t *self)
+{
+    for (size_t k = 0; k < self->n_owed; k++) {
+        hpo_worker_t *w = self->owed[k];
+        if (w->n_acks == 0)
+            continue; //  paid on an Assign or Kill
+        Hpo__Ack ack = HPO__ACK__INIT;
+        hpo_env_t env;
+        hpo_wire_init (&env, ++self->seq);
+        env.body_case = HPO__ENVELOPE__BODY_ACK;
+        env.ack = &ack;
+        s_take_acks (w, &env);
+        s_reply (self, w->rid, w->rid_size, &env);
+    }
+    self->n_owed = 0;
 }
 
 //  ---- scheduler events -------------------------------------------------
@@ -133,6 +171,7 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
     hpo_wire_init (&env, ++self->seq);
     env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
     env.assign = &assign;
+    s_take_acks (w, &env);
     s_reply (self, w->rid, w->rid_size, &env);
     hpo_wire_params_free (assign.params, assign.n_params);
     free (names);
@@ -153,6 +192,7 @@ s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
     hpo_wire_init (&env, ++self->seq);
     env.body_case = HPO__ENVELOPE__BODY_KILL;
     env.kill = &kill;
+    s_take_acks (w, &env);
     s_reply (self, w->rid, w->rid_size, &env);
     hpo_log_info ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
                   trial_id, attempt, w->name, reason);
@@ -833,6 +873,7 @@ hpo_server_destroy (hpo_server_t **self_p)
     for (size_t k = 0; k < self->n_out; k++)
         free (self->out[k].data);
     free (self->out);
+    free (self->owed);
     if (self->router)
         zmq_close (self->router);
     if (self->ctx)
@@ -896,6 +937,7 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
                            "the last committed state");
             return -1;
         }
+        s_pay_acks (self);
         if (hpo_store_commit (self->store)) {
             hpo_log_error ("commit failed; exiting so a restart reloads the "
                            "last committed state");

@@ -238,9 +238,9 @@ hpo_store_open (const char *path, hpo_sync_t sync, char **error)
         s_exec (self->db, "PRAGMA cache_size = -65536", &why) ||
         s_migrate (self->db, &why)) {
         int busy = sqlite3_errcode (self->db) == SQLITE_BUSY;
-        *error = hpo_sprintf ("%s: %s%s", path, why,
-                              busy ? " (is another hpo-coordinator using it?)"
-                                   : "");
+        *error =
+            hpo_sprintf ("%s: %s%s", path, why,
+                         busy ? " (is another hpo-coordinator using it?)" : "");
         free (why);
         hpo_store_destroy (&self);
         return NULL;

@@ -1024,7 +1024,8 @@ s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
 static void
 s_on_ack (hpo_session_t *self, const hpo_env_t *env, int64_t now)
 {
-    s_out_ack (self, env->ack->ack_seq);
+    if (env->ack->ack_seq)
+        s_out_ack (self, env->ack->ack_seq);
 }
 
 static void
@@ -1088,6 +1089,9 @@ s_recv_all (hpo_session_t *self, int64_t now)
                     hpo_wire_status_str (status), self->bad_messages);
             continue;
         }
+        //  Any message may carry acknowledgements.
+        for (size_t a = 0; a < env->n_acks; a++)
+            s_out_ack (self, env->acks[a]);
         size_t row = 0, rows = sizeof s_handlers / sizeof s_handlers[0];
         while (row < rows && s_handlers[row].body != env->body_case)
             row++;
