@@ -16,6 +16,7 @@
 
 struct _hpo_sched_t {
     hpo_store_t *store;
+    uint64_t last_id; //  highest trial id given out
     hpo_sched_config_t cfg;
     hpo_sched_events_t events;
     hpo_study_t **studies;
@@ -83,11 +84,25 @@ s_study_state_parse (const char *name)
     return -1;
 }
 
+static char **
+s_param_names (const hpo_spec_t *spec)
+{
+    char **names = hpo_malloc ((spec->n_params + 1) * sizeof (char *));
+    for (size_t k = 0; k < spec->n_params; k++)
+        names[k] = spec->params[k].name;
+    return names;
+}
+
+//  Writes the trial's row. A new trial's row is first written here, at
+//  its first transition (to RUNNING, usually), so handing out a new trial
+//  costs one INSERT rather than an INSERT and an UPDATE.
 static int
 s_persist (hpo_sched_t *self, hpo_trial_t *t)
 {
     hpo_store_trial_row_t row = {
         .id = t->id,
+        .study_id = t->study->id,
+        .number = t->number,
         .state = s_state_names[t->state],
         .attempt = t->attempt,
         .failures = t->failures,
@@ -98,7 +113,19 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
         .ended = t->ended,
         .reason = t->reason,
     };
-    return hpo_store_trial_update (self->store, &row);
+    if (t->stored)
+        return hpo_store_trial_update (self->store, &row);
+    const hpo_spec_t *spec = t->study->spec;
+    char **names = s_param_names (spec);
+    char *json = hpo_params_dump (names, t->params, spec->n_params);
+    free (names);
+    row.params = json;
+    uint64_t id;
+    int rc = hpo_store_trial_insert (self->store, &row, &id);
+    free (json);
+    if (rc == 0)
+        t->stored = 1;
+    return rc;
 }
 
 //  The only place a trial's state changes. Other fields are set by the
@@ -362,6 +389,9 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
         return -1;
     }
     hpo_trial_t *t = s_trial_new (self, study, row->id, row->number);
+    t->stored = 1;
+    if (row->id > self->last_id)
+        self->last_id = row->id;
     if (hpo_params_load (study->spec, row->params, t->params)) {
         hpo_log_error ("trial %s#%" PRIu64 ": stored params do not parse",
                        study->name, row->number);
@@ -880,26 +910,9 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
         study->budget = study->n_trials;
         return NULL;
     }
-    char **names = hpo_malloc (spec->n_params * sizeof (char *));
-    for (size_t k = 0; k < spec->n_params; k++)
-        names[k] = spec->params[k].name;
-    char *json = hpo_params_dump (names, params, spec->n_params);
-    free (names);
-    hpo_store_trial_row_t row = {
-        .study_id = study->id,
-        .number = number,
-        .state = "WAITING",
-        .params = json,
-    };
-    uint64_t id;
-    int rc = hpo_store_trial_insert (self->store, &row, &id);
-    free (json);
-    if (rc) {
-        hpo_values_clear (params, spec->n_params);
-        free (params);
-        *err = 1;
-        return NULL;
-    }
+    //  Ids are ours to give (the store keeps them): the row is written
+    //  at the trial's first transition.
+    uint64_t id = ++self->last_id;
     hpo_trial_t *t = s_trial_new (self, study, id, number);
     free (t->params);
     t->params = params;

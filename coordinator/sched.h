@@ -71,6 +71,7 @@ typedef struct {
     int64_t last_step;
     int has_last; //  latest value of the objective metric
     double last_value;
+    int stored; //  its row exists in the store
 } hpo_trial_t;
 
 struct _hpo_study_t {

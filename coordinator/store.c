@@ -83,8 +83,8 @@ static const char *s_sql[S_COUNT] = {
         "SELECT id, name, spec, state, created, ended FROM study ORDER BY id",
     [S_TRIAL_INSERT] =
         "INSERT INTO trial (study_id, number, state, attempt, failures,"
-        " params, value, worker, started, ended, reason)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " params, value, worker, started, ended, reason, id)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_TRIAL_UPDATE] =
         "UPDATE trial SET state = ?, attempt = ?, failures = ?, value = ?,"
         " worker = ?, started = ?, ended = ?, reason = ? WHERE id = ?",
@@ -401,6 +401,10 @@ hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
     sqlite3_bind_double (st, 9, row->started);
     sqlite3_bind_double (st, 10, row->ended);
     s_bind_text (st, 11, row->reason);
+    if (row->id)
+        sqlite3_bind_int64 (st, 12, (sqlite3_int64)row->id);
+    else
+        sqlite3_bind_null (st, 12);
     if (s_run (self, S_TRIAL_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);

@@ -73,7 +73,7 @@ typedef struct {
     const char *reason; //  why it failed, or NULL
 } hpo_store_trial_row_t;
 
-//  Inserts a trial (id is ignored, filled in *id).
+//  Inserts a trial with row->id, or a new id when row->id is 0; sets *id.
 int hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
                             uint64_t *id);
 //  Writes every mutable column of the trial row->id.
