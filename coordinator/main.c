@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../common/log.h"
 #include "server.h"
@@ -146,6 +147,14 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
 
+    //  Every worker and client is a TCP connection: allow as many as the
+    //  hard limit lets us, not the soft default of 1024.
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+            hpo_log_warn ("cannot raise the open-file limit");
+    }
     char *error = NULL;
     hpo_server_t *server = hpo_server_new (&cfg, &error);
     if (!server) {

@@ -27,6 +27,7 @@ s_usage (FILE *out)
         "\n"
         "Options:\n"
         "  -c, --coordinator ENDPOINT  the coordinator, e.g. tcp://head:5555\n"
+        "                              (default: $HPO_COORDINATOR)\n"
         "                              (required)\n"
         "  -s, --slots N               trials run at once (default 1)\n"
         "  -n, --name NAME             this worker's name (default\n"
@@ -141,8 +142,10 @@ main (int argc, char *argv[])
         s_usage (stderr);
         return 2;
     }
-    if (!endpoint) {
-        hpo_log_error ("--coordinator is required");
+    if (!endpoint || !*endpoint)
+        endpoint = getenv ("HPO_COORDINATOR");
+    if (!endpoint || !*endpoint) {
+        hpo_log_error ("--coordinator (or HPO_COORDINATOR) is required");
         s_usage (stderr);
         return 2;
     }
