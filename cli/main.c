@@ -672,12 +672,14 @@ s_watch (s_ctx_t *ctx, char **args)
             hpo_wire_free (&new_study);
             status = 0;
             if (tty) {
-                char *warning = hpo_sprintf ("(%s; retrying)",
-                                             hpo_client_error (ctx->client));
+                char *warning =
+                    hpo_sprintf ("(no answer from %s yet; trying again)",
+                                 hpo_client_endpoint (ctx->client));
                 s_draw (study, running, warning, &drawn);
                 free (warning);
             } else
-                hpo_log_warnx ("%s; retrying", hpo_client_error (ctx->client));
+                hpo_log_warnx ("no answer from %s yet; trying again",
+                               hpo_client_endpoint (ctx->client));
         } else {
             heard = hpo_clock_mono_ms ();
             hpo_wire_free (&study);
