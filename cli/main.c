@@ -736,6 +736,9 @@ main (int argc, char *argv[])
 {
     hpo_log_init ("hpo", HPO_LOG_INFO);
     hpo_log_plain (1);
+    //  The listing of a study with a million trials is far larger than
+    //  any request the coordinator accepts; answers may be up to 1 GiB.
+    hpo_wire_set_limit ((size_t)1 << 30);
     char **words = hpo_calloc ((size_t)argc + 1, sizeof (char *));
     int status = s_main (argc, argv, words);
     free (words);

@@ -27,6 +27,20 @@ hpo_wire_status_str (hpo_wire_status_t status)
     return "unknown";
 }
 
+static size_t s_limit = HPO_WIRE_MAX_BYTES;
+
+void
+hpo_wire_set_limit (size_t max_bytes)
+{
+    s_limit = max_bytes;
+}
+
+size_t
+hpo_wire_limit (void)
+{
+    return s_limit;
+}
+
 void
 hpo_wire_init (hpo_env_t *env, uint64_t seq)
 {
@@ -38,7 +52,7 @@ hpo_wire_init (hpo_env_t *env, uint64_t seq)
 hpo_env_t *
 hpo_wire_decode (const void *data, size_t size, hpo_wire_status_t *status)
 {
-    if (size > HPO_WIRE_MAX_BYTES) {
+    if (size > s_limit) {
         *status = HPO_WIRE_TOO_LARGE;
         return NULL;
     }

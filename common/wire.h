@@ -33,6 +33,12 @@ typedef enum {
 
 const char *hpo_wire_status_str (hpo_wire_status_t status);
 
+//  Largest envelope this process decodes: HPO_WIRE_MAX_BYTES unless
+//  raised. Requests to the coordinator stay small, but a client asking for
+//  every trial of a large study receives much more.
+void hpo_wire_set_limit (size_t max_bytes);
+size_t hpo_wire_limit (void);
+
 //  Initialises env as an empty envelope of the current version.
 void hpo_wire_init (hpo_env_t *env, uint64_t seq);
 

@@ -60,6 +60,12 @@ main (void)
     //  Oversized: refused before any decoding.
     CHECK (hpo_wire_decode (buf, HPO_WIRE_MAX_BYTES + 1, &status) == NULL);
     CHECK (status == HPO_WIRE_TOO_LARGE);
+    //  A client raises its limit; what is over it is still refused.
+    hpo_wire_set_limit (64);
+    CHECK (hpo_wire_limit () == 64);
+    CHECK (hpo_wire_decode (buf, 65, &status) == NULL);
+    CHECK (status == HPO_WIRE_TOO_LARGE);
+    hpo_wire_set_limit (HPO_WIRE_MAX_BYTES);
     free (buf);
 
     //  Garbage of every length up to 512 bytes, many times: never a crash,
