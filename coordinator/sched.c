@@ -16,7 +16,8 @@
 
 struct _hpo_sched_t {
     hpo_store_t *store;
-    uint64_t last_id; //  highest trial id given out
+    uint64_t last_id;  //  highest trial id given out
+    int64_t forgot_at; //  last s_forget_workers
     hpo_sched_config_t cfg;
     hpo_sched_events_t events;
     hpo_study_t **studies;
@@ -84,15 +85,6 @@ s_study_state_parse (const char *name)
     return -1;
 }
 
-static char **
-s_param_names (const hpo_spec_t *spec)
-{
-    char **names = hpo_malloc ((spec->n_params + 1) * sizeof (char *));
-    for (size_t k = 0; k < spec->n_params; k++)
-        names[k] = spec->params[k].name;
-    return names;
-}
-
 //  Writes the trial's row. A new trial's row is first written here, at
 //  its first transition (to RUNNING, usually), so handing out a new trial
 //  costs one INSERT rather than an INSERT and an UPDATE.
@@ -115,10 +107,8 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
     };
     if (t->stored)
         return hpo_store_trial_update (self->store, &row);
-    const hpo_spec_t *spec = t->study->spec;
-    char **names = s_param_names (spec);
-    char *json = hpo_params_dump (names, t->params, spec->n_params);
-    free (names);
+    char *json =
+        hpo_params_dump (t->study->names, t->params, t->study->spec->n_params);
     row.params = json;
     uint64_t id;
     int rc = hpo_store_trial_insert (self->store, &row, &id);
@@ -321,6 +311,9 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->spec = spec;
     study->created = created;
     study->budget = spec->trials;
+    study->names = hpo_calloc (spec->n_params + 1, sizeof (char *));
+    for (size_t k = 0; k < spec->n_params; k++)
+        study->names[k] = spec->params[k].name;
     if (self->n_studies == self->cap_studies) {
         self->cap_studies = self->cap_studies ? self->cap_studies * 2 : 8;
         self->studies =
@@ -457,6 +450,7 @@ hpo_sched_destroy (hpo_sched_t **self_p)
         free (study->waiting);
         free (study->name);
         free (study->spec_text);
+        free (study->names);
         hpo_spec_destroy (&study->spec);
         free (study);
     }
@@ -616,9 +610,37 @@ s_attempt_failed (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
     return s_study_check_end (self, study);
 }
 
+//  Forgets workers that are gone and hold nothing, so a cluster whose
+//  workers come and go (Slurm jobs, autoscaling) does not grow the list
+//  dispatch walks.
+static void
+s_forget_workers (hpo_sched_t *self, int64_t now_ms)
+{
+    int64_t forget = self->cfg.forget_ms > 0 ? self->cfg.forget_ms : 600000;
+    size_t kept = 0;
+    for (size_t k = 0; k < self->n_workers; k++) {
+        hpo_worker_t *w = self->workers[k];
+        if (w->held == 0 && (w->gone || now_ms - w->last_seen >= forget)) {
+            if (!w->gone)
+                zhashx_delete (self->sessions, w->key);
+            free (w->key);
+            free (w->acks);
+            free (w->name);
+            free (w->host);
+            free (w);
+        } else
+            self->workers[kept++] = w;
+    }
+    self->n_workers = kept;
+}
+
 void
 hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
 {
+    if (now_ms - self->forgot_at >= 1000) {
+        s_forget_workers (self, now_ms);
+        self->forgot_at = now_ms;
+    }
     while (self->n_heap && self->heap[0]->deadline <= now_ms) {
         hpo_trial_t *t = self->heap[0];
         char *reason = hpo_sprintf (

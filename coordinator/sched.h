@@ -79,6 +79,7 @@ struct _hpo_study_t {
     char *name;
     char *spec_text;
     hpo_spec_t *spec;
+    char **names; //  spec's parameter names, in spec order
     hpo_study_state_t state;
     double created, ended;
     hpo_trial_t **trials; //  by number
@@ -120,6 +121,9 @@ typedef struct {
 typedef struct {
     int64_t lease_ms;     //  a lease lasts this long without renewal
     int64_t heartbeat_ms; //  workers heartbeat this often
+    //  A silent worker holding nothing is forgotten this long after its
+    //  last message (0: ten minutes); `hpo workers` lists it until then.
+    int64_t forget_ms;
 } hpo_sched_config_t;
 
 typedef struct _hpo_sched_t hpo_sched_t;

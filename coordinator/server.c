@@ -140,21 +140,11 @@ s_pay_acks (hpo_server_t *self)
 
 //  ---- scheduler events -------------------------------------------------
 
-static char **
-s_param_names (const hpo_spec_t *spec)
-{
-    char **names = hpo_malloc ((spec->n_params + 1) * sizeof (char *));
-    for (size_t k = 0; k < spec->n_params; k++)
-        names[k] = spec->params[k].name;
-    return names;
-}
-
 static void
 s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
 {
     hpo_server_t *self = ctx;
     const hpo_spec_t *spec = t->study->spec;
-    char **names = s_param_names (spec);
     Hpo__Assign assign = HPO__ASSIGN__INIT;
     assign.trial_id = t->id;
     assign.attempt = t->attempt;
@@ -163,7 +153,8 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
     assign.command = spec->command;
     assign.shell = spec->shell;
     assign.n_params = spec->n_params;
-    assign.params = hpo_wire_params_new (names, t->params, spec->n_params);
+    assign.params =
+        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
     assign.objective = spec->metric;
     assign.timeout_ms = spec->timeout_ms;
     assign.grace_ms = spec->grace_ms;
@@ -174,7 +165,6 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
     s_take_acks (w, &env);
     s_reply (self, w->rid, w->rid_size, &env);
     hpo_wire_params_free (assign.params, assign.n_params);
-    free (names);
     hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: assigned to %s",
                    t->study->name, t->number, t->attempt, w->name);
 }
@@ -388,10 +378,9 @@ s_trial_info (hpo_trial_t *t)
     info->study = t->study->name;
     info->number = t->number;
     info->state = (char *)hpo_trial_state_str (t->state);
-    char **names = s_param_names (spec);
     info->n_params = spec->n_params;
-    info->params = hpo_wire_params_new (names, t->params, spec->n_params);
-    free (names);
+    info->params =
+        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
     info->has_value = t->has_value;
     info->value = t->value;
     info->attempt = t->attempt;
@@ -617,10 +606,9 @@ s_on_trials (hpo_server_t *self, s_msg_t *m)
 
 typedef struct {
     Hpo__TrialInfo *info;
-    char *strings[64]; //  copies of row strings, freed after reply
-    size_t n_strings;
-    char **owned;
+    char **owned; //  copies of row strings, freed after the reply
     size_t n_owned, cap_owned;
+    size_t cap_values;
 } s_show_ctx_t;
 
 static char *
@@ -667,10 +655,11 @@ s_show_value (void *ctx_, int64_t step, const char *metric, double value)
     v->step = step;
     v->metric = s_keep (ctx, metric);
     v->value = value;
-    if ((info->n_values & (info->n_values - 1)) == 0)
-        info->values = hpo_realloc (info->values,
-                                    (info->n_values ? info->n_values * 2 : 1) *
-                                        sizeof (void *));
+    if (info->n_values == ctx->cap_values) {
+        ctx->cap_values = ctx->cap_values ? ctx->cap_values * 2 : 16;
+        info->values =
+            hpo_realloc (info->values, ctx->cap_values * sizeof (void *));
+    }
     info->values[info->n_values++] = v;
     return 0;
 }

@@ -329,6 +329,33 @@ main (void)
     CHECK (s2->state == HPO_STUDY_STOPPED);
     CHECK (hpo_store_commit (store) == 0);
 
+    //  Workers that went silent holding nothing are forgotten after
+    //  forget_ms; one that still holds a lease is kept until it expires.
+    hpo_worker_t **ws;
+    size_t n_before = hpo_sched_workers (sched, &ws);
+    CHECK (n_before >= 1);
+    uint8_t rid_c[] = {0, 5, 5, 5, 5};
+    hpo_worker_t *wc = hpo_sched_hello (sched, rid_c, 5, "c", "h", 3, 1, NULL,
+                                        0, refused, &n_refused, now);
+    hpo_study_t *s3 =
+        s_create (sched, "name: s3\ncommand: t\nobjective: {metric: loss}\n"
+                         "budget: {trials: 1}\nspace: {x: {type: int, low: 1, "
+                         "high: 3}}\n");
+    hpo_sched_heartbeat (sched, a, NULL, 0, 0, now); //  a is full
+    hpo_sched_heartbeat (sched, wc, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (wc->held == 1);
+    CHECK (s3->count[HPO_TRIAL_RUNNING] == 1);
+    now += 600001;
+    hpo_sched_expire (sched, now); //  frees the others; c's lease expires
+    CHECK (hpo_sched_worker (sched, rid_c, 5) == wc);
+    CHECK (s3->count[HPO_TRIAL_RUNNING] == 0);
+    now += 1000;
+    hpo_sched_expire (sched, now);
+    CHECK (hpo_sched_worker (sched, rid_c, 5) == NULL);
+    CHECK (hpo_sched_workers (sched, &ws) == 0);
+    CHECK (hpo_store_commit (store) == 0);
+
     hpo_sched_destroy (&sched);
     CHECK (sched == NULL);
     hpo_store_destroy (&store);
