@@ -634,7 +634,24 @@ s_forget_workers (hpo_sched_t *self, int64_t now_ms)
     self->n_workers = kept;
 }
 
-void
+//  Records the end of t's current attempt.
+static int
+s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
+               const char *outcome, const char *reason, const char *log_tail)
+{
+    hpo_store_attempt_row_t row = {
+        .attempt = t->attempt,
+        .worker = t->worker_name,
+        .started = t->started,
+        .ended = ended,
+        .outcome = outcome,
+        .reason = reason,
+        .log_tail = log_tail,
+    };
+    return hpo_store_attempt_end (self->store, t->id, &row);
+}
+
+int
 hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
 {
     if (now_ms - self->forgot_at >= 1000) {
@@ -647,13 +664,14 @@ hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
             "lease expired: worker %s silent for %" PRId64 " ms",
             t->worker_name ? t->worker_name : "?", self->cfg.lease_ms);
         s_release (self, t);
-        if (hpo_store_attempt_end (self->store, t->id, t->attempt,
-                                   hpo_clock_wall (), "LOST", reason, NULL) ||
-            s_attempt_failed (self, t, reason))
-            hpo_log_error ("trial %s#%" PRIu64 ": store failed on expiry",
-                           t->study->name, t->number);
+        int rc =
+            s_attempt_end (self, t, hpo_clock_wall (), "LOST", reason, NULL) ||
+            s_attempt_failed (self, t, reason);
         free (reason);
+        if (rc)
+            return -1;
     }
+    return 0;
 }
 
 //  ---- workers ----------------------------------------------------------
@@ -879,8 +897,7 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     const char *outcome_name = outcome == HPO_FINISH_COMPLETE ? "COMPLETE"
                                : outcome == HPO_FINISH_PRUNED ? "PRUNED"
                                                               : "FAILED";
-    if (hpo_store_attempt_end (self->store, t->id, attempt, now, outcome_name,
-                               reason, log_tail))
+    if (s_attempt_end (self, t, now, outcome_name, reason, log_tail))
         return HPO_SCHED_ERROR;
     int rc;
     if (outcome == HPO_FINISH_FAILED)
@@ -954,9 +971,7 @@ s_assign (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
     w->held++;
     w->want--;
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-    if (s_transition (self, t, HPO_TRIAL_RUNNING) ||
-        hpo_store_attempt_start (self->store, t->id, t->attempt, w->name,
-                                 t->started))
+    if (s_transition (self, t, HPO_TRIAL_RUNNING))
         return -1;
     self->events.assign (self->events.ctx, w, t);
     return 0;

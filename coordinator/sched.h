@@ -208,7 +208,8 @@ hpo_sched_rc_t hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker,
 hpo_trial_t *hpo_sched_trial (hpo_sched_t *self, uint64_t trial_id);
 
 //  Expires every lease whose deadline is at or before now.
-void hpo_sched_expire (hpo_sched_t *self, int64_t now_ms);
+//  Returns -1 on a store error.
+int hpo_sched_expire (hpo_sched_t *self, int64_t now_ms);
 //  Hands out trials to workers with free slots, through events->assign.
 //  Returns -1 on a store error.
 int hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms);

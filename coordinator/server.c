@@ -681,8 +681,18 @@ s_on_trial_show (hpo_server_t *self, s_msg_t *m)
         return;
     }
     s_show_ctx_t ctx = {.info = s_trial_info (t)};
-    if (hpo_store_attempts (self->store, t->id, s_show_attempt, &ctx) ||
-        hpo_store_values (self->store, t->id, s_show_value, &ctx))
+    int rc = hpo_store_attempts (self->store, t->id, s_show_attempt, &ctx);
+    if (rc == 0 && t->state == HPO_TRIAL_RUNNING) {
+        //  The running attempt is not in the store until it ends.
+        hpo_store_attempt_row_t running = {.attempt = t->attempt,
+                                           .worker = t->worker_name,
+                                           .started = t->started,
+                                           .outcome = "RUNNING"};
+        s_show_attempt (&ctx, &running);
+    }
+    if (rc == 0)
+        rc = hpo_store_values (self->store, t->id, s_show_value, &ctx);
+    if (rc)
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_INTERNAL, "store read failed");
     else
@@ -900,8 +910,9 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
         self->now = hpo_clock_mono_ms ();
         if (hpo_store_begin (self->store))
             return -1;
-        hpo_sched_expire (self->sched, self->now);
-        for (int k = 0; k < self->cfg.max_batch; k++) {
+        if (hpo_sched_expire (self->sched, self->now))
+            self->store_failed = 1;
+        for (int k = 0; k < self->cfg.max_batch && !self->store_failed; k++) {
             size_t rid_size = 0;
             hpo_wire_status_t status;
             hpo_env_t *env =

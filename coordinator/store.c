@@ -64,7 +64,6 @@ typedef enum {
     S_TRIAL_INSERT,
     S_TRIAL_UPDATE,
     S_TRIALS,
-    S_ATTEMPT_START,
     S_ATTEMPT_END,
     S_ATTEMPTS,
     S_VALUE_PUT,
@@ -91,12 +90,12 @@ static const char *s_sql[S_COUNT] = {
     [S_TRIALS] =
         "SELECT id, study_id, number, state, attempt, failures, params,"
         " value, worker, started, ended, reason FROM trial ORDER BY id",
-    [S_ATTEMPT_START] =
-        "INSERT OR IGNORE INTO attempt (trial_id, attempt, worker, started)"
-        " VALUES (?,?,?,?)",
-    [S_ATTEMPT_END] = "UPDATE attempt SET ended = ?, outcome = ?, reason = ?,"
-                      " log_tail = ? WHERE trial_id = ? AND attempt = ?"
-                      " AND outcome IS NULL",
+    //  An attempt's row is written once, when it ends (while it runs,
+    //  the trial's row says where and since when); a second end of the
+    //  same attempt changes nothing.
+    [S_ATTEMPT_END] =
+        "INSERT OR IGNORE INTO attempt (trial_id, attempt, worker, started,"
+        " ended, outcome, reason, log_tail) VALUES (?,?,?,?,?,?,?,?)",
     [S_ATTEMPTS] =
         "SELECT attempt, worker, started, ended, outcome, reason, log_tail"
         " FROM attempt WHERE trial_id = ? ORDER BY attempt",
@@ -456,29 +455,18 @@ hpo_store_trials (hpo_store_t *self, hpo_store_trial_fn *fn, void *ctx)
 }
 
 int
-hpo_store_attempt_start (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
-                         const char *worker, double started)
-{
-    sqlite3_stmt *st = self->stmt[S_ATTEMPT_START];
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
-    sqlite3_bind_int (st, 2, (int)attempt);
-    s_bind_text (st, 3, worker);
-    sqlite3_bind_double (st, 4, started);
-    return s_run (self, S_ATTEMPT_START);
-}
-
-int
-hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
-                       double ended, const char *outcome, const char *reason,
-                       const char *log_tail)
+hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
+                       const hpo_store_attempt_row_t *row)
 {
     sqlite3_stmt *st = self->stmt[S_ATTEMPT_END];
-    sqlite3_bind_double (st, 1, ended);
-    s_bind_text (st, 2, outcome);
-    s_bind_text (st, 3, reason);
-    s_bind_text (st, 4, log_tail);
-    sqlite3_bind_int64 (st, 5, (sqlite3_int64)trial_id);
-    sqlite3_bind_int (st, 6, (int)attempt);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
+    sqlite3_bind_int (st, 2, (int)row->attempt);
+    s_bind_text (st, 3, row->worker ? row->worker : "");
+    sqlite3_bind_double (st, 4, row->started);
+    sqlite3_bind_double (st, 5, row->ended);
+    s_bind_text (st, 6, row->outcome);
+    s_bind_text (st, 7, row->reason);
+    s_bind_text (st, 8, row->log_tail);
     return s_run (self, S_ATTEMPT_END);
 }
 

@@ -85,23 +85,22 @@ typedef int (hpo_store_trial_fn) (void *ctx, const hpo_store_trial_row_t *row);
 int hpo_store_trials (hpo_store_t *self, hpo_store_trial_fn *fn, void *ctx);
 
 //  ---- attempts: one row per time a trial was handed to a worker --------
-int hpo_store_attempt_start (hpo_store_t *self, uint64_t trial_id,
-                             uint32_t attempt, const char *worker,
-                             double started);
-//  outcome: COMPLETE FAILED PRUNED LOST KILLED. log_tail may be NULL.
-int hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
-                           uint32_t attempt, double ended, const char *outcome,
-                           const char *reason, const char *log_tail);
-
+//  A running attempt lives in its trial's row (worker, started); its own
+//  row is written when it ends.
 typedef struct {
     uint32_t attempt;
     const char *worker;
     double started;
     double ended;
-    const char *outcome; //  NULL while running
-    const char *reason;
-    const char *log_tail;
+    const char *outcome;   //  COMPLETE FAILED PRUNED LOST
+    const char *reason;    //  may be NULL
+    const char *log_tail;  //  may be NULL
 } hpo_store_attempt_row_t;
+
+//  Records an ended attempt. Idempotent: the same attempt again changes
+//  nothing.
+int hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
+                           const hpo_store_attempt_row_t *row);
 
 typedef int (hpo_store_attempt_fn) (void *ctx,
                                     const hpo_store_attempt_row_t *row);

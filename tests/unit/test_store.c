@@ -109,10 +109,13 @@ main (void)
     row.number = 1;
     CHECK (hpo_store_trial_insert (store, &row, &t1) == 0);
     CHECK (t1 == t0 + 1);
-    CHECK (hpo_store_attempt_start (store, t0, 1, "w0", 11.0) == 0);
-    CHECK (hpo_store_attempt_end (store, t0, 1, 12.0, "LOST", "lease expired",
-                                  NULL) == 0);
-    CHECK (hpo_store_attempt_start (store, t0, 2, "w1", 13.0) == 0);
+    hpo_store_attempt_row_t lost = {.attempt = 1,
+                                    .worker = "w0",
+                                    .started = 11.0,
+                                    .ended = 12.0,
+                                    .outcome = "LOST",
+                                    .reason = "lease expired"};
+    CHECK (hpo_store_attempt_end (store, t0, &lost) == 0);
     //  Values: a resend of the same step changes nothing; a newer attempt
     //  replaces the older one's value.
     CHECK (hpo_store_value_put (store, t0, 1, 0, "loss", 9.0) == 0);
@@ -130,11 +133,18 @@ main (void)
                                   .started = 13.0,
                                   .ended = 14.0};
     CHECK (hpo_store_trial_update (store, &done) == 0);
-    CHECK (hpo_store_attempt_end (store, t0, 2, 14.0, "COMPLETE", NULL,
-                                  "tail") == 0);
+    hpo_store_attempt_row_t done2 = {.attempt = 2,
+                                     .worker = "w1",
+                                     .started = 13.0,
+                                     .ended = 14.0,
+                                     .outcome = "COMPLETE",
+                                     .log_tail = "tail"};
+    CHECK (hpo_store_attempt_end (store, t0, &done2) == 0);
     //  An attempt ends once: a second end changes nothing.
-    CHECK (hpo_store_attempt_end (store, t0, 2, 15.0, "FAILED", "late", NULL) ==
-           0);
+    hpo_store_attempt_row_t late = done2;
+    late.outcome = "FAILED";
+    late.reason = "late";
+    CHECK (hpo_store_attempt_end (store, t0, &late) == 0);
     CHECK (hpo_store_study_state (store, study_id, "FINISHED", 20.0) == 0);
     CHECK (hpo_store_commit (store) == 0);
 
