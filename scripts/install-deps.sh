@@ -11,6 +11,8 @@ PKGS=(
     libfyaml-dev                       # study files: YAML 1.2 and JSON
     libjansson-dev                     # JSON for --json output and reports
     python3                            # end-to-end tests and example programs
+    iproute2 iptables                  # test_netns.py: hosts in network
+                                       # namespaces, partitions, unplugging
 )
 if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
     PKGS+=(python3-optuna)             # the peer the benchmarks compare with

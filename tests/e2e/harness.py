@@ -55,13 +55,21 @@ def alive(pid):
 
 
 class Cluster:
-    def __init__(self, heartbeat_ms=200, lease_ms=1500, keep=False):
+    """prefix: a command the coordinator runs under (for example
+    ["ip", "netns", "exec", "ns1"], which execs, so the pid stays the
+    coordinator's); cli_prefix the same for `hpo` (default: prefix);
+    start_worker takes its own. listen: the coordinator's --listen."""
+
+    def __init__(self, heartbeat_ms=200, lease_ms=1500, keep=False,
+                 listen="tcp://127.0.0.1:*", prefix=(), cli_prefix=None):
         self.dir = tempfile.mkdtemp(prefix="hpo-e2e-")
         self.heartbeat_ms = heartbeat_ms
         self.lease_ms = lease_ms
         self.coordinator = None
         self.endpoint = None
-        self.listen = "tcp://127.0.0.1:*"
+        self.listen = listen
+        self.prefix = list(prefix)
+        self.cli_prefix = list(prefix if cli_prefix is None else cli_prefix)
         self.workers = {}
         self.logs = []
         self.keep = keep
@@ -83,6 +91,7 @@ class Cluster:
         if os.path.exists(epfile):
             os.unlink(epfile)
         self.coordinator = self._spawn(
+            self.prefix +
             [exe("hpo-coordinator"), "--db", os.path.join(self.dir, "hpo.db"),
              "--listen", self.listen, "--endpoint-file", epfile,
              "--heartbeat-ms", str(self.heartbeat_ms),
@@ -103,8 +112,9 @@ class Cluster:
         self.coordinator = None
         return p.returncode
 
-    def start_worker(self, name, slots=1, extra=()):
+    def start_worker(self, name, slots=1, extra=(), prefix=()):
         p = self._spawn(
+            list(prefix) +
             [exe("hpo-worker"), "--coordinator", self.endpoint,
              "--slots", str(slots), "--name", name,
              "--state-dir", os.path.join(self.dir, "state-" + name)]
@@ -120,7 +130,8 @@ class Cluster:
 
     # ---- the CLI -------------------------------------------------------
     def cli(self, *args, check=True, timeout=20):
-        r = subprocess.run([exe("hpo"), "--coordinator", self.endpoint]
+        r = subprocess.run(self.cli_prefix
+                           + [exe("hpo"), "--coordinator", self.endpoint]
                            + list(args), capture_output=True, text=True,
                            timeout=timeout, cwd=self.dir)
         if check and r.returncode != 0:
