@@ -851,8 +851,11 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     if (!s_holds (t, worker, attempt))
         return HPO_SCHED_STALE;
     s_adopt (t, worker);
-    //  A report proves the worker is alive as much as a heartbeat does.
+    //  A report proves the worker and this attempt alive as much as a
+    //  heartbeat does: both are renewed, so "alive" and "holds its
+    //  lease" never disagree.
     worker->last_seen = now_ms;
+    s_lease_set (self, t, now_ms + self->cfg.lease_ms);
     const char *objective = t->study->spec->metric;
     for (size_t k = 0; k < n; k++) {
         if (has_step && hpo_store_value_put (self->store, t->id, attempt, step,
@@ -881,13 +884,16 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
         return HPO_SCHED_UNKNOWN;
     if (!s_holds (t, worker, attempt)) {
         //  The same Finish again (its Ack was lost): already applied.
-        if (t->attempt == attempt && t->state != HPO_TRIAL_RUNNING &&
-            t->worker_name && strcmp (t->worker_name, worker->name) == 0)
+        //  A Finish for an attempt that was declared lost is stale, even
+        //  when no newer attempt has started yet.
+        if (t->finished == attempt && t->worker_name &&
+            strcmp (t->worker_name, worker->name) == 0)
             return HPO_SCHED_OK;
         return HPO_SCHED_STALE;
     }
     worker->last_seen = now_ms;
     s_release (self, t);
+    t->finished = attempt;
     double now = hpo_clock_wall ();
     hpo_study_t *study = t->study;
     if (outcome == HPO_FINISH_COMPLETE && !has_value) {

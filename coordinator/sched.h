@@ -72,6 +72,7 @@ typedef struct {
     int has_last; //  latest value of the objective metric
     double last_value;
     int stored; //  its row exists in the store
+    uint32_t finished; //  attempt whose Finish was applied (0: none yet)
 } hpo_trial_t;
 
 struct _hpo_study_t {

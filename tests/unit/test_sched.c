@@ -152,6 +152,10 @@ main (void)
     CHECK (hpo_sched_report (sched, a, t0->id, 1, 1, 3, m, v, 2, now) ==
            HPO_SCHED_OK);
     CHECK (t0->has_step && t0->last_step == 3 && t0->last_value == 0.5);
+    //  A report renews the lease of the attempt it is about.
+    CHECK (hpo_sched_report (sched, a, t0->id, 1, 1, 4, m, v, 2, now + 500) ==
+           HPO_SCHED_OK);
+    CHECK (t0->deadline == now + 1500);
     //  The same report from another worker, or another attempt, is stale.
     CHECK (hpo_sched_report (sched, b, t0->id, 1, 1, 3, m, v, 2, now) ==
            HPO_SCHED_STALE);
@@ -196,6 +200,11 @@ main (void)
     CHECK (b->held == 0);
     CHECK (study->count[HPO_TRIAL_RUNNING] == 2); //  A's two renewed
     CHECK_CONTAINS (tb->reason, "lease expired");
+    //  B's Finish for the attempt declared lost is stale, though no newer
+    //  attempt has started yet: the loss was already counted.
+    CHECK (hpo_sched_finish (sched, b, tb->id, 1, HPO_FINISH_COMPLETE, 1, 0.1,
+                             NULL, NULL, now) == HPO_SCHED_STALE);
+    CHECK (tb->state == HPO_TRIAL_WAITING);
 
     //  A has a free slot: the retry goes first, as attempt 2.
     int before = ev.n_assigned;
