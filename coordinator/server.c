@@ -184,8 +184,8 @@ s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
     env.kill = &kill;
     s_take_acks (w, &env);
     s_reply (self, w->rid, w->rid_size, &env);
-    hpo_log_info ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
-                  trial_id, attempt, w->name, reason);
+    hpo_log_debug ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
+                   trial_id, attempt, w->name, reason);
 }
 
 //  ---- worker messages --------------------------------------------------
