@@ -113,7 +113,8 @@ static const char *s_sql[S_COUNT] = {
 struct _hpo_store_t {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
-    int in_tx;
+    int in_tx;   //  a transaction is open
+    int want_tx; //  hpo_store_begin called: writes go in one transaction
 };
 
 static int
@@ -279,20 +280,31 @@ hpo_store_destroy (hpo_store_t **self_p)
     *self_p = NULL;
 }
 
+//  The transaction opens at the first write after hpo_store_begin: a loop
+//  turn that only renews leases or answers queries touches no file.
 int
 hpo_store_begin (hpo_store_t *self)
 {
-    if (self->in_tx)
-        return 0;
-    if (s_run (self, S_BEGIN))
-        return -1;
-    self->in_tx = 1;
+    self->want_tx = 1;
     return 0;
+}
+
+//  Runs a write statement, inside the turn's transaction if one is wanted.
+static int
+s_write (hpo_store_t *self, s_stmt_t which)
+{
+    if (self->want_tx && !self->in_tx) {
+        if (s_run (self, S_BEGIN))
+            return -1;
+        self->in_tx = 1;
+    }
+    return s_run (self, which);
 }
 
 int
 hpo_store_commit (hpo_store_t *self)
 {
+    self->want_tx = 0;
     if (!self->in_tx)
         return 0;
     self->in_tx = 0;
@@ -302,6 +314,7 @@ hpo_store_commit (hpo_store_t *self)
 int
 hpo_store_rollback (hpo_store_t *self)
 {
+    self->want_tx = 0;
     if (!self->in_tx)
         return 0;
     self->in_tx = 0;
@@ -317,7 +330,7 @@ hpo_store_study_insert (hpo_store_t *self, const char *name,
     s_bind_text (st, 2, spec_text);
     s_bind_text (st, 3, "RUNNING");
     sqlite3_bind_double (st, 4, created);
-    if (s_run (self, S_STUDY_INSERT))
+    if (s_write (self, S_STUDY_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
     return 0;
@@ -331,7 +344,7 @@ hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
     s_bind_text (st, 1, state);
     sqlite3_bind_double (st, 2, ended);
     sqlite3_bind_int64 (st, 3, (sqlite3_int64)id);
-    return s_run (self, S_STUDY_STATE);
+    return s_write (self, S_STUDY_STATE);
 }
 
 //  Steps a query, calling row_fn for each row; resets the statement.
@@ -404,7 +417,7 @@ hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
         sqlite3_bind_int64 (st, 12, (sqlite3_int64)row->id);
     else
         sqlite3_bind_null (st, 12);
-    if (s_run (self, S_TRIAL_INSERT))
+    if (s_write (self, S_TRIAL_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
     return 0;
@@ -424,7 +437,7 @@ hpo_store_trial_update (hpo_store_t *self, const hpo_store_trial_row_t *row)
     sqlite3_bind_double (st, 7, row->ended);
     s_bind_text (st, 8, row->reason);
     sqlite3_bind_int64 (st, 9, (sqlite3_int64)row->id);
-    return s_run (self, S_TRIAL_UPDATE);
+    return s_write (self, S_TRIAL_UPDATE);
 }
 
 static int
@@ -467,7 +480,7 @@ hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
     s_bind_text (st, 6, row->outcome);
     s_bind_text (st, 7, row->reason);
     s_bind_text (st, 8, row->log_tail);
-    return s_run (self, S_ATTEMPT_END);
+    return s_write (self, S_ATTEMPT_END);
 }
 
 static int
@@ -503,7 +516,7 @@ hpo_store_value_put (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
     s_bind_text (st, 3, metric);
     sqlite3_bind_int (st, 4, (int)attempt);
     sqlite3_bind_double (st, 5, value);
-    return s_run (self, S_VALUE_PUT);
+    return s_write (self, S_VALUE_PUT);
 }
 
 static int
