@@ -1,0 +1,930 @@
+#!/usr/bin/python3
+"""bench/run.py: the benchmarks of issue #3, each one command, each
+printing a markdown table (median of --repeat runs, with min and max).
+
+    bench/run.py throughput   trials/s, hpo (1, 16, 256 sessions) vs Optuna
+    bench/run.py workers      2000 heartbeating sessions: CPU, memory, acks
+    bench/run.py growth       throughput and hand-out time on a large database
+    bench/run.py startup      time to the first answer on a large database
+    bench/run.py all          all four
+
+Every measurement starts a fresh hpo-coordinator on a fresh database in a
+temporary directory and stops it (by pid: SIGTERM, then SIGKILL after a
+bounded wait) before the next. Runs of different configurations are
+interleaved, so a burst of load from elsewhere on the machine spreads over
+all of them rather than landing on one.
+
+The binaries are copied from --build at the start, so a rebuild in the
+shared build directory while the benchmark runs cannot change them half
+way. Standard library only; run with /usr/bin/python3 (bench/optuna_peer.py
+needs Debian's python3-optuna, which only /usr/bin/python3 sees).
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+TICK = os.sysconf("SC_CLK_TCK")
+BINARIES = ["hpo-coordinator", "hpo-bench-load", "hpo-bench-populate", "hpo"]
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("[run.py %s] %s" % (time.strftime("%H:%M:%S"), msg),
+          file=sys.stderr, flush=True)
+
+
+def parse_kv(line):
+    out = {}
+    for word in line.split():
+        if "=" in word:
+            k, v = word.split("=", 1)
+            try:
+                out[k] = float(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
+# ---- /proc ------------------------------------------------------------------
+
+def proc_cpu_ticks(pid):
+    """utime + stime of pid, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def proc_nofile(pid):
+    """The process's soft RLIMIT_NOFILE."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft = line.split()[3]
+                return float("inf") if soft == "unlimited" else int(soft)
+    return 0
+
+
+def proc_nfds(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return 0
+
+
+# ---- processes --------------------------------------------------------------
+
+class Bins:
+    """The binaries, copied out of the shared build directory."""
+
+    def __init__(self, build, workdir):
+        self.build = build
+        self.dir = os.path.join(workdir, "bin")
+        os.makedirs(self.dir)
+        for name in BINARIES:
+            src = os.path.join(build, name)
+            if not os.access(src, os.X_OK):
+                raise BenchError("%s is missing: build first (cmake -S . -B "
+                                 "build && make -C build)" % src)
+            shutil.copy2(src, self.dir)
+        self.built = time.strftime(
+            "%Y-%m-%d %H:%M:%S",
+            time.localtime(os.stat(os.path.join(build, "hpo-coordinator"))
+                           .st_mtime))
+
+    def __getattr__(self, name):
+        return os.path.join(self.dir, name.replace("_", "-"))
+
+
+class Coordinator:
+    """One hpo-coordinator in its own directory."""
+
+    def __init__(self, bins, workdir, db=None, sync="full", extra=(),
+                 nofile=None):
+        self.dir = tempfile.mkdtemp(prefix="coord-", dir=workdir)
+        self.db = db or os.path.join(self.dir, "hpo.db")
+        self.epfile = os.path.join(self.dir, "endpoint")
+        self.logpath = os.path.join(self.dir, "coordinator.log")
+        self.argv = [bins.hpo_coordinator, "--db", self.db,
+                     "--listen", "tcp://127.0.0.1:*",
+                     "--endpoint-file", self.epfile, "--sync", sync,
+                     *extra]
+        self.endpoint = None
+
+        def limit():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        self.logf = open(self.logpath, "wb")
+        self.spawned = time.monotonic()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.logf,
+                                     stderr=subprocess.STDOUT,
+                                     preexec_fn=limit)
+        self.pid = self.proc.pid
+
+    def log_tail(self, n=15):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def wait_endpoint(self, timeout=120):
+        """Waits for the endpoint file; returns seconds since spawn."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.epfile):
+                with open(self.epfile) as f:
+                    self.endpoint = f.read().strip()
+                return time.monotonic() - self.spawned
+            if self.proc.poll() is not None:
+                raise BenchError("coordinator exited (%s):\n%s"
+                                 % (self.proc.returncode, self.log_tail()))
+            time.sleep(0.001)
+        self.stop()
+        raise BenchError("coordinator wrote no endpoint in %d s" % timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                log("coordinator %d ignored SIGTERM for 15 s; SIGKILL"
+                    % self.pid)
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self.logf.close()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def loadgen_argv(bins, endpoint, mode, sessions, study, trials=None,
+                 duration=None):
+    argv = [bins.hpo_bench_load, "--coordinator", endpoint, "--mode", mode,
+            "--sessions", str(sessions), "--study", study]
+    if trials is not None:
+        argv += ["--trials", str(trials)]
+    if duration is not None:
+        argv += ["--duration", str(duration)]
+    return argv
+
+
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_loadgen(argv, timeout):
+    """Runs hpo-bench-load; its result line as a dict, with its own CPU
+    seconds under "_cpu_s"."""
+    c0 = children_cpu()
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError("hpo-bench-load did not finish in %d s" % timeout)
+    lines = r.stdout.strip().splitlines()
+    if r.returncode != 0 or not lines:
+        raise BenchError("hpo-bench-load failed (exit %d): %s %s"
+                         % (r.returncode, r.stdout.strip(),
+                            r.stderr.strip()[-500:]))
+    kv = parse_kv(lines[-1])
+    kv["_cpu_s"] = children_cpu() - c0
+    return kv
+
+
+def shown(argv, subst):
+    """A command line as a person would type it."""
+    words = []
+    for w in argv:
+        for old, new in subst.items():
+            w = w.replace(old, new)
+        words.append(w)
+    return " ".join(shlex.quote(w) if not w.startswith("$") else w
+                    for w in words)
+
+
+# ---- statistics and tables --------------------------------------------------
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt(x, digits=0):
+    if x != x:  # nan
+        return "–"
+    if digits == 0:
+        return "{:,.0f}".format(x)
+    return "{:,.{}f}".format(x, digits)
+
+
+def spread(xs, digits=0):
+    """median (min–max)"""
+    if not xs:
+        return "–"
+    if len(xs) == 1:
+        return fmt(xs[0], digits)
+    return "%s (%s–%s)" % (fmt(med(xs), digits), fmt(min(xs), digits),
+                           fmt(max(xs), digits))
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def labelled(configs, cmds, before=None):
+    """The commands of each configuration under a comment naming it."""
+    out = []
+    for c in configs:
+        out.append("# " + c["key"])
+        if before and c["key"] in before:
+            out.append(before[c["key"]])
+        out += cmds[c["key"]]
+    return out
+
+
+def commands_block(cmds):
+    return "Commands:\n\n```\n" + "\n".join(cmds) + "\n```"
+
+
+# ---- the benchmarks ---------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="hpo-bench-")
+        self.bins = Bins(args.build, self.workdir)
+        self.failures = []
+        self.n = 0
+
+    def study(self):
+        self.n += 1
+        return "bench-%d-%d" % (os.getpid(), self.n)
+
+    def subst(self, coord=None):
+        """Replacements that turn a command line into the one to type;
+        the most specific first."""
+        s = {}
+        if coord is not None:
+            s[os.path.dirname(coord.db)] = "$DIR"
+            s[coord.dir] = "$DIR"
+            if coord.endpoint:
+                s[coord.endpoint] = "$EP"
+        s[self.bins.dir + "/"] = "build/"
+        s[self.workdir] = "$TMP"
+        return s
+
+    def cleanup(self):
+        if self.args.keep:
+            log("kept %s" % self.workdir)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def repeat(self, configs, measure):
+        """Runs measure(config) --repeat times for every config,
+        interleaved; returns {config key: [result dicts]}."""
+        results = {c["key"]: [] for c in configs}
+        for r in range(self.args.repeat):
+            for c in configs:
+                log("%s, run %d of %d" % (c["key"], r + 1, self.args.repeat))
+                try:
+                    res = measure(c)
+                except BenchError as e:
+                    msg = "%s run %d: %s" % (c["key"], r + 1, e)
+                    log("FAILED " + msg)
+                    self.failures.append(msg)
+                    continue
+                log("  " + " ".join("%s=%s" % (k, v) for k, v in res.items()
+                                    if not k.startswith("_")))
+                results[c["key"]].append(res)
+        return results
+
+    # -- hpo throughput, used by throughput and growth --
+
+    def hpo_throughput(self, sessions, trials, sync="full", db_src=None,
+                       cmds=None):
+        coord_db = None
+        tmp = None
+        if db_src:
+            tmp = tempfile.mkdtemp(prefix="db-", dir=self.workdir)
+            coord_db = os.path.join(tmp, "hpo.db")
+            shutil.copyfile(db_src, coord_db)
+        c = Coordinator(self.bins, self.workdir, db=coord_db, sync=sync)
+        try:
+            c.wait_endpoint()
+            rss_ready = proc_status_kb(c.pid, "VmRSS")
+            argv = loadgen_argv(self.bins, c.endpoint, "throughput", sessions,
+                                self.study(), trials=trials)
+            if cmds is not None and not cmds:
+                cmds.append(shown(c.argv, self.subst(c)))
+                cmds.append(shown(argv, self.subst(c)))
+            t0 = proc_cpu_ticks(c.pid)
+            w0 = time.monotonic()
+            kv = run_loadgen(argv, timeout=self.args.load_timeout)
+            wall = time.monotonic() - w0
+            cpu = (proc_cpu_ticks(c.pid) - t0) / TICK / wall
+            res = {
+                "trials_per_s": kv["trials_per_s"],
+                "handout_p50_us": kv["handout_p50_us"],
+                "handout_p99_us": kv["handout_p99_us"],
+                "coord_cpu": cpu,
+                "load_cpu": kv["_cpu_s"] / wall,
+                "rss_ready_mb": rss_ready / 1024,
+                "rss_after_mb": proc_status_kb(c.pid, "VmRSS") / 1024,
+                "hwm_mb": proc_status_kb(c.pid, "VmHWM") / 1024,
+            }
+            if c.proc.poll() is not None:
+                raise BenchError("coordinator died:\n" + c.log_tail())
+            return res
+        finally:
+            c.stop()
+            c.cleanup()
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def optuna(self, storage, processes, trials, cmds=None):
+        tmp = tempfile.mkdtemp(prefix="optuna-", dir=self.workdir)
+        try:
+            path = os.path.join(tmp, "optuna.db" if storage == "sqlite"
+                                else "optuna.log")
+            argv = [PYTHON, os.path.join(ROOT, "bench", "optuna_peer.py"),
+                    "--storage", storage, "--path", path,
+                    "--trials", str(trials), "--processes", str(processes)]
+            if cmds is not None and not cmds:
+                cmds.append(shown(argv, {ROOT + "/": "", tmp: "$DIR"}))
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True,
+                                   timeout=self.args.load_timeout)
+            except subprocess.TimeoutExpired:
+                raise BenchError("optuna_peer did not finish")
+            lines = r.stdout.strip().splitlines()
+            if not lines:
+                raise BenchError("optuna_peer failed: " + r.stderr[-800:])
+            kv = parse_kv(lines[-1])
+            res = {"trials_per_s": kv["trials_per_s"],
+                   "errors": kv["errors"]}
+            if r.stderr.strip():
+                res["_note"] = r.stderr.strip().splitlines()[-1][:200]
+            return res
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- throughput --
+
+    def throughput(self):
+        a = self.args
+        cmds = {}
+        configs = []
+        for s in (1, 16, 256):
+            configs.append({"key": "hpo, %d session%s, --sync full"
+                            % (s, "" if s == 1 else "s"),
+                            "kind": "hpo", "sessions": s, "sync": "full",
+                            "trials": a.hpo_trials_single if s == 1
+                            else a.hpo_trials})
+        configs.append({"key": "hpo, %d sessions, --sync normal"
+                        % a.normal_sessions, "kind": "hpo",
+                        "sessions": a.normal_sessions, "sync": "normal",
+                        "trials": a.hpo_trials})
+        for st, n in (("journal", a.optuna_journal_trials),
+                      ("sqlite", a.optuna_sqlite_trials)):
+            for p in (1, 4):
+                configs.append({"key": "Optuna %s, %d process%s"
+                                % ("JournalFileStorage" if st == "journal"
+                                   else "RDBStorage sqlite", p,
+                                   "" if p == 1 else "es"),
+                                "kind": "optuna", "storage": st,
+                                "processes": p, "trials": n})
+        for c in configs:
+            cmds[c["key"]] = []
+
+        def measure(c):
+            if c["kind"] == "hpo":
+                return self.hpo_throughput(c["sessions"], c["trials"],
+                                           sync=c["sync"], cmds=cmds[c["key"]])
+            return self.optuna(c["storage"], c["processes"], c["trials"],
+                               cmds=cmds[c["key"]])
+
+        res = self.repeat(configs, measure)
+
+        def best(storage):
+            meds = [med([r["trials_per_s"] for r in res[c["key"]]])
+                    for c in configs if c.get("storage") == storage]
+            meds = [m for m in meds if m == m]
+            return max(meds) if meds else float("nan")
+
+        journal, sqlite = best("journal"), best("sqlite")
+        rows = []
+        for c in configs:
+            rs = res[c["key"]]
+            tps = [r["trials_per_s"] for r in rs]
+            m = med(tps)
+            if c["kind"] == "hpo":
+                extra = [fmt(med([r["handout_p50_us"] for r in rs])),
+                         fmt(med([r["handout_p99_us"] for r in rs])),
+                         fmt(med([r["coord_cpu"] for r in rs]), 2),
+                         fmt(med([r["load_cpu"] for r in rs]), 2)]
+                errors = "–"
+            else:
+                extra = ["–", "–", "–", "–"]
+                errors = fmt(sum(r["errors"] for r in rs))
+            rows.append([c["key"], fmt(c["trials"]), spread(tps)] + extra +
+                        [errors, fmt(m / journal, 1) + "×",
+                         fmt(m / sqlite, 0) + "×"])
+        notes = sorted({r["_note"] for rs in res.values() for r in rs
+                        if "_note" in r})
+        out = ["## Trial throughput", "",
+               "Each trial: ask, one report (step 0), finish, acknowledged "
+               "(hpo acknowledges only after the commit). Median of %d runs "
+               "(min–max). Ratios divide the row's median by the best "
+               "Optuna configuration of that storage (journal %s/s, SQLite "
+               "%s/s). Target: ≥ 20,000 trials/s durable (--sync full), "
+               "≥ 25× journal, ≥ 300× SQLite."
+               % (a.repeat, fmt(journal), fmt(sqlite)), "",
+               table(["configuration", "trials per run", "trials/s",
+                      "hand-out p50 µs", "hand-out p99 µs",
+                      "coordinator CPU (cores)", "loadgen CPU (cores)",
+                      "Optuna errors",
+                      "÷ Optuna journal", "÷ Optuna SQLite"], rows)]
+        if notes:
+            out += ["", "Optuna errors seen (counted above, the trial is "
+                    "skipped): " + "; ".join(notes)]
+        out += ["", commands_block(labelled(configs, cmds))]
+        return "\n".join(out)
+
+    # -- workers --
+
+    def workers(self):
+        a = self.args
+        cfg = {"key": "%d sessions" % a.sessions}
+        cmds = []
+        limits = []
+
+        def measure(c):
+            extra = ["--heartbeat-ms", str(a.heartbeat_ms),
+                     "--lease-ms", str(a.lease_ms)]
+            coord = Coordinator(self.bins, self.workdir, extra=extra,
+                                nofile=a.coordinator_nofile)
+            samples = []
+            stop = threading.Event()
+            try:
+                coord.wait_endpoint()
+                nofile = proc_nofile(coord.pid)
+                limits.append(nofile)
+
+                def sample():
+                    k = 0
+                    while not stop.is_set():
+                        try:
+                            samples.append((time.monotonic(),
+                                            proc_cpu_ticks(coord.pid),
+                                            proc_nfds(coord.pid)
+                                            if k % 8 == 0 else 0))
+                        except OSError:
+                            return
+                        k += 1
+                        stop.wait(0.25)
+
+                th = threading.Thread(target=sample, daemon=True)
+                th.start()
+                study = self.study()
+                argv = loadgen_argv(self.bins, coord.endpoint, "heartbeat",
+                                    a.sessions, study, duration=a.duration)
+                probe_argv = loadgen_argv(
+                    self.bins, coord.endpoint, "heartbeat", a.probe_sessions,
+                    study + "-probe", duration=max(2.0, a.duration - 8))
+                if not cmds:
+                    cmds.append(shown(coord.argv, self.subst(coord)))
+                    cmds.append(shown(argv, self.subst(coord)) + " &")
+                    cmds.append("# once all hold a trial (hpo --json study "
+                                "show: counts.RUNNING), the probe:")
+                    cmds.append(shown(probe_argv, self.subst(coord)))
+                # stdbuf: the result line is printed when the hold ends,
+                # before 2000 sockets are closed; its arrival marks the end
+                # of the hold window.
+                lg = subprocess.Popen(["stdbuf", "-oL"] + argv,
+                                      stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+                t_start = time.monotonic()
+                c0 = children_cpu()
+                timer = threading.Timer(a.duration + 240, lg.kill)
+                timer.start()
+                probe = self.probe(coord, study, probe_argv, t_start)
+                line = lg.stdout.readline()
+                t_line = time.monotonic()
+                hwm = proc_status_kb(coord.pid, "VmHWM")
+                rss = proc_status_kb(coord.pid, "VmRSS")
+                rest, err = lg.communicate()
+                load_cpu = (children_cpu() - c0) / (time.monotonic() - t_start)
+                timer.cancel()
+                stop.set()
+                th.join()
+                if lg.returncode != 0 or not line.strip():
+                    raise BenchError("hpo-bench-load failed (exit %s): %s %s"
+                                     % (lg.returncode, line + rest,
+                                        err[-500:]))
+                kv = parse_kv(line)
+                # The hold: the last `duration` seconds before the line;
+                # trim a second at each end.
+                w0, w1 = t_line - a.duration + 1.0, t_line - 1.0
+                inside = [s for s in samples if w0 <= s[0] <= w1]
+                if len(inside) < 2:
+                    raise BenchError("too few CPU samples in the hold")
+                cpu = ((inside[-1][1] - inside[0][1]) / TICK
+                       / (inside[-1][0] - inside[0][0]))
+                before = [s for s in samples if s[0] < w0]
+                ramp_cpu = float("nan")
+                if len(before) >= 2:
+                    ramp_cpu = ((before[-1][1] - before[0][1]) / TICK
+                                / (before[-1][0] - before[0][0]))
+                return {
+                    "held": kv["held"],
+                    "cpu": cpu,
+                    "ramp_s": t_line - a.duration - t_start,
+                    "ramp_cpu": ramp_cpu,
+                    "load_cpu": load_cpu,
+                    "hwm_mb": hwm / 1024,
+                    "rss_mb": rss / 1024,
+                    "fds": max(s[2] for s in samples) if samples else 0,
+                    "nofile": nofile,
+                    "heartbeats": kv["heartbeats"],
+                    "p50": kv["ack_p50_ms"],
+                    "p99": kv["ack_p99_ms"],
+                    "max": kv["ack_max_ms"],
+                    "lost": kv["leases_lost"] + probe.get("leases_lost", 0),
+                    "probe_p50": probe.get("ack_p50_ms", float("nan")),
+                    "probe_p99": probe.get("ack_p99_ms", float("nan")),
+                    "probe_max": probe.get("ack_max_ms", float("nan")),
+                    "kills": kv["kills"],
+                }
+            finally:
+                stop.set()
+                coord.stop()
+                coord.cleanup()
+
+        res = self.repeat([cfg], measure)[cfg["key"]]
+        out = ["## Many workers", "",
+               "%d worker sessions (one DEALER each, one process), each "
+               "holding one lease and heartbeating every %d ms (lease %d "
+               "ms), held for %g s after the last one got its trial. CPU "
+               "is the coordinator's utime+stime over the hold (its first "
+               "and last second trimmed) as a fraction of one core; ramp "
+               "is connecting, Hello and hand-out of all sessions. The "
+               "delay from a heartbeat's send to its Ack is measured by "
+               "the load generator itself, whose one thread polls all %d "
+               "sockets, so it includes that process's own latency; a "
+               "second, %d-session load generator started during the hold "
+               "(the probe) shows the coordinator's share. Median of %d "
+               "runs (min–max). Target: < 0.25 core, no lease lost."
+               % (a.sessions, a.heartbeat_ms, a.lease_ms, a.duration,
+                  a.sessions, a.probe_sessions, a.repeat), ""]
+        if res:
+            def col(k, d=0):
+                return spread([r[k] for r in res], d)
+            rows = [
+                ["sessions holding a lease", col("held")],
+                ["coordinator CPU over the hold (cores)", col("cpu", 3)],
+                ["heartbeats acknowledged in the hold", col("heartbeats")],
+                ["heartbeat ack p50 ms, %d sessions" % a.sessions,
+                 col("p50", 2)],
+                ["heartbeat ack p99 ms, %d sessions" % a.sessions,
+                 col("p99", 2)],
+                ["heartbeat ack max ms, %d sessions" % a.sessions,
+                 col("max", 2)],
+                ["heartbeat ack p50 ms, %d-session probe" % a.probe_sessions,
+                 col("probe_p50", 2)],
+                ["heartbeat ack p99 ms, %d-session probe" % a.probe_sessions,
+                 col("probe_p99", 2)],
+                ["heartbeat ack max ms, %d-session probe" % a.probe_sessions,
+                 col("probe_max", 2)],
+                ["leases lost (must be 0)",
+                 "%d in all runs" % sum(r["lost"] for r in res)],
+                ["Kills received", "%d in all runs"
+                 % sum(r["kills"] for r in res)],
+                ["coordinator max RSS (VmHWM) MB", col("hwm_mb", 1)],
+                ["coordinator RSS at end of hold MB", col("rss_mb", 1)],
+                ["coordinator open fds (max seen)", col("fds")],
+                ["ramp: seconds to connect and assign all", col("ramp_s", 1)],
+                ["ramp: coordinator CPU (cores)", col("ramp_cpu", 3)],
+                ["load generators' CPU, probe included (cores)", col("load_cpu", 2)],
+            ]
+            out.append(table(["measure", "value"], rows))
+        nofile = min(limits) if limits else None
+        if nofile is not None:
+            need = a.sessions + 64
+            started = ("started with soft and hard limit %d"
+                       % a.coordinator_nofile if a.coordinator_nofile
+                       else "inherited soft %d, hard %d"
+                       % resource.getrlimit(resource.RLIMIT_NOFILE))
+            if nofile < need:
+                out += ["", "**The coordinator's RLIMIT_NOFILE while it ran "
+                        "was %s (%s), fewer than the ~%d descriptors %d "
+                        "sessions need; see 'sessions holding a lease'.**"
+                        % (nofile, started, need, a.sessions)]
+            else:
+                out += ["", "The coordinator's soft RLIMIT_NOFILE while it "
+                        "ran was %s (%s): enough for %d sessions. "
+                        "`--coordinator-nofile N` starts it with a lower "
+                        "hard limit." % (nofile, started, a.sessions)]
+        out += ["", commands_block(cmds)]
+        return "\n".join(out)
+
+    def probe(self, coord, study, argv, t_start):
+        """Once all sessions of study hold a trial, runs the small probe
+        load generator; its result line as a dict ({} if it could not)."""
+        show = [self.bins.hpo, "--coordinator", coord.endpoint, "--timeout",
+                "5", "--json", "study", "show", study]
+        deadline = t_start + 120
+        while time.monotonic() < deadline:
+            r = subprocess.run(show, capture_output=True, text=True,
+                               timeout=30)
+            if r.returncode == 0:
+                running = json.loads(r.stdout)["counts"]["RUNNING"]
+                if running >= self.args.sessions:
+                    break
+            time.sleep(0.5)
+        else:
+            log("probe: the sessions never all held a trial")
+            return {}
+        try:
+            return run_loadgen(argv, timeout=self.args.duration + 120)
+        except BenchError as e:
+            log("probe: %s" % e)
+            return {}
+
+    # -- the large database --
+
+    def big_db(self):
+        a = self.args
+        cache = a.cache or os.path.join(self.workdir, "cache")
+        os.makedirs(cache, exist_ok=True)
+        path = os.path.join(cache, "big-%d-%d.db" % (a.big_trials,
+                                                    a.big_values))
+        done = path + ".done"
+        argv = [self.bins.hpo_bench_populate, "--db", path, "--study", "big",
+                "--trials", str(a.big_trials), "--values", str(a.big_values)]
+        self.populate_cmd = shown(argv, {self.bins.dir + "/": "build/",
+                                         cache: "$CACHE",
+                                         self.workdir: "$TMP"})
+        if os.path.exists(done):
+            with open(done) as f:
+                self.populate_line = f.read().strip() + " (cached)"
+            return path
+        for p in (path, path + "-wal"):
+            if os.path.exists(p):
+                os.unlink(p)
+        log("populating %s (%d trials, %d values)" % (path, a.big_trials,
+                                                       a.big_values))
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=7200)
+        if r.returncode != 0:
+            raise BenchError("hpo-bench-populate failed: " + r.stderr)
+        self.populate_line = r.stdout.strip()
+        log(self.populate_line)
+        with open(done, "w") as f:
+            f.write(self.populate_line)
+        return path
+
+    def growth(self):
+        a = self.args
+        big = self.big_db()
+        size_mb = os.path.getsize(big) / 2**20
+        configs = [{"key": "empty database", "db": None},
+                   {"key": "%s trials, %s values (%.0f MB)"
+                    % (fmt(a.big_trials), fmt(a.big_values), size_mb),
+                    "db": big}]
+        cmds = {c["key"]: [] for c in configs}
+
+        def measure(c):
+            return self.hpo_throughput(a.growth_sessions, a.hpo_trials,
+                                       db_src=c["db"], cmds=cmds[c["key"]])
+
+        res = self.repeat(configs, measure)
+        rows = []
+        keys = [("trials_per_s", 0), ("handout_p50_us", 0),
+                ("handout_p99_us", 0), ("rss_ready_mb", 1),
+                ("rss_after_mb", 1), ("hwm_mb", 1)]
+        for c in configs:
+            rs = res[c["key"]]
+            rows.append([c["key"]] + [spread([r[k] for r in rs], d)
+                                      for k, d in keys])
+        e, b = (res[c["key"]] for c in configs)
+        ratio = ["large ÷ empty"] + [
+            fmt(med([r[k] for r in b]) / med([r[k] for r in e]), 2) + "×"
+            for k, _ in keys]
+        rows.append(ratio)
+        out = ["## Growth", "",
+               "hpo with %d sessions, %s trials per run, --sync full, on a "
+               "fresh copy of the large database (the copy leaves it in the "
+               "page cache) vs an empty one. The loadgen's study is a new "
+               "study beside the large one. RSS is the coordinator's, "
+               "read once it serves (ready), after the run, and its peak. "
+               "Median of %d runs (min–max). Target: within 2× of empty."
+               % (a.growth_sessions, fmt(a.hpo_trials), a.repeat), "",
+               table(["database", "trials/s", "hand-out p50 µs",
+                      "hand-out p99 µs", "RSS ready MB", "RSS after MB",
+                      "VmHWM MB"], rows),
+               "", "Large database: `%s` → %s" % (self.populate_cmd,
+                                                  self.populate_line),
+               "", commands_block(labelled(configs, cmds, {
+                   configs[1]["key"]: "cp $CACHE/%s $DIR/hpo.db"
+                   % os.path.basename(big)}))]
+        return "\n".join(out)
+
+    # -- startup --
+
+    def first_answer(self, coord, timeout=120):
+        argv = [self.bins.hpo, "--coordinator", coord.endpoint, "--timeout",
+                "2", "--json", "study", "list"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run(argv, capture_output=True, timeout=30)
+            if r.returncode == 0:
+                return time.monotonic() - coord.spawned, argv
+            if coord.proc.poll() is not None:
+                raise BenchError("coordinator exited:\n" + coord.log_tail())
+        raise BenchError("no answer in %d s" % timeout)
+
+    def startup(self):
+        a = self.args
+        big = self.big_db()
+        configs = [{"key": "empty database", "db": None, "cold": False},
+                   {"key": "large database, in page cache", "db": big,
+                    "cold": False},
+                   {"key": "large database, evicted from page cache",
+                    "db": big, "cold": True}]
+        cmds = []
+
+        def measure(c):
+            tmp = tempfile.mkdtemp(prefix="db-", dir=self.workdir)
+            db = None
+            try:
+                if c["db"]:
+                    db = os.path.join(tmp, "hpo.db")
+                    shutil.copyfile(c["db"], db)
+                    # Evict: flush the copy, then drop its clean pages.
+                    fd = os.open(db, os.O_RDONLY)
+                    os.fsync(fd)
+                    if c["cold"]:
+                        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                    os.close(fd)
+                coord = Coordinator(self.bins, self.workdir, db=db)
+                try:
+                    t_ep = coord.wait_endpoint()
+                    t_ans, argv = self.first_answer(coord)
+                    if not cmds:
+                        cmds.append(shown(coord.argv, self.subst(coord)))
+                        cmds.append("# poll until it answers:")
+                        cmds.append(shown(argv, self.subst(coord)))
+                    return {"endpoint_ms": t_ep * 1000,
+                            "answer_ms": t_ans * 1000,
+                            "rss_mb": proc_status_kb(coord.pid, "VmRSS")
+                            / 1024}
+                finally:
+                    coord.stop()
+                    coord.cleanup()
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+        res = self.repeat(configs, measure)
+        rows = [[c["key"]] + [spread([r[k] for r in res[c["key"]]], d)
+                              for k, d in (("endpoint_ms", 0),
+                                           ("answer_ms", 0), ("rss_mb", 1))]
+                for c in configs]
+        out = ["## Start-up", "",
+               "From spawning hpo-coordinator to (a) its endpoint file "
+               "(written once the database is loaded and the socket bound) "
+               "and (b) the first answer to `hpo study list`, polled (this "
+               "includes starting the hpo CLI, a few ms). Large database: "
+               "%s trials, %s values. Median of %d runs (min–max)."
+               % (fmt(a.big_trials), fmt(a.big_values), a.repeat), "",
+               table(["database", "endpoint written ms", "first answer ms",
+                      "RSS then MB"], rows),
+               "", commands_block(cmds)]
+        return "\n".join(out)
+
+
+def header(bench):
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True,
+                                  text=True, cwd=ROOT,
+                                  timeout=30).stdout.strip()
+        except Exception:
+            return "?"
+    dirty = sh("git status --porcelain -- coordinator common proto")
+    return ("# hpo benchmarks\n\n"
+            "- date: %s\n- machine: %s, %d cores, %s, %s\n"
+            "- load average at start: %s\n- commit: %s%s\n"
+            "- binaries: %s (built %s), copied before the run\n"
+            "- repeats: %d (median, min–max)\n"
+            % (time.strftime("%Y-%m-%d %H:%M:%S %Z"), platform.node(),
+               os.cpu_count(), sh(". /etc/os-release; echo $PRETTY_NAME"),
+               platform.release(), " ".join(sh("cat /proc/loadavg")
+                                            .split()[:3]),
+               sh("git rev-parse --short HEAD"),
+               " (coordinator/common/proto differ from it: uncommitted "
+               "changes)" if dirty else "",
+               bench.args.build, bench.bins.built, bench.args.repeat))
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="hpo benchmarks (issue #3); prints markdown tables",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("what", choices=["throughput", "workers", "growth",
+                                     "startup", "all"])
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per configuration; tables show the median")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"),
+                    help="where the binaries are")
+    ap.add_argument("--hpo-trials", type=int, default=50000,
+                    help="trials per hpo run with 16 or more sessions")
+    ap.add_argument("--hpo-trials-single", type=int, default=5000,
+                    help="trials per hpo run with 1 session")
+    ap.add_argument("--normal-sessions", type=int, default=16,
+                    help="sessions for the --sync normal row")
+    ap.add_argument("--optuna-journal-trials", type=int, default=2000)
+    ap.add_argument("--optuna-sqlite-trials", type=int, default=300)
+    ap.add_argument("--sessions", type=int, default=2000,
+                    help="workers: sessions")
+    ap.add_argument("--duration", type=float, default=30,
+                    help="workers: seconds to hold the leases")
+    ap.add_argument("--probe-sessions", type=int, default=20,
+                    help="workers: sessions of the probe load generator")
+    ap.add_argument("--heartbeat-ms", type=int, default=1000)
+    ap.add_argument("--lease-ms", type=int, default=10000)
+    ap.add_argument("--coordinator-nofile", type=int, default=None,
+                    help="workers: start the coordinator with this soft "
+                    "RLIMIT_NOFILE (default: inherit)")
+    ap.add_argument("--big-trials", type=int, default=100000)
+    ap.add_argument("--big-values", type=int, default=10000000)
+    ap.add_argument("--growth-sessions", type=int, default=16)
+    ap.add_argument("--cache", default=None,
+                    help="directory to keep the large database in between "
+                    "runs (default: this run's temporary directory)")
+    ap.add_argument("--load-timeout", type=int, default=300,
+                    help="seconds one load run may take")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory")
+    args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+
+    try:
+        bench = Bench(args)
+    except BenchError as e:
+        print("run.py: %s" % e, file=sys.stderr)
+        return 1
+    try:
+        print(header(bench), flush=True)
+        todo = (["throughput", "workers", "growth", "startup"]
+                if args.what == "all" else [args.what])
+        for what in todo:
+            print(getattr(bench, what)() + "\n", flush=True)
+        if bench.failures:
+            print("## Failed runs (left out of the medians)\n")
+            for f in bench.failures:
+                print("- " + f.replace("\n", " / "))
+        print("Finished; load average at end: %s" % " ".join(
+            open("/proc/loadavg").read().split()[:3]))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        bench.cleanup()
+    return 1 if bench.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
