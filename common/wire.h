@@ -20,6 +20,13 @@
 //  Largest routing id a ROUTER hands us (libzmq's limit is 255).
 #define HPO_WIRE_MAX_RID 256
 
+//  Longest a worker waits between attempts to reconnect, and shortest
+//  between two Hellos. A restarted coordinator holds running trials for
+//  a lease period plus these, so every worker that outlived it can come
+//  back and claim its trials before they are declared lost.
+#define HPO_WIRE_RECONNECT_MAX_MS 5000
+#define HPO_WIRE_HELLO_MIN_MS 1000
+
 typedef Hpo__Envelope hpo_env_t;
 
 typedef enum {

@@ -405,7 +405,7 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     else if (state == HPO_TRIAL_RUNNING)
         //  Its worker may still be running it: hold the lease one lease
         //  period for it to say Hello again.
-        s_lease_set (self, t, ctx->now_ms + self->cfg.lease_ms);
+        s_lease_set (self, t, ctx->now_ms + self->cfg.restart_grace_ms);
     s_best_update (study, t);
     return 0;
 }
@@ -417,6 +417,8 @@ hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
     hpo_sched_t *self = hpo_calloc (1, sizeof *self);
     self->store = store;
     self->cfg = *cfg;
+    if (self->cfg.restart_grace_ms <= 0)
+        self->cfg.restart_grace_ms = self->cfg.lease_ms;
     self->events = *events;
     self->sessions = zhashx_new ();
     s_load_ctx_t ctx = {self, now_ms};
@@ -431,7 +433,7 @@ hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
     if (self->n_studies)
         hpo_log_info ("loaded %zu studies; %zu trials running, held %" PRId64
                       " ms for their workers",
-                      self->n_studies, running, cfg->lease_ms);
+                      self->n_studies, running, self->cfg.restart_grace_ms);
     return self;
 }
 

@@ -125,12 +125,15 @@ typedef struct {
     //  A silent worker holding nothing is forgotten this long after its
     //  last message (0: ten minutes); `hpo workers` lists it until then.
     int64_t forget_ms;
+    //  After a restart, RUNNING trials wait this long for their workers
+    //  to claim them (0: lease_ms).
+    int64_t restart_grace_ms;
 } hpo_sched_config_t;
 
 typedef struct _hpo_sched_t hpo_sched_t;
 
 //  Loads every study and trial from the store. RUNNING trials keep their
-//  lease for one lease period from now, so workers that outlived a
+//  lease for cfg->restart_grace_ms from now, so workers that outlived a
 //  coordinator restart can claim them back. NULL on a store error.
 hpo_sched_t *hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
                             const hpo_sched_events_t *events, int64_t now_ms);

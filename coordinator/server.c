@@ -822,8 +822,15 @@ hpo_server_new (const hpo_server_config_t *cfg, char **error)
         hpo_server_destroy (&self);
         return NULL;
     }
-    hpo_sched_config_t sc = {.lease_ms = cfg->lease_ms,
-                             .heartbeat_ms = cfg->heartbeat_ms};
+    //  Workers that outlived a restart need a moment to notice it:
+    //  reconnect (backing off to HPO_WIRE_RECONNECT_MAX_MS), be told the
+    //  session is unknown on their next heartbeat, say Hello.
+    hpo_sched_config_t sc = {
+        .lease_ms = cfg->lease_ms,
+        .heartbeat_ms = cfg->heartbeat_ms,
+        .restart_grace_ms = cfg->lease_ms + HPO_WIRE_RECONNECT_MAX_MS +
+                            HPO_WIRE_HELLO_MIN_MS + cfg->heartbeat_ms,
+    };
     hpo_sched_events_t events = {self, s_on_assign, s_on_kill};
     self->now = hpo_clock_mono_ms ();
     self->sched = hpo_sched_new (self->store, &sc, &events, self->now);

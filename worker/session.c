@@ -34,7 +34,7 @@
 #define S_HELLO_RETRY_MAX_MS 60000
 //  At most one Hello a second, however many "unknown session" errors
 //  arrive (one comes back for every message queued while we were away).
-#define S_HELLO_MIN_MS 1000
+#define S_HELLO_MIN_MS HPO_WIRE_HELLO_MIN_MS
 //  Finish.log_tail.
 #define S_LOG_TAIL 4096
 //  Assign.grace_ms 0 means "not given".
@@ -1367,7 +1367,8 @@ hpo_session_new (const hpo_session_config_t *config)
         s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
         s_setsockopt_int (self->dealer, ZMQ_HEARTBEAT_TTL, 6000) ||
         s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL, 250) ||
-        s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL_MAX, 5000) ||
+        s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL_MAX,
+                          HPO_WIRE_RECONNECT_MAX_MS) ||
         s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 1000)) {
         hpo_session_destroy (&self);
         return NULL;

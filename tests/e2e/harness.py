@@ -44,6 +44,19 @@ def wait_for(pred, timeout, what, interval=0.05):
                         % (timeout, what, last))
 
 
+def test_ok(tc):
+    """Whether the unittest case tc has not failed so far (for tearDown:
+    dump the logs of a failed test, so CI output says what happened)."""
+    outcome = getattr(tc, "_outcome", None)
+    if outcome is None:
+        return True
+    if any(exc for _, exc in getattr(outcome, "errors", [])):
+        return False
+    result = getattr(outcome, "result", None)
+    return not any(t is tc for t, _ in getattr(result, "failures", [])
+                   + getattr(result, "errors", []))
+
+
 def alive(pid):
     """True if pid exists and is not a zombie."""
     try:

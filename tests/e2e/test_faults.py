@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, alive
+from harness import Cluster, study_yaml, wait_for, alive, test_ok
 
 
 def attempts_ok(test, c, name, budget):
@@ -36,6 +36,8 @@ class FaultTest(unittest.TestCase):
         self.c.start_coordinator()
 
     def tearDown(self):
+        if not test_ok(self):
+            self.c.dump_logs()
         self.c.close()
 
     def _running_on(self, name, worker):
@@ -114,7 +116,10 @@ class FaultTest(unittest.TestCase):
         before = {t["number"]: t for t in c.trials("r")
                   if t["state"] == "COMPLETE"}
         c.stop_coordinator(signal.SIGKILL)
-        time.sleep(1.0)           # trials go on while it is down
+        # Trials go on while it is down. Down for two lease periods: the
+        # workers' reconnect backs off past a lease, and a restarted
+        # coordinator must still wait for them to claim their trials.
+        time.sleep(4.0)
         c.start_coordinator()
         s = c.wait_study_done("r", timeout=90)
         # retries: 0, so any lost attempt would show as FAILED: the

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, exe, PYTHON, TRAINER
+from harness import Cluster, study_yaml, wait_for, exe, test_ok
 
 
 class StudyTest(unittest.TestCase):
@@ -15,8 +15,7 @@ class StudyTest(unittest.TestCase):
         self.c.start_coordinator()
 
     def tearDown(self):
-        if hasattr(self, "_outcome") and not all(
-                e is None for _, e in getattr(self._outcome, "errors", [])):
+        if not test_ok(self):
             self.c.dump_logs()
         self.c.close()
 

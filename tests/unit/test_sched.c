@@ -264,6 +264,9 @@ main (void)
     store = hpo_store_open (path, HPO_SYNC_OFF, &error);
     memset (&ev, 0, sizeof ev);
     now += 100000;
+    //  Running trials wait restart_grace_ms for their workers, longer
+    //  than a lease: the workers first have to reconnect.
+    cfg.restart_grace_ms = 3000;
     sched = hpo_sched_new (store, &cfg, &events, now);
     CHECK (sched != NULL);
     study = hpo_sched_study (sched, "s");
@@ -273,7 +276,7 @@ main (void)
     CHECK (study->count[HPO_TRIAL_FAILED] == 1);
     CHECK (study->count[HPO_TRIAL_RUNNING] == 3);
     CHECK (study->best && study->best->number == 0);
-    CHECK (hpo_sched_next_deadline (sched) == now + 1000);
+    CHECK (hpo_sched_next_deadline (sched) == now + 3000);
     hpo_store_begin (store);
     hpo_lease_t claim[9];
     for (size_t k = 0; k < n_running; k++) {
@@ -289,7 +292,14 @@ main (void)
     CHECK (refused[0].attempt == 1);
     CHECK (a->held == n_running);
     //  B's trial was never reclaimed: it expires after the grace period.
-    now += 1001;
+    now += 900;
+    hpo_sched_heartbeat (sched, a, claim, n_running, 0, now);
+    now += 900;
+    hpo_sched_heartbeat (sched, a, claim, n_running, 0, now);
+    now += 700;
+    hpo_sched_expire (sched, now);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 3); //  B's: not yet
+    now += 501;
     hpo_sched_heartbeat (sched, a, claim, n_running, 0, now - 1);
     hpo_sched_expire (sched, now);
     CHECK (study->count[HPO_TRIAL_RUNNING] == n_running);
