@@ -155,6 +155,13 @@ main (int argc, char **argv)
         if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
             hpo_log_warn ("cannot raise the open-file limit");
     }
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096)
+        hpo_log_warnx (
+            "the open-file limit is %llu: at most about %llu "
+            "workers and clients can connect at once; raise it "
+            "(ulimit -Hn, or LimitNOFILE= in the systemd unit)",
+            (unsigned long long)rl.rlim_cur,
+            (unsigned long long)(rl.rlim_cur > 32 ? rl.rlim_cur - 32 : 0));
     char *error = NULL;
     hpo_server_t *server = hpo_server_new (&cfg, &error);
     if (!server) {

@@ -34,6 +34,9 @@ struct _hpo_server_t {
     hpo_sched_t *sched;
     void *ctx;
     void *router;
+    void *monitor; //  PAIR receiving the router's accept failures
+    int64_t accept_failed_logged_at;
+    uint64_t accept_failures;
     char *endpoint;
     s_reply_t *out; //  replies held until the commit
     size_t n_out, cap_out;
@@ -863,6 +866,17 @@ hpo_server_new (const hpo_server_config_t *cfg, char **error)
         hpo_server_destroy (&self);
         return NULL;
     }
+    //  When the process runs out of descriptors, libzmq retries accept()
+    //  quietly; watch for that so the log says why workers cannot join.
+    if (zmq_socket_monitor (self->router, "inproc://hpo-accept-monitor",
+                            ZMQ_EVENT_ACCEPT_FAILED) == 0) {
+        self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
+        zmq_setsockopt (self->monitor, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect (self->monitor, "inproc://hpo-accept-monitor") != 0) {
+            zmq_close (self->monitor);
+            self->monitor = NULL;
+        }
+    }
     char endpoint[512];
     size_t size = sizeof endpoint;
     zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, endpoint, &size);
@@ -880,6 +894,8 @@ hpo_server_destroy (hpo_server_t **self_p)
         free (self->out[k].data);
     free (self->out);
     free (self->owed);
+    if (self->monitor)
+        zmq_close (self->monitor);
     if (self->router)
         zmq_close (self->router);
     if (self->ctx)
@@ -897,10 +913,49 @@ hpo_server_endpoint (hpo_server_t *self)
     return self->endpoint;
 }
 
+//  Reads the monitor's events: each is two frames, the event (16-bit id,
+//  32-bit value: errno here) and the endpoint.
+static void
+s_on_monitor (hpo_server_t *self)
+{
+    //  A few a turn: when descriptors run out, libzmq retries accept()
+    //  in a tight loop and would keep this loop from serving anyone.
+    for (int k = 0; k < 64; k++) {
+        zmq_msg_t event;
+        zmq_msg_init (&event);
+        if (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&event);
+            return;
+        }
+        int value = 0;
+        if (zmq_msg_size (&event) >= 6)
+            memcpy (&value, (uint8_t *)zmq_msg_data (&event) + 2, sizeof value);
+        zmq_msg_close (&event);
+        zmq_msg_t address;
+        zmq_msg_init (&address);
+        zmq_msg_recv (&address, self->monitor, ZMQ_DONTWAIT);
+        zmq_msg_close (&address);
+        self->accept_failures++;
+        if (self->now - self->accept_failed_logged_at >= 10000) {
+            hpo_log_error ("cannot accept connections: %s (%" PRIu64
+                           " failures so far)%s",
+                           strerror (value), self->accept_failures,
+                           value == EMFILE || value == ENFILE
+                               ? "; raise the open-file limit (ulimit -n, "
+                                 "LimitNOFILE=)"
+                               : "");
+            self->accept_failed_logged_at = self->now;
+        }
+    }
+}
+
 int
 hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0},
+                               {self->monitor, 0, ZMQ_POLLIN, 0}};
+    int n_items = self->monitor ? 2 : 1;
+    self->accept_failed_logged_at = INT64_MIN / 2;
     uint8_t rid[HPO_WIRE_MAX_RID];
     while (!*stop) {
         int64_t now = hpo_clock_mono_ms ();
@@ -910,11 +965,13 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             timeout = next <= now         ? 0
                       : next - now < 1000 ? (long)(next - now)
                                           : 1000;
-        if (zmq_poll (&item, 1, timeout) < 0 && errno != EINTR) {
+        if (zmq_poll (items, n_items, timeout) < 0 && errno != EINTR) {
             hpo_log_warn ("zmq_poll");
             return -1;
         }
         self->now = hpo_clock_mono_ms ();
+        if (n_items == 2 && (items[1].revents & ZMQ_POLLIN))
+            s_on_monitor (self);
         if (hpo_store_begin (self->store))
             return -1;
         if (hpo_sched_expire (self->sched, self->now))

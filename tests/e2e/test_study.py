@@ -1,6 +1,7 @@
 """A random and a grid study run end to end, to the exact counts, and the
 CLI reads them back."""
 import json
+import socket
 import os
 import signal
 import subprocess
@@ -166,6 +167,44 @@ class StudyTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=15)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("answer", r.stderr)
+
+
+class DescriptorsTest(unittest.TestCase):
+    """A coordinator that runs out of file descriptors says so, and serves
+    again once connections close."""
+
+    def setUp(self):
+        # prlimit (util-linux) sets both limits, so the coordinator cannot
+        # raise its own.
+        self.c = Cluster(prefix=["prlimit", "--nofile=48:48", "--"],
+                         cli_prefix=[])
+        self.c.start_coordinator()
+
+    def tearDown(self):
+        if not test_ok(self):
+            self.c.dump_logs()
+        self.c.close()
+
+    def test_out_of_descriptors_is_logged(self):
+        c = self.c
+        host, port = c.endpoint.rsplit("/", 1)[1].rsplit(":", 1)
+        socks = []
+        try:
+            for _ in range(80):
+                socks.append(socket.create_connection((host, int(port)),
+                                                      timeout=5))
+            wait_for(lambda: "cannot accept connections" in
+                     c.log_text("coordinator.log"), 20,
+                     "the coordinator to log the accept failure")
+        finally:
+            for s in socks:
+                s.close()
+        log = c.log_text("coordinator.log")
+        self.assertIn("open-file limit is 48", log)
+        self.assertIn("Too many open files", log)
+        # Once the connections are gone it serves again.
+        wait_for(lambda: c.cli("study", "list", check=False).returncode == 0,
+                 30, "the coordinator to answer again")
 
 
 if __name__ == "__main__":
