@@ -1,6 +1,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -49,6 +50,77 @@ hpo_wire_init (hpo_env_t *env, uint64_t seq)
     env->seq = seq;
 }
 
+//  ---- the arena ----------------------------------------------------------
+
+#define S_ARENA_CHUNK (256 * 1024)
+
+typedef struct s_chunk_t {
+    struct s_chunk_t *next;
+    size_t size, used;
+    max_align_t data[];
+} s_chunk_t;
+
+static s_chunk_t *s_chunks; //  newest first; the oldest is kept on reset
+static int s_arena_on;
+
+static s_chunk_t *
+s_chunk_new (size_t size)
+{
+    s_chunk_t *chunk = hpo_malloc (sizeof *chunk + size);
+    chunk->size = size;
+    chunk->used = 0;
+    chunk->next = s_chunks;
+    s_chunks = chunk;
+    return chunk;
+}
+
+static void *
+s_arena_alloc (void *unused, size_t size)
+{
+    size_t align = sizeof (max_align_t);
+    size = (size + align - 1) / align * align;
+    s_chunk_t *chunk = s_chunks;
+    if (!chunk || chunk->size - chunk->used < size)
+        chunk = s_chunk_new (size > S_ARENA_CHUNK ? size : S_ARENA_CHUNK);
+    void *p = (char *)chunk->data + chunk->used;
+    chunk->used += size;
+    return p;
+}
+
+static void
+s_arena_free (void *unused, void *ptr)
+{
+}
+
+static ProtobufCAllocator s_arena = {s_arena_alloc, s_arena_free, NULL};
+
+void
+hpo_wire_arena_begin (void)
+{
+    s_arena_on = 1;
+}
+
+void
+hpo_wire_arena_end (void)
+{
+    s_arena_on = 0;
+    //  Keep one chunk of the usual size for the next turn.
+    s_chunk_t *keep = NULL;
+    while (s_chunks) {
+        s_chunk_t *next = s_chunks->next;
+        if (!keep && s_chunks->size == S_ARENA_CHUNK)
+            keep = s_chunks;
+        else
+            free (s_chunks);
+        s_chunks = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    s_chunks = keep;
+}
+
 hpo_env_t *
 hpo_wire_decode (const void *data, size_t size, hpo_wire_status_t *status)
 {
@@ -56,18 +128,19 @@ hpo_wire_decode (const void *data, size_t size, hpo_wire_status_t *status)
         *status = HPO_WIRE_TOO_LARGE;
         return NULL;
     }
-    hpo_env_t *env = hpo__envelope__unpack (NULL, size, data);
+    ProtobufCAllocator *alloc = s_arena_on ? &s_arena : NULL;
+    hpo_env_t *env = hpo__envelope__unpack (alloc, size, data);
     if (!env) {
         *status = HPO_WIRE_UNDECODABLE;
         return NULL;
     }
     if (env->version != HPO_WIRE_VERSION) {
-        hpo__envelope__free_unpacked (env, NULL);
+        hpo__envelope__free_unpacked (env, alloc);
         *status = HPO_WIRE_BAD_VERSION;
         return NULL;
     }
     if (env->body_case == HPO__ENVELOPE__BODY__NOT_SET) {
-        hpo__envelope__free_unpacked (env, NULL);
+        hpo__envelope__free_unpacked (env, alloc);
         *status = HPO_WIRE_NO_BODY;
         return NULL;
     }
@@ -79,7 +152,8 @@ void
 hpo_wire_free (hpo_env_t **env_p)
 {
     if (*env_p) {
-        hpo__envelope__free_unpacked (*env_p, NULL);
+        if (!s_arena_on)
+            hpo__envelope__free_unpacked (*env_p, NULL);
         *env_p = NULL;
     }
 }

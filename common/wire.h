@@ -55,6 +55,15 @@ hpo_env_t *hpo_wire_decode (const void *data, size_t size,
                             hpo_wire_status_t *status);
 void hpo_wire_free (hpo_env_t **env_p);
 
+//  Decoding into an arena. Between hpo_wire_arena_begin and
+//  hpo_wire_arena_end, envelopes this process decodes take their memory
+//  from one arena instead of a malloc per field, hpo_wire_free only forgets
+//  them, and hpo_wire_arena_end releases them all at once. Every envelope
+//  decoded in between must be dropped before hpo_wire_arena_end. For one
+//  thread (the coordinator's loop turn).
+void hpo_wire_arena_begin (void);
+void hpo_wire_arena_end (void);
+
 //  Packs env into a new buffer of *size bytes; caller frees.
 uint8_t *hpo_wire_encode (const hpo_env_t *env, size_t *size);
 

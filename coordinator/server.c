@@ -976,6 +976,9 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             return -1;
         if (hpo_sched_expire (self->sched, self->now))
             self->store_failed = 1;
+        //  The batch's envelopes are decoded into one arena and dropped
+        //  together after it: no malloc and free per field.
+        hpo_wire_arena_begin ();
         for (int k = 0; k < self->cfg.max_batch && !self->store_failed; k++) {
             size_t rid_size = 0;
             hpo_wire_status_t status;
@@ -991,6 +994,7 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             if (self->store_failed)
                 break;
         }
+        hpo_wire_arena_end ();
         if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
             self->store_failed = 1;
         if (self->store_failed) {

@@ -124,14 +124,15 @@ s_fail (hpo_store_t *self, const char *what)
     return -1;
 }
 
-//  Runs a prepared statement that returns no rows, then resets it.
+//  Runs a prepared statement that returns no rows, then resets it. Every
+//  statement binds all of its parameters on every run, so bindings are
+//  never cleared.
 static int
 s_run (hpo_store_t *self, s_stmt_t which)
 {
     sqlite3_stmt *st = self->stmt[which];
     int rc = sqlite3_step (st);
     sqlite3_reset (st);
-    sqlite3_clear_bindings (st);
     if (rc != SQLITE_DONE)
         return s_fail (self, s_sql[which]);
     return 0;
@@ -211,6 +212,11 @@ hpo_store_schema_version (void)
 hpo_store_t *
 hpo_store_open (const char *path, hpo_sync_t sync, char **error)
 {
+    //  The coordinator uses SQLite from its one loop thread only: no
+    //  mutexes, no allocation statistics (both cost on every statement).
+    //  Refused, harmlessly, once SQLite is initialised.
+    sqlite3_config (SQLITE_CONFIG_SINGLETHREAD);
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
     hpo_store_t *self = hpo_calloc (1, sizeof *self);
     if (sqlite3_open_v2 (path, &self->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -363,7 +369,6 @@ s_query (hpo_store_t *self, s_stmt_t which, s_row_fn *row_fn, void *fn,
     if (result == 0 && rc != SQLITE_DONE)
         result = s_fail (self, s_sql[which]);
     sqlite3_reset (st);
-    sqlite3_clear_bindings (st);
     return result;
 }
 

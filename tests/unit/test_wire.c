@@ -42,6 +42,25 @@ main (void)
     hpo_wire_free (&back);
     CHECK (back == NULL);
 
+    //  In an arena: the same envelope, many times over (more than one
+    //  chunk), and garbage; all released at once at the end.
+    hpo_wire_arena_begin ();
+    for (int k = 0; k < 20000; k++) {
+        hpo_env_t *a = hpo_wire_decode (buf, size, &status);
+        CHECK (a && a->report->n_metrics == 2);
+        if (a && k == 19999)
+            CHECK_STR (a->report->metrics[0]->name, "loss");
+        hpo_wire_free (&a);
+        CHECK (a == NULL);
+    }
+    CHECK (hpo_wire_decode (buf, 3, &status) == NULL);
+    hpo_wire_arena_end ();
+    hpo_wire_arena_begin ();
+    back = hpo_wire_decode (buf, size, &status);
+    CHECK (back && back->report->trial_id == 42);
+    hpo_wire_free (&back);
+    hpo_wire_arena_end ();
+
     //  Wrong version.
     env.version = HPO_WIRE_VERSION + 1;
     uint8_t *buf2 = hpo_wire_encode (&env, &size);
