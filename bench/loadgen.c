@@ -133,6 +133,10 @@ s_send_result (s_session_t *s)
     f.outcome = HPO__OUTCOME__OUTCOME_COMPLETE;
     f.has_value = 1;
     f.value = 0.5;
+    //  Ask for the next trial in the same message, as hpo-worker does.
+    f.asks = 1;
+    f.free = 1;
+    s->asked_us = s_now_us ();
     hpo_wire_init (&env, ++s->seq);
     env.body_case = HPO__ENVELOPE__BODY_FINISH;
     env.finish = &f;
@@ -318,8 +322,6 @@ main (int argc, char **argv)
                         if (!first_done_us)
                             first_done_us = s_now_us ();
                         done++;
-                        s->asked_us = s_now_us ();
-                        s_send_hb (s, 1);
                     }
                 }
                 switch (m->body_case) {

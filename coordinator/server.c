@@ -368,6 +368,8 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
     free (reason);
     free (tail);
     s_settle (self, w, m, rc, f->trial_id, f->attempt);
+    if (f->asks && rc != HPO_SCHED_ERROR)
+        hpo_sched_heartbeat (self->sched, w, NULL, 0, f->free, self->now);
 }
 
 //  ---- CLI requests -----------------------------------------------------

@@ -697,6 +697,12 @@ s_trial_end (hpo_session_t *self, uint32_t slot, int64_t now)
         hpo_log_info ("%s: COMPLETE after %.1fs: %s=%.17g", t->tag, runtime_s,
                       t->objective, t->value);
     }
+    //  The slot is free once this returns: ask for the next trial in the
+    //  same message (the heartbeat below still goes, for the leases).
+    if (self->welcomed && !self->stopping) {
+        finish.asks = 1;
+        finish.free = self->slots - (uint32_t)hpo_session_busy (self) + 1;
+    }
     s_queue_finish (self, t->trial_id, t->attempt, &finish, now);
     free (reason);
     free (tail);

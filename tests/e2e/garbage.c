@@ -3,9 +3,11 @@
     version, no body, extra frames, a reply body as a request) and checks
     that each is answered with an Error, never silence or a crash. Used by
     tests/e2e/test_faults.py. Exit 0 if every probe got its Error.       */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "../../common/rng.h"
@@ -31,6 +33,24 @@ s_expect_error (void *dealer, const char *what, Hpo__ErrorCode code)
     printf ("%s: answered \"%s\"\n", what, env->error->message);
     hpo_wire_free (&env);
     return 0;
+}
+
+//  The next message with this body within 5 s (others are dropped), or
+//  NULL.
+static hpo_env_t *
+s_next (void *dealer, Hpo__Envelope__BodyCase body)
+{
+    zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
+    for (int k = 0; k < 100; k++) {
+        if (zmq_poll (&item, 1, 5000) <= 0)
+            return NULL;
+        hpo_wire_status_t status;
+        hpo_env_t *env = hpo_wire_recv (dealer, NULL, NULL, &status);
+        if (env && env->body_case == body)
+            return env;
+        hpo_wire_free (&env);
+    }
+    return NULL;
 }
 
 int
@@ -140,6 +160,65 @@ main (int argc, char **argv)
             failures++;
         } else
             printf ("valid request after 2000 random frames: answered\n");
+        hpo_wire_free (&e);
+    }
+
+    //  As a worker: a Finish that asks (Finish.asks) is handed the next
+    //  trial with no Heartbeat in between.
+    Hpo__StudyCreate create = HPO__STUDY_CREATE__INIT;
+    char spec[512];
+    snprintf (spec, sizeof spec,
+              "name: probe-%d\ncommand: 'true'\nobjective: {metric: loss}\n"
+              "budget: {trials: 1000}\n"
+              "space: {x: {type: float, low: 0, high: 1}}\n",
+              (int)getpid ());
+    create.filename = "probe";
+    create.spec = spec;
+    hpo_wire_init (&env, 7);
+    env.body_case = HPO__ENVELOPE__BODY_STUDY_CREATE;
+    env.study_create = &create;
+    hpo_wire_send (dealer, NULL, 0, &env);
+    hpo_env_t *e = s_next (dealer, HPO__ENVELOPE__BODY_OK);
+    hello.name = "probe-worker";
+    hello.host = "probe";
+    hello.slots = 1;
+    hpo_wire_init (&env, 8);
+    env.body_case = HPO__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    hpo_wire_send (dealer, NULL, 0, &env);
+    hpo_wire_free (&e);
+    e = s_next (dealer, HPO__ENVELOPE__BODY_WELCOME);
+    hpo_wire_free (&e);
+    hb.free = 1;
+    hpo_wire_init (&env, 9);
+    env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    hpo_wire_send (dealer, NULL, 0, &env);
+    e = s_next (dealer, HPO__ENVELOPE__BODY_ASSIGN);
+    if (!e) {
+        fprintf (stderr, "no trial for a heartbeat asking for one\n");
+        failures++;
+    } else {
+        Hpo__Finish fin = HPO__FINISH__INIT;
+        fin.trial_id = e->assign->trial_id;
+        fin.attempt = e->assign->attempt;
+        fin.outcome = HPO__OUTCOME__OUTCOME_COMPLETE;
+        fin.has_value = 1;
+        fin.value = 0.5;
+        fin.asks = 1;
+        fin.free = 1;
+        hpo_wire_free (&e);
+        hpo_wire_init (&env, 10);
+        env.body_case = HPO__ENVELOPE__BODY_FINISH;
+        env.finish = &fin;
+        hpo_wire_send (dealer, NULL, 0, &env);
+        e = s_next (dealer, HPO__ENVELOPE__BODY_ASSIGN);
+        if (!e) {
+            fprintf (stderr, "a Finish that asks was not handed a trial\n");
+            failures++;
+        } else
+            printf ("a Finish that asks: handed trial %" PRIu64 "\n",
+                    e->assign->trial_id);
         hpo_wire_free (&e);
     }
 

@@ -370,6 +370,8 @@ test_complete (void)
         CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_COMPLETE);
         CHECK (fin->finish->has_value && fin->finish->value == 0.25);
         CHECK (fin->finish->exit_status == 0);
+        //  It asks for the next trial in the same message.
+        CHECK (fin->finish->asks && fin->finish->free == 1);
         CHECK (fin->seq > r2->seq);
     }
     //  The freed slot asks for work at once: free 1, no lease.
