@@ -13,6 +13,8 @@ PKGS=(
     python3                            # end-to-end tests and example programs
     iproute2 iptables                  # test_netns.py: hosts in network
                                        # namespaces, partitions, unplugging
+    slurmctld slurmd slurm-client munge  # test_slurm.py: a one-node Slurm
+                                       # runs deploy/slurm/hpo-workers.sbatch
 )
 if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
     PKGS+=(python3-optuna)             # the peer the benchmarks compare with
