@@ -410,6 +410,16 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     return 0;
 }
 
+static void
+s_worker_free (hpo_worker_t *w)
+{
+    free (w->key);
+    free (w->acks);
+    free (w->name);
+    free (w->host);
+    free (w);
+}
+
 hpo_sched_t *
 hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
                const hpo_sched_events_t *events, int64_t now_ms)
@@ -456,14 +466,8 @@ hpo_sched_destroy (hpo_sched_t **self_p)
         hpo_spec_destroy (&study->spec);
         free (study);
     }
-    for (size_t k = 0; k < self->n_workers; k++) {
-        hpo_worker_t *w = self->workers[k];
-        free (w->key);
-        free (w->acks);
-        free (w->name);
-        free (w->host);
-        free (w);
-    }
+    for (size_t k = 0; k < self->n_workers; k++)
+        s_worker_free (self->workers[k]);
     zhashx_destroy (&self->sessions);
     free (self->studies);
     free (self->by_id);
@@ -625,11 +629,7 @@ s_forget_workers (hpo_sched_t *self, int64_t now_ms)
         if (w->held == 0 && (w->gone || now_ms - w->last_seen >= forget)) {
             if (!w->gone)
                 zhashx_delete (self->sessions, w->key);
-            free (w->key);
-            free (w->acks);
-            free (w->name);
-            free (w->host);
-            free (w);
+            s_worker_free (w);
         } else
             self->workers[kept++] = w;
     }
