@@ -117,6 +117,29 @@ def write(dirname, name, data):
         f.write(data)
 
 
+def write_regression(target, name, data):
+    d = os.path.join(HERE, "regressions", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def regressions():
+    """Crashes known before any fuzzing found them (issue #10), kept as
+    regression inputs like the fuzzers' finds."""
+    start = [(W0, hello("w0")), (CLI, create()), (W0, heartbeat(free=2))]
+    # A Report carrying NaN: SQLite binds NaN as NULL into a NOT NULL
+    # column, the store fails and the coordinator exits.
+    write_regression("server", "report_nan",
+                     frames(*start, (W0, report(1, 1, step=0,
+                                                loss=float("nan")))))
+    # Seeds near it, which do not crash: a summary Report (no step) and a
+    # Finish with NaN, which made `hpo best` say NaN.
+    write("server", "nan_summary_and_finish",
+          frames(*start, (W0, report(2, 1, loss=float("nan"))),
+                 (W0, finish(2, 1, value=float("nan")))))
+
+
 def main():
     start = [(W0, hello("w0")), (CLI, create()),
              (W0, heartbeat(free=2)),      # assigned trials 1 and 2
@@ -192,6 +215,7 @@ def main():
           b"\x11loss=1\r\n\n\tstep=0\tl.a:b/c-d=1e-3\n"
           b'{"loss": -0}\nbad line\nloss=nan\nstep=-1 loss=1\nend')
     write("report", "long_line", b"\x81loss=1 ")
+    regressions()
 
 
 if __name__ == "__main__":
