@@ -280,6 +280,20 @@ class PeerTest(unittest.TestCase):
             self.assertNotEqual(body_of(r), "error", rawpeer.describe(r))
         self.alive()
 
+    def test_study_file_directive_with_invalid_utf8(self):
+        # Found by fuzz_spec (tests/fuzz/regressions/spec/): libfyaml
+        # 0.7.12 loops for ever on a directive line ("%...") holding
+        # bytes that are not UTF-8, and so did the coordinator's loop.
+        p = self.peer("cli")
+        env = p.envelope("study_create", pb.StudyCreate(
+            filename="s.yaml", spec="PH\n" + study_yaml("h", trials=1)))
+        p.send_raw(with_bytes(env.SerializeToString(), "PH", b"%\x93"))
+        r = p.reply_to(env.seq, timeout=10,
+                       what="an answer to a study file with '%\\x93'")
+        self.assertEqual(body_of(r), "error", rawpeer.describe(r))
+        self.assertIn(code_name(r.error), REFUSED)
+        self.alive()
+
     # ---- one name, two processes ---------------------------------------
     def test_newer_incarnation_replaces_older(self):
         old, new = self.peer("old"), self.peer("new")

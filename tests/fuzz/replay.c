@@ -2,19 +2,36 @@
     the plain and sanitized test builds). It runs the target once on each
     file named, or on each file in each directory named, so the seed
     corpora and every crash ever found (tests/fuzz/regressions/) stay
-    tests in every build. Options (libFuzzer's, "-runs=0") are ignored.
+    tests in every build. An input that runs past S_TIMEOUT_S is a hang,
+    and aborts. Options (libFuzzer's, "-runs=0") are ignored.
     Exits 0 when every input ran; a bug aborts.    */
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/mem.h"
 
+//  Longest one input may run: as libFuzzer's -timeout, a hang is a bug.
+#define S_TIMEOUT_S 20
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv) __attribute__ ((weak));
+
+static void
+s_on_alarm (int sig)
+{
+    static const char msg[] = "replay: the input above ran past the "
+                              "timeout: a hang\n";
+    if (write (2, msg, sizeof msg - 1) < 0) {
+        //  Nothing more to say.
+    }
+    abort ();
+}
 
 static int
 s_run_file (const char *path)
@@ -38,7 +55,9 @@ s_run_file (const char *path)
     memcpy (exact, data, size);
     free (data);
     fprintf (stderr, "replay: %s (%zu bytes)\n", path, size);
+    alarm (S_TIMEOUT_S);
     LLVMFuzzerTestOneInput (exact, size);
+    alarm (0);
     free (exact);
     return 0;
 }
@@ -52,6 +71,7 @@ s_by_name (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
+    signal (SIGALRM, s_on_alarm);
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize (&argc, &argv);
     int failed = 0, runs = 0;
