@@ -15,6 +15,11 @@ PKGS=(
                                        # namespaces, partitions, unplugging
     slurmctld slurmd slurm-client munge  # test_slurm.py: a one-node Slurm
                                        # runs deploy/slurm/hpo-workers.sbatch
+    python3-zmq python3-protobuf protobuf-compiler  # test_peers.py: a raw
+                                       # peer; protoc compiles the schema
+                                       # for Python at build time
+    clang libclang-rt-14-dev           # tests/fuzz: libFuzzer targets
+                                       # (-fsanitize=fuzzer), build-fuzz
 )
 if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
     PKGS+=(python3-optuna)             # the peer the benchmarks compare with

@@ -24,4 +24,8 @@ echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     run_suite build-asan -DHPO_SANITIZE=ON
-echo "== all tests passed, plain and sanitized"
+echo "== fuzz each target briefly (clang, libFuzzer; tests/fuzz/run.sh)"
+# Replays every regression input and seed first; HPO_FUZZ_SECONDS=0 only
+# replays.
+tests/fuzz/run.sh "${HPO_FUZZ_SECONDS:-45}"
+echo "== all tests passed, plain, sanitized and fuzzed"

@@ -214,7 +214,7 @@ def main():
     write("report", "mixed",
           b"\x11loss=1\r\n\n\tstep=0\tl.a:b/c-d=1e-3\n"
           b'{"loss": -0}\nbad line\nloss=nan\nstep=-1 loss=1\nend')
-    write("report", "long_line", b"\x81loss=1 ")
+    write("report", "long_line", b"\xf1loss=1 ")
     regressions()
 
 
