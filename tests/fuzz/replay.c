@@ -104,7 +104,8 @@ main (int argc, char **argv)
                 names[n++] = hpo_sprintf ("%s/%s", argv[k], de->d_name);
             }
         closedir (dir);
-        qsort (names, n, sizeof *names, s_by_name);
+        if (n > 0)
+            qsort (names, n, sizeof *names, s_by_name);
         for (size_t j = 0; j < n; j++) {
             if (stat (names[j], &st) == 0 && S_ISREG (st.st_mode)) {
                 failed |= s_run_file (names[j]) != 0;
