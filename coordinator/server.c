@@ -1021,8 +1021,9 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 //  ---- test hook ----------------------------------------------------------
 
 //  One loop turn for one frame, as hpo_server_run would handle it had the
-//  frame arrived from rid: begin, expire, decode, handle, dispatch, commit,
-//  send. For fuzzers and tests, which drive the handlers without sockets.
+//  frame arrived from rid: begin, decode and handle, expire, dispatch,
+//  commit, send. For fuzzers and tests, which drive the handlers without
+//  sockets.
 int
 hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                  const void *frame, size_t size)
@@ -1031,19 +1032,17 @@ hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     self->now = hpo_clock_mono_ms ();
     if (hpo_store_begin (self->store))
         return -1;
-    if (hpo_sched_expire (self->sched, self->now))
-        self->store_failed = 1;
     hpo_wire_arena_begin ();
-    if (!self->store_failed) {
-        hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_decode (frame, size, &status);
-        if (env) {
-            s_handle (self, rid, rid_size, env);
-            hpo_wire_free (&env);
-        } else
-            s_bad (self, rid, rid_size, status);
-    }
+    hpo_wire_status_t status;
+    hpo_env_t *env = hpo_wire_decode (frame, size, &status);
+    if (env) {
+        s_handle (self, rid, rid_size, env);
+        hpo_wire_free (&env);
+    } else
+        s_bad (self, rid, rid_size, status);
     hpo_wire_arena_end ();
+    if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
+        self->store_failed = 1;
     if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
         self->store_failed = 1;
     if (self->store_failed) {

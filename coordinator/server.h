@@ -38,8 +38,8 @@ const char *hpo_server_endpoint (hpo_server_t *self);
 int hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop);
 
 //  Test hook: handles one frame as if it had arrived from the peer rid, in
-//  a loop turn of its own (begin, expire, decode, handle, dispatch, commit,
-//  send the replies). Returns hpo_server_run's -1 when the store fails,
+//  a loop turn of its own (begin, decode and handle, expire, dispatch,
+//  commit, send the replies). Returns hpo_server_run's -1 when the store fails,
 //  else 0. For fuzzers and tests only.
 int hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                      const void *frame, size_t size);
