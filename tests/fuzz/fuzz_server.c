@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/mem.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "coordinator/server.h"
 
 //  Frames handled per input, at most: a conversation, not a flood.
@@ -29,8 +29,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 {
     const char *level = getenv ("HPO_FUZZ_LOG");
     int lv = level ? hpo_log_level_parse (level) : -1;
-    hpo_log_init ("fuzz_server", lv >= 0 ? (hpo_log_level_t)lv
-                                         : HPO_LOG_ERROR);
+    hpo_log_init ("fuzz_server", lv >= 0 ? (hpo_log_level_t)lv : HPO_LOG_ERROR);
     return 0;
 }
 
@@ -63,12 +62,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         uint8_t *frame = hpo_malloc (len ? len : 1);
         memcpy (frame, data + at, len);
         at += len;
-        int rc = hpo_server_feed (server, (const uint8_t *)peer,
-                                  strlen (peer), frame, len);
+        int rc = hpo_server_feed (server, (const uint8_t *)peer, strlen (peer),
+                                  frame, len);
         free (frame);
         if (rc != 0) {
-            fprintf (stderr, "fuzz_server: frame %d from %s made the store "
-                             "fail; the coordinator would exit\n", n, peer);
+            fprintf (stderr,
+                     "fuzz_server: frame %d from %s made the store "
+                     "fail; the coordinator would exit\n",
+                     n, peer);
             abort ();
         }
     }

@@ -2,8 +2,9 @@
     arrive on the coordinator's port; hpo_wire_decode must refuse what is
     not an envelope and decode what is, without reading or writing out of
     bounds. A refusal is fine; only a sanitizer report or an assert is a
-    bug. Decoded envelopes are re-encoded and decoded again, and their parameters converted
-    as the worker converts an Assign's, to walk every field.             */
+    bug. Decoded envelopes are re-encoded and decoded again, and their
+    parameters converted as the worker converts an Assign's, to walk every
+    field.                                                               */
 #include <stdint.h>
 #include <stdlib.h>
 
