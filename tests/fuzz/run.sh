@@ -34,7 +34,10 @@ for t in "${targets[@]}"; do
     dict=()
     case $t in server|wire) dict=(-dict=tests/fuzz/server.dict) ;; esac
     echo "== fuzz_$t: replaying $regressions and $seeds"
-    if ! "$exe" -runs=0 "$regressions" "$seeds" >"$dir/fuzz_$t.log" 2>&1
+    # -timeout: libFuzzer's default is 20 minutes; a hang is a bug.
+    if ! "$exe" -runs=0 -timeout=20 -artifact_prefix="$dir/crashes/$t-" \
+            "$regressions" "$seeds" \
+            >"$dir/fuzz_$t.log" 2>&1
     then
         tail -60 "$dir/fuzz_$t.log"
         echo "fuzz_$t: a regression or seed input fails (log: $dir/fuzz_$t.log)"
