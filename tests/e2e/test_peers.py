@@ -114,7 +114,6 @@ class PeerTest(unittest.TestCase):
         for _ in range(5):
             self.refused(p, p.report(tid, att, step=1, loss=NAN))
         self.alive()
-        self.assertEqual(self.c.coordinator.poll(), None)
 
     def test_finish_nonfinite_refused_best_stays_finite(self):
         p, held = self.worker("p0")
