@@ -17,10 +17,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     const char *filename = (data[0] & 1) ? "study.json" : "study.yaml";
-    //  The parser takes a length; give it an exact-size copy so ASan sees
-    //  a read past the end rather than the fuzzer's slack.
-    char *text = hpo_malloc (size - 1 ? size - 1 : 1);
+    //  Every caller (the CLI, the coordinator, the store's reload) hands
+    //  the parser text with a NUL at text[len]: libfyaml needs it (it
+    //  runs strtol on an alias's path, "*/-", and reads past an
+    //  unterminated buffer; regressions/spec/alias-path-unterminated).
+    //  An exact-size copy with that NUL, so ASan sees any read past it.
+    char *text = hpo_malloc (size);
     memcpy (text, data + 1, size - 1);
+    text[size - 1] = '\0';
     char *error = NULL;
     hpo_spec_t *spec = hpo_spec_parse (text, size - 1, filename, &error);
     if (spec) {
