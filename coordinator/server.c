@@ -1022,11 +1022,12 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 
 //  One loop turn for one frame, as hpo_server_run would handle it had the
 //  frame arrived from rid: begin, decode and handle, expire, dispatch,
-//  commit, send. For fuzzers and tests, which drive the handlers without
-//  sockets.
+//  commit, then each reply is shown to tap (when not NULL) and sent. For
+//  fuzzers and tests, which drive the handlers without sockets.
 int
-hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
-                 const void *frame, size_t size)
+hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+                     const void *frame, size_t size, hpo_server_tap_fn *tap,
+                     void *arg)
 {
     assert (rid_size <= HPO_WIRE_MAX_RID);
     self->now = hpo_clock_mono_ms ();
@@ -1052,6 +1053,16 @@ hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     s_pay_acks (self);
     if (hpo_store_commit (self->store))
         return -1;
+    for (size_t k = 0; tap && k < self->n_out; k++)
+        tap (arg, self->out[k].rid, self->out[k].rid_size, self->out[k].data,
+             self->out[k].size);
     s_flush (self);
     return 0;
+}
+
+int
+hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+                 const void *frame, size_t size)
+{
+    return hpo_server_feed_tap (self, rid, rid_size, frame, size, NULL, NULL);
 }

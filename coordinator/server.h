@@ -39,9 +39,16 @@ int hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop);
 
 //  Test hook: handles one frame as if it had arrived from the peer rid, in
 //  a loop turn of its own (begin, decode and handle, expire, dispatch,
-//  commit, send the replies). Returns hpo_server_run's -1 when the store fails,
-//  else 0. For fuzzers and tests only.
+//  commit, send the replies). Returns hpo_server_run's -1 when the store
+//  fails, else 0. For fuzzers and tests only.
 int hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                      const void *frame, size_t size);
+//  The same, showing tap each encoded reply of the turn before it is sent.
+typedef void (hpo_server_tap_fn) (void *arg, const uint8_t *rid,
+                                  size_t rid_size, const void *data,
+                                  size_t size);
+int hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid,
+                         size_t rid_size, const void *frame, size_t size,
+                         hpo_server_tap_fn *tap, void *arg);
 
 #endif

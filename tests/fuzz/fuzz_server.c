@@ -8,10 +8,14 @@
         [peer: 1 byte, low 2 bits] [length: 2 bytes, little-endian] [frame]
 
     (a length past the end takes the rest). Every frame runs as one loop
-    turn (hpo_server_feed). An Error reply is fine. A bug is a sanitizer
-    report, an assert, or a turn whose store fails: hpo_server_run would
-    then exit, and nothing a peer sends may make the coordinator exit.
+    turn (hpo_server_feed_tap). An Error reply is fine. A bug is a
+    sanitizer report, an assert, a turn whose store fails (hpo_server_run
+    would then exit, and nothing a peer sends may make the coordinator
+    exit), or a reply that a strict client cannot take: one that does not
+    decode, holds a string that is not UTF-8 (python-protobuf refuses the
+    message), or a number that is not finite (a NaN best value).
     tests/fuzz/seeds.py writes the seed conversations.                   */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +23,106 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/wire.h"
 #include "coordinator/server.h"
 
 //  Frames handled per input, at most: a conversation, not a flood.
 #define S_MAX_FRAMES 64
+
+//  Whether s is well-formed UTF-8 as a strict decoder sees it: no
+//  over-long forms, no surrogates, nothing past U+10FFFF.
+static int
+s_utf8_ok (const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s++;
+        if (c < 0x80)
+            continue;
+        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : -1;
+        if (more < 0 || c >= 0xf5)
+            return 0;
+        unsigned cp = c & (0x3f >> more);
+        for (int k = 0; k < more; k++, s++) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*s & 0x3f);
+        }
+        static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[more] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+            return 0;
+    }
+    return 1;
+}
+
+//  Walks every field set in m: returns the name of the first string that
+//  is not UTF-8 or double that is not finite, or NULL.
+static const char *
+s_bad_field (const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned k = 0; k < d->n_fields; k++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[k];
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        size_t n = 1;
+        const void *at = base + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)(base + f->quantifier_offset);
+            at = *(void *const *)at;
+        }
+        for (size_t j = 0; j < n; j++) {
+            const char *bad = NULL;
+            switch (f->type) {
+            case PROTOBUF_C_TYPE_STRING: {
+                const char *str = ((char *const *)at)[j];
+                if (str && !s_utf8_ok ((const unsigned char *)str))
+                    bad = f->name;
+                break;
+            }
+            case PROTOBUF_C_TYPE_DOUBLE:
+                if (!isfinite (((const double *)at)[j]))
+                    bad = f->name;
+                break;
+            case PROTOBUF_C_TYPE_MESSAGE: {
+                const ProtobufCMessage *sub =
+                    ((ProtobufCMessage *const *)at)[j];
+                if (sub)
+                    bad = s_bad_field (sub);
+                break;
+            }
+            default:
+                break;
+            }
+            if (bad)
+                return bad;
+        }
+    }
+    return NULL;
+}
+
+static void
+s_tap (void *arg, const uint8_t *rid, size_t rid_size, const void *data,
+       size_t size)
+{
+    hpo_wire_status_t status;
+    hpo_env_t *env = hpo_wire_decode (data, size, &status);
+    if (!env) {
+        fprintf (stderr, "fuzz_server: a reply does not decode (%s)\n",
+                 hpo_wire_status_str (status));
+        abort ();
+    }
+    const char *bad = s_bad_field (&env->base);
+    if (bad) {
+        fprintf (stderr,
+                 "fuzz_server: reply body %d to %.*s: field '%s' is not "
+                 "UTF-8 or not finite\n",
+                 (int)env->body_case, (int)rid_size, (const char *)rid, bad);
+        abort ();
+    }
+    hpo_wire_free (&env);
+}
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
@@ -62,8 +162,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         uint8_t *frame = hpo_malloc (len ? len : 1);
         memcpy (frame, data + at, len);
         at += len;
-        int rc = hpo_server_feed (server, (const uint8_t *)peer, strlen (peer),
-                                  frame, len);
+        int rc = hpo_server_feed_tap (server, (const uint8_t *)peer,
+                                      strlen (peer), frame, len, s_tap, NULL);
         free (frame);
         if (rc != 0) {
             fprintf (stderr,

@@ -133,11 +133,18 @@ def regressions():
     write_regression("server", "report_nan",
                      frames(*start, (W0, report(1, 1, step=0,
                                                 loss=float("nan")))))
-    # Seeds near it, which do not crash: a summary Report (no step) and a
-    # Finish with NaN, which made `hpo best` say NaN.
-    write("server", "nan_summary_and_finish",
-          frames(*start, (W0, report(2, 1, loss=float("nan"))),
-                 (W0, finish(2, 1, value=float("nan")))))
+    # A Finish with NaN: `hpo best` then says NaN (fuzz_server checks that
+    # every double in a reply is finite).
+    write_regression("server", "finish_nan_best",
+                     frames(*start, (W0, report(2, 1, loss=float("nan"))),
+                            (W0, finish(2, 1, value=float("nan"))),
+                            (CLI, env(best=pb.StudyRef(name="s")))))
+    # Invalid UTF-8 echoed in Error.message, which python-protobuf refuses.
+    e = pb.Envelope(version=1, seq=99)
+    e.study_show.name = "PH01"
+    write_regression("server", "error_echoes_invalid_utf8",
+                     frames((CLI, e.SerializeToString().replace(
+                         b"PH01", b"\xc3\x28\xff\xfe"))))
 
 
 def main():
