@@ -306,6 +306,17 @@ class PeerTest(unittest.TestCase):
                                self.c.cli_json("study", "list")["studies"]])
         self.alive()
 
+    def test_study_file_that_crashed_libfyaml(self):
+        # Found by fuzz_spec (tests/fuzz/regressions/spec/): libfyaml
+        # 0.7.12 dereferences NULL in fy_parser_destroy after this study
+        # file fails to parse, and the coordinator died with it.
+        p = self.peer("cli")
+        r = p.request("study_create", pb.StudyCreate(filename="s.yaml",
+                                                     spec="? e:\t?"))
+        self.assertEqual(body_of(r), "error", rawpeer.describe(r))
+        self.assertIn(code_name(r.error), REFUSED)
+        self.alive()
+
     def test_study_file_directive_with_invalid_utf8(self):
         # Found by fuzz_spec (tests/fuzz/regressions/spec/): libfyaml
         # 0.7.12 loops for ever on a directive line ("%...") holding

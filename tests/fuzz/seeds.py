@@ -139,6 +139,11 @@ def regressions():
                      frames(*start, (W0, report(2, 1, loss=float("nan"))),
                             (W0, finish(2, 1, value=float("nan"))),
                             (CLI, env(best=pb.StudyRef(name="s")))))
+    # libfyaml 0.7.12 dereferences NULL destroying its parser after this
+    # study file (fuzz_spec found it): a client's StudyCreate crashed the
+    # coordinator.
+    write_regression("server", "study_create_libfyaml_segv",
+                     frames((CLI, create(b"? e:\t?"))))
     # Invalid UTF-8 echoed in Error.message, which python-protobuf refuses.
     e = pb.Envelope(version=1, seq=99)
     e.study_show.name = "PH01"
