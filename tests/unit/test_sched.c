@@ -34,6 +34,24 @@ s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
     ev->killed[ev->n_killed++] = trial_id;
 }
 
+//  A Hello from a worker that sends no incarnation (every test before
+//  incarnations): rid is 5 bytes.
+static hpo_worker_t *
+s_hello (hpo_sched_t *sched, const uint8_t *rid, const char *name,
+         uint32_t pid, uint32_t slots, const hpo_lease_t *leases, size_t n,
+         hpo_lease_t *refused, size_t *n_refused, int64_t now)
+{
+    hpo_hello_t h = {.name = name,
+                     .host = "h",
+                     .pid = pid,
+                     .slots = slots,
+                     .leases = leases,
+                     .n_leases = n};
+    hpo_worker_t *winner = NULL;
+    return hpo_sched_hello (sched, rid, 5, &h, refused, n_refused, &winner,
+                            now);
+}
+
 static const char *s_spec_text =
     "name: s\n"
     "command: train {x}\n"
@@ -125,10 +143,8 @@ main (void)
     uint8_t rid_a[] = {0, 1, 2, 3, 4}, rid_b[] = {0, 9, 9, 9, 9};
     hpo_lease_t refused[8];
     size_t n_refused;
-    hpo_worker_t *a = hpo_sched_hello (sched, rid_a, 5, "a", "h", 1, 3, NULL, 0,
-                                       refused, &n_refused, now);
-    hpo_worker_t *b = hpo_sched_hello (sched, rid_b, 5, "b", "h", 2, 3, NULL, 0,
-                                       refused, &n_refused, now);
+    hpo_worker_t *a = s_hello (sched, rid_a, "a", 1, 3, NULL, 0, refused, &n_refused, now);
+    hpo_worker_t *b = s_hello (sched, rid_b, "b", 2, 3, NULL, 0, refused, &n_refused, now);
     CHECK (hpo_sched_worker (sched, rid_a, 5) == a);
     hpo_sched_heartbeat (sched, a, NULL, 0, 3, now);
     hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
@@ -196,7 +212,8 @@ main (void)
     now += 500;
     hpo_sched_expire (sched, now);
     CHECK (tb->state == HPO_TRIAL_WAITING); //  B's lease ran out
-    CHECK (tb->failures == 1);
+    CHECK (tb->lost == 1 && tb->failures == 0);
+    CHECK_CONTAINS (tb->reason, "worker b silent for 1100 ms");
     CHECK (b->held == 0);
     CHECK (study->count[HPO_TRIAL_RUNNING] == 2); //  A's two renewed
     CHECK_CONTAINS (tb->reason, "lease expired");
@@ -228,10 +245,24 @@ main (void)
     CHECK (ev.n_killed == kills + 1);
     CHECK (ev.killed[kills] == tb->id && ev.killed_attempt[kills] == 1);
 
-    //  Attempt 2 fails: retries (1) are spent, the trial is FAILED.
+    //  Attempt 2 fails. The lost attempt 1 counted against max_lost,
+    //  not retries: the one retry is still there (issue #9).
+    CHECK (tb->lost == 1 && tb->failures == 0);
     CHECK (hpo_sched_finish (sched, a, tb->id, 2, HPO_FINISH_FAILED, 0, 0,
                              "exit status 3", "boom", now) == HPO_SCHED_OK);
+    CHECK (tb->state == HPO_TRIAL_WAITING);
+    CHECK (tb->lost == 1 && tb->failures == 1);
+    //  Attempt 3 fails too: retries (1) are spent, the trial is FAILED.
+    before = ev.n_assigned;
+    hpo_sched_heartbeat (sched, a, held_a, n_held_a, 1, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (ev.n_assigned > before && ev.assigned[before] == tb);
+    CHECK (tb->worker == a);
+    CHECK (tb->attempt == 3);
+    CHECK (hpo_sched_finish (sched, a, tb->id, 3, HPO_FINISH_FAILED, 0, 0,
+                             "exit status 3", "boom", now) == HPO_SCHED_OK);
     CHECK (tb->state == HPO_TRIAL_FAILED);
+    CHECK (tb->failures == 2);
     CHECK_STR (tb->reason, "exit status 3");
 
     //  The budget is exact: 5 trials in all, whatever the workers ask.
@@ -286,8 +317,7 @@ main (void)
     claim[n_running].trial_id = tb_id;
     claim[n_running].attempt = 1;
     uint8_t rid_a2[] = {0, 7, 7, 7, 7};
-    a = hpo_sched_hello (sched, rid_a2, 5, "a", "h", 1, 3, claim, n_running + 1,
-                         refused, &n_refused, now);
+    a = s_hello (sched, rid_a2, "a", 1, 3, claim, n_running + 1, refused, &n_refused, now);
     CHECK (n_refused == 1);
     CHECK (refused[0].attempt == 1);
     CHECK (a->held == n_running);
@@ -354,8 +384,7 @@ main (void)
     size_t n_before = hpo_sched_workers (sched, &ws);
     CHECK (n_before >= 1);
     uint8_t rid_c[] = {0, 5, 5, 5, 5};
-    hpo_worker_t *wc = hpo_sched_hello (sched, rid_c, 5, "c", "h", 3, 1, NULL,
-                                        0, refused, &n_refused, now);
+    hpo_worker_t *wc = s_hello (sched, rid_c, "c", 3, 1, NULL, 0, refused, &n_refused, now);
     hpo_study_t *s3 =
         s_create (sched, "name: s3\ncommand: t\nobjective: {metric: loss}\n"
                          "budget: {trials: 1}\nspace: {x: {type: int, low: 1, "
