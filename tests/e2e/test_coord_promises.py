@@ -8,7 +8,7 @@ and joined; a read-only database is named as such.
 
 Hostile peers are a raw ZeroMQ DEALER speaking protobuf, with the schema
 compiled by protoc into a temporary directory."""
-import json
+import collections
 import os
 import shutil
 import signal
@@ -108,8 +108,9 @@ class Peer:
             self.inbox.append(m)
             if pred(m):
                 return m
+        got = collections.Counter(x.WhichOneof("body") for x in self.inbox)
         raise AssertionError("no %s within %gs; got %s" % (
-            what, timeout, [x.WhichOneof("body") for x in self.inbox]))
+            what, timeout, dict(got)))
 
     def reply(self, seq, timeout=5.0):
         return self.wait(lambda m: m.seq == seq and
