@@ -30,8 +30,13 @@ s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
         const char *reason)
 {
     s_events_t *ev = ctx;
-    ev->killed_attempt[ev->n_killed] = attempt;
-    ev->killed[ev->n_killed++] = trial_id;
+    //  Counted always, recorded while there is room (a flood of Kills
+    //  must fail a check, not overrun the array).
+    if (ev->n_killed < 256) {
+        ev->killed_attempt[ev->n_killed] = attempt;
+        ev->killed[ev->n_killed] = trial_id;
+    }
+    ev->n_killed++;
 }
 
 //  A Hello from a worker that sends no incarnation (every test before
