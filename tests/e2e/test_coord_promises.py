@@ -375,6 +375,61 @@ class HostilePeerTest(unittest.TestCase):
         self.assertEqual(o.assign().attempt, 2)
 
 
+@unittest.skipIf(raw_peers_missing(), raw_peers_missing() or "")
+class RestartTest(unittest.TestCase):
+    """#4: an Assign committed just before the coordinator was killed never
+    reached its worker. After the restart the worker, alive and
+    heartbeating, does not claim it: the attempt is LOST with a true
+    reason, and re-run although retries is 0."""
+
+    def setUp(self):
+        self.c = Cluster(heartbeat_ms=200, lease_ms=1000)
+        self.c.start_coordinator()
+        self.w = None
+
+    def tearDown(self):
+        if self.w:
+            self.w.close()
+        if not test_ok(self):
+            self.c.dump_logs()
+        self.c.close()
+
+    def test_unclaimed_after_restart_is_lost_not_failed(self):
+        c = self.c
+        c.create_study(study_yaml("unc", trials=1, retries=0))
+        w = self.w = Peer(c.endpoint)
+        w.hello("w0")
+        w.heartbeat(free=1)
+        a = w.assign()  # committed; this worker "never saw it"
+        c.stop_coordinator(sig=signal.SIGKILL)
+        c.start_coordinator()
+        w.close()
+        w = self.w = Peer(c.endpoint)
+        r = w.hello("w0")
+        self.assertEqual(r.WhichOneof("body"), "welcome")
+        # Heartbeat, asking for nothing, until the trial is re-run: the
+        # restart grace is a lease plus the reconnect allowances (~8 s).
+        deadline = time.monotonic() + 30
+        show = None
+        while time.monotonic() < deadline:
+            w.heartbeat(free=0)
+            w.drain(0.2)
+            show = c.cli_json("trial", "show", "unc", "0")
+            if show["attempts"] and show["attempts"][0]["outcome"] != \
+                    "RUNNING":
+                break
+        first = show["attempts"][0]
+        self.assertEqual(first["outcome"], "LOST", show)
+        self.assertEqual(
+            first["reason"],
+            "not claimed by worker w0 after the coordinator restarted")
+        self.assertEqual(show["state"], "WAITING", show)
+        # It asks: the trial runs again as attempt 2.
+        w.heartbeat(free=1)
+        self.assertEqual(w.assign().attempt, a.attempt + 1)
+        self.assertNotIn("silent", c.log_text("coordinator.log"))
+
+
 class PagingTest(unittest.TestCase):
     """`hpo trials` of a study larger than one page is whole and in order."""
 
