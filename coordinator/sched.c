@@ -646,8 +646,16 @@ static int
 s_attempt_lost (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
 {
     t->lost++;
-    return s_attempt_again (self, t, reason, t->lost, t->study->spec->max_lost,
-                            "lost attempts");
+    uint32_t budget = t->study->spec->max_lost;
+    if (t->lost <= budget)
+        return s_attempt_again (self, t, reason, t->lost, budget,
+                                "lost attempts");
+    //  The trial fails for its workers, not its program: say so.
+    char *why = hpo_sprintf ("%s (%u attempts lost; trial.max_lost is %u)",
+                             reason, t->lost, budget);
+    int rc = s_attempt_again (self, t, why, t->lost, budget, "lost attempts");
+    free (why);
+    return rc;
 }
 
 //  Forgets workers that are gone and hold nothing, so a cluster whose
