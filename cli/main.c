@@ -425,8 +425,8 @@ s_trials_take (Hpo__TrialList *list, Hpo__TrialList *page)
 {
     if (page->n_trials == 0)
         return;
-    list->trials = hpo_realloc (list->trials, (list->n_trials + page->n_trials) *
-                                                  sizeof *list->trials);
+    list->trials = hpo_realloc (
+        list->trials, (list->n_trials + page->n_trials) * sizeof *list->trials);
     memcpy (list->trials + list->n_trials, page->trials,
             page->n_trials * sizeof *page->trials);
     list->n_trials += page->n_trials;

@@ -934,8 +934,8 @@ s_supersede (hpo_sched_t *self, hpo_worker_t *old, hpo_worker_t *w,
         hpo_trial_t *t = self->heap[h];
         int claimed = 0;
         for (size_t k = 0; k < n && !claimed; k++)
-            claimed = leases[k].trial_id == t->id &&
-                      leases[k].attempt == t->attempt;
+            claimed =
+                leases[k].trial_id == t->id && leases[k].attempt == t->attempt;
         if (t->worker == NULL && !t->unclaimed && !claimed && t->worker_name &&
             strcmp (t->worker_name, w->name) == 0) {
             rc = s_lose (self, t, reason);
@@ -980,8 +980,7 @@ hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
     w->last_seen_wall = hpo_clock_wall ();
     w->want = 0;
     //  An older session of the same worker name is over.
-    if (cur &&
-        s_supersede (self, cur, w, replaced, h->leases, h->n_leases))
+    if (cur && s_supersede (self, cur, w, replaced, h->leases, h->n_leases))
         return NULL;
     for (size_t k = 0; k < h->n_leases; k++) {
         hpo_trial_t *t = hpo_sched_trial (self, h->leases[k].trial_id);

@@ -220,8 +220,8 @@ hpo_worker_t *hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid,
 //  ("worker NAME stopped: reason") and are re-run under trial.max_lost.
 //  Returns -1 on a store error.
 int hpo_sched_goodbye (hpo_sched_t *self, hpo_worker_t *worker,
-                       const hpo_lease_t *leases, size_t n,
-                       const char *reason, int64_t now_ms);
+                       const hpo_lease_t *leases, size_t n, const char *reason,
+                       int64_t now_ms);
 //  The live session with this routing id, or NULL.
 hpo_worker_t *hpo_sched_worker (hpo_sched_t *self, const uint8_t *rid,
                                 size_t rid_size);

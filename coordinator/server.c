@@ -399,7 +399,8 @@ static char *
 s_report_invalid (const Hpo__Report *r)
 {
     if (r->attempt == 0)
-        return hpo_strdup ("report: attempt 0 does not exist (they start at 1)");
+        return hpo_strdup (
+            "report: attempt 0 does not exist (they start at 1)");
     if (r->has_step && (r->step < 0 || r->step > S_MAX_STEP))
         return hpo_sprintf ("report: step %" PRId64 " is out of range "
                             "(0 to 2^53)",
@@ -760,8 +761,8 @@ s_on_trials (hpo_server_t *self, s_msg_t *m)
     }
     //  One page: trials numbered from `after`, at most a page of them
     //  and a page's bytes, so no listing holds the loop for long.
-    size_t limit = q->limit && q->limit < S_TRIALS_PAGE ? q->limit
-                                                        : S_TRIALS_PAGE;
+    size_t limit =
+        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
     Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
     list.trials = hpo_calloc (limit, sizeof (void *));
     size_t bytes = 0;
@@ -1135,9 +1136,8 @@ s_on_monitor (hpo_server_t *self)
 static void
 s_away (hpo_server_t *self, long timeout_ms)
 {
-    int64_t threshold = self->cfg.lease_ms / 4 < S_AWAY_MS
-                            ? self->cfg.lease_ms / 4
-                            : S_AWAY_MS;
+    int64_t threshold =
+        self->cfg.lease_ms / 4 < S_AWAY_MS ? self->cfg.lease_ms / 4 : S_AWAY_MS;
     if (self->turn_at) {
         int64_t away = self->now - self->turn_at - timeout_ms;
         if (away > threshold)

@@ -233,8 +233,8 @@ s_unwritable (const char *path)
     struct stat st;
     struct statvfs vfs;
     if (stat (dir, &st) != 0 || !S_ISDIR (st.st_mode))
-        why = hpo_sprintf ("database %s: directory %s does not exist", path,
-                           dir);
+        why =
+            hpo_sprintf ("database %s: directory %s does not exist", path, dir);
     else if ((statvfs (dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) ||
              (access (path, W_OK) != 0 && errno == EROFS) ||
              (access (dir, W_OK) != 0 && errno == EROFS))

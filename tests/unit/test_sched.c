@@ -42,8 +42,8 @@ s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
 //  A Hello from a worker that sends no incarnation (every test before
 //  incarnations): rid is 5 bytes.
 static hpo_worker_t *
-s_hello (hpo_sched_t *sched, const uint8_t *rid, const char *name,
-         uint32_t pid, uint32_t slots, const hpo_lease_t *leases, size_t n,
+s_hello (hpo_sched_t *sched, const uint8_t *rid, const char *name, uint32_t pid,
+         uint32_t slots, const hpo_lease_t *leases, size_t n,
          hpo_lease_t *refused, size_t *n_refused, int64_t now)
 {
     hpo_hello_t h = {.name = name,
@@ -112,7 +112,6 @@ s_test_table (void)
     CHECK (hpo_trial_state_parse ("complete") == HPO_TRIAL_COMPLETE);
     CHECK (hpo_trial_state_parse ("DONE") == -1);
 }
-
 
 //  ---- issue #10: promises under stress ---------------------------------
 
@@ -231,8 +230,8 @@ s_test_late_reports (void)
     CHECK (t->state == HPO_TRIAL_COMPLETE);
     //  Steps 1 and 2 arrive after the Finish: stored, OK, no Kill.
     for (int64_t step = 1; step <= 2; step++)
-        CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, step, m, v, 1,
-                                 now) == HPO_SCHED_OK);
+        CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, step, m, v, 1, now) ==
+               HPO_SCHED_OK);
     //  A resend of one of them changes nothing.
     CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 2, m, v, 1, now) ==
            HPO_SCHED_OK);
@@ -374,8 +373,8 @@ s_test_incarnation (void)
     uint8_t rid_old[] = {1, 1, 1, 1, 1}, rid_new[] = {2, 2, 2, 2, 2},
             rid_older[] = {3, 3, 3, 3, 3}, rid_re[] = {4, 4, 4, 4, 4};
     hpo_worker_t *winner = NULL;
-    hpo_worker_t *old = s_hello_inc (&e, rid_old, "w", 10, 111, 1000, NULL, 0,
-                                     &winner, now);
+    hpo_worker_t *old =
+        s_hello_inc (&e, rid_old, "w", 10, 111, 1000, NULL, 0, &winner, now);
     CHECK (old != NULL && winner == NULL);
     hpo_sched_heartbeat (e.sched, old, NULL, 0, 2, now);
     CHECK (hpo_sched_dispatch (e.sched, now) == 0);
@@ -551,8 +550,10 @@ main (void)
     uint8_t rid_a[] = {0, 1, 2, 3, 4}, rid_b[] = {0, 9, 9, 9, 9};
     hpo_lease_t refused[8];
     size_t n_refused;
-    hpo_worker_t *a = s_hello (sched, rid_a, "a", 1, 3, NULL, 0, refused, &n_refused, now);
-    hpo_worker_t *b = s_hello (sched, rid_b, "b", 2, 3, NULL, 0, refused, &n_refused, now);
+    hpo_worker_t *a =
+        s_hello (sched, rid_a, "a", 1, 3, NULL, 0, refused, &n_refused, now);
+    hpo_worker_t *b =
+        s_hello (sched, rid_b, "b", 2, 3, NULL, 0, refused, &n_refused, now);
     CHECK (hpo_sched_worker (sched, rid_a, 5) == a);
     hpo_sched_heartbeat (sched, a, NULL, 0, 3, now);
     hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
@@ -725,7 +726,8 @@ main (void)
     claim[n_running].trial_id = tb_id;
     claim[n_running].attempt = 1;
     uint8_t rid_a2[] = {0, 7, 7, 7, 7};
-    a = s_hello (sched, rid_a2, "a", 1, 3, claim, n_running + 1, refused, &n_refused, now);
+    a = s_hello (sched, rid_a2, "a", 1, 3, claim, n_running + 1, refused,
+                 &n_refused, now);
     CHECK (n_refused == 1);
     CHECK (refused[0].attempt == 1);
     CHECK (a->held == n_running);
@@ -792,7 +794,8 @@ main (void)
     size_t n_before = hpo_sched_workers (sched, &ws);
     CHECK (n_before >= 1);
     uint8_t rid_c[] = {0, 5, 5, 5, 5};
-    hpo_worker_t *wc = s_hello (sched, rid_c, "c", 3, 1, NULL, 0, refused, &n_refused, now);
+    hpo_worker_t *wc =
+        s_hello (sched, rid_c, "c", 3, 1, NULL, 0, refused, &n_refused, now);
     hpo_study_t *s3 =
         s_create (sched, "name: s3\ncommand: t\nobjective: {metric: loss}\n"
                          "budget: {trials: 1}\nspace: {x: {type: int, low: 1, "

@@ -92,30 +92,31 @@ s_test_migrate_lost (void)
     sqlite3 *db;
     CHECK (sqlite3_open (path, &db) == SQLITE_OK);
     //  Schema 1 as it shipped, with one trial.
-    CHECK (sqlite3_exec (
-               db,
-               "CREATE TABLE study (id INTEGER PRIMARY KEY, name TEXT NOT NULL "
-               "UNIQUE, spec TEXT NOT NULL, state TEXT NOT NULL, created REAL "
-               "NOT NULL, ended REAL NOT NULL DEFAULT 0);"
-               "CREATE TABLE trial (id INTEGER PRIMARY KEY, study_id INTEGER "
-               "NOT NULL REFERENCES study(id), number INTEGER NOT NULL, state "
-               "TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, failures "
-               "INTEGER NOT NULL DEFAULT 0, params TEXT NOT NULL, value REAL, "
-               "worker TEXT, started REAL NOT NULL DEFAULT 0, ended REAL NOT "
-               "NULL DEFAULT 0, reason TEXT, UNIQUE (study_id, number));"
-               "CREATE TABLE attempt (trial_id INTEGER NOT NULL, attempt "
-               "INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL, "
-               "ended REAL NOT NULL DEFAULT 0, outcome TEXT, reason TEXT, "
-               "log_tail TEXT, PRIMARY KEY (trial_id, attempt)) WITHOUT ROWID;"
-               "CREATE TABLE value (trial_id INTEGER NOT NULL, step INTEGER NOT "
-               "NULL, metric TEXT NOT NULL, attempt INTEGER NOT NULL, value "
-               "REAL NOT NULL, PRIMARY KEY (trial_id, step, metric)) WITHOUT "
-               "ROWID;"
-               "INSERT INTO study VALUES (1, 's', 'x', 'RUNNING', 1, 0);"
-               "INSERT INTO trial (id, study_id, number, state, params) VALUES "
-               "(1, 1, 0, 'WAITING', '{}');"
-               "PRAGMA user_version = 1;",
-               NULL, NULL, NULL) == SQLITE_OK);
+    CHECK (
+        sqlite3_exec (
+            db,
+            "CREATE TABLE study (id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+            "UNIQUE, spec TEXT NOT NULL, state TEXT NOT NULL, created REAL "
+            "NOT NULL, ended REAL NOT NULL DEFAULT 0);"
+            "CREATE TABLE trial (id INTEGER PRIMARY KEY, study_id INTEGER "
+            "NOT NULL REFERENCES study(id), number INTEGER NOT NULL, state "
+            "TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, failures "
+            "INTEGER NOT NULL DEFAULT 0, params TEXT NOT NULL, value REAL, "
+            "worker TEXT, started REAL NOT NULL DEFAULT 0, ended REAL NOT "
+            "NULL DEFAULT 0, reason TEXT, UNIQUE (study_id, number));"
+            "CREATE TABLE attempt (trial_id INTEGER NOT NULL, attempt "
+            "INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL, "
+            "ended REAL NOT NULL DEFAULT 0, outcome TEXT, reason TEXT, "
+            "log_tail TEXT, PRIMARY KEY (trial_id, attempt)) WITHOUT ROWID;"
+            "CREATE TABLE value (trial_id INTEGER NOT NULL, step INTEGER NOT "
+            "NULL, metric TEXT NOT NULL, attempt INTEGER NOT NULL, value "
+            "REAL NOT NULL, PRIMARY KEY (trial_id, step, metric)) WITHOUT "
+            "ROWID;"
+            "INSERT INTO study VALUES (1, 's', 'x', 'RUNNING', 1, 0);"
+            "INSERT INTO trial (id, study_id, number, state, params) VALUES "
+            "(1, 1, 0, 'WAITING', '{}');"
+            "PRAGMA user_version = 1;",
+            NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close (db);
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
@@ -126,9 +127,11 @@ s_test_migrate_lost (void)
     CHECK (lost[0] == 0);
     hpo_store_trial_row_t row = {.id = 1, .state = "WAITING", .lost = 2};
     CHECK (hpo_store_trial_update (store, &row) == 0);
-    hpo_store_trial_row_t row2 = {
-        .study_id = 1, .number = 1, .state = "WAITING", .params = "{}",
-        .lost = 1};
+    hpo_store_trial_row_t row2 = {.study_id = 1,
+                                  .number = 1,
+                                  .state = "WAITING",
+                                  .params = "{}",
+                                  .lost = 1};
     uint64_t id;
     CHECK (hpo_store_trial_insert (store, &row2, &id) == 0);
     hpo_store_destroy (&store);
