@@ -458,6 +458,12 @@ class PagingTest(unittest.TestCase):
 class ReadOnlyTest(unittest.TestCase):
     """A database on a read-only mount says so, not "disk I/O error"."""
 
+    def skipTest(self, reason):
+        # Loud: a skipped check is easy to miss among passing ones.
+        sys.stderr.write("\n*** SKIPPED the read-only database test: %s\n"
+                         % reason)
+        super().skipTest(reason)
+
     def test_read_only_database(self):
         if os.geteuid() != 0 or shutil.which("unshare") is None:
             self.skipTest("needs root and unshare(1) for a private mount")
