@@ -31,6 +31,21 @@ static hpo_session_t *s_session;
 static hpo_env_t *s_inbox[4096];
 static size_t s_n_inbox;
 
+//  Every Report, Finish and Goodbye in the order it arrived, resends
+//  included.
+typedef struct {
+    int body;
+    uint64_t seq;
+    uint64_t trial_id;
+    int has_step;
+    int64_t step;
+} s_arrival_t;
+static s_arrival_t *s_arrivals;
+static size_t s_n_arrivals, s_cap_arrivals;
+//  1: the fake coordinator acknowledges Reports, Finishes and Goodbyes
+//  as they come, as the real one does, and keeps them out of the inbox.
+static int s_autoack;
+
 static void
 s_router_new (const char *endpoint)
 {
@@ -50,6 +65,42 @@ s_inbox_clear (void)
     s_n_inbox = 0;
 }
 
+static void s_send (hpo_env_t *env);
+
+static void
+s_send_acks (uint64_t *seqs, size_t n)
+{
+    Hpo__Ack ack;
+    hpo__ack__init (&ack);
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    env.n_acks = n;
+    env.acks = seqs;
+    s_send (&env);
+}
+
+static void
+s_arrived (const hpo_env_t *env)
+{
+    if (s_n_arrivals == s_cap_arrivals) {
+        s_cap_arrivals = s_cap_arrivals ? 2 * s_cap_arrivals : 1024;
+        s_arrivals =
+            realloc (s_arrivals, s_cap_arrivals * sizeof (s_arrival_t));
+    }
+    s_arrival_t *a = &s_arrivals[s_n_arrivals++];
+    memset (a, 0, sizeof *a);
+    a->body = (int)env->body_case;
+    a->seq = env->seq;
+    if (env->body_case == HPO__ENVELOPE__BODY_REPORT) {
+        a->trial_id = env->report->trial_id;
+        a->has_step = env->report->has_step;
+        a->step = env->report->step;
+    } else if (env->body_case == HPO__ENVELOPE__BODY_FINISH)
+        a->trial_id = env->finish->trial_id;
+}
+
 //  Lets the session and the fake coordinator run for ms.
 static void
 s_pump (int ms)
@@ -61,15 +112,31 @@ s_pump (int ms)
         hpo_env_t *env;
         size_t rid_size;
         uint8_t rid[HPO_WIRE_MAX_RID];
+        uint64_t acks[256];
+        size_t n_acks = 0;
         while ((env = hpo_wire_recv (zsock_resolve (s_router), rid, &rid_size,
                                      &status))) {
             memcpy (s_rid, rid, rid_size);
             s_rid_size = rid_size;
-            if (s_n_inbox < sizeof s_inbox / sizeof s_inbox[0])
+            int kept = env->body_case == HPO__ENVELOPE__BODY_REPORT ||
+                       env->body_case == HPO__ENVELOPE__BODY_FINISH ||
+                       env->body_case == HPO__ENVELOPE__BODY_GOODBYE;
+            if (kept)
+                s_arrived (env);
+            if (kept && s_autoack) {
+                acks[n_acks++] = env->seq;
+                if (n_acks == 256) {
+                    s_send_acks (acks, n_acks);
+                    n_acks = 0;
+                }
+                hpo_wire_free (&env);
+            } else if (s_n_inbox < sizeof s_inbox / sizeof s_inbox[0])
                 s_inbox[s_n_inbox++] = env;
             else
                 hpo_wire_free (&env);
         }
+        if (n_acks)
+            s_send_acks (acks, n_acks);
     } while (hpo_clock_mono_ms () < until);
 }
 
@@ -239,7 +306,8 @@ static void
 s_start (uint32_t slots)
 {
     s_router_new ("tcp://127.0.0.1:*");
-    hpo_session_config_t config = {s_endpoint, "test-worker", slots, s_dir, -1};
+    hpo_session_config_t config = {s_endpoint, "test-worker", slots,
+                                   s_dir,      -1,            0};
     s_session = hpo_session_new (&config);
     CHECK (s_session);
     hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
@@ -271,6 +339,8 @@ s_stop (void)
     CHECK (s_session == NULL);
     s_inbox_clear ();
     zsock_destroy (&s_router);
+    s_autoack = 0;
+    s_n_arrivals = 0;
 }
 
 static char *
@@ -683,6 +753,88 @@ test_restart (void)
     s_stop ();
 }
 
+//  The index in s_arrivals of the first Finish of trial_id, or
+//  s_n_arrivals.
+static size_t
+s_first_finish (uint64_t trial_id)
+{
+    for (size_t k = 0; k < s_n_arrivals; k++)
+        if (s_arrivals[k].body == HPO__ENVELOPE__BODY_FINISH &&
+            s_arrivals[k].trial_id == trial_id)
+            return k;
+    return s_n_arrivals;
+}
+
+//  Waits until the Finish of trial_id has arrived.
+static int
+s_wait_finish (uint64_t trial_id, int timeout_ms)
+{
+    int64_t until = hpo_clock_mono_ms () + timeout_ms;
+    while (s_first_finish (trial_id) == s_n_arrivals &&
+           hpo_clock_mono_ms () < until)
+        s_pump (10);
+    return s_first_finish (trial_id) < s_n_arrivals;
+}
+
+//  How many of steps 0..n-1 of trial_id arrived before index end, and
+//  how many distinct Report seqs.
+static size_t
+s_steps_before (uint64_t trial_id, int64_t n, size_t end, size_t *seqs)
+{
+    char *seen = calloc ((size_t)n, 1);
+    size_t found = 0;
+    uint64_t max_seq = 0;
+    for (size_t k = 0; k < end; k++)
+        if (s_arrivals[k].body == HPO__ENVELOPE__BODY_REPORT &&
+            s_arrivals[k].seq > max_seq)
+            max_seq = s_arrivals[k].seq;
+    char *seq_seen = calloc (max_seq + 1, 1);
+    *seqs = 0;
+    for (size_t k = 0; k < end; k++) {
+        const s_arrival_t *a = &s_arrivals[k];
+        if (a->body != HPO__ENVELOPE__BODY_REPORT || a->trial_id != trial_id)
+            continue;
+        if (!seq_seen[a->seq]) {
+            seq_seen[a->seq] = 1;
+            (*seqs)++;
+        }
+        if (a->has_step && a->step >= 0 && a->step < n && !seen[a->step]) {
+            seen[a->step] = 1;
+            found++;
+        }
+    }
+    free (seen);
+    free (seq_seen);
+    return found;
+}
+
+//  A program that reports faster than the socket takes it: 5000 steps
+//  and the objective in one burst. Every Report reaches the coordinator,
+//  and all of them before the Finish (issue #10, item 1).
+static void
+test_fast_reports (void)
+{
+    s_start (1);
+    s_autoack = 1;
+    s_send_assign (20,
+                   "i=0; while [ $i -lt 5000 ]; do "
+                   "echo step=$i loss=$i; i=$((i+1)); done >&3; "
+                   "echo loss=0.5 >&3",
+                   1, 0, 200, NULL);
+    CHECK (s_wait_finish (120, 20000));
+    size_t fin = s_first_finish (120);
+    size_t seqs = 0;
+    size_t steps = s_steps_before (120, 5000, fin, &seqs);
+    if (steps != 5000 || seqs != 5001)
+        fprintf (stderr, "before the Finish: %zu steps, %zu reports\n", steps,
+                 seqs);
+    CHECK (steps == 5000);
+    CHECK (seqs == 5001); //  the objective's line too
+    s_pump (3 * HB_MS);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    s_stop ();
+}
+
 int
 main (void)
 {
@@ -703,6 +855,7 @@ main (void)
     test_kill ();
     test_busy_and_hello ();
     test_restart ();
+    test_fast_reports ();
 
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
