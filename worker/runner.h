@@ -83,8 +83,8 @@ hpo_runner_t *hpo_runner_new (const hpo_runner_config_t *config, char **error);
 void hpo_runner_destroy (hpo_runner_t **self_p);
 
 //  Asks the shim to stop the program (SIGTERM to its group and the rest of
-//  its tree, SIGKILL after the grace period). Does nothing once the attempt is done or was
-//  already asked. Returns 0, or -1 if the signal could not be sent.
+//  its tree, SIGKILL after the grace period). Does nothing once the attempt is
+//  done or was already asked. Returns 0, or -1 if the signal could not be sent.
 int hpo_runner_stop (hpo_runner_t *self);
 
 //  The status pipe: poll it for input; readable means "call

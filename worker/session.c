@@ -622,7 +622,7 @@ s_trial_lines (hpo_session_t *self, s_trial_t *t, int64_t now)
 {
     //  A killed attempt's late lines would only be refused: they are
     //  read and dropped, whatever the outbox holds.
-    int keep = t->fate == S_RUN || t->fate == S_TIMEOUT;
+    int keep = s_holds_lease (t);
     const char *line;
     size_t len;
     int rc;
@@ -1280,6 +1280,14 @@ s_next_deadline (hpo_session_t *self, int64_t now, int max_wait_ms)
     return next;
 }
 
+//  Whether t has lines buffered that can be handled now, though its pipes
+//  may be quiet: the outbox has room again, or they are to be dropped.
+static int
+s_trial_waits (const s_trial_t *t, int paused)
+{
+    return t && t->pending && (!paused || !s_holds_lease (t));
+}
+
 //  Reads what a trial reported, notices its end, and once its processes
 //  are gone and every line it wrote is queued, ends it.
 static void
@@ -1338,8 +1346,8 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
     int64_t now = hpo_clock_mono_ms ();
     int64_t next = s_next_deadline (self, now, max_wait_ms);
     int paused = s_out_paused (self);
-    for (uint32_t k = 0; k < self->slots && !paused; k++)
-        if (self->trials[k] && self->trials[k]->pending)
+    for (uint32_t k = 0; k < self->slots; k++)
+        if (s_trial_waits (self->trials[k], paused))
             next = now; //  lines wait in a buffer, not in a pipe
     long timeout = next > now ? (long)(next - now) : 0;
 
@@ -1363,8 +1371,7 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
         if (!t)
             continue;
         int report_fd = hpo_runner_report_fd (t->runner);
-        int keep = t->fate == S_RUN || t->fate == S_TIMEOUT;
-        if (report_fd >= 0 && !t->eof && !(paused && keep)) {
+        if (report_fd >= 0 && !t->eof && !(paused && s_holds_lease (t))) {
             item_slot[n] = k;
             items[n++] = (zmq_pollitem_t){NULL, report_fd, ZMQ_POLLIN, 0};
         }
@@ -1397,15 +1404,14 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
     paused = s_out_paused (self);
     for (uint32_t k = 0; k < self->slots; k++) {
         s_trial_t *t = self->trials[k];
-        if (t && (ready[k] || sigchld || (t->pending && !paused)))
+        if (t && (ready[k] || sigchld || s_trial_waits (t, paused)))
             s_trial_service (self, k, now);
     }
     s_timers (self, now);
     s_out_compact (self);
-    if (self->stopping &&
-        ((hpo_session_busy (self) == 0 &&
-          (self->live_out == 0 || self->abandon)) ||
-         now >= self->stop_deadline)) {
+    if (self->stopping && ((hpo_session_busy (self) == 0 &&
+                            (self->live_out == 0 || self->abandon)) ||
+                           now >= self->stop_deadline)) {
         if (self->live_out && !self->abandon)
             hpo_log_warnx ("exiting with %zu messages unacknowledged",
                            self->live_out);
@@ -1580,8 +1586,8 @@ hpo_session_new (const hpo_session_config_t *config)
     self->trials = hpo_calloc (self->slots, sizeof (s_trial_t *));
     self->heartbeat_ms = S_DEFAULT_HEARTBEAT_MS;
     self->hello_retry_ms = S_HELLO_RETRY_MS;
-    self->out_max = config->outbox_max ? config->outbox_max
-                                       : HPO_SESSION_OUTBOX_MAX;
+    self->out_max =
+        config->outbox_max ? config->outbox_max : HPO_SESSION_OUTBOX_MAX;
     self->out_low = self->out_max - self->out_max / 4;
     s_identity (&self->incarnation, &self->started_us);
 

@@ -952,8 +952,8 @@ test_goodbye (void)
         CHECK_STR (bye->goodbye->reason, "worker stopping (SIGTERM)");
         CHECK (fin && bye->seq > fin->seq);
         //  Not acknowledged: it comes again, after the Finish.
-        hpo_env_t *again = s_take_seq (HPO__ENVELOPE__BODY_GOODBYE, bye->seq,
-                                       1000);
+        hpo_env_t *again =
+            s_take_seq (HPO__ENVELOPE__BODY_GOODBYE, bye->seq, 1000);
         CHECK (again);
         hpo_wire_free (&again);
         size_t fin_at = s_n_arrivals, bye_at = s_n_arrivals;
@@ -1069,8 +1069,9 @@ static void
 test_replaced (void)
 {
     s_start (1);
-    s_send_assign (25, "trap '' TERM; echo $$ > pid25; echo step=1 loss=1 >&3; "
-                       "sleep 30",
+    s_send_assign (25,
+                   "trap '' TERM; echo $$ > pid25; echo step=1 loss=1 >&3; "
+                   "sleep 30",
                    1, 0, 200, NULL);
     hpo_env_t *r = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
     CHECK (r); //  left unacknowledged
