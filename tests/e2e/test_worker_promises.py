@@ -98,6 +98,24 @@ class WorkerPromisesTest(unittest.TestCase):
         wait_for(lambda: not shims_of(state_dir), 10,
                  "the shims to exit")
 
+    def test_fast_reports_all_stored(self):
+        # Issue #10, item 1: 5,000 reports at once, then the objective. The
+        # worker's send queue holds 1,000: the rest must still arrive, and
+        # before the Finish, so every step is stored.
+        c = self.c
+        c.start_worker("w1", slots=2)
+        c.create_study(study_yaml("fast", trials=2, retries=0,
+                                  args="--steps 5000 --burst"))
+        s = c.wait_study_done("fast", timeout=120)
+        self.assertEqual(s["counts"]["COMPLETE"], 2, s)
+        for n in range(2):
+            show = c.cli_json("trial", "show", "fast", str(n))
+            steps = sorted(v["step"] for v in show["intermediate"]
+                           if v["metric"] == "loss")
+            self.assertEqual(len(steps), 5000,
+                             "trial %d: %d steps stored" % (n, len(steps)))
+            self.assertEqual(steps, list(range(5000)))
+
     def test_bad_name_is_a_usage_error(self):
         for name, why in (("x" * 300, "at most 255 bytes"),
                           ("tab\there", "control characters"),

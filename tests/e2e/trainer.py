@@ -18,6 +18,8 @@ each test can ask for what it needs:
                  daemon); their pids go, a line each, to
                  $HPO_TEST_DIR/escaped-<trial>-<attempt>
   --ignore-term  ignore SIGTERM (and so do the children it starts)
+  --burst        write all `steps` reports at once, as fast as a pipe
+                 takes them, then the objective (no sleep, no stdout)
 Every run appends "<trial> <attempt> <pid> start|end" to
 $HPO_TEST_DIR/runs.log so tests can see what ran where.
 """
@@ -75,6 +77,7 @@ def main():
     p.add_argument("--spawn", action="store_true")
     p.add_argument("--escape", action="store_true")
     p.add_argument("--ignore-term", action="store_true")
+    p.add_argument("--burst", action="store_true")
     a = p.parse_args()
     if a.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -96,6 +99,14 @@ def main():
         escape()
     fd = int(os.environ["HPO_REPORT_FD"])
     target = (a.x - 0.3) ** 2
+    if a.burst:
+        data = "".join("step=%d loss=%.17g\n" % (step, target + 1.0 / (step + 1))
+                       for step in range(a.steps)).encode()
+        data += ("loss=%.17g\n" % target).encode()
+        while data:
+            data = data[os.write(fd, data):]
+        log("end")
+        sys.exit(a.exit)
     for step in range(a.steps):
         loss = target + 1.0 / (step + 1)
         if a.no_objective:
