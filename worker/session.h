@@ -36,7 +36,8 @@
     the attempts it stops (no Finish comes for them; the coordinator
     re-runs them at once and assigns nothing more), stops them, and
     flushes the outbox, Finishes of attempts that ended before the stop
-    included, for up to HPO_SESSION_FLUSH_MS.
+    included, for up to HPO_SESSION_FLUSH_MS. (An attempt whose program
+    exited but whose reports still wait for room counts as stopped.)
 
     Fatal answers: ERR_REPLACED (a newer process took this worker's name;
     Hello carries a random incarnation and the process's start time so
@@ -46,9 +47,10 @@
     exit 1. Retrying would only be refused again.
 
     Leases: a heartbeat names the attempts still running (including one
-    being stopped for its timeout, whose Finish is still to come). An
-    attempt whose Finish was sent is no longer named: the Finish travels
-    ahead of every later heartbeat on the same connection. A Hello, which
+    being stopped for its timeout, whose Finish is still to come), and
+    ended ones whose Finish waits in the outbox, not yet sent. An attempt
+    whose Finish was sent is no longer named: the Finish travels ahead of
+    every later heartbeat on the same connection. A Hello, which
     a restarted coordinator uses to give trials back, names both kinds, so
     an unacknowledged Finish can still land on its trial.
 
