@@ -1628,8 +1628,10 @@ hpo_session_new (const hpo_session_config_t *config)
         hpo_session_destroy (&self);
         return NULL;
     }
-    hpo_log_info ("worker %s (%u slots, state in %s) connecting to %s",
-                  self->name, self->slots, self->state_dir, self->endpoint);
+    hpo_log_info ("worker %s (%u slots, state in %s, incarnation %016" PRIx64
+                  ") connecting to %s",
+                  self->name, self->slots, self->state_dir, self->incarnation,
+                  self->endpoint);
     int64_t now = hpo_clock_mono_ms ();
     s_send_hello (self, now);
     self->next_heartbeat = now + self->heartbeat_ms;
