@@ -21,6 +21,7 @@
 #include "common/command.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/utf8.h"
 #include "common/params.h"
 #include "common/wire.h"
 #include "report.h"
@@ -168,39 +169,6 @@ s_mkdirs (const char *path)
     return rc;
 }
 
-//  Replaces what is not valid UTF-8 (and NUL) with '?', in place: the
-//  log tail is arbitrary bytes, and protobuf strings must be UTF-8.
-static void
-s_utf8_clean (char *text, size_t len)
-{
-    unsigned char *s = (unsigned char *)text;
-    size_t k = 0;
-    while (k < len) {
-        unsigned char c = s[k];
-        size_t n = c < 0x80                        ? 1
-                   : (c >> 5) == 0x6 && c >= 0xc2  ? 2
-                   : (c >> 4) == 0xe               ? 3
-                   : (c >> 3) == 0x1e && c <= 0xf4 ? 4
-                                                   : 0;
-        int ok = n > 0 && k + n <= len;
-        for (size_t j = 1; ok && j < n; j++)
-            ok = (s[k + j] & 0xc0) == 0x80;
-        if (ok && n == 3) {
-            //  No overlong forms, no surrogates.
-            ok = !(c == 0xe0 && s[k + 1] < 0xa0) &&
-                 !(c == 0xed && s[k + 1] >= 0xa0);
-        }
-        if (ok && n == 4)
-            ok = !(c == 0xf0 && s[k + 1] < 0x90) &&
-                 !(c == 0xf4 && s[k + 1] >= 0x90);
-        if (!ok || c == 0) {
-            s[k++] = '?';
-            continue;
-        }
-        k += n;
-    }
-}
-
 //  The last S_LOG_TAIL bytes of the log, as clean UTF-8; "" if unreadable.
 static char *
 s_log_tail (const char *path)
@@ -230,9 +198,16 @@ s_log_tail (const char *path)
         }
     }
     close (fd);
-    s_utf8_clean (text, len);
+    //  The log is arbitrary bytes and a protobuf string must be UTF-8:
+    //  NULs become '?' (they would cut the string short), and the rest
+    //  goes through the one cleaner peers' strings go through.
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\0')
+            text[k] = '?';
     text[len] = '\0';
-    return text;
+    char *clean = hpo_utf8_clean (text, 0);
+    free (text);
+    return clean;
 }
 
 //  "2s", "1.5s", "0.3s": timeouts as people write them.
@@ -1104,7 +1079,9 @@ s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
     Hpo__Finish finish;
     hpo__finish__init (&finish);
     finish.outcome = HPO__OUTCOME__OUTCOME_FAILED;
-    s_utf8_clean (reason, strlen (reason));
+    char *clean = hpo_utf8_clean (reason, 0);
+    free (reason);
+    reason = clean;
     finish.reason = reason;
     finish.log_tail = reason;
     finish.exit_status = -1;
