@@ -13,6 +13,7 @@ Exit status: 0 no violations, 1 violations, 2 the soak itself failed,
 """
 import argparse
 import collections
+import datetime
 import ctypes
 import json
 import os
@@ -40,6 +41,8 @@ FAULT_WEIGHTS = {
     "worker_stop": 2,         # SIGSTOP past the lease, then SIGCONT
     "worker_pause": 1,        # SIGSTOP well under the lease: no loss
     "coord_stop": 2,          # SIGSTOP of the coordinator past the lease
+    "coord_pause": 1,         # SIGSTOP of the coordinator under the lease
+    "coord_pause_flood": 0,   # the same while a flood program writes
     "coord_kill": 2,          # kill -9 at a random moment, restart
     "coord_kill_commit": 2,   # kill -9 right after an assign or a finish
     "disk_full": 1,           # the database's tmpfs fills, then is freed
@@ -245,7 +248,10 @@ class Soak:
                        lambda: self.restart_worker(name, f))
             return
         self.start_worker(name)
-        f["t1"] = time.time() + 0.5  # until its Hello is in
+        # The dead incarnation's session lasts until the new one's Hello
+        # is in (the checker reads that from the coordinator's log).
+        f["t1"] = time.time()
+        f["new_pid"] = self.workers[name].pid
 
     def log_tail(self, name, n=600):
         try:
@@ -277,31 +283,30 @@ class Soak:
         self.study_seq += 1
         name = "s%03d" % self.study_seq
         rng = self.rng
-        budget = rng.randint(10, 24)
+        budget = rng.randint(15, 30)
         plans = []
         for _ in range(budget):
             mode = rng.choices(list(MODE_WEIGHTS),
                                weights=list(MODE_WEIGHTS.values()))[0]
-            if self.floods_left > 0 and rng.random() < 0.05:
-                mode = "flood"
-                self.floods_left -= 1
             plan = {"mode": mode}
             if mode == "chatty":
                 plan["reports"] = rng.randint(1500, 4000)
             elif mode == "burst":
                 plan["reports"] = rng.randint(1200, 5000)
-            elif mode == "flood":
-                plan["reports"] = rng.randint(110000, 130000)
             else:
-                plan["steps"] = rng.randint(4, 12)
-                plan["sleep"] = round(rng.uniform(0.02, 0.12), 3)
+                plan["steps"] = rng.randint(8, 25)
+                plan["sleep"] = round(rng.uniform(0.05, 0.2), 3)
             plans.append(plan)
+        if self.floods_left > 0:
+            self.floods_left -= 1
+            plans[rng.randrange(budget)] = {
+                "mode": "flood", "reports": rng.randint(150000, 200000)}
         plan_path = os.path.join(self.plans, name + ".json")
         with open(plan_path, "w") as f:
             json.dump({"trials": plans}, f)
         retries = rng.choice([0, 1, 2, 3, 3])
         grace = rng.choice(["500ms", "1s", "1s"])
-        parallel = rng.choice([0, 0, 3])
+        parallel = rng.choice([0, 0, 0, 3])
         text = "\n".join([
             "name: %s" % name,
             "command: %s %s --x {x} --plan %s --side %s" % (
@@ -326,7 +331,7 @@ class Soak:
 
     def manage_studies(self, want_new):
         """Creates what is still to be created; starts a new study when
-        fewer than two run and want_new."""
+        fewer than three run and want_new."""
         for s in self.studies.values():
             if not s["created"]:
                 r = self.cli("study", "create", s["path"])
@@ -355,7 +360,7 @@ class Soak:
                 self.studies[st["name"]]["state"] = st["state"]
         running = [s for s in self.studies.values()
                    if s["state"] not in ("FINISHED", "STOPPED")]
-        if want_new and len(running) < 2:
+        if want_new and len(running) < 3:
             self.new_study()
 
     def all_studies_ended(self):
@@ -372,6 +377,8 @@ class Soak:
         ok = []
         for kind in FAULT_WEIGHTS:
             if kind in self.skipped:
+                continue
+            if FAULT_WEIGHTS[kind] == 0:
                 continue
             if kind.startswith("worker") and not up:
                 continue
@@ -421,8 +428,9 @@ class Soak:
                 if self.workers.get(target) is p:
                     self.worker_state[target] = "up"
             self.later(d, "SIGCONT " + target, cont)
-        elif kind == "coord_stop":
-            d = rng.uniform(1.3, 2.2) * lease
+        elif kind in ("coord_stop", "coord_pause", "coord_pause_flood"):
+            d = rng.uniform(1.3, 2.2) * lease if kind == "coord_stop" \
+                else 0.6 * lease
             f = self.fault(kind, target, "%.2fs" % d)
             p = self.coord
             p.send_signal(signal.SIGSTOP)
@@ -451,19 +459,28 @@ class Soak:
                 delay * 1000))
             self.kill_coord(f, rng.uniform(0.1, 1.5))
         elif kind == "disk_full":
+            # Held until the coordinator fails on it, or up to 12 s: its
+            # WAL reuses space it already has, so only a turn that needs
+            # a new page fails.
             f = self.fault(kind, target)
             self.fill_disk()
-            hold = rng.uniform(0.5, 3.0)
-            f["note"] = "held %.2fs" % hold
+            deadline = time.time() + rng.uniform(6.0, 12.0)
 
             def free():
+                if self.coord is not None and time.time() < deadline:
+                    self.later(0.1, "free the disk", free)
+                    return
                 os.unlink(self.fill_path)
                 self.disk_full = False
                 self.disk_freed_at = f["t1"] = time.time()
+                f["note"] = "held %.1fs, %s" % (
+                    f["t1"] - f["t0"], "the coordinator still ran"
+                    if self.coord else "the coordinator exited")
+                self.say("disk freed: " + f["note"])
                 if self.coord is None:
                     self.later(0.1, "restart coordinator",
                                lambda: self.restart_coord(f))
-            self.later(hold, "free the disk", free)
+            self.later(0.1, "free the disk", free)
         elif kind == "study_stop":
             r = self.cli("study", "stop", target)
             if r is not None and r.returncode == 0:
@@ -500,19 +517,21 @@ class Soak:
 
     def fill_disk(self):
         self.disk_full = True
-        with open(self.fill_path, "wb") as f:
-            for size in (1 << 20, 1 << 12):
+        fd = os.open(self.fill_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        try:
+            for size in (1 << 20, 1 << 12, 1 << 9):
                 block = b"\0" * size
                 try:
                     while True:
-                        f.write(block)
-                        f.flush()
+                        os.write(fd, block)
                 except OSError:
                     pass
+        finally:
+            os.close(fd)
         st = os.statvfs(self.dbdir)
         self.say("disk full: %d bytes free" % (st.f_bavail * st.f_frsize))
 
-    # ---- the run -------------------------------------------------------
     def mount(self):
         size = "%dm" % self.args.tmpfs_mb
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size,
@@ -533,16 +552,18 @@ class Soak:
                             a.lease_ms))
         self.mount()
         self.floods_left = a.floods
+        self.floods_seen = 0
+        self.side_seen = set()
         if not self.start_coordinator():
             raise RuntimeError("the coordinator does not start: "
                                + self.log_tail("coordinator.log"))
         for k in range(a.workers):
             self.start_worker("w%d" % k)
-        self.new_study()
-        self.new_study()
+        for _ in range(3):
+            self.new_study()
         injected = 0
         next_fault = time.time() + 2.0
-        next_poll = 0
+        next_poll = next_flood_scan = 0
         while injected < a.faults:
             self.step_pending()
             self.check_processes()
@@ -550,7 +571,17 @@ class Soak:
             if now >= next_poll:
                 self.manage_studies(want_new=True)
                 next_poll = time.time() + 0.5
-            if now >= next_fault:
+            if now >= next_flood_scan:
+                if self.flood_started() and self.coord_state == "up" and \
+                        not self.disk_full and injected < a.faults:
+                    # The worker's outbox fills while the coordinator
+                    # cannot ack: more than 100,000 reports wait.
+                    self.say("fault %d/%d: coord_pause_flood" % (
+                        injected + 1, a.faults))
+                    self.inject("coord_pause_flood", "coordinator")
+                    injected += 1
+                next_flood_scan = time.time() + 0.1
+            if now >= next_fault and injected < a.faults:
                 kind, target = self.pick_fault()
                 if kind:
                     self.say("fault %d/%d: %s %s" % (injected + 1, a.faults,
@@ -582,6 +613,28 @@ class Soak:
             "%s %s" % (s["name"], s["state"])
             for s in self.studies.values()))
         self.shutdown()
+
+    def flood_started(self):
+        """Whether a flood program started since the last call."""
+        if self.floods_seen >= self.args.floods:
+            return False
+        found = False
+        for name in os.listdir(self.side):
+            if name in self.side_seen:
+                continue
+            try:
+                with open(os.path.join(self.side, name)) as f:
+                    first = f.readline()
+            except OSError:
+                continue
+            if not first.endswith("\n"):
+                continue  # being written
+            self.side_seen.add(name)
+            first = first.split()
+            if len(first) > 4 and first[4] == "flood":
+                self.floods_seen += 1
+                found = True
+        return found
 
     def step_pending(self):
         now = time.time()
@@ -765,6 +818,11 @@ class Checker:
     def run(self):
         s = self.soak
         self.side = read_side(s.side)
+        hellos = self.hellos()
+        for f in s.faults:
+            if "new_pid" in f:
+                f["t1"] = hellos.get((f["target"], f["new_pid"]),
+                                     f["t1"] + 1.0)
         self.orphans()
         if not os.path.exists(s.db):
             self.v("database", "no database at %s" % s.db)
@@ -795,9 +853,11 @@ class Checker:
             time.sleep(0.2)
         for (tid, att), pid, start, role in alive:
             a = self.side[(tid, att)]
-            self.v("orphan", "pid %d (%s of a %s program, trial id %d "
-                   "attempt %d, worker %s%s) outlived every worker"
-                   % (pid, role, a.mode, tid, att,
+            self.v("orphan", "pid %d (%s, trial id %d attempt %d, "
+                   "worker %s%s) outlived every worker"
+                   % (pid, "the %s program itself" % a.mode
+                      if role == "program" else
+                      "%s of a %s program" % (role, a.mode), tid, att,
                       a.starts[0][9] if a.starts else "?",
                       ", its report pipe broke" if a.broken else ""))
 
@@ -975,6 +1035,25 @@ class Checker:
                        s_ranges(steps)))
 
     # -- reasons --
+    def hellos(self):
+        """(worker name, pid) -> wall time of its first Hello, from the
+        coordinator's log."""
+        out = {}
+        pat = re.compile(r"^(\S+)Z .*: worker (\S+) \(\S+ pid (\d+)\)"
+                         r": hello")
+        try:
+            with open(self.soak.coord_log, errors="replace") as f:
+                for line in f:
+                    m = pat.match(line)
+                    if m and (m.group(2), int(m.group(3))) not in out:
+                        t = datetime.datetime.strptime(
+                            m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+                                tzinfo=datetime.timezone.utc).timestamp()
+                        out[(m.group(2), int(m.group(3)))] = t
+        except OSError:
+            pass
+        return out
+
     def faults_on(self, worker, t0, t1, need_silence):
         """Faults that made `worker` dead or frozen during [t0, t1]."""
         out = []
@@ -983,7 +1062,9 @@ class Checker:
                 continue
             end = f["t1"] if f["t1"] is not None else float("inf")
             if f["kind"] in KILLS + ("worker_crash",):
-                if f["t0"] <= t1 and end >= t0:
+                # Assigned before the new incarnation's Hello: to the
+                # dead one.
+                if f["t0"] <= t1 and end >= t0 + 0.5:
                     out.append(f)
             elif f["kind"] == "worker_stop":
                 if f["t0"] <= t1 and end >= t0 and \
@@ -1083,9 +1164,12 @@ def summary(soak, checker):
               % s.fault_counts["worker_crash"])
     if checker and hasattr(checker, "side"):
         modes = collections.Counter(a.mode for a in checker.side.values())
-        print("program attempts: %d (%s)" % (
-            len(checker.side), ", ".join("%s %d" % kv
-                                         for kv in sorted(modes.items()))))
+        print("program attempts: %d (%s); %d cut short (no exit of "
+              "their own), %d saw their report pipe break" % (
+                  len(checker.side), ", ".join(
+                      "%s %d" % kv for kv in sorted(modes.items())),
+                  sum(a.exit is None for a in checker.side.values()),
+                  sum(a.broken for a in checker.side.values())))
     if checker and hasattr(checker, "db_trials"):
         states = collections.Counter(t["state"]
                                      for t in checker.db_trials.values())
@@ -1134,13 +1218,17 @@ def main():
                    "end (default 90)")
     p.add_argument("--floods", type=int, default=None,
                    help="trials that write over 100,000 lines (default: "
-                   "one per 100 faults)")
-    p.add_argument("--tmpfs-mb", type=int, default=64)
+                   "1 + one per 100 faults)")
+    p.add_argument("--tmpfs-mb", type=int, default=None,
+                   help="size of the database's tmpfs (default: 64, or "
+                   "faults / 2 if more)")
     p.add_argument("--show", type=int, default=8,
                    help="violations listed per kind (default 8)")
     args = p.parse_args()
+    if args.tmpfs_mb is None:
+        args.tmpfs_mb = max(64, args.faults // 2)
     if args.floods is None:
-        args.floods = args.faults // 100
+        args.floods = 1 + args.faults // 100
     for name in ("hpo-coordinator", "hpo-worker", "hpo"):
         if not os.access(harness.exe(name), os.X_OK):
             print("SKIPPED: no %s (build first, or set HPO_BIN)"
