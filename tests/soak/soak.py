@@ -299,7 +299,9 @@ class Soak:
             plans.append(plan)
         if self.floods_left > 0:
             self.floods_left -= 1
-            plans[rng.randrange(budget)] = {
+            # Early in the study, so that it runs while faults are
+            # still injected.
+            plans[rng.randrange(4)] = {
                 "mode": "flood", "reports": rng.randint(150000, 200000)}
         plan_path = os.path.join(self.plans, name + ".json")
         with open(plan_path, "w") as f:
@@ -1024,15 +1026,40 @@ class Checker:
                     lost[(tid, att)].append(key[0])
                 else:
                     self.stored_ok += 1
+        drops = self.log_times("outbox full")
         for (tid, att), steps in sorted(lost.items()):
             a = self.side[(tid, att)]
             steps = sorted(set(steps))
             row = self.db_attempts[tid][att]
+            hints = []
+            if any(row["started"] <= t <= row["ended"] + 1
+                   for t in drops.get(row["worker"], ())):
+                hints.append("its worker logged 'outbox full'")
+            n = sum(row["started"] <= r <= row["ended"]
+                    for r in self.soak.coord_restarts)
+            if n:
+                hints.append("the coordinator restarted %d times during "
+                             "it" % n)
             self.v("report-lost", "%s attempt %d (%s, %s, %d reports "
-                   "written): %d steps not stored, from step %d (%s)" % (
+                   "written): %d steps not stored, from step %d (%s)%s" % (
                        self.tname(tid), att, a.mode, row["outcome"],
                        len(a.reports), len(steps), steps[0],
-                       s_ranges(steps)))
+                       s_ranges(steps),
+                       "; " + ", ".join(hints) if hints else ""))
+
+    def log_times(self, text):
+        """worker name -> wall times of its log lines that contain text."""
+        out = collections.defaultdict(list)
+        for name in self.soak.workers:
+            try:
+                with open(os.path.join(self.soak.dir, "worker-%s.log"
+                                       % name), errors="replace") as f:
+                    for line in f:
+                        if text in line:
+                            out[name].append(s_log_time(line))
+            except OSError:
+                pass
+        return out
 
     # -- reasons --
     def hellos(self):
@@ -1046,10 +1073,8 @@ class Checker:
                 for line in f:
                     m = pat.match(line)
                     if m and (m.group(2), int(m.group(3))) not in out:
-                        t = datetime.datetime.strptime(
-                            m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
-                                tzinfo=datetime.timezone.utc).timestamp()
-                        out[(m.group(2), int(m.group(3)))] = t
+                        out[(m.group(2), int(m.group(3)))] = \
+                            s_log_time(line)
         except OSError:
             pass
         return out
@@ -1134,6 +1159,16 @@ class Checker:
                                row["reason"], why,
                                "never ran" if a is None else
                                "%s, exit %r" % (a.mode, a.exit)))
+
+
+def s_log_time(line):
+    """Wall time of an hpo log line ("2026-11-28T07:07:45.642Z ..."), or 0."""
+    try:
+        return datetime.datetime.strptime(
+            line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def s_ranges(nums, most=6):
@@ -1240,8 +1275,10 @@ def main():
 
     def on_term(signum, frame):
         raise Interrupted("signal %d" % signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored,
+    # and then Python would not raise KeyboardInterrupt.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_term)
     soak = Soak(args)
     checker = None
     status = 2
