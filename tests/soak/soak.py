@@ -7,7 +7,8 @@ programs' own side logs. tests/soak/README.md says what is checked and how.
     /usr/bin/python3 tests/soak/soak.py --faults N --seed S [--workers W]
                                         [--keep DIR]
 
-Binaries come from $HPO_BIN (default ./build), as in tests/e2e/harness.py.
+Binaries come from $HPO_BIN (default: build/ at the top of the repository),
+as in tests/e2e/harness.py.
 Exit status: 0 no violations, 1 violations, 2 the soak itself failed,
 77 it cannot run here (no binaries, no /proc).
 """
@@ -693,6 +694,8 @@ class Soak:
         for name in os.listdir(self.side):
             with open(os.path.join(self.side, name), errors="replace") as f:
                 for line in f:
+                    if line.startswith("R"):
+                        break  # S and P lines come before any report
                     w = line.split()
                     if w and w[0] == "S" and len(w) >= 4:
                         out.append((int(w[2]), int(w[3]), "program", name))
@@ -715,9 +718,12 @@ class Soak:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     pass
-        # What is left in the workers' process groups (shims), started
-        # after the soak began, and what the programs recorded.
-        boot_ticks = None
+        # What the programs recorded (pid and start time, so never a
+        # recycled pid), and what is left in the workers' process groups
+        # (shims): members started after the soak, not the group's leader
+        # (every worker, the leader, is reaped by now, so a leader with
+        # that pid would be some other process's new group).
+        our_start = self.soak_start_ticks()
         for _ in range(3):
             victims = set()
             for pid, start, _, _ in self.recorded_pids():
@@ -725,13 +731,12 @@ class Soak:
                     victims.add(pid)
             for d in os.listdir("/proc"):
                 if d.isdigit():
-                    st = proc_stat(int(d))
+                    pid = int(d)
+                    st = proc_stat(pid)
                     if st and st[1] in self.worker_pgids and \
-                            st[0] != "Z" and int(d) != os.getpid():
-                        if boot_ticks is None:
-                            boot_ticks = self.soak_start_ticks()
-                        if st[2] >= boot_ticks:
-                            victims.add(int(d))
+                            st[1] != pid and st[0] != "Z" and \
+                            st[2] >= our_start:
+                        victims.add(pid)
             if not victims:
                 break
             for pid in victims:
