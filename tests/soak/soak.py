@@ -308,7 +308,8 @@ class Soak:
         with open(plan_path, "w") as f:
             json.dump({"trials": plans}, f)
         retries = rng.choice([0, 1, 2, 3, 3])
-        grace = rng.choice(["500ms", "1s", "1s"])
+        grace_s = rng.choice([0, 0.5, 1])
+        grace = {0: "0", 0.5: "500ms", 1: "1s"}[grace_s]
         parallel = rng.choice([0, 0, 0, 3])
         text = "\n".join([
             "name: %s" % name,
@@ -327,6 +328,7 @@ class Soak:
             f.write(text)
         self.studies[name] = {"name": name, "budget": budget,
                               "retries": retries, "path": path,
+                              "grace": grace_s,
                               "created": False, "state": None,
                               "stopped_by_soak": False,
                               "modes": collections.Counter(
@@ -843,6 +845,7 @@ class Checker:
         self.trials()
         self.reports()
         self.reasons()
+        self.graces()
 
     def orphans(self):
         """No process of any trial outlives its worker: after every worker
@@ -1052,6 +1055,49 @@ class Checker:
                        s_ranges(steps),
                        "; " + ", ".join(hints) if hints else ""))
 
+    def graces(self):
+        """A trial the worker stops (its attempt was fenced off) gets
+        SIGTERM, and SIGKILL `trial.grace` later: from "stopping it" to
+        "stopped after" in the worker's log takes no longer than the
+        study's grace, plus 2 s for a loaded machine."""
+        start = re.compile(r"trial (\S+)#(\d+) attempt (\d+): .*: "
+                           r"stopping it$")
+        end = re.compile(r"trial (\S+)#(\d+) attempt (\d+): stopped "
+                         r"after")
+        self.n_stops = 0
+        for name in self.soak.workers:
+            began = {}
+            try:
+                with open(os.path.join(self.soak.dir, "worker-%s.log"
+                                       % name), errors="replace") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                m = start.search(line)
+                if m:
+                    began[m.groups()] = s_log_time(line)
+                    continue
+                m = end.search(line)
+                if m and m.groups() in began:
+                    t0 = began.pop(m.groups())
+                    study = self.soak.studies.get(m.group(1))
+                    if not study:
+                        continue
+                    self.n_stops += 1
+                    t1 = s_log_time(line)
+                    took = t1 - t0
+                    frozen = any(
+                        f["target"] == name and f["kind"] in (
+                            "worker_stop", "worker_pause") and
+                        f["t0"] <= t1 and (f["t1"] or t1) >= t0
+                        for f in self.soak.faults)
+                    if took > study["grace"] + 2.0 and not frozen:
+                        self.v("grace", "%s#%s attempt %s on %s: stopped "
+                               "%.1f s after its SIGTERM, with grace %gs"
+                               % (m.group(1), m.group(2), m.group(3), name,
+                                  took, study["grace"]))
+
     def log_times(self, text):
         """worker name -> wall times of its log lines that contain text."""
         out = collections.defaultdict(list)
@@ -1224,6 +1270,8 @@ def summary(soak, checker):
         print("reports: %d written by programs, %d values stored, %d "
               "checked stored of attempts that ended by their own exit"
               % (checker.written, checker.n_values, checker.stored_ok))
+        print("trials stopped by their worker (grace checked): %d"
+              % checker.n_stops)
         print("reasons of LOST and FAILED attempts (ok = true):")
         for (outcome, shape, ok), n in sorted(checker.reason_table.items()):
             print("  %-5s %5d  %-6s %s" % ("ok" if ok else "FALSE", n,
