@@ -363,6 +363,7 @@ class Soak:
         for st in listed:
             if st["name"] in self.studies:
                 self.studies[st["name"]]["state"] = st["state"]
+                self.studies[st["name"]]["listed"] = st
         running = [s for s in self.studies.values()
                    if s["state"] not in ("FINISHED", "STOPPED")]
         if want_new and len(running) < 3:
@@ -931,6 +932,14 @@ class Checker:
             if st["state"] not in ("FINISHED", "STOPPED"):
                 self.v("stuck-study", "study %s is %s in the database"
                        % (name, st["state"]))
+            listed = mine.get("listed")
+            if listed and listed["state"] in ("FINISHED", "STOPPED"):
+                counts = collections.Counter(t["state"] for t in trials)
+                said = {k: v for k, v in listed["counts"].items() if v}
+                if said != dict(counts):
+                    self.v("counts", "study %s: hpo study list said %s, "
+                           "the database has %s" % (name, said,
+                                                    dict(counts)))
             for t in trials:
                 if t["state"] in ("WAITING", "RUNNING"):
                     self.v("stuck-trial", "%s is %s in an ended study"
@@ -1166,10 +1175,16 @@ class Checker:
             if self.faults_on(m.group(1), t0, t1, need_silence=True):
                 return True, ""
             near = self.coord_faults(t1 - self.lease - 10, t1)
-            return False, ("worker %s was never silent that long%s" % (
-                m.group(1), "; the coordinator was: " + ", ".join(
+            why = "worker %s was never silent that long" % m.group(1)
+            if near:
+                why += "; the coordinator was: " + ", ".join(
                     "%s at %+.1fs" % (f["kind"], f["t0"] - t1)
-                    for f in near) if near else ""))
+                    for f in near)
+            if a is None and any(t0 <= r <= t1 for r in
+                                 self.soak.coord_restarts):
+                why += "; the attempt never ran and the coordinator " \
+                    "restarted during it (an Assign that never arrived?)"
+            return False, why
         m = re.match(r"exit status (\d+)", reason)
         if m:
             if a is not None and a.exit == int(m.group(1)):
@@ -1291,6 +1306,13 @@ def summary(soak, checker):
             print("    ... and %d more" % (len(texts) - s.args.show))
 
 
+def write_violations(soak):
+    """All of them, with the faults, in DIR/violations.txt."""
+    with open(os.path.join(soak.dir, "violations.txt"), "w") as f:
+        for kind, text in soak.violations:
+            f.write("%s: %s\n" % (kind, text))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--faults", type=int, default=25)
@@ -1340,6 +1362,7 @@ def main():
         checker = Checker(soak)
         checker.run()
         summary(soak, checker)
+        write_violations(soak)
         status = 1 if soak.violations else 0
     except (KeyboardInterrupt, Interrupted) as e:
         print("soak: interrupted (%s); tearing down" % (e or "SIGINT"),
