@@ -578,7 +578,8 @@ class Soak:
                 self.manage_studies(want_new=True)
                 next_poll = time.time() + 0.5
             if now >= next_flood_scan:
-                if self.flood_started() and self.coord_state == "up" and \
+                if "coord_pause_flood" in FAULT_WEIGHTS and \
+                        self.flood_started() and self.coord_state == "up" and \
                         not self.disk_full and injected < a.faults:
                     # The worker's outbox fills while the coordinator
                     # cannot ack: more than 100,000 reports wait.
@@ -1332,9 +1333,33 @@ def main():
     p.add_argument("--tmpfs-mb", type=int, default=None,
                    help="size of the database's tmpfs (default: 64, or "
                    "faults / 2 if more)")
+    p.add_argument("--kinds", help="only these fault kinds (comma "
+                   "list; default all)")
+    p.add_argument("--modes", help="only these program modes (comma "
+                   "list; default all but flood, which --floods adds)")
     p.add_argument("--show", type=int, default=8,
                    help="violations listed per kind (default 8)")
     args = p.parse_args()
+    floods_given = args.floods is not None
+    for opt, table in (("kinds", FAULT_WEIGHTS), ("modes", MODE_WEIGHTS)):
+        if not getattr(args, opt):
+            continue
+        chosen = getattr(args, opt).split(",")
+        known = list(table) + (["flood"] if opt == "modes" else [])
+        bad = [k for k in chosen if k not in known]
+        if bad:
+            p.error("--%s: unknown %s (known: %s)" % (
+                opt, ", ".join(bad), ", ".join(known)))
+        for k in list(table):
+            if k not in chosen:
+                del table[k]
+        if opt == "modes" and "flood" not in chosen and not floods_given:
+            args.floods = 0
+    if not any(FAULT_WEIGHTS.values()) and args.faults:
+        p.error("--kinds: coord_pause_flood comes only with floods; "
+                "name another kind too")
+    if not MODE_WEIGHTS:
+        p.error("--modes: name a mode besides flood")
     if args.tmpfs_mb is None:
         args.tmpfs_mb = max(64, args.faults // 2)
     if args.floods is None:
