@@ -294,6 +294,11 @@ class Soak:
                 plan["reports"] = rng.randint(1500, 4000)
             elif mode == "burst":
                 plan["reports"] = rng.randint(1200, 5000)
+            elif mode == "ignoreterm":
+                # Long enough to be running when its worker is frozen,
+                # then fenced off: the stop that needs the SIGKILL.
+                plan["steps"] = rng.randint(20, 40)
+                plan["sleep"] = round(rng.uniform(0.1, 0.2), 3)
             else:
                 plan["steps"] = rng.randint(8, 25)
                 plan["sleep"] = round(rng.uniform(0.05, 0.2), 3)
@@ -1301,10 +1306,11 @@ def summary(soak, checker):
         by_kind[kind].append(text)
     for kind, texts in sorted(by_kind.items()):
         print("  %s: %d" % (kind, len(texts)))
-        for text in texts[:s.args.show]:
+        show = len(texts) if s.args.show is None else s.args.show
+        for text in texts[:show]:
             print("    - " + text)
-        if len(texts) > s.args.show:
-            print("    ... and %d more" % (len(texts) - s.args.show))
+        if len(texts) > show:
+            print("    ... and %d more" % (len(texts) - show))
 
 
 def write_violations(soak):
@@ -1337,8 +1343,8 @@ def main():
                    "list; default all)")
     p.add_argument("--modes", help="only these program modes (comma "
                    "list; default all but flood, which --floods adds)")
-    p.add_argument("--show", type=int, default=8,
-                   help="violations listed per kind (default 8)")
+    p.add_argument("--show", type=int, default=None,
+                   help="violations listed per kind (default: all)")
     args = p.parse_args()
     floods_given = args.floods is not None
     for opt, table in (("kinds", FAULT_WEIGHTS), ("modes", MODE_WEIGHTS)):
