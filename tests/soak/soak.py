@@ -1203,14 +1203,19 @@ class Checker:
             name = self.db_studies[t["study_id"]]["name"]
             return self.soak.studies.get(name, {}).get(
                 "stopped_by_soak", False), "nobody stopped the study"
+        # Reasons worded by later fixes: one that names a worker is true
+        # if that worker died, froze or was stopped during the attempt;
+        # one about a restart or an unclaimed trial, if the coordinator
+        # restarted during it.
+        m = re.search(r"worker (\S+)", reason)
+        if m and self.faults_on(m.group(1), t0, t1, False):
+            return True, ""
         if re.search(r"restart|claim", reason):
             restarts = [r for r in self.soak.coord_restarts[1:]
                         if t0 - 1 <= r <= t1]
             return bool(restarts), "no coordinator restart during it"
-        m = re.search(r"worker (\S+)", reason)
         if m:
-            return bool(self.faults_on(m.group(1), t0, t1, False)), \
-                "worker %s had no fault then" % m.group(1)
+            return False, "worker %s had no fault then" % m.group(1)
         return False, "unexplained"
 
     def reasons(self):
