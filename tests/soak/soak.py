@@ -992,7 +992,9 @@ class Checker:
                 self.v("reason", "%s FAILED without a reason" % name)
         for (tid, att), a in self.side.items():
             name = self.tname(tid)
-            if len(a.starts) != 1:
+            # No S line: killed between creating its side log and
+            # writing to it, before it could report anything.
+            if len(a.starts) > 1:
                 self.v("attempt-twice", "%s attempt %d started %d times" % (
                     name, att, len(a.starts)))
             t = self.db_trials.get(tid)
@@ -1275,7 +1277,8 @@ def summary(soak, checker):
         print("  (workers that exited on their own: %d)"
               % s.fault_counts["worker_crash"])
     if checker and hasattr(checker, "side"):
-        modes = collections.Counter(a.mode for a in checker.side.values())
+        modes = collections.Counter(a.mode or "?"
+                                    for a in checker.side.values())
         print("program attempts: %d (%s); %d cut short (no exit of "
               "their own), %d saw their report pipe break" % (
                   len(checker.side), ", ".join(
