@@ -705,6 +705,8 @@ class Soak:
                 for line in f:
                     if line.startswith("R"):
                         break  # S and P lines come before any report
+                    if not line.endswith("\n"):
+                        continue
                     w = line.split()
                     if w and w[0] == "S" and len(w) >= 4:
                         out.append((int(w[2]), int(w[3]), "program", name))
@@ -801,7 +803,10 @@ def read_side(side_dir):
         with open(os.path.join(side_dir, name), errors="replace") as f:
             for line in f:
                 w = line.split()
-                if not w:
+                # A program killed in the middle of a write leaves a
+                # partial last line; the lines it holds never reached
+                # the report pipe (the side log is written first).
+                if not w or not line.endswith("\n"):
                     continue
                 if w[0] == "S":
                     a.starts.append(w)
