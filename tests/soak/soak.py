@@ -946,7 +946,8 @@ class Checker:
             listed = mine.get("listed")
             if listed and listed["state"] in ("FINISHED", "STOPPED"):
                 counts = collections.Counter(t["state"] for t in trials)
-                said = {k: v for k, v in listed["counts"].items() if v}
+                said = {k: v for k, v in listed.get("counts", {}).items()
+                        if v}
                 if said != dict(counts):
                     self.v("counts", "study %s: hpo study list said %s, "
                            "the database has %s" % (name, said,
@@ -1291,10 +1292,10 @@ def summary(soak, checker):
                   sum(a.exit is None for a in checker.side.values()),
                   sum(a.broken for a in checker.side.values())))
     if checker and hasattr(checker, "db_trials"):
-        states = collections.Counter(t["state"]
+        states = collections.Counter(str(t["state"])
                                      for t in checker.db_trials.values())
         outcomes = collections.Counter(
-            r["outcome"] for atts in checker.db_attempts.values()
+            str(r["outcome"]) for atts in checker.db_attempts.values()
             for r in atts.values())
         print("studies: %d; trials: %d (%s); attempts: %d (%s)" % (
             len(checker.db_studies), len(checker.db_trials),
