@@ -1406,8 +1406,8 @@ def main():
         soak.run()
         checker = Checker(soak)
         checker.run()
-        summary(soak, checker)
         write_violations(soak)
+        summary(soak, checker)
         status = 1 if soak.violations else 0
     except (KeyboardInterrupt, Interrupted) as e:
         print("soak: interrupted (%s); tearing down" % (e or "SIGINT"),
