@@ -287,22 +287,13 @@ class Soak:
         budget = rng.randint(15, 30)
         plans = []
         for _ in range(budget):
-            mode = rng.choices(list(MODE_WEIGHTS),
-                               weights=list(MODE_WEIGHTS.values()))[0]
-            plan = {"mode": mode}
-            if mode == "chatty":
-                plan["reports"] = rng.randint(1500, 4000)
-            elif mode == "burst":
-                plan["reports"] = rng.randint(1200, 5000)
-            elif mode == "ignoreterm":
-                # Long enough to be running when its worker is frozen,
-                # then fenced off: the stop that needs the SIGKILL.
-                plan["steps"] = rng.randint(20, 40)
-                plan["sleep"] = round(rng.uniform(0.1, 0.2), 3)
-            else:
-                plan["steps"] = rng.randint(8, 25)
-                plan["sleep"] = round(rng.uniform(0.05, 0.2), 3)
-            plans.append(plan)
+            plans.append(self.plan(rng.choices(
+                list(MODE_WEIGHTS), weights=list(MODE_WEIGHTS.values()))[0]))
+        if self.study_seq == 1:
+            # The first study runs every mode at least once.
+            for mode, k in zip(MODE_WEIGHTS, rng.sample(range(budget),
+                                                        len(MODE_WEIGHTS))):
+                plans[k] = self.plan(mode)
         if self.floods_left > 0:
             self.floods_left -= 1
             # Early in the study, so that it runs while faults are
@@ -338,6 +329,24 @@ class Soak:
                               "stopped_by_soak": False,
                               "modes": collections.Counter(
                                   p["mode"] for p in plans)}
+
+    def plan(self, mode):
+        """What one trial's program does (soak_trainer.py)."""
+        rng = self.rng
+        plan = {"mode": mode}
+        if mode == "chatty":
+            plan["reports"] = rng.randint(1500, 4000)
+        elif mode == "burst":
+            plan["reports"] = rng.randint(1200, 5000)
+        elif mode == "ignoreterm":
+            # Long enough to be running when its worker is frozen, then
+            # fenced off: the stop that needs the SIGKILL.
+            plan["steps"] = rng.randint(20, 40)
+            plan["sleep"] = round(rng.uniform(0.1, 0.2), 3)
+        else:
+            plan["steps"] = rng.randint(8, 25)
+            plan["sleep"] = round(rng.uniform(0.05, 0.2), 3)
+        return plan
 
     def manage_studies(self, want_new):
         """Creates what is still to be created; starts a new study when
@@ -402,8 +411,15 @@ class Soak:
             ok.append(kind)
         if not ok:
             return None, None
-        kind = self.rng.choices(ok, weights=[FAULT_WEIGHTS[k]
-                                             for k in ok])[0]
+        # Every kind once first, in random order, so that even a short
+        # run covers them all; then by weight.
+        fresh = [k for k in self.unused_kinds if k in ok]
+        if fresh:
+            kind = fresh[0]
+            self.unused_kinds.remove(kind)
+        else:
+            kind = self.rng.choices(ok, weights=[FAULT_WEIGHTS[k]
+                                                 for k in ok])[0]
         if kind.startswith("worker"):
             return kind, self.rng.choice(up)
         if kind == "study_stop":
@@ -563,6 +579,9 @@ class Soak:
                             a.lease_ms))
         self.mount()
         self.floods_left = a.floods
+        self.unused_kinds = [k for k in FAULT_WEIGHTS
+                             if FAULT_WEIGHTS[k] and k not in self.skipped]
+        self.rng.shuffle(self.unused_kinds)
         self.floods_seen = 0
         self.side_seen = set()
         if not self.start_coordinator():
