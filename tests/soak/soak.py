@@ -561,13 +561,17 @@ class Soak:
 
     def mount(self):
         size = "%dm" % self.args.tmpfs_mb
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size,
-                            "hpo-soak", self.dbdir], capture_output=True,
-                           text=True)
-        if r.returncode == 0:
-            self.mounted = True
-            return
-        why = (r.stderr.strip() or "mount exited %d" % r.returncode)
+        try:
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                                "size=" + size, "hpo-soak", self.dbdir],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                self.mounted = True
+                return
+            why = " ".join(r.stderr.split()) or \
+                "mount exited %d" % r.returncode
+        except OSError as e:
+            why = str(e)
         self.skipped["disk_full"] = "cannot mount a tmpfs: %s" % why
         print("SKIPPED: fault kind disk_full: %s (run as root to cover it)"
               % self.skipped["disk_full"], flush=True)
