@@ -15,6 +15,7 @@
 #include "../common/mem.h"
 #include "../common/utf8.h"
 #include "../common/wire.h"
+#include "guard.h"
 #include "sched.h"
 
 //  Limits on what a peer may ask of us in one message. A worker runs at
@@ -28,6 +29,9 @@
 //  A page of `hpo trials`: so many trials, or so many encoded bytes,
 //  whichever comes first. One page costs the loop a few milliseconds.
 #define S_TRIALS_PAGE 2000
+//  How long the study-file parser may take in its guard child: a file of
+//  the largest size parses in milliseconds, so only a bug takes this long.
+#define S_PARSE_GUARD_MS 2000
 #define S_TRIALS_PAGE_BYTES (1u << 20)
 //  The loop is "away" when a turn comes later than its poll timeout by
 //  more than this (or the lease's quarter, if less): stopped, or a turn
@@ -668,6 +672,24 @@ s_study (hpo_server_t *self, s_msg_t *m, const char *name)
     return study;
 }
 
+//  The study-file parser, as guard.h runs it in a child.
+typedef struct {
+    const char *text;
+    size_t len;
+    const char *filename;
+} s_parse_arg_t;
+
+static int
+s_parse_guarded (void *arg_, char **error)
+{
+    s_parse_arg_t *arg = arg_;
+    hpo_spec_t *spec = hpo_spec_parse (arg->text, arg->len, arg->filename,
+                                       error);
+    int ok = spec != NULL;
+    hpo_spec_destroy (&spec);
+    return ok ? 0 : -1;
+}
+
 static void
 s_on_study_create (hpo_server_t *self, s_msg_t *m)
 {
@@ -675,6 +697,17 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
     const char *filename =
         req->filename && *req->filename ? req->filename : "study";
     char *error = NULL;
+    //  A library bug on a hostile file must not stop the coordinator (and
+    //  the file, once stored, stop it again at every restart): the parser
+    //  runs in a child first (guard.h).
+    s_parse_arg_t arg = {req->spec, strlen (req->spec), filename};
+    if (hpo_guard_run (s_parse_guarded, &arg, "the study-file parser",
+                       S_PARSE_GUARD_MS, &error) < 0) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, error);
+        free (error);
+        return;
+    }
     hpo_spec_t *spec =
         hpo_spec_parse (req->spec, strlen (req->spec), filename, &error);
     if (!spec) {
