@@ -417,22 +417,66 @@ s_study_stop (s_ctx_t *ctx, char **args)
     return 0;
 }
 
-//  Asks for a study's trials, state "" for all. no_answer as for
-//  s_call_ex.
+//  Moves the trials of page onto list (the pages were decoded with the
+//  default allocator, so their arrays are malloc's to grow); page keeps
+//  none of them.
+static void
+s_trials_take (Hpo__TrialList *list, Hpo__TrialList *page)
+{
+    if (page->n_trials == 0)
+        return;
+    list->trials = hpo_realloc (
+        list->trials, (list->n_trials + page->n_trials) * sizeof *list->trials);
+    memcpy (list->trials + list->n_trials, page->trials,
+            page->n_trials * sizeof *page->trials);
+    list->n_trials += page->n_trials;
+    page->n_trials = 0;
+}
+
+//  Asks for a study's trials, state "" for all. The coordinator answers a
+//  page at a time (so no listing holds its loop for long); the pages are
+//  asked for in turn and joined into one reply, as if it came whole.
+//  no_answer as for s_call_ex.
 static int
 s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
               hpo_env_t **reply_p, int *no_answer)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__TrialsQuery query = HPO__TRIALS_QUERY__INIT;
-    query.study = (char *)name;
-    query.state = (char *)state;
-    request.body_case = HPO__ENVELOPE__BODY_TRIALS;
-    request.trials = &query;
+    *reply_p = NULL;
     char *not_found = hpo_sprintf ("no study named %s", name);
-    int status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_LIST,
-                            not_found, reply_p, no_answer);
+    uint64_t after = 0;
+    int status = 0;
+    for (;;) {
+        hpo_env_t request;
+        hpo_wire_init (&request, 0);
+        Hpo__TrialsQuery query = HPO__TRIALS_QUERY__INIT;
+        query.study = (char *)name;
+        query.state = (char *)state;
+        query.after = after;
+        request.body_case = HPO__ENVELOPE__BODY_TRIALS;
+        request.trials = &query;
+        hpo_env_t *page;
+        status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_LIST,
+                            not_found, &page, no_answer);
+        if (status) {
+            hpo_wire_free (reply_p);
+            break;
+        }
+        Hpo__TrialList *list = page->trial_list;
+        //  A coordinator that does not page answers whole (more unset);
+        //  one that would not move forward is not asked again.
+        int again = list->more && list->next > after;
+        after = list->next;
+        if (!*reply_p)
+            *reply_p = page;
+        else {
+            s_trials_take ((*reply_p)->trial_list, list);
+            hpo_wire_free (&page);
+        }
+        if (!again)
+            break;
+    }
+    if (*reply_p)
+        (*reply_p)->trial_list->more = 0;
     free (not_found);
     return status;
 }

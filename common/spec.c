@@ -31,6 +31,9 @@
 #define S_INT_LIMIT 9007199254740992LL
 #define S_PATH_MAX 256
 #define S_DEFAULT_GRACE_MS 10000
+//  Attempts lost to the worker (it died, went silent, was stopped) that
+//  are re-run before the trial fails: issue #9.
+#define S_DEFAULT_MAX_LOST 3
 
 typedef struct {
     const char *file;
@@ -914,8 +917,12 @@ static int
 s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
     self->grace_ms = S_DEFAULT_GRACE_MS;
-    s_field_t t[3] = {{.key = "timeout"}, {.key = "retries"}, {.key = "grace"}};
-    if (s_optional_fields (ctx, f, t, 3))
+    self->max_lost = S_DEFAULT_MAX_LOST;
+    s_field_t t[4] = {{.key = "timeout"},
+                      {.key = "retries"},
+                      {.key = "grace"},
+                      {.key = "max_lost"}};
+    if (s_optional_fields (ctx, f, t, 4))
         return -1;
     if (t[0].present) {
         if (s_get_duration (ctx, &t[0], &self->timeout_ms))
@@ -934,6 +941,13 @@ s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     }
     if (t[2].present && s_get_duration (ctx, &t[2], &self->grace_ms))
         return -1;
+    if (t[3].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &t[3], 0, UINT32_MAX, "a non-negative integer",
+                          &n))
+            return -1;
+        self->max_lost = (uint32_t)n;
+    }
     return 0;
 }
 

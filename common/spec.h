@@ -75,7 +75,9 @@ typedef struct {
     uint32_t parallel;          //  0: as many as workers take
     uint64_t timeout_ms;        //  0: no timeout
     uint64_t grace_ms;          //  SIGTERM to SIGKILL (default 10 s)
-    uint32_t retries;           //  extra attempts after a lost or failed one
+    uint32_t retries;           //  extra attempts after the program failed
+    uint32_t max_lost;          //  attempts lost to the worker that are
+                                //  re-run (default 3); never uses retries
     hpo_param_spec_t *params;
     size_t n_params;
     uint64_t grid_size;         //  grid: product of the value counts;

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,7 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
         .state = s_state_names[t->state],
         .attempt = t->attempt,
         .failures = t->failures,
+        .lost = t->lost,
         .has_value = t->has_value,
         .value = t->value,
         .worker = t->worker_name,
@@ -326,7 +328,9 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
 static void
 s_best_update (hpo_study_t *study, hpo_trial_t *t)
 {
-    if (t->state != HPO_TRIAL_COMPLETE || !t->has_value)
+    //  A value that is not a number never ranks (the server refuses one;
+    //  this keeps it so whatever the caller).
+    if (t->state != HPO_TRIAL_COMPLETE || !t->has_value || !isfinite (t->value))
         return;
     hpo_trial_t *best = study->best;
     if (!best || (study->spec->maximize ? t->value > best->value
@@ -393,6 +397,7 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     t->state = state;
     t->attempt = row->attempt;
     t->failures = row->failures;
+    t->lost = row->lost;
     t->has_value = row->has_value;
     t->value = row->value;
     t->worker_name = row->worker ? hpo_strdup (row->worker) : NULL;
@@ -402,10 +407,15 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     study->count[state]++;
     if (state == HPO_TRIAL_WAITING)
         s_wait_push (study, t->number, 0);
-    else if (state == HPO_TRIAL_RUNNING)
+    else if (state == HPO_TRIAL_RUNNING) {
         //  Its worker may still be running it: hold the lease one lease
         //  period for it to say Hello again.
+        t->unclaimed = 1;
         s_lease_set (self, t, ctx->now_ms + self->cfg.restart_grace_ms);
+    } else if (state == HPO_TRIAL_COMPLETE || state == HPO_TRIAL_PRUNED)
+        //  Reports of its last attempt that trail its Finish are still
+        //  that attempt's.
+        t->finished = t->attempt;
     s_best_update (study, t);
     return 0;
 }
@@ -415,6 +425,7 @@ s_worker_free (hpo_worker_t *w)
 {
     free (w->key);
     free (w->acks);
+    free (w->replaced_by);
     free (w->name);
     free (w->host);
     free (w);
@@ -587,33 +598,64 @@ s_release (hpo_sched_t *self, hpo_trial_t *t)
     }
 }
 
-//  An attempt was lost or failed: retry if the budget of retries allows
-//  and the study still runs, else the trial fails.
+//  t's attempt ended without a result: run it again (first in line) while
+//  spent <= budget and the study still runs, else the trial fails. what
+//  names the budget for the log.
 static int
-s_attempt_failed (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
+s_attempt_again (hpo_sched_t *self, hpo_trial_t *t, const char *reason,
+                 uint32_t spent, uint32_t budget, const char *what)
 {
     hpo_study_t *study = t->study;
-    t->failures++;
     free (t->reason);
     t->reason = hpo_strdup (reason);
     t->has_step = t->has_last = 0;
-    if (t->failures <= study->spec->retries &&
-        study->state == HPO_STUDY_RUNNING) {
-        hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; retrying (%u of "
-                      "%u retries used)",
-                      study->name, t->number, t->attempt, reason, t->failures,
-                      study->spec->retries);
+    if (spent <= budget && study->state == HPO_STUDY_RUNNING) {
+        hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; again (%u of %u "
+                      "%s used)",
+                      study->name, t->number, t->attempt, reason, spent, budget,
+                      what);
         if (s_transition (self, t, HPO_TRIAL_WAITING))
             return -1;
         s_wait_push (study, t->number, 1);
         return 0;
     }
-    hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; FAILED", study->name,
-                  t->number, t->attempt, reason);
+    hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; FAILED (%u of %u %s "
+                  "used)",
+                  study->name, t->number, t->attempt, reason, spent, budget,
+                  what);
     t->ended = hpo_clock_wall ();
     if (s_transition (self, t, HPO_TRIAL_FAILED))
         return -1;
     return s_study_check_end (self, study);
+}
+
+//  The program failed (exit status, signal, timeout, no objective): the
+//  trial's retries decide.
+static int
+s_attempt_failed (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
+{
+    t->failures++;
+    return s_attempt_again (self, t, reason, t->failures,
+                            t->study->spec->retries, "retries");
+}
+
+//  The worker lost the attempt (it died, went silent, stopped, was
+//  replaced, never claimed it): the trial's max_lost decides, and its
+//  retries are untouched.
+static int
+s_attempt_lost (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
+{
+    t->lost++;
+    uint32_t budget = t->study->spec->max_lost;
+    if (t->lost <= budget)
+        return s_attempt_again (self, t, reason, t->lost, budget,
+                                "lost attempts");
+    //  The trial fails for its workers, not its program: say so.
+    char *why = hpo_sprintf ("%s (%u attempts lost; trial.max_lost is %u)",
+                             reason, t->lost, budget);
+    int rc = s_attempt_again (self, t, why, t->lost, budget, "lost attempts");
+    free (why);
+    return rc;
 }
 
 //  Forgets workers that are gone and hold nothing, so a cluster whose
@@ -626,8 +668,14 @@ s_forget_workers (hpo_sched_t *self, int64_t now_ms)
     size_t kept = 0;
     for (size_t k = 0; k < self->n_workers; k++) {
         hpo_worker_t *w = self->workers[k];
-        if (w->held == 0 && (w->gone || now_ms - w->last_seen >= forget)) {
-            if (!w->gone)
+        //  A replaced session stays in the session map until forgotten,
+        //  so its next message can be told that it was replaced.
+        int drop = w->replaced_by ? now_ms - w->last_seen >= forget
+                                  : w->gone || now_ms - w->last_seen >= forget;
+        if (w->held == 0 && drop) {
+            //  A replaced session's routing id may have started a new
+            //  session since: remove the map's entry only if it is w's.
+            if (zhashx_lookup (self->sessions, w->key) == w)
                 zhashx_delete (self->sessions, w->key);
             s_worker_free (w);
         } else
@@ -653,6 +701,51 @@ s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
     return hpo_store_attempt_end (self->store, t->id, &row);
 }
 
+//  The live session of this worker name, or NULL.
+static hpo_worker_t *
+s_by_name (hpo_sched_t *self, const char *name)
+{
+    for (size_t k = 0; name && k < self->n_workers; k++) {
+        hpo_worker_t *w = self->workers[k];
+        if (!w->gone && strcmp (w->name, name) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+//  Why t's lease ran out, truly: a worker is blamed for silence only when
+//  it was silent (the coordinator's own stalls are shifted away).
+static char *
+s_expiry_reason (hpo_sched_t *self, hpo_trial_t *t, int64_t now_ms)
+{
+    const char *name = t->worker_name ? t->worker_name : "?";
+    hpo_worker_t *w = t->worker ? t->worker : s_by_name (self, name);
+    int alive = w && hpo_sched_worker_alive (self, w, now_ms);
+    if (!t->worker) {
+        const char *when = t->unclaimed ? "after the coordinator restarted"
+                                        : "after it reconnected";
+        if (alive)
+            return hpo_sprintf ("not claimed by worker %s %s", name, when);
+        return hpo_sprintf ("worker %s did not come back %s", name, when);
+    }
+    if (alive)
+        return hpo_sprintf ("lease expired: worker %s is alive but stopped "
+                            "renewing this attempt for %" PRId64 " ms",
+                            name, self->cfg.lease_ms);
+    return hpo_sprintf ("lease expired: worker %s silent for %" PRId64 " ms",
+                        name, now_ms - w->last_seen);
+}
+
+//  Ends t's current attempt as LOST and re-runs it if max_lost allows.
+static int
+s_lose (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
+{
+    s_release (self, t);
+    t->unclaimed = 0;
+    return s_attempt_end (self, t, hpo_clock_wall (), "LOST", reason, NULL) ||
+           s_attempt_lost (self, t, reason);
+}
+
 int
 hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
 {
@@ -662,18 +755,28 @@ hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
     }
     while (self->n_heap && self->heap[0]->deadline <= now_ms) {
         hpo_trial_t *t = self->heap[0];
-        char *reason = hpo_sprintf (
-            "lease expired: worker %s silent for %" PRId64 " ms",
-            t->worker_name ? t->worker_name : "?", self->cfg.lease_ms);
-        s_release (self, t);
-        int rc =
-            s_attempt_end (self, t, hpo_clock_wall (), "LOST", reason, NULL) ||
-            s_attempt_failed (self, t, reason);
+        char *reason = s_expiry_reason (self, t, now_ms);
+        int rc = s_lose (self, t, reason);
         free (reason);
         if (rc)
             return -1;
     }
     return 0;
+}
+
+void
+hpo_sched_shift (hpo_sched_t *self, int64_t delta_ms)
+{
+    if (delta_ms <= 0)
+        return;
+    for (size_t k = 0; k < self->n_heap; k++)
+        self->heap[k]->deadline += delta_ms;
+    for (size_t k = 0; k < self->n_workers; k++)
+        self->workers[k]->last_seen += delta_ms;
+    self->forgot_at += delta_ms;
+    hpo_log_warnx ("the coordinator was away for %" PRId64 " ms (stopped or "
+                   "busy): %zu leases extended by as much",
+                   delta_ms, self->n_heap);
 }
 
 //  ---- workers ----------------------------------------------------------
@@ -740,6 +843,7 @@ s_holds (hpo_trial_t *t, hpo_worker_t *worker, uint32_t attempt)
 static void
 s_adopt (hpo_trial_t *t, hpo_worker_t *worker)
 {
+    t->unclaimed = 0;
     if (t->worker == worker)
         return;
     assert (t->worker == NULL);
@@ -747,70 +851,176 @@ s_adopt (hpo_trial_t *t, hpo_worker_t *worker)
     worker->held++;
 }
 
-hpo_worker_t *
-hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
-                 const char *name, const char *host, uint32_t pid,
-                 uint32_t slots, const hpo_lease_t *leases, size_t n,
-                 hpo_lease_t *refused, size_t *n_refused, int64_t now_ms)
+//  Of two processes claiming one name, does the newcomer (started_us,
+//  incarnation) win over cur? The one started later keeps the name.
+static int
+s_newcomer_wins (const hpo_worker_t *cur, const hpo_hello_t *h)
 {
-    assert (rid_size <= sizeof ((hpo_worker_t *)0)->rid);
+    if (h->started_us != cur->started_us)
+        return h->started_us > cur->started_us;
+    return h->incarnation > cur->incarnation;
+}
+
+//  Is this Hello from the process that holds cur's name? Workers that do
+//  not send an incarnation (0) are taken to be the same process.
+static int
+s_same_process (const hpo_worker_t *cur, const hpo_hello_t *h)
+{
+    return h->incarnation == 0 || cur->incarnation == 0 ||
+           h->incarnation == cur->incarnation;
+}
+
+static hpo_worker_t *
+s_session (hpo_sched_t *self, const uint8_t *rid, size_t rid_size)
+{
     char *key = s_hex (rid, rid_size);
     hpo_worker_t *w = zhashx_lookup (self->sessions, key);
-    if (!w) {
-        w = hpo_calloc (1, sizeof *w);
-        memcpy (w->rid, rid, rid_size);
-        w->rid_size = rid_size;
-        w->key = key;
-        key = NULL;
-        if (self->n_workers == self->cap_workers) {
-            self->cap_workers = self->cap_workers ? self->cap_workers * 2 : 16;
-            self->workers = hpo_realloc (self->workers,
-                                         self->cap_workers * sizeof (void *));
-        }
-        self->workers[self->n_workers++] = w;
-        zhashx_insert (self->sessions, w->key, w);
+    if (w && w->replaced_by) {
+        //  A replaced session's routing id says Hello again: a new
+        //  session (the old object is forgotten in time).
+        zhashx_delete (self->sessions, key);
+        w = NULL;
     }
-    free (key);
+    if (w) {
+        free (key);
+        return w;
+    }
+    w = hpo_calloc (1, sizeof *w);
+    memcpy (w->rid, rid, rid_size);
+    w->rid_size = rid_size;
+    w->key = key;
+    if (self->n_workers == self->cap_workers) {
+        self->cap_workers = self->cap_workers ? self->cap_workers * 2 : 16;
+        self->workers =
+            hpo_realloc (self->workers, self->cap_workers * sizeof (void *));
+    }
+    self->workers[self->n_workers++] = w;
+    zhashx_insert (self->sessions, w->key, w);
+    return w;
+}
+
+//  Ends an older session of w's name. The same process (it reconnected):
+//  its trials wait for this session to claim them, as after a restart.
+//  Another process (replaced): it runs none of them, so those the new
+//  process does not claim are lost now. Returns -1 on a store error.
+static int
+s_supersede (hpo_sched_t *self, hpo_worker_t *old, hpo_worker_t *w,
+             int replaced, const hpo_lease_t *leases, size_t n)
+{
+    old->gone = 1;
+    if (!replaced)
+        zhashx_delete (self->sessions, old->key);
+    else
+        old->replaced_by = hpo_sprintf (
+            "worker name %s is now held by a newer process (host %s, pid "
+            "%u)",
+            w->name, w->host, w->pid);
+    for (size_t h = 0; h < self->n_heap; h++)
+        if (self->heap[h]->worker == old) {
+            self->heap[h]->worker = NULL;
+            old->held--;
+        }
+    if (!replaced)
+        return 0;
+    hpo_log_warnx ("worker %s: a newer process (%s pid %u) replaces the one "
+                   "on %s pid %u",
+                   w->name, w->host, w->pid, old->host, old->pid);
+    char *reason = hpo_sprintf ("worker %s was replaced by a newer process "
+                                "(%s pid %u)",
+                                w->name, w->host, w->pid);
+    int rc = 0;
+    //  The heap changes as attempts are lost: walk it again each time.
+    for (size_t h = 0; h < self->n_heap && rc == 0;) {
+        hpo_trial_t *t = self->heap[h];
+        int claimed = 0;
+        for (size_t k = 0; k < n && !claimed; k++)
+            claimed =
+                leases[k].trial_id == t->id && leases[k].attempt == t->attempt;
+        if (t->worker == NULL && !t->unclaimed && !claimed && t->worker_name &&
+            strcmp (t->worker_name, w->name) == 0) {
+            rc = s_lose (self, t, reason);
+            h = 0;
+        } else
+            h++;
+    }
+    free (reason);
+    return rc;
+}
+
+hpo_worker_t *
+hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
+                 const hpo_hello_t *h, hpo_lease_t *refused, size_t *n_refused,
+                 hpo_worker_t **winner, int64_t now_ms)
+{
+    assert (rid_size <= sizeof ((hpo_worker_t *)0)->rid);
+    *winner = NULL;
+    *n_refused = 0;
+    hpo_worker_t *cur = s_by_name (self, h->name);
+    int replaced = cur && !s_same_process (cur, h);
+    if (replaced && hpo_sched_worker_alive (self, cur, now_ms) &&
+        !s_newcomer_wins (cur, h)) {
+        hpo_log_warnx ("worker %s: refused a second process (%s pid %u): the "
+                       "name is held by the newer one on %s pid %u",
+                       h->name, h->host, h->pid, cur->host, cur->pid);
+        *winner = cur;
+        return NULL;
+    }
+    hpo_worker_t *w = s_session (self, rid, rid_size);
+    if (w == cur)
+        cur = NULL; //  the same session says Hello again
     free (w->name);
     free (w->host);
-    w->name = hpo_strdup (name);
-    w->host = hpo_strdup (host);
-    w->pid = pid;
-    w->slots = slots;
+    w->name = hpo_strdup (h->name);
+    w->host = hpo_strdup (h->host);
+    w->pid = h->pid;
+    w->slots = h->slots;
+    w->incarnation = h->incarnation;
+    w->started_us = h->started_us;
     w->last_seen = now_ms;
     w->last_seen_wall = hpo_clock_wall ();
     w->want = 0;
-
-    //  An older session of the same worker name (it reconnected, or was
-    //  restarted) is over. Its trials go to this session if it claims
-    //  them; the rest keep their leases until they expire.
-    for (size_t k = 0; k < self->n_workers; k++) {
-        hpo_worker_t *old = self->workers[k];
-        if (old != w && !old->gone && strcmp (old->name, name) == 0) {
-            old->gone = 1;
-            zhashx_delete (self->sessions, old->key);
-            for (size_t h = 0; h < self->n_heap; h++)
-                if (self->heap[h]->worker == old) {
-                    self->heap[h]->worker = NULL;
-                    old->held--;
-                }
-        }
-    }
-    *n_refused = 0;
-    for (size_t k = 0; k < n; k++) {
-        hpo_trial_t *t = hpo_sched_trial (self, leases[k].trial_id);
-        if (t && s_holds (t, w, leases[k].attempt)) {
+    //  An older session of the same worker name is over.
+    if (cur && s_supersede (self, cur, w, replaced, h->leases, h->n_leases))
+        return NULL;
+    for (size_t k = 0; k < h->n_leases; k++) {
+        hpo_trial_t *t = hpo_sched_trial (self, h->leases[k].trial_id);
+        if (t && s_holds (t, w, h->leases[k].attempt)) {
             s_adopt (t, w);
             s_lease_set (self, t, now_ms + self->cfg.lease_ms);
             hpo_log_info ("trial %s#%" PRIu64 " attempt %u: reclaimed by %s",
-                          t->study->name, t->number, t->attempt, name);
+                          t->study->name, t->number, t->attempt, h->name);
         } else
-            refused[(*n_refused)++] = leases[k];
+            refused[(*n_refused)++] = h->leases[k];
     }
     hpo_log_info ("worker %s (%s pid %u): hello, %u slots, %zu leases kept, "
                   "%zu refused",
-                  name, host, pid, slots, n - *n_refused, *n_refused);
+                  h->name, h->host, h->pid, h->slots, h->n_leases - *n_refused,
+                  *n_refused);
     return w;
+}
+
+int
+hpo_sched_goodbye (hpo_sched_t *self, hpo_worker_t *worker,
+                   const hpo_lease_t *leases, size_t n, const char *reason,
+                   int64_t now_ms)
+{
+    worker->leaving = 1;
+    worker->want = 0;
+    worker->last_seen = now_ms;
+    worker->last_seen_wall = hpo_clock_wall ();
+    char *why = hpo_sprintf ("worker %s stopped: %s", worker->name,
+                             reason && *reason ? reason : "goodbye");
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        hpo_trial_t *t = hpo_sched_trial (self, leases[k].trial_id);
+        if (t && s_holds (t, worker, leases[k].attempt))
+            rc = s_lose (self, t, why);
+    }
+    hpo_log_info ("worker %s (%s pid %u): goodbye (%s); it gets no more work",
+                  worker->name, worker->host, worker->pid,
+                  reason && *reason ? reason : "no reason given");
+    free (why);
+    return rc;
 }
 
 void
@@ -820,16 +1030,33 @@ hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
 {
     worker->last_seen = now_ms;
     worker->last_seen_wall = hpo_clock_wall ();
-    worker->want = free;
+    //  A worker that said Goodbye takes nothing more, whatever it asks.
+    worker->want = worker->leaving ? 0 : free;
+    hpo_lease_t killed[HPO_SCHED_MAX_KILLS];
+    size_t n_killed = 0;
     for (size_t k = 0; k < n; k++) {
         hpo_trial_t *t = hpo_sched_trial (self, leases[k].trial_id);
         if (t && s_holds (t, worker, leases[k].attempt)) {
             s_adopt (t, worker);
             s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-        } else
-            self->events.kill (self->events.ctx, worker, leases[k].trial_id,
-                               leases[k].attempt,
-                               "lease is not this worker's current attempt");
+            continue;
+        }
+        //  One Kill per stale lease, and a bounded number per heartbeat:
+        //  a heartbeat listing thousands must not draw thousands of
+        //  replies. Those left out are listed again next time.
+        size_t seen = 0;
+        while (seen < n_killed &&
+               !(killed[seen].trial_id == leases[k].trial_id &&
+                 killed[seen].attempt == leases[k].attempt))
+            seen++;
+        if (seen < n_killed)
+            continue;
+        if (n_killed == HPO_SCHED_MAX_KILLS)
+            break;
+        killed[n_killed++] = leases[k];
+        self->events.kill (self->events.ctx, worker, leases[k].trial_id,
+                           leases[k].attempt,
+                           "lease is not this worker's current attempt");
     }
 }
 
@@ -850,8 +1077,23 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     hpo_trial_t *t = hpo_sched_trial (self, trial_id);
     if (!t)
         return HPO_SCHED_UNKNOWN;
-    if (!s_holds (t, worker, attempt))
+    if (!s_holds (t, worker, attempt)) {
+        //  The attempt's Finish overtook this report (the worker sends a
+        //  Finish at once, reports as its queue drains): the report is
+        //  still that attempt's, and values are idempotent per (trial,
+        //  attempt, step, metric). Store it; the trial is not touched.
+        if (t->finished == attempt && t->worker_name &&
+            strcmp (t->worker_name, worker->name) == 0) {
+            worker->last_seen = now_ms;
+            for (size_t k = 0; k < n && has_step; k++)
+                if (isfinite (values[k]) &&
+                    hpo_store_value_put (self->store, t->id, attempt, step,
+                                         metrics[k], values[k]))
+                    return HPO_SCHED_ERROR;
+            return HPO_SCHED_OK;
+        }
         return HPO_SCHED_STALE;
+    }
     s_adopt (t, worker);
     //  A report proves the worker and this attempt alive as much as a
     //  heartbeat does: both are renewed, so "alive" and "holds its
@@ -860,6 +1102,8 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
     const char *objective = t->study->spec->metric;
     for (size_t k = 0; k < n; k++) {
+        if (!isfinite (values[k]))
+            continue; //  SQLite would store NaN as NULL: never reaches it
         if (has_step && hpo_store_value_put (self->store, t->id, attempt, step,
                                              metrics[k], values[k]))
             return HPO_SCHED_ERROR;
@@ -895,9 +1139,19 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     }
     worker->last_seen = now_ms;
     s_release (self, t);
+    t->unclaimed = 0;
     t->finished = attempt;
     double now = hpo_clock_wall ();
     hpo_study_t *study = t->study;
+    if (has_value && !isfinite (value)) {
+        //  The server refuses these; a value that is not a number must
+        //  never rank as best, nor reach the store as NULL.
+        has_value = 0;
+        if (outcome == HPO_FINISH_COMPLETE) {
+            outcome = HPO_FINISH_FAILED;
+            reason = "the objective's value is not a finite number";
+        }
+    }
     if (outcome == HPO_FINISH_COMPLETE && !has_value) {
         outcome = HPO_FINISH_FAILED;
         reason = "finished without a value of the objective";
@@ -994,7 +1248,7 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
         hpo_worker_t *w = self->workers[k];
         //  A worker silent for a lease period gets nothing more: what
         //  it holds is about to expire too.
-        if (!hpo_sched_worker_alive (self, w, now_ms))
+        if (!hpo_sched_worker_alive (self, w, now_ms) || w->leaving)
             continue;
         while (w->want > 0 && w->held < w->slots) {
             //  Round-robin over studies so that one large study does not

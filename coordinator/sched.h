@@ -4,9 +4,15 @@
 
         WAITING ---> RUNNING ---> COMPLETE
            ^            |  \----> PRUNED
-           |            |   \---> FAILED  (retries spent, or stopped)
+           |            |   \---> FAILED  (budget spent, or stopped)
            +------------+
-        lease lost or attempt failed, retries left
+        attempt lost (max_lost left) or failed (retries left)
+
+    Two budgets: trial.retries counts the program's own failures (an exit
+    status, a signal, a timeout, no objective); trial.max_lost counts
+    attempts lost to the worker (its lease expired, it was not claimed
+    after a restart, the worker stopped or was replaced). A lost attempt
+    never uses up a retry.
 
     WAITING -> FAILED happens only when a study is stopped with trials
     still waiting for a retry.
@@ -56,7 +62,8 @@ typedef struct {
     hpo_study_t *study;
     hpo_trial_state_t state;
     uint32_t attempt;    //  attempts started; the current one if RUNNING
-    uint32_t failures;   //  attempts lost or failed
+    uint32_t failures;   //  attempts the program failed (retries)
+    uint32_t lost;       //  attempts lost to the worker (max_lost)
     hpo_value_t *params; //  study->spec->n_params values
     int has_value;
     double value;
@@ -73,6 +80,9 @@ typedef struct {
     double last_value;
     int stored; //  its row exists in the store
     uint32_t finished; //  attempt whose Finish was applied (0: none yet)
+    //  Loaded RUNNING after a coordinator restart and not claimed back
+    //  yet: if its lease runs out, the reason says so.
+    int unclaimed;
 } hpo_trial_t;
 
 struct _hpo_study_t {
@@ -105,6 +115,14 @@ struct _hpo_worker_t {
     int64_t last_seen; //  monotonic ms
     double last_seen_wall;
     int gone; //  replaced by a newer session
+    //  The process, as opposed to the name (Hello.incarnation and
+    //  started_us; 0 from a worker that does not send them).
+    uint64_t incarnation;
+    uint64_t started_us;
+    //  A newer process took this name: the session's next message is
+    //  answered ERR_REPLACED with this text (who holds the name now).
+    char *replaced_by;
+    int leaving; //  said Goodbye: gets no more work
     //  Owned by the server: acknowledgements owed this loop turn.
     uint64_t *acks;
     size_t n_acks, cap_acks;
@@ -169,28 +187,59 @@ typedef struct {
     uint32_t attempt;
 } hpo_lease_t;
 
+//  What a worker says in its Hello.
+typedef struct {
+    const char *name;
+    const char *host;
+    uint32_t pid;
+    uint32_t slots;
+    uint64_t incarnation; //  0: not sent (an older worker)
+    uint64_t started_us;
+    const hpo_lease_t *leases; //  the attempts it still runs
+    size_t n_leases;
+} hpo_hello_t;
+
 //  A worker session starts (or restarts). Leases the worker says it runs
 //  are given back to it when they are the trial's current attempt under
-//  the same worker name; the others are written to refused (capacity n)
-//  and *n_refused set. Returns the worker.
+//  the same worker name; the others are written to refused (capacity
+//  hello->n_leases) and *n_refused set. Returns the worker.
+//
+//  One process per name: when a live session of this name belongs to
+//  another process (another incarnation), the process started later
+//  keeps the name (ties: the larger incarnation). If that is the one
+//  already here, returns NULL with *winner set to it: the newcomer gets
+//  nothing. If it is the newcomer, the old session is marked gone with
+//  replaced_by set, and the attempts it held that the newcomer does not
+//  claim are lost. Returns NULL with *winner NULL on a store error.
 hpo_worker_t *hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid,
-                               size_t rid_size, const char *name,
-                               const char *host, uint32_t pid, uint32_t slots,
-                               const hpo_lease_t *leases, size_t n,
+                               size_t rid_size, const hpo_hello_t *hello,
                                hpo_lease_t *refused, size_t *n_refused,
-                               int64_t now_ms);
+                               hpo_worker_t **winner, int64_t now_ms);
+//  The worker is stopping (Goodbye): it gets no more work in this
+//  session, and the attempts named that it holds end at once as lost
+//  ("worker NAME stopped: reason") and are re-run under trial.max_lost.
+//  Returns -1 on a store error.
+int hpo_sched_goodbye (hpo_sched_t *self, hpo_worker_t *worker,
+                       const hpo_lease_t *leases, size_t n, const char *reason,
+                       int64_t now_ms);
 //  The live session with this routing id, or NULL.
 hpo_worker_t *hpo_sched_worker (hpo_sched_t *self, const uint8_t *rid,
                                 size_t rid_size);
 size_t hpo_sched_workers (hpo_sched_t *self, hpo_worker_t ***workers);
 //  Renews the leases named; those that are not this worker's current
-//  attempts are announced through events->kill. free: slots it has free.
+//  attempts are announced through events->kill, at most
+//  HPO_SCHED_MAX_KILLS of them and each once (the rest are told on a
+//  later heartbeat, which lists them again). free: slots it has free.
+#define HPO_SCHED_MAX_KILLS 64
 void hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
                           const hpo_lease_t *leases, size_t n, uint32_t free,
                           int64_t now_ms);
 
 //  ---- trials -----------------------------------------------------------
 //  An intermediate report: metrics at step (has_step) for an attempt.
+//  A late report of an attempt whose Finish was applied (it overtook
+//  them) is still stored and answers OK. Values must be finite (the
+//  server refuses others); one that is not is skipped, never stored.
 hpo_sched_rc_t hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker,
                                  uint64_t trial_id, uint32_t attempt,
                                  int has_step, int64_t step,
@@ -211,6 +260,11 @@ hpo_sched_rc_t hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker,
 
 hpo_trial_t *hpo_sched_trial (hpo_sched_t *self, uint64_t trial_id);
 
+//  The coordinator itself was away for delta_ms (stopped, or one turn
+//  that ran long): every lease deadline and every worker's last-seen
+//  time move later by delta_ms, so no worker is blamed for the
+//  coordinator's own stall. A uniform shift keeps the heap in order.
+void hpo_sched_shift (hpo_sched_t *self, int64_t delta_ms);
 //  Expires every lease whose deadline is at or before now.
 //  Returns -1 on a store error.
 int hpo_sched_expire (hpo_sched_t *self, int64_t now_ms);

@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -12,14 +13,30 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/mem.h"
+#include "../common/utf8.h"
 #include "../common/wire.h"
+#include "guard.h"
 #include "sched.h"
 
-//  Limits on what a peer may ask of us in one message.
-#define S_MAX_LEASES 65536
+//  Limits on what a peer may ask of us in one message. A worker runs at
+//  most S_MAX_SLOTS trials, so it has no reason to list more leases.
+#define S_MAX_SLOTS 4096
+#define S_MAX_LEASES S_MAX_SLOTS
 #define S_MAX_METRICS 1024
 #define S_MAX_NAME 255
-#define S_MAX_SLOTS 4096
+//  Steps are integers >= 0 that survive a trip through JSON (2^53).
+#define S_MAX_STEP ((int64_t)1 << 53)
+//  A page of `hpo trials`: so many trials, or so many encoded bytes,
+//  whichever comes first. One page costs the loop a few milliseconds.
+#define S_TRIALS_PAGE 2000
+//  How long the study-file parser may take in its guard child: a file of
+//  the largest size parses in milliseconds, so only a bug takes this long.
+#define S_PARSE_GUARD_MS 2000
+#define S_TRIALS_PAGE_BYTES (1u << 20)
+//  The loop is "away" when a turn comes later than its poll timeout by
+//  more than this (or the lease's quarter, if less): stopped, or a turn
+//  that ran long. Leases are then extended by the time away.
+#define S_AWAY_MS 500
 
 typedef struct {
     uint8_t rid[HPO_WIRE_MAX_RID];
@@ -47,6 +64,9 @@ struct _hpo_server_t {
     int store_failed;
     uint64_t bad_messages;
     int64_t bad_logged_at;
+    uint64_t refused; //  worker messages refused (s_refuse)
+    int64_t refused_logged_at;
+    int64_t turn_at; //  when the last turn started (0: none yet)
 };
 
 //  ---- replies ----------------------------------------------------------
@@ -83,14 +103,18 @@ static void
 s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
          Hpo__ErrorCode code, const char *message)
 {
+    //  Messages may quote what a peer sent: a strict decoder refuses a
+    //  string that is not UTF-8, so the quote is cleaned.
+    char *clean = hpo_utf8_clean (message, 4096);
     Hpo__Error error = HPO__ERROR__INIT;
     error.code = code;
-    error.message = (char *)message;
+    error.message = clean;
     hpo_env_t env;
     hpo_wire_init (&env, seq);
     env.body_case = HPO__ENVELOPE__BODY_ERROR;
     env.error = &error;
     s_reply (self, rid, rid_size, &env);
+    free (clean);
 }
 
 //  Acknowledgements are owed, not sent at once: all a worker is owed in
@@ -121,6 +145,38 @@ s_take_acks (hpo_worker_t *w, hpo_env_t *env)
     env->n_acks = w->n_acks;
     env->acks = w->acks;
     w->n_acks = 0;
+}
+
+//  Refuses a worker's message for good: an Error that also acknowledges
+//  it (with whatever else w is owed), so a worker that resends what it
+//  has not seen acknowledged drops it instead of resending it for ever.
+//  Nothing of the message was applied.
+static void
+s_refuse (hpo_server_t *self, hpo_worker_t *w, uint64_t seq,
+          Hpo__ErrorCode code, const char *message)
+{
+    self->refused++;
+    //  At most one line a second: a peer must not flood the log.
+    if (self->now - self->refused_logged_at >= 1000) {
+        char *clean_name = hpo_utf8_clean (w->name, S_MAX_NAME);
+        hpo_log_warnx ("worker %s: refused message %" PRIu64 " (%" PRIu64
+                       " so far): %s",
+                       clean_name, seq, self->refused, message);
+        free (clean_name);
+        self->refused_logged_at = self->now;
+    }
+    s_ack (self, w, seq);
+    char *clean = hpo_utf8_clean (message, 4096);
+    Hpo__Error error = HPO__ERROR__INIT;
+    error.code = code;
+    error.message = clean;
+    hpo_env_t env;
+    hpo_wire_init (&env, seq);
+    env.body_case = HPO__ENVELOPE__BODY_ERROR;
+    env.error = &error;
+    s_take_acks (w, &env);
+    s_reply (self, w->rid, w->rid_size, &env);
+    free (clean);
 }
 
 static void
@@ -220,43 +276,70 @@ static void
 s_on_hello (hpo_server_t *self, s_msg_t *m)
 {
     Hpo__Hello *hello = m->env->hello;
+    //  The name is the worker's identity in the store and in every
+    //  reason shown: it must be valid as it is, not cleaned.
     if (s_bad_string (hello->name, S_MAX_NAME) ||
+        !hpo_utf8_valid (hello->name, strlen (hello->name)) ||
         strnlen (hello->host, S_MAX_NAME + 1) > S_MAX_NAME ||
         hello->slots == 0 || hello->slots > S_MAX_SLOTS ||
         hello->n_leases > S_MAX_LEASES) {
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_INVALID,
-                 "hello: name must be 1-255 bytes, slots 1-4096");
+                 "hello: name must be 1-255 bytes of UTF-8, host at most 255 "
+                 "bytes, slots 1-4096, leases at most 4096");
         return;
     }
+    char *host = hpo_utf8_clean (hello->host, S_MAX_NAME);
     hpo_lease_t *leases = s_leases (hello->leases, hello->n_leases);
     hpo_lease_t *refused = hpo_calloc (hello->n_leases, sizeof *refused);
     size_t n_refused = 0;
-    hpo_sched_hello (self->sched, m->rid, m->rid_size, hello->name, hello->host,
-                     hello->pid, hello->slots, leases, hello->n_leases, refused,
-                     &n_refused, self->now);
-    Hpo__Welcome welcome = HPO__WELCOME__INIT;
-    welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
-    welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
-    Hpo__Lease *wire = hpo_calloc (n_refused, sizeof *wire);
-    Hpo__Lease **ptrs = hpo_calloc (n_refused, sizeof *ptrs);
-    for (size_t k = 0; k < n_refused; k++) {
-        hpo__lease__init (&wire[k]);
-        wire[k].trial_id = refused[k].trial_id;
-        wire[k].attempt = refused[k].attempt;
-        ptrs[k] = &wire[k];
+    hpo_hello_t h = {
+        .name = hello->name,
+        .host = host,
+        .pid = hello->pid,
+        .slots = hello->slots,
+        .incarnation = hello->incarnation,
+        .started_us = hello->started_us,
+        .leases = leases,
+        .n_leases = hello->n_leases,
+    };
+    hpo_worker_t *winner = NULL;
+    hpo_worker_t *w = hpo_sched_hello (self->sched, m->rid, m->rid_size, &h,
+                                       refused, &n_refused, &winner, self->now);
+    if (!w && winner) {
+        char *text = hpo_sprintf ("worker name %s is held by a newer process "
+                                  "(host %s, pid %u): this one gets no work",
+                                  winner->name, winner->host, winner->pid);
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_REPLACED, text);
+        free (text);
+    } else if (!w)
+        self->store_failed = 1;
+    else {
+        Hpo__Welcome welcome = HPO__WELCOME__INIT;
+        welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
+        welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
+        Hpo__Lease *wire = hpo_calloc (n_refused, sizeof *wire);
+        Hpo__Lease **ptrs = hpo_calloc (n_refused, sizeof *ptrs);
+        for (size_t k = 0; k < n_refused; k++) {
+            hpo__lease__init (&wire[k]);
+            wire[k].trial_id = refused[k].trial_id;
+            wire[k].attempt = refused[k].attempt;
+            ptrs[k] = &wire[k];
+        }
+        welcome.n_refused = n_refused;
+        welcome.refused = ptrs;
+        hpo_env_t env;
+        hpo_wire_init (&env, m->env->seq);
+        env.body_case = HPO__ENVELOPE__BODY_WELCOME;
+        env.welcome = &welcome;
+        s_reply (self, m->rid, m->rid_size, &env);
+        free (ptrs);
+        free (wire);
     }
-    welcome.n_refused = n_refused;
-    welcome.refused = ptrs;
-    hpo_env_t env;
-    hpo_wire_init (&env, m->env->seq);
-    env.body_case = HPO__ENVELOPE__BODY_WELCOME;
-    env.welcome = &welcome;
-    s_reply (self, m->rid, m->rid_size, &env);
-    free (ptrs);
-    free (wire);
     free (refused);
     free (leases);
+    free (host);
 }
 
 //  The worker session a message comes from; answers UNKNOWN_SESSION (say
@@ -269,6 +352,13 @@ s_worker (hpo_server_t *self, s_msg_t *m)
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_UNKNOWN_SESSION,
                  "unknown session: send Hello");
+    else if (w->replaced_by) {
+        //  A newer process took this session's name: nothing it sends is
+        //  applied, and it is told why (it should exit).
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_REPLACED, w->replaced_by);
+        w = NULL;
+    }
     return w;
 }
 
@@ -279,9 +369,9 @@ s_on_heartbeat (hpo_server_t *self, s_msg_t *m)
     if (!w)
         return;
     Hpo__Heartbeat *hb = m->env->heartbeat;
-    if (hb->n_leases > S_MAX_LEASES) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID, "heartbeat: too many leases");
+    if (hb->n_leases > S_MAX_LEASES || hb->free > S_MAX_SLOTS) {
+        s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID,
+                  "heartbeat: at most 4096 leases and 4096 free slots");
         return;
     }
     hpo_lease_t *leases = s_leases (hb->leases, hb->n_leases);
@@ -307,6 +397,34 @@ s_settle (hpo_server_t *self, hpo_worker_t *w, s_msg_t *m, hpo_sched_rc_t rc,
                    rc == HPO_SCHED_STALE ? "stale attempt" : "unknown trial");
 }
 
+//  Checks a Report's numbers; NULL if it may be applied, else why not
+//  (the caller frees). Nothing of a refused report is stored.
+static char *
+s_report_invalid (const Hpo__Report *r)
+{
+    if (r->attempt == 0)
+        return hpo_strdup (
+            "report: attempt 0 does not exist (they start at 1)");
+    if (r->has_step && (r->step < 0 || r->step > S_MAX_STEP))
+        return hpo_sprintf ("report: step %" PRId64 " is out of range "
+                            "(0 to 2^53)",
+                            r->step);
+    if (r->n_metrics > S_MAX_METRICS)
+        return hpo_sprintf ("report: %zu metrics, at most %d", r->n_metrics,
+                            S_MAX_METRICS);
+    for (size_t k = 0; k < r->n_metrics; k++)
+        if (!isfinite (r->metrics[k]->value)) {
+            char *name = hpo_utf8_clean (r->metrics[k]->name, S_MAX_NAME);
+            char *text = hpo_sprintf ("report: metric '%s' is %g, not a "
+                                      "finite number; nothing of the report "
+                                      "was stored",
+                                      name, r->metrics[k]->value);
+            free (name);
+            return text;
+        }
+    return NULL;
+}
+
 static void
 s_on_report (hpo_server_t *self, s_msg_t *m)
 {
@@ -314,9 +432,10 @@ s_on_report (hpo_server_t *self, s_msg_t *m)
     if (!w)
         return;
     Hpo__Report *r = m->env->report;
-    if (r->n_metrics > S_MAX_METRICS) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID, "report: too many metrics");
+    char *invalid = s_report_invalid (r);
+    if (invalid) {
+        s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID, invalid);
+        free (invalid);
         return;
     }
     char **names = hpo_calloc (r->n_metrics + 1, sizeof (char *));
@@ -324,12 +443,15 @@ s_on_report (hpo_server_t *self, s_msg_t *m)
     size_t n = 0;
     for (size_t k = 0; k < r->n_metrics; k++)
         if (!s_bad_string (r->metrics[k]->name, S_MAX_NAME)) {
-            names[n] = r->metrics[k]->name;
+            //  Stored and shown: cleaned (a valid name is unchanged).
+            names[n] = hpo_utf8_clean (r->metrics[k]->name, S_MAX_NAME);
             values[n++] = r->metrics[k]->value;
         }
     hpo_sched_rc_t rc =
         hpo_sched_report (self->sched, w, r->trial_id, r->attempt, r->has_step,
                           r->step, names, values, n, self->now);
+    for (size_t k = 0; k < n; k++)
+        free (names[k]);
     free (names);
     free (values);
     s_settle (self, w, m, rc, r->trial_id, r->attempt);
@@ -342,6 +464,12 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
     if (!w)
         return;
     Hpo__Finish *f = m->env->finish;
+    if (f->attempt == 0 || f->free > S_MAX_SLOTS) {
+        s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID,
+                  f->attempt == 0 ? "finish: attempt 0 does not exist"
+                                  : "finish: at most 4096 free slots");
+        return;
+    }
     hpo_finish_t outcome;
     switch (f->outcome) {
     case HPO__OUTCOME__OUTCOME_COMPLETE:
@@ -359,17 +487,56 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
         return;
     }
     //  Bounded copies: a log tail or reason is for people, not unbounded.
-    char *reason = hpo_strndup (f->reason ? f->reason : "", 1024);
-    char *tail =
-        f->log_tail && *f->log_tail ? hpo_strndup (f->log_tail, 16384) : NULL;
+    char *reason = hpo_utf8_clean (f->reason, 1024);
+    char *tail = f->log_tail && *f->log_tail
+                     ? hpo_utf8_clean (f->log_tail, 16384)
+                     : NULL;
+    //  A value that is not a finite number is refused, but the attempt
+    //  did end: the scheduler records it FAILED (a program that computes
+    //  NaN failed), and the Error says so. It never ranks as best.
+    int bad_value = f->has_value && !isfinite (f->value);
     hpo_sched_rc_t rc =
         hpo_sched_finish (self->sched, w, f->trial_id, f->attempt, outcome,
                           f->has_value, f->value, reason, tail, self->now);
     free (reason);
     free (tail);
-    s_settle (self, w, m, rc, f->trial_id, f->attempt);
+    if (bad_value && rc == HPO_SCHED_OK) {
+        hpo_trial_t *t = hpo_sched_trial (self->sched, f->trial_id);
+        char *text = hpo_sprintf (
+            "finish: objective '%s' is %g, not a finite number; the attempt "
+            "is recorded %s",
+            t ? t->study->spec->metric : "?", f->value,
+            outcome == HPO_FINISH_COMPLETE ? "FAILED" : "without a value");
+        s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID, text);
+        free (text);
+    } else
+        s_settle (self, w, m, rc, f->trial_id, f->attempt);
     if (f->asks && rc != HPO_SCHED_ERROR)
         hpo_sched_heartbeat (self->sched, w, NULL, 0, f->free, self->now);
+}
+
+static void
+s_on_goodbye (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_worker_t *w = s_worker (self, m);
+    if (!w)
+        return;
+    Hpo__Goodbye *g = m->env->goodbye;
+    if (g->n_leases > S_MAX_LEASES) {
+        s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID,
+                  "goodbye: at most 4096 leases");
+        return;
+    }
+    char *reason = hpo_utf8_clean (g->reason, 1024);
+    hpo_lease_t *leases = s_leases (g->leases, g->n_leases);
+    int rc = hpo_sched_goodbye (self->sched, w, leases, g->n_leases, reason,
+                                self->now);
+    free (leases);
+    free (reason);
+    if (rc)
+        self->store_failed = 1;
+    else
+        s_ack (self, w, m->env->seq);
 }
 
 //  ---- CLI requests -----------------------------------------------------
@@ -505,6 +672,24 @@ s_study (hpo_server_t *self, s_msg_t *m, const char *name)
     return study;
 }
 
+//  The study-file parser, as guard.h runs it in a child.
+typedef struct {
+    const char *text;
+    size_t len;
+    const char *filename;
+} s_parse_arg_t;
+
+static int
+s_parse_guarded (void *arg_, char **error)
+{
+    s_parse_arg_t *arg = arg_;
+    hpo_spec_t *spec = hpo_spec_parse (arg->text, arg->len, arg->filename,
+                                       error);
+    int ok = spec != NULL;
+    hpo_spec_destroy (&spec);
+    return ok ? 0 : -1;
+}
+
 static void
 s_on_study_create (hpo_server_t *self, s_msg_t *m)
 {
@@ -512,6 +697,17 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
     const char *filename =
         req->filename && *req->filename ? req->filename : "study";
     char *error = NULL;
+    //  A library bug on a hostile file must not stop the coordinator (and
+    //  the file, once stored, stop it again at every restart): the parser
+    //  runs in a child first (guard.h).
+    s_parse_arg_t arg = {req->spec, strlen (req->spec), filename};
+    if (hpo_guard_run (s_parse_guarded, &arg, "the study-file parser",
+                       S_PARSE_GUARD_MS, &error) < 0) {
+        s_error (self, m->rid, m->rid_size, m->env->seq,
+                 HPO__ERROR_CODE__ERR_INVALID, error);
+        free (error);
+        return;
+    }
     hpo_spec_t *spec =
         hpo_spec_parse (req->spec, strlen (req->spec), filename, &error);
     if (!spec) {
@@ -596,16 +792,29 @@ s_on_trials (hpo_server_t *self, s_msg_t *m)
                  HPO__ERROR_CODE__ERR_INVALID, "unknown trial state");
         return;
     }
+    //  One page: trials numbered from `after`, at most a page of them
+    //  and a page's bytes, so no listing holds the loop for long.
+    size_t limit =
+        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
     Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
-    list.trials = hpo_calloc (study->n_trials, sizeof (void *));
-    for (size_t k = 0; k < study->n_trials; k++) {
+    list.trials = hpo_calloc (limit, sizeof (void *));
+    size_t bytes = 0;
+    uint64_t k = q->after;
+    for (; k < study->n_trials && list.n_trials < limit &&
+           bytes < S_TRIALS_PAGE_BYTES;
+         k++) {
         hpo_trial_t *t = study->trials[k];
-        if (t && (state < 0 || (int)t->state == state))
-            list.trials[list.n_trials++] = s_trial_info (t);
+        if (t && (state < 0 || (int)t->state == state)) {
+            Hpo__TrialInfo *info = s_trial_info (t);
+            bytes += hpo__trial_info__get_packed_size (info) + 8;
+            list.trials[list.n_trials++] = info;
+        }
     }
+    list.more = k < study->n_trials;
+    list.next = k;
     s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_LIST, &list);
-    for (size_t k = 0; k < list.n_trials; k++)
-        s_trial_info_free (list.trials[k]);
+    for (size_t j = 0; j < list.n_trials; j++)
+        s_trial_info_free (list.trials[j]);
     free (list.trials);
 }
 
@@ -768,6 +977,7 @@ static const struct {
     {HPO__ENVELOPE__BODY_HEARTBEAT, s_on_heartbeat},
     {HPO__ENVELOPE__BODY_REPORT, s_on_report},
     {HPO__ENVELOPE__BODY_FINISH, s_on_finish},
+    {HPO__ENVELOPE__BODY_GOODBYE, s_on_goodbye},
     {HPO__ENVELOPE__BODY_STUDY_CREATE, s_on_study_create},
     {HPO__ENVELOPE__BODY_STUDY_SHOW, s_on_study_show},
     {HPO__ENVELOPE__BODY_STUDY_STOP, s_on_study_stop},
@@ -951,6 +1161,24 @@ s_on_monitor (hpo_server_t *self)
     }
 }
 
+//  Was the loop itself away since the last turn began: stopped
+//  (SIGSTOP, a suspended VM) or held by a long turn? Its last turn
+//  started at turn_at and it meant to wait at most timeout_ms; anything
+//  past that, beyond a little, is the coordinator's own stall, and every
+//  lease is extended by it so that no worker is blamed for it.
+static void
+s_away (hpo_server_t *self, long timeout_ms)
+{
+    int64_t threshold =
+        self->cfg.lease_ms / 4 < S_AWAY_MS ? self->cfg.lease_ms / 4 : S_AWAY_MS;
+    if (self->turn_at) {
+        int64_t away = self->now - self->turn_at - timeout_ms;
+        if (away > threshold)
+            hpo_sched_shift (self->sched, away);
+    }
+    self->turn_at = self->now;
+}
+
 int
 hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 {
@@ -972,12 +1200,13 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             return -1;
         }
         self->now = hpo_clock_mono_ms ();
+        s_away (self, timeout);
         if (n_items == 2 && (items[1].revents & ZMQ_POLLIN))
             s_on_monitor (self);
         if (hpo_store_begin (self->store))
             return -1;
-        if (hpo_sched_expire (self->sched, self->now))
-            self->store_failed = 1;
+        //  What is queued is read before anything expires: a heartbeat
+        //  that waited in the queue while the loop was busy still counts.
         //  The batch's envelopes are decoded into one arena and dropped
         //  together after it: no malloc and free per field.
         hpo_wire_arena_begin ();
@@ -997,6 +1226,8 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
                 break;
         }
         hpo_wire_arena_end ();
+        if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
+            self->store_failed = 1;
         if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
             self->store_failed = 1;
         if (self->store_failed) {

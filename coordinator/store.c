@@ -2,9 +2,14 @@
     prepared once at open and reset after use.                            */
 #include "store.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/mem.h"
@@ -51,6 +56,9 @@ static const char *s_migrations[] = {
     "  attempt INTEGER NOT NULL,"
     "  value REAL NOT NULL,"
     "  PRIMARY KEY (trial_id, step, metric)) WITHOUT ROWID;",
+    //  2: attempts lost to the worker are counted apart from the
+    //  program's failures (trial.max_lost against trial.retries).
+    "ALTER TABLE trial ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;",
 };
 #define S_SCHEMA_VERSION ((int)(sizeof s_migrations / sizeof *s_migrations))
 
@@ -82,14 +90,15 @@ static const char *s_sql[S_COUNT] = {
         "SELECT id, name, spec, state, created, ended FROM study ORDER BY id",
     [S_TRIAL_INSERT] =
         "INSERT INTO trial (study_id, number, state, attempt, failures,"
-        " params, value, worker, started, ended, reason, id)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " params, value, worker, started, ended, reason, id, lost)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_TRIAL_UPDATE] =
         "UPDATE trial SET state = ?, attempt = ?, failures = ?, value = ?,"
-        " worker = ?, started = ?, ended = ?, reason = ? WHERE id = ?",
+        " worker = ?, started = ?, ended = ?, reason = ?, lost = ?"
+        " WHERE id = ?",
     [S_TRIALS] =
         "SELECT id, study_id, number, state, attempt, failures, params,"
-        " value, worker, started, ended, reason FROM trial ORDER BY id",
+        " value, worker, started, ended, reason, lost FROM trial ORDER BY id",
     //  An attempt's row is written once, when it ends (while it runs,
     //  the trial's row says where and since when); a second end of the
     //  same attempt changes nothing.
@@ -209,9 +218,46 @@ hpo_store_schema_version (void)
     return S_SCHEMA_VERSION;
 }
 
+//  Why the database at path cannot be written, in words, or NULL when
+//  nothing is known to stop it. SQLite itself says "disk I/O error" or
+//  "attempt to write a readonly database" well after opening; this says
+//  what the person has to fix. The directory matters too: the
+//  write-ahead log is created beside the file.
+static char *
+s_unwritable (const char *path)
+{
+    char *copy = hpo_strdup (path);
+    char *dir = hpo_strdup (dirname (copy));
+    free (copy);
+    char *why = NULL;
+    struct stat st;
+    struct statvfs vfs;
+    if (stat (dir, &st) != 0 || !S_ISDIR (st.st_mode))
+        why =
+            hpo_sprintf ("database %s: directory %s does not exist", path, dir);
+    else if ((statvfs (dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) ||
+             (access (path, W_OK) != 0 && errno == EROFS) ||
+             (access (dir, W_OK) != 0 && errno == EROFS))
+        why = hpo_sprintf ("database %s is on a read-only filesystem", path);
+    else if (access (path, F_OK) == 0 && access (path, W_OK) != 0)
+        why = hpo_sprintf ("database %s is not writable: %s", path,
+                           strerror (errno));
+    else if (access (dir, W_OK) != 0)
+        why = hpo_sprintf ("database %s: directory %s is not writable (%s); "
+                           "the database and its write-ahead log live there",
+                           path, dir, strerror (errno));
+    free (dir);
+    return why;
+}
+
 hpo_store_t *
 hpo_store_open (const char *path, hpo_sync_t sync, char **error)
 {
+    char *unwritable = s_unwritable (path);
+    if (unwritable) {
+        *error = unwritable;
+        return NULL;
+    }
     //  The coordinator uses SQLite from its one loop thread only: no
     //  mutexes, no allocation statistics (both cost on every statement).
     //  Refused, harmlessly, once SQLite is initialised.
@@ -243,10 +289,14 @@ hpo_store_open (const char *path, hpo_sync_t sync, char **error)
         s_exec (self->db, "PRAGMA foreign_keys = ON", &why) ||
         s_exec (self->db, "PRAGMA cache_size = -65536", &why) ||
         s_migrate (self->db, &why)) {
-        int busy = sqlite3_errcode (self->db) == SQLITE_BUSY;
-        *error =
-            hpo_sprintf ("%s: %s%s", path, why,
-                         busy ? " (is another hpo-coordinator using it?)" : "");
+        int code = sqlite3_errcode (self->db);
+        int busy = code == SQLITE_BUSY;
+        int readonly = (code & 0xff) == SQLITE_READONLY;
+        *error = hpo_sprintf (
+            "%s: %s%s", path, why,
+            busy       ? " (is another hpo-coordinator using it?)"
+            : readonly ? " (the database or its directory is read-only)"
+                       : "");
         free (why);
         hpo_store_destroy (&self);
         return NULL;
@@ -422,6 +472,7 @@ hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
         sqlite3_bind_int64 (st, 12, (sqlite3_int64)row->id);
     else
         sqlite3_bind_null (st, 12);
+    sqlite3_bind_int64 (st, 13, (sqlite3_int64)row->lost);
     if (s_write (self, S_TRIAL_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
@@ -441,7 +492,8 @@ hpo_store_trial_update (hpo_store_t *self, const hpo_store_trial_row_t *row)
     sqlite3_bind_double (st, 6, row->started);
     sqlite3_bind_double (st, 7, row->ended);
     s_bind_text (st, 8, row->reason);
-    sqlite3_bind_int64 (st, 9, (sqlite3_int64)row->id);
+    sqlite3_bind_int64 (st, 9, (sqlite3_int64)row->lost);
+    sqlite3_bind_int64 (st, 10, (sqlite3_int64)row->id);
     return s_write (self, S_TRIAL_UPDATE);
 }
 
@@ -462,6 +514,7 @@ s_trial_row (sqlite3_stmt *st, void *fn, void *ctx)
         .started = sqlite3_column_double (st, 9),
         .ended = sqlite3_column_double (st, 10),
         .reason = s_col_text (st, 11),
+        .lost = (uint32_t)sqlite3_column_int64 (st, 12),
     };
     return ((hpo_store_trial_fn *)fn) (ctx, &row);
 }

@@ -63,7 +63,8 @@ typedef struct {
     uint64_t number;
     const char *state;  //  WAITING RUNNING COMPLETE PRUNED FAILED
     uint32_t attempt;   //  attempts started so far
-    uint32_t failures;  //  attempts lost or failed
+    uint32_t failures;  //  attempts the program failed
+    uint32_t lost;      //  attempts lost to the worker
     const char *params; //  JSON object
     int has_value;
     double value;

@@ -30,8 +30,9 @@ s_usage (FILE *out)
         "                              (default: $HPO_COORDINATOR)\n"
         "                              (required)\n"
         "  -s, --slots N               trials run at once (default 1)\n"
-        "  -n, --name NAME             this worker's name (default\n"
-        "                              HOSTNAME-PID)\n"
+        "  -n, --name NAME             this worker's name, 1-255 bytes of\n"
+        "                              UTF-8 without control characters\n"
+        "                              (default HOSTNAME-PID)\n"
         "  -d, --state-dir DIR         where trial logs, parameter files and\n"
         "                              checkpoints go (default\n"
         "                              $XDG_STATE_HOME/hpo-worker if\n"
@@ -56,9 +57,51 @@ s_usage (FILE *out)
         "to that descriptor. stdin is /dev/null.\n"
         "\n"
         "SIGINT or SIGTERM stops the running trials (SIGTERM to each process\n"
-        "group, SIGKILL after the study's grace period) and exits; the\n"
-        "coordinator reassigns them when their leases expire. Trials never\n"
-        "outlive the worker, even when it is killed with SIGKILL.\n");
+        "group, SIGKILL after the study's grace period) and exits, after\n"
+        "telling the coordinator, which re-runs them elsewhere. Trials never\n"
+        "outlive the worker, even when it is killed with SIGKILL.\n"
+        "\n"
+        "Exit status: 0 after a stop, 1 on an error (among them: the\n"
+        "coordinator refused this worker, or a newer worker process took\n"
+        "its name), 2 on a usage error.\n");
+}
+
+//  What the coordinator would refuse in a worker's name (it takes 1-255
+//  bytes, S_MAX_NAME in coordinator/server.c), and what would garble the
+//  CLI's tables and the logs: control characters and invalid UTF-8.
+//  Returns NULL if the name is fine.
+static const char *
+s_name_problem (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0)
+        return "must not be empty";
+    if (len > 255)
+        return "must be at most 255 bytes";
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t k = 0; k < len;) {
+        unsigned char c = s[k];
+        if (c < 0x20 || c == 0x7f)
+            return "must not contain control characters";
+        size_t n = c < 0x80                        ? 1
+                   : (c >> 5) == 0x6 && c >= 0xc2  ? 2
+                   : (c >> 4) == 0xe               ? 3
+                   : (c >> 3) == 0x1e && c <= 0xf4 ? 4
+                                                   : 0;
+        int ok = n > 0 && k + n <= len;
+        for (size_t j = 1; ok && j < n; j++)
+            ok = (s[k + j] & 0xc0) == 0x80;
+        if (ok && n == 3)
+            ok = !(c == 0xe0 && s[k + 1] < 0xa0) &&
+                 !(c == 0xed && s[k + 1] >= 0xa0);
+        if (ok && n == 4)
+            ok = !(c == 0xf0 && s[k + 1] < 0x90) &&
+                 !(c == 0xf4 && s[k + 1] >= 0x90);
+        if (!ok)
+            return "must be valid UTF-8";
+        k += n;
+    }
+    return NULL;
 }
 
 //  A daemon started with a descriptor 0-2 closed would hand that number
@@ -112,11 +155,16 @@ main (int argc, char *argv[])
                            optarg);
             break;
         }
-        case 'n':
-            if (!*optarg)
-                hpo_fatal ("--name: must not be empty");
+        case 'n': {
+            const char *problem = s_name_problem (optarg);
+            if (problem) {
+                hpo_log_error ("--name: %s", problem);
+                s_usage (stderr);
+                return 2;
+            }
             name = optarg;
             break;
+        }
         case 'd':
             state_dir = optarg;
             break;
@@ -184,8 +232,8 @@ main (int argc, char *argv[])
     if (signal (SIGPIPE, SIG_IGN) == SIG_ERR)
         hpo_fatal ("signal: %s", strerror (errno));
 
-    hpo_session_config_t config = {endpoint, name, (uint32_t)slots, state_dir,
-                                   signal_fd};
+    hpo_session_config_t config = {endpoint,  name,      (uint32_t)slots,
+                                   state_dir, signal_fd, 0};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {

@@ -160,6 +160,163 @@ s_kill_group (pid_t child, int sig)
         kill (child, sig);
 }
 
+//  "/proc/PID/stat" into path (32 bytes), without snprintf.
+static void
+s_stat_path (char *path, pid_t pid)
+{
+    char digits[16];
+    int n = 0;
+    unsigned v = (unsigned)pid;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 15);
+    memcpy (path, "/proc/", 6);
+    int k = 6;
+    while (n > 0)
+        path[k++] = digits[--n];
+    memcpy (path + k, "/stat", 6);
+}
+
+//  The parent and state of pid, from /proc. Returns 0, or -1 if it is
+//  gone (or /proc cannot say).
+static int
+s_proc_parent (pid_t pid, pid_t *ppid, char *state)
+{
+    char path[32], buf[256];
+    s_stat_path (path, pid);
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read (fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close (fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    //  "pid (comm) S ppid ...": comm may hold ')' and blanks, but nothing
+    //  after it does.
+    char *p = NULL;
+    for (char *q = buf; *q; q++)
+        if (*q == ')')
+            p = q;
+    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+        return -1;
+    *state = p[2];
+    long v = 0;
+    for (p += 4; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    *ppid = (pid_t)v;
+    return 0;
+}
+
+//  Every process on the host, as (pid, parent, state), for the sweep. In
+//  the shim's memory only (never touched by the worker), so no allocation
+//  is needed after fork.
+#define S_MAX_PROCS 65536
+static struct {
+    pid_t pid, ppid;
+    char state;
+    char mark;
+} s_procs[S_MAX_PROCS];
+
+//  Fills s_procs from /proc with getdents64 (opendir allocates). Returns
+//  the count, or -1 if /proc cannot be read.
+static int
+s_proc_scan (void)
+{
+    int dir = open ("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return -1;
+    int n = 0;
+    char buf[8192];
+    for (;;) {
+        long got = syscall (SYS_getdents64, dir, buf, sizeof buf);
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            //  struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name.
+            unsigned short reclen;
+            memcpy (&reclen, buf + off + 16, sizeof reclen);
+            const char *name = buf + off + 19;
+            off += reclen;
+            long pid = 0;
+            const char *c = name;
+            for (; *c >= '0' && *c <= '9'; c++)
+                pid = pid * 10 + (*c - '0');
+            if (*c || c == name || n == S_MAX_PROCS)
+                continue;
+            if (s_proc_parent ((pid_t)pid, &s_procs[n].ppid,
+                               &s_procs[n].state) == 0) {
+                s_procs[n].pid = (pid_t)pid;
+                s_procs[n].mark = 0;
+                n++;
+            }
+        }
+    }
+    close (dir);
+    return n;
+}
+
+//  Sends sig to the program's group and to every descendant of the shim
+//  still alive, however it left the group (setsid, a double fork: as the
+//  shim is a child subreaper, orphans of the tree are reparented to it
+//  and stay its descendants). Returns how many live descendants it found
+//  (0 if /proc cannot be read: then only the group is reached).
+static int
+s_kill_tree (pid_t shim, pid_t child, int sig)
+{
+    s_kill_group (child, sig);
+    int n = s_proc_scan ();
+    if (n < 0)
+        return 0;
+    //  Mark the shim's children, then their children, and so on: a pass
+    //  per generation, each looking parents up among the marked.
+    static pid_t marked[4096];
+    int n_marked = 0, found = 0, grew = 1;
+    marked[n_marked++] = shim;
+    while (grew && n_marked < 4096) {
+        grew = 0;
+        for (int k = 0; k < n && n_marked < 4096; k++) {
+            if (s_procs[k].mark)
+                continue;
+            for (int j = 0; j < n_marked; j++)
+                if (s_procs[k].ppid == marked[j]) {
+                    s_procs[k].mark = 1;
+                    marked[n_marked++] = s_procs[k].pid;
+                    grew = 1;
+                    break;
+                }
+        }
+    }
+    for (int k = 0; k < n; k++)
+        if (s_procs[k].mark && s_procs[k].state != 'Z') {
+            kill (s_procs[k].pid, sig);
+            found++;
+        }
+    return found;
+}
+
+//  After the program's end: SIGKILL what is left of its tree and reap it
+//  all, until nothing is left (bounded: a process stuck in the kernel
+//  may take a while to die; we do not wait for ever).
+static void
+s_sweep (pid_t shim, pid_t child)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    for (int round = 0; round < 300; round++) {
+        int found = s_kill_tree (shim, child, SIGKILL);
+        int status;
+        pid_t r;
+        while ((r = waitpid (-1, &status, WNOHANG)) > 0)
+            ;
+        if (found == 0 && r < 0 && errno == ECHILD)
+            return;
+        nanosleep (&pause, NULL);
+    }
+}
+
 //  The training program's process, between fork and exec.
 static void __attribute__ ((noreturn))
 s_child (const s_plan_t *plan, pid_t shim)
@@ -219,10 +376,19 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
     sa.sa_handler = SIG_DFL;
     sigaction (SIGCHLD, &sa, NULL);
 
+    //  Out of the worker's session and process group: a kill of the
+    //  worker's whole group (systemctl kill, Slurm, a terminal's Ctrl-\\)
+    //  must not take the shim with it, or nobody would stop the trial.
+    //  The worker forwards the stops it wants.
+    setsid ();
     //  SIGTERM when the worker dies, even by SIGKILL. If it died before
     //  this line, we have been reparented already and must not start.
     if (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != plan->worker)
         _exit (S_SHIM_ORPHAN);
+    //  Orphans of the trial's tree (a double fork, a setsid daemon) come
+    //  to us rather than to init, so the sweep can find and reap them.
+    //  If the kernel says no, the program's group is still swept.
+    prctl (PR_SET_CHILD_SUBREAPER, 1);
     //  So that ps and pgrep tell shims from workers ("pgrep -x hpo-worker"
     //  must not count them).
     prctl (PR_SET_NAME, "hpo-shim");
@@ -269,13 +435,13 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
                 left.tv_nsec += 1000000000L;
             }
             if (left.tv_sec < 0) {
-                s_kill_group (child, SIGKILL);
+                s_kill_tree (shim, child, SIGKILL);
                 stopping = 2;
                 continue;
             }
             sig = sigtimedwait (&set, &info, &left);
             if (sig < 0 && errno == EAGAIN) {
-                s_kill_group (child, SIGKILL);
+                s_kill_tree (shim, child, SIGKILL);
                 stopping = 2;
                 continue;
             }
@@ -284,26 +450,38 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
         if (sig < 0)
             continue; //  EINTR
         if (sig == SIGCHLD) {
-            //  Also sent when the program stops or continues: only an
+            //  Also sent when the program stops or continues, and for
+            //  orphans of its tree, which we reap: only the program's
             //  exit ends the wait.
-            pid_t r = waitpid (child, &status, WNOHANG);
-            if (r == child)
-                break;
-            if (r < 0 && errno == ECHILD) {
+            int done = 0, st;
+            pid_t r;
+            while (!done && (r = waitpid (-1, &st, WNOHANG)) > 0)
+                if (r == child) {
+                    status = st;
+                    done = 1;
+                }
+            if (!done && r < 0 && errno == ECHILD) {
                 status = 0;
-                break; //  cannot happen; never spin on it
+                done = 1; //  cannot happen; never spin on it
             }
+            if (done)
+                break;
             continue;
         }
-        if (stopping == 0) {
-            s_kill_group (child, SIGTERM);
+        if (stopping == 0 && plan->grace.tv_sec == 0 &&
+            plan->grace.tv_nsec == 0) {
+            s_kill_tree (shim, child, SIGKILL); //  no grace
+            stopping = 2;
+        } else if (stopping == 0) {
+            s_kill_tree (shim, child, SIGTERM);
             clock_gettime (CLOCK_MONOTONIC, &kill_at);
             s_timespec_add (&kill_at, &plan->grace);
             stopping = 1;
         }
     }
-    //  The program is gone; whatever it left in its group goes too.
-    s_kill_group (child, SIGKILL);
+    //  The program is gone; whatever it left behind, in its group or out
+    //  of it, goes too, before the worker hears that the attempt ended.
+    s_sweep (shim, child);
     int32_t status32 = (int32_t)status;
     s_write_all (plan->status_w, &status32, sizeof status32);
     _exit (0);

@@ -3,15 +3,30 @@
     The worker never forks the training program itself. It forks a small
     shim, which forks the program:
 
-        hpo-worker ── shim ── program (own process group) ── its children
+        hpo-worker ── shim (own session) ── program (own group) ── ...
 
-    The shim exists so that no training process outlives its worker. It
-    asks the kernel for SIGTERM when the worker dies (PR_SET_PDEATHSIG,
-    which fires even on SIGKILL), and on SIGTERM, whoever sends it, it
-    stops the program's whole process group: SIGTERM, then SIGKILL once
-    the grace period is over. When the program exits the shim SIGKILLs the
-    group anyway, sweeping up children it left behind, then writes the
-    program's wait status to a pipe the worker reads and exits.
+    The shim exists so that no training process outlives its worker,
+    whatever kills the worker:
+    - It leaves the worker's session and process group (setsid), so a kill
+      of the worker's whole group (systemctl kill, Slurm, a terminal's
+      Ctrl-\) does not take it along. Terminal signals no longer reach it;
+      the worker forwards the stops it wants.
+    - It asks the kernel for SIGTERM when the worker dies
+      (PR_SET_PDEATHSIG, which fires even on SIGKILL).
+    - It is a child subreaper (PR_SET_CHILD_SUBREAPER), so descendants
+      that leave the program's group (setsid, a double fork) stay in its
+      tree instead of being reparented to init.
+    On SIGTERM, whoever sends it, it stops the trial: SIGTERM to the
+    program's group and to every other descendant it finds in /proc, then
+    SIGKILL once the grace period is over (at once if the grace is 0).
+    When the program exits, it SIGKILLs and reaps whatever is left of its
+    tree, round after round until nothing is (bounded), then writes the
+    program's wait status to a pipe the worker reads, and exits. So once
+    the worker sees the shim gone, the report pipe's writers are gone.
+
+    Where /proc cannot be read, only the program's group is reached.
+    cgroups are not used: they are often not delegated to an unprivileged
+    worker (or, in containers, not mounted as v2 at all).
 
     The program gets: stdin from /dev/null; stdout and stderr appended to
     the log file; the write end of the report pipe as fd 3, named by
@@ -48,7 +63,8 @@ typedef struct {
     char *const *env;
     //  stdout and stderr go here, appended; created mode 0644.
     const char *log_path;
-    //  Time between SIGTERM and SIGKILL when the attempt is stopped.
+    //  Time between SIGTERM and SIGKILL when the attempt is stopped; 0:
+    //  SIGKILL at once.
     uint64_t grace_ms;
 } hpo_runner_config_t;
 
@@ -66,9 +82,9 @@ hpo_runner_t *hpo_runner_new (const hpo_runner_config_t *config, char **error);
 //  stop and poll until done. Idempotent; nulls *self_p.
 void hpo_runner_destroy (hpo_runner_t **self_p);
 
-//  Asks the shim to stop the program (SIGTERM to the group, SIGKILL after
-//  the grace period). Does nothing once the attempt is done or was
-//  already asked. Returns 0, or -1 if the signal could not be sent.
+//  Asks the shim to stop the program (SIGTERM to its group and the rest of
+//  its tree, SIGKILL after the grace period). Does nothing once the attempt is
+//  done or was already asked. Returns 0, or -1 if the signal could not be sent.
 int hpo_runner_stop (hpo_runner_t *self);
 
 //  The status pipe: poll it for input; readable means "call

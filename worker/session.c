@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -19,6 +21,7 @@
 #include "common/command.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/utf8.h"
 #include "common/params.h"
 #include "common/wire.h"
 #include "report.h"
@@ -37,13 +40,12 @@
 #define S_HELLO_MIN_MS HPO_WIRE_HELLO_MIN_MS
 //  Finish.log_tail.
 #define S_LOG_TAIL 4096
-//  Assign.grace_ms 0 means "not given".
-#define S_DEFAULT_GRACE_MS 10000
 //  Fairness between trials and the socket within one step.
 #define S_READ_PER_STEP (256 * 1024)
 #define S_RECV_PER_STEP 1000
-//  After the program exited: what we still read from a report pipe that
-//  an escaped descendant may hold open and keep writing to.
+//  After the shim exited: what we still read from a report pipe that a
+//  process which escaped the shim may hold open and keep writing to. The
+//  program's own unread lines are at most a pipe's capacity.
 #define S_DRAIN_MAX (4 * 1024 * 1024)
 
 //  What becomes of an attempt when its process group is gone.
@@ -69,18 +71,28 @@ typedef struct {
     int has_value; //  the objective's last reported value
     double value;
     size_t bad_lines;
+    int exited;     //  the shim is reaped: the program and its tree are gone
+    int eof;        //  the report stream is over (read to its end)
+    int pending;    //  complete lines wait for room in the outbox
+    size_t drained; //  bytes read after the shim exited
 } s_trial_t;
 
-//  A Report or Finish until it is acknowledged, packed once so every
-//  resend is the same bytes with the same seq.
+typedef enum {
+    S_OUT_REPORT,
+    S_OUT_FINISH,
+    S_OUT_GOODBYE,
+} s_kind_t;
+
+//  A Report, Finish or Goodbye until it is acknowledged, packed once so
+//  every resend is the same bytes with the same seq.
 typedef struct {
     uint64_t seq;
-    uint64_t trial_id;
+    uint64_t trial_id; //  Report and Finish only
     uint32_t attempt;
-    int is_finish;
+    s_kind_t kind;
     uint8_t *data; //  NULL once acknowledged or dropped
     size_t size;
-    int64_t sent_ms;
+    int64_t sent_ms; //  last sent; -1: never
 } s_out_t;
 
 struct _hpo_session_t {
@@ -94,9 +106,12 @@ struct _hpo_session_t {
     int signal_fd;
     s_trial_t **trials; //  [slots]; NULL: free slot
     //  The outbox, in seq order; acknowledged entries are left as holes
-    //  and compacted away in bulk.
+    //  and compacted away in bulk. Entries before out_next have been sent
+    //  in the current round; the rest wait for room in the socket's queue.
     s_out_t *out;
-    size_t n_out, cap_out, live_out;
+    size_t n_out, cap_out, live_out, out_next;
+    size_t out_max, out_low; //  backpressure: stop reading, resume
+    int paused;              //  reports are not read (s_out_paused)
     uint64_t seq;
     uint32_t heartbeat_ms;
     uint32_t lease_ms;
@@ -108,9 +123,17 @@ struct _hpo_session_t {
     int stopping;
     int64_t stop_deadline;
     int finished;
-    uint64_t dropped_reports;
+    int failed;  //  a fatal answer from the coordinator: exit 1
+    int abandon; //  failed: do not wait for the outbox to flush
+    //  Recent Hellos' seqs: an error answering one is about the Hello.
+    uint64_t hello_seqs[8];
+    uint64_t incarnation;
+    uint64_t started_us;
     uint64_t bad_messages;
 };
+
+static void s_stop (hpo_session_t *self, const char *reason);
+static void s_fail (hpo_session_t *self);
 
 //  ---- small helpers ---------------------------------------------------------
 
@@ -146,39 +169,6 @@ s_mkdirs (const char *path)
     return rc;
 }
 
-//  Replaces what is not valid UTF-8 (and NUL) with '?', in place: the
-//  log tail is arbitrary bytes, and protobuf strings must be UTF-8.
-static void
-s_utf8_clean (char *text, size_t len)
-{
-    unsigned char *s = (unsigned char *)text;
-    size_t k = 0;
-    while (k < len) {
-        unsigned char c = s[k];
-        size_t n = c < 0x80                        ? 1
-                   : (c >> 5) == 0x6 && c >= 0xc2  ? 2
-                   : (c >> 4) == 0xe               ? 3
-                   : (c >> 3) == 0x1e && c <= 0xf4 ? 4
-                                                   : 0;
-        int ok = n > 0 && k + n <= len;
-        for (size_t j = 1; ok && j < n; j++)
-            ok = (s[k + j] & 0xc0) == 0x80;
-        if (ok && n == 3) {
-            //  No overlong forms, no surrogates.
-            ok = !(c == 0xe0 && s[k + 1] < 0xa0) &&
-                 !(c == 0xed && s[k + 1] >= 0xa0);
-        }
-        if (ok && n == 4)
-            ok = !(c == 0xf0 && s[k + 1] < 0x90) &&
-                 !(c == 0xf4 && s[k + 1] >= 0x90);
-        if (!ok || c == 0) {
-            s[k++] = '?';
-            continue;
-        }
-        k += n;
-    }
-}
-
 //  The last S_LOG_TAIL bytes of the log, as clean UTF-8; "" if unreadable.
 static char *
 s_log_tail (const char *path)
@@ -208,9 +198,16 @@ s_log_tail (const char *path)
         }
     }
     close (fd);
-    s_utf8_clean (text, len);
+    //  The log is arbitrary bytes and a protobuf string must be UTF-8:
+    //  NULs become '?' (they would cut the string short), and the rest
+    //  goes through the one cleaner peers' strings go through.
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\0')
+            text[k] = '?';
     text[len] = '\0';
-    return text;
+    char *clean = hpo_utf8_clean (text, 0);
+    free (text);
+    return clean;
 }
 
 //  "2s", "1.5s", "0.3s": timeouts as people write them.
@@ -287,41 +284,11 @@ s_send (hpo_session_t *self, const hpo_env_t *env)
     return 0;
 }
 
-static int
-s_send_out (hpo_session_t *self, s_out_t *m, int64_t now)
-{
-    m->sent_ms = now; //  even on failure: retry on the next tick, not now
-    if (zmq_send (self->dealer, m->data, m->size, ZMQ_DONTWAIT) < 0) {
-        hpo_log_debug ("send seq %" PRIu64 ": %s", m->seq,
-                       zmq_strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
 static void
 s_out_forget (hpo_session_t *self, s_out_t *m)
 {
     hpo_free (&m->data);
     self->live_out--;
-}
-
-//  Drops the oldest unacknowledged Report, to keep memory bounded while
-//  the coordinator is away for long.
-static void
-s_out_drop_oldest_report (hpo_session_t *self)
-{
-    for (size_t k = 0; k < self->n_out; k++) {
-        s_out_t *m = &self->out[k];
-        if (m->data && !m->is_finish) {
-            s_out_forget (self, m);
-            if (self->dropped_reports++ % 10000 == 0)
-                hpo_log_warnx ("outbox full (%d reports unacknowledged): "
-                               "dropped %" PRIu64 " oldest reports so far",
-                               HPO_SESSION_OUTBOX_MAX, self->dropped_reports);
-            return;
-        }
-    }
 }
 
 static void
@@ -330,20 +297,50 @@ s_out_compact (hpo_session_t *self)
     size_t holes = self->n_out - self->live_out;
     if (holes < 64 || holes * 2 < self->n_out)
         return;
-    size_t n = 0;
-    for (size_t k = 0; k < self->n_out; k++)
+    size_t n = 0, next = 0;
+    for (size_t k = 0; k < self->n_out; k++) {
+        if (k == self->out_next)
+            next = n;
         if (self->out[k].data)
             self->out[n++] = self->out[k];
+    }
+    self->out_next = self->out_next >= self->n_out ? n : next;
     self->n_out = n;
 }
 
-//  Packs env (seq set here) into the outbox and sends it.
+//  Sends, oldest first, what the current round has not sent yet, until
+//  the socket's queue is full; the loop then polls for room and calls
+//  this again. Never skips a message: nothing overtakes an older one.
+static void
+s_out_pump (hpo_session_t *self, int64_t now)
+{
+    while (self->out_next < self->n_out) {
+        s_out_t *m = &self->out[self->out_next];
+        if (m->data) {
+            if (zmq_send (self->dealer, m->data, m->size, ZMQ_DONTWAIT) < 0) {
+                if (errno != EAGAIN)
+                    hpo_log_debug ("send seq %" PRIu64 ": %s", m->seq,
+                                   zmq_strerror (errno));
+                return;
+            }
+            m->sent_ms = now;
+        }
+        self->out_next++;
+    }
+}
+
+//  Messages of the current round still to send.
+static int
+s_out_backlog (const hpo_session_t *self)
+{
+    return self->out_next < self->n_out;
+}
+
+//  Packs env (seq set here) into the outbox and sends it in its turn.
 static void
 s_out_queue (hpo_session_t *self, hpo_env_t *env, uint64_t trial_id,
-             uint32_t attempt, int is_finish, int64_t now)
+             uint32_t attempt, s_kind_t kind, int64_t now)
 {
-    if (!is_finish && self->live_out >= HPO_SESSION_OUTBOX_MAX)
-        s_out_drop_oldest_report (self);
     s_out_compact (self);
     env->seq = ++self->seq;
     if (self->n_out == self->cap_out) {
@@ -355,26 +352,45 @@ s_out_queue (hpo_session_t *self, hpo_env_t *env, uint64_t trial_id,
     m->seq = env->seq;
     m->trial_id = trial_id;
     m->attempt = attempt;
-    m->is_finish = is_finish;
+    m->kind = kind;
+    m->sent_ms = -1;
     m->data = hpo_wire_encode (env, &m->size);
     self->live_out++;
-    s_send_out (self, m, now);
+    s_out_pump (self, now);
 }
 
-//  Resends what is due (everything if all), oldest first; stops at a full
-//  queue, since the rest would fail too.
+//  Starts a new round: everything unacknowledged goes out again, oldest
+//  first. If all, at once (right after a Hello); otherwise only once the
+//  current round is complete and the oldest message has waited a
+//  heartbeat for its Ack. Within a round messages are sent in seq order,
+//  so resends never let a Finish overtake its attempt's Reports.
 static void
 s_out_resend (hpo_session_t *self, int64_t now, int all)
 {
-    for (size_t k = 0; k < self->n_out; k++) {
-        s_out_t *m = &self->out[k];
-        if (!m->data)
-            continue;
-        if (!all && m->sent_ms + self->heartbeat_ms > now)
-            continue;
-        if (s_send_out (self, m, now) < 0)
+    if (!all) {
+        if (s_out_backlog (self))
+            return;
+        size_t k = 0;
+        while (k < self->n_out && !self->out[k].data)
+            k++;
+        if (k == self->n_out ||
+            self->out[k].sent_ms + (int64_t)self->heartbeat_ms > now)
             return;
     }
+    self->out_next = 0;
+    s_out_pump (self, now);
+}
+
+//  Whether reading the trials' reports waits for the outbox to drain:
+//  from the moment it holds out_max messages until it is down to out_low.
+static int
+s_out_paused (hpo_session_t *self)
+{
+    if (self->paused && self->live_out <= self->out_low)
+        self->paused = 0;
+    else if (!self->paused && self->live_out >= self->out_max)
+        self->paused = 1;
+    return self->paused;
 }
 
 static void
@@ -401,7 +417,8 @@ s_out_drop_attempt (hpo_session_t *self, uint64_t trial_id, uint32_t attempt)
 {
     for (size_t k = 0; k < self->n_out; k++) {
         s_out_t *m = &self->out[k];
-        if (m->data && m->trial_id == trial_id && m->attempt == attempt)
+        if (m->data && m->kind != S_OUT_GOODBYE && m->trial_id == trial_id &&
+            m->attempt == attempt)
             s_out_forget (self, m);
     }
 }
@@ -447,7 +464,7 @@ s_send_hello (hpo_session_t *self, int64_t now)
             n++;
         }
     for (size_t k = 0; k < self->n_out; k++)
-        if (self->out[k].data && self->out[k].is_finish) {
+        if (self->out[k].data && self->out[k].kind == S_OUT_FINISH) {
             hpo__lease__init (&leases[n]);
             leases[n].trial_id = self->out[k].trial_id;
             leases[n].attempt = self->out[k].attempt;
@@ -462,11 +479,17 @@ s_send_hello (hpo_session_t *self, int64_t now)
     hello.pid = (uint32_t)getpid ();
     hello.n_leases = n;
     hello.leases = lease_ps;
+    hello.incarnation = self->incarnation;
+    hello.started_us = self->started_us;
     hpo_env_t env;
     hpo_wire_init (&env, ++self->seq);
     env.body_case = HPO__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     s_send (self, &env);
+    size_t ring = sizeof self->hello_seqs / sizeof self->hello_seqs[0];
+    memmove (self->hello_seqs + 1, self->hello_seqs,
+             (ring - 1) * sizeof self->hello_seqs[0]);
+    self->hello_seqs[0] = env.seq;
     free (lease_ps);
     free (leases);
     self->hello_ms = now;
@@ -481,8 +504,15 @@ s_send_hello (hpo_session_t *self, int64_t now)
 static void
 s_send_heartbeat (hpo_session_t *self, int64_t now)
 {
-    Hpo__Lease leases[self->slots];
-    Hpo__Lease *lease_ps[self->slots];
+    //  Running attempts, and ended ones whose Finish still waits in the
+    //  outbox, never sent: the heartbeat would overtake it.
+    size_t cap = self->slots;
+    for (size_t k = self->out_next; k < self->n_out; k++)
+        if (self->out[k].data && self->out[k].kind == S_OUT_FINISH &&
+            self->out[k].sent_ms < 0)
+            cap++;
+    Hpo__Lease *leases = hpo_calloc (cap, sizeof (Hpo__Lease));
+    Hpo__Lease **lease_ps = hpo_calloc (cap, sizeof (Hpo__Lease *));
     size_t n = 0;
     for (uint32_t k = 0; k < self->slots; k++)
         if (s_holds_lease (self->trials[k])) {
@@ -492,6 +522,16 @@ s_send_heartbeat (hpo_session_t *self, int64_t now)
             lease_ps[n] = &leases[n];
             n++;
         }
+    for (size_t k = self->out_next; k < self->n_out && n < cap; k++) {
+        const s_out_t *m = &self->out[k];
+        if (m->data && m->kind == S_OUT_FINISH && m->sent_ms < 0) {
+            hpo__lease__init (&leases[n]);
+            leases[n].trial_id = m->trial_id;
+            leases[n].attempt = m->attempt;
+            lease_ps[n] = &leases[n];
+            n++;
+        }
+    }
     Hpo__Heartbeat hb;
     hpo__heartbeat__init (&hb);
     hb.n_leases = n;
@@ -505,6 +545,8 @@ s_send_heartbeat (hpo_session_t *self, int64_t now)
     env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     s_send (self, &env);
+    free (lease_ps);
+    free (leases);
     self->next_heartbeat = now + self->heartbeat_ms;
 }
 
@@ -547,18 +589,33 @@ s_bad_line (s_trial_t *t, const char *reason)
                        t->tag, reason);
 }
 
-//  Turns the complete lines buffered for t into Reports.
-static void
+//  Turns the complete lines buffered for t into Reports, as long as the
+//  outbox has room. Returns 1 when no complete line is left, 0 when some
+//  wait for room (t->pending).
+static int
 s_trial_lines (hpo_session_t *self, s_trial_t *t, int64_t now)
 {
+    //  A killed attempt's late lines would only be refused: they are
+    //  read and dropped, whatever the outbox holds.
+    int keep = s_holds_lease (t);
     const char *line;
     size_t len;
     int rc;
-    while ((rc = hpo_report_buf_next (t->lines, &line, &len)) != 0) {
+    t->pending = 0;
+    for (;;) {
+        if (keep && self->live_out >= self->out_max) {
+            t->pending = 1;
+            return 0;
+        }
+        rc = hpo_report_buf_next (t->lines, &line, &len);
+        if (rc == 0)
+            return 1;
         if (rc < 0) {
             s_bad_line (t, "line longer than 64 KiB");
             continue;
         }
+        if (!keep)
+            continue;
         hpo_report_t r;
         char *reason = NULL;
         if (hpo_report_parse (line, len, &r, &reason) < 0) {
@@ -593,35 +650,44 @@ s_trial_lines (hpo_session_t *self, s_trial_t *t, int64_t now)
         hpo_wire_init (&env, 0);
         env.body_case = HPO__ENVELOPE__BODY_REPORT;
         env.report = &report;
-        //  A killed attempt's late lines would only be refused.
-        if (t->fate == S_RUN || t->fate == S_TIMEOUT)
-            s_out_queue (self, &env, t->trial_id, t->attempt, 0, now);
+        s_out_queue (self, &env, t->trial_id, t->attempt, S_OUT_REPORT, now);
         free (metric_ps);
         free (metrics);
         hpo_report_clear (&r);
     }
 }
 
-//  Reads up to max bytes of reports. Returns 1 at end-of-file.
+//  Reads up to max bytes of reports, and no more than the outbox has
+//  room for: a program that reports faster than the coordinator takes
+//  it waits on its write (backpressure). Returns 1 once the stream is
+//  over and every line of it is queued.
 static int
 s_trial_read (hpo_session_t *self, s_trial_t *t, size_t max, int64_t now)
 {
     static char buf[65536];
     size_t total = 0;
-    while (total < max) {
+    while (!t->eof) {
+        if (!s_trial_lines (self, t, now) || total >= max)
+            return 0;
         ssize_t n = hpo_runner_read (t->runner, buf, sizeof buf);
-        if (n < 0)
+        if (n < 0 && !t->exited)
             return 0; //  nothing more for now
-        if (n == 0) {
-            hpo_report_buf_eof (t->lines);
-            s_trial_lines (self, t, now);
-            return 1;
+        if (n > 0) {
+            hpo_report_buf_feed (t->lines, buf, (size_t)n);
+            total += (size_t)n;
+            if (!t->exited || (t->drained += (size_t)n) <= S_DRAIN_MAX)
+                continue;
+            hpo_log_warnx ("%s: a process that escaped the trial keeps "
+                           "writing reports: ignoring them after %d MiB",
+                           t->tag, S_DRAIN_MAX >> 20);
         }
-        hpo_report_buf_feed (t->lines, buf, (size_t)n);
-        s_trial_lines (self, t, now);
-        total += (size_t)n;
+        //  End-of-file; or the program's whole tree is gone and the pipe
+        //  is empty, so what is left is a process that escaped it and
+        //  still holds the pipe open: it is no part of the attempt.
+        t->eof = 1;
+        hpo_report_buf_eof (t->lines);
     }
-    return 0;
+    return s_trial_lines (self, t, now);
 }
 
 static void
@@ -634,20 +700,15 @@ s_queue_finish (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
     hpo_wire_init (&env, 0);
     env.body_case = HPO__ENVELOPE__BODY_FINISH;
     env.finish = finish;
-    s_out_queue (self, &env, trial_id, attempt, 1, now);
+    s_out_queue (self, &env, trial_id, attempt, S_OUT_FINISH, now);
 }
 
-//  The attempt's process group is gone: tell the coordinator (unless it
-//  already decided) and free the slot.
+//  The attempt's processes are gone and all it reported is queued: tell
+//  the coordinator (unless it already decided) and free the slot.
 static void
 s_trial_end (hpo_session_t *self, uint32_t slot, int64_t now)
 {
     s_trial_t *t = self->trials[slot];
-    //  What the program wrote before it exited is still in the pipe; the
-    //  objective's last value may be there.
-    if (!s_trial_read (self, t, S_DRAIN_MAX, now))
-        hpo_report_buf_eof (t->lines); //  held open by an escaped process
-    s_trial_lines (self, t, now);
     double runtime_s = (double)(now - t->started_ms) / 1000.0;
     if (t->bad_lines > 1)
         hpo_log_warnx ("%s: %zu bad report lines in all", t->tag, t->bad_lines);
@@ -902,7 +963,7 @@ s_trial_start (hpo_session_t *self, uint32_t slot, const Hpo__Assign *a,
     config.argv = a->shell ? shell_argv : argv;
     config.env = env.env;
     config.log_path = t->log_path;
-    config.grace_ms = a->grace_ms ? a->grace_ms : S_DEFAULT_GRACE_MS;
+    config.grace_ms = a->grace_ms; //  0: SIGKILL at once
     t->runner = hpo_runner_new (&config, reason);
     if (!t->runner)
         goto done;
@@ -1018,7 +1079,9 @@ s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
     Hpo__Finish finish;
     hpo__finish__init (&finish);
     finish.outcome = HPO__OUTCOME__OUTCOME_FAILED;
-    s_utf8_clean (reason, strlen (reason));
+    char *clean = hpo_utf8_clean (reason, 0);
+    free (reason);
+    reason = clean;
     finish.reason = reason;
     finish.log_tail = reason;
     finish.exit_status = -1;
@@ -1045,10 +1108,40 @@ s_on_kill (hpo_session_t *self, const hpo_env_t *env, int64_t now)
     free (why);
 }
 
+//  Whether a reply with this seq answers one of our recent Hellos.
+static int
+s_answers_hello (const hpo_session_t *self, uint64_t seq)
+{
+    size_t ring = sizeof self->hello_seqs / sizeof self->hello_seqs[0];
+    for (size_t k = 0; k < ring; k++)
+        if (seq && self->hello_seqs[k] == seq)
+            return 1;
+    return 0;
+}
+
 static void
 s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
 {
     const Hpo__Error *e = env->error;
+    const char *message = e->message ? e->message : "";
+    if (e->code == HPO__ERROR_CODE__ERR_REPLACED) {
+        hpo_log_error ("another worker process named '%s' (newer) took "
+                       "over this name; exiting (coordinator: %.200s)",
+                       self->name, message);
+        s_fail (self);
+        return;
+    }
+    //  Saying Hello again would only be refused again.
+    if (e->code == HPO__ERROR_CODE__ERR_BAD_VERSION ||
+        ((e->code == HPO__ERROR_CODE__ERR_INVALID ||
+          e->code == HPO__ERROR_CODE__ERR_BAD_MESSAGE) &&
+         s_answers_hello (self, env->seq))) {
+        hpo_log_error ("coordinator %s refused this worker: %.200s; "
+                       "exiting",
+                       self->endpoint, message);
+        s_fail (self);
+        return;
+    }
     if (e->code == HPO__ERROR_CODE__ERR_UNKNOWN_SESSION) {
         //  Before the Welcome to our latest Hello, this answers something
         //  sent before that Hello (the coordinator handles a connection's
@@ -1061,8 +1154,7 @@ s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
         self->hello_wanted = 1;
         return;
     }
-    hpo_log_warnx ("coordinator error %d: %.200s", (int)e->code,
-                   e->message ? e->message : "");
+    hpo_log_warnx ("coordinator error %d: %.200s", (int)e->code, message);
 }
 
 typedef void (s_handler_fn) (hpo_session_t *self, const hpo_env_t *env,
@@ -1130,9 +1222,11 @@ s_on_signals (hpo_session_t *self, int *sigchld)
                               sigabbrev_np ((int)info.ssi_signo));
                 self->finished = 1;
             } else {
-                hpo_log_info ("SIG%s: stopping trials and exiting",
-                              sigabbrev_np ((int)info.ssi_signo));
-                hpo_session_stop (self);
+                const char *name = sigabbrev_np ((int)info.ssi_signo);
+                hpo_log_info ("SIG%s: stopping trials and exiting", name);
+                char *reason = hpo_sprintf ("worker stopping (SIG%s)", name);
+                s_stop (self, reason);
+                free (reason);
             }
         }
     }
@@ -1163,68 +1257,31 @@ s_next_deadline (hpo_session_t *self, int64_t now, int max_wait_ms)
     return next;
 }
 
-int
-hpo_session_step (hpo_session_t *self, int max_wait_ms)
+//  Whether t has lines buffered that can be handled now, though its pipes
+//  may be quiet: the outbox has room again, or they are to be dropped.
+static int
+s_trial_waits (const s_trial_t *t, int paused)
 {
-    if (self->finished)
-        return 0;
-    int64_t now = hpo_clock_mono_ms ();
-    int64_t next = s_next_deadline (self, now, max_wait_ms);
-    long timeout = next > now ? (long)(next - now) : 0;
+    return t && t->pending && (!paused || !s_holds_lease (t));
+}
 
-    //  The socket, the signals, and two pipes per running attempt.
-    size_t cap = 2 + 2 * (size_t)self->slots;
-    zmq_pollitem_t items[cap];
-    uint32_t item_slot[cap];
-    size_t n = 0;
-    items[n++] = (zmq_pollitem_t){self->dealer, 0, ZMQ_POLLIN, 0};
-    size_t signal_item = n;
-    if (self->signal_fd >= 0)
-        items[n++] = (zmq_pollitem_t){NULL, self->signal_fd, ZMQ_POLLIN, 0};
-    size_t first_trial_item = n;
-    for (uint32_t k = 0; k < self->slots; k++) {
-        s_trial_t *t = self->trials[k];
-        if (!t)
-            continue;
-        int fds[2] = {hpo_runner_report_fd (t->runner),
-                      hpo_runner_status_fd (t->runner)};
-        for (int j = 0; j < 2; j++)
-            if (fds[j] >= 0) {
-                item_slot[n] = k;
-                items[n++] = (zmq_pollitem_t){NULL, fds[j], ZMQ_POLLIN, 0};
-            }
-    }
-    if (zmq_poll (items, (int)n, timeout) < 0) {
-        if (errno == EINTR)
-            return 0;
-        hpo_log_warn ("zmq_poll");
-        return -1;
-    }
-    now = hpo_clock_mono_ms ();
+//  Reads what a trial reported, notices its end, and once its processes
+//  are gone and every line it wrote is queued, ends it.
+static void
+s_trial_service (hpo_session_t *self, uint32_t slot, int64_t now)
+{
+    s_trial_t *t = self->trials[slot];
+    //  The exit first: after it, an empty pipe means the stream is over.
+    if (!t->exited && hpo_runner_poll (t->runner))
+        t->exited = 1;
+    int read_all = s_trial_read (self, t, S_READ_PER_STEP, now);
+    if (t->exited && (read_all || t->fate == S_DROP || t->fate == S_SHUTDOWN))
+        s_trial_end (self, slot, now);
+}
 
-    int sigchld = 0;
-    if (self->signal_fd >= 0 && (items[signal_item].revents & ZMQ_POLLIN))
-        s_on_signals (self, &sigchld);
-    //  zmq_poll's readiness of a ZeroMQ socket is edge-like: always drain.
-    s_recv_all (self, now);
-
-    //  Reports first, then exits, so a Finish follows the last Report.
-    int ready[self->slots];
-    memset (ready, 0, sizeof ready);
-    for (size_t k = first_trial_item; k < n; k++)
-        if (items[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-            ready[item_slot[k]] = 1;
-    for (uint32_t k = 0; k < self->slots; k++) {
-        s_trial_t *t = self->trials[k];
-        if (!t || !(ready[k] || sigchld))
-            continue;
-        if (hpo_runner_report_fd (t->runner) >= 0)
-            s_trial_read (self, t, S_READ_PER_STEP, now);
-        if (hpo_runner_poll (t->runner))
-            s_trial_end (self, k, now);
-    }
-
-    //  Timers.
+static void
+s_timers (hpo_session_t *self, int64_t now)
+{
     for (uint32_t k = 0; k < self->slots; k++) {
         s_trial_t *t = self->trials[k];
         if (t && t->fate == S_RUN && t->deadline_ms && now >= t->deadline_ms) {
@@ -1256,11 +1313,83 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
             self->next_heartbeat = now + self->heartbeat_ms;
         s_out_resend (self, now, 0);
     }
+}
+
+int
+hpo_session_step (hpo_session_t *self, int max_wait_ms)
+{
+    if (self->finished)
+        return 0;
+    int64_t now = hpo_clock_mono_ms ();
+    int64_t next = s_next_deadline (self, now, max_wait_ms);
+    int paused = s_out_paused (self);
+    for (uint32_t k = 0; k < self->slots; k++)
+        if (s_trial_waits (self->trials[k], paused))
+            next = now; //  lines wait in a buffer, not in a pipe
+    long timeout = next > now ? (long)(next - now) : 0;
+
+    //  The socket (writable matters while a backlog waits for room), the
+    //  signals, and two pipes per running attempt; the report pipes not
+    //  while the outbox is full, so programs wait on their writes.
+    size_t cap = 2 + 2 * (size_t)self->slots;
+    zmq_pollitem_t items[cap];
+    uint32_t item_slot[cap];
+    size_t n = 0;
+    short dealer_events = ZMQ_POLLIN;
+    if (s_out_backlog (self))
+        dealer_events |= ZMQ_POLLOUT;
+    items[n++] = (zmq_pollitem_t){self->dealer, 0, dealer_events, 0};
+    size_t signal_item = n;
+    if (self->signal_fd >= 0)
+        items[n++] = (zmq_pollitem_t){NULL, self->signal_fd, ZMQ_POLLIN, 0};
+    size_t first_trial_item = n;
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (!t)
+            continue;
+        int report_fd = hpo_runner_report_fd (t->runner);
+        if (report_fd >= 0 && !t->eof && !(paused && s_holds_lease (t))) {
+            item_slot[n] = k;
+            items[n++] = (zmq_pollitem_t){NULL, report_fd, ZMQ_POLLIN, 0};
+        }
+        if (hpo_runner_status_fd (t->runner) >= 0) {
+            item_slot[n] = k;
+            items[n++] = (zmq_pollitem_t){
+                NULL, hpo_runner_status_fd (t->runner), ZMQ_POLLIN, 0};
+        }
+    }
+    if (zmq_poll (items, (int)n, timeout) < 0) {
+        if (errno == EINTR)
+            return 0;
+        hpo_log_warn ("zmq_poll");
+        return -1;
+    }
+    now = hpo_clock_mono_ms ();
+
+    int sigchld = 0;
+    if (self->signal_fd >= 0 && (items[signal_item].revents & ZMQ_POLLIN))
+        s_on_signals (self, &sigchld);
+    //  zmq_poll's readiness of a ZeroMQ socket is edge-like: always drain.
+    s_recv_all (self, now);
+    s_out_pump (self, now);
+
+    int ready[self->slots];
+    memset (ready, 0, sizeof ready);
+    for (size_t k = first_trial_item; k < n; k++)
+        if (items[k].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            ready[item_slot[k]] = 1;
+    paused = s_out_paused (self);
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (t && (ready[k] || sigchld || s_trial_waits (t, paused)))
+            s_trial_service (self, k, now);
+    }
+    s_timers (self, now);
     s_out_compact (self);
-    if (self->stopping &&
-        ((self->live_out == 0 && hpo_session_busy (self) == 0) ||
-         now >= self->stop_deadline)) {
-        if (self->live_out)
+    if (self->stopping && ((hpo_session_busy (self) == 0 &&
+                            (self->live_out == 0 || self->abandon)) ||
+                           now >= self->stop_deadline)) {
+        if (self->live_out && !self->abandon)
             hpo_log_warnx ("exiting with %zu messages unacknowledged",
                            self->live_out);
         self->finished = 1;
@@ -1268,24 +1397,86 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
     return 0;
 }
 
-void
-hpo_session_stop (hpo_session_t *self)
+//  Stops every running attempt without a Finish; returns how many held
+//  a lease, and fills leases (slots of room) with them.
+static size_t
+s_stop_trials (hpo_session_t *self, Hpo__Lease *leases, Hpo__Lease **lease_ps)
+{
+    size_t n = 0;
+    for (uint32_t k = 0; k < self->slots; k++) {
+        s_trial_t *t = self->trials[k];
+        if (!t)
+            continue;
+        if (s_holds_lease (t)) {
+            hpo__lease__init (&leases[n]);
+            leases[n].trial_id = t->trial_id;
+            leases[n].attempt = t->attempt;
+            lease_ps[n] = &leases[n];
+            n++;
+        }
+        if (t->fate != S_DROP)
+            t->fate = S_SHUTDOWN;
+        hpo_runner_stop (t->runner);
+    }
+    return n;
+}
+
+//  Stops the session; a Goodbye names the attempts being stopped, so the
+//  coordinator re-runs them at once and hands us nothing more.
+static void
+s_stop (hpo_session_t *self, const char *reason)
 {
     if (self->stopping)
         return;
     int64_t now = hpo_clock_mono_ms ();
     self->stopping = 1;
     self->stop_deadline = now + HPO_SESSION_FLUSH_MS;
-    for (uint32_t k = 0; k < self->slots; k++) {
-        s_trial_t *t = self->trials[k];
-        if (!t)
-            continue;
-        //  No Finish: the coordinator reassigns it once the lease lapses.
-        if (t->fate != S_DROP)
-            t->fate = S_SHUTDOWN;
-        hpo_runner_stop (t->runner);
-    }
-    s_out_resend (self, now, 1);
+    Hpo__Lease leases[self->slots];
+    Hpo__Lease *lease_ps[self->slots];
+    Hpo__Goodbye bye;
+    hpo__goodbye__init (&bye);
+    bye.n_leases = s_stop_trials (self, leases, lease_ps);
+    bye.leases = lease_ps;
+    bye.reason = (char *)reason;
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_GOODBYE;
+    env.goodbye = &bye;
+    //  After every Report and Finish already queued, in seq order; kept
+    //  and resent like them until acknowledged or the flush time is over.
+    s_out_queue (self, &env, 0, 0, S_OUT_GOODBYE, now);
+    hpo_log_info ("goodbye to %s: %s (%zu attempts stopped)", self->endpoint,
+                  reason, bye.n_leases);
+}
+
+void
+hpo_session_stop (hpo_session_t *self)
+{
+    s_stop (self, "worker stopping");
+}
+
+//  The coordinator will not have us: stop the trials and exit 1 without
+//  waiting for anything to be acknowledged.
+static void
+s_fail (hpo_session_t *self)
+{
+    self->failed = 1;
+    if (self->stopping && self->abandon)
+        return;
+    int64_t now = hpo_clock_mono_ms ();
+    if (!self->stopping)
+        self->stop_deadline = now + HPO_SESSION_FLUSH_MS;
+    self->stopping = 1;
+    self->abandon = 1;
+    Hpo__Lease leases[self->slots];
+    Hpo__Lease *lease_ps[self->slots];
+    s_stop_trials (self, leases, lease_ps);
+}
+
+int
+hpo_session_failed (const hpo_session_t *self)
+{
+    return self->failed;
 }
 
 int
@@ -1300,10 +1491,35 @@ hpo_session_run (hpo_session_t *self)
     while (!self->finished)
         if (hpo_session_step (self, 1000) < 0)
             return -1;
-    return 0;
+    return self->failed ? -1 : 0;
 }
 
-//  ---- construction ----------------------------------------------------------
+//  ---- construction ----
+
+//  This process's incarnation (random) and start time (unix us), chosen
+//  once: every session of the process says the same.
+static void
+s_identity (uint64_t *incarnation, uint64_t *started_us)
+{
+    static uint64_t s_incarnation, s_started_us;
+    if (!s_incarnation) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        s_started_us =
+            (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        uint64_t r = 0;
+        if (getrandom (&r, sizeof r, 0) != (ssize_t)sizeof r) {
+            //  No entropy yet: time and pid still tell processes apart.
+            struct timespec mono;
+            clock_gettime (CLOCK_MONOTONIC, &mono);
+            r = s_started_us ^ ((uint64_t)getpid () << 32) ^
+                (uint64_t)mono.tv_nsec;
+        }
+        s_incarnation = r ? r : 1;
+    }
+    *incarnation = s_incarnation;
+    *started_us = s_started_us;
+}
 
 static int
 s_setsockopt_int (void *socket, int option, int value)
@@ -1347,6 +1563,10 @@ hpo_session_new (const hpo_session_config_t *config)
     self->trials = hpo_calloc (self->slots, sizeof (s_trial_t *));
     self->heartbeat_ms = S_DEFAULT_HEARTBEAT_MS;
     self->hello_retry_ms = S_HELLO_RETRY_MS;
+    self->out_max =
+        config->outbox_max ? config->outbox_max : HPO_SESSION_OUTBOX_MAX;
+    self->out_low = self->out_max - self->out_max / 4;
+    s_identity (&self->incarnation, &self->started_us);
 
     self->ctx = zmq_ctx_new ();
     if (!self->ctx) {
@@ -1385,8 +1605,10 @@ hpo_session_new (const hpo_session_config_t *config)
         hpo_session_destroy (&self);
         return NULL;
     }
-    hpo_log_info ("worker %s (%u slots, state in %s) connecting to %s",
-                  self->name, self->slots, self->state_dir, self->endpoint);
+    hpo_log_info ("worker %s (%u slots, state in %s, incarnation %016" PRIx64
+                  ") connecting to %s",
+                  self->name, self->slots, self->state_dir, self->incarnation,
+                  self->endpoint);
     int64_t now = hpo_clock_mono_ms ();
     s_send_hello (self, now);
     self->next_heartbeat = now + self->heartbeat_ms;

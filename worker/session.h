@@ -6,19 +6,51 @@
     status pipes, for at most the time to the next deadline (heartbeat,
     trial timeout, Hello retry, shutdown), then handles what is ready.
 
-    Reliability: every Report and Finish is packed once, with its own seq,
-    into an outbox, sent at once and resent unchanged on every heartbeat
-    tick (and right after every Hello) until the coordinator Acks that
-    seq. The coordinator deduplicates; the worker never gives up on a
-    message, except Reports beyond HPO_SESSION_OUTBOX_MAX (oldest first,
-    counted and logged) and messages of attempts the coordinator told us
-    to kill. Heartbeats and Hellos are not kept: the next one replaces a
-    lost one.
+    Reliability: every Report, Finish and Goodbye is packed once, with
+    its own seq, into an outbox and kept, unchanged, until the coordinator
+    Acks that seq. The coordinator deduplicates; the worker never gives up
+    on a message, except those of attempts the coordinator told us to
+    kill, and what is left when a stopping worker's flush time is over.
+    Heartbeats and Hellos are not kept: the next one replaces a lost one.
+
+    Order: outbox messages go on the wire strictly in seq order, so a
+    Finish never overtakes its attempt's Reports. A cursor marks the first
+    message the current round has not sent; when the socket's queue is
+    full (its high-water mark) sending stops there, the loop polls the
+    socket for room and goes on from the cursor, never past it. A new
+    round resends everything unacknowledged, oldest first: right after
+    every Hello (a restarted coordinator must see the Hello first), and on
+    a heartbeat tick once the last round is complete and the oldest
+    message has waited a heartbeat for its Ack.
+
+    Backpressure: nothing is dropped to bound memory. Once the outbox
+    holds outbox_max messages, no more report lines are taken: the report
+    pipes are not read until the outbox drains to three quarters of that,
+    so a program that reports faster than the coordinator acknowledges
+    blocks in its write. An attempt whose program exited is finished only
+    after every line it wrote has been read and queued, so its Finish
+    follows all its Reports. (What a process that escaped the trial keeps
+    writing to the pipe after the trial's processes are gone is ignored.)
+
+    Stopping: hpo_session_stop (SIGINT, SIGTERM) queues a Goodbye naming
+    the attempts it stops (no Finish comes for them; the coordinator
+    re-runs them at once and assigns nothing more), stops them, and
+    flushes the outbox, Finishes of attempts that ended before the stop
+    included, for up to HPO_SESSION_FLUSH_MS. (An attempt whose program
+    exited but whose reports still wait for room counts as stopped.)
+
+    Fatal answers: ERR_REPLACED (a newer process took this worker's name;
+    Hello carries a random incarnation and the process's start time so
+    the coordinator can tell), or a Hello refused as invalid (a bad name)
+    or of the wrong version. The session stops its trials, finishes
+    without flushing, and hpo_session_failed says so: the process should
+    exit 1. Retrying would only be refused again.
 
     Leases: a heartbeat names the attempts still running (including one
-    being stopped for its timeout, whose Finish is still to come). An
-    attempt whose Finish was sent is no longer named: the Finish travels
-    ahead of every later heartbeat on the same connection. A Hello, which
+    being stopped for its timeout, whose Finish is still to come), and
+    ended ones whose Finish waits in the outbox, not yet sent. An attempt
+    whose Finish was sent is no longer named: the Finish travels ahead of
+    every later heartbeat on the same connection. A Hello, which
     a restarted coordinator uses to give trials back, names both kinds, so
     an unacknowledged Finish can still land on its trial.
 
@@ -34,7 +66,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  Reports kept unacknowledged at most; beyond it the oldest are dropped.
+//  Messages kept unacknowledged before reading reports pauses (the
+//  default of hpo_session_config_t.outbox_max).
 #define HPO_SESSION_OUTBOX_MAX 100000
 //  How long a stopping worker keeps flushing its outbox.
 #define HPO_SESSION_FLUSH_MS 1000
@@ -48,6 +81,9 @@ typedef struct {
     //  caller blocks those signals before any thread exists and owns the
     //  descriptor.
     int signal_fd;
+    //  Backpressure bound, in messages; 0: HPO_SESSION_OUTBOX_MAX. Small
+    //  values are for tests.
+    size_t outbox_max;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;
@@ -66,16 +102,23 @@ void hpo_session_destroy (hpo_session_t **self_p);
 int hpo_session_step (hpo_session_t *self, int max_wait_ms);
 
 //  Begins a graceful stop, as SIGINT or SIGTERM on the signal descriptor
-//  do: running attempts are stopped without a Finish (their leases lapse
-//  and the coordinator reassigns them), no new work is taken, and the
-//  outbox is flushed for up to HPO_SESSION_FLUSH_MS.
+//  do: a Goodbye names the running attempts, which are stopped without a
+//  Finish (the coordinator re-runs them), no new work is taken, and the
+//  outbox, Goodbye included, is flushed for up to HPO_SESSION_FLUSH_MS.
+//  Does nothing if already stopping.
 void hpo_session_stop (hpo_session_t *self);
 
 //  True once a stopping session has flushed (or given up flushing) and
 //  may be destroyed.
 int hpo_session_finished (const hpo_session_t *self);
 
-//  Steps until finished. Returns 0, or -1 on a polling failure.
+//  True if the coordinator refused this worker for good (ERR_REPLACED, or
+//  a Hello refused as invalid): the session stops and finishes, and the
+//  process should exit 1. The reason is logged.
+int hpo_session_failed (const hpo_session_t *self);
+
+//  Steps until finished. Returns 0, or -1 on a polling failure or when
+//  the session failed (hpo_session_failed).
 int hpo_session_run (hpo_session_t *self);
 
 //  For tests and logs: attempts holding a slot, and messages awaiting Ack.

@@ -512,6 +512,107 @@ test_worker_death (int by_sigkill)
     CHECK (s_wait_gone (shim, 5000));
 }
 
+//  Reads the pids a program reports, one a line, until it has n of them.
+static int
+s_read_pids (hpo_runner_t *r, pid_t *pids, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char line[64];
+        if (s_read_line (r, line, sizeof line, 5000) != 0)
+            return -1;
+        pids[k] = atoi (line);
+        if (pids[k] <= 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  Processes that left the program's group (setsid, a double fork whose
+//  middle process exited) are swept too when the program exits, and the
+//  report pipe they held reaches end-of-file.
+static void
+test_escapees (void)
+{
+    hpo_runner_t *r = s_start ("sleep 100 & echo $! >&3; "
+                               "setsid sleep 100 & echo $! >&3; "
+                               "(setsid sleep 100 & echo $! >&3); "
+                               "echo done >&3; exit 0",
+                               NULL, 300);
+    CHECK (r);
+    pid_t pids[3] = {0, 0, 0};
+    CHECK (r && s_read_pids (r, pids, 3) == 0);
+    char out[256] = "";
+    CHECK (r && s_wait (r, out, sizeof out, 10000));
+    for (int k = 0; k < 3; k++)
+        CHECK (pids[k] > 0 && s_wait_gone (pids[k], 5000));
+    //  No descriptor of the pipe is left open anywhere.
+    CHECK (r && hpo_runner_report_fd (r) == -1);
+    hpo_runner_destroy (&r);
+}
+
+//  trial.grace 0: SIGKILL at once, even for a program that ignores
+//  SIGTERM.
+static void
+test_no_grace (void)
+{
+    hpo_runner_t *r = s_start ("trap '' TERM; echo $$ >&3; "
+                               "while :; do sleep 1; done",
+                               NULL, 0);
+    pid_t pid = 0;
+    CHECK (r && s_read_pids (r, &pid, 1) == 0);
+    int64_t t0 = hpo_clock_mono_ms ();
+    CHECK (hpo_runner_stop (r) == 0);
+    CHECK (s_wait (r, NULL, 0, 10000));
+    CHECK (hpo_clock_mono_ms () - t0 < 1000);
+    int status;
+    CHECK (hpo_runner_status (r, &status) == 1);
+    CHECK (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+    CHECK (s_wait_gone (pid, 5000));
+    hpo_runner_destroy (&r);
+}
+
+//  The worker's whole process group is killed (systemctl kill, Slurm, a
+//  terminal's Ctrl-\): the shim, in a session of its own, survives the
+//  kill, notices its worker died and stops the trial, grandchildren and
+//  escaped processes included, though the program ignores SIGTERM.
+static void
+test_group_kill (void)
+{
+    int fds[2];
+    CHECK (pipe (fds) == 0);
+    pid_t worker = fork ();
+    if (worker == 0) {
+        setpgid (0, 0);
+        close (fds[0]);
+        hpo_runner_t *r = s_start ("trap '' TERM; sleep 100 & echo $! >&3; "
+                                   "setsid sleep 100 & echo $! >&3; "
+                                   "echo $$ >&3; "
+                                   "while :; do sleep 1; done",
+                                   NULL, 300);
+        pid_t pids[4];
+        if (!r || s_read_pids (r, pids, 3) != 0)
+            _exit (1);
+        pids[3] = hpo_runner_shim_pid (r);
+        if (write (fds[1], pids, sizeof pids) != sizeof pids)
+            _exit (1);
+        pause (); //  the test kills us
+        _exit (0);
+    }
+    close (fds[1]);
+    pid_t pids[4] = {0, 0, 0, 0};
+    struct pollfd pfd = {fds[0], POLLIN, 0};
+    CHECK (poll (&pfd, 1, 10000) == 1);
+    CHECK (read (fds[0], pids, sizeof pids) == sizeof pids);
+    close (fds[0]);
+    //  The shim is out of the worker's group; the program out of both.
+    CHECK (pids[3] > 0 && getpgid (pids[3]) != worker);
+    kill (-worker, SIGKILL);
+    int status;
+    CHECK (waitpid (worker, &status, 0) == worker);
+    for (int k = 0; k < 4; k++)
+        CHECK (pids[k] > 0 && s_wait_gone (pids[k], 5000));
+}
+
 int
 main (void)
 {
@@ -532,6 +633,9 @@ main (void)
     test_sigchld_ignored ();
     test_worker_death (1);
     test_worker_death (0);
+    test_escapees ();
+    test_no_grace ();
+    test_group_kill ();
 
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);

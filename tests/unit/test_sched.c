@@ -30,8 +30,31 @@ s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
         const char *reason)
 {
     s_events_t *ev = ctx;
-    ev->killed_attempt[ev->n_killed] = attempt;
-    ev->killed[ev->n_killed++] = trial_id;
+    //  Counted always, recorded while there is room (a flood of Kills
+    //  must fail a check, not overrun the array).
+    if (ev->n_killed < 256) {
+        ev->killed_attempt[ev->n_killed] = attempt;
+        ev->killed[ev->n_killed] = trial_id;
+    }
+    ev->n_killed++;
+}
+
+//  A Hello from a worker that sends no incarnation (every test before
+//  incarnations): rid is 5 bytes.
+static hpo_worker_t *
+s_hello (hpo_sched_t *sched, const uint8_t *rid, const char *name, uint32_t pid,
+         uint32_t slots, const hpo_lease_t *leases, size_t n,
+         hpo_lease_t *refused, size_t *n_refused, int64_t now)
+{
+    hpo_hello_t h = {.name = name,
+                     .host = "h",
+                     .pid = pid,
+                     .slots = slots,
+                     .leases = leases,
+                     .n_leases = n};
+    hpo_worker_t *winner = NULL;
+    return hpo_sched_hello (sched, rid, 5, &h, refused, n_refused, &winner,
+                            now);
 }
 
 static const char *s_spec_text =
@@ -90,10 +113,412 @@ s_test_table (void)
     CHECK (hpo_trial_state_parse ("DONE") == -1);
 }
 
+//  ---- issue #10: promises under stress ---------------------------------
+
+typedef struct {
+    char dir[64];
+    char *path;
+    hpo_store_t *store;
+    hpo_sched_t *sched;
+    s_events_t ev;
+    hpo_sched_events_t events;
+    hpo_sched_config_t cfg;
+} s_env_t;
+
+static void
+s_env_open (s_env_t *e, int64_t now)
+{
+    e->store = hpo_store_open (e->path, HPO_SYNC_OFF, &(char *){NULL});
+    CHECK (e->store != NULL);
+    e->events = (hpo_sched_events_t){&e->ev, s_assign, s_kill};
+    e->sched = hpo_sched_new (e->store, &e->cfg, &e->events, now);
+    CHECK (e->sched != NULL);
+    hpo_store_begin (e->store);
+}
+
+static void
+s_env_new (s_env_t *e, int64_t now)
+{
+    memset (e, 0, sizeof *e);
+    strcpy (e->dir, "/tmp/hpo-test-sched2-XXXXXX");
+    CHECK (mkdtemp (e->dir) != NULL);
+    e->path = hpo_sprintf ("%s/hpo.db", e->dir);
+    e->cfg = (hpo_sched_config_t){.lease_ms = 1000, .heartbeat_ms = 100};
+    s_env_open (e, now);
+}
+
+//  Commits, and starts a new coordinator on the same database.
+static void
+s_env_restart (s_env_t *e, int64_t now)
+{
+    CHECK (hpo_store_commit (e->store) == 0);
+    hpo_sched_destroy (&e->sched);
+    hpo_store_destroy (&e->store);
+    memset (&e->ev, 0, sizeof e->ev);
+    s_env_open (e, now);
+}
+
+static void
+s_env_destroy (s_env_t *e)
+{
+    CHECK (hpo_store_commit (e->store) == 0);
+    hpo_sched_destroy (&e->sched);
+    hpo_store_destroy (&e->store);
+    char *cmd = hpo_sprintf ("rm -rf %s", e->dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+    free (e->path);
+}
+
+static hpo_worker_t *
+s_hello_inc (s_env_t *e, const uint8_t *rid, const char *name, uint32_t pid,
+             uint64_t incarnation, uint64_t started_us,
+             const hpo_lease_t *leases, size_t n, hpo_worker_t **winner,
+             int64_t now)
+{
+    hpo_hello_t h = {.name = name,
+                     .host = "h",
+                     .pid = pid,
+                     .slots = 4,
+                     .incarnation = incarnation,
+                     .started_us = started_us,
+                     .leases = leases,
+                     .n_leases = n};
+    hpo_lease_t refused[16];
+    size_t n_refused;
+    return hpo_sched_hello (e->sched, rid, 5, &h, refused, &n_refused, winner,
+                            now);
+}
+
+static const char *s_spec_lost =
+    "name: l\n"
+    "command: train {x}\n"
+    "objective: {metric: loss, direction: minimize}\n"
+    "budget: {trials: 1}\n"
+    "trial: {retries: 0, max_lost: 2}\n"
+    "space:\n"
+    "  x: {type: float, low: 0, high: 1}\n";
+
+static int
+s_count_value (void *ctx, int64_t step, const char *metric, double value)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+//  #1: reports that a Finish overtook are stored, acknowledged, no Kill.
+static void
+s_test_late_reports (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_spec_lost);
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *t = e.ev.assigned[0];
+    char *m[] = {"loss"};
+    double v[] = {0.5};
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 0, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t->id, 1, HPO_FINISH_COMPLETE, 1, 0.2,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (t->state == HPO_TRIAL_COMPLETE);
+    //  Steps 1 and 2 arrive after the Finish: stored, OK, no Kill.
+    for (int64_t step = 1; step <= 2; step++)
+        CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, step, m, v, 1, now) ==
+               HPO_SCHED_OK);
+    //  A resend of one of them changes nothing.
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 2, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    int n_values = 0;
+    CHECK (hpo_store_values (e.store, t->id, s_count_value, &n_values) == 0);
+    CHECK (n_values == 3);
+    CHECK (t->state == HPO_TRIAL_COMPLETE && study->best == t);
+    //  Another worker, or another attempt, is still stale.
+    uint8_t rid2[] = {2, 2, 2, 2, 2};
+    hpo_worker_t *w2 = s_hello (e.sched, rid2, "w2", 2, 1, NULL, 0,
+                                (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    CHECK (hpo_sched_report (e.sched, w2, t->id, 1, 1, 3, m, v, 1, now) ==
+           HPO_SCHED_STALE);
+    CHECK (hpo_sched_report (e.sched, w, t->id, 2, 1, 3, m, v, 1, now) ==
+           HPO_SCHED_STALE);
+    //  After a restart too: the complete trial's last attempt is known.
+    uint64_t id = t->id;
+    s_env_restart (&e, now);
+    t = hpo_sched_trial (e.sched, id);
+    CHECK (t->finished == 1);
+    w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
+                 &(size_t){0}, now);
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 3, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    s_env_destroy (&e);
+}
+
+//  #3: the coordinator's own stall is not the workers' silence.
+static void
+s_test_stall_shift (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    s_create (e.sched, s_spec_lost);
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_trial_t *t = e.ev.assigned[0];
+    CHECK (t->deadline == now + 1000);
+    //  The loop was stopped for 2.5 leases: everything moves with it.
+    hpo_sched_shift (e.sched, 2500);
+    CHECK (t->deadline == now + 3500);
+    CHECK (hpo_sched_next_deadline (e.sched) == now + 3500);
+    now += 2600;
+    CHECK (hpo_sched_expire (e.sched, now) == 0);
+    CHECK (t->state == HPO_TRIAL_RUNNING);
+    CHECK (hpo_sched_worker_alive (e.sched, w, now));
+    //  A heartbeat read after the stall renews it as usual.
+    hpo_lease_t held = {t->id, t->attempt};
+    hpo_sched_heartbeat (e.sched, w, &held, 1, 0, now);
+    CHECK (t->deadline == now + 1000);
+    //  Without the shift, it would have expired: a real silence does.
+    now += 1000;
+    CHECK (hpo_sched_expire (e.sched, now) == 0);
+    CHECK (t->state == HPO_TRIAL_WAITING);
+    CHECK_CONTAINS (t->reason, "worker w silent for 1000 ms");
+    s_env_destroy (&e);
+}
+
+//  #4 and issue #9: a trial not claimed after a restart is LOST with a
+//  true reason and re-run; lost attempts spend max_lost, never retries.
+static void
+s_test_lost_budget (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    e.cfg.restart_grace_ms = 3000;
+    hpo_study_t *study = s_create (e.sched, s_spec_lost);
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_trial_t *t = e.ev.assigned[0];
+    uint64_t id = t->id;
+    //  The Assign was committed and the coordinator killed before it
+    //  reached w0. After the restart w0 says Hello without the lease and
+    //  heartbeats all along: the lease runs out, not because w0 was
+    //  silent.
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "l");
+    t = hpo_sched_trial (e.sched, id);
+    CHECK (t->state == HPO_TRIAL_RUNNING && t->unclaimed);
+    w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
+                 &(size_t){0}, now);
+    for (int k = 0; k < 4; k++) {
+        now += 800;
+        hpo_sched_heartbeat (e.sched, w, NULL, 0, 0, now);
+        CHECK (hpo_sched_expire (e.sched, now) == 0);
+    }
+    CHECK (t->state == HPO_TRIAL_WAITING); //  re-run, though retries: 0
+    CHECK (t->lost == 1 && t->failures == 0);
+    CHECK_CONTAINS (t->reason,
+                    "not claimed by worker w0 after the coordinator restarted");
+    CHECK (strstr (t->reason, "silent") == NULL);
+    //  Attempt 2 on w0 is lost too: its lease runs out while w0 is alive
+    //  but stops listing it. That is said, not "silent".
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t->attempt == 2 && t->state == HPO_TRIAL_RUNNING);
+    for (int k = 0; k < 2; k++) {
+        now += 600;
+        hpo_sched_heartbeat (e.sched, w, NULL, 0, 0, now);
+        CHECK (hpo_sched_expire (e.sched, now) == 0);
+    }
+    CHECK (t->state == HPO_TRIAL_WAITING && t->lost == 2);
+    CHECK_CONTAINS (t->reason, "alive but stopped renewing");
+    //  Attempt 3 is lost: max_lost (2) is spent, the trial FAILED.
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t->attempt == 3);
+    now += 1001;
+    CHECK (hpo_sched_expire (e.sched, now) == 0);
+    CHECK (t->state == HPO_TRIAL_FAILED && t->lost == 3 && t->failures == 0);
+    CHECK_CONTAINS (t->reason, "worker w0 silent");
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    //  The lost count survives a restart.
+    s_env_restart (&e, now);
+    t = hpo_sched_trial (e.sched, id);
+    CHECK (t->lost == 3 && t->failures == 0);
+    s_env_destroy (&e);
+}
+
+//  Two live processes with one name: the one started later keeps it.
+static void
+s_test_incarnation (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: i\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 3}\nspace: {x: {type: int, low: 1, "
+                 "high: 3}}\n");
+    uint8_t rid_old[] = {1, 1, 1, 1, 1}, rid_new[] = {2, 2, 2, 2, 2},
+            rid_older[] = {3, 3, 3, 3, 3}, rid_re[] = {4, 4, 4, 4, 4};
+    hpo_worker_t *winner = NULL;
+    hpo_worker_t *old =
+        s_hello_inc (&e, rid_old, "w", 10, 111, 1000, NULL, 0, &winner, now);
+    CHECK (old != NULL && winner == NULL);
+    hpo_sched_heartbeat (e.sched, old, NULL, 0, 2, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (old->held == 2);
+    hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
+    //  A process started earlier than the one holding the name: refused,
+    //  told who holds it, given nothing.
+    CHECK (s_hello_inc (&e, rid_older, "w", 9, 222, 500, NULL, 0, &winner,
+                        now) == NULL);
+    CHECK (winner == old);
+    CHECK (hpo_sched_worker (e.sched, rid_older, 5) == NULL);
+    //  The same process on a new connection: a reconnect, as always.
+    hpo_lease_t both[2] = {{t0->id, 1}, {t1->id, 1}};
+    hpo_worker_t *re =
+        s_hello_inc (&e, rid_re, "w", 10, 111, 1000, both, 2, &winner, now);
+    CHECK (re != NULL && old->gone && !old->replaced_by);
+    CHECK (re->held == 2);
+    old = re;
+    //  A process started later takes the name. It claims t0; t1, which
+    //  it cannot be running, is lost at once and re-run.
+    hpo_lease_t claim = {t0->id, 1};
+    hpo_worker_t *nw =
+        s_hello_inc (&e, rid_new, "w", 11, 333, 2000, &claim, 1, &winner, now);
+    CHECK (nw != NULL);
+    CHECK (old->gone && old->replaced_by != NULL);
+    CHECK_CONTAINS (old->replaced_by, "pid 11");
+    CHECK (t0->worker == nw && t0->state == HPO_TRIAL_RUNNING);
+    CHECK (t1->state == HPO_TRIAL_WAITING && t1->lost == 1);
+    CHECK_CONTAINS (t1->reason, "replaced by a newer process");
+    //  The replaced session is still known by its routing id (so its
+    //  next message can be told), but takes no part.
+    CHECK (hpo_sched_worker (e.sched, rid_re, 5) == old);
+    hpo_worker_t **ws;
+    size_t n = hpo_sched_workers (e.sched, &ws), live = 0;
+    for (size_t k = 0; k < n; k++)
+        live += !ws[k]->gone;
+    CHECK (live == 1);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 1);
+    s_env_destroy (&e);
+}
+
+//  Goodbye: no more work; the attempts named end LOST and are re-run.
+static void
+s_test_goodbye (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: g\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 3}\nspace: {x: {type: int, low: 1, "
+                 "high: 3}}\n");
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (w->held == 2);
+    hpo_trial_t *t0 = e.ev.assigned[0];
+    hpo_lease_t leases[2] = {{t0->id, 1}, {999999, 1}}; //  one unknown
+    CHECK (hpo_sched_goodbye (e.sched, w, leases, 2, "SIGTERM", now) == 0);
+    CHECK (t0->state == HPO_TRIAL_WAITING && t0->lost == 1);
+    CHECK_STR (t0->reason, "worker w stopped: SIGTERM");
+    CHECK (w->held == 1);
+    //  Whatever it asks afterwards, it gets nothing.
+    int before = e.ev.n_assigned;
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 4, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == before);
+    CHECK (study->count[HPO_TRIAL_RUNNING] == 1);
+    s_env_destroy (&e);
+}
+
+//  A heartbeat listing 65,536 leases it does not hold draws a bounded
+//  number of Kills, each lease once.
+static void
+s_test_kill_bound (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    size_t n = 65536;
+    hpo_lease_t *leases = hpo_calloc (n, sizeof *leases);
+    for (size_t k = 0; k < n; k++)
+        leases[k] = (hpo_lease_t){k % 10 + 1000000, 1}; //  10 distinct
+    hpo_sched_heartbeat (e.sched, w, leases, n, 0, now);
+    CHECK (e.ev.n_killed == 10);
+    e.ev.n_killed = 0;
+    for (size_t k = 0; k < n; k++)
+        leases[k] = (hpo_lease_t){k + 1000000, 1};
+    hpo_sched_heartbeat (e.sched, w, leases, n, 0, now);
+    CHECK (e.ev.n_killed == HPO_SCHED_MAX_KILLS);
+    free (leases);
+    s_env_destroy (&e);
+}
+
+//  A value that is not a number never becomes best, nor reaches the store.
+static void
+s_test_nan (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: n\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 2}\nspace: {x: {type: int, low: 1, "
+                 "high: 3}}\n");
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
+    char *m[] = {"loss"};
+    double v[] = {NAN};
+    CHECK (hpo_sched_report (e.sched, w, t0->id, 1, 1, 0, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    int n_values = 0;
+    CHECK (hpo_store_values (e.store, t0->id, s_count_value, &n_values) == 0);
+    CHECK (n_values == 0);
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, NAN,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_FAILED && !t0->has_value);
+    CHECK (study->best == NULL);
+    CHECK (hpo_sched_finish (e.sched, w, t1->id, 1, HPO_FINISH_COMPLETE, 1,
+                             -INFINITY, NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (study->best == NULL);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
     s_test_table ();
+    s_test_late_reports ();
+    s_test_stall_shift ();
+    s_test_lost_budget ();
+    s_test_incarnation ();
+    s_test_goodbye ();
+    s_test_kill_bound ();
+    s_test_nan ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
@@ -125,10 +550,10 @@ main (void)
     uint8_t rid_a[] = {0, 1, 2, 3, 4}, rid_b[] = {0, 9, 9, 9, 9};
     hpo_lease_t refused[8];
     size_t n_refused;
-    hpo_worker_t *a = hpo_sched_hello (sched, rid_a, 5, "a", "h", 1, 3, NULL, 0,
-                                       refused, &n_refused, now);
-    hpo_worker_t *b = hpo_sched_hello (sched, rid_b, 5, "b", "h", 2, 3, NULL, 0,
-                                       refused, &n_refused, now);
+    hpo_worker_t *a =
+        s_hello (sched, rid_a, "a", 1, 3, NULL, 0, refused, &n_refused, now);
+    hpo_worker_t *b =
+        s_hello (sched, rid_b, "b", 2, 3, NULL, 0, refused, &n_refused, now);
     CHECK (hpo_sched_worker (sched, rid_a, 5) == a);
     hpo_sched_heartbeat (sched, a, NULL, 0, 3, now);
     hpo_sched_heartbeat (sched, b, NULL, 0, 3, now);
@@ -196,7 +621,8 @@ main (void)
     now += 500;
     hpo_sched_expire (sched, now);
     CHECK (tb->state == HPO_TRIAL_WAITING); //  B's lease ran out
-    CHECK (tb->failures == 1);
+    CHECK (tb->lost == 1 && tb->failures == 0);
+    CHECK_CONTAINS (tb->reason, "worker b silent for 1100 ms");
     CHECK (b->held == 0);
     CHECK (study->count[HPO_TRIAL_RUNNING] == 2); //  A's two renewed
     CHECK_CONTAINS (tb->reason, "lease expired");
@@ -228,10 +654,24 @@ main (void)
     CHECK (ev.n_killed == kills + 1);
     CHECK (ev.killed[kills] == tb->id && ev.killed_attempt[kills] == 1);
 
-    //  Attempt 2 fails: retries (1) are spent, the trial is FAILED.
+    //  Attempt 2 fails. The lost attempt 1 counted against max_lost,
+    //  not retries: the one retry is still there (issue #9).
+    CHECK (tb->lost == 1 && tb->failures == 0);
     CHECK (hpo_sched_finish (sched, a, tb->id, 2, HPO_FINISH_FAILED, 0, 0,
                              "exit status 3", "boom", now) == HPO_SCHED_OK);
+    CHECK (tb->state == HPO_TRIAL_WAITING);
+    CHECK (tb->lost == 1 && tb->failures == 1);
+    //  Attempt 3 fails too: retries (1) are spent, the trial is FAILED.
+    before = ev.n_assigned;
+    hpo_sched_heartbeat (sched, a, held_a, n_held_a, 1, now);
+    CHECK (hpo_sched_dispatch (sched, now) == 0);
+    CHECK (ev.n_assigned > before && ev.assigned[before] == tb);
+    CHECK (tb->worker == a);
+    CHECK (tb->attempt == 3);
+    CHECK (hpo_sched_finish (sched, a, tb->id, 3, HPO_FINISH_FAILED, 0, 0,
+                             "exit status 3", "boom", now) == HPO_SCHED_OK);
     CHECK (tb->state == HPO_TRIAL_FAILED);
+    CHECK (tb->failures == 2);
     CHECK_STR (tb->reason, "exit status 3");
 
     //  The budget is exact: 5 trials in all, whatever the workers ask.
@@ -286,8 +726,8 @@ main (void)
     claim[n_running].trial_id = tb_id;
     claim[n_running].attempt = 1;
     uint8_t rid_a2[] = {0, 7, 7, 7, 7};
-    a = hpo_sched_hello (sched, rid_a2, 5, "a", "h", 1, 3, claim, n_running + 1,
-                         refused, &n_refused, now);
+    a = s_hello (sched, rid_a2, "a", 1, 3, claim, n_running + 1, refused,
+                 &n_refused, now);
     CHECK (n_refused == 1);
     CHECK (refused[0].attempt == 1);
     CHECK (a->held == n_running);
@@ -354,8 +794,8 @@ main (void)
     size_t n_before = hpo_sched_workers (sched, &ws);
     CHECK (n_before >= 1);
     uint8_t rid_c[] = {0, 5, 5, 5, 5};
-    hpo_worker_t *wc = hpo_sched_hello (sched, rid_c, 5, "c", "h", 3, 1, NULL,
-                                        0, refused, &n_refused, now);
+    hpo_worker_t *wc =
+        s_hello (sched, rid_c, "c", 3, 1, NULL, 0, refused, &n_refused, now);
     hpo_study_t *s3 =
         s_create (sched, "name: s3\ncommand: t\nobjective: {metric: loss}\n"
                          "budget: {trials: 1}\nspace: {x: {type: int, low: 1, "

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,24 @@ static hpo_session_t *s_session;
 static hpo_env_t *s_inbox[4096];
 static size_t s_n_inbox;
 
+//  Every Report, Finish and Goodbye in the order it arrived, resends
+//  included.
+typedef struct {
+    int body;
+    uint64_t seq;
+    uint64_t trial_id;
+    int has_step;
+    int64_t step;
+} s_arrival_t;
+static s_arrival_t *s_arrivals;
+static size_t s_n_arrivals, s_cap_arrivals;
+//  1: the fake coordinator acknowledges Reports, Finishes and Goodbyes
+//  as they come, as the real one does, and keeps them out of the inbox.
+static int s_autoack;
+//  1: Reports, Finishes and Goodbyes are only recorded in s_arrivals, not
+//  kept in the inbox (a test that floods them and acks nothing).
+static int s_record_only;
+
 static void
 s_router_new (const char *endpoint)
 {
@@ -50,6 +69,42 @@ s_inbox_clear (void)
     s_n_inbox = 0;
 }
 
+static void s_send (hpo_env_t *env);
+
+static void
+s_send_acks (uint64_t *seqs, size_t n)
+{
+    Hpo__Ack ack;
+    hpo__ack__init (&ack);
+    hpo_env_t env;
+    hpo_wire_init (&env, 0);
+    env.body_case = HPO__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    env.n_acks = n;
+    env.acks = seqs;
+    s_send (&env);
+}
+
+static void
+s_arrived (const hpo_env_t *env)
+{
+    if (s_n_arrivals == s_cap_arrivals) {
+        s_cap_arrivals = s_cap_arrivals ? 2 * s_cap_arrivals : 1024;
+        s_arrivals =
+            realloc (s_arrivals, s_cap_arrivals * sizeof (s_arrival_t));
+    }
+    s_arrival_t *a = &s_arrivals[s_n_arrivals++];
+    memset (a, 0, sizeof *a);
+    a->body = (int)env->body_case;
+    a->seq = env->seq;
+    if (env->body_case == HPO__ENVELOPE__BODY_REPORT) {
+        a->trial_id = env->report->trial_id;
+        a->has_step = env->report->has_step;
+        a->step = env->report->step;
+    } else if (env->body_case == HPO__ENVELOPE__BODY_FINISH)
+        a->trial_id = env->finish->trial_id;
+}
+
 //  Lets the session and the fake coordinator run for ms.
 static void
 s_pump (int ms)
@@ -61,15 +116,33 @@ s_pump (int ms)
         hpo_env_t *env;
         size_t rid_size;
         uint8_t rid[HPO_WIRE_MAX_RID];
+        uint64_t acks[256];
+        size_t n_acks = 0;
         while ((env = hpo_wire_recv (zsock_resolve (s_router), rid, &rid_size,
                                      &status))) {
             memcpy (s_rid, rid, rid_size);
             s_rid_size = rid_size;
-            if (s_n_inbox < sizeof s_inbox / sizeof s_inbox[0])
+            int kept = env->body_case == HPO__ENVELOPE__BODY_REPORT ||
+                       env->body_case == HPO__ENVELOPE__BODY_FINISH ||
+                       env->body_case == HPO__ENVELOPE__BODY_GOODBYE;
+            if (kept)
+                s_arrived (env);
+            if (kept && s_autoack) {
+                acks[n_acks++] = env->seq;
+                if (n_acks == 256) {
+                    s_send_acks (acks, n_acks);
+                    n_acks = 0;
+                }
+                hpo_wire_free (&env);
+            } else if (kept && s_record_only)
+                hpo_wire_free (&env);
+            else if (s_n_inbox < sizeof s_inbox / sizeof s_inbox[0])
                 s_inbox[s_n_inbox++] = env;
             else
                 hpo_wire_free (&env);
         }
+        if (n_acks)
+            s_send_acks (acks, n_acks);
     } while (hpo_clock_mono_ms () < until);
 }
 
@@ -236,10 +309,11 @@ s_send_assign (uint64_t number, const char *command, int shell,
 
 //  A new session with a fake coordinator that has welcomed it.
 static void
-s_start (uint32_t slots)
+s_start_with (uint32_t slots, size_t outbox_max, int signal_fd)
 {
     s_router_new ("tcp://127.0.0.1:*");
-    hpo_session_config_t config = {s_endpoint, "test-worker", slots, s_dir, -1};
+    hpo_session_config_t config = {s_endpoint, "test-worker", slots,
+                                   s_dir,      signal_fd,     outbox_max};
     s_session = hpo_session_new (&config);
     CHECK (s_session);
     hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
@@ -259,6 +333,12 @@ s_start (uint32_t slots)
 }
 
 static void
+s_start (uint32_t slots)
+{
+    s_start_with (slots, 0, -1);
+}
+
+static void
 s_stop (void)
 {
     hpo_session_stop (s_session);
@@ -271,6 +351,9 @@ s_stop (void)
     CHECK (s_session == NULL);
     s_inbox_clear ();
     zsock_destroy (&s_router);
+    s_autoack = 0;
+    s_record_only = 0;
+    s_n_arrivals = 0;
 }
 
 static char *
@@ -489,10 +572,13 @@ test_failures (void)
         CHECK_CONTAINS (fin->finish->reason, "bad study name");
     hpo_wire_free (&fin);
 
-    //  Invalid UTF-8 in the log does not reach the wire as such.
-    fin = s_run_to_finish (7, "printf 'caf\\351 \\377\\n'; exit 1", 1, 0, NULL);
+    //  Invalid UTF-8 in the log does not reach the wire as such: each
+    //  bad byte becomes U+FFFD, a NUL becomes '?'.
+    fin = s_run_to_finish (7, "printf 'caf\\351 \\377\\000\\n'; exit 1", 1, 0,
+                           NULL);
     if (fin)
-        CHECK_CONTAINS (fin->finish->log_tail, "caf? ?\n");
+        CHECK_CONTAINS (fin->finish->log_tail,
+                        "caf\xef\xbf\xbd \xef\xbf\xbd?\n");
     hpo_wire_free (&fin);
 
     //  A timeout: SIGTERM is ignored, so the grace period runs out and
@@ -683,6 +769,332 @@ test_restart (void)
     s_stop ();
 }
 
+//  The index in s_arrivals of the first Finish of trial_id, or
+//  s_n_arrivals.
+static size_t
+s_first_finish (uint64_t trial_id)
+{
+    for (size_t k = 0; k < s_n_arrivals; k++)
+        if (s_arrivals[k].body == HPO__ENVELOPE__BODY_FINISH &&
+            s_arrivals[k].trial_id == trial_id)
+            return k;
+    return s_n_arrivals;
+}
+
+//  Waits until the Finish of trial_id has arrived.
+static int
+s_wait_finish (uint64_t trial_id, int timeout_ms)
+{
+    int64_t until = hpo_clock_mono_ms () + timeout_ms;
+    while (s_first_finish (trial_id) == s_n_arrivals &&
+           hpo_clock_mono_ms () < until)
+        s_pump (10);
+    return s_first_finish (trial_id) < s_n_arrivals;
+}
+
+//  How many of steps 0..n-1 of trial_id arrived before index end, and
+//  how many distinct Report seqs.
+static size_t
+s_steps_before (uint64_t trial_id, int64_t n, size_t end, size_t *seqs)
+{
+    char *seen = calloc ((size_t)n, 1);
+    size_t found = 0;
+    uint64_t max_seq = 0;
+    for (size_t k = 0; k < end; k++)
+        if (s_arrivals[k].body == HPO__ENVELOPE__BODY_REPORT &&
+            s_arrivals[k].seq > max_seq)
+            max_seq = s_arrivals[k].seq;
+    char *seq_seen = calloc (max_seq + 1, 1);
+    *seqs = 0;
+    for (size_t k = 0; k < end; k++) {
+        const s_arrival_t *a = &s_arrivals[k];
+        if (a->body != HPO__ENVELOPE__BODY_REPORT || a->trial_id != trial_id)
+            continue;
+        if (!seq_seen[a->seq]) {
+            seq_seen[a->seq] = 1;
+            (*seqs)++;
+        }
+        if (a->has_step && a->step >= 0 && a->step < n && !seen[a->step]) {
+            seen[a->step] = 1;
+            found++;
+        }
+    }
+    free (seen);
+    free (seq_seen);
+    return found;
+}
+
+//  A program that reports faster than the socket takes it: 5000 steps
+//  and the objective in one burst. Every Report reaches the coordinator,
+//  and all of them before the Finish (issue #10, item 1).
+static void
+test_fast_reports (void)
+{
+    s_start (1);
+    s_autoack = 1;
+    s_send_assign (20,
+                   "i=0; while [ $i -lt 5000 ]; do "
+                   "echo step=$i loss=$i; i=$((i+1)); done >&3; "
+                   "echo loss=0.5 >&3",
+                   1, 0, 200, NULL);
+    CHECK (s_wait_finish (120, 20000));
+    size_t fin = s_first_finish (120);
+    size_t seqs = 0;
+    size_t steps = s_steps_before (120, 5000, fin, &seqs);
+    if (steps != 5000 || seqs != 5001)
+        fprintf (stderr, "before the Finish: %zu steps, %zu reports\n", steps,
+                 seqs);
+    CHECK (steps == 5000);
+    CHECK (seqs == 5001); //  the objective's line too
+    s_pump (3 * HB_MS);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    s_stop ();
+}
+
+static int
+s_exists (const char *file)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/%s", s_dir, file);
+    return access (path, F_OK) == 0;
+}
+
+//  A program that reports far more than the outbox may hold while the
+//  coordinator acknowledges nothing: nothing is dropped, the program
+//  blocks in its write until acks resume, and every report arrives before
+//  the Finish (issue #10, item 2).
+static void
+test_backpressure (void)
+{
+    s_start_with (1, 200, -1);
+    s_record_only = 1;
+    s_send_assign (21,
+                   "i=0; while [ $i -lt 20000 ]; do "
+                   "echo step=$i loss=$i; i=$((i+1)); done >&3; "
+                   "echo loss=0.5 >&3; touch wrote-all",
+                   1, 0, 200, NULL);
+    s_pump (1500);
+    //  20,000 lines do not fit in the pipe and one read: it waits.
+    CHECK (!s_exists ("wrote-all"));
+    CHECK (hpo_session_unacked (s_session) == 200);
+    CHECK (s_first_finish (121) == s_n_arrivals);
+    CHECK (hpo_session_busy (s_session) == 1);
+    s_autoack = 1;
+    CHECK (s_wait_finish (121, 60000));
+    CHECK (s_exists ("wrote-all"));
+    size_t seqs = 0;
+    size_t steps = s_steps_before (121, 20000, s_first_finish (121), &seqs);
+    if (steps != 20000 || seqs != 20001)
+        fprintf (stderr, "before the Finish: %zu steps, %zu reports\n", steps,
+                 seqs);
+    CHECK (steps == 20000);
+    CHECK (seqs == 20001);
+    s_pump (3 * HB_MS);
+    CHECK (hpo_session_unacked (s_session) == 0);
+    s_stop ();
+}
+
+//  trial.grace 0 is no grace: a program that ignores SIGTERM is killed at
+//  its timeout, not 10 s later (issue #10, item 9).
+static void
+test_no_grace (void)
+{
+    s_start (1);
+    int64_t t0 = hpo_clock_mono_ms ();
+    s_send_assign (22, "trap '' TERM; echo $$ > pid22; sleep 30", 1, 300, 0,
+                   NULL);
+    hpo_env_t *fin = s_take (HPO__ENVELOPE__BODY_FINISH, 15000);
+    int64_t took = hpo_clock_mono_ms () - t0;
+    CHECK (fin);
+    if (fin) {
+        CHECK_STR (fin->finish->reason, "timeout after 0.3s");
+        CHECK (WIFSIGNALED (fin->finish->exit_status) &&
+               WTERMSIG (fin->finish->exit_status) == SIGKILL);
+        s_send_ack (fin->seq);
+    }
+    CHECK (took >= 250 && took < 2500);
+    CHECK (s_group_gone ("pid22", 3000));
+    hpo_wire_free (&fin);
+    s_stop ();
+}
+
+//  SIGTERM: a Goodbye names the attempt being stopped, after the Finish
+//  of one that ended before the stop; both are resent until acknowledged,
+//  in order, and then the session ends without waiting out its flush time.
+static void
+test_goodbye (void)
+{
+    sigset_t mask, old;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGTERM);
+    sigprocmask (SIG_BLOCK, &mask, &old);
+    int sfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    CHECK (sfd >= 0);
+    s_start_with (2, 0, sfd);
+    s_send_assign (23, "echo loss=1 >&3", 1, 0, 200, NULL);
+    hpo_env_t *report = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (report);
+    if (report)
+        s_send_ack (report->seq);
+    hpo_wire_free (&report);
+    hpo_env_t *fin = s_take (HPO__ENVELOPE__BODY_FINISH, 5000);
+    CHECK (fin && fin->finish->trial_id == 123);
+    s_send_assign (24, "echo $$ > pid24; sleep 30", 1, 0, 200, NULL);
+    int64_t until = hpo_clock_mono_ms () + 5000;
+    while (!s_exists ("pid24") && hpo_clock_mono_ms () < until)
+        s_pump (10);
+    s_n_arrivals = 0;
+    int64_t t0 = hpo_clock_mono_ms ();
+    raise (SIGTERM);
+    hpo_env_t *bye = s_take (HPO__ENVELOPE__BODY_GOODBYE, 2000);
+    CHECK (bye);
+    if (bye) {
+        CHECK (bye->goodbye->n_leases == 1 &&
+               bye->goodbye->leases[0]->trial_id == 124 &&
+               bye->goodbye->leases[0]->attempt == 1);
+        CHECK_STR (bye->goodbye->reason, "worker stopping (SIGTERM)");
+        CHECK (fin && bye->seq > fin->seq);
+        //  Not acknowledged: it comes again, after the Finish.
+        hpo_env_t *again =
+            s_take_seq (HPO__ENVELOPE__BODY_GOODBYE, bye->seq, 1000);
+        CHECK (again);
+        hpo_wire_free (&again);
+        size_t fin_at = s_n_arrivals, bye_at = s_n_arrivals;
+        for (size_t k = 0; k < s_n_arrivals; k++) {
+            if (fin && s_arrivals[k].seq == fin->seq && fin_at == s_n_arrivals)
+                fin_at = k;
+            if (s_arrivals[k].seq == bye->seq && k > fin_at)
+                bye_at = k;
+        }
+        CHECK (fin_at < bye_at && bye_at < s_n_arrivals);
+        s_send_ack (bye->seq);
+    }
+    if (fin)
+        s_send_ack (fin->seq);
+    until = hpo_clock_mono_ms () + 3000;
+    while (!hpo_session_finished (s_session) && hpo_clock_mono_ms () < until)
+        s_pump (10);
+    CHECK (hpo_session_finished (s_session));
+    CHECK (!hpo_session_failed (s_session));
+    //  Done once acknowledged and the trial is gone: well within the
+    //  flush time (the trial's grace is 0.2 s).
+    CHECK (hpo_clock_mono_ms () - t0 < HPO_SESSION_FLUSH_MS);
+    CHECK (s_count (HPO__ENVELOPE__BODY_FINISH) == 0 ||
+           s_take (HPO__ENVELOPE__BODY_FINISH, 0)->finish->trial_id == 123);
+    CHECK (s_group_gone ("pid24", 3000));
+    hpo_wire_free (&fin);
+    hpo_wire_free (&bye);
+    s_stop ();
+    close (sfd);
+    sigprocmask (SIG_SETMASK, &old, NULL);
+}
+
+static void
+s_send_error_to (Hpo__ErrorCode code, uint64_t seq, const char *message)
+{
+    Hpo__Error error;
+    hpo__error__init (&error);
+    error.code = code;
+    error.message = (char *)message;
+    hpo_env_t env;
+    hpo_wire_init (&env, seq);
+    env.body_case = HPO__ENVELOPE__BODY_ERROR;
+    env.error = &error;
+    s_send (&env);
+}
+
+//  A Hello refused as invalid is final: the session fails at once instead
+//  of saying Hello for ever. An ERR_INVALID that answers something else
+//  is not. Hello carries the process's incarnation and start time.
+static void
+test_hello_refused (void)
+{
+    s_router_new ("tcp://127.0.0.1:*");
+    hpo_session_config_t config = {s_endpoint, "test-worker", 1, s_dir, -1, 0};
+    s_session = hpo_session_new (&config);
+    CHECK (s_session);
+    hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
+    CHECK (hello);
+    if (!hello) {
+        hpo_session_destroy (&s_session);
+        zsock_destroy (&s_router);
+        return;
+    }
+    CHECK (hello->hello->incarnation != 0);
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u;
+    CHECK (hello->hello->started_us <= now_us + 1000000u &&
+           hello->hello->started_us + 600000000u > now_us);
+    static uint64_t incarnation;
+    incarnation = hello->hello->incarnation;
+    s_send_error_to (HPO__ERROR_CODE__ERR_INVALID, hello->seq + 1000,
+                     "heartbeat: too many leases");
+    s_pump (200);
+    CHECK (!hpo_session_finished (s_session));
+    s_send_error_to (HPO__ERROR_CODE__ERR_INVALID, hello->seq,
+                     "hello: name must be 1-255 bytes");
+    int64_t until = hpo_clock_mono_ms () + 3000;
+    while (!hpo_session_finished (s_session) && hpo_clock_mono_ms () < until)
+        s_pump (10);
+    CHECK (hpo_session_finished (s_session));
+    CHECK (hpo_session_failed (s_session));
+    CHECK (hpo_session_run (s_session) == -1);
+    hpo_wire_free (&hello);
+    hpo_session_destroy (&s_session);
+    s_inbox_clear ();
+    zsock_destroy (&s_router);
+
+    //  One incarnation a process, whatever its sessions.
+    s_start (1);
+    hpo_session_stop (s_session);
+    hello = NULL;
+    zsock_t *first_router = s_router;
+    s_router_new ("tcp://127.0.0.1:*");
+    hpo_session_config_t again = {s_endpoint, "w2", 1, s_dir, -1, 0};
+    hpo_session_t *second = hpo_session_new (&again);
+    hpo_session_t *first = s_session;
+    s_session = second;
+    hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
+    CHECK (hello && hello->hello->incarnation == incarnation);
+    hpo_wire_free (&hello);
+    hpo_session_destroy (&second);
+    s_inbox_clear ();
+    zsock_destroy (&s_router);
+    s_session = first;
+    hpo_session_destroy (&s_session);
+    zsock_destroy (&first_router);
+}
+
+//  ERR_REPLACED: a newer process took our name. The session stops its
+//  trials and fails, without waiting for acknowledgements.
+static void
+test_replaced (void)
+{
+    s_start (1);
+    s_send_assign (25,
+                   "trap '' TERM; echo $$ > pid25; echo step=1 loss=1 >&3; "
+                   "sleep 30",
+                   1, 0, 200, NULL);
+    hpo_env_t *r = s_take (HPO__ENVELOPE__BODY_REPORT, 5000);
+    CHECK (r); //  left unacknowledged
+    hpo_wire_free (&r);
+    int64_t t0 = hpo_clock_mono_ms ();
+    s_send_error_to (HPO__ERROR_CODE__ERR_REPLACED, 0,
+                     "a newer worker process took this name");
+    int64_t until = t0 + 3000;
+    while (!hpo_session_finished (s_session) && hpo_clock_mono_ms () < until)
+        s_pump (10);
+    CHECK (hpo_session_finished (s_session));
+    CHECK (hpo_session_failed (s_session));
+    CHECK (hpo_clock_mono_ms () - t0 < 1500);
+    CHECK (s_count (HPO__ENVELOPE__BODY_GOODBYE) == 0);
+    hpo_session_destroy (&s_session);
+    CHECK (s_group_gone ("pid25", 3000));
+    s_inbox_clear ();
+    zsock_destroy (&s_router);
+}
+
 int
 main (void)
 {
@@ -703,6 +1115,12 @@ main (void)
     test_kill ();
     test_busy_and_hello ();
     test_restart ();
+    test_fast_reports ();
+    test_backpressure ();
+    test_no_grace ();
+    test_goodbye ();
+    test_hello_refused ();
+    test_replaced ();
 
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);

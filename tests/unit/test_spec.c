@@ -967,3 +967,28 @@ main (void)
     s_test_format ();
     TEST_DONE ();
 }
+
+//  trial.max_lost (issue #9): attempts lost to the worker that are re-run,
+//  default 3, apart from retries. Runs before main (a constructor) so that
+//  this test stays at the end of the file, clear of other changes to it.
+__attribute__ ((constructor)) static void
+s_test_max_lost (void)
+{
+    const char *base = "name: m\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 2}\nspace: {x: {type: int, low: 1, "
+                       "high: 3}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (base, strlen (base), "m.yaml", &error);
+    CHECK (spec && spec->max_lost == 3 && spec->retries == 0);
+    hpo_spec_destroy (&spec);
+    char text[512];
+    snprintf (text, sizeof text, "%strial: {retries: 1, max_lost: 0}\n", base);
+    spec = hpo_spec_parse (text, strlen (text), "m.yaml", &error);
+    CHECK (spec && spec->max_lost == 0 && spec->retries == 1);
+    hpo_spec_destroy (&spec);
+    snprintf (text, sizeof text, "%strial: {max_lost: -1}\n", base);
+    spec = hpo_spec_parse (text, strlen (text), "m.yaml", &error);
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "trial.max_lost");
+    free (error);
+}

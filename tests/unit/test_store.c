@@ -73,9 +73,88 @@ s_attempt (void *ctx, const hpo_store_attempt_row_t *row)
     return 0;
 }
 
+static int
+s_lost_row (void *ctx, const hpo_store_trial_row_t *row)
+{
+    uint32_t *lost = ctx;
+    lost[row->number] = row->lost;
+    return 0;
+}
+
+//  Migration 2 adds trial.lost to a database of schema 1, keeping its
+//  rows; the column round-trips.
+static void
+s_test_migrate_lost (void)
+{
+    char dir[] = "/tmp/hpo-test-store2-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    char *path = hpo_sprintf ("%s/hpo.db", dir);
+    sqlite3 *db;
+    CHECK (sqlite3_open (path, &db) == SQLITE_OK);
+    //  Schema 1 as it shipped, with one trial.
+    CHECK (
+        sqlite3_exec (
+            db,
+            "CREATE TABLE study (id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+            "UNIQUE, spec TEXT NOT NULL, state TEXT NOT NULL, created REAL "
+            "NOT NULL, ended REAL NOT NULL DEFAULT 0);"
+            "CREATE TABLE trial (id INTEGER PRIMARY KEY, study_id INTEGER "
+            "NOT NULL REFERENCES study(id), number INTEGER NOT NULL, state "
+            "TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, failures "
+            "INTEGER NOT NULL DEFAULT 0, params TEXT NOT NULL, value REAL, "
+            "worker TEXT, started REAL NOT NULL DEFAULT 0, ended REAL NOT "
+            "NULL DEFAULT 0, reason TEXT, UNIQUE (study_id, number));"
+            "CREATE TABLE attempt (trial_id INTEGER NOT NULL, attempt "
+            "INTEGER NOT NULL, worker TEXT NOT NULL, started REAL NOT NULL, "
+            "ended REAL NOT NULL DEFAULT 0, outcome TEXT, reason TEXT, "
+            "log_tail TEXT, PRIMARY KEY (trial_id, attempt)) WITHOUT ROWID;"
+            "CREATE TABLE value (trial_id INTEGER NOT NULL, step INTEGER NOT "
+            "NULL, metric TEXT NOT NULL, attempt INTEGER NOT NULL, value "
+            "REAL NOT NULL, PRIMARY KEY (trial_id, step, metric)) WITHOUT "
+            "ROWID;"
+            "INSERT INTO study VALUES (1, 's', 'x', 'RUNNING', 1, 0);"
+            "INSERT INTO trial (id, study_id, number, state, params) VALUES "
+            "(1, 1, 0, 'WAITING', '{}');"
+            "PRAGMA user_version = 1;",
+            NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close (db);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    CHECK (hpo_store_schema_version () == 2);
+    uint32_t lost[2] = {99, 99};
+    CHECK (hpo_store_trials (store, s_lost_row, lost) == 0);
+    CHECK (lost[0] == 0);
+    hpo_store_trial_row_t row = {.id = 1, .state = "WAITING", .lost = 2};
+    CHECK (hpo_store_trial_update (store, &row) == 0);
+    hpo_store_trial_row_t row2 = {.study_id = 1,
+                                  .number = 1,
+                                  .state = "WAITING",
+                                  .params = "{}",
+                                  .lost = 1};
+    uint64_t id;
+    CHECK (hpo_store_trial_insert (store, &row2, &id) == 0);
+    hpo_store_destroy (&store);
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (hpo_store_trials (store, s_lost_row, lost) == 0);
+    CHECK (lost[0] == 2 && lost[1] == 1);
+    hpo_store_destroy (&store);
+    //  A database whose directory does not exist is named as such.
+    char *missing = hpo_sprintf ("%s/no/such/dir/hpo.db", dir);
+    CHECK (hpo_store_open (missing, HPO_SYNC_OFF, &error) == NULL);
+    CHECK_CONTAINS (error, "does not exist");
+    free (error);
+    free (missing);
+    char *cmd = hpo_sprintf ("rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+    free (path);
+}
+
 int
 main (void)
 {
+    s_test_migrate_lost ();
     char dir[] = "/tmp/hpo-test-store-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);

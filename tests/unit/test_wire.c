@@ -4,6 +4,7 @@
 
 #include "../../common/mem.h"
 #include "../../common/rng.h"
+#include "../../common/utf8.h"
 #include "../../common/wire.h"
 #include "testutil.h"
 
@@ -129,5 +130,40 @@ main (void)
     params[0]->kind = 9;
     CHECK (hpo_wire_param_get (params[0], &got) == -1);
     hpo_wire_params_free (params, 3);
+
+    //  UTF-8: peers' strings are cleaned before they are echoed or stored.
+    CHECK (hpo_utf8_valid ("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 14));
+    const char *bad[] = {
+        "\xC3",             //  cut short
+        "\xC0\xAF",         //  overlong '/'
+        "\xE0\x80\xAF",     //  overlong
+        "\xED\xA0\x80",     //  surrogate
+        "\xF4\x90\x80\x80", //  past U+10FFFF
+        "\xFF",             //  never valid
+        "\x80",             //  a continuation alone
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        CHECK (!hpo_utf8_valid (bad[k], strlen (bad[k])));
+        char *clean = hpo_utf8_clean (bad[k], 0);
+        CHECK (hpo_utf8_valid (clean, strlen (clean)));
+        CHECK_CONTAINS (clean, "\xEF\xBF\xBD");
+        free (clean);
+    }
+    char *clean = hpo_utf8_clean ("ok \xFF end", 0);
+    CHECK_STR (clean, "ok \xEF\xBF\xBD end");
+    free (clean);
+    clean = hpo_utf8_clean ("caf\xC3\xA9", 0);
+    CHECK_STR (clean, "caf\xC3\xA9");
+    free (clean);
+    //  Cut to max bytes, never inside a character.
+    clean = hpo_utf8_clean ("caf\xC3\xA9", 4);
+    CHECK_STR (clean, "caf");
+    free (clean);
+    clean = hpo_utf8_clean ("\xFF\xFF", 4);
+    CHECK_STR (clean, "\xEF\xBF\xBD");
+    free (clean);
+    clean = hpo_utf8_clean (NULL, 10);
+    CHECK_STR (clean, "");
+    free (clean);
     TEST_DONE ();
 }
