@@ -21,10 +21,8 @@
 
 #include "command.h"
 #include "mem.h"
+#include "names.h"
 
-#define S_NAME_MAX 128
-#define S_METRIC_MAX 128
-#define S_PARAM_NAME_MAX 64
 #define S_GRID_MAX 1000000000ULL
 //  Int parameters keep low and high as doubles too; beyond 2^53 a double
 //  no longer holds every integer.
@@ -703,21 +701,6 @@ s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_param_spec_t *p)
     return s_parse_range (ctx, f, p);
 }
 
-static bool
-s_valid_param_name (const char *name, size_t len)
-{
-    if (len == 0 || len > S_PARAM_NAME_MAX)
-        return false;
-    for (size_t k = 0; k < len; k++) {
-        char c = name[k];
-        bool alpha =
-            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        if (!alpha && !(k > 0 && c >= '0' && c <= '9'))
-            return false;
-    }
-    return true;
-}
-
 static int
 s_parse_space (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
@@ -743,11 +726,11 @@ s_parse_space (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
         if (!name)
             return s_fail (ctx, pf.line, f->path, "keys must be strings");
         s_path (pf.path, f->path, name, len > 64 ? 64 : len);
-        if (!s_valid_param_name (name, len))
+        if (hpo_name_param_problem (name, len))
             return s_fail (ctx, pf.line, pf.path,
                            "a parameter name must match "
                            "[A-Za-z_][A-Za-z0-9_]* (at most %d bytes)",
-                           S_PARAM_NAME_MAX);
+                           HPO_NAME_PARAM_MAX);
         hpo_param_spec_t *p = &self->params[self->n_params++];
         p->name = hpo_strndup (name, len);
         if (s_parse_param (ctx, &pf, p))
@@ -767,17 +750,11 @@ s_parse_name (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     const char *name;
     if (s_get_string (ctx, f, &name))
         return -1;
-    size_t len = strlen (name);
-    if (len == 0)
-        return s_fail (ctx, s_vline (f), f->path, "must not be empty");
-    if (len > S_NAME_MAX)
-        return s_fail (ctx, s_vline (f), f->path, "must be at most %d bytes",
-                       S_NAME_MAX);
-    //  Names go into file names, log lines and the CLI's arguments.
-    if (strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                      "0123456789_.-") != len)
-        return s_fail (ctx, s_vline (f), f->path,
-                       "may hold only letters, digits, '_', '.' and '-'");
+    //  Names go into directory names, log lines and the CLI's arguments;
+    //  the worker holds them to the same rule.
+    const char *why = hpo_name_study_problem (name, strlen (name));
+    if (why)
+        return s_fail (ctx, s_vline (f), f->path, "%s", why);
     self->name = hpo_strdup (name);
     return 0;
 }
@@ -831,16 +808,13 @@ s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     const char *metric;
     if (s_get_string (ctx, &o[0], &metric))
         return -1;
-    size_t len = strlen (metric);
     //  The names a worker accepts in a report line (worker/report.h); any
     //  other objective could never be reported, and every trial would fail.
-    if (len == 0 || len > S_METRIC_MAX ||
-        strspn (metric, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                        "0123456789_.:/-") != len)
+    if (hpo_name_metric_problem (metric, strlen (metric)))
         return s_fail (ctx, s_vline (&o[0]), o[0].path,
                        "must be 1 to %d bytes of letters, digits, "
                        "'_', '.', ':', '/' and '-'",
-                       S_METRIC_MAX);
+                       HPO_NAME_METRIC_MAX);
     if (!strcmp (metric, "step"))
         return s_fail (ctx, s_vline (&o[0]), o[0].path,
                        "step is a report's step, not a metric");

@@ -423,6 +423,12 @@ s_test_bad (void)
     //  Names.
     BAD ("name: my study\n", "t.yaml:1: name: may hold only letters");
     BAD ("name: ''\n", "t.yaml:1: name: must not be empty");
+    //  Issue #10: "." and ".." were accepted here, then every trial failed
+    //  on the worker ("bad study name"), which builds paths from the name.
+    BAD ("name: .\n", "t.yaml:1: name: must not be . or ..");
+    BAD ("name: \"..\"\n", "t.yaml:1: name: must not be . or ..");
+    BAD ("name: a/b\n", "t.yaml:1: name: may hold only letters");
+    BAD ("name: caf\xc3\xa9\n", "t.yaml:1: name: may hold only letters");
     BAD ("name: [a]\n", "t.yaml:1: name: must be a string");
     BAD ("name:\n", "t.yaml:1: name: must be a string");
     {
