@@ -22,6 +22,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  Limits on what one study may hold. The coordinator parses a study on
+//  its loop, sends each trial's parameters in one message, and a worker
+//  passes them in one argv and environment; beyond these a study is far
+//  more likely a generated mistake than a search anyone can run.
+//  Parameters: a space of more than a thousand dimensions is beyond what
+//  random or grid search explores, and every trial carries all of them.
+#define HPO_SPEC_MAX_PARAMS 1024
+//  Values in one parameter's list.
+#define HPO_SPEC_MAX_VALUES 10000
+//  Bytes in the command template. Linux refuses a single argument over
+//  128 KiB, which is what the whole command is with shell: true; half of
+//  that leaves room for the values substituted into it.
+#define HPO_SPEC_MAX_COMMAND 65536
+//  Points in a grid: the product of its parameters' counts.
+#define HPO_SPEC_MAX_GRID 1000000000ULL
+
 typedef enum {
     HPO_KIND_FLOAT = 1,
     HPO_KIND_INT = 2,
@@ -93,8 +109,10 @@ typedef struct {
 //      mnist.yaml:12: pruner: unknown key
 //      mnist.yaml:4: syntax error: <libfyaml's message>
 //
-//  Nothing is printed. Unknown keys, wrong types and values out of range
-//  are all errors; the first one found is reported.
+//  Nothing is printed. Unknown keys, wrong types, values out of range and
+//  studies past the limits above are all errors; the first one found is
+//  reported. No input makes it abort, and its time grows about linearly
+//  with the text (aliases aside, which are bounded: see spec.c).
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
 void hpo_spec_destroy (hpo_spec_t **self_p);
