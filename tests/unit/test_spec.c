@@ -1217,6 +1217,57 @@ s_test_other_limits (void)
     free (text);
 }
 
+//  Any bytes at all, NULs and invalid UTF-8 included, give a study or an
+//  error, never an abort (the coordinator parses what the network sends).
+//  A small fixed-seed mutation fuzzer; the sanitized build checks memory.
+static void
+s_test_any_bytes (void)
+{
+    size_t len;
+    char *seed = s_read_data ("full.yaml", &len);
+    uint64_t state = 0x9e3779b97f4a7c15ULL;
+    int bad = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[1 << 13];
+        size_t n = len < sizeof text ? len : sizeof text;
+        memcpy (text, seed, n);
+        int edits = 1 + round % 8;
+        for (int e = 0; e < edits && n > 0; e++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            uint64_t r = state >> 17;
+            size_t at = (size_t)(r % n);
+            static const char bytes[] = {0,   '\xff', '\xc3', '{', '[',  '&',
+                                         '*', ':',    '\n',   '"', '\'', '-'};
+            switch ((r >> 20) % 4) {
+            case 0:
+                text[at] = bytes[(r >> 24) % sizeof bytes];
+                break;
+            case 1:
+                text[at] ^= (char)(1 << ((r >> 24) % 8));
+                break;
+            case 2:
+                n = at; //  cut short
+                break;
+            default:
+                if (n < sizeof text) {
+                    memmove (text + at + 1, text + at, n - at);
+                    text[at] = bytes[(r >> 24) % sizeof bytes];
+                    n++;
+                }
+            }
+        }
+        char *error = NULL;
+        hpo_spec_t *spec =
+            hpo_spec_parse (text, n, round % 2 ? "f.json" : "f.yaml", &error);
+        if ((spec == NULL) == (error == NULL))
+            bad++;
+        hpo_spec_destroy (&spec);
+        free (error);
+    }
+    CHECK (bad == 0);
+    free (seed);
+}
+
 int
 main (void)
 {
@@ -1233,5 +1284,6 @@ main (void)
     s_test_params_limit ();
     s_test_params_linear ();
     s_test_other_limits ();
+    s_test_any_bytes ();
     TEST_DONE ();
 }
