@@ -43,6 +43,20 @@ s_utf8_char (const unsigned char *s, size_t n)
     return len;
 }
 
+size_t
+hpo_name_utf8_prefix (const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t k = 0;
+    while (k < len) {
+        size_t n = s_utf8_char (u + k, len - k);
+        if (n == 0)
+            break;
+        k += n;
+    }
+    return k;
+}
+
 const char *
 hpo_name_study_problem (const char *name, size_t len)
 {

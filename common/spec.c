@@ -1369,6 +1369,18 @@ static int
 s_load (s_ctx_t *ctx, s_yaml_t *yaml, const char *text, size_t len,
         enum fy_parse_cfg_flags flags, struct fy_diag *diag)
 {
+    //  libfyaml 0.7 loops for ever on a directive holding a byte that is
+    //  not UTF-8 ("%\x8b") and drops such bytes silently elsewhere. YAML
+    //  and JSON are UTF-8 (a BOM included), so other text is refused first.
+    size_t valid = hpo_name_utf8_prefix (text, len);
+    if (valid < len) {
+        int line = 1;
+        for (const char *p = text;
+             (p = memchr (p, '\n', valid - (size_t)(p - text))); p++)
+            line++;
+        return s_fail (ctx, line, NULL,
+                       "not valid UTF-8 (byte %zu of the file)", valid + 1);
+    }
     if (s_check_anchors (ctx, text, len, flags, diag) ||
         s_yaml_load (ctx, yaml, text, len, flags | FYPCF_ALLOW_DUPLICATE_KEYS,
                      diag))

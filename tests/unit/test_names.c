@@ -116,6 +116,20 @@ s_test_worker (void)
     free (name);
 }
 
+static void
+s_test_utf8 (void)
+{
+    CHECK (hpo_name_utf8_prefix ("", 0) == 0);
+    CHECK (hpo_name_utf8_prefix ("abc", 3) == 3);
+    CHECK (hpo_name_utf8_prefix ("a\0b", 3) == 3);
+    CHECK (hpo_name_utf8_prefix ("caf\xc3\xa9", 5) == 5);
+    CHECK (hpo_name_utf8_prefix ("caf\xc3", 4) == 3);
+    CHECK (hpo_name_utf8_prefix ("%\x8b", 2) == 1);
+    CHECK (hpo_name_utf8_prefix ("\xf0\x9f\x98\x80!", 5) == 5);
+    CHECK (hpo_name_utf8_prefix ("x\xed\xa0\x80", 4) == 1);
+    CHECK (hpo_name_utf8_prefix ("\xef\xbb\xbf", 3) == 3);
+}
+
 int
 main (void)
 {
@@ -123,5 +137,6 @@ main (void)
     s_test_param ();
     s_test_metric ();
     s_test_worker ();
+    s_test_utf8 ();
     TEST_DONE ();
 }

@@ -1268,6 +1268,30 @@ s_test_any_bytes (void)
     free (seed);
 }
 
+//  Found by fuzzing: libfyaml 0.7 loops for ever on a directive holding a
+//  byte that is not UTF-8, which would have hung the coordinator's loop.
+//  Text that is not UTF-8 is refused before libfyaml sees it.
+static void
+s_test_not_utf8 (void)
+{
+    static const struct {
+        const char *text;
+        const char *expect;
+    } cases[] = {
+        {"%\x8b", "t.yaml:1: not valid UTF-8 (byte 2 of the file)"},
+        {"%YAML\xff", "t.yaml:1: not valid UTF-8 (byte 6 of the file)"},
+        {"---\n%\xc3", "t.yaml:2: not valid UTF-8 (byte 6 of the file)"},
+        {"a: 1\n...\n%\x80\n", "t.yaml:3: not valid UTF-8"},
+        {"name: caf\xe9\n", "t.yaml:1: not valid UTF-8 (byte 10 of the file)"},
+        {"name: t\n# \xed\xa0\x80\n", "t.yaml:2: not valid UTF-8"},
+        {"name: \"\xc0\xaf\"\n", "t.yaml:1: not valid UTF-8"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        BAD (cases[k].text, cases[k].expect);
+    //  A byte-order mark is UTF-8, and fine.
+    BAD ("\xef\xbb\xbfname: .\n", "t.yaml:1: name: must not be . or ..");
+}
+
 int
 main (void)
 {
@@ -1285,5 +1309,6 @@ main (void)
     s_test_params_linear ();
     s_test_other_limits ();
     s_test_any_bytes ();
+    s_test_not_utf8 ();
     TEST_DONE ();
 }
