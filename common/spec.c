@@ -31,8 +31,12 @@
 
 typedef struct {
     const char *file;
-    char *error; //  the first error found
-    char *diag;  //  libfyaml's last unstructured message
+    const char *text; //  the study file, which marks index
+    size_t len;
+    char *error;  //  the first error found
+    char *diag;   //  libfyaml's last unstructured message
+    char **owned; //  scalars decoded here, freed with the context
+    size_t n_owned;
 } s_ctx_t;
 
 //  A value as found in a mapping, with where to point when it is wrong.
@@ -135,6 +139,93 @@ s_path_index (char *buf, const char *parent, size_t index)
 
 // ---------------------------------------------------------------------
 //  Scalars
+
+static bool
+s_white (char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+//  The value of a single-quoted scalar whose text between the quotes is
+//  raw (n bytes): each line break folds to a space, or to n newlines when
+//  n empty lines follow it; white space around a break goes; '' is '.
+//  Returns a malloc'd, NUL-terminated string of *len bytes.
+static char *
+s_single_quoted (const char *raw, size_t n, size_t *len)
+{
+    char *out = hpo_malloc (n + 1);
+    size_t o = 0, k = 0, empties = 0;
+    for (bool first = true;; first = false) {
+        size_t end = k;
+        while (end < n && raw[end] != '\n' && raw[end] != '\r')
+            end++;
+        bool last = end == n;
+        size_t s = k, t = end;
+        if (!first)
+            while (s < t && s_white (raw[s]))
+                s++;
+        if (!last)
+            while (t > s && s_white (raw[t - 1]))
+                t--;
+        if (!first && s == t && !last)
+            empties++;
+        else {
+            if (!first) {
+                if (empties == 0)
+                    out[o++] = ' ';
+                for (; empties > 0; empties--)
+                    out[o++] = '\n';
+            }
+            //  '' is the only escape, and never spans a line.
+            for (size_t j = s; j < t; j++) {
+                out[o++] = raw[j];
+                if (raw[j] == '\'' && j + 1 < t && raw[j + 1] == '\'')
+                    j++;
+            }
+        }
+        if (last)
+            break;
+        k = end +
+            (raw[end] == '\r' && end + 1 < n && raw[end + 1] == '\n' ? 2 : 1);
+    }
+    out[o] = 0;
+    *len = o;
+    return out;
+}
+
+//  A scalar's text, or NULL if node is no scalar. The text of a single-
+//  quoted scalar ends in a NUL; others' may not.
+//  libfyaml 0.7 builds the text of a single-quoted scalar wrongly when
+//  its escapes meet ('x''''y' reads as x''' instead of x''y), and leaks
+//  what it allocated doing so; those are decoded here from the file's
+//  text instead. The decoded text lives as long as ctx.
+static const char *
+s_scalar (s_ctx_t *ctx, struct fy_node *node, size_t *len)
+{
+    *len = 0;
+    if (!node || !fy_node_is_scalar (node))
+        return NULL;
+    if (fy_node_get_style (node) != FYNS_SINGLE_QUOTED)
+        return fy_node_get_scalar (node, len);
+    struct fy_token *token = fy_node_get_scalar_token (node);
+    const struct fy_mark *start = token ? fy_token_start_mark (token) : NULL;
+    const struct fy_mark *end = token ? fy_token_end_mark (token) : NULL;
+    //  The marks hold the text between the quotes.
+    if (!start || !end || start->input_pos < 1 ||
+        end->input_pos < start->input_pos || end->input_pos >= ctx->len ||
+        ctx->text[start->input_pos - 1] != '\'' ||
+        ctx->text[end->input_pos] != '\'') {
+        //  Not expected; libfyaml's reading, NUL-terminated like ours.
+        const char *text = fy_node_get_scalar0 (node);
+        *len = text ? strlen (text) : 0;
+        return text;
+    }
+    char *text = s_single_quoted (ctx->text + start->input_pos,
+                                  end->input_pos - start->input_pos, len);
+    ctx->owned = hpo_realloc (ctx->owned, (ctx->n_owned + 1) * sizeof (char *));
+    ctx->owned[ctx->n_owned++] = text;
+    return text;
+}
 
 //  Plain scalars that YAML 1.2 reads as null.
 static bool
@@ -257,13 +348,16 @@ s_get_text (s_ctx_t *ctx, const s_field_t *f, const char *what,
                            (int)(tag_len > 40 ? 40 : tag_len), tag);
     }
     size_t len = 0;
-    const char *raw = fy_node_get_scalar (node, &len);
+    const char *raw = s_scalar (ctx, node, &len);
     if (!raw)
         raw = "";
     //  Our strings are C strings; a NUL would silently cut one short.
     if (memchr (raw, 0, len))
         return s_fail (ctx, s_vline (f), f->path, "must not contain NUL");
-    *text = fy_node_get_scalar0 (node);
+    //  s_scalar's own text ends in a NUL; libfyaml's may not.
+    *text = fy_node_get_style (node) == FYNS_SINGLE_QUOTED
+                ? raw
+                : fy_node_get_scalar0 (node);
     if (!*text)
         abort (); //  libfyaml fails here only when out of memory
     return 0;
@@ -442,9 +536,7 @@ s_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields, size_t n)
         struct fy_node *key = fy_node_pair_key (pair);
         int key_line = s_line (key, map_line);
         size_t len = 0;
-        const char *text = NULL;
-        if (key && fy_node_is_scalar (key))
-            text = fy_node_get_scalar (key, &len);
+        const char *text = s_scalar (ctx, key, &len);
         if (!text)
             return s_fail (ctx, key_line, parent->path, "keys must be strings");
         s_field_t *field = NULL;
@@ -765,9 +857,7 @@ s_param_names (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self,
         pf->present = true;
         pf->line = s_line (key, s_vline (f));
         size_t len = 0;
-        const char *name = NULL;
-        if (key && fy_node_is_scalar (key))
-            name = fy_node_get_scalar (key, &len);
+        const char *name = s_scalar (ctx, key, &len);
         if (!name)
             return s_fail (ctx, pf->line, f->path, "keys must be strings");
         s_path (pf->path, f->path, name, len > 64 ? 64 : len);
@@ -1243,18 +1333,15 @@ s_walk (struct fy_node *node, s_walk_t *walk, int depth)
 
 //  The study's top-level pair "space", or NULL.
 static struct fy_node_pair *
-s_space_pair (struct fy_node *root)
+s_space_pair (s_ctx_t *ctx, struct fy_node *root)
 {
     if (!root || !fy_node_is_mapping (root))
         return NULL;
     void *iter = NULL;
     struct fy_node_pair *pair;
     while ((pair = fy_node_mapping_iterate (root, &iter))) {
-        struct fy_node *key = fy_node_pair_key (pair);
         size_t len = 0;
-        const char *text = key && fy_node_is_scalar (key)
-                               ? fy_node_get_scalar (key, &len)
-                               : NULL;
+        const char *text = s_scalar (ctx, fy_node_pair_key (pair), &len);
         if (text && len == 5 && !memcmp (text, "space", 5))
             return pair;
     }
@@ -1387,7 +1474,7 @@ s_load (s_ctx_t *ctx, s_yaml_t *yaml, const char *text, size_t len,
         return -1;
     struct fy_node *root = fy_document_root (yaml->doc);
     //  The parameter limit first, so that it is what a huge study hears.
-    struct fy_node_pair *space = s_space_pair (root);
+    struct fy_node_pair *space = s_space_pair (ctx, root);
     struct fy_node *map = space ? fy_node_pair_value (space) : NULL;
     if (map && fy_node_is_mapping (map) &&
         fy_node_mapping_item_count (map) > HPO_SPEC_MAX_PARAMS)
@@ -1434,7 +1521,9 @@ hpo_spec_parse (const char *text, size_t len, const char *filename,
     assert (text || len == 0);
     assert (error);
     *error = NULL;
-    s_ctx_t ctx = {.file = filename && *filename ? filename : "<study>"};
+    s_ctx_t ctx = {.file = filename && *filename ? filename : "<study>",
+                   .text = text ? text : "",
+                   .len = len};
     hpo_spec_t *self = NULL;
 
     struct fy_diag_cfg dcfg;
@@ -1461,6 +1550,9 @@ hpo_spec_parse (const char *text, size_t len, const char *filename,
     s_yaml_free (&yaml);
     fy_diag_destroy (diag);
     free (ctx.diag);
+    for (size_t k = 0; k < ctx.n_owned; k++)
+        free (ctx.owned[k]);
+    free (ctx.owned);
     if (!self) {
         assert (ctx.error);
         *error = ctx.error;
