@@ -60,7 +60,7 @@ typedef enum {
 } hpo_param_type_t;
 
 typedef struct {
-    char *name;                 //  [A-Za-z_][A-Za-z0-9_]*
+    char *name;                 //  hpo_name_param_ok (names.h)
     hpo_param_type_t type;
     double low, high;           //  float and int; with values, their
                                 //  smallest and largest
@@ -80,7 +80,7 @@ typedef enum {
 } hpo_sampler_type_t;
 
 typedef struct {
-    char *name;                 //  [A-Za-z0-9_.-]+, at most 128 bytes
+    char *name;                 //  hpo_name_study_ok (names.h)
     char *command;              //  template with {param} placeholders
     int shell;                  //  run with /bin/sh -c (command.shell)
     char *metric;               //  objective metric
@@ -109,9 +109,9 @@ typedef struct {
 //      mnist.yaml:12: pruner: unknown key
 //      mnist.yaml:4: syntax error: <libfyaml's message>
 //
-//  Nothing is printed. Unknown keys, wrong types, values out of range and
-//  studies past the limits above are all errors; the first one found is
-//  reported. No input makes it abort, and its time grows about linearly
+//  Nothing is printed. Text that is not UTF-8, duplicate keys, unknown
+//  keys, wrong types, values out of range and studies past the limits
+//  above are all errors; the first one found is reported. No input makes it abort, and its time grows about linearly
 //  with the text (aliases aside, which are bounded: see spec.c).
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
