@@ -1349,6 +1349,23 @@ s_test_single_quoted (void)
     BAD ("\n'''''''''''''''':", "t.yaml:2: ");
 }
 
+//  Found by fuzzing: libfyaml 0.7 crashes (its parser's indentation stack
+//  corrupted) on an explicit key in block context followed by a tab. Such
+//  lines are refused before libfyaml reads them.
+static void
+s_test_explicit_keys (void)
+{
+    BAD ("? n:\t:", "t.yaml:1: explicit keys ('? ') are not supported");
+    BAD ("x:\n ? n:\t:", "t.yaml:2: explicit keys ('? ') are not supported");
+    BAD ("- - ? n:\t:", "t.yaml:1: explicit keys");
+    BAD ("a: 1\n\n  -\t? 'n':\t|\n", "t.yaml:3: explicit keys");
+    BAD ("?\n", "t.yaml:1: explicit keys");
+    //  A '?' that is no explicit key is text like any other.
+    BAD ("name: t\ncommand: ./run {x} ?\nobjective: {metric: '?x'}\n"
+         "space: {x: {type: int, low: 0, high: 1}}\n",
+         "t.yaml:3: objective.metric: must be 1 to 128 bytes");
+}
+
 int
 main (void)
 {
@@ -1368,5 +1385,6 @@ main (void)
     s_test_any_bytes ();
     s_test_not_utf8 ();
     s_test_single_quoted ();
+    s_test_explicit_keys ();
     TEST_DONE ();
 }
