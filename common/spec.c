@@ -1485,6 +1485,10 @@ static int
 s_load (s_ctx_t *ctx, s_yaml_t *yaml, const char *text, size_t len,
         enum fy_parse_cfg_flags flags, struct fy_diag *diag)
 {
+    if (len > HPO_SPEC_MAX_BYTES)
+        return s_fail (ctx, 1, NULL,
+                       "the study file is %zu bytes; at most %u are allowed",
+                       len, HPO_SPEC_MAX_BYTES);
     //  libfyaml 0.7 loops for ever on a directive holding a byte that is
     //  not UTF-8 ("%\x8b") and drops such bytes silently elsewhere. YAML
     //  and JSON are UTF-8 (a BOM included), so other text is refused first.

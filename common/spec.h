@@ -37,6 +37,10 @@
 #define HPO_SPEC_MAX_COMMAND 65536
 //  Points in a grid: the product of its parameters' counts.
 #define HPO_SPEC_MAX_GRID 1000000000ULL
+//  Bytes in the study file. A study at the limits above is far smaller
+//  (1024 parameters take about 60 KB); this bounds the time loading one
+//  takes on the coordinator's loop to about 0.1 s.
+#define HPO_SPEC_MAX_BYTES (1u << 20)
 
 typedef enum {
     HPO_KIND_FLOAT = 1,
@@ -111,8 +115,9 @@ typedef struct {
 //
 //  Nothing is printed. Text that is not UTF-8, duplicate keys, unknown
 //  keys, wrong types, values out of range and studies past the limits
-//  above are all errors; the first one found is reported. No input makes it abort, and its time grows about linearly
-//  with the text (aliases aside, which are bounded: see spec.c).
+//  above are all errors; the first one found is reported. No input makes
+//  it abort, and its time grows about linearly with the text (aliases
+//  aside, which are bounded: see spec.c).
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
 void hpo_spec_destroy (hpo_spec_t **self_p);

@@ -1065,9 +1065,18 @@ s_test_params_limit (void)
                    "allowed");
         free (text);
     }
-    text = s_big_study (30000, 0, 0, 1);
-    BAD (text, "t.yaml:4: space: has 30000 parameters; at most 1024 are "
+    text = s_big_study (10000, 0, 0, 0);
+    BAD (text, "t.yaml:4: space: has 10000 parameters; at most 1024 are "
                "allowed");
+    free (text);
+    //  The file itself is bounded too.
+    text = s_big_study (30000, 0, 0, 1);
+    char expect[100];
+    snprintf (expect, sizeof expect,
+              "t.yaml:1: the study file is %zu bytes; at most 1048576 are "
+              "allowed",
+              strlen (text));
+    BAD (text, expect);
     free (text);
 }
 
