@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "../common/clock.h"
+#include "../common/endpoint.h"
 #include "../common/mem.h"
 
 struct _hpo_client_t {
@@ -29,6 +30,11 @@ s_connect (hpo_client_t *self)
         return -1;
     int linger = 0;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    //  Without it ZeroMQ looks hosts up for IPv4 only, and would never
+    //  reach an IPv6 address however long it tried.
+    int ipv6 = strncmp (self->endpoint, "tcp://", 6) == 0 &&
+               strchr (self->endpoint, '[') != NULL;
+    zmq_setsockopt (sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
     if (zmq_connect (sock, self->endpoint) != 0) {
         int saved = errno;
         zmq_close (sock);
@@ -49,18 +55,28 @@ s_disconnect (hpo_client_t *self)
 }
 
 hpo_client_t *
-hpo_client_new (const char *endpoint, int timeout_ms)
+hpo_client_new (const char *endpoint, int timeout_ms, char **error)
 {
     assert (endpoint);
     assert (timeout_ms > 0);
+    assert (error);
+    *error = NULL;
+    //  ZeroMQ would take a bad port or an unknown host and retry in the
+    //  background until the request timed out: say what is wrong now.
+    char *why = NULL;
+    if (hpo_endpoint_check (endpoint, HPO_ENDPOINT_RESOLVE, &why)) {
+        *error = hpo_sprintf ("bad endpoint '%.200s': %s", endpoint, why);
+        free (why);
+        return NULL;
+    }
     hpo_client_t *self = hpo_calloc (1, sizeof *self);
     self->endpoint = hpo_strdup (endpoint);
     self->timeout_ms = timeout_ms;
     self->ctx = zmq_ctx_new ();
     if (!self->ctx || s_connect (self) != 0) {
-        int saved = errno;
+        *error = hpo_sprintf ("bad endpoint '%.200s': %s", endpoint,
+                              zmq_strerror (errno));
         hpo_client_destroy (&self);
-        errno = saved;
         return NULL;
     }
     return self;

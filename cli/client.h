@@ -17,11 +17,16 @@
 
 typedef struct _hpo_client_t hpo_client_t;
 
-//  Connects to endpoint ("tcp://host:port"); the connection itself is made
-//  in the background, so an unreachable host shows up as a request that
-//  gets no answer. Returns NULL with errno set if zmq refuses the endpoint
-//  (malformed, unknown transport). timeout_ms must be > 0.
-hpo_client_t *hpo_client_new (const char *endpoint, int timeout_ms);
+//  Connects to endpoint ("tcp://host:port"). The endpoint is checked first
+//  and its host looked up (common/endpoint.h), so a bad port, a host that
+//  does not resolve or an unknown transport fail here at once; the
+//  connection itself is made in the background, so a host that resolves
+//  but does not answer shows up as a request that gets no answer. Returns
+//  NULL with *error set to a malloc'd message the caller frees ("bad
+//  endpoint 'tcp://x:99999': port 99999 is not 1-65535"). timeout_ms must
+//  be > 0.
+hpo_client_t *hpo_client_new (const char *endpoint, int timeout_ms,
+                              char **error);
 void hpo_client_destroy (hpo_client_t **self_p);
 
 //  Sends request (the caller builds it with hpo_wire_init and sets the

@@ -921,11 +921,11 @@ s_main (int argc, char *argv[], char **words)
         return EXIT_USAGE;
     }
 
-    ctx.client = hpo_client_new (ctx.endpoint, ctx.timeout_ms);
+    char *why = NULL;
+    ctx.client = hpo_client_new (ctx.endpoint, ctx.timeout_ms, &why);
     if (!ctx.client) {
-        hpo_log_error ("bad coordinator endpoint '%s': %s (want "
-                       "tcp://HOST:PORT)",
-                       ctx.endpoint, strerror (errno));
+        hpo_log_error ("%s", why);
+        free (why);
         return EXIT_USAGE;
     }
     int status = cmd->handler (&ctx, args);

@@ -24,12 +24,22 @@ typedef struct {
     size_t len, cap;
 } s_buf_t;
 
+//  A name to look placeholders up by: the names sorted, so that a
+//  template of many placeholders over many parameters is not their
+//  product in comparisons.
+typedef struct {
+    const char *name;
+    size_t len;
+    size_t index;
+} s_name_t;
+
 typedef struct {
     s_mode_t mode;
     char *const *names;
     const hpo_value_t *values; //  NULL when checking
     size_t n;
-    s_buf_t out; //  argv: the current word; shell: all
+    s_name_t *sorted; //  names by (name, index)
+    s_buf_t out;      //  argv: the current word; shell: all
     bool in_word;
     size_t words;
     char **argv;
@@ -128,6 +138,48 @@ s_is_name_char (char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
+static int
+s_name_cmp (const void *a, const void *b)
+{
+    const s_name_t *x = a, *y = b;
+    int rc = memcmp (x->name, y->name, x->len < y->len ? x->len : y->len);
+    if (rc == 0)
+        rc = x->len < y->len ? -1 : x->len > y->len;
+    if (rc == 0)
+        rc = x->index < y->index ? -1 : x->index > y->index;
+    return rc;
+}
+
+static void
+s_sort_names (s_scan_t *self)
+{
+    self->sorted = hpo_calloc (self->n ? self->n : 1, sizeof (s_name_t));
+    for (size_t k = 0; k < self->n; k++)
+        self->sorted[k] =
+            (s_name_t){self->names[k], strlen (self->names[k]), k};
+    qsort (self->sorted, self->n, sizeof (s_name_t), s_name_cmp);
+}
+
+//  The index of the first of the names that is name (len bytes), or n.
+static size_t
+s_lookup (s_scan_t *self, const char *name, size_t len)
+{
+    size_t lo = 0, hi = self->n;
+    //  The first entry not below (name, index 0).
+    s_name_t key = {name, len, 0};
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s_name_cmp (&self->sorted[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < self->n && self->sorted[lo].len == len &&
+        !memcmp (self->sorted[lo].name, name, len))
+        return self->sorted[lo].index;
+    return self->n;
+}
+
 //  Handles the brace at *pp: a literal "{{" or "}}", or a placeholder.
 //  Advances *pp past what it consumed.
 static int
@@ -156,10 +208,7 @@ s_brace (s_scan_t *self, const char **pp, s_quote_t quote)
     if (name[0] >= '0' && name[0] <= '9')
         return s_fail (self,
                        hpo_sprintf ("bad placeholder {%.*s}", (int)len, name));
-    size_t k = 0;
-    while (k < self->n && !(strlen (self->names[k]) == len &&
-                            !memcmp (self->names[k], name, len)))
-        k++;
+    size_t k = s_lookup (self, name, len);
     if (k == self->n)
         return s_fail (self, hpo_sprintf ("unknown placeholder {%.*s}",
                                           (int)(len > 64 ? 64 : len), name));
@@ -250,6 +299,7 @@ s_scan (s_scan_t *self, const char *tmpl)
 static void
 s_scan_free (s_scan_t *self)
 {
+    free (self->sorted);
     free (self->out.data);
     for (size_t k = 0; k < self->argc; k++)
         free (self->argv[k]);
@@ -263,6 +313,7 @@ s_run (s_scan_t *self, const char *tmpl, char **error)
     assert (self->names || self->n == 0);
     if (error)
         *error = NULL;
+    s_sort_names (self);
     if (s_scan (self, tmpl) == 0)
         return 0;
     if (error)

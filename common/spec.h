@@ -22,6 +22,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  Limits on what one study may hold. The coordinator parses a study on
+//  its loop, sends each trial's parameters in one message, and a worker
+//  passes them in one argv and environment; beyond these a study is far
+//  more likely a generated mistake than a search anyone can run.
+//  Parameters: a space of more than a thousand dimensions is beyond what
+//  random or grid search explores, and every trial carries all of them.
+#define HPO_SPEC_MAX_PARAMS 1024
+//  Values in one parameter's list.
+#define HPO_SPEC_MAX_VALUES 10000
+//  Bytes in the command template. Linux refuses a single argument over
+//  128 KiB, which is what the whole command is with shell: true; half of
+//  that leaves room for the values substituted into it.
+#define HPO_SPEC_MAX_COMMAND 65536
+//  Points in a grid: the product of its parameters' counts.
+#define HPO_SPEC_MAX_GRID 1000000000ULL
+//  Bytes in the study file. A study at the limits above is far smaller
+//  (1024 parameters take about 60 KB); this bounds the time loading one
+//  takes on the coordinator's loop to about 0.1 s.
+#define HPO_SPEC_MAX_BYTES (1u << 20)
+
 typedef enum {
     HPO_KIND_FLOAT = 1,
     HPO_KIND_INT = 2,
@@ -44,7 +64,7 @@ typedef enum {
 } hpo_param_type_t;
 
 typedef struct {
-    char *name;                 //  [A-Za-z_][A-Za-z0-9_]*
+    char *name;                 //  hpo_name_param_ok (names.h)
     hpo_param_type_t type;
     double low, high;           //  float and int; with values, their
                                 //  smallest and largest
@@ -64,7 +84,7 @@ typedef enum {
 } hpo_sampler_type_t;
 
 typedef struct {
-    char *name;                 //  [A-Za-z0-9_.-]+, at most 128 bytes
+    char *name;                 //  hpo_name_study_ok (names.h)
     char *command;              //  template with {param} placeholders
     int shell;                  //  run with /bin/sh -c (command.shell)
     char *metric;               //  objective metric
@@ -95,8 +115,11 @@ typedef struct {
 //      mnist.yaml:12: pruner: unknown key
 //      mnist.yaml:4: syntax error: <libfyaml's message>
 //
-//  Nothing is printed. Unknown keys, wrong types and values out of range
-//  are all errors; the first one found is reported.
+//  Nothing is printed. Text that is not UTF-8, duplicate keys, unknown
+//  keys, wrong types, values out of range and studies past the limits
+//  above are all errors; the first one found is reported. No input makes
+//  it abort, and its time grows about linearly with the text (aliases
+//  aside, which are bounded: see spec.c).
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
 void hpo_spec_destroy (hpo_spec_t **self_p);

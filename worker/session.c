@@ -21,8 +21,9 @@
 #include "common/command.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/utf8.h"
+#include "common/names.h"
 #include "common/params.h"
+#include "common/utf8.h"
 #include "common/wire.h"
 #include "report.h"
 #include "runner.h"
@@ -246,28 +247,14 @@ s_oneline (const char *text)
 static int
 s_study_ok (const char *name)
 {
-    size_t len = strlen (name);
-    if (len == 0 || len > 128 || strcmp (name, ".") == 0 ||
-        strcmp (name, "..") == 0)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
-            return 0;
-    return 1;
+    return hpo_name_study_ok (name);
 }
 
 //  A parameter name goes into a variable name.
 static int
 s_param_name_ok (const char *name)
 {
-    if (!name || !*name || (*name >= '0' && *name <= '9'))
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '_'))
-            return 0;
-    return 1;
+    return hpo_name_param_ok (name);
 }
 
 //  ---- the outbox ------------------------------------------------------------

@@ -30,8 +30,9 @@ static void
 test_no_listener (void *ctx)
 {
     char *endpoint = s_dead_endpoint (ctx);
-    hpo_client_t *client = hpo_client_new (endpoint, 300);
-    CHECK (client);
+    char *error = NULL;
+    hpo_client_t *client = hpo_client_new (endpoint, 300, &error);
+    CHECK (client && !error);
     hpo_env_t request;
     hpo_wire_init (&request, 0);
     Hpo__StudyList list = HPO__STUDY_LIST__INIT;
@@ -54,11 +55,92 @@ test_no_listener (void *ctx)
     free (endpoint);
 }
 
+//  Expects hpo_client_new to refuse endpoint at once with expect, even
+//  with a long timeout: zmq would have taken it and waited that out.
+static void
+s_bad (const char *endpoint, const char *expect, int line)
+{
+    char *error = NULL;
+    int64_t start = hpo_clock_mono_ms ();
+    hpo_client_t *client = hpo_client_new (endpoint, 60000, &error);
+    int64_t took = hpo_clock_mono_ms () - start;
+    t_checks++;
+    if (client || !error || !strstr (error, expect)) {
+        fprintf (stderr, "%s:%d: %s: expected \"%s\", got %s\n", __FILE__, line,
+                 endpoint, expect,
+                 client  ? "a client"
+                 : error ? error
+                         : "no error");
+        t_failures++;
+    }
+    //  Only a resolver that does not answer could make this slow.
+    CHECK (took < 30000);
+    hpo_client_destroy (&client);
+    free (error);
+}
+#define BAD(endpoint, expect) s_bad (endpoint, expect, __LINE__)
+
+static void
+s_good (const char *endpoint)
+{
+    char *error = NULL;
+    hpo_client_t *client = hpo_client_new (endpoint, 100, &error);
+    CHECK (client && !error);
+    if (!client)
+        fprintf (stderr, "  %s: %s\n", endpoint, error);
+    hpo_client_destroy (&client);
+    free (error);
+}
+
+//  Issue #10: a port of 99999 or a host that does not resolve waited out
+//  --timeout, then said "no answer".
 static void
 test_bad_endpoint (void)
 {
-    CHECK (!hpo_client_new ("nonsense", 100));
-    CHECK (!hpo_client_new ("bogus://x:1", 100));
+    BAD ("tcp://127.0.0.1:99999",
+         "bad endpoint 'tcp://127.0.0.1:99999': port 99999 is not 1-65535");
+    BAD ("tcp://127.0.0.1:0", "port 0 is not 1-65535");
+    BAD ("tcp://127.0.0.1:555555", "port 555555 is not 1-65535");
+    BAD ("tcp://127.0.0.1:12ab", "port 12ab is not 1-65535");
+    BAD ("tcp://127.0.0.1:-1", "port -1 is not 1-65535");
+    BAD ("tcp://127.0.0.1:", "missing port");
+    BAD ("tcp://127.0.0.1:*", "port * is for binding");
+    BAD ("tcp://127.0.0.1", "missing :PORT");
+    BAD ("tcp://:5555", "missing host");
+    BAD ("tcp://*:5555", "host * is for binding");
+    BAD ("tcp://a b:5555", "bad host 'a b'");
+    BAD ("tcp://no-such-host.invalid:5555",
+         "bad endpoint 'tcp://no-such-host.invalid:5555': host "
+         "no-such-host.invalid does not resolve: ");
+    BAD ("tcp://::1:5555", "an IPv6 address goes in brackets");
+    BAD ("tcp://[::1:5555", "'[' without ']'");
+    BAD ("tcp://[::1]", "missing :PORT after ']'");
+    BAD ("tcp://[::1]:70000", "port 70000 is not 1-65535");
+    BAD ("tcp://[]:5555", "missing host");
+    BAD ("tcp://[zz]:5555", "bad host 'zz'");
+    BAD ("tcp://[1::2::3]:5555", "1::2::3 is not an IPv6 address");
+    BAD ("tcp://;127.0.0.1:5555", "empty source address");
+    BAD ("nonsense", "bad endpoint 'nonsense': no transport (want "
+                     "tcp://HOST:PORT");
+    BAD ("", "empty endpoint");
+    BAD ("bogus://x:1", "unknown transport 'bogus' (want tcp://HOST:PORT, "
+                        "ipc://PATH or inproc://NAME)");
+    BAD ("udp://127.0.0.1:5555", "unknown transport 'udp'");
+    BAD ("ipc://", "empty ipc path");
+    BAD ("inproc://", "empty inproc name");
+    char path[200] = "ipc:///tmp/";
+    memset (path + 11, 'x', 110);
+    path[121] = 0;
+    BAD (path, "ipc path longer than 107 bytes");
+
+    s_good ("tcp://127.0.0.1:5555");
+    s_good ("tcp://localhost:1");
+    s_good ("tcp://127.0.0.1:65535");
+    s_good ("tcp://[::1]:5555");
+    s_good ("tcp://127.0.0.1;127.0.0.1:5555");
+    s_good ("ipc:///tmp/hpo-test.sock");
+    s_good ("ipc://@abstract");
+    s_good ("inproc://hpo");
 }
 
 //  ---- a fake coordinator -------------------------------------------------
@@ -135,8 +217,9 @@ test_fake_coordinator (void *ctx)
     pthread_t thread;
     pthread_create (&thread, NULL, s_fake_run, &fake);
 
-    hpo_client_t *client = hpo_client_new (endpoint, 2000);
-    CHECK (client);
+    char *error = NULL;
+    hpo_client_t *client = hpo_client_new (endpoint, 2000, &error);
+    CHECK (client && !error);
     CHECK_STR (hpo_client_endpoint (client), endpoint);
     hpo_env_t request;
     hpo_wire_init (&request, 0);
@@ -178,6 +261,62 @@ test_fake_coordinator (void *ctx)
     zmq_close (fake.router);
 }
 
+//  The client can reach a coordinator at an IPv6 address: it sets
+//  ZMQ_IPV6 for one, which ZeroMQ needs to connect there at all.
+static void *
+s_answer_one (void *router)
+{
+    zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&item, 1, 5000) <= 0)
+        return NULL;
+    uint8_t rid[HPO_WIRE_MAX_RID];
+    size_t rid_size = 0;
+    hpo_wire_status_t status;
+    hpo_env_t *env = hpo_wire_recv (router, rid, &rid_size, &status);
+    if (env)
+        s_reply (router, rid, rid_size, env->seq, "six");
+    hpo_wire_free (&env);
+    return NULL;
+}
+
+static void
+test_ipv6 (void *ctx)
+{
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    int linger = 0, ipv6 = 1;
+    zmq_setsockopt (router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (router, ZMQ_IPV6, &ipv6, sizeof ipv6);
+    if (zmq_bind (router, "tcp://[::1]:*") != 0) {
+        printf ("no IPv6 loopback here; IPv6 round trip skipped\n");
+        zmq_close (router);
+        return;
+    }
+    char endpoint[256];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_answer_one, router);
+    char *error = NULL;
+    hpo_client_t *client = hpo_client_new (endpoint, 5000, &error);
+    CHECK (client);
+    if (client) {
+        hpo_env_t request;
+        hpo_wire_init (&request, 0);
+        Hpo__StudyList list = HPO__STUDY_LIST__INIT;
+        request.body_case = HPO__ENVELOPE__BODY_STUDY_LIST;
+        request.study_list = &list;
+        hpo_env_t *reply = hpo_client_request (client, &request);
+        CHECK (reply && reply->body_case == HPO__ENVELOPE__BODY_OK);
+        if (!reply)
+            fprintf (stderr, "  %s\n", hpo_client_error (client));
+        hpo_wire_free (&reply);
+    }
+    pthread_join (thread, NULL);
+    hpo_client_destroy (&client);
+    free (error);
+    zmq_close (router);
+}
+
 int
 main (void)
 {
@@ -185,6 +324,7 @@ main (void)
     test_bad_endpoint ();
     test_no_listener (ctx);
     test_fake_coordinator (ctx);
+    test_ipv6 (ctx);
     zmq_ctx_term (ctx);
     TEST_DONE ();
 }

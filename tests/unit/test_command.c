@@ -224,6 +224,64 @@ s_test_shell (void)
     SHELL_IS ("echo \"a\\\"{n}\"", "echo \"a\\\"\"'3'\"\"", "a\"3\n");
 }
 
+//  Placeholders are looked up among sorted names, not by a scan of every
+//  name for each placeholder: a name that is a prefix of another, a repeated
+//  name (the first wins, as before), and 1024 names with a placeholder for
+//  each.
+static void
+s_test_lookup (void)
+{
+    char *names[] = {"ab", "a", "abc", "a", "b"};
+    hpo_value_t values[5];
+    for (int k = 0; k < 5; k++)
+        values[k] = (hpo_value_t){.kind = HPO_KIND_INT, .i = k, .f = k};
+    char *error = NULL;
+    char **argv =
+        hpo_command_argv ("x {a} {ab} {abc} {b}", names, values, 5, &error);
+    CHECK (argv && !error);
+    if (argv) {
+        CHECK_STR (argv[1], "1");
+        CHECK_STR (argv[2], "0");
+        CHECK_STR (argv[3], "2");
+        CHECK_STR (argv[4], "4");
+    }
+    hpo_command_free (&argv);
+    CHECK (hpo_command_check ("x {abcd}", names, 5, &error) == -1);
+    CHECK_STR (error, "unknown placeholder {abcd}");
+    free (error);
+    CHECK (hpo_command_check ("x {}", names, 0, &error) == -1);
+    free (error);
+    CHECK (hpo_command_check ("x {a}", NULL, 0, &error) == -1);
+    CHECK_STR (error, "unknown placeholder {a}");
+    free (error);
+
+    enum { N = 1024 };
+    char **many = calloc (N, sizeof *many);
+    hpo_value_t *many_values = calloc (N, sizeof *many_values);
+    char *tmpl = malloc (N * 16 + 8);
+    size_t len = (size_t)sprintf (tmpl, "run");
+    for (int k = 0; k < N; k++) {
+        many[k] = malloc (16);
+        snprintf (many[k], 16, "p%d", (k * 7919) % N);
+        many_values[k] = (hpo_value_t){.kind = HPO_KIND_INT, .i = k, .f = k};
+        len += (size_t)sprintf (tmpl + len, " {p%d}", k);
+    }
+    argv = hpo_command_argv (tmpl, many, many_values, N, &error);
+    CHECK (argv && !error);
+    //  p<j> is name k where j = 7919 k mod 1024, and its value is k.
+    for (int k = 0; argv && k < N; k += 97) {
+        char expect[16];
+        snprintf (expect, sizeof expect, "%d", k);
+        CHECK_STR (argv[1 + (k * 7919) % N], expect);
+    }
+    hpo_command_free (&argv);
+    for (int k = 0; k < N; k++)
+        free (many[k]);
+    free (many);
+    free (many_values);
+    free (tmpl);
+}
+
 int
 main (void)
 {
@@ -232,5 +290,6 @@ main (void)
     s_test_placeholders ();
     s_test_errors ();
     s_test_shell ();
+    s_test_lookup ();
     TEST_DONE ();
 }
