@@ -30,10 +30,7 @@ s_connect (hpo_client_t *self)
         return -1;
     int linger = 0;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
-    //  Without it ZeroMQ looks hosts up for IPv4 only, and would never
-    //  reach an IPv6 address however long it tried.
-    int ipv6 = strncmp (self->endpoint, "tcp://", 6) == 0 &&
-               strchr (self->endpoint, '[') != NULL;
+    int ipv6 = hpo_endpoint_ipv6 (self->endpoint);
     zmq_setsockopt (sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
     if (zmq_connect (sock, self->endpoint) != 0) {
         int saved = errno;

@@ -171,3 +171,10 @@ hpo_endpoint_check (const char *endpoint, int flags, char **why)
                         (int)(n > 20 ? 20 : n), endpoint);
     return -1;
 }
+
+int
+hpo_endpoint_ipv6 (const char *endpoint)
+{
+    return strncmp (endpoint, "tcp://", 6) == 0 &&
+           strchr (endpoint, '[') != NULL;
+}

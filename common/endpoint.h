@@ -28,4 +28,9 @@
 //  (want tcp://HOST:PORT, ipc://PATH or inproc://NAME)".
 int hpo_endpoint_check (const char *endpoint, int flags, char **why);
 
+//  Whether a socket connecting to endpoint needs ZMQ_IPV6 set: without it
+//  ZeroMQ looks hosts up for IPv4 only, and would never reach a bracketed
+//  IPv6 address however long it tried.
+int hpo_endpoint_ipv6 (const char *endpoint);
+
 #endif

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 static bool
 s_alpha (unsigned char c)
 {
@@ -15,46 +17,6 @@ static bool
 s_digit (unsigned char c)
 {
     return c >= '0' && c <= '9';
-}
-
-//  The length of the UTF-8 sequence at s (at most n bytes), or 0 if it is
-//  not a valid one: overlong forms, surrogates and code points past
-//  U+10FFFF are invalid, as a strict protobuf decoder holds.
-static size_t
-s_utf8_char (const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xc2 && c <= 0xdf   ? 2
-                 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4
-                                          : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++)
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-    //  The second byte's range is what excludes overlongs (E0, F0),
-    //  surrogates (ED) and values past U+10FFFF (F4).
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return len;
-}
-
-size_t
-hpo_name_utf8_prefix (const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t k = 0;
-    while (k < len) {
-        size_t n = s_utf8_char (u + k, len - k);
-        if (n == 0)
-            break;
-        k += n;
-    }
-    return k;
 }
 
 const char *
@@ -138,7 +100,7 @@ hpo_name_worker_problem (const char *name, size_t len)
         //  the cursor of whoever reads `hpo workers`.
         if (s[k] < 0x20 || s[k] == 0x7f)
             return "must not hold control characters";
-        size_t n = s_utf8_char (s + k, len - k);
+        size_t n = hpo_utf8_char (name + k, len - k);
         if (n == 0)
             return "must be valid UTF-8";
         //  C1 controls (U+0080-U+009F) are two bytes, C2 80-9F.

@@ -44,9 +44,5 @@ bool hpo_name_metric_ok (const char *name);
 const char *hpo_name_worker_problem (const char *name, size_t len);
 bool hpo_name_worker_ok (const char *name);
 
-//  The length of the longest prefix of s (len bytes) that is valid UTF-8,
-//  strictly: no overlong forms, surrogates or code points past U+10FFFF.
-//  len when all of it is. (The worker rule above is built on it.)
-size_t hpo_name_utf8_prefix (const char *s, size_t len);
 
 #endif

@@ -22,6 +22,7 @@
 #include "command.h"
 #include "mem.h"
 #include "names.h"
+#include "utf8.h"
 
 //  Int parameters keep low and high as doubles too; beyond 2^53 a double
 //  no longer holds every integer.
@@ -1506,7 +1507,7 @@ s_load (s_ctx_t *ctx, s_yaml_t *yaml, const char *text, size_t len,
     //  libfyaml 0.7 loops for ever on a directive holding a byte that is
     //  not UTF-8 ("%\x8b") and drops such bytes silently elsewhere. YAML
     //  and JSON are UTF-8 (a BOM included), so other text is refused first.
-    size_t valid = hpo_name_utf8_prefix (text, len);
+    size_t valid = hpo_utf8_prefix (text, len);
     if (valid < len) {
         int line = 1;
         for (const char *p = text;

@@ -40,18 +40,30 @@ s_seq (const unsigned char *s, size_t left)
     return len;
 }
 
-int
-hpo_utf8_valid (const char *s, size_t len)
+size_t
+hpo_utf8_char (const char *s, size_t left)
+{
+    return left ? s_seq ((const unsigned char *)s, left) : 0;
+}
+
+size_t
+hpo_utf8_prefix (const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t k = 0;
     while (k < len) {
         size_t n = s_seq (p + k, len - k);
         if (n == 0)
-            return 0;
+            break;
         k += n;
     }
-    return 1;
+    return k;
+}
+
+int
+hpo_utf8_valid (const char *s, size_t len)
+{
+    return hpo_utf8_prefix (s, len) == len;
 }
 
 char *

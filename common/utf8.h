@@ -11,6 +11,14 @@
 //  surrogates, nothing past U+10FFFF, no sequence cut short.
 int hpo_utf8_valid (const char *s, size_t len);
 
+//  The length of the longest prefix of the len bytes at s that is valid
+//  UTF-8 (len when all of it is), to say where a text goes wrong.
+size_t hpo_utf8_prefix (const char *s, size_t len);
+
+//  The length of the one valid character at s (at most left bytes), or 0
+//  if the bytes there do not begin one.
+size_t hpo_utf8_char (const char *s, size_t left);
+
 //  A new copy of s (NULL is taken as "") in which every byte that does not
 //  begin a valid sequence is replaced by U+FFFD. The copy holds at most
 //  max bytes before its NUL and is never cut inside a character (max 0:

@@ -13,6 +13,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/mem.h"
+#include "../common/names.h"
 #include "../common/utf8.h"
 #include "../common/wire.h"
 #include "guard.h"
@@ -278,14 +279,14 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
     Hpo__Hello *hello = m->env->hello;
     //  The name is the worker's identity in the store and in every
     //  reason shown: it must be valid as it is, not cleaned.
-    if (s_bad_string (hello->name, S_MAX_NAME) ||
-        !hpo_utf8_valid (hello->name, strlen (hello->name)) ||
+    if (!hpo_name_worker_ok (hello->name) ||
         strnlen (hello->host, S_MAX_NAME + 1) > S_MAX_NAME ||
         hello->slots == 0 || hello->slots > S_MAX_SLOTS ||
         hello->n_leases > S_MAX_LEASES) {
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_INVALID,
-                 "hello: name must be 1-255 bytes of UTF-8, host at most 255 "
+                 "hello: name must be 1-255 bytes of UTF-8 without control "
+                 "characters, host at most 255 "
                  "bytes, slots 1-4096, leases at most 4096");
         return;
     }

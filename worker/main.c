@@ -11,7 +11,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "common/endpoint.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/mem.h"
 #include "worker/session.h"
 
@@ -66,44 +68,6 @@ s_usage (FILE *out)
         "its name), 2 on a usage error.\n");
 }
 
-//  What the coordinator would refuse in a worker's name (it takes 1-255
-//  bytes, S_MAX_NAME in coordinator/server.c), and what would garble the
-//  CLI's tables and the logs: control characters and invalid UTF-8.
-//  Returns NULL if the name is fine.
-static const char *
-s_name_problem (const char *name)
-{
-    size_t len = strlen (name);
-    if (len == 0)
-        return "must not be empty";
-    if (len > 255)
-        return "must be at most 255 bytes";
-    const unsigned char *s = (const unsigned char *)name;
-    for (size_t k = 0; k < len;) {
-        unsigned char c = s[k];
-        if (c < 0x20 || c == 0x7f)
-            return "must not contain control characters";
-        size_t n = c < 0x80                        ? 1
-                   : (c >> 5) == 0x6 && c >= 0xc2  ? 2
-                   : (c >> 4) == 0xe               ? 3
-                   : (c >> 3) == 0x1e && c <= 0xf4 ? 4
-                                                   : 0;
-        int ok = n > 0 && k + n <= len;
-        for (size_t j = 1; ok && j < n; j++)
-            ok = (s[k + j] & 0xc0) == 0x80;
-        if (ok && n == 3)
-            ok = !(c == 0xe0 && s[k + 1] < 0xa0) &&
-                 !(c == 0xed && s[k + 1] >= 0xa0);
-        if (ok && n == 4)
-            ok = !(c == 0xf0 && s[k + 1] < 0x90) &&
-                 !(c == 0xf4 && s[k + 1] >= 0x90);
-        if (!ok)
-            return "must be valid UTF-8";
-        k += n;
-    }
-    return NULL;
-}
-
 //  A daemon started with a descriptor 0-2 closed would hand that number
 //  to the first file it opens, and a stray write to "stderr" would land
 //  there.
@@ -156,7 +120,10 @@ main (int argc, char *argv[])
             break;
         }
         case 'n': {
-            const char *problem = s_name_problem (optarg);
+            //  The coordinator's own rule (common/names.h): a name it would
+            //  refuse is a usage error here, not a Hello refused later.
+            const char *problem =
+                hpo_name_worker_problem (optarg, strlen (optarg));
             if (problem) {
                 hpo_log_error ("--name: %s", problem);
                 s_usage (stderr);
@@ -194,6 +161,15 @@ main (int argc, char *argv[])
         endpoint = getenv ("HPO_COORDINATOR");
     if (!endpoint || !*endpoint) {
         hpo_log_error ("--coordinator (or HPO_COORDINATOR) is required");
+        s_usage (stderr);
+        return 2;
+    }
+    //  The form only: a worker on a node whose DNS is not up yet still
+    //  starts, and ZeroMQ resolves the host when it connects.
+    char *why = NULL;
+    if (hpo_endpoint_check (endpoint, 0, &why) < 0) {
+        hpo_log_error ("bad endpoint '%s': %s", endpoint, why);
+        free (why);
         s_usage (stderr);
         return 2;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/names.h"
 
 //  More metrics than this in one line is surely a bug in the program that
 //  wrote it; the cap also keeps the duplicate check below cheap.
@@ -33,21 +34,6 @@ hpo_report_metric (const hpo_report_t *report, const char *name)
     return NULL;
 }
 
-static int
-s_name_ok (const char *name, size_t len)
-{
-    if (len == 0 || len > HPO_REPORT_MAX_NAME)
-        return 0;
-    for (size_t k = 0; k < len; k++) {
-        char c = name[k];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
-              c == '/' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 //  Sets *reason; the quoted text is cut short so a huge token cannot make
 //  a huge log line.
 static int
@@ -65,7 +51,7 @@ static int
 s_add_metric (hpo_report_t *report, const char *name, size_t name_len,
               double value, char **reason)
 {
-    if (!s_name_ok (name, name_len))
+    if (hpo_name_metric_problem (name, name_len))
         return s_fail (reason, "bad metric name ", name, name_len, "");
     if (!isfinite (value))
         return s_fail (reason, "metric ", name, name_len, " is not finite");

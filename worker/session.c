@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/command.h"
+#include "common/endpoint.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/names.h"
@@ -1582,7 +1583,9 @@ hpo_session_new (const hpo_session_config_t *config)
         s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL, 250) ||
         s_setsockopt_int (self->dealer, ZMQ_RECONNECT_IVL_MAX,
                           HPO_WIRE_RECONNECT_MAX_MS) ||
-        s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 1000)) {
+        s_setsockopt_int (self->dealer, ZMQ_SNDHWM, 1000) ||
+        s_setsockopt_int (self->dealer, ZMQ_IPV6,
+                          hpo_endpoint_ipv6 (self->endpoint))) {
         hpo_session_destroy (&self);
         return NULL;
     }

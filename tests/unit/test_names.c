@@ -2,6 +2,7 @@
     study rule is what keeps "." and ".." from reaching a worker, which
     would refuse every trial of such a study.                             */
 #include "common/names.h"
+#include "common/utf8.h"
 #include "testutil.h"
 
 static char *
@@ -119,15 +120,15 @@ s_test_worker (void)
 static void
 s_test_utf8 (void)
 {
-    CHECK (hpo_name_utf8_prefix ("", 0) == 0);
-    CHECK (hpo_name_utf8_prefix ("abc", 3) == 3);
-    CHECK (hpo_name_utf8_prefix ("a\0b", 3) == 3);
-    CHECK (hpo_name_utf8_prefix ("caf\xc3\xa9", 5) == 5);
-    CHECK (hpo_name_utf8_prefix ("caf\xc3", 4) == 3);
-    CHECK (hpo_name_utf8_prefix ("%\x8b", 2) == 1);
-    CHECK (hpo_name_utf8_prefix ("\xf0\x9f\x98\x80!", 5) == 5);
-    CHECK (hpo_name_utf8_prefix ("x\xed\xa0\x80", 4) == 1);
-    CHECK (hpo_name_utf8_prefix ("\xef\xbb\xbf", 3) == 3);
+    CHECK (hpo_utf8_prefix ("", 0) == 0);
+    CHECK (hpo_utf8_prefix ("abc", 3) == 3);
+    CHECK (hpo_utf8_prefix ("a\0b", 3) == 3);
+    CHECK (hpo_utf8_prefix ("caf\xc3\xa9", 5) == 5);
+    CHECK (hpo_utf8_prefix ("caf\xc3", 4) == 3);
+    CHECK (hpo_utf8_prefix ("%\x8b", 2) == 1);
+    CHECK (hpo_utf8_prefix ("\xf0\x9f\x98\x80!", 5) == 5);
+    CHECK (hpo_utf8_prefix ("x\xed\xa0\x80", 4) == 1);
+    CHECK (hpo_utf8_prefix ("\xef\xbb\xbf", 3) == 3);
 }
 
 int
