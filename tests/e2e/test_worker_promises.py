@@ -5,6 +5,7 @@ error, not a worker that retries for ever."""
 import os
 import signal
 import subprocess
+import time
 import unittest
 
 from harness import Cluster, study_yaml, wait_for, alive, test_ok, exe
@@ -142,6 +143,22 @@ class WorkerPromisesTest(unittest.TestCase):
         wait_for(lambda: any(w["name"] == name for w in
                              c.cli_json("workers")["workers"]), 15,
                  "the worker with a 255-byte name to join")
+
+    def test_bad_coordinator_endpoint_is_a_usage_error(self):
+        # Before, a malformed endpoint was taken without a word and the
+        # worker retried its Hello for ever.
+        for endpoint, why in (("tcp://127.0.0.1:99999", "port 99999"),
+                              ("udp://127.0.0.1:5555", "unknown transport"),
+                              ("tcp://127.0.0.1", "port")):
+            t0 = time.monotonic()
+            r = subprocess.run([exe("hpo-worker"), "--coordinator", endpoint,
+                                "--state-dir",
+                                os.path.join(self.c.dir, "state-bad")],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("bad endpoint", r.stderr)
+            self.assertIn(why, r.stderr)
+            self.assertLess(time.monotonic() - t0, 5)
 
 
 if __name__ == "__main__":
