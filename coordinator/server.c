@@ -100,9 +100,12 @@ s_flush (hpo_server_t *self)
     self->n_out = 0;
 }
 
+//  Sends an Error; with acks_of, it also carries the acknowledgements
+//  owed that worker (taken from it before the reply is encoded).
 static void
-s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
-         Hpo__ErrorCode code, const char *message)
+s_error_acking (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+                uint64_t seq, Hpo__ErrorCode code, const char *message,
+                hpo_worker_t *acks_of)
 {
     //  Messages may quote what a peer sent: a strict decoder refuses a
     //  string that is not UTF-8, so the quote is cleaned.
@@ -114,8 +117,20 @@ s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
     hpo_wire_init (&env, seq);
     env.body_case = HPO__ENVELOPE__BODY_ERROR;
     env.error = &error;
+    if (acks_of) {
+        env.n_acks = acks_of->n_acks;
+        env.acks = acks_of->acks;
+        acks_of->n_acks = 0;
+    }
     s_reply (self, rid, rid_size, &env);
     free (clean);
+}
+
+static void
+s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
+         Hpo__ErrorCode code, const char *message)
+{
+    s_error_acking (self, rid, rid_size, seq, code, message, NULL);
 }
 
 //  Acknowledgements are owed, not sent at once: all a worker is owed in
@@ -167,17 +182,7 @@ s_refuse (hpo_server_t *self, hpo_worker_t *w, uint64_t seq,
         self->refused_logged_at = self->now;
     }
     s_ack (self, w, seq);
-    char *clean = hpo_utf8_clean (message, 4096);
-    Hpo__Error error = HPO__ERROR__INIT;
-    error.code = code;
-    error.message = clean;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
-    s_take_acks (w, &env);
-    s_reply (self, w->rid, w->rid_size, &env);
-    free (clean);
+    s_error_acking (self, w->rid, w->rid_size, seq, code, message, w);
 }
 
 static void
