@@ -1159,6 +1159,14 @@ class Checker:
         return out
 
     # -- reasons --
+    def rehellos(self):
+        """worker name -> wall times at which it said Hello again because
+        the coordinator did not know its session."""
+        if not hasattr(self, "_rehellos"):
+            self._rehellos = self.log_times(
+                "coordinator does not know this session")
+        return self._rehellos
+
     def hellos(self):
         """(worker name, pid) -> wall time of its first Hello, from the
         coordinator's log."""
@@ -1241,6 +1249,17 @@ class Checker:
         m = re.search(r"worker (\S+)", reason)
         if m and self.faults_on(m.group(1), t0, t1, False):
             return True, ""
+        # "not claimed by worker W after it reconnected": true if W itself
+        # logged that it said Hello again on a new connection during the
+        # attempt (a coordinator pause can break the TCP connection, and
+        # an Assign sent to the old one is lost with it).
+        m2 = re.match(r"not claimed by worker (\S+) after it reconnected",
+                      reason)
+        if m2:
+            again = self.rehellos().get(m2.group(1), [])
+            if any(t0 <= t <= t1 + 1 for t in again):
+                return True, ""
+            return False, "worker %s did not reconnect then" % m2.group(1)
         if re.search(r"restart|claim", reason):
             restarts = [r for r in self.soak.coord_restarts[1:]
                         if t0 - 1 <= r <= t1]
