@@ -272,12 +272,6 @@ s_leases (Hpo__Lease **wire, size_t n)
     return leases;
 }
 
-static int
-s_bad_string (const char *s, size_t max)
-{
-    return !s || !*s || strnlen (s, max + 1) > max;
-}
-
 static void
 s_on_hello (hpo_server_t *self, s_msg_t *m)
 {
@@ -418,6 +412,20 @@ s_report_invalid (const Hpo__Report *r)
     if (r->n_metrics > S_MAX_METRICS)
         return hpo_sprintf ("report: %zu metrics, at most %d", r->n_metrics,
                             S_MAX_METRICS);
+    for (size_t k = 0; k < r->n_metrics; k++) {
+        //  The worker's own rule for metric names (common/names.h): what
+        //  is stored is then valid as it came, with nothing to clean.
+        const char *name = r->metrics[k]->name ? r->metrics[k]->name : "";
+        const char *problem = hpo_name_metric_problem (name, strlen (name));
+        if (problem) {
+            char *clean = hpo_utf8_clean (name, 64);
+            char *text = hpo_sprintf ("report: metric name '%s' %s; nothing "
+                                      "of the report was stored",
+                                      clean, problem);
+            free (clean);
+            return text;
+        }
+    }
     for (size_t k = 0; k < r->n_metrics; k++)
         if (!isfinite (r->metrics[k]->value)) {
             char *name = hpo_utf8_clean (r->metrics[k]->name, S_MAX_NAME);
@@ -444,22 +452,25 @@ s_on_report (hpo_server_t *self, s_msg_t *m)
         free (invalid);
         return;
     }
-    char **names = hpo_calloc (r->n_metrics + 1, sizeof (char *));
-    double *values = hpo_calloc (r->n_metrics + 1, sizeof (double));
-    size_t n = 0;
-    for (size_t k = 0; k < r->n_metrics; k++)
-        if (!s_bad_string (r->metrics[k]->name, S_MAX_NAME)) {
-            //  Stored and shown: cleaned (a valid name is unchanged).
-            names[n] = hpo_utf8_clean (r->metrics[k]->name, S_MAX_NAME);
-            values[n++] = r->metrics[k]->value;
-        }
+    //  Every name was checked above; a report has a few metrics, so the
+    //  arrays live on the stack in the common case (this runs for every
+    //  report a worker sends).
+    char *names_s[16];
+    double values_s[16];
+    size_t n = r->n_metrics;
+    char **names = n <= 16 ? names_s : hpo_calloc (n, sizeof (char *));
+    double *values = n <= 16 ? values_s : hpo_calloc (n, sizeof (double));
+    for (size_t k = 0; k < n; k++) {
+        names[k] = r->metrics[k]->name;
+        values[k] = r->metrics[k]->value;
+    }
     hpo_sched_rc_t rc =
         hpo_sched_report (self->sched, w, r->trial_id, r->attempt, r->has_step,
                           r->step, names, values, n, self->now);
-    for (size_t k = 0; k < n; k++)
-        free (names[k]);
-    free (names);
-    free (values);
+    if (names != names_s) {
+        free (names);
+        free (values);
+    }
     s_settle (self, w, m, rc, r->trial_id, r->attempt);
 }
 

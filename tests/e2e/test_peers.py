@@ -106,6 +106,22 @@ class PeerTest(unittest.TestCase):
                             stored)
             self.assertFalse(metric == "loss" and step != 9, stored)
 
+    def test_report_bad_metric_name_refused(self):
+        # The worker's rule for metric names holds on the coordinator too,
+        # so what is stored needs no cleaning; before, a bad name was
+        # stored after cleaning and an empty one silently dropped.
+        p, held = self.worker("p0")
+        tid, att, number = held[0]
+        for name in ("bad name", "", "x" * 129, "caf\u00e9"):
+            seq = p.report(tid, att, step=1, **{name: 0.5})
+            err = self.refused(p, seq, what="refusal of metric %r" % name)
+            self.assertIn("metric name", err.message)
+        p.acked(p.report(tid, att, step=2, loss=0.25))
+        stored = [(v["step"], v["metric"]) for v in
+                  self.show(number)["intermediate"]]
+        self.assertEqual(stored, [(2, "loss")])
+        self.alive()
+
     def test_report_nan_resent_no_crash_loop(self):
         # A worker resends what is not acknowledged: the coordinator must
         # survive the same NaN report again and again.
