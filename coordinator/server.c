@@ -1196,6 +1196,33 @@ s_away (hpo_server_t *self, long timeout_ms)
     self->turn_at = self->now;
 }
 
+//  The end of a loop turn, after its messages were handled: leases
+//  expire, trials are handed out, and everything is committed before any
+//  reply leaves. Returns -1 if the store failed (the turn is rolled back).
+static int
+s_turn_end (hpo_server_t *self)
+{
+    if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
+        self->store_failed = 1;
+    if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
+        self->store_failed = 1;
+    if (self->store_failed) {
+        //  Memory may be ahead of disk now; nothing of this turn is
+        //  acknowledged, and the restart reloads what was committed.
+        hpo_store_rollback (self->store);
+        hpo_log_error ("the store failed; exiting so a restart reloads "
+                       "the last committed state");
+        return -1;
+    }
+    s_pay_acks (self);
+    if (hpo_store_commit (self->store)) {
+        hpo_log_error ("commit failed; exiting so a restart reloads the "
+                       "last committed state");
+        return -1;
+    }
+    return 0;
+}
+
 int
 hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 {
@@ -1243,24 +1270,8 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
                 break;
         }
         hpo_wire_arena_end ();
-        if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
-            self->store_failed = 1;
-        if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
-            self->store_failed = 1;
-        if (self->store_failed) {
-            //  Memory may be ahead of disk now; nothing of this turn is
-            //  acknowledged, and the restart reloads what was committed.
-            hpo_store_rollback (self->store);
-            hpo_log_error ("the store failed; exiting so a restart reloads "
-                           "the last committed state");
+        if (s_turn_end (self))
             return -1;
-        }
-        s_pay_acks (self);
-        if (hpo_store_commit (self->store)) {
-            hpo_log_error ("commit failed; exiting so a restart reloads the "
-                           "last committed state");
-            return -1;
-        }
         s_flush (self);
     }
     return 0;
@@ -1290,16 +1301,7 @@ hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     } else
         s_bad (self, rid, rid_size, status);
     hpo_wire_arena_end ();
-    if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
-        self->store_failed = 1;
-    if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
-        self->store_failed = 1;
-    if (self->store_failed) {
-        hpo_store_rollback (self->store);
-        return -1;
-    }
-    s_pay_acks (self);
-    if (hpo_store_commit (self->store))
+    if (s_turn_end (self))
         return -1;
     for (size_t k = 0; tap && k < self->n_out; k++)
         tap (arg, self->out[k].rid, self->out[k].rid_size, self->out[k].data,
