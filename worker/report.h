@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #define HPO_REPORT_MAX_LINE (64 * 1024)
-#define HPO_REPORT_MAX_NAME 128
 
 typedef struct {
     char *name;
