@@ -38,6 +38,12 @@ hpo_log_level_parse (const char *name)
     return -1;
 }
 
+//  The attribute lets clang check that fmt is a format (its callers'
+//  attributes check their arguments against it).
+static void s_vlog (hpo_log_level_t level, const char *suffix,
+                    const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
+
 static void
 s_vlog (hpo_log_level_t level, const char *suffix, const char *fmt, va_list ap)
 {

@@ -332,6 +332,10 @@ static int
 s_get_text (s_ctx_t *ctx, const s_field_t *f, const char *what,
             const char **text, bool *typed)
 {
+    //  Set on every path, failures included: callers return at once on
+    //  failure, but gcc -O3 cannot see that through s_fail.
+    *text = "";
+    *typed = false;
     struct fy_node *node = f->value;
     if (!node) {
         *text = "";

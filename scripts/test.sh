@@ -17,6 +17,16 @@ run_suite() {
     (cd "$dir" && ctest --output-on-failure --timeout 600)
 }
 
+# Packagers build with -O3 and with clang, whose warnings differ from
+# gcc -O2's; -Werror makes either a broken build, so build both once
+# (build only: the suites below already run twice).
+echo "== build only (gcc Release, -O3)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j "$jobs"
+echo "== build only (clang)"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-clang -j "$jobs"
+
 echo "== build and test (RelWithDebInfo)"
 run_suite build
 echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
