@@ -96,3 +96,14 @@ hpo_fatal (const char *fmt, ...)
     va_end (ap);
     exit (1);
 }
+
+int
+hpo_log_limit (hpo_log_limit_t *limit, int64_t now_ms, int64_t interval_ms)
+{
+    limit->count++;
+    if (limit->logged && now_ms - limit->logged_at < interval_ms)
+        return 0;
+    limit->logged = 1;
+    limit->logged_at = now_ms;
+    return 1;
+}

@@ -1,0 +1,173 @@
+/*  sock.c: socket options by role.
+
+    Why these values:
+    - Linger 0 everywhere: at exit nothing waits on the network. A worker's
+      unacknowledged messages are its outbox's to resend, and the
+      coordinator recovers what never arrived by lease expiry.
+    - ZMTP heartbeats notice a silently dead TCP peer in seconds rather
+      than at TCP's timeout (about 15 minutes after a partition). Workers
+      probe faster than the coordinator, so a worker reconnects (and its
+      outbox resends) before the coordinator gives up on the connection.
+    - The coordinator's queues are deep (a million messages): a burst of
+      reports from many workers must queue, not drop. A worker's send
+      queue is short on purpose: its outbox, not the queue, makes delivery
+      reliable, and every heartbeat queued during an outage would be
+      delivered, stale, when the coordinator comes back. No ZMQ_IMMEDIATE:
+      what a worker queues while disconnected goes out once reconnected.
+    - The coordinator refuses frames beyond the wire limit before they are
+      read into memory.
+    - IPv6 is enabled where the endpoint is a bracketed address.          */
+#include "sock.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "endpoint.h"
+#include "mem.h"
+#include "wire.h"
+
+//  ZMTP heartbeat interval and timeout, coordinator and worker.
+#define S_SERVER_HB_IVL_MS 2000
+#define S_SERVER_HB_TIMEOUT_MS 6000
+#define S_WORKER_HB_IVL_MS 1000
+#define S_WORKER_HB_TIMEOUT_MS 3000
+#define S_WORKER_HB_TTL_MS 6000
+#define S_WORKER_RECONNECT_MS 250
+#define S_SERVER_HWM 1000000
+#define S_WORKER_SNDHWM 1000
+
+void *
+hpo_sock_ctx_new (char **error)
+{
+    assert (error);
+    void *ctx = zmq_ctx_new ();
+    if (!ctx)
+        *error = hpo_sprintf ("cannot start ZeroMQ: %s", zmq_strerror (errno));
+    return ctx;
+}
+
+void
+hpo_sock_ctx_destroy (void **ctx_p)
+{
+    assert (ctx_p);
+    if (*ctx_p) {
+        zmq_ctx_term (*ctx_p);
+        *ctx_p = NULL;
+    }
+}
+
+//  Sets one int option; on failure names it in *error.
+static int
+s_int (void *sock, int option, const char *name, int value, char **error)
+{
+    if (zmq_setsockopt (sock, option, &value, sizeof value) == 0)
+        return 0;
+    *error = hpo_sprintf ("cannot set %s: %s", name, zmq_strerror (errno));
+    return -1;
+}
+
+#define S_INT(sock, opt, value, error) s_int (sock, opt, #opt, value, error)
+
+static int
+s_options (void *sock, hpo_sock_role_t role, const char *endpoint,
+           char **error)
+{
+    if (S_INT (sock, ZMQ_LINGER, 0, error) ||
+        S_INT (sock, ZMQ_IPV6, hpo_endpoint_ipv6 (endpoint), error))
+        return -1;
+    switch (role) {
+    case HPO_SOCK_SERVER: {
+        int64_t maxmsg = (int64_t)HPO_WIRE_MAX_BYTES + 4096;
+        if (zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)) {
+            *error = hpo_sprintf ("cannot set ZMQ_MAXMSGSIZE: %s",
+                                  zmq_strerror (errno));
+            return -1;
+        }
+        //  ROUTER_MANDATORY off: a reply to a peer that left is dropped
+        //  rather than failing the send (the peer recovers by resending).
+        return S_INT (sock, ZMQ_SNDHWM, S_SERVER_HWM, error) ||
+                       S_INT (sock, ZMQ_RCVHWM, S_SERVER_HWM, error) ||
+                       S_INT (sock, ZMQ_HEARTBEAT_IVL, S_SERVER_HB_IVL_MS,
+                              error) ||
+                       S_INT (sock, ZMQ_HEARTBEAT_TIMEOUT,
+                              S_SERVER_HB_TIMEOUT_MS, error) ||
+                       S_INT (sock, ZMQ_ROUTER_MANDATORY, 0, error)
+                   ? -1
+                   : 0;
+    }
+    case HPO_SOCK_WORKER:
+        return S_INT (sock, ZMQ_HEARTBEAT_IVL, S_WORKER_HB_IVL_MS, error) ||
+                       S_INT (sock, ZMQ_HEARTBEAT_TIMEOUT,
+                              S_WORKER_HB_TIMEOUT_MS, error) ||
+                       S_INT (sock, ZMQ_HEARTBEAT_TTL, S_WORKER_HB_TTL_MS,
+                              error) ||
+                       S_INT (sock, ZMQ_RECONNECT_IVL, S_WORKER_RECONNECT_MS,
+                              error) ||
+                       S_INT (sock, ZMQ_RECONNECT_IVL_MAX,
+                              HPO_WIRE_RECONNECT_MAX_MS, error) ||
+                       S_INT (sock, ZMQ_SNDHWM, S_WORKER_SNDHWM, error)
+                   ? -1
+                   : 0;
+    case HPO_SOCK_CLIENT:
+        return 0;
+    }
+    assert (!"unknown socket role");
+    return -1;
+}
+
+void *
+hpo_sock_open (void *ctx, hpo_sock_role_t role, const char *endpoint,
+               char **error)
+{
+    assert (ctx && endpoint && error);
+    *error = NULL;
+    void *sock = zmq_socket (ctx, role == HPO_SOCK_SERVER ? ZMQ_ROUTER
+                                                          : ZMQ_DEALER);
+    if (!sock) {
+        *error = hpo_sprintf ("cannot open a socket: %s", zmq_strerror (errno));
+        return NULL;
+    }
+    char *why = NULL;
+    if (s_options (sock, role, endpoint, &why)) {
+        *error = hpo_sprintf ("%.200s: %s", endpoint, why);
+        free (why);
+        hpo_sock_close (&sock);
+        return NULL;
+    }
+    int rc = role == HPO_SOCK_SERVER ? zmq_bind (sock, endpoint)
+                                     : zmq_connect (sock, endpoint);
+    if (rc != 0) {
+        *error = hpo_sprintf ("cannot %s %.200s: %s",
+                              role == HPO_SOCK_SERVER ? "listen on"
+                                                      : "connect to",
+                              endpoint, zmq_strerror (errno));
+        hpo_sock_close (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+void
+hpo_sock_close (void **sock_p)
+{
+    assert (sock_p);
+    if (*sock_p) {
+        zmq_close (*sock_p);
+        *sock_p = NULL;
+    }
+}
+
+const char *
+hpo_sock_endpoint (void *sock, char *buf, size_t size)
+{
+    assert (sock && buf && size > 0);
+    size_t len = size;
+    if (zmq_getsockopt (sock, ZMQ_LAST_ENDPOINT, buf, &len) != 0)
+        buf[0] = '\0';
+    buf[size - 1] = '\0';
+    return buf;
+}
