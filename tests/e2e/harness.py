@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 BIN = os.environ.get("HPO_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
@@ -242,3 +243,24 @@ def study_yaml(name, trials=6, parallel=0, sampler="random", retries=1,
         "space:",
     ]
     return "\n".join(lines) + "\n" + space
+
+
+class ClusterTest(unittest.TestCase):
+    """A test case on a fresh cluster whose coordinator is running. A
+    subclass sets cluster_args (Cluster's keywords) and may append what
+    else to close to self.peers (raw peers); the cluster's logs are
+    printed when a test fails."""
+
+    cluster_args = {}
+
+    def setUp(self):
+        self.c = Cluster(**self.cluster_args)
+        self.c.start_coordinator()
+        self.peers = []
+
+    def tearDown(self):
+        for p in self.peers:
+            p.close()
+        if not test_ok(self):
+            self.c.dump_logs()
+        self.c.close()

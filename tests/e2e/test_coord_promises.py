@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, test_ok, exe
+from harness import Cluster, ClusterTest, study_yaml, wait_for, exe
 
 try:
     import zmq
@@ -149,17 +149,8 @@ def acked(msgs, seq):
     return any(seq in m.acks for m in msgs)
 
 
-class StallTest(unittest.TestCase):
+class StallTest(ClusterTest):
     """#3: SIGSTOP of the coordinator for twice the lease, trials running."""
-
-    def setUp(self):
-        self.c = Cluster(heartbeat_ms=200, lease_ms=1500)
-        self.c.start_coordinator()
-
-    def tearDown(self):
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
 
     def test_coordinator_stall_loses_nothing(self):
         c = self.c
@@ -185,18 +176,8 @@ class StallTest(unittest.TestCase):
 
 
 @unittest.skipIf(raw_peers_missing(), raw_peers_missing() or "")
-class HostilePeerTest(unittest.TestCase):
-    def setUp(self):
-        self.c = Cluster(heartbeat_ms=200, lease_ms=3000)
-        self.c.start_coordinator()
-        self.peers = []
-
-    def tearDown(self):
-        for p in self.peers:
-            p.close()
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+class HostilePeerTest(ClusterTest):
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 3000}
 
     def peer(self):
         p = Peer(self.c.endpoint)
@@ -376,35 +357,27 @@ class HostilePeerTest(unittest.TestCase):
 
 
 @unittest.skipIf(raw_peers_missing(), raw_peers_missing() or "")
-class RestartTest(unittest.TestCase):
+class RestartTest(ClusterTest):
     """#4: an Assign committed just before the coordinator was killed never
     reached its worker. After the restart the worker, alive and
     heartbeating, does not claim it: the attempt is LOST with a true
     reason, and re-run although retries is 0."""
 
-    def setUp(self):
-        self.c = Cluster(heartbeat_ms=200, lease_ms=1000)
-        self.c.start_coordinator()
-        self.w = None
-
-    def tearDown(self):
-        if self.w:
-            self.w.close()
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 1000}
 
     def test_unclaimed_after_restart_is_lost_not_failed(self):
         c = self.c
         c.create_study(study_yaml("unc", trials=1, retries=0))
-        w = self.w = Peer(c.endpoint)
+        w = Peer(c.endpoint)
+        self.peers.append(w)
         w.hello("w0")
         w.heartbeat(free=1)
         a = w.assign()  # committed; this worker "never saw it"
         c.stop_coordinator(sig=signal.SIGKILL)
         c.start_coordinator()
         w.close()
-        w = self.w = Peer(c.endpoint)
+        w = Peer(c.endpoint)
+        self.peers.append(w)
         r = w.hello("w0")
         self.assertEqual(r.WhichOneof("body"), "welcome")
         # Heartbeat, asking for nothing, until the trial is re-run: the

@@ -4,12 +4,11 @@ process outlives its worker."""
 import os
 import signal
 import socket
-import struct
 import subprocess
 import time
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, alive, test_ok
+from harness import ClusterTest, study_yaml, wait_for, alive
 
 
 def attempts_ok(test, c, name, budget):
@@ -30,15 +29,7 @@ def attempts_ok(test, c, name, budget):
     return s
 
 
-class FaultTest(unittest.TestCase):
-    def setUp(self):
-        self.c = Cluster(heartbeat_ms=200, lease_ms=1500)
-        self.c.start_coordinator()
-
-    def tearDown(self):
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+class FaultTest(ClusterTest):
 
     def _running_on(self, name, worker):
         return [t for t in self.c.cli_json("trials", name, "--state",

@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Cluster, study_yaml, exe, test_ok
+from harness import ClusterTest, study_yaml, exe
 
 
 def big_study(name, n):
@@ -26,15 +26,7 @@ def big_study(name, n):
     return "\n".join(lines) + "\n"
 
 
-class NamesTest(unittest.TestCase):
-    def setUp(self):
-        self.c = Cluster()
-        self.c.start_coordinator()
-
-    def tearDown(self):
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+class NamesTest(ClusterTest):
 
     def test_dot_names_refused(self):
         c = self.c

@@ -11,7 +11,7 @@ import sys
 import time
 import unittest
 
-from harness import Cluster, exe, study_yaml, wait_for, test_ok
+from harness import ClusterTest, exe, study_yaml, wait_for
 import rawpeer
 from rawpeer import RawPeer, body_of, with_bytes
 
@@ -29,19 +29,9 @@ def code_name(err):
     return pb.ErrorCode.Name(err.code)
 
 
-class PeerTest(unittest.TestCase):
-    def setUp(self):
-        # A long lease: the raw peers heartbeat only when a test says so.
-        self.c = Cluster(heartbeat_ms=200, lease_ms=20000)
-        self.c.start_coordinator()
-        self.peers = []
-
-    def tearDown(self):
-        for p in self.peers:
-            p.close()
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+class PeerTest(ClusterTest):
+    # A long lease: the raw peers heartbeat only when a test says so.
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 20000}
 
     # ---- helpers ---------------------------------------------------------
     def peer(self, name):

@@ -1,24 +1,14 @@
 """A random and a grid study run end to end, to the exact counts, and the
 CLI reads them back."""
-import json
 import socket
 import os
-import signal
 import subprocess
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, exe, test_ok
+from harness import ClusterTest, study_yaml, wait_for, exe
 
 
-class StudyTest(unittest.TestCase):
-    def setUp(self):
-        self.c = Cluster()
-        self.c.start_coordinator()
-
-    def tearDown(self):
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+class StudyTest(ClusterTest):
 
     def test_random_study_exact_count(self):
         c = self.c
@@ -169,21 +159,14 @@ class StudyTest(unittest.TestCase):
         self.assertIn("answer", r.stderr)
 
 
-class DescriptorsTest(unittest.TestCase):
+class DescriptorsTest(ClusterTest):
     """A coordinator that runs out of file descriptors says so, and serves
     again once connections close."""
 
-    def setUp(self):
-        # prlimit (util-linux) sets both limits, so the coordinator cannot
-        # raise its own.
-        self.c = Cluster(prefix=["prlimit", "--nofile=48:48", "--"],
-                         cli_prefix=[])
-        self.c.start_coordinator()
-
-    def tearDown(self):
-        if not test_ok(self):
-            self.c.dump_logs()
-        self.c.close()
+    # prlimit (util-linux) sets both limits, so the coordinator cannot
+    # raise its own.
+    cluster_args = {"prefix": ["prlimit", "--nofile=48:48", "--"],
+                    "cli_prefix": []}
 
     def test_out_of_descriptors_is_logged(self):
         c = self.c
