@@ -19,18 +19,33 @@ s_digit (unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-const char *
-hpo_name_study_problem (const char *name, size_t len)
+//  The rule shared by study and metric names: not empty, at most max
+//  bytes, only ASCII letters, digits and the punctuation in extra.
+static const char *
+s_word_problem (const char *name, size_t len, size_t max,
+                const char *too_long, const char *extra, const char *bad)
 {
     if (!name || len == 0)
         return "must not be empty";
-    if (len > HPO_NAME_STUDY_MAX)
-        return "must be at most 128 bytes";
+    if (len > max)
+        return too_long;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)name[k];
-        if (!s_alpha (c) && !s_digit (c) && c != '_' && c != '.' && c != '-')
-            return "may hold only letters, digits, '_', '.' and '-'";
+        //  c != 0: strchr finds the terminator too.
+        if (!s_alpha (c) && !s_digit (c) && !(c && strchr (extra, c)))
+            return bad;
     }
+    return NULL;
+}
+
+const char *
+hpo_name_study_problem (const char *name, size_t len)
+{
+    const char *problem = s_word_problem (
+        name, len, HPO_NAME_STUDY_MAX, "must be at most 128 bytes", "_.-",
+        "may hold only letters, digits, '_', '.' and '-'");
+    if (problem)
+        return problem;
     //  Both are valid file names that mean another directory.
     if ((len == 1 && name[0] == '.') ||
         (len == 2 && name[0] == '.' && name[1] == '.'))
@@ -68,17 +83,10 @@ hpo_name_param_ok (const char *name)
 const char *
 hpo_name_metric_problem (const char *name, size_t len)
 {
-    if (!name || len == 0)
-        return "must not be empty";
-    if (len > HPO_NAME_METRIC_MAX)
-        return "must be at most 128 bytes";
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)name[k];
-        if (!s_alpha (c) && !s_digit (c) && !strchr ("_.:/-", c))
-            return "may hold only letters, digits, '_', '.', ':', '/' and "
-                   "'-'";
-    }
-    return NULL;
+    return s_word_problem (name, len, HPO_NAME_METRIC_MAX,
+                           "must be at most 128 bytes", "_.:/-",
+                           "may hold only letters, digits, '_', '.', ':', "
+                           "'/' and '-'");
 }
 
 bool

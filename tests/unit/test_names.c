@@ -86,6 +86,9 @@ s_test_metric (void)
     name = s_repeat ('m', 129);
     CHECK (!hpo_name_metric_ok (name));
     free (name);
+    //  A NUL inside is refused: strchr ("_.:/-", 0) finds the terminator,
+    //  which once let "a\0b" pass as a metric name.
+    CHECK (hpo_name_metric_problem ("a\0b", 3) != NULL);
 }
 
 static void
