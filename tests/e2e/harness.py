@@ -4,6 +4,7 @@ Each Cluster lives in its own temporary directory, binds ports the kernel
 chooses (tcp://127.0.0.1:*), starts the processes it needs and tears them
 down by pid. Every wait is bounded.
 """
+import atexit
 import json
 import os
 import shutil
@@ -264,3 +265,24 @@ class ClusterTest(unittest.TestCase):
         if not test_ok(self):
             self.c.dump_logs()
         self.c.close()
+
+
+def run_or_skip(name, why_not, teardown):
+    """main() of a test that needs what a machine may lack (root, network
+    namespaces, Slurm): exits 77 with the reason when why_not() gives one,
+    so ctest reports the test as skipped (SKIP_RETURN_CODE), loudly, not
+    as passed. Otherwise runs the tests with teardown() at exit, also on
+    SIGTERM (ctest's timeout)."""
+    why = why_not()
+    if why:
+        sys.stderr.write("\n*** %s SKIPPED: %s ***\n\n" % (name, why))
+        sys.exit(77)
+
+    def on_signal(signum, frame):
+        # KeyboardInterrupt gets through unittest (SystemExit would be
+        # caught as a test error); atexit then tears everything down.
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    atexit.register(teardown)
+    signal.signal(signal.SIGTERM, on_signal)
+    unittest.main(verbosity=2)

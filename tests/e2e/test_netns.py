@@ -20,7 +20,6 @@ lease runs out and its trial runs elsewhere as the next attempt; when the
 worker is heard from again, its stale attempt is refused and killed, and
 never counts; the budget is exact.
 """
-import atexit
 import os
 import re
 import signal
@@ -29,7 +28,7 @@ import sys
 import time
 import unittest
 
-from harness import Cluster, alive, study_yaml, wait_for
+from harness import run_or_skip, Cluster, alive, study_yaml, wait_for
 
 PREFIX = "hpont"
 SUBNET = "10.213.7"
@@ -526,19 +525,5 @@ class NetnsTest(unittest.TestCase):
         self.check_usable("unplug-after", {"w1": 1, "w2": 1})
 
 
-def _on_signal(signum, frame):
-    # KeyboardInterrupt gets through unittest (SystemExit would be caught
-    # as a test error); atexit then tears the namespaces down.
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
 if __name__ == "__main__":
-    # Exit 77 when this machine cannot run the tests, so ctest reports the
-    # test as skipped (SKIP_RETURN_CODE), with the reason, not as passed.
-    _why = _why_not()
-    if _why:
-        sys.stderr.write("\n*** test_netns SKIPPED: %s ***\n\n" % _why)
-        sys.exit(77)
-    atexit.register(_teardown_all)
-    signal.signal(signal.SIGTERM, _on_signal)
-    unittest.main(verbosity=2)
+    run_or_skip("test_netns", _why_not, _teardown_all)

@@ -9,7 +9,6 @@ and sized as the script says, and scancel must take it down with nothing left
 behind. Needs root; exits 77 (skipped) without root or without the Slurm and
 munge binaries.
 """
-import atexit
 import glob
 import os
 import shutil
@@ -21,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Cluster, study_yaml, wait_for, exe, test_ok, alive, SRC
+from harness import run_or_skip, Cluster, study_yaml, wait_for, exe, test_ok, alive, SRC
 
 SCRIPT = os.path.abspath(os.path.join(SRC, "deploy", "slurm",
                                       "hpo-workers.sbatch"))
@@ -429,17 +428,5 @@ class SlurmTest(unittest.TestCase):
             self.assertNotIn(bad, out)
 
 
-def _on_signal(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
 if __name__ == "__main__":
-    # Exit 77 when this machine cannot run the test, so ctest reports it as
-    # skipped (SKIP_RETURN_CODE), with the reason, not as passed.
-    _why = _why_not()
-    if _why:
-        sys.stderr.write("\n*** test_slurm SKIPPED: %s ***\n\n" % _why)
-        sys.exit(77)
-    atexit.register(_teardown_all)
-    signal.signal(signal.SIGTERM, _on_signal)
-    unittest.main(verbosity=2)
+    run_or_skip("test_slurm", _why_not, _teardown_all)
