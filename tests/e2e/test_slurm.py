@@ -60,24 +60,17 @@ def _free_port():
     return port
 
 
-def _cmdline(pid):
+def _proc_text(pid, what):
+    """/proc/PID/WHAT (cmdline, environ) with NULs as spaces; "" once gone."""
     try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _environ(pid):
-    try:
-        with open("/proc/%d/environ" % pid, "rb") as f:
+        with open("/proc/%d/%s" % (pid, what), "rb") as f:
             return f.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
 
 
 def _mentions(pid, marker, env=False):
-    return marker in _cmdline(pid) or (env and marker in _environ(pid))
+    return marker in _proc_text(pid, "cmdline") or (env and marker in _proc_text(pid, "environ"))
 
 
 def _kill_pid(pid, marker, timeout=10, env=False):
