@@ -318,7 +318,7 @@ def _teardown_all():
 def worker_pids(job):
     """hpo-worker processes started by the job (their --name says so)."""
     return [p for p in _pids_mentioning("slurm-%s-" % job)
-            if "hpo-worker" in _cmdline(p)]
+            if "hpo-worker" in _proc_text(p, "cmdline")]
 
 
 class SlurmTest(unittest.TestCase):
