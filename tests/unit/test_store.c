@@ -211,19 +211,24 @@ s_study_names (void *ctx, const hpo_store_study_row_t *row)
     return 0;
 }
 
-//  The names of the studies on disk at path, in id order, each followed
+//  The names of the studies the store reads, in id order, each followed
 //  by a space (the caller frees).
+static char *
+s_names (hpo_store_t *store)
+{
+    char *names = hpo_calloc (1, 256);
+    CHECK (hpo_store_studies (store, s_study_names, names) == 0);
+    return names;
+}
+
+//  The same, on disk at path.
 static char *
 s_names_on_disk (const char *path)
 {
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
     CHECK (store != NULL);
-    char *names = hpo_calloc (1, 256);
-    if (store) {
-        CHECK (hpo_store_studies (store, s_study_names, names) == 0);
-        CHECK (!hpo_store_failed (store));
-    }
+    char *names = store ? s_names (store) : hpo_strdup ("");
     hpo_store_destroy (&store);
     free (error);
     return names;
@@ -267,13 +272,16 @@ s_test_poison (const char *dir)
     CHECK (hpo_store_trial_update (store, &row) == -1);
     CHECK (hpo_store_commit (store) == -1);
     CHECK (hpo_store_commits (store) == 1);
+    char *names = s_names (store);
+    CHECK_STR (names, "a ");
+    free (names);
     //  The next turn is refused too: the store stays failed.
     hpo_store_begin (store);
     CHECK (s_insert (store, "d") == -1);
     CHECK (hpo_store_commit (store) == -1);
     CHECK (hpo_store_failed (store));
     hpo_store_destroy (&store);
-    char *names = s_names_on_disk (path);
+    names = s_names_on_disk (path);
     CHECK_STR (names, "a ");
     free (names);
 
@@ -302,6 +310,10 @@ s_test_poison (const char *dir)
     CHECK (hpo_store_commit (store) == -1);
     CHECK (hpo_store_failed (store));
     CHECK (hpo_store_commits (store) == 0);
+    //  Rolled back at once, not left open until the store is closed.
+    names = s_names (store);
+    CHECK_STR (names, "a ");
+    free (names);
     hpo_store_destroy (&store);
     names = s_names_on_disk (path);
     CHECK_STR (names, "a ");
