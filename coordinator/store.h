@@ -7,15 +7,17 @@
     a reply leaves only after that commit, so "acknowledged" means "on
     disk". Schema changes are numbered migrations keyed on user_version.
 
-    A failed write poisons the store. The caller keeps in memory what it
-    writes, so once a write of a turn has failed, memory is ahead of the
-    disk: the turn must not be committed in part, and no later turn may
-    commit on top of it either (a later turn writes only the rows it
-    touches, so a change rolled back here would never reach the disk,
-    though memory says it did). From the failed write on, every write
-    and every commit returns -1 without touching the database, and the
-    commit rolls the turn back. The only way on is to destroy the store
-    and open it again, reloading memory from the disk.
+    A write that fails inside a turn fails the store. The caller keeps in
+    memory what it writes, so once a write of a turn has failed, memory
+    is ahead of the disk: the turn must not be committed in part, and no
+    later turn may commit on top of it either (a later turn writes only
+    the rows it touches, so a change rolled back here would never reach
+    the disk, though memory says it did). From the failed write on, every
+    write and every commit returns -1 without touching the database, and
+    the commit rolls the turn back. The only way on is to destroy the
+    store and open it again, reloading memory from the disk. Outside a
+    turn (no hpo_store_begin) each write is its own transaction, and a
+    failure is only returned.
 
     Functions that return int return 0 on success and -1 on a database
     error, which they log once.                                          */

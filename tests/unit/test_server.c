@@ -29,7 +29,15 @@
 
 //  ---- frames a peer would send -------------------------------------------
 
-static uint64_t s_seq;
+//  An empty envelope with the next sequence number.
+static hpo_env_t
+s_env (void)
+{
+    static uint64_t seq;
+    hpo_env_t env;
+    hpo_wire_init (&env, ++seq);
+    return env;
+}
 
 static uint8_t *
 s_study_create (const char *name, size_t *size)
@@ -38,8 +46,7 @@ s_study_create (const char *name, size_t *size)
     Hpo__StudyCreate req = HPO__STUDY_CREATE__INIT;
     req.filename = "s.yaml";
     req.spec = text;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++s_seq);
+    hpo_env_t env = s_env ();
     env.body_case = HPO__ENVELOPE__BODY_STUDY_CREATE;
     env.study_create = &req;
     uint8_t *frame = hpo_wire_encode (&env, size);
@@ -57,8 +64,7 @@ s_hello (const char *name, size_t *size)
     hello.pid = 42;
     hello.incarnation = 1;
     hello.started_us = 1;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++s_seq);
+    hpo_env_t env = s_env ();
     env.body_case = HPO__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     return hpo_wire_encode (&env, size);
@@ -71,8 +77,7 @@ s_heartbeat (size_t *size)
 {
     Hpo__Heartbeat hb = HPO__HEARTBEAT__INIT;
     hb.free = 1;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++s_seq);
+    hpo_env_t env = s_env ();
     env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     return hpo_wire_encode (&env, size);
