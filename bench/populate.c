@@ -123,9 +123,8 @@ main (int argc, char **argv)
     double wall = hpo_clock_wall () - (double)trials; //  one trial a second
     uint64_t study_id = 0;
     long long rows = 0, written_values = 0;
-    int rc = hpo_store_begin (store);
-    if (rc == 0)
-        rc = hpo_store_study_insert (store, study, spec_text, wall, &study_id);
+    hpo_store_begin (store);
+    int rc = hpo_store_study_insert (store, study, spec_text, wall, &study_id);
     if (rc == 0)
         rc = hpo_store_study_state (store, study_id, "FINISHED",
                                     wall + (double)trials);
@@ -165,7 +164,8 @@ main (int argc, char **argv)
             rows++;
         }
         if (rc == 0 && rows >= batch) {
-            rc = hpo_store_commit (store) || hpo_store_begin (store);
+            rc = hpo_store_commit (store);
+            hpo_store_begin (store);
             rows = 0;
         }
     }

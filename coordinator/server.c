@@ -62,7 +62,8 @@ struct _hpo_server_t {
     size_t n_owed, cap_owed;
     uint64_t seq;
     int64_t now; //  monotonic ms of this turn
-    int store_failed;
+    hpo_server_tap_fn *tap; //  test hook: sees each reply as it is sent
+    void *tap_arg;
     uint64_t bad_messages;
     int64_t bad_logged_at;
     uint64_t refused; //  worker messages refused (s_refuse)
@@ -91,6 +92,8 @@ s_flush (hpo_server_t *self)
 {
     for (size_t k = 0; k < self->n_out; k++) {
         s_reply_t *r = &self->out[k];
+        if (self->tap)
+            self->tap (self->tap_arg, r->rid, r->rid_size, r->data, r->size);
         //  A peer that is gone or not reading loses its reply; it resends.
         if (zmq_send (self->router, r->rid, r->rid_size,
                       ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
@@ -313,9 +316,7 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_REPLACED, text);
         free (text);
-    } else if (!w)
-        self->store_failed = 1;
-    else {
+    } else if (w) { //  else the store failed, and the turn ends unanswered
         Hpo__Welcome welcome = HPO__WELCOME__INIT;
         welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
         welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
@@ -387,10 +388,8 @@ static void
 s_settle (hpo_server_t *self, hpo_worker_t *w, s_msg_t *m, hpo_sched_rc_t rc,
           uint64_t trial_id, uint32_t attempt)
 {
-    if (rc == HPO_SCHED_ERROR) {
-        self->store_failed = 1;
-        return;
-    }
+    if (rc == HPO_SCHED_ERROR)
+        return; //  the store failed: the turn ends unanswered
     s_ack (self, w, m->env->seq);
     if (rc == HPO_SCHED_STALE || rc == HPO_SCHED_UNKNOWN)
         s_on_kill (self, w, trial_id, attempt,
@@ -550,9 +549,7 @@ s_on_goodbye (hpo_server_t *self, s_msg_t *m)
                                 self->now);
     free (leases);
     free (reason);
-    if (rc)
-        self->store_failed = 1;
-    else
+    if (rc == 0) //  else the store failed: the turn ends unanswered
         s_ack (self, w, m->env->seq);
 }
 
@@ -743,8 +740,6 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
                         : HPO__ERROR_CODE__ERR_INTERNAL,
                  error);
         free (error);
-        if (!exists)
-            self->store_failed = 1;
         return;
     }
     char *text = hpo_sprintf ("created study %s", study->name);
@@ -769,10 +764,8 @@ s_on_study_stop (hpo_server_t *self, s_msg_t *m)
     hpo_study_t *study = s_study (self, m, m->env->study_stop->name);
     if (!study)
         return;
-    if (hpo_sched_study_stop (self->sched, study)) {
-        self->store_failed = 1;
-        return;
-    }
+    if (hpo_sched_study_stop (self->sched, study))
+        return; //  the store failed: the turn ends unanswered
     char *text = hpo_sprintf ("study %s: %s", study->name,
                               hpo_study_state_str (study->state));
     s_ok (self, m, text);
@@ -1197,29 +1190,26 @@ s_away (hpo_server_t *self, long timeout_ms)
 }
 
 //  The end of a loop turn, after its messages were handled: leases
-//  expire, trials are handed out, and everything is committed before any
-//  reply leaves. Returns -1 if the store failed (the turn is rolled back).
+//  expire, trials are handed out, everything is committed, and only then
+//  do the replies leave. Returns -1 if the store failed: the turn is
+//  rolled back and nothing of it is answered.
 static int
 s_turn_end (hpo_server_t *self)
 {
-    if (!self->store_failed && hpo_sched_expire (self->sched, self->now))
-        self->store_failed = 1;
-    if (!self->store_failed && hpo_sched_dispatch (self->sched, self->now))
-        self->store_failed = 1;
-    if (self->store_failed) {
+    //  A write that failed in this turn failed the store (store.h): what
+    //  is left of the turn is skipped, and the commit refuses.
+    if (!hpo_store_failed (self->store) &&
+        hpo_sched_expire (self->sched, self->now) == 0)
+        hpo_sched_dispatch (self->sched, self->now);
+    s_pay_acks (self);
+    if (hpo_store_commit (self->store)) {
         //  Memory may be ahead of disk now; nothing of this turn is
         //  acknowledged, and the restart reloads what was committed.
-        hpo_store_rollback (self->store);
         hpo_log_error ("the store failed; exiting so a restart reloads "
                        "the last committed state");
         return -1;
     }
-    s_pay_acks (self);
-    if (hpo_store_commit (self->store)) {
-        hpo_log_error ("commit failed; exiting so a restart reloads the "
-                       "last committed state");
-        return -1;
-    }
+    s_flush (self);
     return 0;
 }
 
@@ -1247,14 +1237,13 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
         s_away (self, timeout);
         if (n_items == 2 && (items[1].revents & ZMQ_POLLIN))
             s_on_monitor (self);
-        if (hpo_store_begin (self->store))
-            return -1;
+        hpo_store_begin (self->store);
         //  What is queued is read before anything expires: a heartbeat
         //  that waited in the queue while the loop was busy still counts.
         //  The batch's envelopes are decoded into one arena and dropped
         //  together after it: no malloc and free per field.
         hpo_wire_arena_begin ();
-        for (int k = 0; k < self->cfg.max_batch && !self->store_failed; k++) {
+        for (int k = 0; k < self->cfg.max_batch; k++) {
             size_t rid_size = 0;
             hpo_wire_status_t status;
             hpo_env_t *env =
@@ -1266,13 +1255,12 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
                 s_bad (self, rid, rid_size, status);
             else
                 break;
-            if (self->store_failed)
+            if (hpo_store_failed (self->store))
                 break;
         }
         hpo_wire_arena_end ();
         if (s_turn_end (self))
             return -1;
-        s_flush (self);
     }
     return 0;
 }
@@ -1280,9 +1268,10 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 //  ---- test hook ----------------------------------------------------------
 
 //  One loop turn for one frame, as hpo_server_run would handle it had the
-//  frame arrived from rid: begin, decode and handle, expire, dispatch,
-//  commit, then each reply is shown to tap (when not NULL) and sent. For
-//  fuzzers and tests, which drive the handlers without sockets.
+//  frame arrived from rid: begin, decode and handle, then the loop's own
+//  turn end (expire, dispatch, commit, send), where each reply is shown to
+//  tap (when not NULL) as it is sent. For fuzzers and tests, which drive
+//  the handlers without sockets.
 int
 hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                      const void *frame, size_t size, hpo_server_tap_fn *tap,
@@ -1290,8 +1279,7 @@ hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
 {
     assert (rid_size <= HPO_WIRE_MAX_RID);
     self->now = hpo_clock_mono_ms ();
-    if (hpo_store_begin (self->store))
-        return -1;
+    hpo_store_begin (self->store);
     hpo_wire_arena_begin ();
     hpo_wire_status_t status;
     hpo_env_t *env = hpo_wire_decode (frame, size, &status);
@@ -1301,13 +1289,17 @@ hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     } else
         s_bad (self, rid, rid_size, status);
     hpo_wire_arena_end ();
-    if (s_turn_end (self))
-        return -1;
-    for (size_t k = 0; tap && k < self->n_out; k++)
-        tap (arg, self->out[k].rid, self->out[k].rid_size, self->out[k].data,
-             self->out[k].size);
-    s_flush (self);
-    return 0;
+    self->tap = tap;
+    self->tap_arg = arg;
+    int rc = s_turn_end (self);
+    self->tap = NULL;
+    return rc;
+}
+
+hpo_store_t *
+hpo_server_store (hpo_server_t *self)
+{
+    return self->store;
 }
 
 int

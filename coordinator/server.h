@@ -43,12 +43,16 @@ int hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop);
 //  fails, else 0. For fuzzers and tests only.
 int hpo_server_feed (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                      const void *frame, size_t size);
-//  The same, showing tap each encoded reply of the turn before it is sent.
+//  The same, showing tap each encoded reply of the turn as it is sent
+//  (after the commit, as every reply).
 typedef void (hpo_server_tap_fn) (void *arg, const uint8_t *rid,
                                   size_t rid_size, const void *data,
                                   size_t size);
 int hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid,
                          size_t rid_size, const void *frame, size_t size,
                          hpo_server_tap_fn *tap, void *arg);
+//  Test hook: the server's store, for a test that makes a write fail
+//  (hpo_store_fail_after) or counts commits. For tests only.
+hpo_store_t *hpo_server_store (hpo_server_t *self);
 
 #endif

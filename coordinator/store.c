@@ -1,5 +1,6 @@
 /*  store.c: SQLite behind the domain API of store.h. Every statement is
-    prepared once at open and reset after use.                            */
+    prepared once at open and reset after use (hpo_store_explain, for
+    tests, prepares its own).                                            */
 #include "store.h"
 
 #include <errno.h>
@@ -122,8 +123,11 @@ static const char *s_sql[S_COUNT] = {
 struct _hpo_store_t {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
-    int in_tx;   //  a transaction is open
-    int want_tx; //  hpo_store_begin called: writes go in one transaction
+    int in_tx;      //  a transaction is open
+    int want_tx;    //  hpo_store_begin called: writes go in one transaction
+    int failed;     //  a write of a turn failed: no more writes or commits
+    int fail_after; //  test hook: writes that run before one fails; -1 off
+    uint64_t commits;
 };
 
 static int
@@ -212,12 +216,6 @@ s_migrate (sqlite3 *db, char **error)
     return 0;
 }
 
-int
-hpo_store_schema_version (void)
-{
-    return S_SCHEMA_VERSION;
-}
-
 //  Why the database at path cannot be written, in words, or NULL when
 //  nothing is known to stop it. SQLite itself says "disk I/O error" or
 //  "attempt to write a readonly database" well after opening; this says
@@ -250,30 +248,11 @@ s_unwritable (const char *path)
     return why;
 }
 
-hpo_store_t *
-hpo_store_open (const char *path, hpo_sync_t sync, char **error)
+//  Sets the connection up and migrates the schema; on failure, -1 with
+//  *error set to what the person has to know.
+static int
+s_configure (sqlite3 *db, const char *path, hpo_sync_t sync, char **error)
 {
-    char *unwritable = s_unwritable (path);
-    if (unwritable) {
-        *error = unwritable;
-        return NULL;
-    }
-    //  The coordinator uses SQLite from its one loop thread only: no
-    //  mutexes, no allocation statistics (both cost on every statement).
-    //  Refused, harmlessly, once SQLite is initialised.
-    sqlite3_config (SQLITE_CONFIG_SINGLETHREAD);
-    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
-    hpo_store_t *self = hpo_calloc (1, sizeof *self);
-    if (sqlite3_open_v2 (path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK) {
-        *error = hpo_sprintf ("cannot open %s: %s", path,
-                              self->db ? sqlite3_errmsg (self->db)
-                                       : "out of memory");
-        hpo_store_destroy (&self);
-        return NULL;
-    }
     static const char *sync_sql[] = {
         "PRAGMA synchronous = FULL",
         "PRAGMA synchronous = NORMAL",
@@ -283,42 +262,66 @@ hpo_store_open (const char *path, hpo_sync_t sync, char **error)
     //  Another coordinator on the same file would break the single-writer
     //  design: take the file for ourselves (exclusive locking also keeps
     //  the WAL index in heap memory, no shared-memory file).
-    if (s_exec (self->db, "PRAGMA locking_mode = EXCLUSIVE", &why) ||
-        s_exec (self->db, "PRAGMA journal_mode = WAL", &why) ||
-        s_exec (self->db, sync_sql[sync], &why) ||
-        s_exec (self->db, "PRAGMA foreign_keys = ON", &why) ||
-        s_exec (self->db, "PRAGMA cache_size = -65536", &why) ||
-        s_migrate (self->db, &why)) {
-        int code = sqlite3_errcode (self->db);
-        int busy = code == SQLITE_BUSY;
-        int readonly = (code & 0xff) == SQLITE_READONLY;
+    if (s_exec (db, "PRAGMA locking_mode = EXCLUSIVE", &why) ||
+        s_exec (db, "PRAGMA journal_mode = WAL", &why) ||
+        s_exec (db, sync_sql[sync], &why) ||
+        s_exec (db, "PRAGMA foreign_keys = ON", &why) ||
+        s_exec (db, "PRAGMA cache_size = -65536", &why) ||
+        s_migrate (db, &why)) {
+        int code = sqlite3_errcode (db);
         *error = hpo_sprintf (
             "%s: %s%s", path, why,
-            busy       ? " (is another hpo-coordinator using it?)"
-            : readonly ? " (the database or its directory is read-only)"
-                       : "");
+            code == SQLITE_BUSY ? " (is another hpo-coordinator using it?)"
+            : (code & 0xff) == SQLITE_READONLY
+                ? " (the database or its directory is read-only)"
+                : "");
         free (why);
-        hpo_store_destroy (&self);
-        return NULL;
+        return -1;
     }
     //  Take the exclusive lock now, not at the first write, so a second
     //  coordinator on this database fails at start-up.
-    if (s_exec (self->db, "BEGIN EXCLUSIVE; COMMIT;", &why)) {
+    if (s_exec (db, "BEGIN EXCLUSIVE; COMMIT;", &why)) {
         *error = hpo_sprintf ("%s: %s (is another hpo-coordinator using it?)",
                               path, why);
         free (why);
-        hpo_store_destroy (&self);
+        return -1;
+    }
+    return 0;
+}
+
+hpo_store_t *
+hpo_store_open (const char *path, hpo_sync_t sync, char **error)
+{
+    char *why = s_unwritable (path);
+    if (why) {
+        *error = why;
         return NULL;
     }
-    for (int k = 0; k < S_COUNT; k++)
-        if (sqlite3_prepare_v3 (self->db, s_sql[k], -1,
-                                SQLITE_PREPARE_PERSISTENT, &self->stmt[k],
-                                NULL) != SQLITE_OK) {
-            *error = hpo_sprintf ("%s: preparing \"%s\": %s", path, s_sql[k],
-                                  sqlite3_errmsg (self->db));
-            hpo_store_destroy (&self);
-            return NULL;
-        }
+    //  The coordinator uses SQLite from its one loop thread only: no
+    //  mutexes, no allocation statistics (both cost on every statement).
+    //  Refused, harmlessly, once SQLite is initialised.
+    sqlite3_config (SQLITE_CONFIG_SINGLETHREAD);
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+    hpo_store_t *self = hpo_calloc (1, sizeof *self);
+    self->fail_after = -1;
+    if (sqlite3_open_v2 (path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK)
+        why = hpo_sprintf ("cannot open %s: %s", path,
+                           self->db ? sqlite3_errmsg (self->db)
+                                    : "out of memory");
+    else if (s_configure (self->db, path, sync, &why) == 0)
+        for (int k = 0; k < S_COUNT && !why; k++)
+            if (sqlite3_prepare_v3 (self->db, s_sql[k], -1,
+                                    SQLITE_PREPARE_PERSISTENT, &self->stmt[k],
+                                    NULL) != SQLITE_OK)
+                why = hpo_sprintf ("%s: preparing \"%s\": %s", path, s_sql[k],
+                                   sqlite3_errmsg (self->db));
+    if (why) {
+        *error = why;
+        hpo_store_destroy (&self);
+    }
     return self;
 }
 
@@ -338,43 +341,95 @@ hpo_store_destroy (hpo_store_t **self_p)
 
 //  The transaction opens at the first write after hpo_store_begin: a loop
 //  turn that only renews leases or answers queries touches no file.
-int
+void
 hpo_store_begin (hpo_store_t *self)
 {
     self->want_tx = 1;
-    return 0;
+}
+
+//  Test hook (hpo_store_fail_after): whether this write is the one to
+//  fail. It fails as a disk error would: logged, and nothing run.
+static int
+s_injected (hpo_store_t *self, s_stmt_t which)
+{
+    if (self->fail_after < 0 || self->fail_after-- > 0)
+        return 0;
+    hpo_log_error ("store: %s: failure injected by a test", s_sql[which]);
+    return 1;
 }
 
 //  Runs a write statement, inside the turn's transaction if one is wanted.
+//  A failure there fails the store (store.h says why).
 static int
 s_write (hpo_store_t *self, s_stmt_t which)
 {
+    if (self->failed)
+        return -1; //  logged when it failed
+    int rc = 0;
     if (self->want_tx && !self->in_tx) {
-        if (s_run (self, S_BEGIN))
-            return -1;
-        self->in_tx = 1;
+        rc = s_run (self, S_BEGIN);
+        self->in_tx = rc == 0;
     }
+    if (rc == 0)
+        rc = s_injected (self, which) ? -1 : s_run (self, which);
+    if (rc && self->want_tx)
+        self->failed = 1;
+    return rc;
+}
+
+//  Ends the turn's transaction, if it opened one, with which (COMMIT or
+//  ROLLBACK).
+static int
+s_end (hpo_store_t *self, s_stmt_t which)
+{
+    self->want_tx = 0;
+    if (!self->in_tx)
+        return 0;
+    self->in_tx = 0;
+    if (which == S_COMMIT && s_injected (self, which))
+        return -1;
     return s_run (self, which);
 }
 
 int
 hpo_store_commit (hpo_store_t *self)
 {
-    self->want_tx = 0;
-    if (!self->in_tx)
+    int open = self->in_tx;
+    if (!self->failed && s_end (self, S_COMMIT) == 0) {
+        self->commits += open;
         return 0;
-    self->in_tx = 0;
-    return s_run (self, S_COMMIT);
+    }
+    //  Nothing of a failed turn may stay. A COMMIT that failed may have
+    //  left the transaction open, or SQLite may have rolled it back.
+    self->failed = 1;
+    self->in_tx = self->want_tx = 0;
+    if (!sqlite3_get_autocommit (self->db))
+        s_run (self, S_ROLLBACK);
+    return -1;
 }
 
 int
 hpo_store_rollback (hpo_store_t *self)
 {
-    self->want_tx = 0;
-    if (!self->in_tx)
-        return 0;
-    self->in_tx = 0;
-    return s_run (self, S_ROLLBACK);
+    return s_end (self, S_ROLLBACK);
+}
+
+int
+hpo_store_failed (hpo_store_t *self)
+{
+    return self->failed;
+}
+
+void
+hpo_store_fail_after (hpo_store_t *self, int n)
+{
+    self->fail_after = n < 0 ? -1 : n;
+}
+
+uint64_t
+hpo_store_commits (hpo_store_t *self)
+{
+    return self->commits;
 }
 
 int
@@ -613,15 +668,24 @@ hpo_store_explain (hpo_store_t *self, const char *which)
     if (!sql)
         return NULL;
     char *explain = hpo_sprintf ("EXPLAIN QUERY PLAN %s", sql);
+    char *plan = NULL;
     sqlite3_stmt *st;
-    char *plan = hpo_strdup ("");
-    if (sqlite3_prepare_v2 (self->db, explain, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step (st) == SQLITE_ROW) {
+    int rc = sqlite3_prepare_v2 (self->db, explain, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        plan = hpo_strdup ("");
+        while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
             char *next = hpo_sprintf ("%s%s\n", plan, s_col_text (st, 3));
             free (plan);
             plan = next;
         }
         sqlite3_finalize (st);
+    }
+    //  No plan rather than an empty one: an empty plan means "reads no
+    //  table", which the test accepts.
+    if (rc != SQLITE_DONE) {
+        s_fail (self, explain);
+        free (plan);
+        plan = NULL;
     }
     free (explain);
     return plan;

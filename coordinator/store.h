@@ -1,13 +1,26 @@
 /*  store.h: all of the coordinator's SQL. The coordinator is the database's
-    only writer (WAL mode); nothing else opens it while it runs.
+    only writer (WAL mode, exclusive lock); nothing else opens it while it
+    runs.
 
     The API speaks the domain. Writes happen inside the transaction the
     server opens for one loop turn (hpo_store_begin .. hpo_store_commit);
     a reply leaves only after that commit, so "acknowledged" means "on
     disk". Schema changes are numbered migrations keyed on user_version.
 
-    Every function returns 0 on success and -1 on a database error, which
-    it logs once.                                                          */
+    A write that fails inside a turn fails the store. The caller keeps in
+    memory what it writes, so once a write of a turn has failed, memory
+    is ahead of the disk: the turn must not be committed in part, and no
+    later turn may commit on top of it either (a later turn writes only
+    the rows it touches, so a change rolled back here would never reach
+    the disk, though memory says it did). From the failed write on, every
+    write and every commit returns -1 without touching the database, and
+    the commit rolls the turn back. The only way on is to destroy the
+    store and open it again, reloading memory from the disk. Outside a
+    turn (no hpo_store_begin) each write is its own transaction, and a
+    failure is only returned.
+
+    Functions that return int return 0 on success and -1 on a database
+    error, which they log once.                                          */
 #ifndef HPO_STORE_H
 #define HPO_STORE_H
 
@@ -28,14 +41,23 @@ typedef enum {
 hpo_store_t *hpo_store_open (const char *path, hpo_sync_t sync, char **error);
 void hpo_store_destroy (hpo_store_t **self_p);
 
-//  Schema version this build writes.
-int hpo_store_schema_version (void);
-
-int hpo_store_begin (hpo_store_t *self);
+//  ---- the turn's transaction ------------------------------------------
+//  Starts a turn: its writes go into one transaction, opened at the first
+//  of them (a turn that writes nothing touches no file). It cannot fail:
+//  a failure to open the transaction is the first write's.
+void hpo_store_begin (hpo_store_t *self);
+//  Commits the turn's writes. If a write of the turn (or of an earlier
+//  one) failed, or the commit itself fails, rolls the turn back and
+//  returns -1: nothing of the turn is on disk, and the store is failed.
 int hpo_store_commit (hpo_store_t *self);
+//  Drops the turn's writes.
 int hpo_store_rollback (hpo_store_t *self);
+//  Whether a write inside a turn has failed (see the top of this file):
+//  true from that write until the store is destroyed.
+int hpo_store_failed (hpo_store_t *self);
 
 //  ---- studies ----------------------------------------------------------
+//  Inserts a RUNNING study; sets *id. A name already taken fails.
 int hpo_store_study_insert (hpo_store_t *self, const char *name,
                             const char *spec_text, double created,
                             uint64_t *id);
@@ -52,8 +74,11 @@ typedef struct {
     double ended;
 } hpo_store_study_row_t;
 
+//  The readers below call fn for each row (its strings live until fn
+//  returns) and stop at fn's first non-zero, which they return; else 0,
+//  or -1 on a database error.
 typedef int (hpo_store_study_fn) (void *ctx, const hpo_store_study_row_t *row);
-//  Calls fn for every study in id order; stops at fn's first non-zero.
+//  Every study, in id order.
 int hpo_store_studies (hpo_store_t *self, hpo_store_study_fn *fn, void *ctx);
 
 //  ---- trials -----------------------------------------------------------
@@ -93,9 +118,9 @@ typedef struct {
     const char *worker;
     double started;
     double ended;
-    const char *outcome;   //  COMPLETE FAILED PRUNED LOST
-    const char *reason;    //  may be NULL
-    const char *log_tail;  //  may be NULL
+    const char *outcome;  //  COMPLETE FAILED PRUNED LOST
+    const char *reason;   //  may be NULL
+    const char *log_tail; //  may be NULL
 } hpo_store_attempt_row_t;
 
 //  Records an ended attempt. Idempotent: the same attempt again changes
@@ -105,6 +130,7 @@ int hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
 
 typedef int (hpo_store_attempt_fn) (void *ctx,
                                     const hpo_store_attempt_row_t *row);
+//  A trial's ended attempts, in attempt order.
 int hpo_store_attempts (hpo_store_t *self, uint64_t trial_id,
                         hpo_store_attempt_fn *fn, void *ctx);
 
@@ -121,9 +147,21 @@ typedef int (hpo_store_value_fn) (void *ctx, int64_t step, const char *metric,
 int hpo_store_values (hpo_store_t *self, uint64_t trial_id,
                       hpo_store_value_fn *fn, void *ctx);
 
+//  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text
-//  EXPLAIN QUERY PLAN prints (for the test that checks indexes are used).
-//  which: "trial_update", "value_put", "values", "attempt_end".
+//  EXPLAIN QUERY PLAN prints, one line a step (for the test that checks
+//  indexes are used); empty for a statement that reads no table. which:
+//  "trial_update", "value_put", "values", "attempt_end", "attempts".
+//  NULL for another name or on a database error; the caller frees.
 char *hpo_store_explain (hpo_store_t *self, const char *which);
+
+//  Fault injection: the next n writes run, and the one after fails as a
+//  disk error would, without running (n = 0: the next write fails). A
+//  write is a call that changes the database, or a commit that has a
+//  transaction to commit. It fires once; n < 0 disarms it.
+void hpo_store_fail_after (hpo_store_t *self, int n);
+//  How many transactions the store has committed since it was opened
+//  (tests check that a reply leaves only after its turn's commit).
+uint64_t hpo_store_commits (hpo_store_t *self);
 
 #endif

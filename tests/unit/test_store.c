@@ -1,5 +1,6 @@
-/*  test_store: the store's round trip, idempotent values, migrations and
-    the query plans of the hot statements.                               */
+/*  test_store: the store's round trip, idempotent values, migrations, a
+    failed write failing the store, and the query plans of the hot
+    statements.                                                          */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -81,6 +82,25 @@ s_lost_row (void *ctx, const hpo_store_trial_row_t *row)
     return 0;
 }
 
+//  The schema version written in the file at path (the store must be
+//  closed: it holds the file's lock), or -1.
+static int
+s_user_version (const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int version = -1;
+    if (sqlite3_open (path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &st, NULL) ==
+            SQLITE_OK) {
+        if (sqlite3_step (st) == SQLITE_ROW)
+            version = sqlite3_column_int (st, 0);
+        sqlite3_finalize (st);
+    }
+    sqlite3_close (db);
+    return version;
+}
+
 //  Migration 2 adds trial.lost to a database of schema 1, keeping its
 //  rows; the column round-trips.
 static void
@@ -121,7 +141,6 @@ s_test_migrate_lost (void)
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
     CHECK (store != NULL);
-    CHECK (hpo_store_schema_version () == 2);
     uint32_t lost[2] = {99, 99};
     CHECK (hpo_store_trials (store, s_lost_row, lost) == 0);
     CHECK (lost[0] == 0);
@@ -135,6 +154,7 @@ s_test_migrate_lost (void)
     uint64_t id;
     CHECK (hpo_store_trial_insert (store, &row2, &id) == 0);
     hpo_store_destroy (&store);
+    CHECK (s_user_version (path) == 2);
     store = hpo_store_open (path, HPO_SYNC_OFF, &error);
     CHECK (hpo_store_trials (store, s_lost_row, lost) == 0);
     CHECK (lost[0] == 2 && lost[1] == 1);
@@ -151,12 +171,178 @@ s_test_migrate_lost (void)
     free (path);
 }
 
+//  The hot statements use the primary keys, never a table scan. A plan
+//  that cannot be had fails the check: it proves nothing.
+static void
+s_test_plans (hpo_store_t *store)
+{
+    static const struct {
+        const char *which;
+        const char *search; //  the plan's search, or NULL: it reads no table
+    } hot[] = {
+        {"trial_update", "SEARCH trial USING INTEGER PRIMARY KEY"},
+        {"value_put", NULL},
+        {"values", "SEARCH value USING PRIMARY KEY"},
+        {"attempt_end", NULL},
+        {"attempts", "SEARCH attempt USING PRIMARY KEY"},
+    };
+    for (size_t k = 0; k < sizeof hot / sizeof *hot; k++) {
+        char *plan = hpo_store_explain (store, hot[k].which);
+        CHECK (plan != NULL);
+        if (!plan)
+            continue;
+        if (hot[k].search)
+            CHECK_CONTAINS (plan, hot[k].search);
+        if (strstr (plan, "SCAN") && !strstr (plan, "USING")) {
+            fprintf (stderr, "%s scans: %s\n", hot[k].which, plan);
+            CHECK (!"query plan scans a table");
+        }
+        free (plan);
+    }
+    CHECK (hpo_store_explain (store, "no_such_statement") == NULL);
+}
+
+static int
+s_study_names (void *ctx, const hpo_store_study_row_t *row)
+{
+    char *names = ctx;
+    strcat (names, row->name);
+    strcat (names, " ");
+    return 0;
+}
+
+//  The names of the studies the store reads, in id order, each followed
+//  by a space (the caller frees).
+static char *
+s_names (hpo_store_t *store)
+{
+    char *names = hpo_calloc (1, 256);
+    CHECK (hpo_store_studies (store, s_study_names, names) == 0);
+    return names;
+}
+
+//  The same, on disk at path.
+static char *
+s_names_on_disk (const char *path)
+{
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    char *names = store ? s_names (store) : hpo_strdup ("");
+    hpo_store_destroy (&store);
+    free (error);
+    return names;
+}
+
+//  Inserts a study named name in the current turn; returns the store's rc.
+static int
+s_insert (hpo_store_t *store, const char *name)
+{
+    uint64_t id;
+    return hpo_store_study_insert (store, name, "x", 1.0, &id);
+}
+
+//  A write that fails in a turn fails the store: the rest of the turn and
+//  the commit are refused, nothing of the turn reaches the disk, and the
+//  store stays failed (the caller's memory is ahead of the disk) until
+//  it is opened again.
+static void
+s_test_poison (const char *dir)
+{
+    char *path = hpo_sprintf ("%s/poison.db", dir);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "a") == 0);
+    CHECK (hpo_store_commit (store) == 0);
+    CHECK (hpo_store_commits (store) == 1);
+    //  A turn that writes nothing commits nothing.
+    hpo_store_begin (store);
+    CHECK (hpo_store_commit (store) == 0);
+    CHECK (hpo_store_commits (store) == 1);
+    //  A real failure: names are unique.
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "b") == 0);
+    CHECK (!hpo_store_failed (store));
+    CHECK (s_insert (store, "a") == -1);
+    CHECK (hpo_store_failed (store));
+    CHECK (s_insert (store, "c") == -1);
+    hpo_store_trial_row_t row = {.id = 1, .state = "WAITING"};
+    CHECK (hpo_store_trial_update (store, &row) == -1);
+    CHECK (hpo_store_commit (store) == -1);
+    CHECK (hpo_store_commits (store) == 1);
+    char *names = s_names (store);
+    CHECK_STR (names, "a ");
+    free (names);
+    //  The next turn is refused too: the store stays failed.
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "d") == -1);
+    CHECK (hpo_store_commit (store) == -1);
+    CHECK (hpo_store_failed (store));
+    hpo_store_destroy (&store);
+    names = s_names_on_disk (path);
+    CHECK_STR (names, "a ");
+    free (names);
+
+    //  The test hook: the third write of the turn fails, as the disk
+    //  would; the two before it are rolled back.
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL && !hpo_store_failed (store));
+    hpo_store_fail_after (store, 2);
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "e") == 0);
+    CHECK (s_insert (store, "f") == 0);
+    CHECK (!hpo_store_failed (store));
+    CHECK (s_insert (store, "g") == -1);
+    CHECK (hpo_store_failed (store));
+    CHECK (hpo_store_commit (store) == -1);
+    hpo_store_destroy (&store);
+    names = s_names_on_disk (path);
+    CHECK_STR (names, "a ");
+    free (names);
+
+    //  The commit itself fails: nothing of the turn stays.
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    hpo_store_fail_after (store, 1);
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "h") == 0);
+    CHECK (hpo_store_commit (store) == -1);
+    CHECK (hpo_store_failed (store));
+    CHECK (hpo_store_commits (store) == 0);
+    //  Rolled back at once, not left open until the store is closed.
+    names = s_names (store);
+    CHECK_STR (names, "a ");
+    free (names);
+    hpo_store_destroy (&store);
+    names = s_names_on_disk (path);
+    CHECK_STR (names, "a ");
+    free (names);
+
+    //  Outside a turn a write is its own transaction: a failure is only
+    //  returned. A disarmed hook fires never.
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (s_insert (store, "a") == -1);
+    CHECK (!hpo_store_failed (store));
+    hpo_store_fail_after (store, 0);
+    hpo_store_fail_after (store, -1);
+    hpo_store_begin (store);
+    CHECK (s_insert (store, "i") == 0);
+    CHECK (hpo_store_commit (store) == 0);
+    hpo_store_destroy (&store);
+    names = s_names_on_disk (path);
+    CHECK_STR (names, "a i ");
+    free (names);
+    free (path);
+}
+
 int
 main (void)
 {
     s_test_migrate_lost ();
     char dir[] = "/tmp/hpo-test-store-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
+    s_test_poison (dir);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_FULL, &error);
@@ -174,12 +360,9 @@ main (void)
     error = NULL;
 
     uint64_t study_id, t0, t1;
-    CHECK (hpo_store_begin (store) == 0);
+    hpo_store_begin (store);
     CHECK (hpo_store_study_insert (store, "s1", "name: s1\n", 10.0,
                                    &study_id) == 0);
-    //  Names are unique.
-    uint64_t dup;
-    CHECK (hpo_store_study_insert (store, "s1", "x", 1.0, &dup) == -1);
     hpo_store_trial_row_t row = {.study_id = study_id,
                                  .number = 0,
                                  .state = "WAITING",
@@ -228,7 +411,7 @@ main (void)
     CHECK (hpo_store_commit (store) == 0);
 
     //  Uncommitted work is gone after a rollback.
-    CHECK (hpo_store_begin (store) == 0);
+    hpo_store_begin (store);
     uint64_t ghost;
     CHECK (hpo_store_study_insert (store, "ghost", "x", 1.0, &ghost) == 0);
     CHECK (hpo_store_rollback (store) == 0);
@@ -252,18 +435,7 @@ main (void)
     CHECK (values.steps[0] == 0 && values.values[0] == 1.0);
     CHECK (values.steps[1] == 1 && values.values[1] == 8.0);
 
-    //  The hot statements use the primary keys, never a table scan.
-    const char *hot[] = {"trial_update", "value_put", "values", "attempt_end",
-                         "attempts"};
-    for (size_t k = 0; k < sizeof hot / sizeof *hot; k++) {
-        char *plan = hpo_store_explain (store, hot[k]);
-        CHECK (plan != NULL);
-        if (plan && strstr (plan, "SCAN") && !strstr (plan, "USING")) {
-            fprintf (stderr, "%s scans: %s\n", hot[k], plan);
-            CHECK (!"query plan scans a table");
-        }
-        free (plan);
-    }
+    s_test_plans (store);
     hpo_store_destroy (&store);
 
     //  A database from a newer hpo is refused, not damaged.
