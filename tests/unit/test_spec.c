@@ -10,6 +10,13 @@
 #include "common/spec.h"
 #include "testutil.h"
 
+//  How many points the study's sampler can suggest (grid: the grid).
+static uint64_t
+s_size (const hpo_spec_t *spec)
+{
+    return spec->sampler.ops->size (spec, spec->sampler.config);
+}
+
 static char *
 s_read_data (const char *name, size_t *len)
 {
@@ -80,14 +87,14 @@ s_check_full (const hpo_spec_t *spec)
     CHECK (!spec->shell);
     CHECK_STR (spec->metric, "val_loss");
     CHECK (spec->maximize);
-    CHECK (spec->sampler == HPO_SAMPLER_RANDOM);
-    CHECK (spec->seed == 7);
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (spec->pruner.ops == hpo_pruner_find ("none"));
     CHECK (spec->trials == 200);
     CHECK (spec->parallel == 16);
     CHECK (spec->timeout_ms == 30 * 60 * 1000);
     CHECK (spec->retries == 2);
     CHECK (spec->grace_ms == 5000);
-    CHECK (spec->grid_size == 0);
+    CHECK (s_size (spec) == UINT64_MAX);
     CHECK (spec->n_params == 3);
     if (spec->n_params != 3)
         return;
@@ -136,13 +143,13 @@ s_test_files (void)
     CHECK (error == NULL);
     CHECK (spec != NULL);
     if (spec) {
-        CHECK (spec->sampler == HPO_SAMPLER_GRID);
+        CHECK (spec->sampler.ops == hpo_sampler_find ("grid"));
         CHECK (spec->shell);
         CHECK_STR (spec->command,
                    "./train --opt {opt} --n {n} --x {x} > out.txt");
         CHECK (!spec->maximize);
         //  3 opts x {2,4,6,8,10} x {0,.25,.5,.75,1}
-        CHECK (spec->grid_size == 3 * 5 * 5);
+        CHECK (s_size (spec) == 3 * 5 * 5);
         CHECK (spec->trials == 75); //  no budget: the whole grid
         CHECK (hpo_param_grid_count (&spec->params[0]) == 3);
         CHECK (hpo_param_grid_count (&spec->params[1]) == 5);
@@ -184,8 +191,8 @@ s_test_defaults (void)
         return;
     CHECK_STR (spec->metric, "val/loss");
     CHECK (!spec->maximize);
-    CHECK (spec->sampler == HPO_SAMPLER_RANDOM);
-    CHECK (spec->seed == 0);
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (spec->pruner.ops == hpo_pruner_find ("none"));
     CHECK (spec->trials == 5);
     CHECK (spec->parallel == 0);
     CHECK (spec->timeout_ms == 0);
@@ -284,7 +291,7 @@ s_test_grid (void)
               "  b: {type: float, values: [0.1, 0.2]}\n",
               head);
     hpo_spec_t *spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 6 && spec->trials == 6);
+    CHECK (spec && s_size (spec) == 6 && spec->trials == 6);
     hpo_spec_destroy (&spec);
     snprintf (text, sizeof text,
               "%sbudget: {trials: 4}\n"
@@ -293,7 +300,7 @@ s_test_grid (void)
               "  b: {type: float, values: [0.1, 0.2]}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 6 && spec->trials == 4);
+    CHECK (spec && s_size (spec) == 6 && spec->trials == 4);
     hpo_spec_destroy (&spec);
 
     //  A float step that does not divide the range exactly in binary.
@@ -303,7 +310,7 @@ s_test_grid (void)
               "  b: {type: int, low: 0, high: 10, step: 3}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 11 * 4);
+    CHECK (spec && s_size (spec) == 11 * 4);
     hpo_spec_destroy (&spec);
 
     //  Log int ranges enumerate every integer.
@@ -313,7 +320,7 @@ s_test_grid (void)
               "  b: {type: categorical, values: [x]}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 100);
+    CHECK (spec && s_size (spec) == 100);
     hpo_spec_destroy (&spec);
 
     snprintf (text, sizeof text,
@@ -357,7 +364,7 @@ s_test_bad (void)
          "budget: {trials: 5}\n"
          "pruner: {type: asha}\n"
          "space: {x: {type: float, low: 0, high: 1}}\n",
-         "t.yaml:5: pruner: unknown key");
+         "t.yaml:5: pruner.type: must be one of: none");
     BAD ("name: t\n"
          "command: ./run {x}\n"
          "objective: {metric: loss, goal: 3}\n"
@@ -594,7 +601,7 @@ s_test_bad (void)
          "t.yaml:3: budget: must be a mapping"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {type: tpe}",
-         "t.yaml:4: sampler.type: must be random or grid"},
+         "t.yaml:4: sampler.type: must be one of: random, grid"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {seed: -3}",
          "t.yaml:4: sampler.seed: must be a non-negative integer"},
@@ -953,7 +960,7 @@ s_test_examples (void)
             CHECK_STR (spec->name, "quadratic");
             CHECK (spec->n_params == 3 && spec->trials == 40);
         } else
-            CHECK (spec->grid_size == 40 && spec->trials == 40);
+            CHECK (s_size (spec) == 40 && spec->trials == 40);
         hpo_spec_destroy (&spec);
         free (error);
     }
