@@ -1,5 +1,6 @@
 /*  test_sampler.c: random search is reproducible and stays in bounds;
-    grid search visits every point exactly once and then stops.          */
+    grid search visits every point exactly once and then stops. Both are
+    driven through their registry entries (search/sampler.h).            */
 #include <stdint.h>
 
 #include "common/spec.h"
@@ -72,6 +73,95 @@ s_sample_key (const hpo_spec_t *spec, uint64_t number)
     char *key = s_key (spec, values);
     hpo_values_clear (values, spec->n_params);
     return key;
+}
+
+//  The trial's values from an existing instance, as one string.
+static char *
+s_instance_key (const hpo_spec_t *spec, void *self, uint64_t number)
+{
+    hpo_value_t values[16];
+    hpo_history_t history = {.n_params = spec->n_params};
+    CHECK (spec->sampler.ops->suggest (self, spec, &history, number, values) ==
+           0);
+    char *key = s_key (spec, values);
+    hpo_values_clear (values, spec->n_params);
+    return key;
+}
+
+//  Two instances of one study's sampler (a coordinator before and after a
+//  restart) agree on every trial, whatever each drew before.
+static void
+s_test_instances (void)
+{
+    const char *space = "  x: {type: float, low: 0, high: 1}\n"
+                        "  c: {type: categorical, values: [a, b, c]}\n";
+    hpo_spec_t *spec = s_spec ("{type: random, seed: 11}", space);
+    hpo_spec_t *zero = s_spec ("{type: random, seed: 0}", space);
+    hpo_spec_t *plain = s_spec ("{type: random}", space);
+    if (!spec || !zero || !plain)
+        return;
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (s_size (spec) == UINT64_MAX);
+    const hpo_sampler_ops_t *ops = spec->sampler.ops;
+    void *a = ops->new (spec, spec->sampler.config);
+    void *b = ops->new (spec, spec->sampler.config);
+    for (uint64_t n = 0; n < 7; n++)
+        free (s_instance_key (spec, a, n));
+    int same = 1, differ = 1;
+    for (uint64_t n = 40; n > 0; n--) {
+        char *x = s_instance_key (spec, a, n - 1);
+        char *y = s_instance_key (spec, b, n - 1);
+        char *next = s_instance_key (spec, b, n);
+        same &= !strcmp (x, y);
+        differ &= strcmp (x, next) != 0;
+        free (x);
+        free (y);
+        free (next);
+    }
+    CHECK (same);
+    CHECK (differ);
+    ops->destroy (a);
+    ops->destroy (b);
+    //  No seed is seed 0.
+    for (uint64_t n = 0; n < 5; n++) {
+        char *x = s_sample_key (zero, n);
+        char *y = s_sample_key (plain, n);
+        CHECK_STR (x, y);
+        free (x);
+        free (y);
+    }
+    hpo_spec_destroy (&spec);
+    hpo_spec_destroy (&zero);
+    hpo_spec_destroy (&plain);
+}
+
+//  One grid instance hands out its points in order, then says none is
+//  left; a seed changes nothing.
+static void
+s_test_grid_instance (void)
+{
+    const char *space = "  a: {type: int, low: 1, high: 3}\n"
+                        "  b: {type: categorical, values: [x, y]}\n";
+    hpo_spec_t *spec = s_spec ("{type: grid, seed: 5}", space);
+    if (!spec)
+        return;
+    CHECK (spec->sampler.ops == hpo_sampler_find ("grid"));
+    CHECK (s_size (spec) == 6);
+    CHECK (spec->trials == 6);
+    const hpo_sampler_ops_t *ops = spec->sampler.ops;
+    void *self = ops->new (spec, spec->sampler.config);
+    const char *want[] = {"1|x", "1|y", "2|x", "2|y", "3|x", "3|y"};
+    for (uint64_t n = 0; n < 6; n++) {
+        char *key = s_instance_key (spec, self, n);
+        CHECK_STR (key, want[n]);
+        free (key);
+    }
+    hpo_value_t v[2] = {{0}};
+    hpo_history_t history = {.n_params = 2};
+    CHECK (ops->suggest (self, spec, &history, 6, v) == 1);
+    CHECK (v[0].s == NULL && v[1].s == NULL);
+    ops->destroy (self);
+    hpo_spec_destroy (&spec);
 }
 
 static void
@@ -292,5 +382,7 @@ main (void)
     s_test_reproducible ();
     s_test_bounds ();
     s_test_grid ();
+    s_test_instances ();
+    s_test_grid_instance ();
     TEST_DONE ();
 }

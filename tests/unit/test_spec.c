@@ -273,6 +273,74 @@ s_test_values (void)
     hpo_spec_destroy (&spec);
 }
 
+//  Parses a study whose sampler and pruner lines are given (line 4 on),
+//  expecting the error want, or success when want is NULL.
+static hpo_spec_t *
+s_search (const char *lines, const char *want)
+{
+    char text[1024];
+    snprintf (text, sizeof text,
+              "name: t\n"
+              "command: ./run {x}\n"
+              "objective: {metric: loss}\n"
+              "%s\n"
+              "budget: {trials: 5}\n"
+              "space: {x: {type: float, low: 0, high: 1, step: 0.5}}\n",
+              lines);
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (text, &error);
+    if (want)
+        CHECK_STR (error, want);
+    else if (!spec)
+        fprintf (stderr, "unexpected: %s\n", error);
+    CHECK (want ? spec == NULL : spec != NULL);
+    free (error);
+    return spec;
+}
+
+//  sampler: and pruner: name registry entries (search/) and hand them
+//  their options; what is wrong is reported at file:line: path.
+static void
+s_test_search (void)
+{
+    s_search ("sampler: {type: tpe}",
+              "t.yaml:4: sampler.type: must be one of: random, grid");
+    s_search ("sampler:\n  seed: 3\n  type: [grid]",
+              "t.yaml:6: sampler.type: must be a string");
+    //  An option's value is the entry's to judge, at the option's line.
+    s_search ("sampler:\n  type: grid\n  seed: many",
+              "t.yaml:6: sampler.seed: must be a non-negative integer");
+    s_search ("sampler:\n  type: random\n  seed: 1.5",
+              "t.yaml:6: sampler.seed: must be a non-negative integer");
+    s_search ("sampler:\n  type: random\n  seed: 99999999999999999999",
+              "t.yaml:6: sampler.seed: is out of range");
+    s_search ("sampler:\n  type: random\n  seed: [1]",
+              "t.yaml:6: sampler.seed: must be a scalar");
+    //  Which keys exist depends on the type.
+    s_search ("sampler: {type: random, sede: 1}",
+              "t.yaml:4: sampler.sede: unknown key (did you mean seed?)");
+    s_search ("sampler: {type: grid, seed: 1, seed: 2}",
+              "t.yaml:4: sampler.seed: duplicate key");
+    s_search ("sampler: random", "t.yaml:4: sampler: must be a mapping");
+
+    hpo_spec_t *spec = s_search ("pruner: {type: none}", NULL);
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    hpo_spec_destroy (&spec);
+    spec = s_search ("pruner: ~", NULL);
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    CHECK (spec && spec->sampler.ops == hpo_sampler_find ("random"));
+    hpo_spec_destroy (&spec);
+    spec = s_search ("sampler: {type: grid, seed: 4}\npruner: {}", NULL);
+    CHECK (spec && spec->sampler.ops == hpo_sampler_find ("grid"));
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    hpo_spec_destroy (&spec);
+    s_search ("pruner: {type: asha}",
+              "t.yaml:4: pruner.type: must be one of: none");
+    s_search ("pruner:\n  type: none\n  patience: 2",
+              "t.yaml:6: pruner.patience: unknown key");
+    s_search ("pruner: [none]", "t.yaml:4: pruner: must be a mapping");
+}
+
 static void
 s_test_grid (void)
 {
@@ -1390,6 +1458,7 @@ main (void)
     s_test_defaults ();
     s_test_values ();
     s_test_grid ();
+    s_test_search ();
     s_test_bad ();
     s_test_aliases ();
     s_test_quiet ();
