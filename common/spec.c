@@ -1073,15 +1073,16 @@ s_param_line (const s_field_t *space, size_t k)
 //  Reports what an entry's check found, where the study file says it.
 static int
 s_search_problem (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
-                  const hpo_spec_t *self, const s_field_t *options,
-                  hpo_search_problem_t *problem)
+                  const hpo_spec_t *self, s_field_t *const *options,
+                  size_t n_options, hpo_search_problem_t *problem)
 {
     int line = f->line;
     char path[S_PATH_MAX];
     snprintf (path, sizeof path, "%s", f->path);
     if (problem->at == HPO_SEARCH_AT_OPTION) {
-        line = options[problem->index].line;
-        snprintf (path, sizeof path, "%s", options[problem->index].path);
+        assert (problem->index < n_options);
+        line = s_vline (options[problem->index]);
+        snprintf (path, sizeof path, "%s", options[problem->index]->path);
     } else if (problem->at == HPO_SEARCH_AT_PARAM) {
         assert (problem->index < self->n_params);
         line = s_param_line (space, problem->index);
@@ -1097,31 +1098,24 @@ s_search_problem (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
     return -1;
 }
 
-//  What an entry of either registry shares.
-typedef struct {
-    const char *const *keys;
-    int (*check) (const hpo_spec_t *spec, const hpo_search_option_t *options,
-                  size_t n, void **config, hpo_search_problem_t *problem);
-} s_entry_t;
-
-//  Reads the entry's options (every key but type) and runs its check.
-//  fields holds 1 + the entry's keys.
+//  Reads the entry's options (every key but type, which s_search_type
+//  read) and runs its check.
 static int
 s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
-                const hpo_spec_t *self, s_entry_t entry, s_field_t *fields,
-                void **config)
+                const hpo_spec_t *self, const char *const *keys,
+                hpo_search_check_fn *check, void **config)
 {
+    s_field_t fields[1 + S_MAX_SEARCH_KEYS] = {{.key = "type"}};
     size_t n_keys = 0;
-    fields[0].key = "type";
-    while (entry.keys[n_keys]) {
+    while (keys[n_keys]) {
         assert (n_keys < S_MAX_SEARCH_KEYS);
-        fields[1 + n_keys].key = entry.keys[n_keys];
+        fields[1 + n_keys].key = keys[n_keys];
         n_keys++;
     }
     if (s_optional_fields (ctx, f, fields, 1 + n_keys))
         return -1;
-    hpo_search_option_t *options = hpo_calloc (n_keys, sizeof *options);
-    s_field_t *at = hpo_calloc (n_keys, sizeof *at);
+    hpo_search_option_t options[S_MAX_SEARCH_KEYS];
+    s_field_t *at[S_MAX_SEARCH_KEYS];
     size_t n = 0;
     int rc = 0;
     for (size_t k = 1; rc == 0 && k <= n_keys; k++) {
@@ -1131,18 +1125,25 @@ s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
         rc = s_get_scalar (ctx, &fields[k], &options[n].value, &null);
         options[n].key = fields[k].key;
         options[n].line = s_vline (&fields[k]);
-        at[n++] = fields[k];
+        at[n++] = &fields[k];
     }
     hpo_search_problem_t problem = {0};
-    if (rc == 0 && entry.check (self, options, n, config, &problem))
-        rc = s_search_problem (ctx, f, space, self, at, &problem);
+    if (rc == 0 && check (self, options, n, config, &problem))
+        rc = s_search_problem (ctx, f, space, self, at, n, &problem);
     for (size_t k = 0; k < n; k++)
         hpo_values_clear (&options[k].value, 1);
-    free (options);
-    free (at);
     return rc;
 }
 
+static int
+s_unknown_type (s_ctx_t *ctx, const s_field_t *type, char *names)
+{
+    s_fail (ctx, s_vline (type), type->path, "must be one of: %s", names);
+    free (names);
+    return -1;
+}
+
+//  The registry's first entry is the default sampler, and pruner.
 static int
 s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
                  hpo_spec_t *self)
@@ -1151,19 +1152,12 @@ s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
     const char *name;
     if (s_search_type (ctx, f, &type, &name))
         return -1;
-    //  The registry's first entry is the default.
     const hpo_sampler_ops_t *ops =
         name ? hpo_sampler_find (name) : hpo_sampler_at (0);
-    if (!ops) {
-        char *names = hpo_sampler_names ();
-        s_fail (ctx, s_vline (&type), type.path, "must be one of: %s", names);
-        free (names);
-        return -1;
-    }
+    if (!ops)
+        return s_unknown_type (ctx, &type, hpo_sampler_names ());
     self->sampler.ops = ops;
-    s_field_t fields[1 + S_MAX_SEARCH_KEYS];
-    return s_search_check (ctx, f, space, self,
-                           (s_entry_t){ops->keys, ops->check}, fields,
+    return s_search_check (ctx, f, space, self, ops->keys, ops->check,
                            &self->sampler.config);
 }
 
@@ -1177,16 +1171,10 @@ s_parse_pruner (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
         return -1;
     const hpo_pruner_ops_t *ops =
         name ? hpo_pruner_find (name) : hpo_pruner_at (0);
-    if (!ops) {
-        char *names = hpo_pruner_names ();
-        s_fail (ctx, s_vline (&type), type.path, "must be one of: %s", names);
-        free (names);
-        return -1;
-    }
+    if (!ops)
+        return s_unknown_type (ctx, &type, hpo_pruner_names ());
     self->pruner.ops = ops;
-    s_field_t fields[1 + S_MAX_SEARCH_KEYS];
-    return s_search_check (ctx, f, space, self,
-                           (s_entry_t){ops->keys, ops->check}, fields,
+    return s_search_check (ctx, f, space, self, ops->keys, ops->check,
                            &self->pruner.config);
 }
 

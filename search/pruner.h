@@ -39,10 +39,8 @@ typedef struct {
     //  not record them.
     int needs_curves;
 
-    //  As the sampler's check (search/sampler.h): 0 and *config, or -1
-    //  with *problem.
-    int (*check) (const hpo_spec_t *spec, const hpo_search_option_t *options,
-                  size_t n, void **config, hpo_search_problem_t *problem);
+    //  Validates the options into a config (search/search.h).
+    hpo_search_check_fn *check;
     //  Frees what check returned; NULL if check never allocates.
     void (*config_free) (void *config);
 

@@ -34,12 +34,8 @@ typedef struct {
     //  of a study does, the scheduler need not record them.
     int needs_curves;
 
-    //  Validates the options (n of them, keys from the list above) and
-    //  what the sampler needs of the space, which is parsed by then.
-    //  Returns 0 and sets *config (NULL is fine) for the spec to keep, or
-    //  -1 with *problem saying what is wrong and where.
-    int (*check) (const hpo_spec_t *spec, const hpo_search_option_t *options,
-                  size_t n, void **config, hpo_search_problem_t *problem);
+    //  Validates the options into a config (search/search.h).
+    hpo_search_check_fn *check;
     //  Frees what check returned; NULL if check never allocates.
     void (*config_free) (void *config);
     //  How many distinct points the sampler can suggest in this space;

@@ -44,6 +44,14 @@ typedef struct {
     char *message; //  malloc'd; whoever receives the problem frees it
 } hpo_search_problem_t;
 
+//  A sampler's or pruner's check: validates the n options (their keys
+//  from the entry's list) and what the entry needs of the space, which is
+//  parsed by then. Returns 0 and sets *config (NULL is fine) for the spec
+//  to keep, or -1 with *problem saying what is wrong and where.
+typedef int hpo_search_check_fn (const hpo_spec_t *spec,
+                                 const hpo_search_option_t *options, size_t n,
+                                 void **config, hpo_search_problem_t *problem);
+
 //  Sets *problem and returns -1, so a check can "return hpo_search_fail".
 int hpo_search_fail (hpo_search_problem_t *problem, hpo_search_at_t at,
                      size_t index, const char *fmt, ...)
