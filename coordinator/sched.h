@@ -34,16 +34,8 @@
 #include <stdint.h>
 
 #include "../common/spec.h"
+#include "../search/history.h" //  hpo_trial_state_t
 #include "store.h"
-
-typedef enum {
-    HPO_TRIAL_WAITING = 0,
-    HPO_TRIAL_RUNNING,
-    HPO_TRIAL_COMPLETE,
-    HPO_TRIAL_PRUNED,
-    HPO_TRIAL_FAILED,
-    HPO_TRIAL_NSTATES
-} hpo_trial_state_t;
 
 typedef enum {
     HPO_STUDY_RUNNING = 0, //  hands out trials
@@ -90,6 +82,7 @@ struct _hpo_study_t {
     char *name;
     char *spec_text;
     hpo_spec_t *spec;
+    void *sampler; //  spec->sampler.ops's instance for this study
     char **names; //  spec's parameter names, in spec order
     hpo_study_state_t state;
     double created, ended;
@@ -276,9 +269,6 @@ int64_t hpo_sched_next_deadline (hpo_sched_t *self);
 
 //  Whether the transition from -> to is legal (the table, for tests).
 int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
-const char *hpo_trial_state_str (hpo_trial_state_t state);
-//  -1 if name is not a state.
-int hpo_trial_state_parse (const char *name);
 
 //  Whether the worker has been heard from within a lease period.
 int hpo_sched_worker_alive (hpo_sched_t *self, const hpo_worker_t *worker,
