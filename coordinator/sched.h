@@ -1,21 +1,41 @@
 /*  sched.h: the scheduler. It owns every study, trial, worker and lease in
     memory, and is the only code that changes a trial's state: through
-    one transition table and one function that applies it.
+    one transition table and one function that applies it
+    (hpo_sched_apply).
 
-        WAITING ---> RUNNING ---> COMPLETE
-           ^            |  \----> PRUNED
-           |            |   \---> FAILED  (budget spent, or stopped)
-           +------------+
-        attempt lost (max_lost left) or failed (retries left)
+        WAITING --assign--> RUNNING --complete---------> COMPLETE
+           ^  \               |  |  --pruned, prune----> PRUNED
+           |   \study stop    |  |  --fail, lose (budget
+           |    \             |  |    spent), stop now--> FAILED
+           |     +-------------|--|----------------------> FAILED
+           +---fail, lose------+  |                          |
+           |   (budget left)      |                          |
+           +-------------------------------retry-------------+
+
+    Each row of the table is (state, event[, budget]) -> (next state,
+    actions), where the actions are the side effects in a fixed order:
+    tell the worker to kill the attempt, release the lease, spend one of
+    the event's budget, record the result or the reason, write the
+    attempt's row, take a new lease, requeue at the front, update the
+    best, check whether the study ended. Every row also changes the
+    state, keeps the study's per-state counts and writes the trial's row,
+    in one place. docs/architecture.md prints the table.
 
     Two budgets: trial.retries counts the program's own failures (an exit
     status, a signal, a timeout, no objective); trial.max_lost counts
     attempts lost to the worker (its lease expired, it was not claimed
     after a restart, the worker stopped or was replaced). A lost attempt
-    never uses up a retry.
+    never uses up a retry. An attempt that fails or is lost while its
+    study is not RUNNING is not run again: the trial FAILS.
 
     WAITING -> FAILED happens only when a study is stopped with trials
-    still waiting for a retry.
+    still waiting for a retry. FAILED -> WAITING happens only when a
+    person retries a failed trial: it gets its budgets afresh, and its
+    study runs again.
+
+    Studies have a table too: RUNNING --stop--> STOPPING --drained-->
+    STOPPED; RUNNING --budget used up--> FINISHED; STOPPING, STOPPED,
+    FINISHED --resume--> RUNNING.
 
     A trial handed to a worker is a lease (trial, attempt, deadline). The
     attempt number is a fencing token: a message naming any other attempt
@@ -79,7 +99,11 @@ typedef struct {
     int has_last; //  latest value of the objective metric
     double last_value;
     int stored; //  its row exists in the store
-    uint32_t finished; //  attempt whose Finish was applied (0: none yet)
+    //  Attempt whose end the worker knows of (0: none yet): its Finish
+    //  was applied, or the coordinator decided it (prune, stop now) and
+    //  told the worker to kill it. That attempt's late reports and a
+    //  repeated Finish are answered OK.
+    uint32_t finished;
     //  Loaded RUNNING after a coordinator restart and not claimed back
     //  yet: if its lease runs out, the reason says so.
     int unclaimed;
@@ -274,7 +298,53 @@ int hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms);
 //  Earliest lease deadline, or INT64_MAX when no lease is held.
 int64_t hpo_sched_next_deadline (hpo_sched_t *self);
 
-//  Whether the transition from -> to is legal (the table, for tests).
+//  ---- the transition table ---------------------------------------------
+typedef enum {
+    HPO_SCHED_ASSIGN = 0, //  WAITING -> RUNNING: event.worker takes it
+    HPO_SCHED_COMPLETE,   //  RUNNING -> COMPLETE: Finish with a value
+    HPO_SCHED_PRUNED,     //  RUNNING -> PRUNED: Finish, the program pruned
+                          //  itself
+    HPO_SCHED_FAIL,       //  RUNNING -> WAITING (retries left) or FAILED:
+                          //  the program failed
+    HPO_SCHED_LOSE,       //  RUNNING -> WAITING (max_lost left) or FAILED:
+                          //  the worker lost the attempt
+    HPO_SCHED_PRUNE,      //  RUNNING -> PRUNED: the study's pruner stops
+                          //  it; the worker is told to kill the attempt
+    HPO_SCHED_STOP_NOW,   //  RUNNING -> FAILED: a person stops it; the
+                          //  worker is told to kill the attempt
+    HPO_SCHED_RETRY,      //  FAILED -> WAITING: a person retries it
+    HPO_SCHED_STUDY_STOP, //  WAITING -> FAILED: its study stopped before
+                          //  its retry ran
+    HPO_SCHED_NEVENTS
+} hpo_sched_ev_t;
+
+//  What happened to a trial. Fields an event does not use are ignored.
+typedef struct {
+    hpo_sched_ev_t type;
+    //  Why (FAIL, LOSE, PRUNE, STOP_NOW, STUDY_STOP; NULL or "": the
+    //  event's own default). Kept as the trial's reason and written to
+    //  the ended attempt's row.
+    const char *reason;
+    const char *log_tail; //  the ended attempt's, or NULL
+    int has_value;        //  COMPLETE, PRUNED, PRUNE: the trial's value
+    double value;
+    hpo_worker_t *worker; //  ASSIGN: the worker that takes it
+    int64_t now_ms;       //  ASSIGN: the lease starts now
+} hpo_sched_event_t;
+
+//  Applies one event to a trial: finds its row in the table, runs its
+//  actions, changes the state, and writes it all to the store. Returns
+//  HPO_SCHED_OK; HPO_SCHED_ERROR on a store error; HPO_SCHED_STALE when
+//  the table has no row for the trial's state and this event (a person's
+//  request about a trial that has moved on, e.g. retry of a trial that
+//  is not FAILED): nothing changes. The scheduler's own callers check
+//  the state first, so for them a missing row is a programming error
+//  (they assert).
+hpo_sched_rc_t hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *trial,
+                                const hpo_sched_event_t *event);
+//  The event's name ("ASSIGN", ...), for logs and tests.
+const char *hpo_sched_ev_str (hpo_sched_ev_t type);
+//  Whether some row moves a trial from -> to (derived from the table).
 int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
 const char *hpo_trial_state_str (hpo_trial_state_t state);
 //  -1 if name is not a state.

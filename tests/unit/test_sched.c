@@ -96,6 +96,7 @@ s_test_table (void)
         {HPO_TRIAL_RUNNING, HPO_TRIAL_COMPLETE},
         {HPO_TRIAL_RUNNING, HPO_TRIAL_PRUNED},
         {HPO_TRIAL_RUNNING, HPO_TRIAL_FAILED},
+        {HPO_TRIAL_FAILED, HPO_TRIAL_WAITING}, //  a person retries it
     };
     int n_legal = 0;
     for (int from = 0; from < HPO_TRIAL_NSTATES; from++)
@@ -107,7 +108,7 @@ s_test_table (void)
             n_legal += expect;
             CHECK (hpo_sched_legal (from, to) == expect);
         }
-    CHECK (n_legal == 6);
+    CHECK (n_legal == 7);
     CHECK (!hpo_sched_legal (HPO_TRIAL_NSTATES, HPO_TRIAL_WAITING));
     CHECK (hpo_trial_state_parse ("complete") == HPO_TRIAL_COMPLETE);
     CHECK (hpo_trial_state_parse ("DONE") == -1);
