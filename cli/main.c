@@ -330,8 +330,7 @@ s_study_create (s_ctx_t *ctx, char **args)
     int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_OK, exists, &reply);
     if (status == 0) {
         printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
-                spec->name, spec->trials,
-                spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random");
+                spec->name, spec->trials, spec->sampler.ops->name);
         hpo_wire_free (&reply);
     }
     free (exists);

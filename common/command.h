@@ -12,7 +12,7 @@
 #ifndef HPO_COMMAND_H
 #define HPO_COMMAND_H
 
-#include "spec.h"
+#include "value.h"
 
 //  Checks a template: quotes balanced, braces balanced, and every
 //  placeholder names one of the n names. Returns 0, or -1 with *error set

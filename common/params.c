@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "spec.h"
 
 static json_t *
 s_value_json (const hpo_value_t *v)

@@ -6,7 +6,10 @@
 
 #include <jansson.h>
 
-#include "spec.h"
+#include "value.h"
+
+//  common/spec.h
+typedef struct _hpo_spec_t hpo_spec_t;
 
 //  A new JSON object of names [k] -> values [k]. Caller owns (json_decref).
 json_t *hpo_params_json (char *const *names, const hpo_value_t *values,

@@ -28,6 +28,8 @@
 //  no longer holds every integer.
 #define S_INT_LIMIT 9007199254740992LL
 #define S_PATH_MAX 256
+//  Options one sampler or pruner may take besides type.
+#define S_MAX_SEARCH_KEYS 16
 #define S_DEFAULT_GRACE_MS 10000
 //  Attempts lost to the worker (it died, went silent, was stopped) that
 //  are re-run before the trial fails: issue #9.
@@ -457,6 +459,31 @@ s_get_number (s_ctx_t *ctx, const s_field_t *f, double *out)
     return 0;
 }
 
+//  Any scalar, typed by its YAML form: a plain integer is an int, a plain
+//  finite number a float, anything else (quoted, tagged, true) a string
+//  of its text. *null says whether it was a plain null, kept as a string.
+static int
+s_get_scalar (s_ctx_t *ctx, const s_field_t *f, hpo_value_t *v, bool *null)
+{
+    const char *text;
+    bool typed;
+    *v = (hpo_value_t){.kind = HPO_KIND_STR};
+    *null = false;
+    if (s_get_text (ctx, f, "a scalar", &text, &typed))
+        return -1;
+    *null = typed && s_is_null_text (text);
+    if (typed && s_parse_int (text, &v->i) == 1) {
+        v->kind = HPO_KIND_INT;
+        v->f = (double)v->i;
+    } else if (typed && s_parse_float (text, &v->f) && isfinite (v->f))
+        v->kind = HPO_KIND_FLOAT;
+    else {
+        v->f = 0;
+        v->s = hpo_strdup (text);
+    }
+    return 0;
+}
+
 static int
 s_get_duration (s_ctx_t *ctx, const s_field_t *f, uint64_t *ms)
 {
@@ -571,8 +598,8 @@ s_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields, size_t n)
     return 0;
 }
 
-//  An optional mapping (sampler, budget, trial) may be absent or null;
-//  either way its keys read as absent.
+//  An optional mapping (sampler, pruner, budget, trial) may be absent or
+//  null; either way its keys read as absent.
 static int
 s_optional_fields (s_ctx_t *ctx, const s_field_t *parent, s_field_t *fields,
                    size_t n)
@@ -675,22 +702,12 @@ s_parse_values (s_ctx_t *ctx, const s_field_t *f, hpo_param_spec_t *p)
                                "an integer", &v->i);
             v->f = (double)v->i;
         } else {
-            const char *text;
-            bool typed;
-            rc = s_get_text (ctx, &at, "a scalar", &text, &typed);
-            if (rc == 0 && typed && s_is_null_text (text))
+            bool null;
+            rc = s_get_scalar (ctx, &at, v, &null);
+            if (rc == 0 && null) {
+                hpo_values_clear (v, 1);
                 rc = s_fail (ctx, lines[p->n_values], at.path,
                              "must not be null");
-            if (rc == 0 && typed && s_parse_int (text, &v->i) == 1) {
-                v->kind = HPO_KIND_INT;
-                v->f = (double)v->i;
-            } else if (rc == 0 && typed && s_parse_float (text, &v->f) &&
-                       isfinite (v->f))
-                v->kind = HPO_KIND_FLOAT;
-            else if (rc == 0) {
-                v->kind = HPO_KIND_STR;
-                v->f = 0;
-                v->s = hpo_strdup (text);
             }
         }
         if (rc == 0)
@@ -1010,31 +1027,155 @@ s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     return 0;
 }
 
+// ---------------------------------------------------------------------
+//  Sampler and pruner: a registry entry (search/) and its options
+
+//  The type under sampler: or pruner:, NULL when absent (or the mapping
+//  is). Read before the other keys, since the type says which they may be.
 static int
-s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+s_search_type (s_ctx_t *ctx, const s_field_t *f, s_field_t *type,
+               const char **name)
 {
-    self->sampler = HPO_SAMPLER_RANDOM;
-    s_field_t s[2] = {{.key = "type"}, {.key = "seed"}};
-    if (s_optional_fields (ctx, f, s, 2))
-        return -1;
-    if (s[0].present) {
-        const char *type;
-        if (s_get_string (ctx, &s[0], &type))
-            return -1;
-        if (!strcmp (type, "grid"))
-            self->sampler = HPO_SAMPLER_GRID;
-        else if (strcmp (type, "random"))
-            return s_fail (ctx, s_vline (&s[0]), s[0].path,
-                           "must be random or grid");
-    }
-    if (s[1].present) {
-        int64_t seed;
-        if (s_get_int_in (ctx, &s[1], 0, INT64_MAX, "a non-negative integer",
-                          &seed))
-            return -1;
-        self->seed = (uint64_t)seed;
+    *name = NULL;
+    *type = (s_field_t){.key = "type", .line = f->line};
+    s_path (type->path, f->path, "type", 4);
+    if (s_is_null (f->value))
+        return 0;
+    if (!fy_node_is_mapping (f->value))
+        return s_fail (ctx, s_vline (f), f->path, "must be a mapping");
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate (f->value, &iter))) {
+        size_t len = 0;
+        const char *key = s_scalar (ctx, fy_node_pair_key (pair), &len);
+        if (key && len == 4 && !memcmp (key, "type", 4)) {
+            type->value = fy_node_pair_value (pair);
+            type->present = true;
+            type->line = s_line (fy_node_pair_key (pair), f->line);
+            return s_get_string (ctx, type, name);
+        }
     }
     return 0;
+}
+
+//  The line of the k-th parameter's key under space:.
+static int
+s_param_line (const s_field_t *space, size_t k)
+{
+    void *iter = NULL;
+    struct fy_node_pair *pair = NULL;
+    for (size_t i = 0; i <= k; i++)
+        pair = fy_node_mapping_iterate (space->value, &iter);
+    assert (pair);
+    return s_line (fy_node_pair_key (pair), space->line);
+}
+
+//  Reports what an entry's check found, where the study file says it.
+static int
+s_search_problem (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
+                  const hpo_spec_t *self, s_field_t *const *options,
+                  size_t n_options, hpo_search_problem_t *problem)
+{
+    int line = f->line;
+    char path[S_PATH_MAX];
+    snprintf (path, sizeof path, "%s", f->path);
+    if (problem->at == HPO_SEARCH_AT_OPTION) {
+        assert (problem->index < n_options);
+        line = s_vline (options[problem->index]);
+        snprintf (path, sizeof path, "%s", options[problem->index]->path);
+    } else if (problem->at == HPO_SEARCH_AT_PARAM) {
+        assert (problem->index < self->n_params);
+        line = s_param_line (space, problem->index);
+        const char *name = self->params[problem->index].name;
+        s_path (path, space->path, name, strlen (name));
+    } else if (problem->at == HPO_SEARCH_AT_SPACE) {
+        line = space->line;
+        snprintf (path, sizeof path, "%s", space->path);
+    }
+    s_fail (ctx, line, path, "%s",
+            problem->message ? problem->message : "is not valid");
+    free (problem->message);
+    return -1;
+}
+
+//  Reads the entry's options (every key but type, which s_search_type
+//  read) and runs its check.
+static int
+s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
+                const hpo_spec_t *self, const char *const *keys,
+                hpo_search_check_fn *check, void **config)
+{
+    s_field_t fields[1 + S_MAX_SEARCH_KEYS] = {{.key = "type"}};
+    size_t n_keys = 0;
+    while (keys[n_keys]) {
+        assert (n_keys < S_MAX_SEARCH_KEYS);
+        fields[1 + n_keys].key = keys[n_keys];
+        n_keys++;
+    }
+    if (s_optional_fields (ctx, f, fields, 1 + n_keys))
+        return -1;
+    hpo_search_option_t options[S_MAX_SEARCH_KEYS];
+    s_field_t *at[S_MAX_SEARCH_KEYS];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t k = 1; rc == 0 && k <= n_keys; k++) {
+        if (!fields[k].present)
+            continue;
+        bool null;
+        rc = s_get_scalar (ctx, &fields[k], &options[n].value, &null);
+        options[n].key = fields[k].key;
+        options[n].line = s_vline (&fields[k]);
+        at[n++] = &fields[k];
+    }
+    hpo_search_problem_t problem = {0};
+    if (rc == 0 && check (self, options, n, config, &problem))
+        rc = s_search_problem (ctx, f, space, self, at, n, &problem);
+    for (size_t k = 0; k < n; k++)
+        hpo_values_clear (&options[k].value, 1);
+    return rc;
+}
+
+static int
+s_unknown_type (s_ctx_t *ctx, const s_field_t *type, char *names)
+{
+    s_fail (ctx, s_vline (type), type->path, "must be one of: %s", names);
+    free (names);
+    return -1;
+}
+
+//  The registry's first entry is the default sampler, and pruner.
+static int
+s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
+                 hpo_spec_t *self)
+{
+    s_field_t type;
+    const char *name;
+    if (s_search_type (ctx, f, &type, &name))
+        return -1;
+    const hpo_sampler_ops_t *ops =
+        name ? hpo_sampler_find (name) : hpo_sampler_at (0);
+    if (!ops)
+        return s_unknown_type (ctx, &type, hpo_sampler_names ());
+    self->sampler.ops = ops;
+    return s_search_check (ctx, f, space, self, ops->keys, ops->check,
+                           &self->sampler.config);
+}
+
+static int
+s_parse_pruner (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
+                hpo_spec_t *self)
+{
+    s_field_t type;
+    const char *name;
+    if (s_search_type (ctx, f, &type, &name))
+        return -1;
+    const hpo_pruner_ops_t *ops =
+        name ? hpo_pruner_find (name) : hpo_pruner_at (0);
+    if (!ops)
+        return s_unknown_type (ctx, &type, hpo_pruner_names ());
+    self->pruner.ops = ops;
+    return s_search_check (ctx, f, space, self, ops->keys, ops->check,
+                           &self->pruner.config);
 }
 
 //  budget.trials is checked against the sampler later; this reads it.
@@ -1100,37 +1241,12 @@ s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     return 0;
 }
 
-static int
-s_parse_grid (s_ctx_t *ctx, const s_field_t *space, hpo_spec_t *self)
-{
-    struct fy_node *map = space->value;
-    void *iter = NULL;
-    uint64_t size = 1;
-    for (size_t k = 0; k < self->n_params; k++) {
-        struct fy_node_pair *pair = fy_node_mapping_iterate (map, &iter);
-        assert (pair);
-        int line = s_line (fy_node_pair_key (pair), space->line);
-        hpo_param_spec_t *p = &self->params[k];
-        char path[S_PATH_MAX];
-        s_path (path, space->path, p->name, strlen (p->name));
-        uint64_t count = hpo_param_grid_count (p);
-        if (count == 0)
-            return s_fail (ctx, line, path, "grid needs values or step");
-        if (count > HPO_SPEC_MAX_GRID || size > HPO_SPEC_MAX_GRID / count)
-            return s_fail (ctx, space->line, space->path,
-                           "grid has more than %llu points",
-                           (unsigned long long)HPO_SPEC_MAX_GRID);
-        size *= count;
-    }
-    self->grid_size = size;
-    return 0;
-}
-
 enum {
     F_NAME,
     F_COMMAND,
     F_OBJECTIVE,
     F_SAMPLER,
+    F_PRUNER,
     F_BUDGET,
     F_TRIAL,
     F_SPACE,
@@ -1146,8 +1262,8 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
     s_field_t f[F_STUDY_KEYS] = {
         [F_NAME] = {.key = "name"},           [F_COMMAND] = {.key = "command"},
         [F_OBJECTIVE] = {.key = "objective"}, [F_SAMPLER] = {.key = "sampler"},
-        [F_BUDGET] = {.key = "budget"},       [F_TRIAL] = {.key = "trial"},
-        [F_SPACE] = {.key = "space"},
+        [F_PRUNER] = {.key = "pruner"},       [F_BUDGET] = {.key = "budget"},
+        [F_TRIAL] = {.key = "trial"},         [F_SPACE] = {.key = "space"},
     };
     if (s_fields (ctx, &top, f, F_STUDY_KEYS))
         return -1;
@@ -1160,15 +1276,17 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
     if (s_parse_space (ctx, &f[F_SPACE], self) ||
         s_parse_command (ctx, &f[F_COMMAND], self) ||
         s_parse_objective (ctx, &f[F_OBJECTIVE], self) ||
-        s_parse_sampler (ctx, &f[F_SAMPLER], self) ||
+        s_parse_sampler (ctx, &f[F_SAMPLER], &f[F_SPACE], self) ||
+        s_parse_pruner (ctx, &f[F_PRUNER], &f[F_SPACE], self) ||
         s_parse_budget (ctx, &f[F_BUDGET], self, &trials) ||
         s_parse_trial (ctx, &f[F_TRIAL], self))
         return -1;
-    if (self->sampler == HPO_SAMPLER_GRID) {
-        if (s_parse_grid (ctx, &f[F_SPACE], self))
-            return -1;
-        if (!trials.present || self->trials > self->grid_size)
-            self->trials = self->grid_size;
+    //  A sampler that can run out (grid) caps the budget and lets it be
+    //  omitted; one that cannot needs it.
+    uint64_t size = self->sampler.ops->size (self, self->sampler.config);
+    if (size != UINT64_MAX) {
+        if (!trials.present || self->trials > size)
+            self->trials = size;
     } else if (!trials.present)
         return s_missing (ctx, &trials);
     return 0;
@@ -1627,6 +1745,10 @@ hpo_spec_destroy (hpo_spec_t **self_p)
         free (p->values);
     }
     free (self->params);
+    if (self->sampler.config && self->sampler.ops->config_free)
+        self->sampler.ops->config_free (self->sampler.config);
+    if (self->pruner.config && self->pruner.ops->config_free)
+        self->pruner.ops->config_free (self->pruner.config);
     free (self->name);
     free (self->command);
     free (self->metric);
@@ -1667,7 +1789,7 @@ hpo_param_grid_count (const hpo_param_spec_t *p)
 }
 
 // ---------------------------------------------------------------------
-//  Durations and values
+//  Durations
 
 int
 hpo_duration_parse (const char *text, uint64_t *ms)
@@ -1720,45 +1842,4 @@ hpo_duration_parse (const char *text, uint64_t *ms)
         return -1;
     *ms = (uint64_t)llround (total);
     return 0;
-}
-
-void
-hpo_values_clear (hpo_value_t *values, size_t n)
-{
-    assert (values || n == 0);
-    for (size_t k = 0; k < n; k++)
-        hpo_free (&values[k].s);
-}
-
-void
-hpo_value_copy (hpo_value_t *dst, const hpo_value_t *src)
-{
-    assert (dst && src);
-    *dst = *src;
-    if (src->s)
-        dst->s = hpo_strdup (src->s);
-}
-
-char *
-hpo_value_format (const hpo_value_t *value)
-{
-    assert (value);
-    switch (value->kind) {
-    case HPO_KIND_INT:
-        return hpo_sprintf ("%" PRId64, value->i);
-    case HPO_KIND_STR:
-        return hpo_strdup (value->s ? value->s : "");
-    case HPO_KIND_FLOAT:
-        break;
-    }
-    assert (value->kind == HPO_KIND_FLOAT);
-    //  The shortest form that reads back as the same double: 0.1, not
-    //  0.10000000000000001. %.17g always round-trips, so the loop ends.
-    char buf[40];
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf (buf, sizeof buf, "%.*g", precision, value->f);
-        if (strtod (buf, NULL) == value->f || isnan (value->f))
-            break;
-    }
-    return hpo_strdup (buf);
 }

@@ -6,6 +6,7 @@
         command: python3 train.py --lr {lr} --layers {layers}
         objective: {metric: val_loss, direction: minimize}
         sampler: {type: random, seed: 7}
+        pruner: {type: none}
         budget: {trials: 200, parallel: 16}
         trial: {timeout: 30m, retries: 2}
         space:
@@ -21,6 +22,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../search/pruner.h"
+#include "../search/sampler.h"
+#include "value.h"
 
 //  Limits on what one study may hold. The coordinator parses a study on
 //  its loop, sends each trial's parameters in one message, and a worker
@@ -43,21 +48,6 @@
 #define HPO_SPEC_MAX_BYTES (1u << 20)
 
 typedef enum {
-    HPO_KIND_FLOAT = 1,
-    HPO_KIND_INT = 2,
-    HPO_KIND_STR = 3,
-} hpo_kind_t;
-
-//  One parameter value. s is owned by whoever owns the value array
-//  (hpo_values_clear releases it). An int value also has f set to (double) i.
-typedef struct {
-    hpo_kind_t kind;
-    double f;
-    int64_t i;
-    char *s;
-} hpo_value_t;
-
-typedef enum {
     HPO_PARAM_FLOAT = 1,
     HPO_PARAM_INT = 2,
     HPO_PARAM_CATEGORICAL = 3,
@@ -78,20 +68,22 @@ typedef struct {
     size_t n_values;
 } hpo_param_spec_t;
 
-typedef enum {
-    HPO_SAMPLER_RANDOM = 1,
-    HPO_SAMPLER_GRID = 2,
-} hpo_sampler_type_t;
-
-typedef struct {
+//  hpo_spec_t is declared in search/search.h, for samplers and pruners.
+struct _hpo_spec_t {
     char *name;                 //  hpo_name_study_ok (names.h)
     char *command;              //  template with {param} placeholders
     int shell;                  //  run with /bin/sh -c (command.shell)
     char *metric;               //  objective metric
     int maximize;               //  direction: maximize
-    hpo_sampler_type_t sampler;
-    uint64_t seed;              //  random: 0 when not given
-    uint64_t trials;            //  budget; grid: min(trials, grid size)
+    struct {
+        const hpo_sampler_ops_t *ops;   //  search/sampler.h
+        void *config;                   //  ops->check's; freed with the spec
+    } sampler;
+    struct {
+        const hpo_pruner_ops_t *ops;    //  search/pruner.h; none by default
+        void *config;
+    } pruner;
+    uint64_t trials;            //  budget: min(trials, sampler's size)
     uint32_t parallel;          //  0: as many as workers take
     uint64_t timeout_ms;        //  0: no timeout
     uint64_t grace_ms;          //  SIGTERM to SIGKILL (default 10 s)
@@ -100,9 +92,7 @@ typedef struct {
                                 //  re-run (default 3); never uses retries
     hpo_param_spec_t *params;
     size_t n_params;
-    uint64_t grid_size;         //  grid: product of the value counts;
-                                //  0 for other samplers
-} hpo_spec_t;
+};
 
 //  Parses and validates a study file's text. filename is used in messages
 //  only; a name ending in ".json" parses the text in strict JSON mode. On
@@ -112,7 +102,8 @@ typedef struct {
 //      mnist.yaml:7: space.lr.low: must be a number
 //      mnist.yaml:9: space.opt.values[2]: duplicate value
 //      mnist.yaml:3: budget.trials: missing
-//      mnist.yaml:12: pruner: unknown key
+//      mnist.yaml:5: sampler.type: must be one of: random, grid
+//      mnist.yaml:5: sampler.seed: must be a non-negative integer
 //      mnist.yaml:4: syntax error: <libfyaml's message>
 //
 //  Nothing is printed. Text that is not UTF-8, duplicate keys, unknown
@@ -137,13 +128,5 @@ uint64_t hpo_param_grid_count (const hpo_param_spec_t *param);
 //  Parses a duration: "90s", "30m", "2h", "1d", "500ms", or a plain number
 //  of seconds ("1.5"). Returns 0 and sets *ms, or -1 if malformed.
 int hpo_duration_parse (const char *text, uint64_t *ms);
-
-//  Frees the strings inside an array of values (not the array).
-void hpo_values_clear (hpo_value_t *values, size_t n);
-//  Deep copy of one value.
-void hpo_value_copy (hpo_value_t *dst, const hpo_value_t *src);
-//  Formats a value as a command-line word: floats with %.17g trimmed to the
-//  shortest form that round-trips. Returns a malloc'd string.
-char *hpo_value_format (const hpo_value_t *value);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "hpo.pb-c.h"
-#include "spec.h"
+#include "value.h"
 
 #define HPO_WIRE_VERSION 1
 //  Largest envelope accepted; a study file or a log tail fits many times.

@@ -13,7 +13,6 @@
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/params.h"
-#include "sampler.h"
 
 struct _hpo_sched_t {
     hpo_store_t *store;
@@ -138,9 +137,6 @@ static const s_row_t s_table[] = {
 #undef F
 #define S_NROWS (sizeof s_table / sizeof *s_table)
 
-static const char *s_state_names[HPO_TRIAL_NSTATES] = {
-    "WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAILED"};
-
 int
 hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to)
 {
@@ -154,21 +150,6 @@ const char *
 hpo_sched_ev_str (hpo_sched_ev_t type)
 {
     return type < HPO_SCHED_NEVENTS ? s_events[type].name : "?";
-}
-
-const char *
-hpo_trial_state_str (hpo_trial_state_t state)
-{
-    return state < HPO_TRIAL_NSTATES ? s_state_names[state] : "?";
-}
-
-int
-hpo_trial_state_parse (const char *name)
-{
-    for (int k = 0; k < HPO_TRIAL_NSTATES; k++)
-        if (strcasecmp (name, s_state_names[k]) == 0)
-            return k;
-    return -1;
 }
 
 const char *
@@ -197,7 +178,7 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
         .id = t->id,
         .study_id = t->study->id,
         .number = t->number,
-        .state = s_state_names[t->state],
+        .state = hpo_trial_state_str (t->state),
         .attempt = t->attempt,
         .failures = t->failures,
         .lost = t->lost,
@@ -422,6 +403,7 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->spec = spec;
     study->created = created;
     study->budget = spec->trials;
+    study->sampler = spec->sampler.ops->new (spec, spec->sampler.config);
     study->names = hpo_calloc (spec->n_params + 1, sizeof (char *));
     for (size_t k = 0; k < spec->n_params; k++)
         study->names[k] = spec->params[k].name;
@@ -582,6 +564,7 @@ hpo_sched_destroy (hpo_sched_t **self_p)
         free (study->name);
         free (study->spec_text);
         free (study->names);
+        study->spec->sampler.ops->destroy (study->sampler);
         hpo_spec_destroy (&study->spec);
         free (study);
     }
@@ -816,7 +799,7 @@ s_outcome_text (const hpo_trial_t *t, const s_row_t *row, char *out,
                 size_t size)
 {
     s_budget_t budget = s_events[row->event].budget;
-    const char *state = s_state_names[row->to];
+    const char *state = hpo_trial_state_str (row->to);
     if (budget == S_NONE) {
         snprintf (out, size, "%s", state);
         return;
@@ -847,7 +830,7 @@ s_log_row (const hpo_trial_t *t, const s_row_t *row, uint32_t attempt)
     case HPO_SCHED_COMPLETE:
     case HPO_SCHED_PRUNED:
         hpo_log_debug (HPO_LOG_TRIAL ": %s value %g on %s", study, t->number,
-                       attempt, s_state_names[row->to], t->value,
+                       attempt, hpo_trial_state_str (row->to), t->value,
                        t->worker_name ? t->worker_name : "?");
         return;
     default:
@@ -1516,8 +1499,10 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     number = study->n_trials;
     const hpo_spec_t *spec = study->spec;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    hpo_history_t history = {0};
-    if (hpo_sampler_sample (spec, number, &history, params)) {
+    //  No history yet: random and grid never read it.
+    hpo_history_t history = {.n_params = spec->n_params};
+    if (spec->sampler.ops->suggest (study->sampler, spec, &history, number,
+                                    params)) {
         //  The grid ran out before the budget: that is the study's end.
         free (params);
         study->budget = study->n_trials;

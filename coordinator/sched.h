@@ -54,16 +54,8 @@
 #include <stdint.h>
 
 #include "../common/spec.h"
+#include "../search/history.h" //  hpo_trial_state_t
 #include "store.h"
-
-typedef enum {
-    HPO_TRIAL_WAITING = 0,
-    HPO_TRIAL_RUNNING,
-    HPO_TRIAL_COMPLETE,
-    HPO_TRIAL_PRUNED,
-    HPO_TRIAL_FAILED,
-    HPO_TRIAL_NSTATES
-} hpo_trial_state_t;
 
 typedef enum {
     HPO_STUDY_RUNNING = 0, //  hands out trials
@@ -114,6 +106,7 @@ struct _hpo_study_t {
     char *name;
     char *spec_text;
     hpo_spec_t *spec;
+    void *sampler; //  spec->sampler.ops's instance for this study
     char **names; //  spec's parameter names, in spec order
     hpo_study_state_t state;
     double created, ended;
@@ -346,9 +339,6 @@ hpo_sched_rc_t hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *trial,
 const char *hpo_sched_ev_str (hpo_sched_ev_t type);
 //  Whether some row moves a trial from -> to (derived from the table).
 int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
-const char *hpo_trial_state_str (hpo_trial_state_t state);
-//  -1 if name is not a state.
-int hpo_trial_state_parse (const char *name);
 
 //  Whether the worker has been heard from within a lease period.
 int hpo_sched_worker_alive (hpo_sched_t *self, const hpo_worker_t *worker,

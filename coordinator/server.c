@@ -619,8 +619,7 @@ s_study_info (hpo_study_t *study)
     info->ended = study->ended;
     info->objective = study->spec->metric;
     info->direction = study->spec->maximize ? "maximize" : "minimize";
-    info->sampler =
-        study->spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random";
+    info->sampler = (char *)study->spec->sampler.ops->name;
     info->now = hpo_clock_wall ();
     if (study->best) {
         info->has_best = 1;

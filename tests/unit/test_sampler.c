@@ -1,10 +1,30 @@
 /*  test_sampler.c: random search is reproducible and stays in bounds;
-    grid search visits every point exactly once and then stops.          */
+    grid search visits every point exactly once and then stops. Both are
+    driven through their registry entries (search/sampler.h).            */
 #include <stdint.h>
 
 #include "common/spec.h"
-#include "coordinator/sampler.h"
+#include "search/sampler.h"
 #include "testutil.h"
+
+//  Trial number's parameters from a new instance of spec's sampler, with
+//  an empty history (random and grid never read it).
+static int
+s_sample (const hpo_spec_t *spec, uint64_t number, hpo_value_t *out)
+{
+    const hpo_sampler_ops_t *ops = spec->sampler.ops;
+    void *self = ops->new (spec, spec->sampler.config);
+    hpo_history_t history = {.n_params = spec->n_params};
+    int rc = ops->suggest (self, spec, &history, number, out);
+    ops->destroy (self);
+    return rc;
+}
+
+static uint64_t
+s_size (const hpo_spec_t *spec)
+{
+    return spec->sampler.ops->size (spec, spec->sampler.config);
+}
 
 static hpo_spec_t *
 s_spec (const char *sampler, const char *space)
@@ -49,10 +69,99 @@ static char *
 s_sample_key (const hpo_spec_t *spec, uint64_t number)
 {
     hpo_value_t values[16];
-    CHECK (hpo_sampler_sample (spec, number, NULL, values) == 0);
+    CHECK (s_sample (spec, number, values) == 0);
     char *key = s_key (spec, values);
     hpo_values_clear (values, spec->n_params);
     return key;
+}
+
+//  The trial's values from an existing instance, as one string.
+static char *
+s_instance_key (const hpo_spec_t *spec, void *self, uint64_t number)
+{
+    hpo_value_t values[16];
+    hpo_history_t history = {.n_params = spec->n_params};
+    CHECK (spec->sampler.ops->suggest (self, spec, &history, number, values) ==
+           0);
+    char *key = s_key (spec, values);
+    hpo_values_clear (values, spec->n_params);
+    return key;
+}
+
+//  Two instances of one study's sampler (a coordinator before and after a
+//  restart) agree on every trial, whatever each drew before.
+static void
+s_test_instances (void)
+{
+    const char *space = "  x: {type: float, low: 0, high: 1}\n"
+                        "  c: {type: categorical, values: [a, b, c]}\n";
+    hpo_spec_t *spec = s_spec ("{type: random, seed: 11}", space);
+    hpo_spec_t *zero = s_spec ("{type: random, seed: 0}", space);
+    hpo_spec_t *plain = s_spec ("{type: random}", space);
+    if (!spec || !zero || !plain)
+        return;
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (s_size (spec) == UINT64_MAX);
+    const hpo_sampler_ops_t *ops = spec->sampler.ops;
+    void *a = ops->new (spec, spec->sampler.config);
+    void *b = ops->new (spec, spec->sampler.config);
+    for (uint64_t n = 0; n < 7; n++)
+        free (s_instance_key (spec, a, n));
+    int same = 1, differ = 1;
+    for (uint64_t n = 40; n > 0; n--) {
+        char *x = s_instance_key (spec, a, n - 1);
+        char *y = s_instance_key (spec, b, n - 1);
+        char *next = s_instance_key (spec, b, n);
+        same &= !strcmp (x, y);
+        differ &= strcmp (x, next) != 0;
+        free (x);
+        free (y);
+        free (next);
+    }
+    CHECK (same);
+    CHECK (differ);
+    ops->destroy (a);
+    ops->destroy (b);
+    //  No seed is seed 0.
+    for (uint64_t n = 0; n < 5; n++) {
+        char *x = s_sample_key (zero, n);
+        char *y = s_sample_key (plain, n);
+        CHECK_STR (x, y);
+        free (x);
+        free (y);
+    }
+    hpo_spec_destroy (&spec);
+    hpo_spec_destroy (&zero);
+    hpo_spec_destroy (&plain);
+}
+
+//  One grid instance hands out its points in order, then says none is
+//  left; a seed changes nothing.
+static void
+s_test_grid_instance (void)
+{
+    const char *space = "  a: {type: int, low: 1, high: 3}\n"
+                        "  b: {type: categorical, values: [x, y]}\n";
+    hpo_spec_t *spec = s_spec ("{type: grid, seed: 5}", space);
+    if (!spec)
+        return;
+    CHECK (spec->sampler.ops == hpo_sampler_find ("grid"));
+    CHECK (s_size (spec) == 6);
+    CHECK (spec->trials == 6);
+    const hpo_sampler_ops_t *ops = spec->sampler.ops;
+    void *self = ops->new (spec, spec->sampler.config);
+    const char *want[] = {"1|x", "1|y", "2|x", "2|y", "3|x", "3|y"};
+    for (uint64_t n = 0; n < 6; n++) {
+        char *key = s_instance_key (spec, self, n);
+        CHECK_STR (key, want[n]);
+        free (key);
+    }
+    hpo_value_t v[2] = {{0}};
+    hpo_history_t history = {.n_params = 2};
+    CHECK (ops->suggest (self, spec, &history, 6, v) == 1);
+    CHECK (v[0].s == NULL && v[1].s == NULL);
+    ops->destroy (self);
+    hpo_spec_destroy (&spec);
 }
 
 static void
@@ -124,7 +233,7 @@ s_test_bounds (void)
     double f_sum = 0;
     for (int t = 0; t < n; t++) {
         hpo_value_t v[10];
-        CHECK (hpo_sampler_sample (spec, (uint64_t)t, NULL, v) == 0);
+        CHECK (s_sample (spec, (uint64_t)t, v) == 0);
         ok_f &= v[0].kind == HPO_KIND_FLOAT && v[0].f >= -2 && v[0].f <= 3;
         f_sum += v[0].f;
         ok_lf &=
@@ -207,8 +316,8 @@ s_test_grid (void)
                         "  k: {type: int, values: [7, 9]}\n");
     if (!spec)
         return;
-    CHECK (spec->grid_size == 3 * 5 * 11 * 2);
-    size_t size = (size_t)spec->grid_size;
+    CHECK (s_size (spec) == 3 * 5 * 11 * 2);
+    size_t size = (size_t)s_size (spec);
     char **keys = calloc (size, sizeof (char *));
     for (size_t p = 0; p < size; p++)
         keys[p] = s_sample_key (spec, p);
@@ -231,9 +340,9 @@ s_test_grid (void)
     free (keys);
     //  And nothing after the last.
     hpo_value_t v[4];
-    CHECK (hpo_sampler_sample (spec, spec->grid_size, NULL, v) == -1);
-    CHECK (hpo_sampler_sample (spec, spec->grid_size + 1000, NULL, v) == -1);
-    CHECK (hpo_sampler_sample (spec, UINT64_MAX, NULL, v) == -1);
+    CHECK (s_sample (spec, s_size (spec), v) == 1);
+    CHECK (s_sample (spec, s_size (spec) + 1000, v) == 1);
+    CHECK (s_sample (spec, UINT64_MAX, v) == 1);
     hpo_spec_destroy (&spec);
 
     //  A categorical keeps each value's kind in the grid too.
@@ -242,17 +351,17 @@ s_test_grid (void)
     if (!spec)
         return;
     hpo_value_t one;
-    CHECK (hpo_sampler_sample (spec, 0, NULL, &one) == 0);
+    CHECK (s_sample (spec, 0, &one) == 0);
     CHECK (one.kind == HPO_KIND_STR && !strcmp (one.s, "x"));
     hpo_values_clear (&one, 1);
-    CHECK (hpo_sampler_sample (spec, 1, NULL, &one) == 0);
+    CHECK (s_sample (spec, 1, &one) == 0);
     CHECK (one.kind == HPO_KIND_INT && one.i == 1);
-    CHECK (hpo_sampler_sample (spec, 2, NULL, &one) == 0);
+    CHECK (s_sample (spec, 2, &one) == 0);
     CHECK (one.kind == HPO_KIND_FLOAT && one.f == 2.5);
-    CHECK (hpo_sampler_sample (spec, 3, NULL, &one) == 0);
+    CHECK (s_sample (spec, 3, &one) == 0);
     CHECK (one.kind == HPO_KIND_STR && !strcmp (one.s, "4"));
     hpo_values_clear (&one, 1);
-    CHECK (hpo_sampler_sample (spec, 4, NULL, &one) == -1);
+    CHECK (s_sample (spec, 4, &one) == 1);
     hpo_spec_destroy (&spec);
 
     //  A float step that does not divide the range ends below high.
@@ -260,7 +369,7 @@ s_test_grid (void)
                    "  x: {type: float, low: 0, high: 1, step: 0.3}\n");
     if (!spec)
         return;
-    CHECK (spec->grid_size == 4);
+    CHECK (s_size (spec) == 4);
     char *last = s_sample_key (spec, 3);
     CHECK_STR (last, "0.9");
     free (last);
@@ -273,5 +382,7 @@ main (void)
     s_test_reproducible ();
     s_test_bounds ();
     s_test_grid ();
+    s_test_instances ();
+    s_test_grid_instance ();
     TEST_DONE ();
 }

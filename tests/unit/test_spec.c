@@ -10,6 +10,13 @@
 #include "common/spec.h"
 #include "testutil.h"
 
+//  How many points the study's sampler can suggest (grid: the grid).
+static uint64_t
+s_size (const hpo_spec_t *spec)
+{
+    return spec->sampler.ops->size (spec, spec->sampler.config);
+}
+
 static char *
 s_read_data (const char *name, size_t *len)
 {
@@ -80,14 +87,14 @@ s_check_full (const hpo_spec_t *spec)
     CHECK (!spec->shell);
     CHECK_STR (spec->metric, "val_loss");
     CHECK (spec->maximize);
-    CHECK (spec->sampler == HPO_SAMPLER_RANDOM);
-    CHECK (spec->seed == 7);
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (spec->pruner.ops == hpo_pruner_find ("none"));
     CHECK (spec->trials == 200);
     CHECK (spec->parallel == 16);
     CHECK (spec->timeout_ms == 30 * 60 * 1000);
     CHECK (spec->retries == 2);
     CHECK (spec->grace_ms == 5000);
-    CHECK (spec->grid_size == 0);
+    CHECK (s_size (spec) == UINT64_MAX);
     CHECK (spec->n_params == 3);
     if (spec->n_params != 3)
         return;
@@ -136,13 +143,13 @@ s_test_files (void)
     CHECK (error == NULL);
     CHECK (spec != NULL);
     if (spec) {
-        CHECK (spec->sampler == HPO_SAMPLER_GRID);
+        CHECK (spec->sampler.ops == hpo_sampler_find ("grid"));
         CHECK (spec->shell);
         CHECK_STR (spec->command,
                    "./train --opt {opt} --n {n} --x {x} > out.txt");
         CHECK (!spec->maximize);
         //  3 opts x {2,4,6,8,10} x {0,.25,.5,.75,1}
-        CHECK (spec->grid_size == 3 * 5 * 5);
+        CHECK (s_size (spec) == 3 * 5 * 5);
         CHECK (spec->trials == 75); //  no budget: the whole grid
         CHECK (hpo_param_grid_count (&spec->params[0]) == 3);
         CHECK (hpo_param_grid_count (&spec->params[1]) == 5);
@@ -184,8 +191,8 @@ s_test_defaults (void)
         return;
     CHECK_STR (spec->metric, "val/loss");
     CHECK (!spec->maximize);
-    CHECK (spec->sampler == HPO_SAMPLER_RANDOM);
-    CHECK (spec->seed == 0);
+    CHECK (spec->sampler.ops == hpo_sampler_find ("random"));
+    CHECK (spec->pruner.ops == hpo_pruner_find ("none"));
     CHECK (spec->trials == 5);
     CHECK (spec->parallel == 0);
     CHECK (spec->timeout_ms == 0);
@@ -266,6 +273,74 @@ s_test_values (void)
     hpo_spec_destroy (&spec);
 }
 
+//  Parses a study whose sampler and pruner lines are given (line 4 on),
+//  expecting the error want, or success when want is NULL.
+static hpo_spec_t *
+s_search (const char *lines, const char *want)
+{
+    char text[1024];
+    snprintf (text, sizeof text,
+              "name: t\n"
+              "command: ./run {x}\n"
+              "objective: {metric: loss}\n"
+              "%s\n"
+              "budget: {trials: 5}\n"
+              "space: {x: {type: float, low: 0, high: 1, step: 0.5}}\n",
+              lines);
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (text, &error);
+    if (want)
+        CHECK_STR (error, want);
+    else if (!spec)
+        fprintf (stderr, "unexpected: %s\n", error);
+    CHECK (want ? spec == NULL : spec != NULL);
+    free (error);
+    return spec;
+}
+
+//  sampler: and pruner: name registry entries (search/) and hand them
+//  their options; what is wrong is reported at file:line: path.
+static void
+s_test_search (void)
+{
+    s_search ("sampler: {type: tpe}",
+              "t.yaml:4: sampler.type: must be one of: random, grid");
+    s_search ("sampler:\n  seed: 3\n  type: [grid]",
+              "t.yaml:6: sampler.type: must be a string");
+    //  An option's value is the entry's to judge, at the option's line.
+    s_search ("sampler:\n  type: grid\n  seed: many",
+              "t.yaml:6: sampler.seed: must be a non-negative integer");
+    s_search ("sampler:\n  type: random\n  seed: 1.5",
+              "t.yaml:6: sampler.seed: must be a non-negative integer");
+    s_search ("sampler:\n  type: random\n  seed: 99999999999999999999",
+              "t.yaml:6: sampler.seed: is out of range");
+    s_search ("sampler:\n  type: random\n  seed: [1]",
+              "t.yaml:6: sampler.seed: must be a scalar");
+    //  Which keys exist depends on the type.
+    s_search ("sampler: {type: random, sede: 1}",
+              "t.yaml:4: sampler.sede: unknown key (did you mean seed?)");
+    s_search ("sampler: {type: grid, seed: 1, seed: 2}",
+              "t.yaml:4: sampler.seed: duplicate key");
+    s_search ("sampler: random", "t.yaml:4: sampler: must be a mapping");
+
+    hpo_spec_t *spec = s_search ("pruner: {type: none}", NULL);
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    hpo_spec_destroy (&spec);
+    spec = s_search ("pruner: ~", NULL);
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    CHECK (spec && spec->sampler.ops == hpo_sampler_find ("random"));
+    hpo_spec_destroy (&spec);
+    spec = s_search ("sampler: {type: grid, seed: 4}\npruner: {}", NULL);
+    CHECK (spec && spec->sampler.ops == hpo_sampler_find ("grid"));
+    CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
+    hpo_spec_destroy (&spec);
+    s_search ("pruner: {type: asha}",
+              "t.yaml:4: pruner.type: must be one of: none");
+    s_search ("pruner:\n  type: none\n  patience: 2",
+              "t.yaml:6: pruner.patience: unknown key");
+    s_search ("pruner: [none]", "t.yaml:4: pruner: must be a mapping");
+}
+
 static void
 s_test_grid (void)
 {
@@ -284,7 +359,7 @@ s_test_grid (void)
               "  b: {type: float, values: [0.1, 0.2]}\n",
               head);
     hpo_spec_t *spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 6 && spec->trials == 6);
+    CHECK (spec && s_size (spec) == 6 && spec->trials == 6);
     hpo_spec_destroy (&spec);
     snprintf (text, sizeof text,
               "%sbudget: {trials: 4}\n"
@@ -293,7 +368,7 @@ s_test_grid (void)
               "  b: {type: float, values: [0.1, 0.2]}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 6 && spec->trials == 4);
+    CHECK (spec && s_size (spec) == 6 && spec->trials == 4);
     hpo_spec_destroy (&spec);
 
     //  A float step that does not divide the range exactly in binary.
@@ -303,7 +378,7 @@ s_test_grid (void)
               "  b: {type: int, low: 0, high: 10, step: 3}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 11 * 4);
+    CHECK (spec && s_size (spec) == 11 * 4);
     hpo_spec_destroy (&spec);
 
     //  Log int ranges enumerate every integer.
@@ -313,7 +388,7 @@ s_test_grid (void)
               "  b: {type: categorical, values: [x]}\n",
               head);
     spec = s_parse (text, &error);
-    CHECK (spec && spec->grid_size == 100);
+    CHECK (spec && s_size (spec) == 100);
     hpo_spec_destroy (&spec);
 
     snprintf (text, sizeof text,
@@ -357,7 +432,7 @@ s_test_bad (void)
          "budget: {trials: 5}\n"
          "pruner: {type: asha}\n"
          "space: {x: {type: float, low: 0, high: 1}}\n",
-         "t.yaml:5: pruner: unknown key");
+         "t.yaml:5: pruner.type: must be one of: none");
     BAD ("name: t\n"
          "command: ./run {x}\n"
          "objective: {metric: loss, goal: 3}\n"
@@ -594,7 +669,7 @@ s_test_bad (void)
          "t.yaml:3: budget: must be a mapping"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {type: tpe}",
-         "t.yaml:4: sampler.type: must be random or grid"},
+         "t.yaml:4: sampler.type: must be one of: random, grid"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {seed: -3}",
          "t.yaml:4: sampler.seed: must be a non-negative integer"},
@@ -953,7 +1028,7 @@ s_test_examples (void)
             CHECK_STR (spec->name, "quadratic");
             CHECK (spec->n_params == 3 && spec->trials == 40);
         } else
-            CHECK (spec->grid_size == 40 && spec->trials == 40);
+            CHECK (s_size (spec) == 40 && spec->trials == 40);
         hpo_spec_destroy (&spec);
         free (error);
     }
@@ -1383,6 +1458,7 @@ main (void)
     s_test_defaults ();
     s_test_values ();
     s_test_grid ();
+    s_test_search ();
     s_test_bad ();
     s_test_aliases ();
     s_test_quiet ();
