@@ -51,7 +51,9 @@ enum {
     A_BEST = 1 << 10,       //  may be the study's best now
     A_REOPEN = 1 << 11,     //  the study runs again
     A_SEND = 1 << 12,       //  send the assignment, once the row is written
-    A_CHECK_END = 1 << 13,  //  has the study ended?
+    A_PENDING = 1 << 13,    //  tell the sampler it started
+    A_TELL = 1 << 14,       //  tell the sampler it ended
+    A_CHECK_END = 1 << 15,  //  has the study ended?
 };
 
 //  Which rows apply, for events that spend a budget: LEFT while the
@@ -104,27 +106,27 @@ static const s_row_t s_table[] = {
     //  from  event           guard    to  the ended attempt's outcome
     //        actions
     {W, E (ASSIGN),     S_ANY,   R, NULL,
-        A_LEASE | A_SEND},
+        A_LEASE | A_PENDING | A_SEND},
     {R, E (COMPLETE),   S_ANY,   C, "COMPLETE",
-        ENDS | A_RESULT | A_BEST | A_CHECK_END},
+        ENDS | A_RESULT | A_BEST | A_TELL | A_CHECK_END},
     {R, E (PRUNED),     S_ANY,   P, "PRUNED",
-        ENDS | A_RESULT | A_CHECK_END},
+        ENDS | A_RESULT | A_TELL | A_CHECK_END},
     {R, E (FAIL),       S_LEFT,  W, "FAILED",
         ENDS | A_SPEND | A_REASON | A_REQUEUE},
     {R, E (FAIL),       S_SPENT, F, "FAILED",
-        ENDS | A_SPEND | A_REASON | A_CHECK_END},
+        ENDS | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
     {R, E (LOSE),       S_LEFT,  W, "LOST",
         LOSES | A_SPEND | A_REASON | A_REQUEUE},
     {R, E (LOSE),       S_SPENT, F, "LOST",
-        LOSES | A_SPEND | A_REASON | A_CHECK_END},
+        LOSES | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
     {R, E (PRUNE),      S_ANY,   P, "PRUNED",
-        A_KILL | ENDS | A_RESULT | A_REASON | A_CHECK_END},
+        A_KILL | ENDS | A_RESULT | A_REASON | A_TELL | A_CHECK_END},
     {R, E (STOP_NOW),   S_ANY,   F, "FAILED",
-        A_KILL | ENDS | A_REASON | A_CHECK_END},
+        A_KILL | ENDS | A_REASON | A_TELL | A_CHECK_END},
     {F, E (RETRY),      S_ANY,   W, NULL,
         A_RESET | A_REQUEUE | A_REOPEN},
     {W, E (STUDY_STOP), S_ANY,   F, NULL,
-        A_REASON | A_CHECK_END},
+        A_REASON | A_TELL | A_CHECK_END},
 };
 // clang-format on
 #undef LOSES
@@ -150,6 +152,13 @@ const char *
 hpo_sched_ev_str (hpo_sched_ev_t type)
 {
     return type < HPO_SCHED_NEVENTS ? s_events[type].name : "?";
+}
+
+static int
+s_final (hpo_trial_state_t state)
+{
+    return state == HPO_TRIAL_COMPLETE || state == HPO_TRIAL_PRUNED ||
+           state == HPO_TRIAL_FAILED;
 }
 
 const char *
@@ -202,14 +211,31 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
     return rc;
 }
 
+//  Gives t its row in its study's history: t->number must be the next
+//  row, as trials are created, and loaded (in id order), in number
+//  order. -1 if it is not.
+static int
+s_history_add (hpo_trial_t *t)
+{
+    hpo_history_t *history = t->study->history;
+    if (t->number != history->n)
+        return -1;
+    hpo_history_append (history, t->params);
+    return 0;
+}
+
 //  Counts t into state: the one place a study's per-state counts grow,
-//  for a trial loaded from the store, a trial created, and every
-//  transition.
+//  and its history's row takes the trial's state and value, for a trial
+//  loaded from the store, a trial created, and every transition.
 static void
 s_count (hpo_trial_t *t, hpo_trial_state_t state)
 {
+    hpo_study_t *study = t->study;
     t->state = state;
-    t->study->count[state]++;
+    study->count[state]++;
+    hpo_history_set_state (study->history, t->number, state);
+    hpo_history_set_value (study->history, t->number,
+                           t->has_value ? t->value : NAN);
 }
 
 //  The only place a counted trial's state changes (hpo_sched_apply is
@@ -404,6 +430,10 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->created = created;
     study->budget = spec->trials;
     study->sampler = spec->sampler.ops->new (spec, spec->sampler.config);
+    study->pruner = spec->pruner.ops->new (spec, spec->pruner.config);
+    study->history = hpo_history_new (spec->n_params);
+    study->curves = self->cfg.curves || spec->sampler.ops->needs_curves ||
+                    spec->pruner.ops->needs_curves;
     study->names = hpo_calloc (spec->n_params + 1, sizeof (char *));
     for (size_t k = 0; k < spec->n_params; k++)
         study->names[k] = spec->params[k].name;
@@ -414,6 +444,24 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     }
     self->studies[self->n_studies++] = study;
     return study;
+}
+
+static void
+s_study_free (hpo_study_t *study)
+{
+    for (size_t n = 0; n < study->n_trials; n++)
+        if (study->trials[n])
+            s_trial_free (study->trials[n], study->spec->n_params);
+    free (study->trials);
+    free (study->waiting);
+    free (study->name);
+    free (study->spec_text);
+    free (study->names);
+    study->spec->sampler.ops->destroy (study->sampler);
+    study->spec->pruner.ops->destroy (study->pruner);
+    hpo_history_destroy (&study->history);
+    hpo_spec_destroy (&study->spec);
+    free (study);
 }
 
 static void
@@ -494,6 +542,11 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     t->started = row->started;
     t->ended = row->ended;
     t->reason = row->reason ? hpo_strdup (row->reason) : NULL;
+    if (s_history_add (t)) {
+        hpo_log_error (HPO_LOG_TRIAL ": stored out of order", study->name,
+                       row->number, row->attempt);
+        return -1;
+    }
     s_count (t, state);
     if (state == HPO_TRIAL_WAITING)
         s_wait_push (study, t->number, 0);
@@ -507,6 +560,53 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
         //  that attempt's.
         t->finished = t->attempt;
     s_best_update (study, t);
+    return 0;
+}
+
+//  The objective's value at step of t's attempt: joins t's curve (where
+//  curves are kept) if step is above the attempt's last, so each step
+//  counts once and a curve is increasing in step. Returns whether it
+//  was new. (A resent report repeats a step; a report of an earlier
+//  step than one already seen is stored but does not join the curve.)
+static int
+s_point (hpo_trial_t *t, int64_t step, double value)
+{
+    if (t->has_point && step <= t->point_step)
+        return 0;
+    t->has_point = 1;
+    t->point_step = step;
+    if (t->study->curves)
+        hpo_history_add_point (t->study->history, t->number, step, value);
+    return 1;
+}
+
+static int
+s_load_point (void *ctx, uint64_t number, int64_t step, double value)
+{
+    hpo_trial_t *t = hpo_study_trial (ctx, number);
+    if (t)
+        s_point (t, step, value);
+    return 0;
+}
+
+//  After loading a study's trials: the curves of their latest attempts
+//  where they are kept, and its sampler told what it would have been
+//  told had it run all along. -1 on a store error.
+static int
+s_history_load (hpo_sched_t *self, hpo_study_t *study)
+{
+    if (study->curves &&
+        hpo_store_curves (self->store, study->id, study->spec->metric,
+                          s_load_point, study))
+        return -1;
+    const hpo_sampler_ops_t *ops = study->spec->sampler.ops;
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_state_t state = study->trials[k]->state;
+        if (s_final (state) && ops->tell)
+            ops->tell (study->sampler, study->history, k);
+        else if (state == HPO_TRIAL_RUNNING && ops->pending)
+            ops->pending (study->sampler, study->history, k);
+    }
     return 0;
 }
 
@@ -533,8 +633,11 @@ hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
     self->events = *events;
     self->sessions = zhashx_new ();
     s_load_ctx_t ctx = {self, now_ms};
-    if (hpo_store_studies (store, s_load_study, self) ||
-        hpo_store_trials (store, s_load_trial, &ctx)) {
+    int rc = hpo_store_studies (store, s_load_study, self) ||
+             hpo_store_trials (store, s_load_trial, &ctx);
+    for (size_t k = 0; k < self->n_studies && rc == 0; k++)
+        rc = s_history_load (self, self->studies[k]);
+    if (rc) {
         hpo_sched_destroy (&self);
         return NULL;
     }
@@ -554,20 +657,8 @@ hpo_sched_destroy (hpo_sched_t **self_p)
     hpo_sched_t *self = *self_p;
     if (!self)
         return;
-    for (size_t k = 0; k < self->n_studies; k++) {
-        hpo_study_t *study = self->studies[k];
-        for (size_t n = 0; n < study->n_trials; n++)
-            if (study->trials[n])
-                s_trial_free (study->trials[n], study->spec->n_params);
-        free (study->trials);
-        free (study->waiting);
-        free (study->name);
-        free (study->spec_text);
-        free (study->names);
-        study->spec->sampler.ops->destroy (study->sampler);
-        hpo_spec_destroy (&study->spec);
-        free (study);
-    }
+    for (size_t k = 0; k < self->n_studies; k++)
+        s_study_free (self->studies[k]);
     for (size_t k = 0; k < self->n_workers; k++)
         s_worker_free (self->workers[k]);
     zhashx_destroy (&self->sessions);
@@ -680,13 +771,6 @@ s_row (const hpo_trial_t *t, hpo_sched_ev_t type)
     return NULL;
 }
 
-static int
-s_final (hpo_trial_state_t state)
-{
-    return state == HPO_TRIAL_COMPLETE || state == HPO_TRIAL_PRUNED ||
-           state == HPO_TRIAL_FAILED;
-}
-
 //  The trial's reason after this event: the event's, or its default. A
 //  trial failed by spending max_lost fails for its workers, not its
 //  program: the reason says so.
@@ -724,7 +808,8 @@ s_lease (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
     free (t->worker_name);
     t->worker_name = hpo_strdup (w->name);
     t->started = hpo_clock_wall ();
-    t->has_step = t->has_last = 0;
+    t->has_step = t->has_last = t->has_point = 0;
+    hpo_history_clear_curve (t->study->history, t->number);
     t->unclaimed = 0;
     w->held++;
     if (w->want)
@@ -858,6 +943,11 @@ s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
     s_log_row (t, row, attempt);
     if (a & A_REOPEN && s_study_apply (self, study, S_STUDY_RESUME))
         return -1;
+    const hpo_sampler_ops_t *sampler = study->spec->sampler.ops;
+    if (a & A_PENDING && sampler->pending)
+        sampler->pending (study->sampler, study->history, t->number);
+    if (a & A_TELL && sampler->tell)
+        sampler->tell (study->sampler, study->history, t->number);
     if (a & A_SEND)
         self->events.assign (self->events.ctx, t->worker, t);
     if (a & A_CHECK_END)
@@ -1394,6 +1484,41 @@ s_values_put (hpo_sched_t *self, hpo_trial_t *t, uint32_t attempt, int64_t step,
     return 0;
 }
 
+//  Index of the objective's (finite) value among a report's metrics;
+//  -1 if it has none.
+static int
+s_objective (const hpo_trial_t *t, char *const *metrics, const double *values,
+             size_t n)
+{
+    int found = -1;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite (values[k]) &&
+            strcmp (metrics[k], t->study->spec->metric) == 0)
+            found = (int)k;
+    return found;
+}
+
+//  Asks the study's pruner about t's new point, and applies a decision
+//  to stop: PRUNED with that value, the worker told to kill the attempt.
+static hpo_sched_rc_t
+s_prune_ask (hpo_sched_t *self, hpo_trial_t *t, int64_t step, double value)
+{
+    hpo_study_t *study = t->study;
+    char *reason = NULL;
+    hpo_prune_t decision = study->spec->pruner.ops->report (
+        study->pruner, study->history, t->number, step, value, &reason);
+    int rc = 0;
+    if (decision == HPO_PRUNE_STOP) {
+        hpo_sched_event_t ev = {.type = HPO_SCHED_PRUNE,
+                                .reason = reason,
+                                .has_value = 1,
+                                .value = value};
+        rc = s_apply (self, t, &ev);
+    }
+    free (reason);
+    return rc ? HPO_SCHED_ERROR : HPO_SCHED_OK;
+}
+
 hpo_sched_rc_t
 hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
                   uint32_t attempt, int has_step, int64_t step,
@@ -1410,23 +1535,27 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     worker->last_seen = now_ms;
     if (has_step && s_values_put (self, t, attempt, step, metrics, values, n))
         return HPO_SCHED_ERROR;
+    int objective = s_objective (t, metrics, values, n);
+    //  A late report joins the curve only while its attempt is the
+    //  trial's latest: the curve is that attempt's, as the store's is.
+    int point = has_step && objective >= 0 && attempt == t->attempt &&
+                s_point (t, step, values[objective]);
     if (late)
         return HPO_SCHED_OK; //  values are the attempt's; the trial stays
     s_adopt (t, worker);
     //  ... and renews the lease of the attempt it is about, so "alive"
     //  and "holds its lease" never disagree.
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-    const char *objective = t->study->spec->metric;
-    for (size_t k = 0; k < n; k++)
-        if (isfinite (values[k]) && strcmp (metrics[k], objective) == 0) {
-            t->has_last = 1;
-            t->last_value = values[k];
-        }
+    if (objective >= 0) {
+        t->has_last = 1;
+        t->last_value = values[objective];
+    }
     if (has_step && (!t->has_step || step >= t->last_step)) {
         t->has_step = 1;
         t->last_step = step;
     }
-    return HPO_SCHED_OK;
+    return point ? s_prune_ask (self, t, step, values[objective])
+                 : HPO_SCHED_OK;
 }
 
 //  The event a worker's Finish is. A value that is not a finite number
@@ -1499,13 +1628,18 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     number = study->n_trials;
     const hpo_spec_t *spec = study->spec;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    //  No history yet: random and grid never read it.
-    hpo_history_t history = {.n_params = spec->n_params};
-    if (spec->sampler.ops->suggest (study->sampler, spec, &history, number,
-                                    params)) {
-        //  The grid ran out before the budget: that is the study's end.
+    int rc = spec->sampler.ops->suggest (study->sampler, spec, study->history,
+                                         number, params);
+    if (rc) {
+        //  No point left before the budget (a grid), or the sampler
+        //  failed: either way the study ends with the trials it has.
+        if (rc < 0)
+            hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
+                           "; no more trials",
+                           study->name, spec->sampler.ops->name, number);
         free (params);
         study->budget = study->n_trials;
+        *err = s_study_check_end (self, study);
         return NULL;
     }
     //  Ids are ours to give (the store keeps them): the row is written
@@ -1514,6 +1648,8 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     hpo_trial_t *t = s_trial_new (self, study, id, number);
     free (t->params);
     t->params = params;
+    if (s_history_add (t))
+        assert (!"a new trial's number is its history's next row");
     s_count (t, HPO_TRIAL_WAITING);
     return t;
 }

@@ -90,6 +90,10 @@ typedef struct {
     int64_t last_step;
     int has_last; //  latest value of the objective metric
     double last_value;
+    //  Latest step of the objective in this attempt: the history's curve
+    //  and the pruner see each step once, in increasing order.
+    int has_point;
+    int64_t point_step;
     int stored; //  its row exists in the store
     //  Attempt whose end the worker knows of (0: none yet): its Finish
     //  was applied, or the coordinator decided it (prune, stop now) and
@@ -107,6 +111,13 @@ struct _hpo_study_t {
     char *spec_text;
     hpo_spec_t *spec;
     void *sampler; //  spec->sampler.ops's instance for this study
+    void *pruner;  //  spec->pruner.ops's instance for this study
+    //  The trials as the sampler and pruner see them, row = number: kept
+    //  in step with every creation and state change, rebuilt from the
+    //  store at start-up. Curves (the objective's points of each trial's
+    //  latest attempt) only when curves is set.
+    hpo_history_t *history;
+    int curves;   //  the sampler or pruner reads curves (or cfg.curves)
     char **names; //  spec's parameter names, in spec order
     hpo_study_state_t state;
     double created, ended;
@@ -163,13 +174,20 @@ typedef struct {
     //  After a restart, RUNNING trials wait this long for their workers
     //  to claim them (0: lease_ms).
     int64_t restart_grace_ms;
+    //  Keep every study's curves in its history, whether or not its
+    //  sampler or pruner reads them (tests; a dashboard that plots them).
+    //  Otherwise only studies that need them load them at start-up.
+    int curves;
 } hpo_sched_config_t;
 
 typedef struct _hpo_sched_t hpo_sched_t;
 
-//  Loads every study and trial from the store. RUNNING trials keep their
-//  lease for cfg->restart_grace_ms from now, so workers that outlived a
-//  coordinator restart can claim them back. NULL on a store error.
+//  Loads every study and trial from the store, and rebuilds each study's
+//  history (with its curves where they are kept); its sampler is told of
+//  every trial that ended and every one still running, as if it had run
+//  all along. RUNNING trials keep their lease for cfg->restart_grace_ms
+//  from now, so workers that outlived a coordinator restart can claim
+//  them back. NULL on a store error.
 hpo_sched_t *hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
                             const hpo_sched_events_t *events, int64_t now_ms);
 void hpo_sched_destroy (hpo_sched_t **self_p);
@@ -257,6 +275,11 @@ void hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
 //  A late report of an attempt whose Finish was applied (it overtook
 //  them) is still stored and answers OK. Values must be finite (the
 //  server refuses others); one that is not is skipped, never stored.
+//  The objective's value at a new step (above the attempt's last) joins
+//  the trial's curve and goes to the study's pruner; when it says stop,
+//  the trial is PRUNED with that value (hpo_sched_apply, PRUNE), the
+//  worker is told to kill the attempt (events->kill, with the pruner's
+//  reason), and the report still answers OK.
 hpo_sched_rc_t hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker,
                                  uint64_t trial_id, uint32_t attempt,
                                  int has_step, int64_t step,

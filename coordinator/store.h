@@ -93,9 +93,9 @@ typedef struct {
     const char *worker;
     double started;
     double ended;
-    const char *outcome;   //  COMPLETE FAILED PRUNED LOST
-    const char *reason;    //  may be NULL
-    const char *log_tail;  //  may be NULL
+    const char *outcome;  //  COMPLETE FAILED PRUNED LOST
+    const char *reason;   //  may be NULL
+    const char *log_tail; //  may be NULL
 } hpo_store_attempt_row_t;
 
 //  Records an ended attempt. Idempotent: the same attempt again changes
@@ -120,6 +120,15 @@ typedef int (hpo_store_value_fn) (void *ctx, int64_t step, const char *metric,
 //  A trial's values ordered by step, then metric.
 int hpo_store_values (hpo_store_t *self, uint64_t trial_id,
                       hpo_store_value_fn *fn, void *ctx);
+
+//  One study's curves of metric: for every trial, the values of its
+//  latest attempt (trial.attempt), by trial number then step. fn is
+//  called once per value; stops at its first non-zero. For rebuilding
+//  the scheduler's history at start-up, once per study that needs them.
+typedef int (hpo_store_curve_fn) (void *ctx, uint64_t number, int64_t step,
+                                  double value);
+int hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
+                      hpo_store_curve_fn *fn, void *ctx);
 
 //  The query plan SQLite picks for one of the hot statements, as the text
 //  EXPLAIN QUERY PLAN prints (for the test that checks indexes are used).

@@ -1,5 +1,6 @@
 /*  test_sched: the trial state machine, leases, fencing, budgets and
     recovery, with time moved by hand.                                    */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -950,6 +951,259 @@ s_test_reproducible (void)
     }
 }
 
+//  ---- samplers, pruners and the history --------------------------------
+
+//  The history as text: one line per trial, "number state value params
+//  | step:value ...", values printed exactly.
+static char *
+s_history_text (const hpo_history_t *h)
+{
+    char *text = hpo_sprintf ("n=%zu params=%zu\n", h->n, h->n_params);
+    for (size_t k = 0; k < h->n; k++) {
+        char *line =
+            hpo_sprintf ("%zu %s %.17g", k, hpo_trial_state_str (h->states[k]),
+                         h->values[k]);
+        for (size_t p = 0; p < h->n_params; p++) {
+            char *v = hpo_value_format (&h->params[k * h->n_params + p]);
+            char *next = hpo_sprintf ("%s %s", line, v);
+            free (v);
+            free (line);
+            line = next;
+        }
+        const hpo_curve_t *c = &h->curves[k];
+        for (size_t p = 0; p < c->n; p++) {
+            char *next = hpo_sprintf ("%s %s%" PRId64 ":%.17g", line,
+                                      p ? "" : "| ", c->steps[p], c->values[p]);
+            free (line);
+            line = next;
+        }
+        char *next = hpo_sprintf ("%s%s\n", text, line);
+        free (line);
+        free (text);
+        text = next;
+    }
+    return text;
+}
+
+static hpo_sched_rc_t
+s_report1 (s_env_t *e, hpo_worker_t *w, hpo_trial_t *t, int64_t step,
+           double value, int64_t now)
+{
+    char *m[] = {"acc", "loss"};
+    double v[] = {1 - value, value};
+    return hpo_sched_report (e->sched, w, t->id, t->attempt, 1, step, m, v, 2,
+                             now);
+}
+
+//  The history rebuilt from the store at start-up is the one the
+//  scheduler kept: params, states, values, and each trial's curve of its
+//  latest attempt (resent, late and superseded reports included).
+static void
+s_test_history_restart (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    e.cfg.curves = 1;
+    s_env_restart (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: h\ncommand: t {x} {y}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 6}\ntrial: {retries: 1, max_lost: 1}\n"
+                 "space: {x: {type: int, low: 1, high: 9}, y: {type: float,"
+                 " low: 0, high: 1}}\n");
+    CHECK (study->curves);
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 5, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 5, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 5);
+    hpo_trial_t **t = e.ev.assigned;
+    for (int k = 0; k < 5; k++)
+        CHECK (s_report1 (&e, w, t[k], 0, 0.5 + k, now) == HPO_SCHED_OK);
+    //  t0: steps 1, 2, step 1 resent; COMPLETE; step 3 trails the Finish.
+    CHECK (s_report1 (&e, w, t[0], 1, 0.4, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 2, 0.3, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 1, 0.4, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[0]->id, 1, HPO_FINISH_COMPLETE, 1,
+                             0.3, NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 3, 0.25, now) == HPO_SCHED_OK);
+    //  t1 fails and waits for its retry: its curve is attempt 1's.
+    CHECK (s_report1 (&e, w, t[1], 1, 1.25, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[1]->id, 1, HPO_FINISH_FAILED, 0, 0,
+                             "exit 1", NULL, now) == HPO_SCHED_OK);
+    //  t2 is lost after two steps and runs again: attempt 2's one step.
+    CHECK (s_report1 (&e, w, t[2], 1, 2.25, now) == HPO_SCHED_OK);
+    hpo_sched_event_t lose = {.type = HPO_SCHED_LOSE, .reason = "gone"};
+    CHECK (hpo_sched_apply (e.sched, t[2], &lose) == HPO_SCHED_OK);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t[2]->attempt == 2 && t[2]->state == HPO_TRIAL_RUNNING);
+    CHECK (s_report1 (&e, w, t[2], 0, 7.5, now) == HPO_SCHED_OK);
+    //  t3 prunes itself; t4 runs on.
+    CHECK (hpo_sched_finish (e.sched, w, t[3]->id, 1, HPO_FINISH_PRUNED, 1, 3.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[4], 1, 4.25, now) == HPO_SCHED_OK);
+    //  t1 runs again; a report of its attempt 1 trails in: stored, but
+    //  the curve is attempt 2's.
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t[1]->attempt == 2 && t[1]->state == HPO_TRIAL_RUNNING);
+    char *m[] = {"loss"};
+    double v[] = {6.5};
+    CHECK (hpo_sched_report (e.sched, w, t[1]->id, 1, 1, 5, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[1], 0, 9.5, now) == HPO_SCHED_OK);
+    char *before = s_history_text (study->history);
+    CHECK_CONTAINS (before, "0 COMPLETE 0.29999999999999999 ");
+    CHECK_CONTAINS (before, "| 0:0.5 1:0.40000000000000002 "
+                            "2:0.29999999999999999 3:0.25\n");
+    CHECK_CONTAINS (before, "1 RUNNING nan ");
+    CHECK_CONTAINS (before, "| 0:9.5\n");
+    CHECK_CONTAINS (before, "2 RUNNING nan ");
+    CHECK_CONTAINS (before, "| 0:7.5\n");
+    CHECK_CONTAINS (before, "3 PRUNED 3.5 ");
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "h");
+    char *after = s_history_text (study->history);
+    CHECK_STR (after, before);
+    free (after);
+    //  Without curves, the same rows and no curve.
+    e.cfg.curves = 0;
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "h");
+    CHECK (!study->curves);
+    after = s_history_text (study->history);
+    CHECK (strstr (after, "|") == NULL);
+    //  before with its curves (" | ..." to the end of each line) cut out
+    char *rows = hpo_strdup (before), *out = rows;
+    for (const char *in = before; *in; in++) {
+        if (in[0] == ' ' && in[1] == '|')
+            in = strchr (in, '\n');
+        *out++ = *in;
+    }
+    *out = 0;
+    CHECK_STR (after, rows);
+    free (rows);
+    free (after);
+    free (before);
+    s_env_destroy (&e);
+}
+
+//  A sampler that draws as random does and records what it is told.
+static char s_spy_log[512];
+
+static void
+s_spy_say (const hpo_history_t *h, const char *what, uint64_t number)
+{
+    size_t len = strlen (s_spy_log);
+    snprintf (s_spy_log + len, sizeof s_spy_log - len, "%s%s %" PRIu64 " %s;",
+              len ? " " : "", what, number,
+              hpo_trial_state_str (h->states[number]));
+}
+
+static void
+s_spy_tell (void *self, const hpo_history_t *h, uint64_t number)
+{
+    s_spy_say (h, "tell", number);
+}
+
+static void
+s_spy_pending (void *self, const hpo_history_t *h, uint64_t number)
+{
+    s_spy_say (h, "pending", number);
+}
+
+static int
+s_spy_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
+               uint64_t number, hpo_value_t *out)
+{
+    CHECK (h->n == number); //  every earlier trial, no more
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+}
+
+//  A pruner that reads curves: stops a trial above 0.5 from step 2 on.
+static int s_prune_calls;
+
+static hpo_prune_t
+s_spy_report (void *self, const hpo_history_t *h, uint64_t number, int64_t step,
+              double value, char **reason)
+{
+    s_prune_calls++;
+    const hpo_curve_t *c = &h->curves[number];
+    CHECK (c->n > 0 && c->steps[c->n - 1] == step); //  already there
+    if (step < 2 || value <= 0.5)
+        return HPO_PRUNE_CONTINUE;
+    *reason = hpo_sprintf ("%g above 0.5 at step %" PRId64, value, step);
+    return HPO_PRUNE_STOP;
+}
+
+//  The sampler is told when a trial starts and when it ends; the pruner
+//  is asked at each new step of the objective, and its decision prunes
+//  the trial and kills the attempt. Neither registry takes a test's
+//  entry, so the study's spec is given them by hand.
+static void
+s_test_search_wiring (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_sampler_ops_t sampler = *hpo_sampler_find ("random");
+    sampler.tell = s_spy_tell;
+    sampler.pending = s_spy_pending;
+    sampler.suggest = s_spy_suggest;
+    hpo_pruner_ops_t pruner = *hpo_pruner_find ("none");
+    pruner.report = s_spy_report;
+    pruner.needs_curves = 1;
+    const char *text = "name: p\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 2}\nspace: {x: {type: int, low: 1,"
+                       " high: 3}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "p.yaml", &error);
+    CHECK (spec != NULL);
+    spec->sampler.ops = &sampler;
+    spec->pruner.ops = &pruner;
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (e.sched, &spec, text, &exists, &error);
+    CHECK (study != NULL && study->curves);
+    s_spy_log[0] = 0;
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 2, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
+    CHECK_STR (s_spy_log, "pending 0 RUNNING; pending 1 RUNNING;");
+    CHECK (s_report1 (&e, w, t0, 1, 0.9, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_RUNNING && s_prune_calls == 1);
+    CHECK (s_report1 (&e, w, t0, 2, 0.8, now) == HPO_SCHED_OK);
+    CHECK (s_prune_calls == 2);
+    CHECK (t0->state == HPO_TRIAL_PRUNED && t0->value == 0.8);
+    CHECK_STR (t0->reason, "0.8 above 0.5 at step 2");
+    CHECK (e.ev.n_killed == 1 && e.ev.killed[0] == t0->id &&
+           e.ev.killed_attempt[0] == 1);
+    CHECK_STR (e.ev.kill_reason, "0.8 above 0.5 at step 2");
+    CHECK (w->held == 1);
+    //  The attempt's resent and trailing reports, and its Finish once
+    //  killed, are answered OK; the pruner is not asked again.
+    CHECK (s_report1 (&e, w, t0, 2, 0.8, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t0, 3, 0.7, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_FAILED, 0, 0,
+                             "killed by signal 15", NULL, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_PRUNED && s_prune_calls == 2);
+    CHECK (study->history->curves[0].n == 3); //  steps 1, 2, 3
+    //  Below the line: it runs on, and completes.
+    CHECK (s_report1 (&e, w, t1, 2, 0.1, now) == HPO_SCHED_OK);
+    CHECK (t1->state == HPO_TRIAL_RUNNING && s_prune_calls == 3);
+    CHECK (hpo_sched_finish (e.sched, w, t1->id, 1, HPO_FINISH_COMPLETE, 1, 0.1,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK_STR (s_spy_log, "pending 0 RUNNING; pending 1 RUNNING; tell 0 "
+                          "PRUNED; tell 1 COMPLETE;");
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -972,6 +1226,8 @@ main (void)
     s_test_row_missing ();
     s_test_counts_restart ();
     s_test_reproducible ();
+    s_test_history_restart ();
+    s_test_search_wiring ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
