@@ -174,6 +174,20 @@ s_env_destroy (s_env_t *e)
     free (e->path);
 }
 
+//  Worker "name" (routing id 1.1.1.1.1) says Hello with slots slots,
+//  asks for want trials, and the scheduler hands them out.
+static hpo_worker_t *
+s_env_worker (s_env_t *e, const char *name, uint32_t slots, uint32_t want,
+              int64_t now)
+{
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e->sched, rid, name, 1, slots, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e->sched, w, NULL, 0, want, now);
+    CHECK (hpo_sched_dispatch (e->sched, now) == 0);
+    return w;
+}
+
 static hpo_worker_t *
 s_hello_inc (s_env_t *e, const uint8_t *rid, const char *name, uint32_t pid,
              uint64_t incarnation, uint64_t started_us,
@@ -218,11 +232,7 @@ s_test_late_reports (void)
     int64_t now = 5000000;
     s_env_new (&e, now);
     hpo_study_t *study = s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
     CHECK (e.ev.n_assigned == 1);
     hpo_trial_t *t = e.ev.assigned[0];
     char *m[] = {"loss"};
@@ -256,8 +266,8 @@ s_test_late_reports (void)
     s_env_restart (&e, now);
     t = hpo_sched_trial (e.sched, id);
     CHECK (t->finished == 1);
-    w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
-                 &(size_t){0}, now);
+    w = s_hello (e.sched, (uint8_t[]){1, 1, 1, 1, 1}, "w", 1, 1, NULL, 0,
+                 (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
     CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 3, m, v, 1, now) ==
            HPO_SCHED_OK);
     s_env_destroy (&e);
@@ -271,11 +281,7 @@ s_test_stall_shift (void)
     int64_t now = 5000000;
     s_env_new (&e, now);
     s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
     hpo_trial_t *t = e.ev.assigned[0];
     CHECK (t->deadline == now + 1000);
     //  The loop was stopped for 2.5 leases: everything moves with it.
@@ -308,11 +314,7 @@ s_test_lost_budget (void)
     s_env_new (&e, now);
     e.cfg.restart_grace_ms = 3000;
     hpo_study_t *study = s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w0", 1, 1, now);
     hpo_trial_t *t = e.ev.assigned[0];
     uint64_t id = t->id;
     //  The Assign was committed and the coordinator killed before it
@@ -323,8 +325,8 @@ s_test_lost_budget (void)
     study = hpo_sched_study (e.sched, "l");
     t = hpo_sched_trial (e.sched, id);
     CHECK (t->state == HPO_TRIAL_RUNNING && t->unclaimed);
-    w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
-                 &(size_t){0}, now);
+    w = s_hello (e.sched, (uint8_t[]){1, 1, 1, 1, 1}, "w0", 1, 1, NULL, 0,
+                 (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
     for (int k = 0; k < 4; k++) {
         now += 800;
         hpo_sched_heartbeat (e.sched, w, NULL, 0, 0, now);
@@ -431,11 +433,7 @@ s_test_goodbye (void)
         e.sched, "name: g\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 3}\nspace: {x: {type: int, low: 1, "
                  "high: 3}}\n");
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 2, now);
     CHECK (w->held == 2);
     hpo_trial_t *t0 = e.ev.assigned[0];
     hpo_lease_t leases[2] = {{t0->id, 1}, {999999, 1}}; //  one unknown
@@ -489,11 +487,7 @@ s_test_nan (void)
         e.sched, "name: n\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 2}\nspace: {x: {type: int, low: 1, "
                  "high: 3}}\n");
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 2, now);
     hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
     char *m[] = {"loss"};
     double v[] = {NAN};
@@ -537,11 +531,7 @@ s_rows_new (s_rows_t *r)
     r->now = 5000000;
     s_env_new (&r->e, r->now);
     r->study = s_create (r->e.sched, s_spec_rows);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    r->w = s_hello (r->e.sched, rid, "w", 1, 2, NULL, 0, (hpo_lease_t[1]){{0}},
-                    &(size_t){0}, r->now);
-    hpo_sched_heartbeat (r->e.sched, r->w, NULL, 0, 2, r->now);
-    CHECK (hpo_sched_dispatch (r->e.sched, r->now) == 0);
+    r->w = s_env_worker (&r->e, "w", 2, 2, r->now);
     CHECK (r->e.ev.n_assigned == 2);
     r->t0 = r->e.ev.assigned[0];
     r->t1 = r->e.ev.assigned[1];
@@ -883,11 +873,7 @@ s_test_counts_restart (void)
         e.sched, "name: c\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 6}\ntrial: {retries: 1}\n"
                  "space: {x: {type: int, low: 1, high: 3}}\n");
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 5, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 5, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 5, 5, now);
     hpo_trial_t **t = e.ev.assigned;
     CHECK (hpo_sched_finish (e.sched, w, t[0]->id, 1, HPO_FINISH_COMPLETE, 1,
                              0.5, NULL, NULL, now) == HPO_SCHED_OK);
@@ -920,11 +906,7 @@ s_draw (const char *spec, double *x, int n)
     int64_t now = 5000000;
     s_env_new (&e, now);
     s_create (e.sched, spec);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, n, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, n, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    s_env_worker (&e, "w", n, n, now);
     CHECK (e.ev.n_assigned == n);
     for (int k = 0; k < e.ev.n_assigned && k < n; k++) {
         hpo_trial_t *t = e.ev.assigned[k];
@@ -1012,11 +994,7 @@ s_test_history_restart (void)
                  "space: {x: {type: int, low: 1, high: 9}, y: {type: float,"
                  " low: 0, high: 1}}\n");
     CHECK (study->curves);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 5, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 5, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 5, 5, now);
     CHECK (e.ev.n_assigned == 5);
     hpo_trial_t **t = e.ev.assigned;
     for (int k = 0; k < 5; k++)
@@ -1168,11 +1146,7 @@ s_test_search_wiring (void)
         hpo_sched_study_create (e.sched, &spec, text, &exists, &error);
     CHECK (study != NULL && study->curves);
     s_spy_log[0] = 0;
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 2, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 2, 2, now);
     hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
     CHECK_STR (s_spy_log, "pending 0 RUNNING; pending 1 RUNNING;");
     CHECK (s_report1 (&e, w, t0, 1, 0.9, now) == HPO_SCHED_OK);
