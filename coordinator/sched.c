@@ -38,9 +38,9 @@ struct _hpo_sched_t {
 //  around the state change. Every row also changes the state, counts the
 //  trial into it and writes its row (s_transition): that is no flag.
 enum {
-    A_KILL = 1 << 0,        //  tell the attempt's worker to kill it
-    A_RELEASE = 1 << 1,     //  drop the lease and the worker's hold on it
-    A_SPEND = 1 << 2,       //  spend one of the event's budget
+    A_SPEND = 1 << 0,       //  spend one of the event's budget
+    A_KILL = 1 << 1,        //  tell the attempt's worker to kill it
+    A_RELEASE = 1 << 2,     //  drop the lease and the worker's hold on it
     A_RESULT = 1 << 3,      //  the event's value is the trial's; no reason
     A_REASON = 1 << 4,      //  the event's reason is the trial's
     A_FINISHED = 1 << 5,    //  the worker knows this attempt ended
@@ -50,9 +50,9 @@ enum {
     A_REQUEUE = 1 << 9,     //  wait again, first in line
     A_BEST = 1 << 10,       //  may be the study's best now
     A_REOPEN = 1 << 11,     //  the study runs again
-    A_SEND = 1 << 12,       //  send the assignment, once the row is written
-    A_PENDING = 1 << 13,    //  tell the sampler it started
-    A_TELL = 1 << 14,       //  tell the sampler it ended
+    A_PENDING = 1 << 12,    //  tell the sampler it started
+    A_TELL = 1 << 13,       //  tell the sampler it ended
+    A_SEND = 1 << 14,       //  send the assignment, once the row is written
     A_CHECK_END = 1 << 15,  //  has the study ended?
 };
 

@@ -3,23 +3,27 @@
     one transition table and one function that applies it
     (hpo_sched_apply).
 
-        WAITING --assign--> RUNNING --complete---------> COMPLETE
-           ^  \               |  |  --pruned, prune----> PRUNED
-           |   \study stop    |  |  --fail, lose (budget
-           |    \             |  |    spent), stop now--> FAILED
-           |     +-------------|--|----------------------> FAILED
-           +---fail, lose------+  |                          |
-           |   (budget left)      |                          |
-           +-------------------------------retry-------------+
+        from     event                          next state
+        WAITING  assign                         RUNNING
+        RUNNING  complete                       COMPLETE
+        RUNNING  pruned (by the program),       PRUNED
+                 prune (by the study's pruner)
+        RUNNING  fail, lose: budget left        WAITING, first in line
+        RUNNING  fail, lose: budget spent;      FAILED
+                 stop now
+        FAILED   retry                          WAITING, first in line
+        WAITING  study stop                     FAILED
 
-    Each row of the table is (state, event[, budget]) -> (next state,
-    actions), where the actions are the side effects in a fixed order:
-    tell the worker to kill the attempt, release the lease, spend one of
-    the event's budget, record the result or the reason, write the
-    attempt's row, take a new lease, requeue at the front, update the
-    best, check whether the study ended. Every row also changes the
-    state, keeps the study's per-state counts and writes the trial's row,
-    in one place. docs/architecture.md prints the table.
+    Each row of the table (s_table in sched.c) is (state, event[, budget
+    left or spent]) -> (next state, actions), the actions being the side
+    effects, run in a fixed order: spend one of the event's budget, tell
+    the worker to kill the attempt, release the lease, record the result
+    or the reason, write the attempt's row, take a new lease, reset the
+    budgets, requeue at the front, update the best, resume the study, tell
+    the sampler the trial started or ended, send the assignment, check
+    whether the study ended. Every row also changes the state, keeps the
+    study's per-state counts and history and writes the trial's row, in
+    one place.
 
     Two budgets: trial.retries counts the program's own failures (an exit
     status, a signal, a timeout, no objective); trial.max_lost counts
@@ -33,9 +37,11 @@
     person retries a failed trial: it gets its budgets afresh, and its
     study runs again.
 
-    Studies have a table too: RUNNING --stop--> STOPPING --drained-->
-    STOPPED; RUNNING --budget used up--> FINISHED; STOPPING, STOPPED,
-    FINISHED --resume--> RUNNING.
+    Studies have a table too: RUNNING --stop--> STOPPING --drained (or
+    budget used up)--> STOPPED; RUNNING --budget used up--> FINISHED;
+    STOPPING, STOPPED, FINISHED --resume--> RUNNING. Drained: nothing
+    waits or runs; budget used up: drained, and every trial of the budget
+    was created.
 
     A trial handed to a worker is a lease (trial, attempt, deadline). The
     attempt number is a fencing token: a message naming any other attempt
