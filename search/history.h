@@ -36,13 +36,13 @@ typedef struct {
 } hpo_curve_t;
 
 typedef struct {
-    size_t n;                  //  rows: trials 0 .. n-1
-    size_t n_params;           //  values per row
-    hpo_value_t *params;       //  n x n_params, row-major; owned
-    double *values;            //  objective value, NaN when none
+    size_t n;            //  rows: trials 0 .. n-1
+    size_t n_params;     //  values per row
+    hpo_value_t *params; //  n x n_params, row-major; owned
+    double *values;      //  objective value, NaN when none
     hpo_trial_state_t *states;
     hpo_curve_t *curves;
-    size_t cap;                //  rows allocated
+    size_t cap; //  rows allocated
 } hpo_history_t;
 
 //  A new, empty history for a space of n_params parameters.
@@ -60,8 +60,7 @@ const hpo_value_t *hpo_history_params (const hpo_history_t *self,
 void hpo_history_set_state (hpo_history_t *self, uint64_t number,
                             hpo_trial_state_t state);
 //  NaN clears the value.
-void hpo_history_set_value (hpo_history_t *self, uint64_t number,
-                            double value);
+void hpo_history_set_value (hpo_history_t *self, uint64_t number, double value);
 
 //  Adds (step, value) to trial number's curve.
 void hpo_history_add_point (hpo_history_t *self, uint64_t number, int64_t step,

@@ -59,8 +59,7 @@ typedef struct {
     void (*tell) (void *self, const hpo_history_t *history, uint64_t number);
     //  Optional (NULL): trial number started running, so a sampler can
     //  steer new points away from those in flight.
-    void (*pending) (void *self, const hpo_history_t *history,
-                     uint64_t number);
+    void (*pending) (void *self, const hpo_history_t *history, uint64_t number);
 } hpo_sampler_ops_t;
 
 //  The sampler named name, or NULL.
