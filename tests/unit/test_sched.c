@@ -1178,6 +1178,50 @@ s_test_search_wiring (void)
     s_env_destroy (&e);
 }
 
+//  A sampler with no point left for trial 1 (as a grid that runs out).
+static int
+s_short_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
+                 uint64_t number, hpo_value_t *out)
+{
+    if (number >= 1)
+        return 1;
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+}
+
+//  When the sampler runs out before the budget, the study ends with the
+//  trials it has, even when they all ended before it ran out.
+static void
+s_test_sampler_ends (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_sampler_ops_t sampler = *hpo_sampler_find ("random");
+    sampler.suggest = s_short_suggest;
+    const char *text = "name: q\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 3}\nspace: {x: {type: int, low: 1,"
+                       " high: 3}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "q.yaml", &error);
+    CHECK (spec != NULL);
+    spec->sampler.ops = &sampler;
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (e.sched, &spec, text, &exists, &error);
+    CHECK (study != NULL);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *t0 = e.ev.assigned[0];
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (study->state == HPO_STUDY_RUNNING); //  2 more in the budget
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 1);
+    CHECK (study->budget == 1 && study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -1202,6 +1246,7 @@ main (void)
     s_test_reproducible ();
     s_test_history_restart ();
     s_test_search_wiring ();
+    s_test_sampler_ends ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
