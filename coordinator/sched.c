@@ -34,21 +34,131 @@ struct _hpo_sched_t {
 
 //  ---- the transition table ----------------------------------------------
 
-static const unsigned char s_legal[HPO_TRIAL_NSTATES][HPO_TRIAL_NSTATES] = {
-    //  to: WAITING RUNNING COMPLETE PRUNED FAILED
-    [HPO_TRIAL_WAITING] = {0, 1, 0, 0, 1},
-    [HPO_TRIAL_RUNNING] = {1, 0, 1, 1, 1},
-    [HPO_TRIAL_COMPLETE] = {0, 0, 0, 0, 0},
-    [HPO_TRIAL_PRUNED] = {0, 0, 0, 0, 0},
-    [HPO_TRIAL_FAILED] = {0, 0, 0, 0, 0},
+//  Actions, run in this order by s_actions_before and s_actions_after
+//  around the state change. Every row also changes the state, counts the
+//  trial into it and writes its row (s_transition): that is no flag.
+enum {
+    A_SPEND = 1 << 0,       //  spend one of the event's budget
+    A_KILL = 1 << 1,        //  tell the attempt's worker to kill it
+    A_RELEASE = 1 << 2,     //  drop the lease and the worker's hold on it
+    A_RESULT = 1 << 3,      //  the event's value is the trial's; no reason
+    A_REASON = 1 << 4,      //  the event's reason is the trial's
+    A_FINISHED = 1 << 5,    //  the worker knows this attempt ended
+    A_END_ATTEMPT = 1 << 6, //  write the attempt's row (row's outcome)
+    A_LEASE = 1 << 7,       //  a new attempt, leased to event->worker
+    A_RESET = 1 << 8,       //  the budgets start afresh
+    A_REQUEUE = 1 << 9,     //  wait again, first in line
+    A_BEST = 1 << 10,       //  may be the study's best now
+    A_REOPEN = 1 << 11,     //  the study runs again
+    A_PENDING = 1 << 12,    //  tell the sampler it started
+    A_TELL = 1 << 13,       //  tell the sampler it ended
+    A_SEND = 1 << 14,       //  send the assignment, once the row is written
+    A_CHECK_END = 1 << 15,  //  has the study ended?
 };
+
+//  Which rows apply, for events that spend a budget: LEFT while the
+//  event's budget has room and the study runs, SPENT otherwise.
+typedef enum { S_ANY = 0, S_LEFT, S_SPENT } s_guard_t;
+//  The budget an event spends.
+typedef enum { S_NONE = 0, S_RETRIES, S_LOST } s_budget_t;
+
+typedef struct {
+    const char *name;
+    s_budget_t budget;
+    const char *reason; //  the trial's reason when the event gives none
+} s_event_info_t;
+
+static const s_event_info_t s_events[HPO_SCHED_NEVENTS] = {
+    [HPO_SCHED_ASSIGN] = {"ASSIGN", S_NONE, NULL},
+    [HPO_SCHED_COMPLETE] = {"COMPLETE", S_NONE, NULL},
+    [HPO_SCHED_PRUNED] = {"PRUNED", S_NONE, NULL},
+    [HPO_SCHED_FAIL] = {"FAIL", S_RETRIES, "attempt failed"},
+    [HPO_SCHED_LOSE] = {"LOSE", S_LOST, "attempt lost"},
+    [HPO_SCHED_PRUNE] = {"PRUNE", S_NONE, "pruned"},
+    [HPO_SCHED_STOP_NOW] = {"STOP_NOW", S_NONE, "stopped"},
+    [HPO_SCHED_RETRY] = {"RETRY", S_NONE, NULL},
+    [HPO_SCHED_STUDY_STOP] = {"STUDY_STOP", S_NONE,
+                              "study stopped before a retry ran"},
+};
+
+typedef struct {
+    hpo_trial_state_t from;
+    hpo_sched_ev_t event;
+    s_guard_t guard;
+    hpo_trial_state_t to;
+    const char *outcome; //  the ended attempt's (A_END_ATTEMPT)
+    unsigned actions;
+} s_row_t;
+
+#define W HPO_TRIAL_WAITING
+#define R HPO_TRIAL_RUNNING
+#define C HPO_TRIAL_COMPLETE
+#define P HPO_TRIAL_PRUNED
+#define F HPO_TRIAL_FAILED
+#define E(event) HPO_SCHED_##event
+//  An attempt ends and its worker knows it: the lease goes, the attempt's
+//  row is written, its late reports and a repeated Finish are answered OK.
+#define ENDS (A_RELEASE | A_END_ATTEMPT | A_FINISHED)
+//  An attempt ends without its worker: a Finish for it is stale.
+#define LOSES (A_RELEASE | A_END_ATTEMPT)
+// clang-format off
+static const s_row_t s_table[] = {
+    //  from  event           guard    to  the ended attempt's outcome
+    //        actions
+    {W, E (ASSIGN),     S_ANY,   R, NULL,
+        A_LEASE | A_PENDING | A_SEND},
+    {R, E (COMPLETE),   S_ANY,   C, "COMPLETE",
+        ENDS | A_RESULT | A_BEST | A_TELL | A_CHECK_END},
+    {R, E (PRUNED),     S_ANY,   P, "PRUNED",
+        ENDS | A_RESULT | A_TELL | A_CHECK_END},
+    {R, E (FAIL),       S_LEFT,  W, "FAILED",
+        ENDS | A_SPEND | A_REASON | A_REQUEUE},
+    {R, E (FAIL),       S_SPENT, F, "FAILED",
+        ENDS | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
+    {R, E (LOSE),       S_LEFT,  W, "LOST",
+        LOSES | A_SPEND | A_REASON | A_REQUEUE},
+    {R, E (LOSE),       S_SPENT, F, "LOST",
+        LOSES | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
+    {R, E (PRUNE),      S_ANY,   P, "PRUNED",
+        A_KILL | ENDS | A_RESULT | A_REASON | A_TELL | A_CHECK_END},
+    {R, E (STOP_NOW),   S_ANY,   F, "FAILED",
+        A_KILL | ENDS | A_REASON | A_TELL | A_CHECK_END},
+    {F, E (RETRY),      S_ANY,   W, NULL,
+        A_RESET | A_REQUEUE | A_REOPEN},
+    {W, E (STUDY_STOP), S_ANY,   F, NULL,
+        A_REASON | A_TELL | A_CHECK_END},
+};
+// clang-format on
+#undef LOSES
+#undef ENDS
+#undef E
+#undef W
+#undef R
+#undef C
+#undef P
+#undef F
+#define S_NROWS (sizeof s_table / sizeof *s_table)
 
 int
 hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to)
 {
-    if (from >= HPO_TRIAL_NSTATES || to >= HPO_TRIAL_NSTATES)
-        return 0;
-    return s_legal[from][to];
+    for (size_t k = 0; k < S_NROWS; k++)
+        if (s_table[k].from == from && s_table[k].to == to)
+            return 1;
+    return 0;
+}
+
+const char *
+hpo_sched_ev_str (hpo_sched_ev_t type)
+{
+    return type < HPO_SCHED_NEVENTS ? s_events[type].name : "?";
+}
+
+static int
+s_final (hpo_trial_state_t state)
+{
+    return state == HPO_TRIAL_COMPLETE || state == HPO_TRIAL_PRUNED ||
+           state == HPO_TRIAL_FAILED;
 }
 
 const char *
@@ -101,16 +211,41 @@ s_persist (hpo_sched_t *self, hpo_trial_t *t)
     return rc;
 }
 
-//  The only place a trial's state changes. Other fields are set by the
-//  caller first; this checks the move, keeps the counts and writes the row.
+//  Gives t its row in its study's history: t->number must be the next
+//  row, as trials are created, and loaded (in id order), in number
+//  order. -1 if it is not.
+static int
+s_history_add (hpo_trial_t *t)
+{
+    hpo_history_t *history = t->study->history;
+    if (t->number != history->n)
+        return -1;
+    hpo_history_append (history, t->params);
+    return 0;
+}
+
+//  Counts t into state: the one place a study's per-state counts grow,
+//  and its history's row takes the trial's state and value, for a trial
+//  loaded from the store, a trial created, and every transition.
+static void
+s_count (hpo_trial_t *t, hpo_trial_state_t state)
+{
+    hpo_study_t *study = t->study;
+    t->state = state;
+    study->count[state]++;
+    hpo_history_set_state (study->history, t->number, state);
+    hpo_history_set_value (study->history, t->number,
+                           t->has_value ? t->value : NAN);
+}
+
+//  The only place a counted trial's state changes (hpo_sched_apply is
+//  its only caller): counts it out of its state and into the next, and
+//  writes its row.
 static int
 s_transition (hpo_sched_t *self, hpo_trial_t *t, hpo_trial_state_t to)
 {
-    assert (hpo_sched_legal (t->state, to));
-    hpo_study_t *study = t->study;
-    study->count[t->state]--;
-    study->count[to]++;
-    t->state = to;
+    t->study->count[t->state]--;
+    s_count (t, to);
     return s_persist (self, t);
 }
 
@@ -295,6 +430,10 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->created = created;
     study->budget = spec->trials;
     study->sampler = spec->sampler.ops->new (spec, spec->sampler.config);
+    study->pruner = spec->pruner.ops->new (spec, spec->pruner.config);
+    study->history = hpo_history_new (spec->n_params);
+    study->curves = self->cfg.curves || spec->sampler.ops->needs_curves ||
+                    spec->pruner.ops->needs_curves;
     study->names = hpo_calloc (spec->n_params + 1, sizeof (char *));
     for (size_t k = 0; k < spec->n_params; k++)
         study->names[k] = spec->params[k].name;
@@ -305,6 +444,24 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     }
     self->studies[self->n_studies++] = study;
     return study;
+}
+
+static void
+s_study_free (hpo_study_t *study)
+{
+    for (size_t n = 0; n < study->n_trials; n++)
+        if (study->trials[n])
+            s_trial_free (study->trials[n], study->spec->n_params);
+    free (study->trials);
+    free (study->waiting);
+    free (study->name);
+    free (study->spec_text);
+    free (study->names);
+    study->spec->sampler.ops->destroy (study->sampler);
+    study->spec->pruner.ops->destroy (study->pruner);
+    hpo_history_destroy (&study->history);
+    hpo_spec_destroy (&study->spec);
+    free (study);
 }
 
 static void
@@ -372,11 +529,10 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     if (row->id > self->last_id)
         self->last_id = row->id;
     if (hpo_params_load (study->spec, row->params, t->params)) {
-        hpo_log_error ("trial %s#%" PRIu64 ": stored params do not parse",
-                       study->name, row->number);
+        hpo_log_error (HPO_LOG_TRIAL ": stored params do not parse",
+                       study->name, row->number, row->attempt);
         return -1;
     }
-    t->state = state;
     t->attempt = row->attempt;
     t->failures = row->failures;
     t->lost = row->lost;
@@ -386,7 +542,12 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     t->started = row->started;
     t->ended = row->ended;
     t->reason = row->reason ? hpo_strdup (row->reason) : NULL;
-    study->count[state]++;
+    if (s_history_add (t)) {
+        hpo_log_error (HPO_LOG_TRIAL ": stored out of order", study->name,
+                       row->number, row->attempt);
+        return -1;
+    }
+    s_count (t, state);
     if (state == HPO_TRIAL_WAITING)
         s_wait_push (study, t->number, 0);
     else if (state == HPO_TRIAL_RUNNING) {
@@ -399,6 +560,53 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
         //  that attempt's.
         t->finished = t->attempt;
     s_best_update (study, t);
+    return 0;
+}
+
+//  The objective's value at step of t's attempt: joins t's curve (where
+//  curves are kept) if step is above the attempt's last, so each step
+//  counts once and a curve is increasing in step. Returns whether it
+//  was new. (A resent report repeats a step; a report of an earlier
+//  step than one already seen is stored but does not join the curve.)
+static int
+s_point (hpo_trial_t *t, int64_t step, double value)
+{
+    if (t->has_point && step <= t->point_step)
+        return 0;
+    t->has_point = 1;
+    t->point_step = step;
+    if (t->study->curves)
+        hpo_history_add_point (t->study->history, t->number, step, value);
+    return 1;
+}
+
+static int
+s_load_point (void *ctx, uint64_t number, int64_t step, double value)
+{
+    hpo_trial_t *t = hpo_study_trial (ctx, number);
+    if (t)
+        s_point (t, step, value);
+    return 0;
+}
+
+//  After loading a study's trials: the curves of their latest attempts
+//  where they are kept, and its sampler told what it would have been
+//  told had it run all along. -1 on a store error.
+static int
+s_history_load (hpo_sched_t *self, hpo_study_t *study)
+{
+    if (study->curves &&
+        hpo_store_curves (self->store, study->id, study->spec->metric,
+                          s_load_point, study))
+        return -1;
+    const hpo_sampler_ops_t *ops = study->spec->sampler.ops;
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_state_t state = study->trials[k]->state;
+        if (s_final (state) && ops->tell)
+            ops->tell (study->sampler, study->history, k);
+        else if (state == HPO_TRIAL_RUNNING && ops->pending)
+            ops->pending (study->sampler, study->history, k);
+    }
     return 0;
 }
 
@@ -425,8 +633,11 @@ hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
     self->events = *events;
     self->sessions = zhashx_new ();
     s_load_ctx_t ctx = {self, now_ms};
-    if (hpo_store_studies (store, s_load_study, self) ||
-        hpo_store_trials (store, s_load_trial, &ctx)) {
+    int rc = hpo_store_studies (store, s_load_study, self) ||
+             hpo_store_trials (store, s_load_trial, &ctx);
+    for (size_t k = 0; k < self->n_studies && rc == 0; k++)
+        rc = s_history_load (self, self->studies[k]);
+    if (rc) {
         hpo_sched_destroy (&self);
         return NULL;
     }
@@ -446,20 +657,8 @@ hpo_sched_destroy (hpo_sched_t **self_p)
     hpo_sched_t *self = *self_p;
     if (!self)
         return;
-    for (size_t k = 0; k < self->n_studies; k++) {
-        hpo_study_t *study = self->studies[k];
-        for (size_t n = 0; n < study->n_trials; n++)
-            if (study->trials[n])
-                s_trial_free (study->trials[n], study->spec->n_params);
-        free (study->trials);
-        free (study->waiting);
-        free (study->name);
-        free (study->spec_text);
-        free (study->names);
-        study->spec->sampler.ops->destroy (study->sampler);
-        hpo_spec_destroy (&study->spec);
-        free (study);
-    }
+    for (size_t k = 0; k < self->n_studies; k++)
+        s_study_free (self->studies[k]);
     for (size_t k = 0; k < self->n_workers; k++)
         s_worker_free (self->workers[k]);
     zhashx_destroy (&self->sessions);
@@ -469,6 +668,325 @@ hpo_sched_destroy (hpo_sched_t **self_p)
     free (self->workers);
     free (self);
     *self_p = NULL;
+}
+
+//  ---- study states ------------------------------------------------------
+
+typedef enum {
+    S_STUDY_STOP,        //  a person stops it
+    S_STUDY_DRAINED,     //  nothing waits or runs; trials remain to create
+    S_STUDY_BUDGET_USED, //  nothing waits or runs, and none remain
+    S_STUDY_RESUME,      //  it runs again (a trial of it was retried)
+} s_study_ev_t;
+
+static const struct {
+    hpo_study_state_t from;
+    s_study_ev_t event;
+    hpo_study_state_t to;
+} s_study_table[] = {
+    {HPO_STUDY_RUNNING, S_STUDY_STOP, HPO_STUDY_STOPPING},
+    {HPO_STUDY_RUNNING, S_STUDY_BUDGET_USED, HPO_STUDY_FINISHED},
+    {HPO_STUDY_STOPPING, S_STUDY_DRAINED, HPO_STUDY_STOPPED},
+    {HPO_STUDY_STOPPING, S_STUDY_BUDGET_USED, HPO_STUDY_STOPPED},
+    {HPO_STUDY_STOPPING, S_STUDY_RESUME, HPO_STUDY_RUNNING},
+    {HPO_STUDY_STOPPED, S_STUDY_RESUME, HPO_STUDY_RUNNING},
+    {HPO_STUDY_FINISHED, S_STUDY_RESUME, HPO_STUDY_RUNNING},
+};
+
+//  The one place a study's state changes. An event without a row
+//  changes nothing: a stop of a study that is not running, a study
+//  drained while trials remain to be created. -1 on a store error.
+static int
+s_study_apply (hpo_sched_t *self, hpo_study_t *study, s_study_ev_t event)
+{
+    size_t n = sizeof s_study_table / sizeof *s_study_table;
+    for (size_t k = 0; k < n; k++) {
+        if (s_study_table[k].from != study->state ||
+            s_study_table[k].event != event)
+            continue;
+        hpo_study_state_t to = s_study_table[k].to;
+        study->state = to;
+        int ended = to == HPO_STUDY_STOPPED || to == HPO_STUDY_FINISHED;
+        study->ended = ended ? hpo_clock_wall () : 0;
+        if (to != HPO_STUDY_STOPPING) //  hpo_sched_study_stop says more
+            hpo_log_info ("study %s: %s", study->name,
+                          hpo_study_state_str (to));
+        return hpo_store_study_state (self->store, study->id,
+                                      hpo_study_state_str (to), study->ended);
+    }
+    return 0;
+}
+
+//  After any trial ends: has the study as a whole ended?
+static int
+s_study_check_end (hpo_sched_t *self, hpo_study_t *study)
+{
+    if (study->count[HPO_TRIAL_RUNNING] || study->count[HPO_TRIAL_WAITING])
+        return 0;
+    return s_study_apply (self, study,
+                          study->n_trials >= study->budget ? S_STUDY_BUDGET_USED
+                                                           : S_STUDY_DRAINED);
+}
+
+//  ---- applying the table ------------------------------------------------
+
+//  Attempts that spent the budget so far.
+static uint32_t
+s_spent (const hpo_trial_t *t, s_budget_t budget)
+{
+    return budget == S_RETRIES ? t->failures : t->lost;
+}
+
+static uint32_t
+s_limit (const hpo_trial_t *t, s_budget_t budget)
+{
+    return budget == S_RETRIES ? t->study->spec->retries
+                               : t->study->spec->max_lost;
+}
+
+//  Whether the event's budget has room for one more attempt after this
+//  one, in a study that still hands out trials.
+static s_guard_t
+s_guard (const hpo_trial_t *t, hpo_sched_ev_t type)
+{
+    s_budget_t budget = s_events[type].budget;
+    if (budget == S_NONE)
+        return S_ANY;
+    if (s_spent (t, budget) + 1 <= s_limit (t, budget) &&
+        t->study->state == HPO_STUDY_RUNNING)
+        return S_LEFT;
+    return S_SPENT;
+}
+
+static const s_row_t *
+s_row (const hpo_trial_t *t, hpo_sched_ev_t type)
+{
+    if (type >= HPO_SCHED_NEVENTS)
+        return NULL;
+    s_guard_t guard = s_guard (t, type);
+    for (size_t k = 0; k < S_NROWS; k++)
+        if (s_table[k].from == t->state && s_table[k].event == type &&
+            s_table[k].guard == guard)
+            return &s_table[k];
+    return NULL;
+}
+
+//  The trial's reason after this event: the event's, or its default. A
+//  trial failed by spending max_lost fails for its workers, not its
+//  program: the reason says so.
+static char *
+s_reason (const hpo_trial_t *t, const hpo_sched_event_t *ev)
+{
+    const char *why =
+        ev->reason && *ev->reason ? ev->reason : s_events[ev->type].reason;
+    uint32_t max_lost = t->study->spec->max_lost;
+    if (ev->type == HPO_SCHED_LOSE && t->lost > max_lost)
+        return hpo_sprintf ("%s (%u attempts lost; trial.max_lost is %u)", why,
+                            t->lost, max_lost);
+    return why ? hpo_strdup (why) : NULL;
+}
+
+static void
+s_release (hpo_sched_t *self, hpo_trial_t *t)
+{
+    s_lease_drop (self, t);
+    t->unclaimed = 0;
+    if (t->worker) {
+        assert (t->worker->held > 0);
+        t->worker->held--;
+        t->worker = NULL;
+    }
+}
+
+//  A new attempt of t, leased to w from now_ms.
+static void
+s_lease (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
+{
+    assert (w);
+    t->attempt++;
+    t->worker = w;
+    free (t->worker_name);
+    t->worker_name = hpo_strdup (w->name);
+    t->started = hpo_clock_wall ();
+    t->has_step = t->has_last = t->has_point = 0;
+    hpo_history_clear_curve (t->study->history, t->number);
+    t->unclaimed = 0;
+    w->held++;
+    if (w->want)
+        w->want--;
+    s_lease_set (self, t, now_ms + self->cfg.lease_ms);
+}
+
+//  Records the end of t's current attempt.
+static int
+s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
+               const char *outcome, const char *reason, const char *log_tail)
+{
+    hpo_store_attempt_row_t row = {
+        .attempt = t->attempt,
+        .worker = t->worker_name,
+        .started = t->started,
+        .ended = ended,
+        .outcome = outcome,
+        .reason = reason,
+        .log_tail = log_tail,
+    };
+    return hpo_store_attempt_end (self->store, t->id, &row);
+}
+
+//  The row's actions that come before the state changes, in the order
+//  the table's header lists them. -1 on a store error.
+static int
+s_actions_before (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
+                  const hpo_sched_event_t *ev)
+{
+    unsigned a = row->actions;
+    double now = hpo_clock_wall ();
+    if (a & A_SPEND) {
+        if (s_events[ev->type].budget == S_RETRIES)
+            t->failures++;
+        else
+            t->lost++;
+    }
+    char *reason = a & A_REASON ? s_reason (t, ev) : NULL;
+    if (a & A_KILL && t->worker)
+        self->events.kill (self->events.ctx, t->worker, t->id, t->attempt,
+                           reason ? reason : s_events[ev->type].name);
+    if (a & A_RELEASE)
+        s_release (self, t);
+    if (a & (A_RESULT | A_REASON)) {
+        free (t->reason);
+        t->reason = reason;
+    }
+    if (a & A_RESULT) {
+        t->has_value = ev->has_value;
+        t->value = ev->value;
+    }
+    if (a & A_FINISHED)
+        t->finished = t->attempt;
+    t->ended = s_final (row->to) ? now : 0;
+    if (a & A_END_ATTEMPT &&
+        s_attempt_end (self, t, now, row->outcome, ev->reason, ev->log_tail))
+        return -1;
+    if (a & A_LEASE)
+        s_lease (self, t, ev->worker, ev->now_ms);
+    if (a & A_RESET)
+        t->failures = t->lost = 0;
+    if (a & A_REQUEUE)
+        t->has_step = t->has_last = 0;
+    return 0;
+}
+
+//  What became of the trial, for its log line: "again (trial.retries: 1
+//  of 2 used)", "FAILED (trial.retries is 0)", or the state's name.
+static void
+s_outcome_text (const hpo_trial_t *t, const s_row_t *row, char *out,
+                size_t size)
+{
+    s_budget_t budget = s_events[row->event].budget;
+    const char *state = hpo_trial_state_str (row->to);
+    if (budget == S_NONE) {
+        snprintf (out, size, "%s", state);
+        return;
+    }
+    const char *what = budget == S_RETRIES ? "retries" : "max_lost";
+    uint32_t spent = s_spent (t, budget);
+    uint32_t limit = s_limit (t, budget);
+    if (row->guard == S_LEFT)
+        snprintf (out, size, "again (trial.%s: %u of %u used)", what, spent,
+                  limit);
+    else if (spent <= limit)
+        snprintf (out, size, "%s (the study is %s: no retry)", state,
+                  hpo_study_state_str (t->study->state));
+    else if (limit == 0)
+        snprintf (out, size, "%s (trial.%s is 0)", state, what);
+    else
+        snprintf (out, size, "%s (trial.%s: all %u used)", state, what, limit);
+}
+
+static void
+s_log_row (const hpo_trial_t *t, const s_row_t *row, uint32_t attempt)
+{
+    const char *study = t->study->name;
+    char outcome[96];
+    switch (row->event) {
+    case HPO_SCHED_ASSIGN:
+        return; //  the assignment itself is the record; a hot path
+    case HPO_SCHED_COMPLETE:
+    case HPO_SCHED_PRUNED:
+        hpo_log_debug (HPO_LOG_TRIAL ": %s value %g on %s", study, t->number,
+                       attempt, hpo_trial_state_str (row->to), t->value,
+                       t->worker_name ? t->worker_name : "?");
+        return;
+    default:
+        s_outcome_text (t, row, outcome, sizeof outcome);
+        hpo_log_info (HPO_LOG_TRIAL ": %s; %s", study, t->number, attempt,
+                      row->actions & A_REASON && t->reason
+                          ? t->reason
+                          : s_events[row->event].name,
+                      outcome);
+    }
+}
+
+//  The row's actions that come after the state changed. -1 on a store
+//  error.
+static int
+s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
+                 uint32_t attempt)
+{
+    unsigned a = row->actions;
+    hpo_study_t *study = t->study;
+    if (a & A_REQUEUE)
+        s_wait_push (study, t->number, 1);
+    if (a & A_BEST)
+        s_best_update (study, t);
+    s_log_row (t, row, attempt);
+    if (a & A_REOPEN && s_study_apply (self, study, S_STUDY_RESUME))
+        return -1;
+    const hpo_sampler_ops_t *sampler = study->spec->sampler.ops;
+    if (a & A_PENDING && sampler->pending)
+        sampler->pending (study->sampler, study->history, t->number);
+    if (a & A_TELL && sampler->tell)
+        sampler->tell (study->sampler, study->history, t->number);
+    if (a & A_SEND)
+        self->events.assign (self->events.ctx, t->worker, t);
+    if (a & A_CHECK_END)
+        return s_study_check_end (self, study);
+    return 0;
+}
+
+hpo_sched_rc_t
+hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *t, const hpo_sched_event_t *ev)
+{
+    const s_row_t *row = s_row (t, ev->type);
+    if (!row)
+        return HPO_SCHED_STALE;
+    uint32_t attempt = t->attempt; //  the attempt the event is about
+    if (s_actions_before (self, t, row, ev) ||
+        s_transition (self, t, row->to) ||
+        s_actions_after (self, t, row, attempt))
+        return HPO_SCHED_ERROR;
+    return HPO_SCHED_OK;
+}
+
+//  Applies an event the scheduler raised itself, after checking the
+//  trial's state: a missing row is a programming error. -1 on a store
+//  error.
+static int
+s_apply (hpo_sched_t *self, hpo_trial_t *t, const hpo_sched_event_t *ev)
+{
+    hpo_sched_rc_t rc = hpo_sched_apply (self, t, ev);
+    assert (rc != HPO_SCHED_STALE && rc != HPO_SCHED_UNKNOWN);
+    return rc == HPO_SCHED_OK ? 0 : -1;
+}
+
+//  The same, for an event that carries only a reason.
+static int
+s_apply_why (hpo_sched_t *self, hpo_trial_t *t, hpo_sched_ev_t type,
+             const char *reason)
+{
+    hpo_sched_event_t ev = {.type = type, .reason = reason};
+    return s_apply (self, t, &ev);
 }
 
 //  ---- studies ----------------------------------------------------------
@@ -521,125 +1039,28 @@ hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
     return study;
 }
 
-static int
-s_study_set_state (hpo_sched_t *self, hpo_study_t *study,
-                   hpo_study_state_t state)
-{
-    study->state = state;
-    if (state == HPO_STUDY_STOPPED || state == HPO_STUDY_FINISHED) {
-        study->ended = hpo_clock_wall ();
-        hpo_log_info ("study %s: %s", study->name, hpo_study_state_str (state));
-    }
-    return hpo_store_study_state (self->store, study->id,
-                                  hpo_study_state_str (state), study->ended);
-}
-
-//  After any trial ends: has the study as a whole ended?
-static int
-s_study_check_end (hpo_sched_t *self, hpo_study_t *study)
-{
-    if (study->count[HPO_TRIAL_RUNNING] || study->count[HPO_TRIAL_WAITING])
-        return 0;
-    if (study->state == HPO_STUDY_STOPPING)
-        return s_study_set_state (self, study, HPO_STUDY_STOPPED);
-    if (study->state == HPO_STUDY_RUNNING && study->n_trials >= study->budget)
-        return s_study_set_state (self, study, HPO_STUDY_FINISHED);
-    return 0;
-}
-
 int
 hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study)
 {
     if (study->state != HPO_STUDY_RUNNING)
         return 0;
-    uint64_t number;
-    while (s_wait_pop (study, &number) == 0) {
-        hpo_trial_t *t = study->trials[number];
-        free (t->reason);
-        t->reason = hpo_strdup ("study stopped before a retry ran");
-        t->ended = hpo_clock_wall ();
-        if (s_transition (self, t, HPO_TRIAL_FAILED))
-            return -1;
-    }
-    if (s_study_set_state (self, study, HPO_STUDY_STOPPING))
+    if (s_study_apply (self, study, S_STUDY_STOP))
         return -1;
     hpo_log_info ("study %s: stopping; %" PRIu64 " trials still running",
                   study->name, study->count[HPO_TRIAL_RUNNING]);
-    return s_study_check_end (self, study);
-}
-
-//  ---- attempts end -----------------------------------------------------
-
-static void
-s_release (hpo_sched_t *self, hpo_trial_t *t)
-{
-    s_lease_drop (self, t);
-    if (t->worker) {
-        assert (t->worker->held > 0);
-        t->worker->held--;
-        t->worker = NULL;
-    }
-}
-
-//  t's attempt ended without a result: run it again (first in line) while
-//  spent <= budget and the study still runs, else the trial fails. what
-//  names the budget for the log.
-static int
-s_attempt_again (hpo_sched_t *self, hpo_trial_t *t, const char *reason,
-                 uint32_t spent, uint32_t budget, const char *what)
-{
-    hpo_study_t *study = t->study;
-    free (t->reason);
-    t->reason = hpo_strdup (reason);
-    t->has_step = t->has_last = 0;
-    if (spent <= budget && study->state == HPO_STUDY_RUNNING) {
-        hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; again (%u of %u "
-                      "%s used)",
-                      study->name, t->number, t->attempt, reason, spent, budget,
-                      what);
-        if (s_transition (self, t, HPO_TRIAL_WAITING))
+    //  Trials waiting for a retry fail now (the queue may hold entries of
+    //  trials that left WAITING otherwise: they are skipped).
+    uint64_t number;
+    while (s_wait_pop (study, &number) == 0) {
+        hpo_trial_t *t = study->trials[number];
+        if (t->state == HPO_TRIAL_WAITING &&
+            s_apply_why (self, t, HPO_SCHED_STUDY_STOP, NULL))
             return -1;
-        s_wait_push (study, t->number, 1);
-        return 0;
     }
-    hpo_log_info ("trial %s#%" PRIu64 " attempt %u: %s; FAILED (%u of %u %s "
-                  "used)",
-                  study->name, t->number, t->attempt, reason, spent, budget,
-                  what);
-    t->ended = hpo_clock_wall ();
-    if (s_transition (self, t, HPO_TRIAL_FAILED))
-        return -1;
     return s_study_check_end (self, study);
 }
 
-//  The program failed (exit status, signal, timeout, no objective): the
-//  trial's retries decide.
-static int
-s_attempt_failed (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
-{
-    t->failures++;
-    return s_attempt_again (self, t, reason, t->failures,
-                            t->study->spec->retries, "retries");
-}
-
-//  The worker lost the attempt (it died, went silent, stopped, was
-//  replaced, never claimed it): the trial's max_lost decides, and its
-//  retries are untouched.
-static int
-s_attempt_lost (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
-{
-    t->lost++;
-    uint32_t budget = t->study->spec->max_lost;
-    if (t->lost <= budget)
-        return s_attempt_again (self, t, reason, t->lost, budget,
-                                "lost attempts");
-    //  The trial fails for its workers, not its program: say so.
-    char *why = hpo_sprintf ("%s (%u attempts lost; trial.max_lost is %u)",
-                             reason, t->lost, budget);
-    int rc = s_attempt_again (self, t, why, t->lost, budget, "lost attempts");
-    free (why);
-    return rc;
-}
+//  ---- attempts end ---------------------------------------------------
 
 //  Forgets workers that are gone and hold nothing, so a cluster whose
 //  workers come and go (Slurm jobs, autoscaling) does not grow the list
@@ -665,23 +1086,6 @@ s_forget_workers (hpo_sched_t *self, int64_t now_ms)
             self->workers[kept++] = w;
     }
     self->n_workers = kept;
-}
-
-//  Records the end of t's current attempt.
-static int
-s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
-               const char *outcome, const char *reason, const char *log_tail)
-{
-    hpo_store_attempt_row_t row = {
-        .attempt = t->attempt,
-        .worker = t->worker_name,
-        .started = t->started,
-        .ended = ended,
-        .outcome = outcome,
-        .reason = reason,
-        .log_tail = log_tail,
-    };
-    return hpo_store_attempt_end (self->store, t->id, &row);
 }
 
 //  The live session of this worker name, or NULL.
@@ -719,16 +1123,6 @@ s_expiry_reason (hpo_sched_t *self, hpo_trial_t *t, int64_t now_ms)
                         name, now_ms - w->last_seen);
 }
 
-//  Ends t's current attempt as LOST and re-runs it if max_lost allows.
-static int
-s_lose (hpo_sched_t *self, hpo_trial_t *t, const char *reason)
-{
-    s_release (self, t);
-    t->unclaimed = 0;
-    return s_attempt_end (self, t, hpo_clock_wall (), "LOST", reason, NULL) ||
-           s_attempt_lost (self, t, reason);
-}
-
 int
 hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
 {
@@ -739,7 +1133,7 @@ hpo_sched_expire (hpo_sched_t *self, int64_t now_ms)
     while (self->n_heap && self->heap[0]->deadline <= now_ms) {
         hpo_trial_t *t = self->heap[0];
         char *reason = s_expiry_reason (self, t, now_ms);
-        int rc = s_lose (self, t, reason);
+        int rc = s_apply_why (self, t, HPO_SCHED_LOSE, reason);
         free (reason);
         if (rc)
             return -1;
@@ -921,7 +1315,7 @@ s_supersede (hpo_sched_t *self, hpo_worker_t *old, hpo_worker_t *w,
                 leases[k].trial_id == t->id && leases[k].attempt == t->attempt;
         if (t->worker == NULL && !t->unclaimed && !claimed && t->worker_name &&
             strcmp (t->worker_name, w->name) == 0) {
-            rc = s_lose (self, t, reason);
+            rc = s_apply_why (self, t, HPO_SCHED_LOSE, reason);
             h = 0;
         } else
             h++;
@@ -970,8 +1364,8 @@ hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
         if (t && s_holds (t, w, h->leases[k].attempt)) {
             s_adopt (t, w);
             s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-            hpo_log_info ("trial %s#%" PRIu64 " attempt %u: reclaimed by %s",
-                          t->study->name, t->number, t->attempt, h->name);
+            hpo_log_info (HPO_LOG_TRIAL ": reclaimed by %s", t->study->name,
+                          t->number, t->attempt, h->name);
         } else
             refused[(*n_refused)++] = h->leases[k];
     }
@@ -997,7 +1391,7 @@ hpo_sched_goodbye (hpo_sched_t *self, hpo_worker_t *worker,
     for (size_t k = 0; k < n && rc == 0; k++) {
         hpo_trial_t *t = hpo_sched_trial (self, leases[k].trial_id);
         if (t && s_holds (t, worker, leases[k].attempt))
-            rc = s_lose (self, t, why);
+            rc = s_apply_why (self, t, HPO_SCHED_LOSE, why);
     }
     hpo_log_info ("worker %s (%s pid %u): goodbye (%s); it gets no more work",
                   worker->name, worker->host, worker->pid,
@@ -1051,55 +1445,146 @@ hpo_sched_trial (hpo_sched_t *self, uint64_t trial_id)
     return trial_id < self->cap_by_id ? self->by_id[trial_id] : NULL;
 }
 
+//  The trial a worker's message about (trial_id, attempt) concerns, in
+//  *t_p. HPO_SCHED_OK with *late 0: the worker holds that attempt now.
+//  HPO_SCHED_OK with *late 1: that attempt ended and the worker knows
+//  it (its Finish was applied, or a kill was decided): a repeat, or a
+//  report that its Finish overtook (the worker sends a Finish at once,
+//  reports as its queue drains). A Finish for an attempt declared lost
+//  is stale, even when no newer attempt has started yet.
+static hpo_sched_rc_t
+s_attempt_of (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
+              uint32_t attempt, hpo_trial_t **t_p, int *late)
+{
+    hpo_trial_t *t = *t_p = hpo_sched_trial (self, trial_id);
+    *late = 0;
+    if (!t)
+        return HPO_SCHED_UNKNOWN;
+    if (s_holds (t, worker, attempt))
+        return HPO_SCHED_OK;
+    if (t->finished == attempt && t->worker_name &&
+        strcmp (t->worker_name, worker->name) == 0) {
+        *late = 1;
+        return HPO_SCHED_OK;
+    }
+    return HPO_SCHED_STALE;
+}
+
+//  Stores the finite values of a report at step.
+static int
+s_values_put (hpo_sched_t *self, hpo_trial_t *t, uint32_t attempt, int64_t step,
+              char *const *metrics, const double *values, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        //  SQLite would store NaN as NULL: it never reaches it.
+        if (isfinite (values[k]) &&
+            hpo_store_value_put (self->store, t->id, attempt, step, metrics[k],
+                                 values[k]))
+            return -1;
+    return 0;
+}
+
+//  Index of the objective's (finite) value among a report's metrics;
+//  -1 if it has none.
+static int
+s_objective (const hpo_trial_t *t, char *const *metrics, const double *values,
+             size_t n)
+{
+    int found = -1;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite (values[k]) &&
+            strcmp (metrics[k], t->study->spec->metric) == 0)
+            found = (int)k;
+    return found;
+}
+
+//  Asks the study's pruner about t's new point, and applies a decision
+//  to stop: PRUNED with that value, the worker told to kill the attempt.
+static hpo_sched_rc_t
+s_prune_ask (hpo_sched_t *self, hpo_trial_t *t, int64_t step, double value)
+{
+    hpo_study_t *study = t->study;
+    char *reason = NULL;
+    hpo_prune_t decision = study->spec->pruner.ops->report (
+        study->pruner, study->history, t->number, step, value, &reason);
+    int rc = 0;
+    if (decision == HPO_PRUNE_STOP) {
+        hpo_sched_event_t ev = {.type = HPO_SCHED_PRUNE,
+                                .reason = reason,
+                                .has_value = 1,
+                                .value = value};
+        rc = s_apply (self, t, &ev);
+    }
+    free (reason);
+    return rc ? HPO_SCHED_ERROR : HPO_SCHED_OK;
+}
+
 hpo_sched_rc_t
 hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
                   uint32_t attempt, int has_step, int64_t step,
                   char *const *metrics, const double *values, size_t n,
                   int64_t now_ms)
 {
-    hpo_trial_t *t = hpo_sched_trial (self, trial_id);
-    if (!t)
-        return HPO_SCHED_UNKNOWN;
-    if (!s_holds (t, worker, attempt)) {
-        //  The attempt's Finish overtook this report (the worker sends a
-        //  Finish at once, reports as its queue drains): the report is
-        //  still that attempt's, and values are idempotent per (trial,
-        //  attempt, step, metric). Store it; the trial is not touched.
-        if (t->finished == attempt && t->worker_name &&
-            strcmp (t->worker_name, worker->name) == 0) {
-            worker->last_seen = now_ms;
-            for (size_t k = 0; k < n && has_step; k++)
-                if (isfinite (values[k]) &&
-                    hpo_store_value_put (self->store, t->id, attempt, step,
-                                         metrics[k], values[k]))
-                    return HPO_SCHED_ERROR;
-            return HPO_SCHED_OK;
-        }
-        return HPO_SCHED_STALE;
-    }
-    s_adopt (t, worker);
-    //  A report proves the worker and this attempt alive as much as a
-    //  heartbeat does: both are renewed, so "alive" and "holds its
-    //  lease" never disagree.
+    hpo_trial_t *t;
+    int late;
+    hpo_sched_rc_t rc =
+        s_attempt_of (self, worker, trial_id, attempt, &t, &late);
+    if (rc != HPO_SCHED_OK)
+        return rc;
+    //  A report proves the worker alive as much as a heartbeat does.
     worker->last_seen = now_ms;
+    if (has_step && s_values_put (self, t, attempt, step, metrics, values, n))
+        return HPO_SCHED_ERROR;
+    int objective = s_objective (t, metrics, values, n);
+    //  A late report joins the curve only while its attempt is the
+    //  trial's latest: the curve is that attempt's, as the store's is.
+    int point = has_step && objective >= 0 && attempt == t->attempt &&
+                s_point (t, step, values[objective]);
+    if (late)
+        return HPO_SCHED_OK; //  values are the attempt's; the trial stays
+    s_adopt (t, worker);
+    //  ... and renews the lease of the attempt it is about, so "alive"
+    //  and "holds its lease" never disagree.
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-    const char *objective = t->study->spec->metric;
-    for (size_t k = 0; k < n; k++) {
-        if (!isfinite (values[k]))
-            continue; //  SQLite would store NaN as NULL: never reaches it
-        if (has_step && hpo_store_value_put (self->store, t->id, attempt, step,
-                                             metrics[k], values[k]))
-            return HPO_SCHED_ERROR;
-        if (strcmp (metrics[k], objective) == 0) {
-            t->has_last = 1;
-            t->last_value = values[k];
-        }
+    if (objective >= 0) {
+        t->has_last = 1;
+        t->last_value = values[objective];
     }
     if (has_step && (!t->has_step || step >= t->last_step)) {
         t->has_step = 1;
         t->last_step = step;
     }
-    return HPO_SCHED_OK;
+    return point ? s_prune_ask (self, t, step, values[objective])
+                 : HPO_SCHED_OK;
+}
+
+//  The event a worker's Finish is. A value that is not a finite number
+//  never ranks as best nor reaches the store as NULL (the server refuses
+//  these; this keeps it so whatever the caller): a COMPLETE without a
+//  usable value is a failure of the program.
+static hpo_sched_event_t
+s_finish_event (hpo_finish_t outcome, int has_value, double value,
+                const char *reason, const char *log_tail)
+{
+    hpo_sched_event_t ev = {.has_value = has_value,
+                            .value = value,
+                            .reason = reason,
+                            .log_tail = log_tail};
+    if (has_value && !isfinite (value)) {
+        ev.has_value = 0;
+        if (outcome == HPO_FINISH_COMPLETE) {
+            outcome = HPO_FINISH_FAILED;
+            ev.reason = "the objective's value is not a finite number";
+        }
+    }
+    if (outcome == HPO_FINISH_COMPLETE && !ev.has_value) {
+        outcome = HPO_FINISH_FAILED;
+        ev.reason = "finished without a value of the objective";
+    }
+    ev.type = outcome == HPO_FINISH_COMPLETE ? HPO_SCHED_COMPLETE
+              : outcome == HPO_FINISH_PRUNED ? HPO_SCHED_PRUNED
+                                             : HPO_SCHED_FAIL;
+    return ev;
 }
 
 hpo_sched_rc_t
@@ -1108,63 +1593,16 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
                   double value, const char *reason, const char *log_tail,
                   int64_t now_ms)
 {
-    hpo_trial_t *t = hpo_sched_trial (self, trial_id);
-    if (!t)
-        return HPO_SCHED_UNKNOWN;
-    if (!s_holds (t, worker, attempt)) {
-        //  The same Finish again (its Ack was lost): already applied.
-        //  A Finish for an attempt that was declared lost is stale, even
-        //  when no newer attempt has started yet.
-        if (t->finished == attempt && t->worker_name &&
-            strcmp (t->worker_name, worker->name) == 0)
-            return HPO_SCHED_OK;
-        return HPO_SCHED_STALE;
-    }
+    hpo_trial_t *t;
+    int late;
+    hpo_sched_rc_t rc =
+        s_attempt_of (self, worker, trial_id, attempt, &t, &late);
+    if (rc != HPO_SCHED_OK || late)
+        return rc; //  a late one: the same Finish again (its Ack was lost)
     worker->last_seen = now_ms;
-    s_release (self, t);
-    t->unclaimed = 0;
-    t->finished = attempt;
-    double now = hpo_clock_wall ();
-    hpo_study_t *study = t->study;
-    if (has_value && !isfinite (value)) {
-        //  The server refuses these; a value that is not a number must
-        //  never rank as best, nor reach the store as NULL.
-        has_value = 0;
-        if (outcome == HPO_FINISH_COMPLETE) {
-            outcome = HPO_FINISH_FAILED;
-            reason = "the objective's value is not a finite number";
-        }
-    }
-    if (outcome == HPO_FINISH_COMPLETE && !has_value) {
-        outcome = HPO_FINISH_FAILED;
-        reason = "finished without a value of the objective";
-    }
-    const char *outcome_name = outcome == HPO_FINISH_COMPLETE ? "COMPLETE"
-                               : outcome == HPO_FINISH_PRUNED ? "PRUNED"
-                                                              : "FAILED";
-    if (s_attempt_end (self, t, now, outcome_name, reason, log_tail))
-        return HPO_SCHED_ERROR;
-    int rc;
-    if (outcome == HPO_FINISH_FAILED)
-        rc = s_attempt_failed (self, t,
-                               reason && *reason ? reason : "attempt failed");
-    else {
-        t->ended = now;
-        t->has_value = has_value;
-        t->value = value;
-        free (t->reason);
-        t->reason = NULL;
-        rc = s_transition (self, t,
-                           outcome == HPO_FINISH_COMPLETE ? HPO_TRIAL_COMPLETE
-                                                          : HPO_TRIAL_PRUNED);
-        s_best_update (study, t);
-        hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: %s value %g on %s",
-                       study->name, t->number, attempt, outcome_name, value,
-                       worker->name);
-        if (rc == 0)
-            rc = s_study_check_end (self, study);
-    }
-    return rc ? HPO_SCHED_ERROR : HPO_SCHED_OK;
+    hpo_sched_event_t ev =
+        s_finish_event (outcome, has_value, value, reason, log_tail);
+    return s_apply (self, t, &ev) ? HPO_SCHED_ERROR : HPO_SCHED_OK;
 }
 
 //  ---- dispatch ---------------------------------------------------------
@@ -1180,20 +1618,28 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
         study->count[HPO_TRIAL_RUNNING] >= study->spec->parallel)
         return NULL;
     uint64_t number;
-    if (s_wait_pop (study, &number) == 0)
-        return study->trials[number];
+    //  Entries of trials that left WAITING otherwise (a study stop, an
+    //  event applied from outside) are skipped.
+    while (s_wait_pop (study, &number) == 0)
+        if (study->trials[number]->state == HPO_TRIAL_WAITING)
+            return study->trials[number];
     if (study->n_trials >= study->budget)
         return NULL;
     number = study->n_trials;
     const hpo_spec_t *spec = study->spec;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    //  No history yet: random and grid never read it.
-    hpo_history_t history = {.n_params = spec->n_params};
-    if (spec->sampler.ops->suggest (study->sampler, spec, &history, number,
-                                    params)) {
-        //  The grid ran out before the budget: that is the study's end.
+    int rc = spec->sampler.ops->suggest (study->sampler, spec, study->history,
+                                         number, params);
+    if (rc) {
+        //  No point left before the budget (a grid), or the sampler
+        //  failed: either way the study ends with the trials it has.
+        if (rc < 0)
+            hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
+                           "; no more trials",
+                           study->name, spec->sampler.ops->name, number);
         free (params);
         study->budget = study->n_trials;
+        *err = s_study_check_end (self, study);
         return NULL;
     }
     //  Ids are ours to give (the store keeps them): the row is written
@@ -1202,26 +1648,10 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     hpo_trial_t *t = s_trial_new (self, study, id, number);
     free (t->params);
     t->params = params;
-    study->count[HPO_TRIAL_WAITING]++;
+    if (s_history_add (t))
+        assert (!"a new trial's number is its history's next row");
+    s_count (t, HPO_TRIAL_WAITING);
     return t;
-}
-
-static int
-s_assign (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
-{
-    t->attempt++;
-    t->worker = w;
-    free (t->worker_name);
-    t->worker_name = hpo_strdup (w->name);
-    t->started = hpo_clock_wall ();
-    t->has_step = t->has_last = 0;
-    w->held++;
-    w->want--;
-    s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-    if (s_transition (self, t, HPO_TRIAL_RUNNING))
-        return -1;
-    self->events.assign (self->events.ctx, w, t);
-    return 0;
 }
 
 int
@@ -1250,7 +1680,9 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
             if (!t)
                 return 0; //  nothing to hand out to anyone
             self->next_study = (self->next_study + 1) % self->n_studies;
-            if (s_assign (self, t, w, now_ms))
+            hpo_sched_event_t ev = {
+                .type = HPO_SCHED_ASSIGN, .worker = w, .now_ms = now_ms};
+            if (s_apply (self, t, &ev))
                 return -1;
         }
     }

@@ -1,21 +1,47 @@
 /*  sched.h: the scheduler. It owns every study, trial, worker and lease in
     memory, and is the only code that changes a trial's state: through
-    one transition table and one function that applies it.
+    one transition table and one function that applies it
+    (hpo_sched_apply).
 
-        WAITING ---> RUNNING ---> COMPLETE
-           ^            |  \----> PRUNED
-           |            |   \---> FAILED  (budget spent, or stopped)
-           +------------+
-        attempt lost (max_lost left) or failed (retries left)
+        from     event                          next state
+        WAITING  assign                         RUNNING
+        RUNNING  complete                       COMPLETE
+        RUNNING  pruned (by the program),       PRUNED
+                 prune (by the study's pruner)
+        RUNNING  fail, lose: budget left        WAITING, first in line
+        RUNNING  fail, lose: budget spent;      FAILED
+                 stop now
+        FAILED   retry                          WAITING, first in line
+        WAITING  study stop                     FAILED
+
+    Each row of the table (s_table in sched.c) is (state, event[, budget
+    left or spent]) -> (next state, actions), the actions being the side
+    effects, run in a fixed order: spend one of the event's budget, tell
+    the worker to kill the attempt, release the lease, record the result
+    or the reason, write the attempt's row, take a new lease, reset the
+    budgets, requeue at the front, update the best, resume the study, tell
+    the sampler the trial started or ended, send the assignment, check
+    whether the study ended. Every row also changes the state, keeps the
+    study's per-state counts and history and writes the trial's row, in
+    one place.
 
     Two budgets: trial.retries counts the program's own failures (an exit
     status, a signal, a timeout, no objective); trial.max_lost counts
     attempts lost to the worker (its lease expired, it was not claimed
     after a restart, the worker stopped or was replaced). A lost attempt
-    never uses up a retry.
+    never uses up a retry. An attempt that fails or is lost while its
+    study is not RUNNING is not run again: the trial FAILS.
 
     WAITING -> FAILED happens only when a study is stopped with trials
-    still waiting for a retry.
+    still waiting for a retry. FAILED -> WAITING happens only when a
+    person retries a failed trial: it gets its budgets afresh, and its
+    study runs again.
+
+    Studies have a table too: RUNNING --stop--> STOPPING --drained (or
+    budget used up)--> STOPPED; RUNNING --budget used up--> FINISHED;
+    STOPPING, STOPPED, FINISHED --resume--> RUNNING. Drained: nothing
+    waits or runs; budget used up: drained, and every trial of the budget
+    was created.
 
     A trial handed to a worker is a lease (trial, attempt, deadline). The
     attempt number is a fencing token: a message naming any other attempt
@@ -70,8 +96,16 @@ typedef struct {
     int64_t last_step;
     int has_last; //  latest value of the objective metric
     double last_value;
+    //  Latest step of the objective in this attempt: the history's curve
+    //  and the pruner see each step once, in increasing order.
+    int has_point;
+    int64_t point_step;
     int stored; //  its row exists in the store
-    uint32_t finished; //  attempt whose Finish was applied (0: none yet)
+    //  Attempt whose end the worker knows of (0: none yet): its Finish
+    //  was applied, or the coordinator decided it (prune, stop now) and
+    //  told the worker to kill it. That attempt's late reports and a
+    //  repeated Finish are answered OK.
+    uint32_t finished;
     //  Loaded RUNNING after a coordinator restart and not claimed back
     //  yet: if its lease runs out, the reason says so.
     int unclaimed;
@@ -83,6 +117,13 @@ struct _hpo_study_t {
     char *spec_text;
     hpo_spec_t *spec;
     void *sampler; //  spec->sampler.ops's instance for this study
+    void *pruner;  //  spec->pruner.ops's instance for this study
+    //  The trials as the sampler and pruner see them, row = number: kept
+    //  in step with every creation and state change, rebuilt from the
+    //  store at start-up. Curves (the objective's points of each trial's
+    //  latest attempt) only when curves is set.
+    hpo_history_t *history;
+    int curves;   //  the sampler or pruner reads curves (or cfg.curves)
     char **names; //  spec's parameter names, in spec order
     hpo_study_state_t state;
     double created, ended;
@@ -139,13 +180,20 @@ typedef struct {
     //  After a restart, RUNNING trials wait this long for their workers
     //  to claim them (0: lease_ms).
     int64_t restart_grace_ms;
+    //  Keep every study's curves in its history, whether or not its
+    //  sampler or pruner reads them (tests; a dashboard that plots them).
+    //  Otherwise only studies that need them load them at start-up.
+    int curves;
 } hpo_sched_config_t;
 
 typedef struct _hpo_sched_t hpo_sched_t;
 
-//  Loads every study and trial from the store. RUNNING trials keep their
-//  lease for cfg->restart_grace_ms from now, so workers that outlived a
-//  coordinator restart can claim them back. NULL on a store error.
+//  Loads every study and trial from the store, and rebuilds each study's
+//  history (with its curves where they are kept); its sampler is told of
+//  every trial that ended and every one still running, as if it had run
+//  all along. RUNNING trials keep their lease for cfg->restart_grace_ms
+//  from now, so workers that outlived a coordinator restart can claim
+//  them back. NULL on a store error.
 hpo_sched_t *hpo_sched_new (hpo_store_t *store, const hpo_sched_config_t *cfg,
                             const hpo_sched_events_t *events, int64_t now_ms);
 void hpo_sched_destroy (hpo_sched_t **self_p);
@@ -233,6 +281,11 @@ void hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
 //  A late report of an attempt whose Finish was applied (it overtook
 //  them) is still stored and answers OK. Values must be finite (the
 //  server refuses others); one that is not is skipped, never stored.
+//  The objective's value at a new step (above the attempt's last) joins
+//  the trial's curve and goes to the study's pruner; when it says stop,
+//  the trial is PRUNED with that value (hpo_sched_apply, PRUNE), the
+//  worker is told to kill the attempt (events->kill, with the pruner's
+//  reason), and the report still answers OK.
 hpo_sched_rc_t hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker,
                                  uint64_t trial_id, uint32_t attempt,
                                  int has_step, int64_t step,
@@ -267,7 +320,53 @@ int hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms);
 //  Earliest lease deadline, or INT64_MAX when no lease is held.
 int64_t hpo_sched_next_deadline (hpo_sched_t *self);
 
-//  Whether the transition from -> to is legal (the table, for tests).
+//  ---- the transition table ---------------------------------------------
+typedef enum {
+    HPO_SCHED_ASSIGN = 0, //  WAITING -> RUNNING: event.worker takes it
+    HPO_SCHED_COMPLETE,   //  RUNNING -> COMPLETE: Finish with a value
+    HPO_SCHED_PRUNED,     //  RUNNING -> PRUNED: Finish, the program pruned
+                          //  itself
+    HPO_SCHED_FAIL,       //  RUNNING -> WAITING (retries left) or FAILED:
+                          //  the program failed
+    HPO_SCHED_LOSE,       //  RUNNING -> WAITING (max_lost left) or FAILED:
+                          //  the worker lost the attempt
+    HPO_SCHED_PRUNE,      //  RUNNING -> PRUNED: the study's pruner stops
+                          //  it; the worker is told to kill the attempt
+    HPO_SCHED_STOP_NOW,   //  RUNNING -> FAILED: a person stops it; the
+                          //  worker is told to kill the attempt
+    HPO_SCHED_RETRY,      //  FAILED -> WAITING: a person retries it
+    HPO_SCHED_STUDY_STOP, //  WAITING -> FAILED: its study stopped before
+                          //  its retry ran
+    HPO_SCHED_NEVENTS
+} hpo_sched_ev_t;
+
+//  What happened to a trial. Fields an event does not use are ignored.
+typedef struct {
+    hpo_sched_ev_t type;
+    //  Why (FAIL, LOSE, PRUNE, STOP_NOW, STUDY_STOP; NULL or "": the
+    //  event's own default). Kept as the trial's reason and written to
+    //  the ended attempt's row.
+    const char *reason;
+    const char *log_tail; //  the ended attempt's, or NULL
+    int has_value;        //  COMPLETE, PRUNED, PRUNE: the trial's value
+    double value;
+    hpo_worker_t *worker; //  ASSIGN: the worker that takes it
+    int64_t now_ms;       //  ASSIGN: the lease starts now
+} hpo_sched_event_t;
+
+//  Applies one event to a trial: finds its row in the table, runs its
+//  actions, changes the state, and writes it all to the store. Returns
+//  HPO_SCHED_OK; HPO_SCHED_ERROR on a store error; HPO_SCHED_STALE when
+//  the table has no row for the trial's state and this event (a person's
+//  request about a trial that has moved on, e.g. retry of a trial that
+//  is not FAILED): nothing changes. The scheduler's own callers check
+//  the state first, so for them a missing row is a programming error
+//  (they assert).
+hpo_sched_rc_t hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *trial,
+                                const hpo_sched_event_t *event);
+//  The event's name ("ASSIGN", ...), for logs and tests.
+const char *hpo_sched_ev_str (hpo_sched_ev_t type);
+//  Whether some row moves a trial from -> to (derived from the table).
 int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
 
 //  Whether the worker has been heard from within a lease period.

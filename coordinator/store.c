@@ -690,3 +690,31 @@ hpo_store_explain (hpo_store_t *self, const char *which)
     free (explain);
     return plan;
 }
+
+//  Prepared per call rather than at open: it runs once per study at
+//  start-up, and only for studies whose sampler or pruner reads curves.
+//  The trial table's (study_id, number) index orders the trials, the
+//  value table's key (trial_id, step, metric) their steps: no sort.
+int
+hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
+                  hpo_store_curve_fn *fn, void *ctx)
+{
+    static const char *sql =
+        "SELECT t.number, v.step, v.value FROM trial t JOIN value v"
+        " ON v.trial_id = t.id AND v.attempt = t.attempt"
+        " WHERE t.study_id = ? AND v.metric = ? ORDER BY t.number, v.step";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, sql);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)study_id);
+    s_bind_text (st, 2, metric);
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        result =
+            fn (ctx, (uint64_t)sqlite3_column_int64 (st, 0),
+                sqlite3_column_int64 (st, 1), sqlite3_column_double (st, 2));
+    if (result == 0 && rc != SQLITE_DONE)
+        result = s_fail (self, sql);
+    sqlite3_finalize (st);
+    return result;
+}

@@ -147,6 +147,15 @@ typedef int (hpo_store_value_fn) (void *ctx, int64_t step, const char *metric,
 int hpo_store_values (hpo_store_t *self, uint64_t trial_id,
                       hpo_store_value_fn *fn, void *ctx);
 
+//  One study's curves of metric: for every trial, the values of its
+//  latest attempt (trial.attempt), by trial number then step. fn is
+//  called once per value; stops at its first non-zero. For rebuilding
+//  the scheduler's history at start-up, once per study that needs them.
+typedef int (hpo_store_curve_fn) (void *ctx, uint64_t number, int64_t step,
+                                  double value);
+int hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
+                      hpo_store_curve_fn *fn, void *ctx);
+
 //  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text
 //  EXPLAIN QUERY PLAN prints, one line a step (for the test that checks

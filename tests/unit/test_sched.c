@@ -1,5 +1,6 @@
 /*  test_sched: the trial state machine, leases, fencing, budgets and
     recovery, with time moved by hand.                                    */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ typedef struct {
     uint64_t killed[256];
     uint32_t killed_attempt[256];
     int n_killed;
+    char kill_reason[128]; //  the last Kill's
 } s_events_t;
 
 static void
@@ -36,6 +38,7 @@ s_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
         ev->killed_attempt[ev->n_killed] = attempt;
         ev->killed[ev->n_killed] = trial_id;
     }
+    snprintf (ev->kill_reason, sizeof ev->kill_reason, "%s", reason);
     ev->n_killed++;
 }
 
@@ -96,6 +99,7 @@ s_test_table (void)
         {HPO_TRIAL_RUNNING, HPO_TRIAL_COMPLETE},
         {HPO_TRIAL_RUNNING, HPO_TRIAL_PRUNED},
         {HPO_TRIAL_RUNNING, HPO_TRIAL_FAILED},
+        {HPO_TRIAL_FAILED, HPO_TRIAL_WAITING}, //  a person retries it
     };
     int n_legal = 0;
     for (int from = 0; from < HPO_TRIAL_NSTATES; from++)
@@ -107,7 +111,7 @@ s_test_table (void)
             n_legal += expect;
             CHECK (hpo_sched_legal (from, to) == expect);
         }
-    CHECK (n_legal == 6);
+    CHECK (n_legal == 7);
     CHECK (!hpo_sched_legal (HPO_TRIAL_NSTATES, HPO_TRIAL_WAITING));
     CHECK (hpo_trial_state_parse ("complete") == HPO_TRIAL_COMPLETE);
     CHECK (hpo_trial_state_parse ("DONE") == -1);
@@ -170,6 +174,20 @@ s_env_destroy (s_env_t *e)
     free (e->path);
 }
 
+//  Worker "name" (routing id 1.1.1.1.1) says Hello with slots slots,
+//  asks for want trials, and the scheduler hands them out.
+static hpo_worker_t *
+s_env_worker (s_env_t *e, const char *name, uint32_t slots, uint32_t want,
+              int64_t now)
+{
+    uint8_t rid[] = {1, 1, 1, 1, 1};
+    hpo_worker_t *w = s_hello (e->sched, rid, name, 1, slots, NULL, 0,
+                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
+    hpo_sched_heartbeat (e->sched, w, NULL, 0, want, now);
+    CHECK (hpo_sched_dispatch (e->sched, now) == 0);
+    return w;
+}
+
 static hpo_worker_t *
 s_hello_inc (s_env_t *e, const uint8_t *rid, const char *name, uint32_t pid,
              uint64_t incarnation, uint64_t started_us,
@@ -214,11 +232,7 @@ s_test_late_reports (void)
     int64_t now = 5000000;
     s_env_new (&e, now);
     hpo_study_t *study = s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
     CHECK (e.ev.n_assigned == 1);
     hpo_trial_t *t = e.ev.assigned[0];
     char *m[] = {"loss"};
@@ -252,8 +266,8 @@ s_test_late_reports (void)
     s_env_restart (&e, now);
     t = hpo_sched_trial (e.sched, id);
     CHECK (t->finished == 1);
-    w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
-                 &(size_t){0}, now);
+    w = s_hello (e.sched, (uint8_t[]){1, 1, 1, 1, 1}, "w", 1, 1, NULL, 0,
+                 (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
     CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 3, m, v, 1, now) ==
            HPO_SCHED_OK);
     s_env_destroy (&e);
@@ -267,11 +281,7 @@ s_test_stall_shift (void)
     int64_t now = 5000000;
     s_env_new (&e, now);
     s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
     hpo_trial_t *t = e.ev.assigned[0];
     CHECK (t->deadline == now + 1000);
     //  The loop was stopped for 2.5 leases: everything moves with it.
@@ -304,11 +314,7 @@ s_test_lost_budget (void)
     s_env_new (&e, now);
     e.cfg.restart_grace_ms = 3000;
     hpo_study_t *study = s_create (e.sched, s_spec_lost);
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w0", 1, 1, now);
     hpo_trial_t *t = e.ev.assigned[0];
     uint64_t id = t->id;
     //  The Assign was committed and the coordinator killed before it
@@ -319,8 +325,8 @@ s_test_lost_budget (void)
     study = hpo_sched_study (e.sched, "l");
     t = hpo_sched_trial (e.sched, id);
     CHECK (t->state == HPO_TRIAL_RUNNING && t->unclaimed);
-    w = s_hello (e.sched, rid, "w0", 1, 1, NULL, 0, (hpo_lease_t[1]){{0}},
-                 &(size_t){0}, now);
+    w = s_hello (e.sched, (uint8_t[]){1, 1, 1, 1, 1}, "w0", 1, 1, NULL, 0,
+                 (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
     for (int k = 0; k < 4; k++) {
         now += 800;
         hpo_sched_heartbeat (e.sched, w, NULL, 0, 0, now);
@@ -427,11 +433,7 @@ s_test_goodbye (void)
         e.sched, "name: g\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 3}\nspace: {x: {type: int, low: 1, "
                  "high: 3}}\n");
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 2, now);
     CHECK (w->held == 2);
     hpo_trial_t *t0 = e.ev.assigned[0];
     hpo_lease_t leases[2] = {{t0->id, 1}, {999999, 1}}; //  one unknown
@@ -485,11 +487,7 @@ s_test_nan (void)
         e.sched, "name: n\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 2}\nspace: {x: {type: int, low: 1, "
                  "high: 3}}\n");
-    uint8_t rid[] = {1, 1, 1, 1, 1};
-    hpo_worker_t *w = s_hello (e.sched, rid, "w", 1, 4, NULL, 0,
-                               (hpo_lease_t[1]){{0}}, &(size_t){0}, now);
-    hpo_sched_heartbeat (e.sched, w, NULL, 0, 2, now);
-    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 2, now);
     hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
     char *m[] = {"loss"};
     double v[] = {NAN};
@@ -508,6 +506,722 @@ s_test_nan (void)
     s_env_destroy (&e);
 }
 
+//  ---- the transition table, row by row ---------------------------------
+
+static const char *s_spec_rows = "name: r\n"
+                                 "command: t {x}\n"
+                                 "objective: {metric: loss}\n"
+                                 "budget: {trials: 2}\n"
+                                 "trial: {retries: 1, max_lost: 1}\n"
+                                 "space: {x: {type: int, low: 1, high: 3}}\n";
+
+//  One study of two trials (retries 1, max_lost 1), both RUNNING on one
+//  worker with two slots: e->ev.assigned[0] and [1].
+typedef struct {
+    s_env_t e;
+    int64_t now;
+    hpo_study_t *study;
+    hpo_worker_t *w;
+    hpo_trial_t *t0, *t1;
+} s_rows_t;
+
+static void
+s_rows_new (s_rows_t *r)
+{
+    r->now = 5000000;
+    s_env_new (&r->e, r->now);
+    r->study = s_create (r->e.sched, s_spec_rows);
+    r->w = s_env_worker (&r->e, "w", 2, 2, r->now);
+    CHECK (r->e.ev.n_assigned == 2);
+    r->t0 = r->e.ev.assigned[0];
+    r->t1 = r->e.ev.assigned[1];
+}
+
+//  Hands out one trial to the worker's one free slot; returns it.
+static hpo_trial_t *
+s_rows_dispatch (s_rows_t *r)
+{
+    int before = r->e.ev.n_assigned;
+    hpo_sched_heartbeat (r->e.sched, r->w, NULL, 0, 1, r->now);
+    CHECK (hpo_sched_dispatch (r->e.sched, r->now) == 0);
+    CHECK (r->e.ev.n_assigned == before + 1);
+    return r->e.ev.n_assigned > before ? r->e.ev.assigned[before] : NULL;
+}
+
+static hpo_sched_rc_t
+s_rows_finish (s_rows_t *r, hpo_trial_t *t, hpo_finish_t outcome, double value,
+               const char *reason)
+{
+    return hpo_sched_finish (r->e.sched, r->w, t->id, t->attempt, outcome,
+                             outcome != HPO_FINISH_FAILED, value, reason, NULL,
+                             r->now);
+}
+
+static hpo_sched_rc_t
+s_rows_apply (s_rows_t *r, hpo_trial_t *t, hpo_sched_ev_t type,
+              const char *reason)
+{
+    hpo_sched_event_t ev = {.type = type, .reason = reason};
+    return hpo_sched_apply (r->e.sched, t, &ev);
+}
+
+//  The attempts' rows in the store, as "OUTCOME:reason" joined by ",".
+typedef struct {
+    char text[512];
+    int n;
+} s_attempts_t;
+
+static int
+s_attempt_row (void *ctx, const hpo_store_attempt_row_t *row)
+{
+    s_attempts_t *a = ctx;
+    size_t len = strlen (a->text);
+    snprintf (a->text + len, sizeof a->text - len, "%s%u %s:%s",
+              a->n++ ? "," : "", row->attempt, row->outcome,
+              row->reason ? row->reason : "");
+    return 0;
+}
+
+static const char *
+s_attempts (s_rows_t *r, hpo_trial_t *t)
+{
+    static s_attempts_t a;
+    memset (&a, 0, sizeof a);
+    CHECK (hpo_store_attempts (r->e.store, t->id, s_attempt_row, &a) == 0);
+    return a.text;
+}
+
+//  Is the trial's lease gone, and the worker's hold with it?
+static int
+s_released (s_rows_t *r, hpo_trial_t *t)
+{
+    return t->worker == NULL && t->heap_index == SIZE_MAX;
+}
+
+//  The study's counts agree with its trials' states.
+static int
+s_counts_true (hpo_study_t *study)
+{
+    uint64_t count[HPO_TRIAL_NSTATES] = {0};
+    for (size_t k = 0; k < study->n_trials; k++)
+        count[study->trials[k]->state]++;
+    return memcmp (count, study->count, sizeof count) == 0;
+}
+
+//  ASSIGN: a new attempt, leased, sent. COMPLETE: lease released,
+//  attempt row, best updated; the last one ends the study.
+static void
+s_test_row_assign_complete (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (r.t0->state == HPO_TRIAL_RUNNING && r.t0->attempt == 1);
+    CHECK (r.t0->worker == r.w && r.w->held == 2 && r.w->want == 0);
+    CHECK (r.t0->deadline == r.now + 1000 && r.t0->heap_index != SIZE_MAX);
+    CHECK (r.study->count[HPO_TRIAL_RUNNING] == 2);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 0.3, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_COMPLETE && r.t0->value == 0.3);
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (s_attempts (&r, r.t0), "1 COMPLETE:");
+    CHECK (r.study->best == r.t0);
+    CHECK (r.study->state == HPO_STUDY_RUNNING); //  t1 still runs
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_COMPLETE, 0.5, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.study->best == r.t0); //  0.5 is worse (minimize)
+    CHECK (r.study->state == HPO_STUDY_FINISHED && r.study->ended > 0);
+    CHECK (hpo_sched_next_deadline (r.e.sched) == INT64_MAX);
+    CHECK (s_counts_true (r.study));
+    s_env_destroy (&r.e);
+}
+
+//  PRUNED (the program pruned itself): released, its value kept, never
+//  best; the last one ends the study.
+static void
+s_test_row_pruned (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_PRUNED, 0.1, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_PRUNED && r.t0->has_value &&
+           r.t0->value == 0.1);
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (s_attempts (&r, r.t0), "1 PRUNED:");
+    CHECK (r.study->best == NULL);
+    CHECK (r.e.ev.n_killed == 0); //  the program stopped itself
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_PRUNED, 0.2, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&r.e);
+}
+
+//  FAIL with retries left: WAITING, first in line. FAIL with none
+//  left: FAILED, and the study may end.
+static void
+s_test_row_fail (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit status 2") ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING && r.t0->failures == 1);
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (r.t0->reason, "exit status 2");
+    CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:exit status 2");
+    //  No reason given: the trial says the attempt failed.
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_FAILED, 0, NULL) ==
+           HPO_SCHED_OK);
+    CHECK_STR (r.t1->reason, "attempt failed");
+    CHECK (r.study->count[HPO_TRIAL_WAITING] == 2);
+    //  Requeued at the front: the last one to fail runs first.
+    CHECK (s_rows_dispatch (&r) == r.t1);
+    CHECK (r.t1->attempt == 2);
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_FAILED, 0, "exit status 3") ==
+           HPO_SCHED_OK);
+    CHECK (r.t1->state == HPO_TRIAL_FAILED && r.t1->failures == 2);
+    CHECK (s_released (&r, r.t1) && r.t1->ended > 0);
+    CHECK_STR (s_attempts (&r, r.t1), "1 FAILED:,2 FAILED:exit status 3");
+    //  A failed attempt's Finish again is an idempotent repeat.
+    CHECK (hpo_sched_finish (r.e.sched, r.w, r.t1->id, 2, HPO_FINISH_FAILED, 0,
+                             0, "exit status 3", NULL, r.now) == HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_RUNNING); //  t0 waits
+    CHECK (s_rows_dispatch (&r) == r.t0);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 1, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    CHECK (s_counts_true (r.study));
+    s_env_destroy (&r.e);
+}
+
+//  LOSE with max_lost left: WAITING, first in line, retries untouched;
+//  with none left: FAILED, and the reason blames the workers.
+static void
+s_test_row_lose (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_apply (&r, r.t0, HPO_SCHED_LOSE, "worker w vanished") ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING && r.t0->lost == 1 &&
+           r.t0->failures == 0);
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (s_attempts (&r, r.t0), "1 LOST:worker w vanished");
+    CHECK (r.e.ev.n_killed == 0);
+    //  The lost attempt's Finish is stale: the loss was counted.
+    CHECK (hpo_sched_finish (r.e.sched, r.w, r.t0->id, 1, HPO_FINISH_COMPLETE,
+                             1, 0.1, NULL, NULL, r.now) == HPO_SCHED_STALE);
+    CHECK (s_rows_dispatch (&r) == r.t0 && r.t0->attempt == 2);
+    CHECK (s_rows_apply (&r, r.t0, HPO_SCHED_LOSE, "worker w vanished") ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->lost == 2);
+    CHECK_CONTAINS (r.t0->reason, "trial.max_lost is 1");
+    CHECK_STR (s_attempts (&r, r.t0),
+               "1 LOST:worker w vanished,2 LOST:worker w vanished");
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_COMPLETE, 1, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&r.e);
+}
+
+//  PRUNE (the study's pruner decides): the worker is told to kill the
+//  attempt with the reason; PRUNED with the value given; the attempt's
+//  late reports and its Finish are answered OK and change nothing.
+static void
+s_test_row_prune (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    hpo_sched_event_t ev = {.type = HPO_SCHED_PRUNE,
+                            .reason = "below the median at step 3",
+                            .has_value = 1,
+                            .value = 0.9};
+    CHECK (hpo_sched_apply (r.e.sched, r.t0, &ev) == HPO_SCHED_OK);
+    CHECK (r.e.ev.n_killed == 1 && r.e.ev.killed[0] == r.t0->id &&
+           r.e.ev.killed_attempt[0] == 1);
+    CHECK_STR (r.e.ev.kill_reason, "below the median at step 3");
+    CHECK (r.t0->state == HPO_TRIAL_PRUNED && r.t0->value == 0.9);
+    CHECK_STR (r.t0->reason, "below the median at step 3");
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (s_attempts (&r, r.t0), "1 PRUNED:below the median at step 3");
+    CHECK (r.study->best == NULL);
+    char *m[] = {"loss"};
+    double v[] = {0.95};
+    CHECK (hpo_sched_report (r.e.sched, r.w, r.t0->id, 1, 1, 4, m, v, 1,
+                             r.now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (r.e.sched, r.w, r.t0->id, 1, HPO_FINISH_FAILED, 0,
+                             0, "killed", NULL, r.now) == HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_PRUNED);
+    CHECK (s_rows_apply (&r, r.t1, HPO_SCHED_PRUNE, NULL) == HPO_SCHED_OK);
+    CHECK_STR (r.t1->reason, "pruned");
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&r.e);
+}
+
+//  STOP_NOW (a person): the worker is told to kill it; FAILED "stopped",
+//  without spending a retry.
+static void
+s_test_row_stop_now (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_apply (&r, r.t0, HPO_SCHED_STOP_NOW, NULL) == HPO_SCHED_OK);
+    CHECK (r.e.ev.n_killed == 1 && r.e.ev.killed[0] == r.t0->id);
+    CHECK_STR (r.e.ev.kill_reason, "stopped");
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->failures == 0);
+    CHECK_STR (r.t0->reason, "stopped");
+    CHECK (s_released (&r, r.t0) && r.w->held == 1);
+    CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:");
+    CHECK (s_rows_apply (&r, r.t1, HPO_SCHED_STOP_NOW, NULL) == HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&r.e);
+}
+
+//  RETRY (a person): FAILED -> WAITING with budgets afresh, first in
+//  line; a FINISHED study runs again, and finishes again.
+static void
+s_test_row_retry (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit 1") ==
+           HPO_SCHED_OK);
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_COMPLETE, 1, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (s_rows_dispatch (&r) == r.t0);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit 1") ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->failures == 2);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    CHECK (s_rows_apply (&r, r.t0, HPO_SCHED_RETRY, NULL) == HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING);
+    CHECK (r.t0->failures == 0 && r.t0->lost == 0 && r.t0->ended == 0);
+    CHECK (r.study->state == HPO_STUDY_RUNNING && r.study->ended == 0);
+    CHECK (r.study->count[HPO_TRIAL_WAITING] == 1);
+    CHECK (s_rows_dispatch (&r) == r.t0);
+    CHECK (r.t0->attempt == 3);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 0.5, NULL) ==
+           HPO_SCHED_OK);
+    CHECK (r.study->best == r.t0);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    CHECK_STR (s_attempts (&r, r.t0),
+               "1 FAILED:exit 1,2 FAILED:exit 1,3 COMPLETE:");
+    s_env_destroy (&r.e);
+}
+
+//  STUDY_STOP: a trial waiting for its retry fails when its study stops;
+//  the study is STOPPED once the running one ends.
+static void
+s_test_row_study_stop (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit 1") ==
+           HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING);
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->ended > 0);
+    CHECK_STR (r.t0->reason, "study stopped before a retry ran");
+    CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:exit 1"); //  no new row
+    CHECK (r.study->state == HPO_STUDY_STOPPING);
+    //  The running one fails with a retry left: none for a stopped study.
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_FAILED, 0, "exit 1") ==
+           HPO_SCHED_OK);
+    CHECK (r.t1->state == HPO_TRIAL_FAILED && r.t1->failures == 1);
+    CHECK (r.study->state == HPO_STUDY_STOPPED);
+    //  Stopping it again changes nothing.
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    CHECK (r.study->state == HPO_STUDY_STOPPED);
+    s_env_destroy (&r.e);
+}
+
+//  A pair without a row is STALE and changes nothing.
+static void
+s_test_row_missing (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 0.3, NULL) ==
+           HPO_SCHED_OK);
+    uint64_t count[HPO_TRIAL_NSTATES];
+    memcpy (count, r.study->count, sizeof count);
+    hpo_sched_ev_t stale[] = {HPO_SCHED_RETRY, HPO_SCHED_PRUNE,
+                              HPO_SCHED_ASSIGN, HPO_SCHED_STUDY_STOP,
+                              HPO_SCHED_NEVENTS};
+    for (size_t k = 0; k < sizeof stale / sizeof *stale; k++) {
+        CHECK (s_rows_apply (&r, r.t0, stale[k], NULL) == HPO_SCHED_STALE);
+        CHECK (s_rows_apply (&r, r.t1, HPO_SCHED_RETRY, NULL) ==
+               HPO_SCHED_STALE);
+    }
+    CHECK (r.t0->state == HPO_TRIAL_COMPLETE && r.t0->attempt == 1);
+    CHECK (r.t1->state == HPO_TRIAL_RUNNING && r.t1->worker == r.w);
+    CHECK (memcmp (count, r.study->count, sizeof count) == 0);
+    CHECK (r.e.ev.n_killed == 0 && r.e.ev.n_assigned == 2);
+    CHECK (!hpo_sched_legal (HPO_TRIAL_COMPLETE, HPO_TRIAL_WAITING));
+    CHECK_STR (hpo_sched_ev_str (HPO_SCHED_STOP_NOW), "STOP_NOW");
+    s_env_destroy (&r.e);
+}
+
+//  Loading from the store counts trials as creating and moving them did.
+static void
+s_test_counts_restart (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: c\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 6}\ntrial: {retries: 1}\n"
+                 "space: {x: {type: int, low: 1, high: 3}}\n");
+    hpo_worker_t *w = s_env_worker (&e, "w", 5, 5, now);
+    hpo_trial_t **t = e.ev.assigned;
+    CHECK (hpo_sched_finish (e.sched, w, t[0]->id, 1, HPO_FINISH_COMPLETE, 1,
+                             0.5, NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[1]->id, 1, HPO_FINISH_PRUNED, 1, 0.7,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    hpo_sched_event_t stop = {.type = HPO_SCHED_STOP_NOW};
+    CHECK (hpo_sched_apply (e.sched, t[2], &stop) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[3]->id, 1, HPO_FINISH_FAILED, 0, 0,
+                             "exit 1", NULL, now) == HPO_SCHED_OK);
+    uint64_t before[HPO_TRIAL_NSTATES];
+    memcpy (before, study->count, sizeof before);
+    for (int k = 0; k < HPO_TRIAL_NSTATES; k++)
+        CHECK (before[k] == 1); //  one trial in each state
+    CHECK (s_counts_true (study));
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "c");
+    CHECK (memcmp (before, study->count, sizeof before) == 0);
+    CHECK (s_counts_true (study));
+    CHECK (study->best && study->best->number == 0);
+    s_env_destroy (&e);
+}
+
+//  Random search is reproducible: a second coordinator on another
+//  database, with the same seed, draws the same parameters for the same
+//  trial numbers; another seed draws others.
+static void
+s_draw (const char *spec, double *x, int n)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    s_create (e.sched, spec);
+    s_env_worker (&e, "w", n, n, now);
+    CHECK (e.ev.n_assigned == n);
+    for (int k = 0; k < e.ev.n_assigned && k < n; k++) {
+        hpo_trial_t *t = e.ev.assigned[k];
+        CHECK (t->params[0].kind == HPO_KIND_FLOAT);
+        x[t->number] = t->params[0].f;
+    }
+    s_env_destroy (&e);
+}
+
+static void
+s_test_reproducible (void)
+{
+    double a[4] = {0}, b[4] = {0}, c[4] = {0};
+    s_draw (s_spec_text, a, 4);
+    s_draw (s_spec_text, b, 4);
+    char *other = hpo_strdup (s_spec_text);
+    memcpy (strstr (other, "seed: 3"), "seed: 4", 7);
+    s_draw (other, c, 4);
+    free (other);
+    for (int k = 0; k < 4; k++) {
+        CHECK (a[k] >= 0 && a[k] <= 1);
+        CHECK (a[k] == b[k]);
+        CHECK (a[k] != c[k]);
+    }
+}
+
+//  ---- samplers, pruners and the history --------------------------------
+
+//  The history as text: one line per trial, "number state value params
+//  | step:value ...", values printed exactly.
+static char *
+s_history_text (const hpo_history_t *h)
+{
+    char *text = hpo_sprintf ("n=%zu params=%zu\n", h->n, h->n_params);
+    for (size_t k = 0; k < h->n; k++) {
+        char *line =
+            hpo_sprintf ("%zu %s %.17g", k, hpo_trial_state_str (h->states[k]),
+                         h->values[k]);
+        for (size_t p = 0; p < h->n_params; p++) {
+            char *v = hpo_value_format (&h->params[k * h->n_params + p]);
+            char *next = hpo_sprintf ("%s %s", line, v);
+            free (v);
+            free (line);
+            line = next;
+        }
+        const hpo_curve_t *c = &h->curves[k];
+        for (size_t p = 0; p < c->n; p++) {
+            char *next = hpo_sprintf ("%s %s%" PRId64 ":%.17g", line,
+                                      p ? "" : "| ", c->steps[p], c->values[p]);
+            free (line);
+            line = next;
+        }
+        char *next = hpo_sprintf ("%s%s\n", text, line);
+        free (line);
+        free (text);
+        text = next;
+    }
+    return text;
+}
+
+static hpo_sched_rc_t
+s_report1 (s_env_t *e, hpo_worker_t *w, hpo_trial_t *t, int64_t step,
+           double value, int64_t now)
+{
+    char *m[] = {"acc", "loss"};
+    double v[] = {1 - value, value};
+    return hpo_sched_report (e->sched, w, t->id, t->attempt, 1, step, m, v, 2,
+                             now);
+}
+
+//  The history rebuilt from the store at start-up is the one the
+//  scheduler kept: params, states, values, and each trial's curve of its
+//  latest attempt (resent, late and superseded reports included).
+static void
+s_test_history_restart (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    e.cfg.curves = 1;
+    s_env_restart (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: h\ncommand: t {x} {y}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 6}\ntrial: {retries: 1, max_lost: 1}\n"
+                 "space: {x: {type: int, low: 1, high: 9}, y: {type: float,"
+                 " low: 0, high: 1}}\n");
+    CHECK (study->curves);
+    hpo_worker_t *w = s_env_worker (&e, "w", 5, 5, now);
+    CHECK (e.ev.n_assigned == 5);
+    hpo_trial_t **t = e.ev.assigned;
+    for (int k = 0; k < 5; k++)
+        CHECK (s_report1 (&e, w, t[k], 0, 0.5 + k, now) == HPO_SCHED_OK);
+    //  t0: steps 1, 2, step 1 resent; COMPLETE; step 3 trails the Finish.
+    CHECK (s_report1 (&e, w, t[0], 1, 0.4, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 2, 0.3, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 1, 0.4, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[0]->id, 1, HPO_FINISH_COMPLETE, 1,
+                             0.3, NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[0], 3, 0.25, now) == HPO_SCHED_OK);
+    //  t1 fails and waits for its retry: its curve is attempt 1's.
+    CHECK (s_report1 (&e, w, t[1], 1, 1.25, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t[1]->id, 1, HPO_FINISH_FAILED, 0, 0,
+                             "exit 1", NULL, now) == HPO_SCHED_OK);
+    //  t2 is lost after two steps and runs again: attempt 2's one step.
+    CHECK (s_report1 (&e, w, t[2], 1, 2.25, now) == HPO_SCHED_OK);
+    hpo_sched_event_t lose = {.type = HPO_SCHED_LOSE, .reason = "gone"};
+    CHECK (hpo_sched_apply (e.sched, t[2], &lose) == HPO_SCHED_OK);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t[2]->attempt == 2 && t[2]->state == HPO_TRIAL_RUNNING);
+    CHECK (s_report1 (&e, w, t[2], 0, 7.5, now) == HPO_SCHED_OK);
+    //  t3 prunes itself; t4 runs on.
+    CHECK (hpo_sched_finish (e.sched, w, t[3]->id, 1, HPO_FINISH_PRUNED, 1, 3.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[4], 1, 4.25, now) == HPO_SCHED_OK);
+    //  t1 runs again; a report of its attempt 1 trails in: stored, but
+    //  the curve is attempt 2's.
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (t[1]->attempt == 2 && t[1]->state == HPO_TRIAL_RUNNING);
+    char *m[] = {"loss"};
+    double v[] = {6.5};
+    CHECK (hpo_sched_report (e.sched, w, t[1]->id, 1, 1, 5, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t[1], 0, 9.5, now) == HPO_SCHED_OK);
+    char *before = s_history_text (study->history);
+    CHECK_CONTAINS (before, "0 COMPLETE 0.29999999999999999 ");
+    CHECK_CONTAINS (before, "| 0:0.5 1:0.40000000000000002 "
+                            "2:0.29999999999999999 3:0.25\n");
+    CHECK_CONTAINS (before, "1 RUNNING nan ");
+    CHECK_CONTAINS (before, "| 0:9.5\n");
+    CHECK_CONTAINS (before, "2 RUNNING nan ");
+    CHECK_CONTAINS (before, "| 0:7.5\n");
+    CHECK_CONTAINS (before, "3 PRUNED 3.5 ");
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "h");
+    char *after = s_history_text (study->history);
+    CHECK_STR (after, before);
+    free (after);
+    //  Without curves, the same rows and no curve.
+    e.cfg.curves = 0;
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "h");
+    CHECK (!study->curves);
+    after = s_history_text (study->history);
+    CHECK (strstr (after, "|") == NULL);
+    //  before with its curves (" | ..." to the end of each line) cut out
+    char *rows = hpo_strdup (before), *out = rows;
+    for (const char *in = before; *in; in++) {
+        if (in[0] == ' ' && in[1] == '|')
+            in = strchr (in, '\n');
+        *out++ = *in;
+    }
+    *out = 0;
+    CHECK_STR (after, rows);
+    free (rows);
+    free (after);
+    free (before);
+    s_env_destroy (&e);
+}
+
+//  A sampler that draws as random does and records what it is told.
+static char s_spy_log[512];
+
+static void
+s_spy_say (const hpo_history_t *h, const char *what, uint64_t number)
+{
+    size_t len = strlen (s_spy_log);
+    snprintf (s_spy_log + len, sizeof s_spy_log - len, "%s%s %" PRIu64 " %s;",
+              len ? " " : "", what, number,
+              hpo_trial_state_str (h->states[number]));
+}
+
+static void
+s_spy_tell (void *self, const hpo_history_t *h, uint64_t number)
+{
+    s_spy_say (h, "tell", number);
+}
+
+static void
+s_spy_pending (void *self, const hpo_history_t *h, uint64_t number)
+{
+    s_spy_say (h, "pending", number);
+}
+
+static int
+s_spy_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
+               uint64_t number, hpo_value_t *out)
+{
+    CHECK (h->n == number); //  every earlier trial, no more
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+}
+
+//  A pruner that reads curves: stops a trial above 0.5 from step 2 on.
+static int s_prune_calls;
+
+static hpo_prune_t
+s_spy_report (void *self, const hpo_history_t *h, uint64_t number, int64_t step,
+              double value, char **reason)
+{
+    s_prune_calls++;
+    const hpo_curve_t *c = &h->curves[number];
+    CHECK (c->n > 0 && c->steps[c->n - 1] == step); //  already there
+    if (step < 2 || value <= 0.5)
+        return HPO_PRUNE_CONTINUE;
+    *reason = hpo_sprintf ("%g above 0.5 at step %" PRId64, value, step);
+    return HPO_PRUNE_STOP;
+}
+
+//  The sampler is told when a trial starts and when it ends; the pruner
+//  is asked at each new step of the objective, and its decision prunes
+//  the trial and kills the attempt. Neither registry takes a test's
+//  entry, so the study's spec is given them by hand.
+static void
+s_test_search_wiring (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_sampler_ops_t sampler = *hpo_sampler_find ("random");
+    sampler.tell = s_spy_tell;
+    sampler.pending = s_spy_pending;
+    sampler.suggest = s_spy_suggest;
+    hpo_pruner_ops_t pruner = *hpo_pruner_find ("none");
+    pruner.report = s_spy_report;
+    pruner.needs_curves = 1;
+    const char *text = "name: p\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 2}\nspace: {x: {type: int, low: 1,"
+                       " high: 3}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "p.yaml", &error);
+    CHECK (spec != NULL);
+    spec->sampler.ops = &sampler;
+    spec->pruner.ops = &pruner;
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (e.sched, &spec, text, &exists, &error);
+    CHECK (study != NULL && study->curves);
+    s_spy_log[0] = 0;
+    hpo_worker_t *w = s_env_worker (&e, "w", 2, 2, now);
+    hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
+    CHECK_STR (s_spy_log, "pending 0 RUNNING; pending 1 RUNNING;");
+    CHECK (s_report1 (&e, w, t0, 1, 0.9, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_RUNNING && s_prune_calls == 1);
+    CHECK (s_report1 (&e, w, t0, 2, 0.8, now) == HPO_SCHED_OK);
+    CHECK (s_prune_calls == 2);
+    CHECK (t0->state == HPO_TRIAL_PRUNED && t0->value == 0.8);
+    CHECK_STR (t0->reason, "0.8 above 0.5 at step 2");
+    CHECK (e.ev.n_killed == 1 && e.ev.killed[0] == t0->id &&
+           e.ev.killed_attempt[0] == 1);
+    CHECK_STR (e.ev.kill_reason, "0.8 above 0.5 at step 2");
+    CHECK (w->held == 1);
+    //  The attempt's resent and trailing reports, and its Finish once
+    //  killed, are answered OK; the pruner is not asked again.
+    CHECK (s_report1 (&e, w, t0, 2, 0.8, now) == HPO_SCHED_OK);
+    CHECK (s_report1 (&e, w, t0, 3, 0.7, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_FAILED, 0, 0,
+                             "killed by signal 15", NULL, now) == HPO_SCHED_OK);
+    CHECK (t0->state == HPO_TRIAL_PRUNED && s_prune_calls == 2);
+    CHECK (study->history->curves[0].n == 3); //  steps 1, 2, 3
+    //  Below the line: it runs on, and completes.
+    CHECK (s_report1 (&e, w, t1, 2, 0.1, now) == HPO_SCHED_OK);
+    CHECK (t1->state == HPO_TRIAL_RUNNING && s_prune_calls == 3);
+    CHECK (hpo_sched_finish (e.sched, w, t1->id, 1, HPO_FINISH_COMPLETE, 1, 0.1,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK_STR (s_spy_log, "pending 0 RUNNING; pending 1 RUNNING; tell 0 "
+                          "PRUNED; tell 1 COMPLETE;");
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&e);
+}
+
+//  A sampler with no point left for trial 1 (as a grid that runs out).
+static int
+s_short_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
+                 uint64_t number, hpo_value_t *out)
+{
+    if (number >= 1)
+        return 1;
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+}
+
+//  When the sampler runs out before the budget, the study ends with the
+//  trials it has, even when they all ended before it ran out.
+static void
+s_test_sampler_ends (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_sampler_ops_t sampler = *hpo_sampler_find ("random");
+    sampler.suggest = s_short_suggest;
+    const char *text = "name: q\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 3}\nspace: {x: {type: int, low: 1,"
+                       " high: 3}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "q.yaml", &error);
+    CHECK (spec != NULL);
+    spec->sampler.ops = &sampler;
+    int exists;
+    hpo_study_t *study =
+        hpo_sched_study_create (e.sched, &spec, text, &exists, &error);
+    CHECK (study != NULL);
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *t0 = e.ev.assigned[0];
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (study->state == HPO_STUDY_RUNNING); //  2 more in the budget
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 1);
+    CHECK (study->budget == 1 && study->state == HPO_STUDY_FINISHED);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -519,6 +1233,20 @@ main (void)
     s_test_goodbye ();
     s_test_kill_bound ();
     s_test_nan ();
+    s_test_row_assign_complete ();
+    s_test_row_pruned ();
+    s_test_row_fail ();
+    s_test_row_lose ();
+    s_test_row_prune ();
+    s_test_row_stop_now ();
+    s_test_row_retry ();
+    s_test_row_study_stop ();
+    s_test_row_missing ();
+    s_test_counts_restart ();
+    s_test_reproducible ();
+    s_test_history_restart ();
+    s_test_search_wiring ();
+    s_test_sampler_ends ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
@@ -565,11 +1293,9 @@ main (void)
     CHECK (ev.assigned[0]->attempt == 1);
     CHECK (hpo_sched_next_deadline (sched) == now + 1000);
 
-    //  Random search is reproducible: same seed, same params.
+    //  (Reproducible random search: s_test_reproducible.)
     hpo_trial_t *t0 = ev.assigned[0];
     CHECK (t0->number == 0);
-    CHECK (t0->params[0].kind == HPO_KIND_FLOAT);
-    CHECK (t0->params[0].f >= 0 && t0->params[0].f <= 1);
 
     //  Reports for the current attempt are accepted; step is recorded.
     char *m[] = {"loss", "acc"};
