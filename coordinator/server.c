@@ -72,9 +72,10 @@ struct _hpo_server_t {
 
 //  ---- replies ----------------------------------------------------------
 
+//  Queues msg for rid until the commit, and releases it.
 static void
 s_reply (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
-         hpo_env_t *env)
+         hpo_wire_msg_t *msg)
 {
     if (self->n_out == self->cap_out) {
         self->cap_out = self->cap_out ? self->cap_out * 2 : 256;
@@ -83,7 +84,8 @@ s_reply (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     s_reply_t *r = &self->out[self->n_out++];
     memcpy (r->rid, rid, rid_size);
     r->rid_size = rid_size;
-    r->data = hpo_wire_encode (env, &r->size);
+    r->data = hpo_wire_encode (&msg->env, &r->size);
+    hpo_wire_msg_done (msg);
 }
 
 static void
@@ -110,19 +112,13 @@ s_error_acking (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     //  Messages may quote what a peer sent: a strict decoder refuses a
     //  string that is not UTF-8, so the quote is cleaned.
     char *clean = hpo_utf8_clean (message, 4096);
-    Hpo__Error error = HPO__ERROR__INIT;
-    error.code = code;
-    error.message = clean;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
+    hpo_wire_msg_t msg;
+    hpo_wire_error (&msg, seq, code, clean);
     if (acks_of) {
-        env.n_acks = acks_of->n_acks;
-        env.acks = acks_of->acks;
+        hpo_wire_msg_acks (&msg, acks_of->acks, acks_of->n_acks);
         acks_of->n_acks = 0;
     }
-    s_reply (self, rid, rid_size, &env);
+    s_reply (self, rid, rid_size, &msg);
     free (clean);
 }
 
@@ -154,12 +150,11 @@ s_ack (hpo_server_t *self, hpo_worker_t *w, uint64_t seq)
     w->acks[w->n_acks++] = seq;
 }
 
-//  Moves what w is owed onto env (encoded before the next s_ack).
+//  Moves what w is owed onto msg (encoded before the next s_ack).
 static void
-s_take_acks (hpo_worker_t *w, hpo_env_t *env)
+s_take_acks (hpo_worker_t *w, hpo_wire_msg_t *msg)
 {
-    env->n_acks = w->n_acks;
-    env->acks = w->acks;
+    hpo_wire_msg_acks (msg, w->acks, w->n_acks);
     w->n_acks = 0;
 }
 
@@ -192,13 +187,10 @@ s_pay_acks (hpo_server_t *self)
         hpo_worker_t *w = self->owed[k];
         if (w->n_acks == 0)
             continue; //  paid on an Assign or Kill
-        Hpo__Ack ack = HPO__ACK__INIT;
-        hpo_env_t env;
-        hpo_wire_init (&env, ++self->seq);
-        env.body_case = HPO__ENVELOPE__BODY_ACK;
-        env.ack = &ack;
-        s_take_acks (w, &env);
-        s_reply (self, w->rid, w->rid_size, &env);
+        hpo_wire_msg_t msg;
+        hpo_wire_ack (&msg, ++self->seq);
+        s_take_acks (w, &msg);
+        s_reply (self, w->rid, w->rid_size, &msg);
     }
     self->n_owed = 0;
 }
@@ -210,28 +202,26 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
 {
     hpo_server_t *self = ctx;
     const hpo_spec_t *spec = t->study->spec;
-    Hpo__Assign assign = HPO__ASSIGN__INIT;
-    assign.trial_id = t->id;
-    assign.attempt = t->attempt;
-    assign.study = t->study->name;
-    assign.number = t->number;
-    assign.command = spec->command;
-    assign.shell = spec->shell;
-    assign.n_params = spec->n_params;
-    assign.params =
-        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
-    assign.objective = spec->metric;
-    assign.timeout_ms = spec->timeout_ms;
-    assign.grace_ms = spec->grace_ms;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
-    env.assign = &assign;
-    s_take_acks (w, &env);
-    s_reply (self, w->rid, w->rid_size, &env);
-    hpo_wire_params_free (assign.params, assign.n_params);
-    hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: assigned to %s",
-                   t->study->name, t->number, t->attempt, w->name);
+    hpo_wire_assign_t assign = {
+        .trial_id = t->id,
+        .attempt = t->attempt,
+        .study = t->study->name,
+        .number = t->number,
+        .command = spec->command,
+        .shell = spec->shell,
+        .names = t->study->names,
+        .values = t->params,
+        .n_params = spec->n_params,
+        .objective = spec->metric,
+        .timeout_ms = spec->timeout_ms,
+        .grace_ms = spec->grace_ms,
+    };
+    hpo_wire_msg_t msg;
+    hpo_wire_assign (&msg, ++self->seq, &assign);
+    s_take_acks (w, &msg);
+    s_reply (self, w->rid, w->rid_size, &msg);
+    hpo_log_debug (HPO_LOG_TRIAL ": assigned to %s", t->study->name, t->number,
+                   t->attempt, w->name);
 }
 
 static void
@@ -239,16 +229,10 @@ s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
            const char *reason)
 {
     hpo_server_t *self = ctx;
-    Hpo__Kill kill = HPO__KILL__INIT;
-    kill.trial_id = trial_id;
-    kill.attempt = attempt;
-    kill.reason = (char *)reason;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_KILL;
-    env.kill = &kill;
-    s_take_acks (w, &env);
-    s_reply (self, w->rid, w->rid_size, &env);
+    hpo_wire_msg_t msg;
+    hpo_wire_kill (&msg, ++self->seq, trial_id, attempt, reason);
+    s_take_acks (w, &msg);
+    s_reply (self, w->rid, w->rid_size, &msg);
     hpo_log_debug ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
                    trial_id, attempt, w->name, reason);
 }
@@ -316,26 +300,12 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
     } else if (!w)
         self->store_failed = 1;
     else {
-        Hpo__Welcome welcome = HPO__WELCOME__INIT;
-        welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
-        welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
-        Hpo__Lease *wire = hpo_calloc (n_refused, sizeof *wire);
-        Hpo__Lease **ptrs = hpo_calloc (n_refused, sizeof *ptrs);
-        for (size_t k = 0; k < n_refused; k++) {
-            hpo__lease__init (&wire[k]);
-            wire[k].trial_id = refused[k].trial_id;
-            wire[k].attempt = refused[k].attempt;
-            ptrs[k] = &wire[k];
-        }
-        welcome.n_refused = n_refused;
-        welcome.refused = ptrs;
-        hpo_env_t env;
-        hpo_wire_init (&env, m->env->seq);
-        env.body_case = HPO__ENVELOPE__BODY_WELCOME;
-        env.welcome = &welcome;
-        s_reply (self, m->rid, m->rid_size, &env);
-        free (ptrs);
-        free (wire);
+        hpo_wire_msg_t msg;
+        hpo_wire_welcome (&msg, m->env->seq, (uint32_t)self->cfg.heartbeat_ms,
+                          (uint32_t)self->cfg.lease_ms);
+        for (size_t k = 0; k < n_refused; k++)
+            hpo_wire_lease_add (&msg, refused[k].trial_id, refused[k].attempt);
+        s_reply (self, m->rid, m->rid_size, &msg);
     }
     free (refused);
     free (leases);
@@ -637,43 +607,11 @@ s_study_info_free (Hpo__StudyInfo *info)
 }
 
 static void
-s_reply_body (hpo_server_t *self, s_msg_t *m, Hpo__Envelope__BodyCase body,
-              void *msg)
-{
-    hpo_env_t env;
-    hpo_wire_init (&env, m->env->seq);
-    env.body_case = body;
-    switch (body) {
-    case HPO__ENVELOPE__BODY_OK:
-        env.ok = msg;
-        break;
-    case HPO__ENVELOPE__BODY_STUDY_INFO:
-        env.study_info = msg;
-        break;
-    case HPO__ENVELOPE__BODY_STUDY_LIST:
-        env.study_list = msg;
-        break;
-    case HPO__ENVELOPE__BODY_TRIAL_LIST:
-        env.trial_list = msg;
-        break;
-    case HPO__ENVELOPE__BODY_TRIAL_INFO:
-        env.trial_info = msg;
-        break;
-    case HPO__ENVELOPE__BODY_WORKER_LIST:
-        env.worker_list = msg;
-        break;
-    default:
-        assert (!"not a reply body");
-    }
-    s_reply (self, m->rid, m->rid_size, &env);
-}
-
-static void
 s_ok (hpo_server_t *self, s_msg_t *m, const char *text)
 {
-    Hpo__Ok ok = HPO__OK__INIT;
-    ok.message = (char *)text;
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_OK, &ok);
+    hpo_wire_msg_t msg;
+    hpo_wire_ok (&msg, m->env->seq, text);
+    s_reply (self, m->rid, m->rid_size, &msg);
 }
 
 static hpo_study_t *
@@ -700,8 +638,8 @@ static int
 s_parse_guarded (void *arg_, char **error)
 {
     s_parse_arg_t *arg = arg_;
-    hpo_spec_t *spec = hpo_spec_parse (arg->text, arg->len, arg->filename,
-                                       error);
+    hpo_spec_t *spec =
+        hpo_spec_parse (arg->text, arg->len, arg->filename, error);
     int ok = spec != NULL;
     hpo_spec_destroy (&spec);
     return ok ? 0 : -1;
@@ -759,7 +697,11 @@ s_on_study_show (hpo_server_t *self, s_msg_t *m)
     if (!study)
         return;
     Hpo__StudyInfo *info = s_study_info (study);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_INFO, info);
+    {
+        hpo_wire_msg_t msg;
+        hpo_wire_study_info (&msg, m->env->seq, info);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     s_study_info_free (info);
 }
 
@@ -789,7 +731,11 @@ s_on_study_list (hpo_server_t *self, s_msg_t *m)
     list.studies = hpo_calloc (n, sizeof (void *));
     for (size_t k = 0; k < n; k++)
         list.studies[k] = s_study_info (studies[k]);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_LIST, &list);
+    {
+        hpo_wire_msg_t msg;
+        hpo_wire_study_list_answer (&msg, m->env->seq, &list);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     for (size_t k = 0; k < n; k++)
         s_study_info_free (list.studies[k]);
     free (list.studies);
@@ -829,7 +775,11 @@ s_on_trials (hpo_server_t *self, s_msg_t *m)
     }
     list.more = k < study->n_trials;
     list.next = k;
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_LIST, &list);
+    {
+        hpo_wire_msg_t msg;
+        hpo_wire_trial_list (&msg, m->env->seq, &list);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     for (size_t j = 0; j < list.n_trials; j++)
         s_trial_info_free (list.trials[j]);
     free (list.trials);
@@ -926,8 +876,11 @@ s_on_trial_show (hpo_server_t *self, s_msg_t *m)
     if (rc)
         s_error (self, m->rid, m->rid_size, m->env->seq,
                  HPO__ERROR_CODE__ERR_INTERNAL, "store read failed");
-    else
-        s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, ctx.info);
+    else {
+        hpo_wire_msg_t msg;
+        hpo_wire_trial_info (&msg, m->env->seq, ctx.info);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     s_trial_info_free (ctx.info);
     for (size_t k = 0; k < ctx.n_owned; k++)
         free (ctx.owned[k]);
@@ -949,7 +902,11 @@ s_on_best (hpo_server_t *self, s_msg_t *m)
         return;
     }
     Hpo__TrialInfo *info = s_trial_info (study->best);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, info);
+    {
+        hpo_wire_msg_t msg;
+        hpo_wire_trial_info (&msg, m->env->seq, info);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     s_trial_info_free (info);
 }
 
@@ -977,7 +934,11 @@ s_on_workers (hpo_server_t *self, s_msg_t *m)
         list.workers[list.n_workers++] = info;
     }
     list.now = hpo_clock_wall ();
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_WORKER_LIST, &list);
+    {
+        hpo_wire_msg_t msg;
+        hpo_wire_worker_list (&msg, m->env->seq, &list);
+        s_reply (self, m->rid, m->rid_size, &msg);
+    }
     free (list.workers);
     free (infos);
 }
