@@ -85,7 +85,7 @@ s_request (void *sock, hpo_env_t *env, int timeout_ms)
     if (zmq_poll (&item, 1, timeout_ms) <= 0)
         return NULL;
     hpo_wire_status_t st;
-    return hpo_wire_recv (sock, NULL, NULL, &st);
+    return hpo_wire_recv (sock, NULL, &st);
 }
 
 static void
@@ -280,7 +280,7 @@ main (int argc, char **argv)
             s_session_t *s = &ss[k];
             hpo_wire_status_t st;
             hpo_env_t *m;
-            while ((m = hpo_wire_recv (s->sock, NULL, NULL, &st))) {
+            while ((m = hpo_wire_recv (s->sock, NULL, &st))) {
                 //  Acknowledgements ride on any message.
                 for (size_t a = 0; a < m->n_acks; a++) {
                     uint64_t seq = m->acks[a];

@@ -121,7 +121,7 @@ s_read_replies (hpo_client_t *self, hpo_wire_status_t *dropped)
 {
     while (1) {
         hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_recv (self->sock, NULL, NULL, &status);
+        hpo_env_t *env = hpo_wire_recv (self->sock, NULL, &status);
         if (!env) {
             if (status == HPO_WIRE_OK)
                 return NULL; //  nothing more waiting

@@ -3,11 +3,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #include "mem.h"
+#include "utf8.h"
 
 const char *
 hpo_wire_status_str (hpo_wire_status_t status)
@@ -25,6 +27,8 @@ hpo_wire_status_str (hpo_wire_status_t status)
         return "message has no body";
     case HPO_WIRE_BAD_FRAMES:
         return "wrong number of frames";
+    case HPO_WIRE_BAD_PEER:
+        return "sender's identity too long";
     }
     return "unknown";
 }
@@ -218,33 +222,72 @@ s_has_more (void *socket)
     return more;
 }
 
-hpo_env_t *
-hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
-               hpo_wire_status_t *status)
+//  Reads the routing id frame into peer. Returns 0, or -1 with *status
+//  set (nothing waiting: HPO_WIRE_OK).
+static int
+s_recv_rid (void *socket, hpo_wire_peer_t *peer, hpo_wire_status_t *status)
 {
-    *status = HPO_WIRE_OK;
     zmq_msg_t msg;
-    if (rid) {
-        zmq_msg_init (&msg);
-        if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&msg);
-            return NULL;
-        }
-        size_t n = zmq_msg_size (&msg);
-        if (n > HPO_WIRE_MAX_RID)
-            n = HPO_WIRE_MAX_RID;
-        memcpy (rid, zmq_msg_data (&msg), n);
-        *rid_size = n;
-        zmq_msg_close (&msg);
-        if (!s_has_more (socket)) {
-            *status = HPO_WIRE_BAD_FRAMES;
-            return NULL;
-        }
-    }
     zmq_msg_init (&msg);
     if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&msg);
-        if (rid)
+        return -1;
+    }
+    //  libzmq's ids are at most 255 bytes; one longer cannot be kept, so
+    //  the message is dropped and its sender cannot be answered.
+    size_t n = zmq_msg_size (&msg);
+    if (n <= HPO_WIRE_MAX_RID) {
+        memcpy (peer->rid, zmq_msg_data (&msg), n);
+        peer->rid_size = n;
+    }
+    zmq_msg_close (&msg);
+    if (n > HPO_WIRE_MAX_RID) {
+        s_drain (socket);
+        *status = HPO_WIRE_BAD_PEER;
+        return -1;
+    }
+    if (!s_has_more (socket)) {
+        *status = HPO_WIRE_BAD_FRAMES;
+        return -1;
+    }
+    return 0;
+}
+
+//  Copies the connection's properties from msg into peer. Returns 0, or
+//  -1 if the User-Id is too long to keep whole (an identity cut short
+//  could name someone else).
+static int
+s_peer_props (zmq_msg_t *msg, hpo_wire_peer_t *peer)
+{
+    const char *user = zmq_msg_gets (msg, "User-Id");
+    const char *address = zmq_msg_gets (msg, "Peer-Address");
+    if (address)
+        snprintf (peer->address, sizeof peer->address, "%s", address);
+    if (!user)
+        return 0;
+    size_t n = strlen (user);
+    if (n > HPO_WIRE_MAX_PROP)
+        return -1;
+    memcpy (peer->user_id, user, n + 1);
+    return 0;
+}
+
+hpo_env_t *
+hpo_wire_recv (void *socket, hpo_wire_peer_t *peer, hpo_wire_status_t *status)
+{
+    *status = HPO_WIRE_OK;
+    if (peer) {
+        peer->rid_size = 0;
+        peer->user_id[0] = '\0';
+        peer->address[0] = '\0';
+        if (s_recv_rid (socket, peer, status))
+            return NULL;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        if (peer)
             *status = HPO_WIRE_BAD_FRAMES;
         return NULL;
     }
@@ -252,7 +295,9 @@ hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
     if (s_has_more (socket)) {
         s_drain (socket);
         *status = HPO_WIRE_BAD_FRAMES;
-    } else
+    } else if (peer && s_peer_props (&msg, peer))
+        *status = HPO_WIRE_BAD_PEER;
+    else
         env =
             hpo_wire_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), status);
     zmq_msg_close (&msg);
@@ -333,10 +378,24 @@ hpo_wire_msg_done (hpo_wire_msg_t *msg)
     free (msg->ptrs);
     if (msg->params)
         hpo_wire_params_free (msg->params, msg->env.assign->n_params);
+    free (msg->text);
+    if (msg->release)
+        msg->release (msg->owned);
     msg->items = NULL;
     msg->ptrs = NULL;
     msg->params = NULL;
+    msg->text = NULL;
+    msg->release = NULL;
     msg->n = msg->cap = 0;
+}
+
+void
+hpo_wire_msg_own (hpo_wire_msg_t *msg, void (*release) (void *owned),
+                  void *owned)
+{
+    assert (!msg->release);
+    msg->release = release;
+    msg->owned = owned;
 }
 
 void
@@ -538,7 +597,8 @@ hpo_wire_error (hpo_wire_msg_t *msg, uint64_t seq, Hpo__ErrorCode code,
     s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ERROR);
     hpo__error__init (&msg->body.error);
     msg->body.error.code = code;
-    msg->body.error.message = s_str (message);
+    msg->text = hpo_utf8_clean (message, 4096);
+    msg->body.error.message = msg->text;
     msg->env.error = &msg->body.error;
 }
 

@@ -19,6 +19,8 @@
 #define HPO_WIRE_MAX_BYTES (4u << 20)
 //  Largest routing id a ROUTER hands us (libzmq's limit is 255).
 #define HPO_WIRE_MAX_RID 256
+//  Longest connection property kept (User-Id, Peer-Address), in bytes.
+#define HPO_WIRE_MAX_PROP 255
 
 //  Longest a worker waits between attempts to reconnect, and shortest
 //  between two Hellos. A restarted coordinator holds running trials for
@@ -36,6 +38,7 @@ typedef enum {
     HPO_WIRE_BAD_VERSION,
     HPO_WIRE_NO_BODY,
     HPO_WIRE_BAD_FRAMES, //  wrong number of frames
+    HPO_WIRE_BAD_PEER,   //  routing id or User-Id longer than we keep
 } hpo_wire_status_t;
 
 const char *hpo_wire_status_str (hpo_wire_status_t status);
@@ -73,12 +76,26 @@ uint8_t *hpo_wire_encode (const hpo_env_t *env, size_t *size);
 int hpo_wire_send (void *socket, const void *rid, size_t rid_size,
                    const hpo_env_t *env);
 
-//  Receives one message without blocking. For a ROUTER, rid receives the
-//  routing id (HPO_WIRE_MAX_RID bytes) and *rid_size its length; pass rid
-//  NULL on a DEALER. Returns the envelope, or NULL: *status HPO_WIRE_OK
-//  means nothing was waiting, anything else a bad message that was read
-//  and dropped (the rid is still filled, so the sender can be told).
-hpo_env_t *hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
+//  Who sent a message to a ROUTER: the routing id replies go back to, and
+//  what ZeroMQ says of the connection, so a handler can tell who is
+//  speaking once connections are authenticated (CURVE keys, issue #13).
+typedef struct {
+    uint8_t rid[HPO_WIRE_MAX_RID];
+    size_t rid_size; //  0: no routing id (the sender cannot be answered)
+    //  The "User-Id" property: the identity the ZAP handler gave the
+    //  connection (a CURVE client's public key); "" without one.
+    char user_id[HPO_WIRE_MAX_PROP + 1];
+    //  The "Peer-Address" property: the remote address, for logs; ""
+    //  when unknown (inproc), cut to HPO_WIRE_MAX_PROP bytes.
+    char address[HPO_WIRE_MAX_PROP + 1];
+} hpo_wire_peer_t;
+
+//  Receives one message without blocking. On a ROUTER, peer receives the
+//  sender; pass peer NULL on a DEALER. Returns the envelope, or NULL:
+//  *status HPO_WIRE_OK means nothing was waiting, anything else a bad
+//  message that was read and dropped (peer is still filled as far as it
+//  is known, so the sender can be told; rid_size 0 if it cannot be).
+hpo_env_t *hpo_wire_recv (void *socket, hpo_wire_peer_t *peer,
                           hpo_wire_status_t *status);
 
 //  ---- outgoing messages ---------------------------------------------------
@@ -120,10 +137,19 @@ typedef struct {
     void **ptrs;
     size_t n, cap;
     Hpo__Param **params; //  an Assign's, owned
+    char *text;          //  an Error's cleaned message, owned
+    void (*release) (void *owned);
+    void *owned;
 } hpo_wire_msg_t;
 
-//  Releases what a constructor or hpo_wire_lease_add allocated.
+//  Releases what a constructor or hpo_wire_lease_add allocated, and what
+//  hpo_wire_msg_own handed msg.
 void hpo_wire_msg_done (hpo_wire_msg_t *msg);
+
+//  Hands msg something to release with it (an answer's body, built by
+//  the caller): hpo_wire_msg_done calls release (owned). One per message.
+void hpo_wire_msg_own (hpo_wire_msg_t *msg, void (*release) (void *owned),
+                       void *owned);
 
 //  Acknowledgements any message may carry (borrowed, n of them).
 void hpo_wire_msg_acks (hpo_wire_msg_t *msg, uint64_t *acks, size_t n);
@@ -184,7 +210,8 @@ void hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
 void hpo_wire_ack (hpo_wire_msg_t *msg, uint64_t seq);
 void hpo_wire_kill (hpo_wire_msg_t *msg, uint64_t seq, uint64_t trial_id,
                     uint32_t attempt, const char *reason);
-//  message must be UTF-8 (a strict decoder refuses anything else).
+//  message may quote what a peer sent: it is sent cleaned to valid UTF-8
+//  (a strict decoder refuses anything else) and cut to 4 KiB.
 void hpo_wire_error (hpo_wire_msg_t *msg, uint64_t seq, Hpo__ErrorCode code,
                      const char *message);
 void hpo_wire_ok (hpo_wire_msg_t *msg, uint64_t seq, const char *message);
@@ -218,8 +245,8 @@ void hpo_wire_worker_list (hpo_wire_msg_t *msg, uint64_t seq,
 
 //  Parameter arrays between the domain form and the wire form.
 //  hpo_wire_params_new returns n new Params (free with
-//  hpo_wire_params_free); hpo_wire_params_get copies wire params into
-//  values in spec order, -1 if one is missing, unknown or ill-typed.
+//  hpo_wire_params_free); hpo_wire_param_get copies one wire param into
+//  *value (a string is the caller's to free), -1 if its kind is unknown.
 Hpo__Param **hpo_wire_params_new (char *const *names, const hpo_value_t *values,
                                   size_t n);
 void hpo_wire_params_free (Hpo__Param **params, size_t n);

@@ -2,6 +2,7 @@
     bodiless input refused with the right reason.                        */
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "../../common/mem.h"
 #include "../../common/rng.h"
@@ -286,9 +287,100 @@ s_test_cli_messages (void)
     CHECK (s_same (&msg, &ref));
 }
 
+//  Answers one ZAP request on zap (RFC 27) with user_id.
+static void
+s_zap_answer (void *zap, const char *user_id)
+{
+    char frames[8][256];
+    size_t sizes[8];
+    int n = 0, more = 1;
+    while (more && n < 8) {
+        int got = zmq_recv (zap, frames[n], sizeof frames[n], 0);
+        sizes[n++] = got < 0 ? 0 : (size_t)got;
+        size_t more_size = sizeof more;
+        zmq_getsockopt (zap, ZMQ_RCVMORE, &more, &more_size);
+    }
+    zmq_send (zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send (zap, frames[1], sizes[1], ZMQ_SNDMORE); //  request id
+    zmq_send (zap, "200", 3, ZMQ_SNDMORE);
+    zmq_send (zap, "OK", 2, ZMQ_SNDMORE);
+    zmq_send (zap, user_id, strlen (user_id), ZMQ_SNDMORE);
+    zmq_send (zap, "", 0, 0);
+}
+
+//  Receives one message on router within 5 s, answering ZAP meanwhile.
+static hpo_env_t *
+s_recv_peer (void *router, void *zap, const char *user_id,
+             hpo_wire_peer_t *peer, hpo_wire_status_t *status)
+{
+    for (int k = 0; k < 500; k++) {
+        zmq_pollitem_t items[] = {{router, 0, ZMQ_POLLIN, 0},
+                                  {zap, 0, ZMQ_POLLIN, 0}};
+        zmq_poll (items, 2, 10);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_zap_answer (zap, user_id);
+        if (items[0].revents & ZMQ_POLLIN)
+            return hpo_wire_recv (router, peer, status);
+    }
+    *status = HPO_WIRE_OK;
+    return NULL;
+}
+
+//  hpo_wire_recv keeps who sent a message: its routing id, the User-Id
+//  the ZAP handler gave the connection, and its address; a User-Id too
+//  long to keep whole drops the message rather than cut the identity.
+static void
+s_test_peer (void)
+{
+    void *ctx = zmq_ctx_new ();
+    void *zap = zmq_socket (ctx, ZMQ_REP);
+    CHECK (zmq_bind (zap, "inproc://zeromq.zap.01") == 0);
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    zmq_setsockopt (router, ZMQ_ZAP_DOMAIN, "hpo", 3);
+    CHECK (zmq_bind (router, "tcp://127.0.0.1:*") == 0);
+    char endpoint[256];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    char long_id[HPO_WIRE_MAX_PROP + 2];
+    memset (long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    const char *ids[] = {"alice", long_id};
+    for (int k = 0; k < 2; k++) {
+        void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt (dealer, ZMQ_LINGER, &linger, sizeof linger);
+        char rid[] = {'w', (char)('0' + k)};
+        zmq_setsockopt (dealer, ZMQ_ROUTING_ID, rid, 2);
+        CHECK (zmq_connect (dealer, endpoint) == 0);
+        hpo_wire_msg_t msg;
+        hpo_wire_workers (&msg, 3);
+        CHECK (hpo_wire_send (dealer, NULL, 0, &msg.env) == 0);
+        hpo_wire_msg_done (&msg);
+        hpo_wire_peer_t peer;
+        hpo_wire_status_t status;
+        hpo_env_t *env = s_recv_peer (router, zap, ids[k], &peer, &status);
+        CHECK (peer.rid_size == 2 && memcmp (peer.rid, rid, 2) == 0);
+        if (k == 0) {
+            CHECK (env && env->seq == 3);
+            CHECK_STR (peer.user_id, "alice");
+            CHECK_STR (peer.address, "127.0.0.1");
+        } else {
+            CHECK (env == NULL);
+            CHECK (status == HPO_WIRE_BAD_PEER);
+            CHECK_STR (peer.user_id, "");
+        }
+        hpo_wire_free (&env);
+        zmq_close (dealer);
+    }
+    zmq_close (router);
+    zmq_close (zap);
+    zmq_ctx_term (ctx);
+}
+
 int
 main (void)
 {
+    s_test_peer ();
     s_test_worker_messages ();
     s_test_coordinator_messages ();
     s_test_cli_messages ();
