@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "../common/clock.h"
+#include "../common/sock.h"
 #include "../common/wire.h"
 
 typedef struct {
@@ -200,14 +201,22 @@ main (int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit (RLIMIT_NOFILE, &rl);
     }
-    void *ctx = zmq_ctx_new ();
+    char *error = NULL;
+    void *ctx = hpo_sock_ctx_new (&error);
+    if (!ctx) {
+        fprintf (stderr, "hpo-bench-load: %s\n", error);
+        return 1;
+    }
     zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, sessions + 64);
-    int linger = 0;
 
-    //  Create the study through the same socket API the CLI uses.
-    void *cli = zmq_socket (ctx, ZMQ_DEALER);
-    zmq_setsockopt (cli, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_connect (cli, endpoint);
+    //  Create the study through the same socket API the CLI uses. The
+    //  sessions too are client sockets: they measure the coordinator, not
+    //  a worker's reconnect and heartbeat options.
+    void *cli = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
+    if (!cli) {
+        fprintf (stderr, "hpo-bench-load: %s\n", error);
+        return 1;
+    }
     char spec[1024];
     snprintf (spec, sizeof spec,
               "name: %s\ncommand: true\nobjective: {metric: loss}\n"
@@ -231,14 +240,11 @@ main (int argc, char **argv)
     zmq_pollitem_t *items = calloc ((size_t)sessions, sizeof *items);
     char name[64];
     for (int k = 0; k < sessions; k++) {
-        ss[k].sock = zmq_socket (ctx, ZMQ_DEALER);
+        ss[k].sock = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
         if (!ss[k].sock) {
-            fprintf (stderr, "hpo-bench-load: socket %d: %s\n", k,
-                     zmq_strerror (zmq_errno ()));
+            fprintf (stderr, "hpo-bench-load: socket %d: %s\n", k, error);
             return 1;
         }
-        zmq_setsockopt (ss[k].sock, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_connect (ss[k].sock, endpoint);
         items[k].socket = ss[k].sock;
         items[k].events = ZMQ_POLLIN;
         snprintf (name, sizeof name, "load-%d-%d", (int)getpid (), k);
@@ -364,9 +370,9 @@ main (int argc, char **argv)
                 s_pct (&hand_out, 0.5), s_pct (&hand_out, 0.99));
     }
     for (int k = 0; k < sessions; k++)
-        zmq_close (ss[k].sock);
-    zmq_close (cli);
-    zmq_ctx_term (ctx);
+        hpo_sock_close (&ss[k].sock);
+    hpo_sock_close (&cli);
+    hpo_sock_ctx_destroy (&ctx);
     free (ss);
     free (items);
     free (hand_out.v);
