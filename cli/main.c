@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/json_render.h"
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/spec.h"
@@ -251,7 +252,7 @@ s_call (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
 static int
 s_print_json (json_t *doc)
 {
-    int rc = hpo_render_json_print (stdout, doc);
+    int rc = hpo_json_render_print (stdout, doc);
     json_decref (doc);
     return rc == 0 ? 0 : EXIT_ERROR;
 }
@@ -347,7 +348,7 @@ s_study_list (s_ctx_t *ctx, char **args)
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_study_list_json (reply->study_list));
+        status = s_print_json (hpo_json_render_study_list (reply->study_list));
     else
         hpo_render_study_list (stdout, reply->study_list);
     hpo_wire_free (&reply);
@@ -377,7 +378,7 @@ s_study_show (s_ctx_t *ctx, char **args)
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_study_json (reply->study_info));
+        status = s_print_json (hpo_json_render_study (reply->study_info));
     else
         hpo_render_study (stdout, reply->study_info);
     hpo_wire_free (&reply);
@@ -483,7 +484,7 @@ s_trials (s_ctx_t *ctx, char **args)
         return status;
     if (ctx->json)
         status =
-            s_print_json (hpo_render_trials_json (args[0], reply->trial_list));
+            s_print_json (hpo_json_render_trials (args[0], reply->trial_list));
     else
         hpo_render_trials (stdout, reply->trial_list);
     hpo_wire_free (&reply);
@@ -513,7 +514,7 @@ s_trial_show (s_ctx_t *ctx, char **args)
         return status;
     if (ctx->json)
         status = s_print_json (
-            hpo_render_trial_json (reply->trial_info, args[0], 1));
+            hpo_json_render_trial (reply->trial_info, args[0], 1));
     else
         hpo_render_trial (stdout, reply->trial_info, args[0]);
     hpo_wire_free (&reply);
@@ -537,7 +538,7 @@ s_best (s_ctx_t *ctx, char **args)
         return status;
     if (ctx->json)
         status = s_print_json (
-            hpo_render_trial_json (reply->trial_info, args[0], 0));
+            hpo_json_render_trial (reply->trial_info, args[0], 0));
     else
         hpo_render_best (stdout, reply->trial_info, args[0]);
     hpo_wire_free (&reply);
@@ -555,7 +556,7 @@ s_workers (s_ctx_t *ctx, char **args)
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_workers_json (reply->worker_list));
+        status = s_print_json (hpo_json_render_workers (reply->worker_list));
     else
         hpo_render_workers (stdout, reply->worker_list);
     hpo_wire_free (&reply);
@@ -710,7 +711,7 @@ s_watch (s_ctx_t *ctx, char **args)
     }
     if (status == 0 && study) {
         if (ctx->json)
-            status = s_print_json (hpo_render_study_json (study->study_info));
+            status = s_print_json (hpo_json_render_study (study->study_info));
         else {
             printf ("\n");
             hpo_render_study (stdout, study->study_info);
