@@ -106,9 +106,8 @@ hpo_env_t *hpo_wire_recv (void *socket, hpo_wire_peer_t *peer,
 //  (hpo_wire_send), or encoded (hpo_wire_encode), through &msg->env, and
 //  released with hpo_wire_msg_done. Strings and arrays passed in are
 //  borrowed: they must outlive the send or encode (a NULL string is sent
-//  as the empty one). A message points into
-//  itself, so it is never copied or moved; its members belong to this
-//  module.
+//  as the empty one). A message points into itself, so it is never
+//  copied or moved; its members belong to this module.
 
 typedef struct {
     hpo_env_t env;

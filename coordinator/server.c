@@ -1,5 +1,7 @@
-/*  server.c: the ROUTER loop, the message table, and the translation
-    between wire messages and scheduler calls.                           */
+/*  server.c: the ROUTER loop (a turn: read, expire, dispatch, commit,
+    flush), the message table, and the worker messages translated into
+    scheduler calls. The CLI's read-only requests are answered by
+    query.c; this file only sends those answers.                         */
 #include "server.h"
 
 #include <assert.h>
@@ -238,8 +240,14 @@ s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
     hpo_wire_kill (&msg, ++self->seq, trial_id, attempt, reason);
     s_take_acks (w, &msg);
     s_reply (self, w->rid, w->rid_size, &msg);
-    hpo_log_debug ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
-                   trial_id, attempt, w->name, reason);
+    hpo_trial_t *t = hpo_sched_trial (self->sched, trial_id);
+    if (t)
+        hpo_log_debug (HPO_LOG_TRIAL ": told %s to kill it (%s)",
+                       t->study->name, t->number, attempt, w->name, reason);
+    else
+        hpo_log_debug ("trial id %" PRIu64 " attempt %" PRIu32
+                       ": told %s to kill it (%s)",
+                       trial_id, attempt, w->name, reason);
 }
 
 //  ---- worker messages --------------------------------------------------
