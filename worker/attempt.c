@@ -382,6 +382,7 @@ s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason)
     config.env = p->env.env;
     config.log_path = self->log_path;
     config.grace_ms = p->a->grace_ms; //  0: SIGKILL at once
+    config.tag = self->tag;
     self->runner = hpo_runner_new (&config, reason);
     if (!self->runner)
         return -1;

@@ -39,6 +39,7 @@ struct _hpo_runner_t {
     int shim_status; //  the shim's own wait status
     int has_status;  //  child_status came through the pipe
     int child_status;
+    char *prefix; //  "trial mnist#3 attempt 1: " for log lines, or ""
 };
 
 //  Everything the two forked processes need, made before fork so that
@@ -719,6 +720,8 @@ hpo_runner_new (const hpo_runner_config_t *config, char **error)
         self->shim = shim;
         self->status_fd = status_r;
         self->report_fd = report_r;
+        self->prefix =
+            config->tag ? hpo_sprintf ("%s: ", config->tag) : hpo_strdup ("");
         status_r = report_r = -1;
     }
     s_close (&plan.log_fd);
@@ -742,7 +745,7 @@ hpo_runner_stop (hpo_runner_t *self)
     //  Until we reap it the shim's pid cannot be reused, so this reaches
     //  the shim or its zombie, never a stranger.
     if (kill (self->shim, SIGTERM) < 0) {
-        hpo_log_warn ("kill shim %d", (int)self->shim);
+        hpo_log_warn ("%skill shim %d", self->prefix, (int)self->shim);
         return -1;
     }
     self->stopped = 1;
@@ -784,7 +787,7 @@ s_reap (hpo_runner_t *self)
     if (r < 0) {
         //  ECHILD: someone reaped it for us (SIGCHLD ignored); the pipe
         //  still tells what happened to the program.
-        hpo_log_warn ("waitpid shim %d", (int)self->shim);
+        hpo_log_warn ("%swaitpid shim %d", self->prefix, (int)self->shim);
         status = 0;
     }
     self->shim_status = status;
@@ -815,7 +818,8 @@ hpo_runner_poll (hpo_runner_t *self)
         if (n < 0 && errno == EAGAIN)
             return 0;
         if (n < 0)
-            hpo_log_warn ("read status pipe of shim %d", (int)self->shim);
+            hpo_log_warn ("%sread status pipe of shim %d", self->prefix,
+                          (int)self->shim);
         if (n <= 0)
             break; //  end-of-file (or a broken pipe): the shim is exiting
         for (ssize_t k = 0; k < n && self->n_got < sizeof self->got; k++)
@@ -845,7 +849,8 @@ hpo_runner_read (hpo_runner_t *self, void *buf, size_t size)
     if (n > 0 || (n < 0 && errno == EAGAIN))
         return n;
     if (n < 0)
-        hpo_log_warn ("read report pipe of shim %d", (int)self->shim);
+        hpo_log_warn ("%sread report pipe of shim %d", self->prefix,
+                      (int)self->shim);
     s_close (&self->report_fd);
     return 0;
 }
@@ -889,6 +894,7 @@ hpo_runner_destroy (hpo_runner_t **self_p)
     }
     s_close (&self->status_fd);
     s_close (&self->report_fd);
+    free (self->prefix);
     free (self);
     *self_p = NULL;
 }

@@ -169,7 +169,8 @@ static hpo_runner_t *
 s_start (const char *script, char *const *env, uint64_t grace_ms)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
-    hpo_runner_config_t config = {argv, env, s_path ("trial.log"), grace_ms};
+    hpo_runner_config_t config = {argv, env, s_path ("trial.log"), grace_ms,
+                                  NULL};
     char *error = NULL;
     hpo_runner_t *runner = hpo_runner_new (&config, &error);
     if (!runner)
@@ -288,7 +289,7 @@ test_descriptors (void)
     //  leave one.
     int leak = open ("/dev/null", O_RDONLY);
     char *argv[] = {"sleep", "5", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
     char *error = NULL;
     hpo_runner_t *r = hpo_runner_new (&config, &error);
     CHECK (r);
@@ -388,7 +389,7 @@ static void
 test_start_errors (void)
 {
     char *argv[] = {"hpo-no-such-program-xyz", "arg", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
     char *error = NULL;
     CHECK (hpo_runner_new (&config, &error) == NULL);
     CHECK_STR (error, "command not found: hpo-no-such-program-xyz");
