@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "../common/clock.h"
+#include "../common/sock.h"
 #include "../common/wire.h"
 
 typedef struct {
@@ -85,63 +86,45 @@ s_request (void *sock, hpo_env_t *env, int timeout_ms)
     if (zmq_poll (&item, 1, timeout_ms) <= 0)
         return NULL;
     hpo_wire_status_t st;
-    return hpo_wire_recv (sock, NULL, NULL, &st);
+    return hpo_wire_recv (sock, NULL, &st);
 }
 
 static void
 s_send_hb (s_session_t *s, uint32_t free_slots)
 {
-    Hpo__Lease lease = HPO__LEASE__INIT, *leases[1] = {&lease};
-    Hpo__Heartbeat hb = HPO__HEARTBEAT__INIT;
-    if (s->holding) {
-        lease.trial_id = s->trial_id;
-        lease.attempt = s->attempt;
-        hb.n_leases = 1;
-        hb.leases = leases;
-    }
-    hb.free = free_slots;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++s->seq);
-    env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &hb;
+    hpo_wire_msg_t msg;
+    hpo_wire_heartbeat (&msg, ++s->seq, free_slots);
+    if (s->holding)
+        hpo_wire_lease_add (&msg, s->trial_id, s->attempt);
     s->hb_seq = s->seq;
     s->hb_sent_us = s_now_us ();
-    hpo_wire_send (s->sock, NULL, 0, &env);
+    hpo_wire_send (s->sock, NULL, 0, &msg.env);
+    hpo_wire_msg_done (&msg);
 }
 
 static void
 s_send_result (s_session_t *s)
 {
-    Hpo__Metric m = HPO__METRIC__INIT, *metrics[1] = {&m};
-    m.name = "loss";
-    m.value = 0.5;
-    Hpo__Report r = HPO__REPORT__INIT;
-    r.trial_id = s->trial_id;
-    r.attempt = s->attempt;
-    r.has_step = 1;
-    r.step = 0;
-    r.n_metrics = 1;
-    r.metrics = metrics;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++s->seq);
-    env.body_case = HPO__ENVELOPE__BODY_REPORT;
-    env.report = &r;
-    hpo_wire_send (s->sock, NULL, 0, &env);
-    Hpo__Finish f = HPO__FINISH__INIT;
-    f.trial_id = s->trial_id;
-    f.attempt = s->attempt;
-    f.outcome = HPO__OUTCOME__OUTCOME_COMPLETE;
-    f.has_value = 1;
-    f.value = 0.5;
-    //  Ask for the next trial in the same message, as hpo-worker does.
-    f.asks = 1;
-    f.free = 1;
+    hpo_wire_msg_t msg;
+    hpo_wire_report (&msg, ++s->seq, s->trial_id, s->attempt, 1, 0);
+    hpo_wire_metric_add (&msg, "loss", 0.5);
+    hpo_wire_send (s->sock, NULL, 0, &msg.env);
+    hpo_wire_msg_done (&msg);
+    hpo_wire_finish_t f = {
+        .trial_id = s->trial_id,
+        .attempt = s->attempt,
+        .outcome = HPO__OUTCOME__OUTCOME_COMPLETE,
+        .has_value = 1,
+        .value = 0.5,
+        //  Ask for the next trial in the same message, as hpo-worker does.
+        .asks = 1,
+        .free = 1,
+    };
     s->asked_us = s_now_us ();
-    hpo_wire_init (&env, ++s->seq);
-    env.body_case = HPO__ENVELOPE__BODY_FINISH;
-    env.finish = &f;
+    hpo_wire_finish (&msg, ++s->seq, &f);
     s->finish_seq = s->seq;
-    hpo_wire_send (s->sock, NULL, 0, &env);
+    hpo_wire_send (s->sock, NULL, 0, &msg.env);
+    hpo_wire_msg_done (&msg);
 }
 
 static void
@@ -218,14 +201,22 @@ main (int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit (RLIMIT_NOFILE, &rl);
     }
-    void *ctx = zmq_ctx_new ();
+    char *error = NULL;
+    void *ctx = hpo_sock_ctx_new (&error);
+    if (!ctx) {
+        fprintf (stderr, "hpo-bench-load: %s\n", error);
+        return 1;
+    }
     zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, sessions + 64);
-    int linger = 0;
 
-    //  Create the study through the same socket API the CLI uses.
-    void *cli = zmq_socket (ctx, ZMQ_DEALER);
-    zmq_setsockopt (cli, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_connect (cli, endpoint);
+    //  Create the study through the same socket API the CLI uses. The
+    //  sessions too are client sockets: they measure the coordinator, not
+    //  a worker's reconnect and heartbeat options.
+    void *cli = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
+    if (!cli) {
+        fprintf (stderr, "hpo-bench-load: %s\n", error);
+        return 1;
+    }
     char spec[1024];
     snprintf (spec, sizeof spec,
               "name: %s\ncommand: true\nobjective: {metric: loss}\n"
@@ -233,14 +224,9 @@ main (int argc, char **argv)
               "budget: {trials: %ld}\ntrial: {retries: 0}\n"
               "space: {x: {type: float, low: 0, high: 1}}\n",
               study, heartbeat_mode ? (long)sessions : trials);
-    Hpo__StudyCreate create = HPO__STUDY_CREATE__INIT;
-    create.filename = "bench";
-    create.spec = spec;
-    hpo_env_t env;
-    hpo_wire_init (&env, 1);
-    env.body_case = HPO__ENVELOPE__BODY_STUDY_CREATE;
-    env.study_create = &create;
-    hpo_env_t *reply = s_request (cli, &env, 10000);
+    hpo_wire_msg_t msg;
+    hpo_wire_study_create (&msg, 1, "bench", spec);
+    hpo_env_t *reply = s_request (cli, &msg.env, 10000);
     if (!reply || reply->body_case != HPO__ENVELOPE__BODY_OK) {
         fprintf (stderr, "hpo-bench-load: study create failed: %s\n",
                  reply && reply->body_case == HPO__ENVELOPE__BODY_ERROR
@@ -254,26 +240,17 @@ main (int argc, char **argv)
     zmq_pollitem_t *items = calloc ((size_t)sessions, sizeof *items);
     char name[64];
     for (int k = 0; k < sessions; k++) {
-        ss[k].sock = zmq_socket (ctx, ZMQ_DEALER);
+        ss[k].sock = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
         if (!ss[k].sock) {
-            fprintf (stderr, "hpo-bench-load: socket %d: %s\n", k,
-                     zmq_strerror (zmq_errno ()));
+            fprintf (stderr, "hpo-bench-load: socket %d: %s\n", k, error);
             return 1;
         }
-        zmq_setsockopt (ss[k].sock, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_connect (ss[k].sock, endpoint);
         items[k].socket = ss[k].sock;
         items[k].events = ZMQ_POLLIN;
-        Hpo__Hello hello = HPO__HELLO__INIT;
         snprintf (name, sizeof name, "load-%d-%d", (int)getpid (), k);
-        hello.name = name;
-        hello.host = "bench";
-        hello.slots = 1;
-        hello.pid = (uint32_t)getpid ();
-        hpo_wire_init (&env, ++ss[k].seq);
-        env.body_case = HPO__ENVELOPE__BODY_HELLO;
-        env.hello = &hello;
-        hpo_wire_send (ss[k].sock, NULL, 0, &env);
+        hpo_wire_hello (&msg, ++ss[k].seq, name, "bench", 1,
+                        (uint32_t)getpid (), 0, 0);
+        hpo_wire_send (ss[k].sock, NULL, 0, &msg.env);
     }
 
     s_samples_t hand_out = {0}, hb_delay = {0};
@@ -309,7 +286,7 @@ main (int argc, char **argv)
             s_session_t *s = &ss[k];
             hpo_wire_status_t st;
             hpo_env_t *m;
-            while ((m = hpo_wire_recv (s->sock, NULL, NULL, &st))) {
+            while ((m = hpo_wire_recv (s->sock, NULL, &st))) {
                 //  Acknowledgements ride on any message.
                 for (size_t a = 0; a < m->n_acks; a++) {
                     uint64_t seq = m->acks[a];
@@ -367,12 +344,8 @@ main (int argc, char **argv)
     qsort (hb_delay.v, hb_delay.n, sizeof (int64_t), s_cmp);
     if (heartbeat_mode) {
         //  Every lease must still be held, at its first attempt.
-        Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
-        ref.name = study;
-        hpo_wire_init (&env, 2);
-        env.body_case = HPO__ENVELOPE__BODY_STUDY_SHOW;
-        env.study_show = &ref;
-        reply = s_request (cli, &env, 10000);
+        hpo_wire_study_show (&msg, 2, study);
+        reply = s_request (cli, &msg.env, 10000);
         uint64_t running =
             reply && reply->body_case == HPO__ENVELOPE__BODY_STUDY_INFO
                 ? reply->study_info->running
@@ -397,9 +370,9 @@ main (int argc, char **argv)
                 s_pct (&hand_out, 0.5), s_pct (&hand_out, 0.99));
     }
     for (int k = 0; k < sessions; k++)
-        zmq_close (ss[k].sock);
-    zmq_close (cli);
-    zmq_ctx_term (ctx);
+        hpo_sock_close (&ss[k].sock);
+    hpo_sock_close (&cli);
+    hpo_sock_ctx_destroy (&ctx);
     free (ss);
     free (items);
     free (hand_out.v);

@@ -10,6 +10,7 @@
 #include "../common/clock.h"
 #include "../common/endpoint.h"
 #include "../common/mem.h"
+#include "../common/sock.h"
 
 struct _hpo_client_t {
     void *ctx;
@@ -20,35 +21,21 @@ struct _hpo_client_t {
     char error[512];
 };
 
-//  Opens a DEALER on self->sock. Returns 0, or -1 with errno set.
+//  Opens a DEALER on self->sock. Returns 0, or -1 with *error set (the
+//  caller frees).
 static int
-s_connect (hpo_client_t *self)
+s_connect (hpo_client_t *self, char **error)
 {
     assert (!self->sock);
-    void *sock = zmq_socket (self->ctx, ZMQ_DEALER);
-    if (!sock)
-        return -1;
-    int linger = 0;
-    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
-    int ipv6 = hpo_endpoint_ipv6 (self->endpoint);
-    zmq_setsockopt (sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
-    if (zmq_connect (sock, self->endpoint) != 0) {
-        int saved = errno;
-        zmq_close (sock);
-        errno = saved;
-        return -1;
-    }
-    self->sock = sock;
-    return 0;
+    self->sock =
+        hpo_sock_open (self->ctx, HPO_SOCK_CLIENT, self->endpoint, error);
+    return self->sock ? 0 : -1;
 }
 
 static void
 s_disconnect (hpo_client_t *self)
 {
-    if (self->sock) {
-        zmq_close (self->sock);
-        self->sock = NULL;
-    }
+    hpo_sock_close (&self->sock);
 }
 
 hpo_client_t *
@@ -69,10 +56,8 @@ hpo_client_new (const char *endpoint, int timeout_ms, char **error)
     hpo_client_t *self = hpo_calloc (1, sizeof *self);
     self->endpoint = hpo_strdup (endpoint);
     self->timeout_ms = timeout_ms;
-    self->ctx = zmq_ctx_new ();
-    if (!self->ctx || s_connect (self) != 0) {
-        *error = hpo_sprintf ("bad endpoint '%.200s': %s", endpoint,
-                              zmq_strerror (errno));
+    self->ctx = hpo_sock_ctx_new (error);
+    if (!self->ctx || s_connect (self, error) != 0) {
         hpo_client_destroy (&self);
         return NULL;
     }
@@ -87,8 +72,7 @@ hpo_client_destroy (hpo_client_t **self_p)
     if (!self)
         return;
     s_disconnect (self);
-    if (self->ctx)
-        zmq_ctx_term (self->ctx);
+    hpo_sock_ctx_destroy (&self->ctx);
     free (self->endpoint);
     free (self);
     *self_p = NULL;
@@ -121,7 +105,7 @@ s_read_replies (hpo_client_t *self, hpo_wire_status_t *dropped)
 {
     while (1) {
         hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_recv (self->sock, NULL, NULL, &status);
+        hpo_env_t *env = hpo_wire_recv (self->sock, NULL, &status);
         if (!env) {
             if (status == HPO_WIRE_OK)
                 return NULL; //  nothing more waiting
@@ -140,9 +124,10 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
     assert (self);
     assert (request);
     self->error[0] = '\0';
-    if (!self->sock && s_connect (self) != 0) {
-        snprintf (self->error, sizeof self->error, "cannot connect to %s: %s",
-                  self->endpoint, zmq_strerror (errno));
+    char *why = NULL;
+    if (!self->sock && s_connect (self, &why) != 0) {
+        snprintf (self->error, sizeof self->error, "%s", why);
+        free (why);
         return NULL;
     }
     request->seq = ++self->seq;

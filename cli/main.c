@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/json_render.h"
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/spec.h"
@@ -251,7 +252,7 @@ s_call (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
 static int
 s_print_json (json_t *doc)
 {
-    int rc = hpo_render_json_print (stdout, doc);
+    int rc = hpo_json_render_print (stdout, doc);
     json_decref (doc);
     return rc == 0 ? 0 : EXIT_ERROR;
 }
@@ -318,16 +319,12 @@ s_study_create (s_ctx_t *ctx, char **args)
         free (text);
         return EXIT_USAGE;
     }
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__StudyCreate create = HPO__STUDY_CREATE__INIT;
-    create.filename = (char *)filename;
-    create.spec = text;
-    request.body_case = HPO__ENVELOPE__BODY_STUDY_CREATE;
-    request.study_create = &create;
+    hpo_wire_msg_t request;
+    hpo_wire_study_create (&request, 0, filename, text);
     char *exists = hpo_sprintf ("a study named %s already exists", spec->name);
     hpo_env_t *reply;
-    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_OK, exists, &reply);
+    int status =
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, exists, &reply);
     if (status == 0) {
         printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
                 spec->name, spec->trials,
@@ -343,18 +340,15 @@ s_study_create (s_ctx_t *ctx, char **args)
 static int
 s_study_list (s_ctx_t *ctx, char **args)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
-    request.body_case = HPO__ENVELOPE__BODY_STUDY_LIST;
-    request.study_list = &list;
+    hpo_wire_msg_t request;
+    hpo_wire_study_list (&request, 0);
     hpo_env_t *reply;
-    int status =
-        s_call (ctx, &request, HPO__ENVELOPE__BODY_STUDY_LIST, NULL, &reply);
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_STUDY_LIST,
+                         NULL, &reply);
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_study_list_json (reply->study_list));
+        status = s_print_json (hpo_json_render_study_list (reply->study_list));
     else
         hpo_render_study_list (stdout, reply->study_list);
     hpo_wire_free (&reply);
@@ -367,14 +361,10 @@ static int
 s_get_study (s_ctx_t *ctx, const char *name, hpo_env_t **reply_p,
              int *no_answer)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
-    ref.name = (char *)name;
-    request.body_case = HPO__ENVELOPE__BODY_STUDY_SHOW;
-    request.study_show = &ref;
+    hpo_wire_msg_t request;
+    hpo_wire_study_show (&request, 0, name);
     char *not_found = hpo_sprintf ("no study named %s", name);
-    int status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_STUDY_INFO,
+    int status = s_call_ex (ctx, &request.env, HPO__ENVELOPE__BODY_STUDY_INFO,
                             not_found, reply_p, no_answer);
     free (not_found);
     return status;
@@ -388,7 +378,7 @@ s_study_show (s_ctx_t *ctx, char **args)
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_study_json (reply->study_info));
+        status = s_print_json (hpo_json_render_study (reply->study_info));
     else
         hpo_render_study (stdout, reply->study_info);
     hpo_wire_free (&reply);
@@ -398,16 +388,12 @@ s_study_show (s_ctx_t *ctx, char **args)
 static int
 s_study_stop (s_ctx_t *ctx, char **args)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
-    ref.name = args[0];
-    request.body_case = HPO__ENVELOPE__BODY_STUDY_STOP;
-    request.study_stop = &ref;
+    hpo_wire_msg_t request;
+    hpo_wire_study_stop (&request, 0, args[0]);
     char *not_found = hpo_sprintf ("no study named %s", args[0]);
     hpo_env_t *reply;
     int status =
-        s_call (ctx, &request, HPO__ENVELOPE__BODY_OK, not_found, &reply);
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, not_found, &reply);
     free (not_found);
     if (status)
         return status;
@@ -446,16 +432,10 @@ s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
     uint64_t after = 0;
     int status = 0;
     for (;;) {
-        hpo_env_t request;
-        hpo_wire_init (&request, 0);
-        Hpo__TrialsQuery query = HPO__TRIALS_QUERY__INIT;
-        query.study = (char *)name;
-        query.state = (char *)state;
-        query.after = after;
-        request.body_case = HPO__ENVELOPE__BODY_TRIALS;
-        request.trials = &query;
+        hpo_wire_msg_t request;
+        hpo_wire_trials (&request, 0, name, state, after, 0);
         hpo_env_t *page;
-        status = s_call_ex (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_LIST,
+        status = s_call_ex (ctx, &request.env, HPO__ENVELOPE__BODY_TRIAL_LIST,
                             not_found, &page, no_answer);
         if (status) {
             hpo_wire_free (reply_p);
@@ -504,7 +484,7 @@ s_trials (s_ctx_t *ctx, char **args)
         return status;
     if (ctx->json)
         status =
-            s_print_json (hpo_render_trials_json (args[0], reply->trial_list));
+            s_print_json (hpo_json_render_trials (args[0], reply->trial_list));
     else
         hpo_render_trials (stdout, reply->trial_list);
     hpo_wire_free (&reply);
@@ -522,24 +502,19 @@ s_trial_show (s_ctx_t *ctx, char **args)
         hpo_log_error ("trial number '%s' is not a number", text);
         return EXIT_USAGE;
     }
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__TrialRef ref = HPO__TRIAL_REF__INIT;
-    ref.study = args[0];
-    ref.number = number;
-    request.body_case = HPO__ENVELOPE__BODY_TRIAL_SHOW;
-    request.trial_show = &ref;
+    hpo_wire_msg_t request;
+    hpo_wire_trial_show (&request, 0, args[0], number);
     char *not_found = hpo_sprintf (
         "no trial %llu in study %s (or no such study)", number, args[0]);
     hpo_env_t *reply;
-    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_INFO,
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_TRIAL_INFO,
                          not_found, &reply);
     free (not_found);
     if (status)
         return status;
     if (ctx->json)
         status = s_print_json (
-            hpo_render_trial_json (reply->trial_info, args[0], 1));
+            hpo_json_render_trial (reply->trial_info, args[0], 1));
     else
         hpo_render_trial (stdout, reply->trial_info, args[0]);
     hpo_wire_free (&reply);
@@ -549,25 +524,21 @@ s_trial_show (s_ctx_t *ctx, char **args)
 static int
 s_best (s_ctx_t *ctx, char **args)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__StudyRef ref = HPO__STUDY_REF__INIT;
-    ref.name = args[0];
-    request.body_case = HPO__ENVELOPE__BODY_BEST;
-    request.best = &ref;
+    hpo_wire_msg_t request;
+    hpo_wire_best (&request, 0, args[0]);
     //  The coordinator answers ERR_NOT_FOUND both for an unknown study
     //  and for one with no complete trial; its message says which.
     char *not_found = hpo_sprintf (
         "no completed trial in study %s (or no such study)", args[0]);
     hpo_env_t *reply;
-    int status = s_call (ctx, &request, HPO__ENVELOPE__BODY_TRIAL_INFO,
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_TRIAL_INFO,
                          not_found, &reply);
     free (not_found);
     if (status)
         return status;
     if (ctx->json)
         status = s_print_json (
-            hpo_render_trial_json (reply->trial_info, args[0], 0));
+            hpo_json_render_trial (reply->trial_info, args[0], 0));
     else
         hpo_render_best (stdout, reply->trial_info, args[0]);
     hpo_wire_free (&reply);
@@ -577,18 +548,15 @@ s_best (s_ctx_t *ctx, char **args)
 static int
 s_workers (s_ctx_t *ctx, char **args)
 {
-    hpo_env_t request;
-    hpo_wire_init (&request, 0);
-    Hpo__WorkersQuery query = HPO__WORKERS_QUERY__INIT;
-    request.body_case = HPO__ENVELOPE__BODY_WORKERS;
-    request.workers = &query;
+    hpo_wire_msg_t request;
+    hpo_wire_workers (&request, 0);
     hpo_env_t *reply;
-    int status =
-        s_call (ctx, &request, HPO__ENVELOPE__BODY_WORKER_LIST, NULL, &reply);
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_WORKER_LIST,
+                         NULL, &reply);
     if (status)
         return status;
     if (ctx->json)
-        status = s_print_json (hpo_render_workers_json (reply->worker_list));
+        status = s_print_json (hpo_json_render_workers (reply->worker_list));
     else
         hpo_render_workers (stdout, reply->worker_list);
     hpo_wire_free (&reply);
@@ -743,7 +711,7 @@ s_watch (s_ctx_t *ctx, char **args)
     }
     if (status == 0 && study) {
         if (ctx->json)
-            status = s_print_json (hpo_render_study_json (study->study_info));
+            status = s_print_json (hpo_json_render_study (study->study_info));
         else {
             printf ("\n");
             hpo_render_study (stdout, study->study_info);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/json_render.h"
 #include "../common/mem.h"
 
 //  ---- small helpers ------------------------------------------------------
@@ -24,78 +25,6 @@ static char *
 s_dup (const char *s)
 {
     return hpo_strdup (s ? s : "");
-}
-
-//  A copy of s with every byte that is not part of valid UTF-8 replaced by
-//  U+FFFD. A log tail is cut at a byte count and may split a character;
-//  jansson refuses such strings, and the document must still come out.
-static char *
-s_utf8_clean (const char *s)
-{
-    size_t len = strlen (s);
-    char *out = hpo_malloc (len * 3 + 1);
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t k = 0;
-    while (k < len) {
-        unsigned char c = p[k];
-        size_t n = c < 0x80                          ? 1
-                   : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2
-                   : (c & 0xF0) == 0xE0              ? 3
-                   : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4
-                                                     : 0;
-        int ok = n > 0 && k + n <= len;
-        for (size_t j = 1; ok && j < n; j++)
-            ok = (p[k + j] & 0xC0) == 0x80;
-        if (ok && n == 3) {
-            //  No overlong forms, no surrogates.
-            ok = !(c == 0xE0 && p[k + 1] < 0xA0) &&
-                 !(c == 0xED && p[k + 1] >= 0xA0);
-        }
-        if (ok && n == 4)
-            ok = !(c == 0xF0 && p[k + 1] < 0x90) &&
-                 !(c == 0xF4 && p[k + 1] >= 0x90);
-        if (ok) {
-            memcpy (out + o, p + k, n);
-            o += n;
-            k += n;
-        } else {
-            memcpy (out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            k++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-//  A JSON string, or null for a missing or empty one.
-static json_t *
-s_json_str (const char *s)
-{
-    if (!s_has (s))
-        return json_null ();
-    json_t *j = json_string (s);
-    if (!j) {
-        char *clean = s_utf8_clean (s);
-        j = json_string (clean);
-        free (clean);
-    }
-    return j ? j : json_null ();
-}
-
-//  A JSON real, or null where JSON has no number (NaN, infinities).
-static json_t *
-s_json_real (double v)
-{
-    return isfinite (v) ? json_real (v) : json_null ();
-}
-
-//  A timestamp: 0 on the wire means "not yet".
-static json_t *
-s_json_time (double t)
-{
-    return t > 0 ? s_json_real (t) : json_null ();
 }
 
 //  Shortest text that reads back as v ("0.001", not "0.0010000000000000000").
@@ -170,19 +99,6 @@ static uint64_t
 s_done (const Hpo__StudyInfo *study)
 {
     return study->complete + study->pruned + study->failed;
-}
-
-//  Seconds from creation to the end, or to the coordinator's now while the
-//  study runs. Returns -1 when the reply does not say enough to know.
-static double
-s_elapsed (const Hpo__StudyInfo *study)
-{
-    if (!(study->created > 0))
-        return -1;
-    double end = study->ended > 0 ? study->ended : study->now;
-    if (!(end > 0))
-        return -1;
-    return end > study->created ? end - study->created : 0;
 }
 
 static const Hpo__TrialInfo *
@@ -283,195 +199,6 @@ s_table_clear (s_table_t *table)
     table->n = table->cap = 0;
 }
 
-//  ---- JSON documents -----------------------------------------------------
-
-static json_t *
-s_params_json (const Hpo__TrialInfo *trial)
-{
-    json_t *obj = json_object ();
-    for (size_t k = 0; k < trial->n_params; k++) {
-        const Hpo__Param *param = trial->params[k];
-        json_t *value;
-        switch (param->kind) {
-        case HPO_KIND_FLOAT:
-            value = s_json_real (param->f);
-            break;
-        case HPO_KIND_INT:
-            value = json_integer ((json_int_t)param->i);
-            break;
-        case HPO_KIND_STR:
-            value = json_string (param->s ? param->s : "");
-            if (!value)
-                value = s_json_str (param->s);
-            break;
-        default:
-            value = json_null ();
-        }
-        json_object_set_new (obj, param->name ? param->name : "", value);
-    }
-    return obj;
-}
-
-json_t *
-hpo_render_trial_json (const Hpo__TrialInfo *trial, const char *study,
-                       int detail)
-{
-    assert (trial);
-    json_t *doc = json_object ();
-    json_object_set_new (
-        doc, "study", s_json_str (s_has (trial->study) ? trial->study : study));
-    json_object_set_new (doc, "number",
-                         json_integer ((json_int_t)trial->number));
-    json_object_set_new (doc, "state", s_json_str (trial->state));
-    json_object_set_new (doc, "params", s_params_json (trial));
-    json_object_set_new (doc, "value",
-                         trial->has_value ? s_json_real (trial->value)
-                                          : json_null ());
-    json_object_set_new (doc, "attempt", json_integer (trial->attempt));
-    json_object_set_new (doc, "worker", s_json_str (trial->worker));
-    json_object_set_new (doc, "started", s_json_time (trial->started));
-    json_object_set_new (doc, "ended", s_json_time (trial->ended));
-    json_object_set_new (doc, "reason", s_json_str (trial->reason));
-    json_object_set_new (doc, "last_step",
-                         trial->has_step
-                             ? json_integer ((json_int_t)trial->last_step)
-                             : json_null ());
-    json_object_set_new (doc, "last_value",
-                         trial->has_last ? s_json_real (trial->last_value)
-                                         : json_null ());
-    if (!detail)
-        return doc;
-
-    json_t *attempts = json_array ();
-    for (size_t k = 0; k < trial->n_attempts; k++) {
-        const Hpo__AttemptInfo *a = trial->attempts[k];
-        json_t *obj = json_object ();
-        json_object_set_new (obj, "attempt", json_integer (a->attempt));
-        json_object_set_new (obj, "worker", s_json_str (a->worker));
-        json_object_set_new (obj, "started", s_json_time (a->started));
-        json_object_set_new (obj, "ended", s_json_time (a->ended));
-        json_object_set_new (obj, "outcome", s_json_str (a->outcome));
-        json_object_set_new (obj, "reason", s_json_str (a->reason));
-        json_array_append_new (attempts, obj);
-    }
-    json_object_set_new (doc, "attempts", attempts);
-
-    json_t *values = json_array ();
-    for (size_t k = 0; k < trial->n_values; k++) {
-        const Hpo__IntermediateValue *v = trial->values[k];
-        json_t *obj = json_object ();
-        json_object_set_new (obj, "step", json_integer ((json_int_t)v->step));
-        json_object_set_new (obj, "metric", s_json_str (v->metric));
-        json_object_set_new (obj, "value", s_json_real (v->value));
-        json_array_append_new (values, obj);
-    }
-    json_object_set_new (doc, "intermediate", values);
-    json_object_set_new (doc, "log_tail", s_json_str (trial->log_tail));
-    return doc;
-}
-
-json_t *
-hpo_render_study_json (const Hpo__StudyInfo *study)
-{
-    assert (study);
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "name", s_json_str (study->name));
-    json_object_set_new (doc, "state", s_json_str (study->state));
-    json_object_set_new (doc, "budget",
-                         json_integer ((json_int_t)study->budget));
-    json_object_set_new (doc, "parallel", json_integer (study->parallel));
-
-    json_t *counts = json_object ();
-    json_object_set_new (counts, "WAITING",
-                         json_integer ((json_int_t)study->waiting));
-    json_object_set_new (counts, "RUNNING",
-                         json_integer ((json_int_t)study->running));
-    json_object_set_new (counts, "COMPLETE",
-                         json_integer ((json_int_t)study->complete));
-    json_object_set_new (counts, "PRUNED",
-                         json_integer ((json_int_t)study->pruned));
-    json_object_set_new (counts, "FAILED",
-                         json_integer ((json_int_t)study->failed));
-    json_object_set_new (doc, "counts", counts);
-
-    const Hpo__TrialInfo *best = s_best (study);
-    json_object_set_new (doc, "best",
-                         best ? hpo_render_trial_json (best, study->name, 0)
-                              : json_null ());
-    json_object_set_new (doc, "created", s_json_time (study->created));
-    json_object_set_new (doc, "ended", s_json_time (study->ended));
-    double elapsed = s_elapsed (study);
-    json_object_set_new (doc, "elapsed",
-                         elapsed >= 0 ? json_real (elapsed) : json_null ());
-    json_t *objective = json_object ();
-    json_object_set_new (objective, "metric", s_json_str (study->objective));
-    json_object_set_new (objective, "direction", s_json_str (study->direction));
-    json_object_set_new (doc, "objective", objective);
-    json_object_set_new (doc, "sampler", s_json_str (study->sampler));
-    return doc;
-}
-
-json_t *
-hpo_render_study_list_json (const Hpo__StudyList *list)
-{
-    json_t *studies = json_array ();
-    for (size_t k = 0; list && k < list->n_studies; k++)
-        json_array_append_new (studies,
-                               hpo_render_study_json (list->studies[k]));
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "studies", studies);
-    return doc;
-}
-
-json_t *
-hpo_render_trials_json (const char *study, const Hpo__TrialList *list)
-{
-    json_t *trials = json_array ();
-    for (size_t k = 0; list && k < list->n_trials; k++)
-        json_array_append_new (
-            trials, hpo_render_trial_json (list->trials[k], study, 0));
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "study", s_json_str (study));
-    json_object_set_new (doc, "trials", trials);
-    return doc;
-}
-
-json_t *
-hpo_render_workers_json (const Hpo__WorkerList *list)
-{
-    json_t *workers = json_array ();
-    for (size_t k = 0; list && k < list->n_workers; k++) {
-        const Hpo__WorkerInfo *w = list->workers[k];
-        json_t *obj = json_object ();
-        json_object_set_new (obj, "name", s_json_str (w->name));
-        json_object_set_new (obj, "host", s_json_str (w->host));
-        json_object_set_new (obj, "slots", json_integer (w->slots));
-        json_object_set_new (obj, "running", json_integer (w->running));
-        json_object_set_new (obj, "last_heartbeat", s_json_time (w->last_seen));
-        json_object_set_new (obj, "age",
-                             list->now > 0 && w->last_seen > 0
-                                 ? s_json_real (list->now - w->last_seen)
-                                 : json_null ());
-        json_object_set_new (obj, "alive", json_boolean (w->alive));
-        json_object_set_new (obj, "pid",
-                             w->pid ? json_integer (w->pid) : json_null ());
-        json_array_append_new (workers, obj);
-    }
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "workers", workers);
-    return doc;
-}
-
-int
-hpo_render_json_print (FILE *out, const json_t *doc)
-{
-    if (json_dumpf (doc, out, JSON_INDENT (2) | JSON_PRESERVE_ORDER) != 0)
-        return -1;
-    if (fputc ('\n', out) == EOF || fflush (out) != 0 || ferror (out))
-        return -1;
-    return 0;
-}
-
 //  ---- text for people ----------------------------------------------------
 
 void
@@ -496,7 +223,7 @@ hpo_render_study_list (FILE *out, const Hpo__StudyList *list)
         s_table_addf (&table, "%" PRIu64, s->running);
         s_table_add (&table, best && best->has_value ? s_short (best->value)
                                                      : hpo_strdup ("-"));
-        s_table_add (&table, hpo_render_duration (s_elapsed (s)));
+        s_table_add (&table, hpo_render_duration (hpo_json_render_elapsed (s)));
     }
     s_table_print (&table, out, "");
     s_table_clear (&table);
@@ -551,7 +278,7 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
         s_table_add (&table, s_clock_text (study->ended));
     }
     s_table_add (&table, hpo_strdup ("elapsed"));
-    s_table_add (&table, hpo_render_duration (s_elapsed (study)));
+    s_table_add (&table, hpo_render_duration (hpo_json_render_elapsed (study)));
     s_table_print (&table, out, "");
     s_table_clear (&table);
 }
@@ -837,7 +564,7 @@ hpo_render_watch_frame (FILE *out, const Hpo__StudyInfo *study,
     memset (bar, '#', fill);
     memset (bar + fill, '.', BAR - fill);
     bar[BAR] = '\0';
-    char *elapsed = hpo_render_duration (s_elapsed (study));
+    char *elapsed = hpo_render_duration (hpo_json_render_elapsed (study));
     fprintf (buf, "%s  %s  [%s]  %" PRIu64 "/%" PRIu64 " done  elapsed %s\n",
              study->name, study->state, bar, done, study->budget, elapsed);
     free (elapsed);

@@ -1,12 +1,15 @@
 #include "wire.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #include "mem.h"
+#include "utf8.h"
 
 const char *
 hpo_wire_status_str (hpo_wire_status_t status)
@@ -24,6 +27,8 @@ hpo_wire_status_str (hpo_wire_status_t status)
         return "message has no body";
     case HPO_WIRE_BAD_FRAMES:
         return "wrong number of frames";
+    case HPO_WIRE_BAD_PEER:
+        return "sender's identity too long";
     }
     return "unknown";
 }
@@ -217,33 +222,72 @@ s_has_more (void *socket)
     return more;
 }
 
-hpo_env_t *
-hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
-               hpo_wire_status_t *status)
+//  Reads the routing id frame into peer. Returns 0, or -1 with *status
+//  set (nothing waiting: HPO_WIRE_OK).
+static int
+s_recv_rid (void *socket, hpo_wire_peer_t *peer, hpo_wire_status_t *status)
 {
-    *status = HPO_WIRE_OK;
     zmq_msg_t msg;
-    if (rid) {
-        zmq_msg_init (&msg);
-        if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&msg);
-            return NULL;
-        }
-        size_t n = zmq_msg_size (&msg);
-        if (n > HPO_WIRE_MAX_RID)
-            n = HPO_WIRE_MAX_RID;
-        memcpy (rid, zmq_msg_data (&msg), n);
-        *rid_size = n;
-        zmq_msg_close (&msg);
-        if (!s_has_more (socket)) {
-            *status = HPO_WIRE_BAD_FRAMES;
-            return NULL;
-        }
-    }
     zmq_msg_init (&msg);
     if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&msg);
-        if (rid)
+        return -1;
+    }
+    //  libzmq's ids are at most 255 bytes; one longer cannot be kept, so
+    //  the message is dropped and its sender cannot be answered.
+    size_t n = zmq_msg_size (&msg);
+    if (n <= HPO_WIRE_MAX_RID) {
+        memcpy (peer->rid, zmq_msg_data (&msg), n);
+        peer->rid_size = n;
+    }
+    zmq_msg_close (&msg);
+    if (n > HPO_WIRE_MAX_RID) {
+        s_drain (socket);
+        *status = HPO_WIRE_BAD_PEER;
+        return -1;
+    }
+    if (!s_has_more (socket)) {
+        *status = HPO_WIRE_BAD_FRAMES;
+        return -1;
+    }
+    return 0;
+}
+
+//  Copies the connection's properties from msg into peer. Returns 0, or
+//  -1 if the User-Id is too long to keep whole (an identity cut short
+//  could name someone else).
+static int
+s_peer_props (zmq_msg_t *msg, hpo_wire_peer_t *peer)
+{
+    const char *user = zmq_msg_gets (msg, "User-Id");
+    const char *address = zmq_msg_gets (msg, "Peer-Address");
+    if (address)
+        snprintf (peer->address, sizeof peer->address, "%s", address);
+    if (!user)
+        return 0;
+    size_t n = strlen (user);
+    if (n > HPO_WIRE_MAX_PROP)
+        return -1;
+    memcpy (peer->user_id, user, n + 1);
+    return 0;
+}
+
+hpo_env_t *
+hpo_wire_recv (void *socket, hpo_wire_peer_t *peer, hpo_wire_status_t *status)
+{
+    *status = HPO_WIRE_OK;
+    if (peer) {
+        peer->rid_size = 0;
+        peer->user_id[0] = '\0';
+        peer->address[0] = '\0';
+        if (s_recv_rid (socket, peer, status))
+            return NULL;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        if (peer)
             *status = HPO_WIRE_BAD_FRAMES;
         return NULL;
     }
@@ -251,7 +295,9 @@ hpo_wire_recv (void *socket, uint8_t *rid, size_t *rid_size,
     if (s_has_more (socket)) {
         s_drain (socket);
         *status = HPO_WIRE_BAD_FRAMES;
-    } else
+    } else if (peer && s_peer_props (&msg, peer))
+        *status = HPO_WIRE_BAD_PEER;
+    else
         env =
             hpo_wire_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), status);
     zmq_msg_close (&msg);
@@ -305,4 +351,381 @@ hpo_wire_param_get (const Hpo__Param *param, hpo_value_t *value)
         return 0;
     }
     return -1;
+}
+
+//  ---- outgoing messages ----------------------------------------------------
+
+//  A borrowed string for a protobuf field; NULL is the field's default.
+static char *
+s_str (const char *s)
+{
+    return s ? (char *)s : (char *)protobuf_c_empty_string;
+}
+
+//  Starts msg as an envelope with body case and body (inside msg).
+static void
+s_msg_init (hpo_wire_msg_t *msg, uint64_t seq, Hpo__Envelope__BodyCase body)
+{
+    memset (msg, 0, sizeof *msg);
+    hpo_wire_init (&msg->env, seq);
+    msg->env.body_case = body;
+}
+
+void
+hpo_wire_msg_done (hpo_wire_msg_t *msg)
+{
+    free (msg->items);
+    free (msg->ptrs);
+    if (msg->params)
+        hpo_wire_params_free (msg->params, msg->env.assign->n_params);
+    free (msg->text);
+    if (msg->release)
+        msg->release (msg->owned);
+    msg->items = NULL;
+    msg->ptrs = NULL;
+    msg->params = NULL;
+    msg->text = NULL;
+    msg->release = NULL;
+    msg->n = msg->cap = 0;
+}
+
+void
+hpo_wire_msg_own (hpo_wire_msg_t *msg, void (*release) (void *owned),
+                  void *owned)
+{
+    assert (!msg->release);
+    msg->release = release;
+    msg->owned = owned;
+}
+
+void
+hpo_wire_msg_acks (hpo_wire_msg_t *msg, uint64_t *acks, size_t n)
+{
+    msg->env.n_acks = n;
+    msg->env.acks = acks;
+}
+
+//  A new item of size bytes at the end of msg's repeated field; the
+//  pointer array is rebuilt when the items move.
+static void *
+s_msg_item (hpo_wire_msg_t *msg, size_t size)
+{
+    if (msg->n == msg->cap) {
+        msg->cap = msg->cap ? msg->cap * 2 : 8;
+        msg->items = hpo_realloc (msg->items, msg->cap * size);
+        msg->ptrs = hpo_realloc (msg->ptrs, msg->cap * sizeof (void *));
+        for (size_t k = 0; k < msg->n; k++)
+            msg->ptrs[k] = (char *)msg->items + k * size;
+    }
+    void *item = (char *)msg->items + msg->n * size;
+    msg->ptrs[msg->n++] = item;
+    return item;
+}
+
+void
+hpo_wire_lease_add (hpo_wire_msg_t *msg, uint64_t trial_id, uint32_t attempt)
+{
+    Hpo__Lease *lease = s_msg_item (msg, sizeof *lease);
+    hpo__lease__init (lease);
+    lease->trial_id = trial_id;
+    lease->attempt = attempt;
+    Hpo__Lease **ptrs = (Hpo__Lease **)msg->ptrs;
+    switch (msg->env.body_case) {
+    case HPO__ENVELOPE__BODY_HELLO:
+        msg->body.hello.n_leases = msg->n;
+        msg->body.hello.leases = ptrs;
+        break;
+    case HPO__ENVELOPE__BODY_HEARTBEAT:
+        msg->body.heartbeat.n_leases = msg->n;
+        msg->body.heartbeat.leases = ptrs;
+        break;
+    case HPO__ENVELOPE__BODY_GOODBYE:
+        msg->body.goodbye.n_leases = msg->n;
+        msg->body.goodbye.leases = ptrs;
+        break;
+    case HPO__ENVELOPE__BODY_WELCOME:
+        msg->body.welcome.n_refused = msg->n;
+        msg->body.welcome.refused = ptrs;
+        break;
+    default:
+        assert (!"this message has no leases");
+    }
+}
+
+void
+hpo_wire_metric_add (hpo_wire_msg_t *msg, const char *name, double value)
+{
+    assert (msg->env.body_case == HPO__ENVELOPE__BODY_REPORT);
+    Hpo__Metric *metric = s_msg_item (msg, sizeof *metric);
+    hpo__metric__init (metric);
+    metric->name = s_str (name);
+    metric->value = value;
+    msg->body.report.n_metrics = msg->n;
+    msg->body.report.metrics = (Hpo__Metric **)msg->ptrs;
+}
+
+void
+hpo_wire_hello (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                const char *host, uint32_t slots, uint32_t pid,
+                uint64_t incarnation, uint64_t started_us)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_HELLO);
+    Hpo__Hello *hello = &msg->body.hello;
+    hpo__hello__init (hello);
+    hello->name = s_str (name);
+    hello->host = s_str (host);
+    hello->slots = slots;
+    hello->pid = pid;
+    hello->incarnation = incarnation;
+    hello->started_us = started_us;
+    msg->env.hello = hello;
+}
+
+void
+hpo_wire_heartbeat (hpo_wire_msg_t *msg, uint64_t seq, uint32_t free_slots)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_HEARTBEAT);
+    hpo__heartbeat__init (&msg->body.heartbeat);
+    msg->body.heartbeat.free = free_slots;
+    msg->env.heartbeat = &msg->body.heartbeat;
+}
+
+void
+hpo_wire_report (hpo_wire_msg_t *msg, uint64_t seq, uint64_t trial_id,
+                 uint32_t attempt, int has_step, int64_t step)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_REPORT);
+    Hpo__Report *report = &msg->body.report;
+    hpo__report__init (report);
+    report->trial_id = trial_id;
+    report->attempt = attempt;
+    report->has_step = has_step != 0;
+    report->step = step;
+    msg->env.report = report;
+}
+
+void
+hpo_wire_finish (hpo_wire_msg_t *msg, uint64_t seq,
+                 const hpo_wire_finish_t *finish)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_FINISH);
+    Hpo__Finish *f = &msg->body.finish;
+    hpo__finish__init (f);
+    f->trial_id = finish->trial_id;
+    f->attempt = finish->attempt;
+    f->outcome = finish->outcome;
+    f->has_value = finish->has_value != 0;
+    f->value = finish->value;
+    f->reason = s_str (finish->reason);
+    f->log_tail = s_str (finish->log_tail);
+    f->exit_status = finish->exit_status;
+    f->runtime_s = finish->runtime_s;
+    f->asks = finish->asks != 0;
+    f->free = finish->free;
+    msg->env.finish = f;
+}
+
+void
+hpo_wire_goodbye (hpo_wire_msg_t *msg, uint64_t seq, const char *reason)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_GOODBYE);
+    hpo__goodbye__init (&msg->body.goodbye);
+    msg->body.goodbye.reason = s_str (reason);
+    msg->env.goodbye = &msg->body.goodbye;
+}
+
+void
+hpo_wire_welcome (hpo_wire_msg_t *msg, uint64_t seq, uint32_t heartbeat_ms,
+                  uint32_t lease_ms)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_WELCOME);
+    Hpo__Welcome *welcome = &msg->body.welcome;
+    hpo__welcome__init (welcome);
+    welcome->heartbeat_ms = heartbeat_ms;
+    welcome->lease_ms = lease_ms;
+    msg->env.welcome = welcome;
+}
+
+void
+hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
+                 const hpo_wire_assign_t *assign)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ASSIGN);
+    Hpo__Assign *a = &msg->body.assign;
+    hpo__assign__init (a);
+    a->trial_id = assign->trial_id;
+    a->attempt = assign->attempt;
+    a->study = s_str (assign->study);
+    a->number = assign->number;
+    a->command = s_str (assign->command);
+    a->shell = assign->shell != 0;
+    a->n_params = assign->n_params;
+    msg->params =
+        hpo_wire_params_new (assign->names, assign->values, assign->n_params);
+    a->params = msg->params;
+    a->objective = s_str (assign->objective);
+    a->timeout_ms = assign->timeout_ms;
+    a->grace_ms = assign->grace_ms;
+    msg->env.assign = a;
+}
+
+void
+hpo_wire_ack (hpo_wire_msg_t *msg, uint64_t seq)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ACK);
+    hpo__ack__init (&msg->body.ack);
+    msg->env.ack = &msg->body.ack;
+}
+
+void
+hpo_wire_kill (hpo_wire_msg_t *msg, uint64_t seq, uint64_t trial_id,
+               uint32_t attempt, const char *reason)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_KILL);
+    Hpo__Kill *kill = &msg->body.kill;
+    hpo__kill__init (kill);
+    kill->trial_id = trial_id;
+    kill->attempt = attempt;
+    kill->reason = s_str (reason);
+    msg->env.kill = kill;
+}
+
+void
+hpo_wire_error (hpo_wire_msg_t *msg, uint64_t seq, Hpo__ErrorCode code,
+                const char *message)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ERROR);
+    hpo__error__init (&msg->body.error);
+    msg->body.error.code = code;
+    msg->text = hpo_utf8_clean (message, 4096);
+    msg->body.error.message = msg->text;
+    msg->env.error = &msg->body.error;
+}
+
+void
+hpo_wire_ok (hpo_wire_msg_t *msg, uint64_t seq, const char *message)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_OK);
+    hpo__ok__init (&msg->body.ok);
+    msg->body.ok.message = s_str (message);
+    msg->env.ok = &msg->body.ok;
+}
+
+void
+hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq, const char *filename,
+                       const char *spec)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_CREATE);
+    hpo__study_create__init (&msg->body.study_create);
+    msg->body.study_create.filename = s_str (filename);
+    msg->body.study_create.spec = s_str (spec);
+    msg->env.study_create = &msg->body.study_create;
+}
+
+//  The requests that name a study: show, stop, best.
+static Hpo__StudyRef *
+s_study_ref (hpo_wire_msg_t *msg, uint64_t seq, Hpo__Envelope__BodyCase body,
+             const char *name)
+{
+    s_msg_init (msg, seq, body);
+    hpo__study_ref__init (&msg->body.study_ref);
+    msg->body.study_ref.name = s_str (name);
+    return &msg->body.study_ref;
+}
+
+void
+hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+{
+    msg->env.study_show =
+        s_study_ref (msg, seq, HPO__ENVELOPE__BODY_STUDY_SHOW, name);
+}
+
+void
+hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+{
+    msg->env.study_stop =
+        s_study_ref (msg, seq, HPO__ENVELOPE__BODY_STUDY_STOP, name);
+}
+
+void
+hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+{
+    msg->env.best = s_study_ref (msg, seq, HPO__ENVELOPE__BODY_BEST, name);
+}
+
+void
+hpo_wire_study_list (hpo_wire_msg_t *msg, uint64_t seq)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_LIST);
+    hpo__study_list__init (&msg->body.study_list);
+    msg->env.study_list = &msg->body.study_list;
+}
+
+void
+hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                 const char *state, uint64_t after, uint32_t limit)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TRIALS);
+    Hpo__TrialsQuery *q = &msg->body.trials;
+    hpo__trials_query__init (q);
+    q->study = s_str (study);
+    q->state = s_str (state);
+    q->after = after;
+    q->limit = limit;
+    msg->env.trials = q;
+}
+
+void
+hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                     uint64_t number)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TRIAL_SHOW);
+    hpo__trial_ref__init (&msg->body.trial_ref);
+    msg->body.trial_ref.study = s_str (study);
+    msg->body.trial_ref.number = number;
+    msg->env.trial_show = &msg->body.trial_ref;
+}
+
+void
+hpo_wire_workers (hpo_wire_msg_t *msg, uint64_t seq)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_WORKERS);
+    hpo__workers_query__init (&msg->body.workers);
+    msg->env.workers = &msg->body.workers;
+}
+
+void
+hpo_wire_study_info (hpo_wire_msg_t *msg, uint64_t seq, Hpo__StudyInfo *info)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_INFO);
+    msg->env.study_info = info;
+}
+
+void
+hpo_wire_study_list_answer (hpo_wire_msg_t *msg, uint64_t seq,
+                            Hpo__StudyList *list)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_LIST);
+    msg->env.study_list = list;
+}
+
+void
+hpo_wire_trial_list (hpo_wire_msg_t *msg, uint64_t seq, Hpo__TrialList *list)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TRIAL_LIST);
+    msg->env.trial_list = list;
+}
+
+void
+hpo_wire_trial_info (hpo_wire_msg_t *msg, uint64_t seq, Hpo__TrialInfo *info)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TRIAL_INFO);
+    msg->env.trial_info = info;
+}
+
+void
+hpo_wire_worker_list (hpo_wire_msg_t *msg, uint64_t seq, Hpo__WorkerList *list)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_WORKER_LIST);
+    msg->env.worker_list = list;
 }

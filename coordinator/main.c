@@ -38,11 +38,84 @@ s_usage (FILE *out)
         "                     given to another worker (default 10000)\n"
         "  --sync MODE        full (default): every acknowledged change is\n"
         "                     fsynced; normal: a power cut can lose the last\n"
-        "                     commits (a crash of the process cannot)\n"
+        "                     commits (a crash of the process cannot);\n"
+        "                     off: never fsynced, for benchmarks: a crash\n"
+        "                     of the machine can lose acknowledged results\n"
         "  --endpoint-file F  write the bound endpoint to F once listening\n"
         "                     (useful with tcp://127.0.0.1:*)\n"
         "  --log-level LEVEL  debug, info (default), warn or error\n"
         "  -h, --help         this text\n");
+}
+
+//  Every worker and client is a TCP connection: allow as many as the
+//  hard limit lets us, not the soft default of 1024.
+static void
+s_raise_nofile (void)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+            hpo_log_warn ("cannot raise the open-file limit");
+    }
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096)
+        hpo_log_warnx (
+            "the open-file limit is %llu: at most about %llu "
+            "workers and clients can connect at once; raise it "
+            "(ulimit -Hn, or LimitNOFILE= in the systemd unit)",
+            (unsigned long long)rl.rlim_cur,
+            (unsigned long long)(rl.rlim_cur > 32 ? rl.rlim_cur - 32 : 0));
+}
+
+//  Writes endpoint to path, through a temporary name and a rename so a
+//  reader never sees half of it. Returns 0, or -1 after logging why.
+static int
+s_write_endpoint (const char *path, const char *endpoint)
+{
+    char tmp[4096];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f || fprintf (f, "%s\n", endpoint) < 0 || fclose (f) != 0 ||
+        rename (tmp, path) != 0) {
+        hpo_log_warn ("cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+//  Everything after the options: signals, limits, the server's life.
+static int
+s_run (const hpo_server_config_t *cfg, const char *endpoint_file)
+{
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    s_raise_nofile ();
+    char *error = NULL;
+    hpo_server_t *server = hpo_server_new (cfg, &error);
+    if (!server) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return 1;
+    }
+    hpo_log_info ("listening on %s, database %s (heartbeat %ld ms, lease "
+                  "%ld ms, sync %s)",
+                  hpo_server_endpoint (server), cfg->db_path,
+                  (long)cfg->heartbeat_ms, (long)cfg->lease_ms,
+                  cfg->sync == HPO_SYNC_FULL     ? "full"
+                  : cfg->sync == HPO_SYNC_NORMAL ? "normal"
+                                                 : "off");
+    if (endpoint_file &&
+        s_write_endpoint (endpoint_file, hpo_server_endpoint (server))) {
+        hpo_server_destroy (&server);
+        return 1;
+    }
+    int rc = hpo_server_run (server, &s_stop);
+    hpo_server_destroy (&server);
+    hpo_log_info (rc == 0 ? "stopped" : "stopped on a store failure");
+    return rc == 0 ? 0 : 1;
 }
 
 int
@@ -104,8 +177,8 @@ main (int argc, char **argv)
                 cfg.sync = HPO_SYNC_OFF;
             else {
                 fprintf (stderr,
-                         "hpo-coordinator: --sync: expected full or "
-                         "normal, got '%s'\n",
+                         "hpo-coordinator: --sync: expected full, "
+                         "normal or off, got '%s'\n",
                          optarg);
                 return 2;
             }
@@ -141,56 +214,5 @@ main (int argc, char **argv)
         return 2;
     }
     hpo_log_init ("hpo-coordinator", level);
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
-
-    //  Every worker and client is a TCP connection: allow as many as the
-    //  hard limit lets us, not the soft default of 1024.
-    struct rlimit rl;
-    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
-            hpo_log_warn ("cannot raise the open-file limit");
-    }
-    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096)
-        hpo_log_warnx (
-            "the open-file limit is %llu: at most about %llu "
-            "workers and clients can connect at once; raise it "
-            "(ulimit -Hn, or LimitNOFILE= in the systemd unit)",
-            (unsigned long long)rl.rlim_cur,
-            (unsigned long long)(rl.rlim_cur > 32 ? rl.rlim_cur - 32 : 0));
-    char *error = NULL;
-    hpo_server_t *server = hpo_server_new (&cfg, &error);
-    if (!server) {
-        hpo_log_error ("%s", error);
-        free (error);
-        return 1;
-    }
-    hpo_log_info ("listening on %s, database %s (heartbeat %ld ms, lease "
-                  "%ld ms, sync %s)",
-                  hpo_server_endpoint (server), cfg.db_path,
-                  (long)cfg.heartbeat_ms, (long)cfg.lease_ms,
-                  cfg.sync == HPO_SYNC_FULL     ? "full"
-                  : cfg.sync == HPO_SYNC_NORMAL ? "normal"
-                                                : "off");
-    if (endpoint_file) {
-        //  Written to a temporary name and renamed, so a reader never sees
-        //  half of it.
-        char tmp[4096];
-        snprintf (tmp, sizeof tmp, "%s.tmp", endpoint_file);
-        FILE *f = fopen (tmp, "w");
-        if (!f || fprintf (f, "%s\n", hpo_server_endpoint (server)) < 0 ||
-            fclose (f) != 0 || rename (tmp, endpoint_file) != 0) {
-            hpo_log_warn ("cannot write %s", endpoint_file);
-            hpo_server_destroy (&server);
-            return 1;
-        }
-    }
-    int rc = hpo_server_run (server, &s_stop);
-    hpo_server_destroy (&server);
-    hpo_log_info (rc == 0 ? "stopped" : "stopped on a store failure");
-    return rc == 0 ? 0 : 1;
+    return s_run (&cfg, endpoint_file);
 }

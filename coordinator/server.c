@@ -2,7 +2,7 @@
     between wire messages and scheduler calls.                           */
 #include "server.h"
 
-#include <czmq.h>
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,9 +14,11 @@
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/names.h"
+#include "../common/sock.h"
 #include "../common/utf8.h"
 #include "../common/wire.h"
 #include "guard.h"
+#include "query.h"
 #include "sched.h"
 
 //  Limits on what a peer may ask of us in one message. A worker runs at
@@ -27,13 +29,9 @@
 #define S_MAX_NAME 255
 //  Steps are integers >= 0 that survive a trip through JSON (2^53).
 #define S_MAX_STEP ((int64_t)1 << 53)
-//  A page of `hpo trials`: so many trials, or so many encoded bytes,
-//  whichever comes first. One page costs the loop a few milliseconds.
-#define S_TRIALS_PAGE 2000
 //  How long the study-file parser may take in its guard child: a file of
 //  the largest size parses in milliseconds, so only a bug takes this long.
 #define S_PARSE_GUARD_MS 2000
-#define S_TRIALS_PAGE_BYTES (1u << 20)
 //  The loop is "away" when a turn comes later than its poll timeout by
 //  more than this (or the lease's quarter, if less): stopped, or a turn
 //  that ran long. Leases are then extended by the time away.
@@ -53,8 +51,7 @@ struct _hpo_server_t {
     void *ctx;
     void *router;
     void *monitor; //  PAIR receiving the router's accept failures
-    int64_t accept_failed_logged_at;
-    uint64_t accept_failures;
+    hpo_log_limit_t accept_failed;
     char *endpoint;
     s_reply_t *out; //  replies held until the commit
     size_t n_out, cap_out;
@@ -63,18 +60,23 @@ struct _hpo_server_t {
     uint64_t seq;
     int64_t now; //  monotonic ms of this turn
     int store_failed;
-    uint64_t bad_messages;
-    int64_t bad_logged_at;
-    uint64_t refused; //  worker messages refused (s_refuse)
-    int64_t refused_logged_at;
-    int64_t turn_at; //  when the last turn started (0: none yet)
+    hpo_log_limit_t bad;     //  bad messages dropped
+    hpo_log_limit_t refused; //  worker messages refused (s_refuse)
+    int64_t turn_at;         //  when the last turn started (0: none yet)
 };
 
 //  ---- replies ----------------------------------------------------------
 
+//  A message being handled, and who sent it.
+typedef struct {
+    const hpo_wire_peer_t *peer;
+    hpo_env_t *env;
+} s_msg_t;
+
+//  Queues msg for rid until the commit, and releases it.
 static void
 s_reply (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
-         hpo_env_t *env)
+         hpo_wire_msg_t *msg)
 {
     if (self->n_out == self->cap_out) {
         self->cap_out = self->cap_out ? self->cap_out * 2 : 256;
@@ -83,7 +85,8 @@ s_reply (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     s_reply_t *r = &self->out[self->n_out++];
     memcpy (r->rid, rid, rid_size);
     r->rid_size = rid_size;
-    r->data = hpo_wire_encode (env, &r->size);
+    r->data = hpo_wire_encode (&msg->env, &r->size);
+    hpo_wire_msg_done (msg);
 }
 
 static void
@@ -107,30 +110,30 @@ s_error_acking (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                 uint64_t seq, Hpo__ErrorCode code, const char *message,
                 hpo_worker_t *acks_of)
 {
-    //  Messages may quote what a peer sent: a strict decoder refuses a
-    //  string that is not UTF-8, so the quote is cleaned.
-    char *clean = hpo_utf8_clean (message, 4096);
-    Hpo__Error error = HPO__ERROR__INIT;
-    error.code = code;
-    error.message = clean;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
+    //  The message may quote what a peer sent: hpo_wire_error cleans it.
+    hpo_wire_msg_t msg;
+    hpo_wire_error (&msg, seq, code, message);
     if (acks_of) {
-        env.n_acks = acks_of->n_acks;
-        env.acks = acks_of->acks;
+        hpo_wire_msg_acks (&msg, acks_of->acks, acks_of->n_acks);
         acks_of->n_acks = 0;
     }
-    s_reply (self, rid, rid_size, &env);
-    free (clean);
+    s_reply (self, rid, rid_size, &msg);
 }
 
+//  Answers m with reply.
 static void
-s_error (hpo_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t seq,
-         Hpo__ErrorCode code, const char *message)
+s_answer (hpo_server_t *self, s_msg_t *m, hpo_wire_msg_t *reply)
 {
-    s_error_acking (self, rid, rid_size, seq, code, message, NULL);
+    s_reply (self, m->peer->rid, m->peer->rid_size, reply);
+}
+
+//  Answers m with an Error.
+static void
+s_error (hpo_server_t *self, s_msg_t *m, Hpo__ErrorCode code,
+         const char *message)
+{
+    s_error_acking (self, m->peer->rid, m->peer->rid_size, m->env->seq, code,
+                    message, NULL);
 }
 
 //  Acknowledgements are owed, not sent at once: all a worker is owed in
@@ -154,12 +157,11 @@ s_ack (hpo_server_t *self, hpo_worker_t *w, uint64_t seq)
     w->acks[w->n_acks++] = seq;
 }
 
-//  Moves what w is owed onto env (encoded before the next s_ack).
+//  Moves what w is owed onto msg (encoded before the next s_ack).
 static void
-s_take_acks (hpo_worker_t *w, hpo_env_t *env)
+s_take_acks (hpo_worker_t *w, hpo_wire_msg_t *msg)
 {
-    env->n_acks = w->n_acks;
-    env->acks = w->acks;
+    hpo_wire_msg_acks (msg, w->acks, w->n_acks);
     w->n_acks = 0;
 }
 
@@ -171,15 +173,13 @@ static void
 s_refuse (hpo_server_t *self, hpo_worker_t *w, uint64_t seq,
           Hpo__ErrorCode code, const char *message)
 {
-    self->refused++;
     //  At most one line a second: a peer must not flood the log.
-    if (self->now - self->refused_logged_at >= 1000) {
+    if (hpo_log_limit (&self->refused, self->now, 1000)) {
         char *clean_name = hpo_utf8_clean (w->name, S_MAX_NAME);
         hpo_log_warnx ("worker %s: refused message %" PRIu64 " (%" PRIu64
                        " so far): %s",
-                       clean_name, seq, self->refused, message);
+                       clean_name, seq, self->refused.count, message);
         free (clean_name);
-        self->refused_logged_at = self->now;
     }
     s_ack (self, w, seq);
     s_error_acking (self, w->rid, w->rid_size, seq, code, message, w);
@@ -192,13 +192,10 @@ s_pay_acks (hpo_server_t *self)
         hpo_worker_t *w = self->owed[k];
         if (w->n_acks == 0)
             continue; //  paid on an Assign or Kill
-        Hpo__Ack ack = HPO__ACK__INIT;
-        hpo_env_t env;
-        hpo_wire_init (&env, ++self->seq);
-        env.body_case = HPO__ENVELOPE__BODY_ACK;
-        env.ack = &ack;
-        s_take_acks (w, &env);
-        s_reply (self, w->rid, w->rid_size, &env);
+        hpo_wire_msg_t msg;
+        hpo_wire_ack (&msg, ++self->seq);
+        s_take_acks (w, &msg);
+        s_reply (self, w->rid, w->rid_size, &msg);
     }
     self->n_owed = 0;
 }
@@ -210,28 +207,26 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
 {
     hpo_server_t *self = ctx;
     const hpo_spec_t *spec = t->study->spec;
-    Hpo__Assign assign = HPO__ASSIGN__INIT;
-    assign.trial_id = t->id;
-    assign.attempt = t->attempt;
-    assign.study = t->study->name;
-    assign.number = t->number;
-    assign.command = spec->command;
-    assign.shell = spec->shell;
-    assign.n_params = spec->n_params;
-    assign.params =
-        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
-    assign.objective = spec->metric;
-    assign.timeout_ms = spec->timeout_ms;
-    assign.grace_ms = spec->grace_ms;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
-    env.assign = &assign;
-    s_take_acks (w, &env);
-    s_reply (self, w->rid, w->rid_size, &env);
-    hpo_wire_params_free (assign.params, assign.n_params);
-    hpo_log_debug ("trial %s#%" PRIu64 " attempt %u: assigned to %s",
-                   t->study->name, t->number, t->attempt, w->name);
+    hpo_wire_assign_t assign = {
+        .trial_id = t->id,
+        .attempt = t->attempt,
+        .study = t->study->name,
+        .number = t->number,
+        .command = spec->command,
+        .shell = spec->shell,
+        .names = t->study->names,
+        .values = t->params,
+        .n_params = spec->n_params,
+        .objective = spec->metric,
+        .timeout_ms = spec->timeout_ms,
+        .grace_ms = spec->grace_ms,
+    };
+    hpo_wire_msg_t msg;
+    hpo_wire_assign (&msg, ++self->seq, &assign);
+    s_take_acks (w, &msg);
+    s_reply (self, w->rid, w->rid_size, &msg);
+    hpo_log_debug (HPO_LOG_TRIAL ": assigned to %s", t->study->name, t->number,
+                   t->attempt, w->name);
 }
 
 static void
@@ -239,27 +234,15 @@ s_on_kill (void *ctx, hpo_worker_t *w, uint64_t trial_id, uint32_t attempt,
            const char *reason)
 {
     hpo_server_t *self = ctx;
-    Hpo__Kill kill = HPO__KILL__INIT;
-    kill.trial_id = trial_id;
-    kill.attempt = attempt;
-    kill.reason = (char *)reason;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_KILL;
-    env.kill = &kill;
-    s_take_acks (w, &env);
-    s_reply (self, w->rid, w->rid_size, &env);
+    hpo_wire_msg_t msg;
+    hpo_wire_kill (&msg, ++self->seq, trial_id, attempt, reason);
+    s_take_acks (w, &msg);
+    s_reply (self, w->rid, w->rid_size, &msg);
     hpo_log_debug ("trial id %" PRIu64 " attempt %u: told %s to kill it (%s)",
                    trial_id, attempt, w->name, reason);
 }
 
 //  ---- worker messages --------------------------------------------------
-
-typedef struct {
-    const uint8_t *rid;
-    size_t rid_size;
-    hpo_env_t *env;
-} s_msg_t;
 
 static hpo_lease_t *
 s_leases (Hpo__Lease **wire, size_t n)
@@ -282,8 +265,7 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
         strnlen (hello->host, S_MAX_NAME + 1) > S_MAX_NAME ||
         hello->slots == 0 || hello->slots > S_MAX_SLOTS ||
         hello->n_leases > S_MAX_LEASES) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID,
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID,
                  "hello: name must be 1-255 bytes of UTF-8 without control "
                  "characters, host at most 255 "
                  "bytes, slots 1-4096, leases at most 4096");
@@ -304,38 +286,24 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
         .n_leases = hello->n_leases,
     };
     hpo_worker_t *winner = NULL;
-    hpo_worker_t *w = hpo_sched_hello (self->sched, m->rid, m->rid_size, &h,
-                                       refused, &n_refused, &winner, self->now);
+    hpo_worker_t *w =
+        hpo_sched_hello (self->sched, m->peer->rid, m->peer->rid_size, &h,
+                         refused, &n_refused, &winner, self->now);
     if (!w && winner) {
         char *text = hpo_sprintf ("worker name %s is held by a newer process "
                                   "(host %s, pid %u): this one gets no work",
                                   winner->name, winner->host, winner->pid);
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_REPLACED, text);
+        s_error (self, m, HPO__ERROR_CODE__ERR_REPLACED, text);
         free (text);
     } else if (!w)
         self->store_failed = 1;
     else {
-        Hpo__Welcome welcome = HPO__WELCOME__INIT;
-        welcome.heartbeat_ms = (uint32_t)self->cfg.heartbeat_ms;
-        welcome.lease_ms = (uint32_t)self->cfg.lease_ms;
-        Hpo__Lease *wire = hpo_calloc (n_refused, sizeof *wire);
-        Hpo__Lease **ptrs = hpo_calloc (n_refused, sizeof *ptrs);
-        for (size_t k = 0; k < n_refused; k++) {
-            hpo__lease__init (&wire[k]);
-            wire[k].trial_id = refused[k].trial_id;
-            wire[k].attempt = refused[k].attempt;
-            ptrs[k] = &wire[k];
-        }
-        welcome.n_refused = n_refused;
-        welcome.refused = ptrs;
-        hpo_env_t env;
-        hpo_wire_init (&env, m->env->seq);
-        env.body_case = HPO__ENVELOPE__BODY_WELCOME;
-        env.welcome = &welcome;
-        s_reply (self, m->rid, m->rid_size, &env);
-        free (ptrs);
-        free (wire);
+        hpo_wire_msg_t msg;
+        hpo_wire_welcome (&msg, m->env->seq, (uint32_t)self->cfg.heartbeat_ms,
+                          (uint32_t)self->cfg.lease_ms);
+        for (size_t k = 0; k < n_refused; k++)
+            hpo_wire_lease_add (&msg, refused[k].trial_id, refused[k].attempt);
+        s_answer (self, m, &msg);
     }
     free (refused);
     free (leases);
@@ -347,16 +315,15 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
 static hpo_worker_t *
 s_worker (hpo_server_t *self, s_msg_t *m)
 {
-    hpo_worker_t *w = hpo_sched_worker (self->sched, m->rid, m->rid_size);
+    hpo_worker_t *w =
+        hpo_sched_worker (self->sched, m->peer->rid, m->peer->rid_size);
     if (!w)
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_UNKNOWN_SESSION,
+        s_error (self, m, HPO__ERROR_CODE__ERR_UNKNOWN_SESSION,
                  "unknown session: send Hello");
     else if (w->replaced_by) {
         //  A newer process took this session's name: nothing it sends is
         //  applied, and it is told why (it should exit).
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_REPLACED, w->replaced_by);
+        s_error (self, m, HPO__ERROR_CODE__ERR_REPLACED, w->replaced_by);
         w = NULL;
     }
     return w;
@@ -558,135 +525,12 @@ s_on_goodbye (hpo_server_t *self, s_msg_t *m)
 
 //  ---- CLI requests -----------------------------------------------------
 
-static Hpo__TrialInfo *
-s_trial_info (hpo_trial_t *t)
-{
-    const hpo_spec_t *spec = t->study->spec;
-    Hpo__TrialInfo *info = hpo_malloc (sizeof *info);
-    hpo__trial_info__init (info);
-    info->study = t->study->name;
-    info->number = t->number;
-    info->state = (char *)hpo_trial_state_str (t->state);
-    info->n_params = spec->n_params;
-    info->params =
-        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
-    info->has_value = t->has_value;
-    info->value = t->value;
-    info->attempt = t->attempt;
-    info->worker = t->worker_name ? t->worker_name : "";
-    info->started = t->started;
-    info->ended = t->ended;
-    info->reason = t->reason ? t->reason : "";
-    if (t->state == HPO_TRIAL_RUNNING) {
-        info->has_step = t->has_step;
-        info->last_step = t->last_step;
-        info->has_last = t->has_last;
-        info->last_value = t->last_value;
-    }
-    return info;
-}
-
-static void
-s_trial_info_free (Hpo__TrialInfo *info)
-{
-    if (!info)
-        return;
-    hpo_wire_params_free (info->params, info->n_params);
-    for (size_t k = 0; k < info->n_attempts; k++)
-        free (info->attempts[k]);
-    free (info->attempts);
-    for (size_t k = 0; k < info->n_values; k++)
-        free (info->values[k]);
-    free (info->values);
-    free (info);
-}
-
-static Hpo__StudyInfo *
-s_study_info (hpo_study_t *study)
-{
-    Hpo__StudyInfo *info = hpo_malloc (sizeof *info);
-    hpo__study_info__init (info);
-    info->name = study->name;
-    info->state = (char *)hpo_study_state_str (study->state);
-    info->budget = study->budget;
-    info->parallel = study->spec->parallel;
-    info->waiting = study->count[HPO_TRIAL_WAITING];
-    info->running = study->count[HPO_TRIAL_RUNNING];
-    info->complete = study->count[HPO_TRIAL_COMPLETE];
-    info->pruned = study->count[HPO_TRIAL_PRUNED];
-    info->failed = study->count[HPO_TRIAL_FAILED];
-    info->created = study->created;
-    info->ended = study->ended;
-    info->objective = study->spec->metric;
-    info->direction = study->spec->maximize ? "maximize" : "minimize";
-    info->sampler =
-        study->spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random";
-    info->now = hpo_clock_wall ();
-    if (study->best) {
-        info->has_best = 1;
-        info->best = s_trial_info (study->best);
-    }
-    return info;
-}
-
-static void
-s_study_info_free (Hpo__StudyInfo *info)
-{
-    s_trial_info_free (info->best);
-    free (info);
-}
-
-static void
-s_reply_body (hpo_server_t *self, s_msg_t *m, Hpo__Envelope__BodyCase body,
-              void *msg)
-{
-    hpo_env_t env;
-    hpo_wire_init (&env, m->env->seq);
-    env.body_case = body;
-    switch (body) {
-    case HPO__ENVELOPE__BODY_OK:
-        env.ok = msg;
-        break;
-    case HPO__ENVELOPE__BODY_STUDY_INFO:
-        env.study_info = msg;
-        break;
-    case HPO__ENVELOPE__BODY_STUDY_LIST:
-        env.study_list = msg;
-        break;
-    case HPO__ENVELOPE__BODY_TRIAL_LIST:
-        env.trial_list = msg;
-        break;
-    case HPO__ENVELOPE__BODY_TRIAL_INFO:
-        env.trial_info = msg;
-        break;
-    case HPO__ENVELOPE__BODY_WORKER_LIST:
-        env.worker_list = msg;
-        break;
-    default:
-        assert (!"not a reply body");
-    }
-    s_reply (self, m->rid, m->rid_size, &env);
-}
-
 static void
 s_ok (hpo_server_t *self, s_msg_t *m, const char *text)
 {
-    Hpo__Ok ok = HPO__OK__INIT;
-    ok.message = (char *)text;
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_OK, &ok);
-}
-
-static hpo_study_t *
-s_study (hpo_server_t *self, s_msg_t *m, const char *name)
-{
-    hpo_study_t *study = name ? hpo_sched_study (self->sched, name) : NULL;
-    if (!study) {
-        char *text = hpo_sprintf ("no study named %.200s", name ? name : "");
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
-        free (text);
-    }
-    return study;
+    hpo_wire_msg_t msg;
+    hpo_wire_ok (&msg, m->env->seq, text);
+    s_answer (self, m, &msg);
 }
 
 //  The study-file parser, as guard.h runs it in a child.
@@ -700,8 +544,8 @@ static int
 s_parse_guarded (void *arg_, char **error)
 {
     s_parse_arg_t *arg = arg_;
-    hpo_spec_t *spec = hpo_spec_parse (arg->text, arg->len, arg->filename,
-                                       error);
+    hpo_spec_t *spec =
+        hpo_spec_parse (arg->text, arg->len, arg->filename, error);
     int ok = spec != NULL;
     hpo_spec_destroy (&spec);
     return ok ? 0 : -1;
@@ -720,16 +564,14 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
     s_parse_arg_t arg = {req->spec, strlen (req->spec), filename};
     if (hpo_guard_run (s_parse_guarded, &arg, "the study-file parser",
                        S_PARSE_GUARD_MS, &error) < 0) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID, error);
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, error);
         free (error);
         return;
     }
     hpo_spec_t *spec =
         hpo_spec_parse (req->spec, strlen (req->spec), filename, &error);
     if (!spec) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID, error);
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, error);
         free (error);
         return;
     }
@@ -738,7 +580,7 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
         hpo_sched_study_create (self->sched, &spec, req->spec, &exists, &error);
     hpo_spec_destroy (&spec);
     if (!study) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
+        s_error (self, m,
                  exists ? HPO__ERROR_CODE__ERR_EXISTS
                         : HPO__ERROR_CODE__ERR_INTERNAL,
                  error);
@@ -753,22 +595,15 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
 }
 
 static void
-s_on_study_show (hpo_server_t *self, s_msg_t *m)
-{
-    hpo_study_t *study = s_study (self, m, m->env->study_show->name);
-    if (!study)
-        return;
-    Hpo__StudyInfo *info = s_study_info (study);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_INFO, info);
-    s_study_info_free (info);
-}
-
-static void
 s_on_study_stop (hpo_server_t *self, s_msg_t *m)
 {
-    hpo_study_t *study = s_study (self, m, m->env->study_stop->name);
-    if (!study)
+    hpo_wire_msg_t reply;
+    hpo_study_t *study = hpo_query_study (self->sched, m->env->study_stop->name,
+                                          m->env->seq, &reply);
+    if (!study) {
+        s_answer (self, m, &reply);
         return;
+    }
     if (hpo_sched_study_stop (self->sched, study)) {
         self->store_failed = 1;
         return;
@@ -779,207 +614,13 @@ s_on_study_stop (hpo_server_t *self, s_msg_t *m)
     free (text);
 }
 
+//  A read-only request (query.h): answered from memory, nothing to commit.
 static void
-s_on_study_list (hpo_server_t *self, s_msg_t *m)
+s_on_query (hpo_server_t *self, s_msg_t *m)
 {
-    hpo_study_t **studies;
-    size_t n = hpo_sched_studies (self->sched, &studies);
-    Hpo__StudyList list = HPO__STUDY_LIST__INIT;
-    list.n_studies = n;
-    list.studies = hpo_calloc (n, sizeof (void *));
-    for (size_t k = 0; k < n; k++)
-        list.studies[k] = s_study_info (studies[k]);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_STUDY_LIST, &list);
-    for (size_t k = 0; k < n; k++)
-        s_study_info_free (list.studies[k]);
-    free (list.studies);
-}
-
-static void
-s_on_trials (hpo_server_t *self, s_msg_t *m)
-{
-    Hpo__TrialsQuery *q = m->env->trials;
-    hpo_study_t *study = s_study (self, m, q->study);
-    if (!study)
-        return;
-    int state = -1;
-    if (q->state && *q->state &&
-        (state = hpo_trial_state_parse (q->state)) < 0) {
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INVALID, "unknown trial state");
-        return;
-    }
-    //  One page: trials numbered from `after`, at most a page of them
-    //  and a page's bytes, so no listing holds the loop for long.
-    size_t limit =
-        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
-    Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
-    list.trials = hpo_calloc (limit, sizeof (void *));
-    size_t bytes = 0;
-    uint64_t k = q->after;
-    for (; k < study->n_trials && list.n_trials < limit &&
-           bytes < S_TRIALS_PAGE_BYTES;
-         k++) {
-        hpo_trial_t *t = study->trials[k];
-        if (t && (state < 0 || (int)t->state == state)) {
-            Hpo__TrialInfo *info = s_trial_info (t);
-            bytes += hpo__trial_info__get_packed_size (info) + 8;
-            list.trials[list.n_trials++] = info;
-        }
-    }
-    list.more = k < study->n_trials;
-    list.next = k;
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_LIST, &list);
-    for (size_t j = 0; j < list.n_trials; j++)
-        s_trial_info_free (list.trials[j]);
-    free (list.trials);
-}
-
-typedef struct {
-    Hpo__TrialInfo *info;
-    char **owned; //  copies of row strings, freed after the reply
-    size_t n_owned, cap_owned;
-    size_t cap_values;
-} s_show_ctx_t;
-
-static char *
-s_keep (s_show_ctx_t *ctx, const char *s)
-{
-    if (ctx->n_owned == ctx->cap_owned) {
-        ctx->cap_owned = ctx->cap_owned ? ctx->cap_owned * 2 : 32;
-        ctx->owned = hpo_realloc (ctx->owned, ctx->cap_owned * sizeof (char *));
-    }
-    char *copy = hpo_strdup (s ? s : "");
-    ctx->owned[ctx->n_owned++] = copy;
-    return copy;
-}
-
-static int
-s_show_attempt (void *ctx_, const hpo_store_attempt_row_t *row)
-{
-    s_show_ctx_t *ctx = ctx_;
-    Hpo__TrialInfo *info = ctx->info;
-    Hpo__AttemptInfo *a = hpo_malloc (sizeof *a);
-    hpo__attempt_info__init (a);
-    a->attempt = row->attempt;
-    a->worker = s_keep (ctx, row->worker);
-    a->started = row->started;
-    a->ended = row->ended;
-    a->outcome = s_keep (ctx, row->outcome ? row->outcome : "RUNNING");
-    a->reason = s_keep (ctx, row->reason);
-    info->attempts =
-        hpo_realloc (info->attempts, (info->n_attempts + 1) * sizeof (void *));
-    info->attempts[info->n_attempts++] = a;
-    //  The trial's log tail is its latest attempt's that has one.
-    if (row->log_tail)
-        info->log_tail = s_keep (ctx, row->log_tail);
-    return 0;
-}
-
-static int
-s_show_value (void *ctx_, int64_t step, const char *metric, double value)
-{
-    s_show_ctx_t *ctx = ctx_;
-    Hpo__TrialInfo *info = ctx->info;
-    Hpo__IntermediateValue *v = hpo_malloc (sizeof *v);
-    hpo__intermediate_value__init (v);
-    v->step = step;
-    v->metric = s_keep (ctx, metric);
-    v->value = value;
-    if (info->n_values == ctx->cap_values) {
-        ctx->cap_values = ctx->cap_values ? ctx->cap_values * 2 : 16;
-        info->values =
-            hpo_realloc (info->values, ctx->cap_values * sizeof (void *));
-    }
-    info->values[info->n_values++] = v;
-    return 0;
-}
-
-static void
-s_on_trial_show (hpo_server_t *self, s_msg_t *m)
-{
-    Hpo__TrialRef *ref = m->env->trial_show;
-    hpo_study_t *study = s_study (self, m, ref->study);
-    if (!study)
-        return;
-    hpo_trial_t *t = hpo_study_trial (study, ref->number);
-    if (!t) {
-        char *text = hpo_sprintf ("study %s has no trial %" PRIu64, study->name,
-                                  ref->number);
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
-        free (text);
-        return;
-    }
-    s_show_ctx_t ctx = {.info = s_trial_info (t)};
-    int rc = hpo_store_attempts (self->store, t->id, s_show_attempt, &ctx);
-    if (rc == 0 && t->state == HPO_TRIAL_RUNNING) {
-        //  The running attempt is not in the store until it ends.
-        hpo_store_attempt_row_t running = {.attempt = t->attempt,
-                                           .worker = t->worker_name,
-                                           .started = t->started,
-                                           .outcome = "RUNNING"};
-        s_show_attempt (&ctx, &running);
-    }
-    if (rc == 0)
-        rc = hpo_store_values (self->store, t->id, s_show_value, &ctx);
-    if (rc)
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_INTERNAL, "store read failed");
-    else
-        s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, ctx.info);
-    s_trial_info_free (ctx.info);
-    for (size_t k = 0; k < ctx.n_owned; k++)
-        free (ctx.owned[k]);
-    free (ctx.owned);
-}
-
-static void
-s_on_best (hpo_server_t *self, s_msg_t *m)
-{
-    hpo_study_t *study = s_study (self, m, m->env->best->name);
-    if (!study)
-        return;
-    if (!study->best) {
-        char *text =
-            hpo_sprintf ("study %s has no complete trial yet", study->name);
-        s_error (self, m->rid, m->rid_size, m->env->seq,
-                 HPO__ERROR_CODE__ERR_NOT_FOUND, text);
-        free (text);
-        return;
-    }
-    Hpo__TrialInfo *info = s_trial_info (study->best);
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_TRIAL_INFO, info);
-    s_trial_info_free (info);
-}
-
-static void
-s_on_workers (hpo_server_t *self, s_msg_t *m)
-{
-    hpo_worker_t **workers;
-    size_t n = hpo_sched_workers (self->sched, &workers);
-    Hpo__WorkerList list = HPO__WORKER_LIST__INIT;
-    Hpo__WorkerInfo *infos = hpo_calloc (n, sizeof *infos);
-    list.workers = hpo_calloc (n, sizeof (void *));
-    for (size_t k = 0; k < n; k++) {
-        hpo_worker_t *w = workers[k];
-        if (w->gone)
-            continue; //  superseded by a newer session of that name
-        Hpo__WorkerInfo *info = &infos[list.n_workers];
-        hpo__worker_info__init (info);
-        info->name = w->name;
-        info->host = w->host;
-        info->slots = w->slots;
-        info->running = w->held;
-        info->last_seen = w->last_seen_wall;
-        info->alive = hpo_sched_worker_alive (self->sched, w, self->now);
-        info->pid = w->pid;
-        list.workers[list.n_workers++] = info;
-    }
-    list.now = hpo_clock_wall ();
-    s_reply_body (self, m, HPO__ENVELOPE__BODY_WORKER_LIST, &list);
-    free (list.workers);
-    free (infos);
+    hpo_wire_msg_t reply;
+    hpo_query_answer (self->sched, self->store, m->env, self->now, &reply);
+    s_answer (self, m, &reply);
 }
 
 //  ---- the table --------------------------------------------------------
@@ -996,51 +637,74 @@ static const struct {
     {HPO__ENVELOPE__BODY_FINISH, s_on_finish},
     {HPO__ENVELOPE__BODY_GOODBYE, s_on_goodbye},
     {HPO__ENVELOPE__BODY_STUDY_CREATE, s_on_study_create},
-    {HPO__ENVELOPE__BODY_STUDY_SHOW, s_on_study_show},
     {HPO__ENVELOPE__BODY_STUDY_STOP, s_on_study_stop},
-    {HPO__ENVELOPE__BODY_STUDY_LIST, s_on_study_list},
-    {HPO__ENVELOPE__BODY_TRIALS, s_on_trials},
-    {HPO__ENVELOPE__BODY_TRIAL_SHOW, s_on_trial_show},
-    {HPO__ENVELOPE__BODY_BEST, s_on_best},
-    {HPO__ENVELOPE__BODY_WORKERS, s_on_workers},
+    {HPO__ENVELOPE__BODY_STUDY_SHOW, s_on_query},
+    {HPO__ENVELOPE__BODY_STUDY_LIST, s_on_query},
+    {HPO__ENVELOPE__BODY_TRIALS, s_on_query},
+    {HPO__ENVELOPE__BODY_TRIAL_SHOW, s_on_query},
+    {HPO__ENVELOPE__BODY_BEST, s_on_query},
+    {HPO__ENVELOPE__BODY_WORKERS, s_on_query},
 };
 
 static void
-s_bad (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
+s_bad (hpo_server_t *self, const hpo_wire_peer_t *peer,
        hpo_wire_status_t status)
 {
-    self->bad_messages++;
-    //  Log at most once a second: garbage must not flood the log.
-    if (self->now - self->bad_logged_at >= 1000) {
+    //  Garbage must not flood the log: a line a second at most.
+    if (hpo_log_limit (&self->bad, self->now, 1000))
         hpo_log_warnx ("dropped a bad message (%s); %" PRIu64 " so far",
-                       hpo_wire_status_str (status), self->bad_messages);
-        self->bad_logged_at = self->now;
-    }
-    if (rid_size > 0)
-        s_error (self, rid, rid_size, 0,
-                 status == HPO_WIRE_BAD_VERSION
-                     ? HPO__ERROR_CODE__ERR_BAD_VERSION
-                     : HPO__ERROR_CODE__ERR_BAD_MESSAGE,
-                 hpo_wire_status_str (status));
+                       hpo_wire_status_str (status), self->bad.count);
+    if (peer->rid_size > 0)
+        s_error_acking (self, peer->rid, peer->rid_size, 0,
+                        status == HPO_WIRE_BAD_VERSION
+                            ? HPO__ERROR_CODE__ERR_BAD_VERSION
+                            : HPO__ERROR_CODE__ERR_BAD_MESSAGE,
+                        hpo_wire_status_str (status), NULL);
 }
 
 static void
-s_handle (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
-          hpo_env_t *env)
+s_handle (hpo_server_t *self, const hpo_wire_peer_t *peer, hpo_env_t *env)
 {
-    s_msg_t m = {rid, rid_size, env};
+    s_msg_t m = {peer, env};
     for (size_t k = 0; k < sizeof s_handlers / sizeof *s_handlers; k++)
         if (s_handlers[k].body == env->body_case) {
             s_handlers[k].handler (self, &m);
             return;
         }
     //  A reply body sent to us, or a request this version lacks.
-    self->bad_messages++;
-    s_error (self, rid, rid_size, env->seq, HPO__ERROR_CODE__ERR_BAD_MESSAGE,
+    self->bad.count++;
+    s_error (self, &m, HPO__ERROR_CODE__ERR_BAD_MESSAGE,
              "not a request this coordinator serves");
 }
 
 //  ---- life -------------------------------------------------------------
+
+//  Opens the ROUTER, and the monitor that watches it for failed accepts.
+static int
+s_listen (hpo_server_t *self, char **error)
+{
+    self->ctx = hpo_sock_ctx_new (error);
+    if (!self->ctx)
+        return -1;
+    self->router =
+        hpo_sock_open (self->ctx, HPO_SOCK_SERVER, self->cfg.listen, error);
+    if (!self->router)
+        return -1;
+    //  When the process runs out of descriptors, libzmq retries accept()
+    //  quietly; watch for that so the log says why workers cannot join.
+    if (zmq_socket_monitor (self->router, "inproc://hpo-accept-monitor",
+                            ZMQ_EVENT_ACCEPT_FAILED) == 0) {
+        self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
+        int linger = 0;
+        zmq_setsockopt (self->monitor, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect (self->monitor, "inproc://hpo-accept-monitor") != 0)
+            hpo_sock_close (&self->monitor);
+    }
+    char endpoint[512];
+    self->endpoint = hpo_strdup (
+        hpo_sock_endpoint (self->router, endpoint, sizeof endpoint));
+    return 0;
+}
 
 hpo_server_t *
 hpo_server_new (const hpo_server_config_t *cfg, char **error)
@@ -1071,45 +735,10 @@ hpo_server_new (const hpo_server_config_t *cfg, char **error)
         hpo_server_destroy (&self);
         return NULL;
     }
-    self->ctx = zmq_ctx_new ();
-    self->router = zmq_socket (self->ctx, ZMQ_ROUTER);
-    int linger = 0;
-    int64_t maxmsg = HPO_WIRE_MAX_BYTES + 4096;
-    int hwm = 1000000;
-    //  ZMTP heartbeats notice a dead TCP peer in seconds rather than at
-    //  TCP's timeout (about 15 minutes after a silent partition).
-    int hb_ivl = 2000, hb_timeout = 6000;
-    int mandatory = 0;
-    zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
-                    sizeof hb_timeout);
-    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &mandatory,
-                    sizeof mandatory);
-    if (zmq_bind (self->router, cfg->listen) != 0) {
-        *error = hpo_sprintf ("cannot listen on %s: %s", cfg->listen,
-                              zmq_strerror (errno));
+    if (s_listen (self, error)) {
         hpo_server_destroy (&self);
         return NULL;
     }
-    //  When the process runs out of descriptors, libzmq retries accept()
-    //  quietly; watch for that so the log says why workers cannot join.
-    if (zmq_socket_monitor (self->router, "inproc://hpo-accept-monitor",
-                            ZMQ_EVENT_ACCEPT_FAILED) == 0) {
-        self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
-        zmq_setsockopt (self->monitor, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_connect (self->monitor, "inproc://hpo-accept-monitor") != 0) {
-            zmq_close (self->monitor);
-            self->monitor = NULL;
-        }
-    }
-    char endpoint[512];
-    size_t size = sizeof endpoint;
-    zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, endpoint, &size);
-    self->endpoint = hpo_strdup (endpoint);
     return self;
 }
 
@@ -1123,12 +752,9 @@ hpo_server_destroy (hpo_server_t **self_p)
         free (self->out[k].data);
     free (self->out);
     free (self->owed);
-    if (self->monitor)
-        zmq_close (self->monitor);
-    if (self->router)
-        zmq_close (self->router);
-    if (self->ctx)
-        zmq_ctx_term (self->ctx);
+    hpo_sock_close (&self->monitor);
+    hpo_sock_close (&self->router);
+    hpo_sock_ctx_destroy (&self->ctx);
     hpo_sched_destroy (&self->sched);
     hpo_store_destroy (&self->store);
     free (self->endpoint);
@@ -1164,17 +790,14 @@ s_on_monitor (hpo_server_t *self)
         zmq_msg_init (&address);
         zmq_msg_recv (&address, self->monitor, ZMQ_DONTWAIT);
         zmq_msg_close (&address);
-        self->accept_failures++;
-        if (self->now - self->accept_failed_logged_at >= 10000) {
+        if (hpo_log_limit (&self->accept_failed, self->now, 10000))
             hpo_log_error ("cannot accept connections: %s (%" PRIu64
                            " failures so far)%s",
-                           strerror (value), self->accept_failures,
+                           strerror (value), self->accept_failed.count,
                            value == EMFILE || value == ENFILE
                                ? "; raise the open-file limit (ulimit -n, "
                                  "LimitNOFILE=)"
                                : "");
-            self->accept_failed_logged_at = self->now;
-        }
     }
 }
 
@@ -1194,6 +817,28 @@ s_away (hpo_server_t *self, long timeout_ms)
             hpo_sched_shift (self->sched, away);
     }
     self->turn_at = self->now;
+}
+
+//  Reads and handles what is queued, up to a batch, until the store
+//  fails. The batch's envelopes are decoded into one arena and dropped
+//  together after it: no malloc and free per field.
+static void
+s_turn_read (hpo_server_t *self)
+{
+    hpo_wire_peer_t peer;
+    hpo_wire_arena_begin ();
+    for (int k = 0; k < self->cfg.max_batch && !self->store_failed; k++) {
+        hpo_wire_status_t status;
+        hpo_env_t *env = hpo_wire_recv (self->router, &peer, &status);
+        if (env) {
+            s_handle (self, &peer, env);
+            hpo_wire_free (&env);
+        } else if (status != HPO_WIRE_OK)
+            s_bad (self, &peer, status);
+        else
+            break;
+    }
+    hpo_wire_arena_end ();
 }
 
 //  The end of a loop turn, after its messages were handled: leases
@@ -1223,22 +868,26 @@ s_turn_end (hpo_server_t *self)
     return 0;
 }
 
+//  How long the loop may wait for a message: until the next lease
+//  deadline, and a second at most.
+static long
+s_timeout (hpo_server_t *self)
+{
+    int64_t now = hpo_clock_mono_ms ();
+    int64_t next = hpo_sched_next_deadline (self->sched);
+    if (next == INT64_MAX)
+        return 1000;
+    return next <= now ? 0 : next - now < 1000 ? (long)(next - now) : 1000;
+}
+
 int
 hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0},
                                {self->monitor, 0, ZMQ_POLLIN, 0}};
     int n_items = self->monitor ? 2 : 1;
-    self->accept_failed_logged_at = INT64_MIN / 2;
-    uint8_t rid[HPO_WIRE_MAX_RID];
     while (!*stop) {
-        int64_t now = hpo_clock_mono_ms ();
-        int64_t next = hpo_sched_next_deadline (self->sched);
-        long timeout = 1000;
-        if (next != INT64_MAX)
-            timeout = next <= now         ? 0
-                      : next - now < 1000 ? (long)(next - now)
-                                          : 1000;
+        long timeout = s_timeout (self);
         if (zmq_poll (items, n_items, timeout) < 0 && errno != EINTR) {
             hpo_log_warn ("zmq_poll");
             return -1;
@@ -1251,25 +900,7 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             return -1;
         //  What is queued is read before anything expires: a heartbeat
         //  that waited in the queue while the loop was busy still counts.
-        //  The batch's envelopes are decoded into one arena and dropped
-        //  together after it: no malloc and free per field.
-        hpo_wire_arena_begin ();
-        for (int k = 0; k < self->cfg.max_batch && !self->store_failed; k++) {
-            size_t rid_size = 0;
-            hpo_wire_status_t status;
-            hpo_env_t *env =
-                hpo_wire_recv (self->router, rid, &rid_size, &status);
-            if (env) {
-                s_handle (self, rid, rid_size, env);
-                hpo_wire_free (&env);
-            } else if (status != HPO_WIRE_OK)
-                s_bad (self, rid, rid_size, status);
-            else
-                break;
-            if (self->store_failed)
-                break;
-        }
-        hpo_wire_arena_end ();
+        s_turn_read (self);
         if (s_turn_end (self))
             return -1;
         s_flush (self);
@@ -1288,18 +919,24 @@ hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
                      const void *frame, size_t size, hpo_server_tap_fn *tap,
                      void *arg)
 {
-    assert (rid_size <= HPO_WIRE_MAX_RID);
     self->now = hpo_clock_mono_ms ();
     if (hpo_store_begin (self->store))
         return -1;
+    hpo_wire_peer_t peer = {.rid_size = 0};
+    hpo_wire_status_t status = HPO_WIRE_BAD_PEER;
+    hpo_env_t *env = NULL;
     hpo_wire_arena_begin ();
-    hpo_wire_status_t status;
-    hpo_env_t *env = hpo_wire_decode (frame, size, &status);
+    //  A routing id too long to keep is refused as hpo_wire_recv does.
+    if (rid_size <= HPO_WIRE_MAX_RID) {
+        memcpy (peer.rid, rid, rid_size);
+        peer.rid_size = rid_size;
+        env = hpo_wire_decode (frame, size, &status);
+    }
     if (env) {
-        s_handle (self, rid, rid_size, env);
+        s_handle (self, &peer, env);
         hpo_wire_free (&env);
     } else
-        s_bad (self, rid, rid_size, status);
+        s_bad (self, &peer, status);
     hpo_wire_arena_end ();
     if (s_turn_end (self))
         return -1;

@@ -552,7 +552,7 @@ s_recv_all (hpo_session_t *self, int64_t now)
 {
     for (int k = 0; k < S_RECV_PER_STEP; k++) {
         hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_recv (self->dealer, NULL, NULL, &status);
+        hpo_env_t *env = hpo_wire_recv (self->dealer, NULL, &status);
         if (env) {
             s_dispatch (self, env, now);
             hpo_wire_free (&env);

@@ -22,7 +22,7 @@ s_expect_error (void *dealer, const char *what, Hpo__ErrorCode code)
         return -1;
     }
     hpo_wire_status_t status;
-    hpo_env_t *env = hpo_wire_recv (dealer, NULL, NULL, &status);
+    hpo_env_t *env = hpo_wire_recv (dealer, NULL, &status);
     if (!env || env->body_case != HPO__ENVELOPE__BODY_ERROR ||
         env->error->code != code) {
         fprintf (stderr, "%s: expected error %d, got %s\n", what, code,
@@ -45,7 +45,7 @@ s_next (void *dealer, Hpo__Envelope__BodyCase body)
         if (zmq_poll (&item, 1, 5000) <= 0)
             return NULL;
         hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_recv (dealer, NULL, NULL, &status);
+        hpo_env_t *env = hpo_wire_recv (dealer, NULL, &status);
         if (env && env->body_case == body)
             return env;
         hpo_wire_free (&env);
@@ -142,7 +142,7 @@ main (int argc, char **argv)
     zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
     while (zmq_poll (&item, 1, 500) > 0) {
         hpo_wire_status_t status;
-        hpo_env_t *e = hpo_wire_recv (dealer, NULL, NULL, &status);
+        hpo_env_t *e = hpo_wire_recv (dealer, NULL, &status);
         hpo_wire_free (&e);
     }
     hpo_wire_init (&env, 6);
@@ -154,7 +154,7 @@ main (int argc, char **argv)
         failures++;
     } else {
         hpo_wire_status_t status;
-        hpo_env_t *e = hpo_wire_recv (dealer, NULL, NULL, &status);
+        hpo_env_t *e = hpo_wire_recv (dealer, NULL, &status);
         if (!e || e->body_case != HPO__ENVELOPE__BODY_WORKER_LIST) {
             fprintf (stderr, "wrong answer to a valid request\n");
             failures++;

@@ -152,16 +152,13 @@ typedef struct {
 } s_fake_t;
 
 static void
-s_reply (void *router, const uint8_t *rid, size_t rid_size, uint64_t seq,
+s_reply (void *router, const hpo_wire_peer_t *peer, uint64_t seq,
          const char *message)
 {
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    Hpo__Ok ok = HPO__OK__INIT;
-    ok.message = (char *)message;
-    env.body_case = HPO__ENVELOPE__BODY_OK;
-    env.ok = &ok;
-    hpo_wire_send (router, rid, rid_size, &env);
+    hpo_wire_msg_t msg;
+    hpo_wire_ok (&msg, seq, message);
+    hpo_wire_send (router, peer->rid, peer->rid_size, &msg.env);
+    hpo_wire_msg_done (&msg);
 }
 
 //  Request 1: a straggler with another seq, a frame that does not decode,
@@ -176,27 +173,23 @@ s_fake_run (void *arg)
         zmq_pollitem_t item = {fake->router, 0, ZMQ_POLLIN, 0};
         if (zmq_poll (&item, 1, 100) <= 0)
             continue;
-        uint8_t rid[HPO_WIRE_MAX_RID];
-        size_t rid_size = 0;
+        hpo_wire_peer_t peer;
         hpo_wire_status_t status;
-        hpo_env_t *env = hpo_wire_recv (fake->router, rid, &rid_size, &status);
+        hpo_env_t *env = hpo_wire_recv (fake->router, &peer, &status);
         if (!env)
             continue;
         n++;
         if (n == 1) {
-            s_reply (fake->router, rid, rid_size, env->seq + 100, "stale");
-            zmq_send (fake->router, rid, rid_size, ZMQ_SNDMORE);
+            s_reply (fake->router, &peer, env->seq + 100, "stale");
+            zmq_send (fake->router, peer.rid, peer.rid_size, ZMQ_SNDMORE);
             zmq_send (fake->router, "\xff\xff\xff", 3, 0);
-            s_reply (fake->router, rid, rid_size, env->seq, "one");
+            s_reply (fake->router, &peer, env->seq, "one");
         } else if (n == 3) {
-            hpo_env_t reply;
-            hpo_wire_init (&reply, env->seq);
-            Hpo__Error error = HPO__ERROR__INIT;
-            error.code = HPO__ERROR_CODE__ERR_NOT_FOUND;
-            error.message = "no study named x";
-            reply.body_case = HPO__ENVELOPE__BODY_ERROR;
-            reply.error = &error;
-            hpo_wire_send (fake->router, rid, rid_size, &reply);
+            hpo_wire_msg_t reply;
+            hpo_wire_error (&reply, env->seq, HPO__ERROR_CODE__ERR_NOT_FOUND,
+                            "no study named x");
+            hpo_wire_send (fake->router, peer.rid, peer.rid_size, &reply.env);
+            hpo_wire_msg_done (&reply);
         }
         hpo_wire_free (&env);
     }
@@ -269,12 +262,11 @@ s_answer_one (void *router)
     zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
     if (zmq_poll (&item, 1, 5000) <= 0)
         return NULL;
-    uint8_t rid[HPO_WIRE_MAX_RID];
-    size_t rid_size = 0;
+    hpo_wire_peer_t peer;
     hpo_wire_status_t status;
-    hpo_env_t *env = hpo_wire_recv (router, rid, &rid_size, &status);
+    hpo_env_t *env = hpo_wire_recv (router, &peer, &status);
     if (env)
-        s_reply (router, rid, rid_size, env->seq, "six");
+        s_reply (router, &peer, env->seq, "six");
     hpo_wire_free (&env);
     return NULL;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/render.h"
+#include "common/json_render.h"
 
 //  Renders into a string through fn's FILE.
 #define CAPTURE(text, call)                                                    \
@@ -65,7 +66,7 @@ s_make_trial (void)
 static void
 test_trial_json (void)
 {
-    char *text = s_compact (hpo_render_trial_json (&s_trial, "mnist", 0));
+    char *text = s_compact (hpo_json_render_trial (&s_trial, "mnist", 0));
     CHECK_STR (text, "{\"study\":\"mnist\",\"number\":7,\"state\":\"COMPLETE\","
                      "\"params\":{\"lr\":0.25,\"layers\":3,\"opt\":\"adam\"},"
                      "\"value\":0.5,\"attempt\":2,\"worker\":\"gpu1\","
@@ -79,7 +80,7 @@ test_trial_json (void)
     waiting.state = "WAITING";
     waiting.study = "other";
     waiting.attempt = 1;
-    text = s_compact (hpo_render_trial_json (&waiting, "mnist", 0));
+    text = s_compact (hpo_json_render_trial (&waiting, "mnist", 0));
     CHECK_STR (text, "{\"study\":\"other\",\"number\":9,\"state\":\"WAITING\","
                      "\"params\":{},\"value\":null,\"attempt\":1,"
                      "\"worker\":null,\"started\":null,\"ended\":null,"
@@ -94,7 +95,7 @@ test_trial_json (void)
     running.last_step = 4;
     running.has_last = 1;
     running.last_value = NAN;
-    json_t *doc = hpo_render_trial_json (&running, NULL, 0);
+    json_t *doc = hpo_json_render_trial (&running, NULL, 0);
     CHECK (json_is_null (json_object_get (doc, "study")));
     CHECK (json_integer_value (json_object_get (doc, "last_step")) == 4);
     CHECK (json_is_null (json_object_get (doc, "last_value")));
@@ -129,7 +130,7 @@ test_trial_detail_json (void)
     trial.values = values;
     //  Cut in the middle of a character, as a 4 KiB tail can be.
     trial.log_tail = "ok\nbad \xC3";
-    json_t *doc = hpo_render_trial_json (&trial, "mnist", 1);
+    json_t *doc = hpo_json_render_trial (&trial, "mnist", 1);
     char *text = s_compact (json_incref (doc));
     CHECK_CONTAINS (text,
                     "\"attempts\":[{\"attempt\":1,\"worker\":\"gpu0\","
@@ -142,7 +143,7 @@ test_trial_detail_json (void)
     free (text);
     //  Without detail, none of the three keys.
     json_decref (doc);
-    doc = hpo_render_trial_json (&trial, "mnist", 0);
+    doc = hpo_json_render_trial (&trial, "mnist", 0);
     CHECK (!json_object_get (doc, "attempts"));
     CHECK (!json_object_get (doc, "log_tail"));
     json_decref (doc);
@@ -175,7 +176,7 @@ static void
 test_study_json (void)
 {
     Hpo__StudyInfo study = s_make_study ();
-    char *text = s_compact (hpo_render_study_json (&study));
+    char *text = s_compact (hpo_json_render_study (&study));
     CHECK_STR (text,
                "{\"name\":\"mnist\",\"state\":\"RUNNING\",\"budget\":50,"
                "\"parallel\":4,\"counts\":{\"WAITING\":34,\"RUNNING\":4,"
@@ -193,7 +194,7 @@ test_study_json (void)
     //  Ended: elapsed runs to the end, not to now. No best: null.
     study.ended = 1100;
     study.has_best = 0;
-    json_t *doc = hpo_render_study_json (&study);
+    json_t *doc = hpo_json_render_study (&study);
     CHECK_NEAR (json_real_value (json_object_get (doc, "elapsed")), 100, 1e-9);
     CHECK_NEAR (json_real_value (json_object_get (doc, "ended")), 1100, 1e-9);
     CHECK (json_is_null (json_object_get (doc, "best")));
@@ -202,18 +203,18 @@ test_study_json (void)
     //  A reply without the coordinator's clock: elapsed is unknown.
     study.ended = 0;
     study.now = 0;
-    doc = hpo_render_study_json (&study);
+    doc = hpo_json_render_study (&study);
     CHECK (json_is_null (json_object_get (doc, "elapsed")));
     json_decref (doc);
 
     Hpo__StudyInfo *studies[] = {&study};
     Hpo__StudyList list = HPO__STUDY_LIST__INIT;
-    text = s_compact (hpo_render_study_list_json (&list));
+    text = s_compact (hpo_json_render_study_list (&list));
     CHECK_STR (text, "{\"studies\":[]}");
     free (text);
     list.n_studies = 1;
     list.studies = studies;
-    doc = hpo_render_study_list_json (&list);
+    doc = hpo_json_render_study_list (&list);
     CHECK (json_array_size (json_object_get (doc, "studies")) == 1);
     json_decref (doc);
 }
@@ -225,7 +226,7 @@ test_trials_workers_json (void)
     Hpo__TrialList list = HPO__TRIAL_LIST__INIT;
     list.n_trials = 1;
     list.trials = trials;
-    json_t *doc = hpo_render_trials_json ("mnist", &list);
+    json_t *doc = hpo_json_render_trials ("mnist", &list);
     CHECK_STR (json_string_value (json_object_get (doc, "study")), "mnist");
     json_t *first = json_array_get (json_object_get (doc, "trials"), 0);
     CHECK (json_integer_value (json_object_get (first, "number")) == 7);
@@ -246,7 +247,7 @@ test_trials_workers_json (void)
     wl.n_workers = 2;
     wl.workers = workers;
     wl.now = 1000;
-    char *text = s_compact (hpo_render_workers_json (&wl));
+    char *text = s_compact (hpo_json_render_workers (&wl));
     CHECK_STR (text,
                "{\"workers\":[{\"name\":\"gpu1\",\"host\":\"node3\","
                "\"slots\":4,\"running\":2,\"last_heartbeat\":998.5,"
@@ -261,8 +262,8 @@ static void
 test_json_print (void)
 {
     char *text = NULL;
-    json_t *doc = hpo_render_trial_json (&s_trial, "m", 0);
-    CAPTURE (text, CHECK (hpo_render_json_print (out, doc) == 0));
+    json_t *doc = hpo_json_render_trial (&s_trial, "m", 0);
+    CAPTURE (text, CHECK (hpo_json_render_print (out, doc) == 0));
     json_decref (doc);
     size_t len = strlen (text);
     CHECK (len > 2 && text[len - 1] == '\n');

@@ -114,14 +114,13 @@ s_pump (int ms)
         hpo_session_step (s_session, 5);
         hpo_wire_status_t status;
         hpo_env_t *env;
-        size_t rid_size;
-        uint8_t rid[HPO_WIRE_MAX_RID];
+        hpo_wire_peer_t peer;
         uint64_t acks[256];
         size_t n_acks = 0;
-        while ((env = hpo_wire_recv (zsock_resolve (s_router), rid, &rid_size,
-                                     &status))) {
-            memcpy (s_rid, rid, rid_size);
-            s_rid_size = rid_size;
+        while (
+            (env = hpo_wire_recv (zsock_resolve (s_router), &peer, &status))) {
+            memcpy (s_rid, peer.rid, peer.rid_size);
+            s_rid_size = peer.rid_size;
             int kept = env->body_case == HPO__ENVELOPE__BODY_REPORT ||
                        env->body_case == HPO__ENVELOPE__BODY_FINISH ||
                        env->body_case == HPO__ENVELOPE__BODY_GOODBYE;

@@ -1,0 +1,446 @@
+/*  query.c: the read-only answers, built from the scheduler's memory as
+    wire messages (see query.h).                                          */
+#include "query.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/clock.h"
+#include "../common/mem.h"
+
+//  A page of `hpo trials`: so many trials, or so many encoded bytes,
+//  whichever comes first. One page costs the loop a few milliseconds.
+#define S_TRIALS_PAGE 2000
+#define S_TRIALS_PAGE_BYTES (1u << 20)
+
+//  ---- the wire form of studies and trials ---------------------------------
+
+static Hpo__TrialInfo *
+s_trial_info (hpo_trial_t *t)
+{
+    const hpo_spec_t *spec = t->study->spec;
+    Hpo__TrialInfo *info = hpo_malloc (sizeof *info);
+    hpo__trial_info__init (info);
+    info->study = t->study->name;
+    info->number = t->number;
+    info->state = (char *)hpo_trial_state_str (t->state);
+    info->n_params = spec->n_params;
+    info->params =
+        hpo_wire_params_new (t->study->names, t->params, spec->n_params);
+    info->has_value = t->has_value;
+    info->value = t->value;
+    info->attempt = t->attempt;
+    info->worker = t->worker_name ? t->worker_name : "";
+    info->started = t->started;
+    info->ended = t->ended;
+    info->reason = t->reason ? t->reason : "";
+    if (t->state == HPO_TRIAL_RUNNING) {
+        info->has_step = t->has_step;
+        info->last_step = t->last_step;
+        info->has_last = t->has_last;
+        info->last_value = t->last_value;
+    }
+    return info;
+}
+
+static void
+s_trial_info_free (Hpo__TrialInfo *info)
+{
+    if (!info)
+        return;
+    hpo_wire_params_free (info->params, info->n_params);
+    for (size_t k = 0; k < info->n_attempts; k++)
+        free (info->attempts[k]);
+    free (info->attempts);
+    for (size_t k = 0; k < info->n_values; k++)
+        free (info->values[k]);
+    free (info->values);
+    free (info);
+}
+
+static void
+s_trial_info_release (void *info)
+{
+    s_trial_info_free (info);
+}
+
+static Hpo__StudyInfo *
+s_study_info (hpo_study_t *study)
+{
+    Hpo__StudyInfo *info = hpo_malloc (sizeof *info);
+    hpo__study_info__init (info);
+    info->name = study->name;
+    info->state = (char *)hpo_study_state_str (study->state);
+    info->budget = study->budget;
+    info->parallel = study->spec->parallel;
+    info->waiting = study->count[HPO_TRIAL_WAITING];
+    info->running = study->count[HPO_TRIAL_RUNNING];
+    info->complete = study->count[HPO_TRIAL_COMPLETE];
+    info->pruned = study->count[HPO_TRIAL_PRUNED];
+    info->failed = study->count[HPO_TRIAL_FAILED];
+    info->created = study->created;
+    info->ended = study->ended;
+    info->objective = study->spec->metric;
+    info->direction = study->spec->maximize ? "maximize" : "minimize";
+    info->sampler =
+        study->spec->sampler == HPO_SAMPLER_GRID ? "grid" : "random";
+    info->now = hpo_clock_wall ();
+    if (study->best) {
+        info->has_best = 1;
+        info->best = s_trial_info (study->best);
+    }
+    return info;
+}
+
+static void
+s_study_info_free (Hpo__StudyInfo *info)
+{
+    s_trial_info_free (info->best);
+    free (info);
+}
+
+static void
+s_study_info_release (void *info)
+{
+    s_study_info_free (info);
+}
+
+//  ---- study show, study list, best ----------------------------------------
+
+hpo_study_t *
+hpo_query_study (hpo_sched_t *sched, const char *name, uint64_t seq,
+                 hpo_wire_msg_t *reply)
+{
+    hpo_study_t *study = name ? hpo_sched_study (sched, name) : NULL;
+    if (!study) {
+        char *text = hpo_sprintf ("no study named %.200s", name ? name : "");
+        hpo_wire_error (reply, seq, HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+    }
+    return study;
+}
+
+static void
+s_study_show (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+{
+    hpo_study_t *study =
+        hpo_query_study (sched, req->study_show->name, req->seq, reply);
+    if (!study)
+        return;
+    Hpo__StudyInfo *info = s_study_info (study);
+    hpo_wire_study_info (reply, req->seq, info);
+    hpo_wire_msg_own (reply, s_study_info_release, info);
+}
+
+static void
+s_study_list_release (void *list_)
+{
+    Hpo__StudyList *list = list_;
+    for (size_t k = 0; k < list->n_studies; k++)
+        s_study_info_free (list->studies[k]);
+    free (list->studies);
+    free (list);
+}
+
+static void
+s_study_list (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+{
+    hpo_study_t **studies;
+    size_t n = hpo_sched_studies (sched, &studies);
+    Hpo__StudyList *list = hpo_malloc (sizeof *list);
+    hpo__study_list__init (list);
+    list->n_studies = n;
+    list->studies = hpo_calloc (n, sizeof (void *));
+    for (size_t k = 0; k < n; k++)
+        list->studies[k] = s_study_info (studies[k]);
+    hpo_wire_study_list_answer (reply, req->seq, list);
+    hpo_wire_msg_own (reply, s_study_list_release, list);
+}
+
+static void
+s_best (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+{
+    hpo_study_t *study =
+        hpo_query_study (sched, req->best->name, req->seq, reply);
+    if (!study)
+        return;
+    if (!study->best) {
+        char *text =
+            hpo_sprintf ("study %s has no complete trial yet", study->name);
+        hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+        return;
+    }
+    Hpo__TrialInfo *info = s_trial_info (study->best);
+    hpo_wire_trial_info (reply, req->seq, info);
+    hpo_wire_msg_own (reply, s_trial_info_release, info);
+}
+
+//  ---- trials: one page
+//  --------------------------------------------------------
+
+static void
+s_trial_list_release (void *list_)
+{
+    Hpo__TrialList *list = list_;
+    for (size_t k = 0; k < list->n_trials; k++)
+        s_trial_info_free (list->trials[k]);
+    free (list->trials);
+    free (list);
+}
+
+static void
+s_trials (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+{
+    const Hpo__TrialsQuery *q = req->trials;
+    hpo_study_t *study = hpo_query_study (sched, q->study, req->seq, reply);
+    if (!study)
+        return;
+    int state = -1;
+    if (q->state && *q->state &&
+        (state = hpo_trial_state_parse (q->state)) < 0) {
+        hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_INVALID,
+                        "unknown trial state");
+        return;
+    }
+    //  One page: trials numbered from `after`, at most a page of them
+    //  and a page's bytes, so no listing holds the loop for long.
+    size_t limit =
+        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
+    Hpo__TrialList *list = hpo_malloc (sizeof *list);
+    hpo__trial_list__init (list);
+    list->trials = hpo_calloc (limit, sizeof (void *));
+    size_t bytes = 0;
+    uint64_t k = q->after;
+    for (; k < study->n_trials && list->n_trials < limit &&
+           bytes < S_TRIALS_PAGE_BYTES;
+         k++) {
+        hpo_trial_t *t = study->trials[k];
+        if (t && (state < 0 || (int)t->state == state)) {
+            Hpo__TrialInfo *info = s_trial_info (t);
+            bytes += hpo__trial_info__get_packed_size (info) + 8;
+            list->trials[list->n_trials++] = info;
+        }
+    }
+    list->more = k < study->n_trials;
+    list->next = k;
+    hpo_wire_trial_list (reply, req->seq, list);
+    hpo_wire_msg_own (reply, s_trial_list_release, list);
+}
+
+//  ---- trial show: the trial with its attempts and values
+//  ---------------------
+
+typedef struct {
+    Hpo__TrialInfo *info;
+    char **owned; //  copies of row strings, freed with the answer
+    size_t n_owned, cap_owned;
+    size_t cap_values;
+} s_show_t;
+
+static char *
+s_keep (s_show_t *show, const char *s)
+{
+    if (show->n_owned == show->cap_owned) {
+        show->cap_owned = show->cap_owned ? show->cap_owned * 2 : 32;
+        show->owned =
+            hpo_realloc (show->owned, show->cap_owned * sizeof (char *));
+    }
+    char *copy = hpo_strdup (s ? s : "");
+    show->owned[show->n_owned++] = copy;
+    return copy;
+}
+
+static void
+s_show_release (void *show_)
+{
+    s_show_t *show = show_;
+    s_trial_info_free (show->info);
+    for (size_t k = 0; k < show->n_owned; k++)
+        free (show->owned[k]);
+    free (show->owned);
+    free (show);
+}
+
+static int
+s_show_attempt (void *show_, const hpo_store_attempt_row_t *row)
+{
+    s_show_t *show = show_;
+    Hpo__TrialInfo *info = show->info;
+    Hpo__AttemptInfo *a = hpo_malloc (sizeof *a);
+    hpo__attempt_info__init (a);
+    a->attempt = row->attempt;
+    a->worker = s_keep (show, row->worker);
+    a->started = row->started;
+    a->ended = row->ended;
+    a->outcome = s_keep (show, row->outcome ? row->outcome : "RUNNING");
+    a->reason = s_keep (show, row->reason);
+    info->attempts =
+        hpo_realloc (info->attempts, (info->n_attempts + 1) * sizeof (void *));
+    info->attempts[info->n_attempts++] = a;
+    //  The trial's log tail is its latest attempt's that has one.
+    if (row->log_tail)
+        info->log_tail = s_keep (show, row->log_tail);
+    return 0;
+}
+
+static int
+s_show_value (void *show_, int64_t step, const char *metric, double value)
+{
+    s_show_t *show = show_;
+    Hpo__TrialInfo *info = show->info;
+    Hpo__IntermediateValue *v = hpo_malloc (sizeof *v);
+    hpo__intermediate_value__init (v);
+    v->step = step;
+    v->metric = s_keep (show, metric);
+    v->value = value;
+    if (info->n_values == show->cap_values) {
+        show->cap_values = show->cap_values ? show->cap_values * 2 : 16;
+        info->values =
+            hpo_realloc (info->values, show->cap_values * sizeof (void *));
+    }
+    info->values[info->n_values++] = v;
+    return 0;
+}
+
+//  Reads t's attempts and intermediate values into show. Returns 0, or -1
+//  if the store could not be read.
+static int
+s_show_history (hpo_store_t *store, hpo_trial_t *t, s_show_t *show)
+{
+    if (hpo_store_attempts (store, t->id, s_show_attempt, show))
+        return -1;
+    if (t->state == HPO_TRIAL_RUNNING) {
+        //  The running attempt is not in the store until it ends.
+        hpo_store_attempt_row_t running = {.attempt = t->attempt,
+                                           .worker = t->worker_name,
+                                           .started = t->started,
+                                           .outcome = "RUNNING"};
+        s_show_attempt (show, &running);
+    }
+    return hpo_store_values (store, t->id, s_show_value, show) ? -1 : 0;
+}
+
+static void
+s_trial_show (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
+              hpo_wire_msg_t *reply)
+{
+    const Hpo__TrialRef *ref = req->trial_show;
+    hpo_study_t *study = hpo_query_study (sched, ref->study, req->seq, reply);
+    if (!study)
+        return;
+    hpo_trial_t *t = hpo_study_trial (study, ref->number);
+    if (!t) {
+        char *text = hpo_sprintf ("study %s has no trial %" PRIu64, study->name,
+                                  ref->number);
+        hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_NOT_FOUND, text);
+        free (text);
+        return;
+    }
+    s_show_t *show = hpo_calloc (1, sizeof *show);
+    show->info = s_trial_info (t);
+    if (s_show_history (store, t, show)) {
+        s_show_release (show);
+        hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_INTERNAL,
+                        "store read failed");
+        return;
+    }
+    hpo_wire_trial_info (reply, req->seq, show->info);
+    hpo_wire_msg_own (reply, s_show_release, show);
+}
+
+//  ---- workers -------------------------------------------------------------
+
+typedef struct {
+    Hpo__WorkerList list;
+    Hpo__WorkerInfo *infos;
+} s_workers_t;
+
+static void
+s_workers_release (void *workers_)
+{
+    s_workers_t *workers = workers_;
+    free (workers->list.workers);
+    free (workers->infos);
+    free (workers);
+}
+
+static void
+s_workers (hpo_sched_t *sched, const hpo_env_t *req, int64_t now_ms,
+           hpo_wire_msg_t *reply)
+{
+    hpo_worker_t **all;
+    size_t n = hpo_sched_workers (sched, &all);
+    s_workers_t *workers = hpo_calloc (1, sizeof *workers);
+    Hpo__WorkerList *list = &workers->list;
+    hpo__worker_list__init (list);
+    workers->infos = hpo_calloc (n, sizeof *workers->infos);
+    list->workers = hpo_calloc (n, sizeof (void *));
+    for (size_t k = 0; k < n; k++) {
+        hpo_worker_t *w = all[k];
+        if (w->gone)
+            continue; //  superseded by a newer session of that name
+        Hpo__WorkerInfo *info = &workers->infos[list->n_workers];
+        hpo__worker_info__init (info);
+        info->name = w->name;
+        info->host = w->host;
+        info->slots = w->slots;
+        info->running = w->held;
+        info->last_seen = w->last_seen_wall;
+        info->alive = hpo_sched_worker_alive (sched, w, now_ms);
+        info->pid = w->pid;
+        list->workers[list->n_workers++] = info;
+    }
+    list->now = hpo_clock_wall ();
+    hpo_wire_worker_list (reply, req->seq, list);
+    hpo_wire_msg_own (reply, s_workers_release, workers);
+}
+
+//  ---- dispatch ------------------------------------------------------------
+
+int
+hpo_query_serves (Hpo__Envelope__BodyCase body)
+{
+    switch (body) {
+    case HPO__ENVELOPE__BODY_STUDY_SHOW:
+    case HPO__ENVELOPE__BODY_STUDY_LIST:
+    case HPO__ENVELOPE__BODY_TRIALS:
+    case HPO__ENVELOPE__BODY_TRIAL_SHOW:
+    case HPO__ENVELOPE__BODY_BEST:
+    case HPO__ENVELOPE__BODY_WORKERS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void
+hpo_query_answer (hpo_sched_t *sched, hpo_store_t *store,
+                  const hpo_env_t *request, int64_t now_ms,
+                  hpo_wire_msg_t *reply)
+{
+    switch (request->body_case) {
+    case HPO__ENVELOPE__BODY_STUDY_SHOW:
+        s_study_show (sched, request, reply);
+        break;
+    case HPO__ENVELOPE__BODY_STUDY_LIST:
+        s_study_list (sched, request, reply);
+        break;
+    case HPO__ENVELOPE__BODY_TRIALS:
+        s_trials (sched, request, reply);
+        break;
+    case HPO__ENVELOPE__BODY_TRIAL_SHOW:
+        s_trial_show (sched, store, request, reply);
+        break;
+    case HPO__ENVELOPE__BODY_BEST:
+        s_best (sched, request, reply);
+        break;
+    case HPO__ENVELOPE__BODY_WORKERS:
+        s_workers (sched, request, now_ms, reply);
+        break;
+    default:
+        assert (!"not a query");
+    }
+}
