@@ -82,17 +82,16 @@ static void s_fail (hpo_session_t *self);
 
 //  ---- sending ---------------------------------------------------------------
 
-//  Heartbeats and Hellos: not kept, the next one replaces a lost one.
-static int
-s_send (hpo_session_t *self, const hpo_env_t *env)
+//  Sends a Heartbeat or Hello and releases it: they are not kept, the
+//  next one replaces a lost one.
+static void
+s_send (hpo_session_t *self, hpo_wire_msg_t *msg)
 {
-    if (hpo_wire_send (self->dealer, NULL, 0, env) < 0) {
+    if (hpo_wire_send (self->dealer, NULL, 0, &msg->env) < 0)
         //  Full queue (high-water mark): heartbeats and hellos are
         //  replaced by the next; outbox entries are resent.
         hpo_log_debug ("send: %s", zmq_strerror (errno));
-        return -1;
-    }
-    return 0;
+    hpo_wire_msg_done (msg);
 }
 
 //  The outbox's way out (hpo_outbox_send_fn).
@@ -109,67 +108,44 @@ s_send_packed (void *arg, const uint8_t *data, size_t size, uint64_t seq)
     return 0;
 }
 
-//  Packs env (seq set here) into the outbox, which sends it in its turn.
+//  Packs msg (seq set here) into the outbox, which sends it in its turn,
+//  and releases it.
 static void
-s_queue (hpo_session_t *self, hpo_env_t *env, hpo_outbox_kind_t kind,
+s_queue (hpo_session_t *self, hpo_wire_msg_t *msg, hpo_outbox_kind_t kind,
          uint64_t trial_id, uint32_t attempt, int64_t now)
 {
-    env->seq = ++self->seq;
+    msg->env.seq = ++self->seq;
     size_t size;
-    uint8_t *data = hpo_wire_encode (env, &size);
-    hpo_outbox_add (self->outbox, env->seq, kind, trial_id, attempt, &data,
+    uint8_t *data = hpo_wire_encode (&msg->env, &size);
+    hpo_wire_msg_done (msg);
+    hpo_outbox_add (self->outbox, self->seq, kind, trial_id, attempt, &data,
                     size, now);
 }
 
 //  ---- leases ----------------------------------------------------------------
 
-//  The leases a Hello, Heartbeat or Goodbye names.
-typedef struct {
-    Hpo__Lease *leases;
-    Hpo__Lease **ptrs;
-    size_t n;
-} s_leases_t;
-
+//  Adds to a Hello, Heartbeat or Goodbye the attempts that hold a lease
+//  and, if finishes, those whose Finish waits in the outbox (unsent: only
+//  those never sent).
 static void
-s_leases_add (s_leases_t *l, uint64_t trial_id, uint32_t attempt)
+s_add_leases (const hpo_session_t *self, hpo_wire_msg_t *msg, int finishes,
+              int unsent)
 {
-    hpo__lease__init (&l->leases[l->n]);
-    l->leases[l->n].trial_id = trial_id;
-    l->leases[l->n].attempt = attempt;
-    l->ptrs[l->n] = &l->leases[l->n];
-    l->n++;
-}
-
-//  The attempts that hold a lease and, if finishes, those whose Finish
-//  waits in the outbox (unsent: only those never sent).
-static void
-s_leases_collect (const hpo_session_t *self, s_leases_t *l, int finishes,
-                  int unsent)
-{
-    size_t n_fin =
-        finishes ? hpo_outbox_finishes (self->outbox, unsent, NULL, 0) : 0;
-    l->leases = hpo_calloc (self->slots + n_fin, sizeof (Hpo__Lease));
-    l->ptrs = hpo_calloc (self->slots + n_fin, sizeof (Hpo__Lease *));
-    l->n = 0;
     for (uint32_t k = 0; k < self->slots; k++) {
         const hpo_attempt_t *t = self->trials[k];
         if (t && hpo_attempt_holds_lease (t))
-            s_leases_add (l, hpo_attempt_trial_id (t), hpo_attempt_number (t));
+            hpo_wire_lease_add (msg, hpo_attempt_trial_id (t),
+                                hpo_attempt_number (t));
     }
-    if (n_fin == 0)
+    size_t n =
+        finishes ? hpo_outbox_finishes (self->outbox, unsent, NULL, 0) : 0;
+    if (n == 0)
         return;
-    hpo_outbox_attempt_t *fin = hpo_calloc (n_fin, sizeof *fin);
-    hpo_outbox_finishes (self->outbox, unsent, fin, n_fin);
-    for (size_t k = 0; k < n_fin; k++)
-        s_leases_add (l, fin[k].trial_id, fin[k].attempt);
+    hpo_outbox_attempt_t *fin = hpo_calloc (n, sizeof *fin);
+    hpo_outbox_finishes (self->outbox, unsent, fin, n);
+    for (size_t k = 0; k < n; k++)
+        hpo_wire_lease_add (msg, fin[k].trial_id, fin[k].attempt);
     free (fin);
-}
-
-static void
-s_leases_free (s_leases_t *l)
-{
-    free (l->leases);
-    free (l->ptrs);
 }
 
 //  ---- session messages ------------------------------------------------------
@@ -193,33 +169,21 @@ hpo_session_unacked (const hpo_session_t *self)
 static void
 s_send_hello (hpo_session_t *self, int64_t now)
 {
+    hpo_wire_msg_t msg;
+    hpo_wire_hello (&msg, ++self->seq, self->name, self->host, self->slots,
+                    (uint32_t)getpid (), self->incarnation, self->started_us);
     //  Running attempts and finished ones whose Finish is unacknowledged.
-    s_leases_t leases;
-    s_leases_collect (self, &leases, 1, 0);
-    Hpo__Hello hello;
-    hpo__hello__init (&hello);
-    hello.name = self->name;
-    hello.host = self->host;
-    hello.slots = self->slots;
-    hello.pid = (uint32_t)getpid ();
-    hello.n_leases = leases.n;
-    hello.leases = leases.ptrs;
-    hello.incarnation = self->incarnation;
-    hello.started_us = self->started_us;
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_HELLO;
-    env.hello = &hello;
-    s_send (self, &env);
+    s_add_leases (self, &msg, 1, 0);
+    hpo_log_debug ("hello to %s (%zu leases)", self->endpoint,
+                   msg.body.hello.n_leases);
     size_t ring = sizeof self->hello_seqs / sizeof self->hello_seqs[0];
     memmove (self->hello_seqs + 1, self->hello_seqs,
              (ring - 1) * sizeof self->hello_seqs[0]);
-    self->hello_seqs[0] = env.seq;
-    s_leases_free (&leases);
+    self->hello_seqs[0] = self->seq;
+    s_send (self, &msg);
     self->hello_ms = now;
     self->hello_wanted = 0;
     self->welcomed = 0;
-    hpo_log_debug ("hello to %s (%zu leases)", self->endpoint, hello.n_leases);
     //  A restarted coordinator has not seen what we kept: it gets it right
     //  after the Hello, on the same connection, so in order.
     hpo_outbox_resend (self->outbox, now);
@@ -228,24 +192,16 @@ s_send_hello (hpo_session_t *self, int64_t now)
 static void
 s_send_heartbeat (hpo_session_t *self, int64_t now)
 {
-    //  Running attempts, and ended ones whose Finish still waits in the
-    //  outbox, never sent: the heartbeat would overtake it.
-    s_leases_t leases;
-    s_leases_collect (self, &leases, 1, 1);
-    Hpo__Heartbeat hb;
-    hpo__heartbeat__init (&hb);
-    hb.n_leases = leases.n;
-    hb.leases = leases.ptrs;
     //  A stopping worker takes no more work. A slot whose attempt is
     //  still dying is not free: its GPU is still in use.
-    hb.free =
+    uint32_t free_slots =
         self->stopping ? 0 : self->slots - (uint32_t)hpo_session_busy (self);
-    hpo_env_t env;
-    hpo_wire_init (&env, ++self->seq);
-    env.body_case = HPO__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &hb;
-    s_send (self, &env);
-    s_leases_free (&leases);
+    hpo_wire_msg_t msg;
+    hpo_wire_heartbeat (&msg, ++self->seq, free_slots);
+    //  Running attempts, and ended ones whose Finish still waits in the
+    //  outbox, never sent: the heartbeat would overtake it.
+    s_add_leases (self, &msg, 1, 1);
+    s_send (self, &msg);
     self->next_heartbeat = now + self->heartbeat_ms;
 }
 
@@ -276,30 +232,13 @@ s_sink_report (void *arg, const hpo_attempt_t *t, const hpo_report_t *r,
                int64_t now)
 {
     hpo_session_t *self = arg;
-    Hpo__Metric *metrics = hpo_calloc (r->n_metrics, sizeof *metrics);
-    Hpo__Metric **metric_ps = hpo_calloc (r->n_metrics, sizeof *metric_ps);
-    for (size_t k = 0; k < r->n_metrics; k++) {
-        hpo__metric__init (&metrics[k]);
-        metrics[k].name = r->metrics[k].name;
-        metrics[k].value = r->metrics[k].value;
-        metric_ps[k] = &metrics[k];
-    }
-    Hpo__Report report;
-    hpo__report__init (&report);
-    report.trial_id = hpo_attempt_trial_id (t);
-    report.attempt = hpo_attempt_number (t);
-    report.has_step = r->has_step;
-    report.step = r->step;
-    report.n_metrics = r->n_metrics;
-    report.metrics = metric_ps;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_REPORT;
-    env.report = &report;
-    s_queue (self, &env, HPO_OUTBOX_REPORT, report.trial_id, report.attempt,
-             now);
-    free (metric_ps);
-    free (metrics);
+    uint64_t trial_id = hpo_attempt_trial_id (t);
+    uint32_t attempt = hpo_attempt_number (t);
+    hpo_wire_msg_t msg;
+    hpo_wire_report (&msg, 0, trial_id, attempt, r->has_step, r->step);
+    for (size_t k = 0; k < r->n_metrics; k++)
+        hpo_wire_metric_add (&msg, r->metrics[k].name, r->metrics[k].value);
+    s_queue (self, &msg, HPO_OUTBOX_REPORT, trial_id, attempt, now);
 }
 
 //  Queues the Finish of an attempt that ended as result says; asks: the
@@ -309,30 +248,23 @@ static void
 s_queue_finish (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
                 const hpo_attempt_result_t *result, int asks, int64_t now)
 {
-    Hpo__Finish finish;
-    hpo__finish__init (&finish);
-    finish.trial_id = trial_id;
-    finish.attempt = attempt;
-    finish.exit_status = result->exit_status;
-    finish.runtime_s = result->runtime_s;
-    if (result->failed) {
-        finish.outcome = HPO__OUTCOME__OUTCOME_FAILED;
-        finish.reason = result->reason;
-        finish.log_tail = result->log_tail;
-    } else {
-        finish.outcome = HPO__OUTCOME__OUTCOME_COMPLETE;
-        finish.has_value = 1;
-        finish.value = result->value;
-    }
-    if (asks) {
-        finish.asks = 1;
-        finish.free = self->slots - (uint32_t)hpo_session_busy (self) + 1;
-    }
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_FINISH;
-    env.finish = &finish;
-    s_queue (self, &env, HPO_OUTBOX_FINISH, trial_id, attempt, now);
+    hpo_wire_finish_t f = {
+        .trial_id = trial_id,
+        .attempt = attempt,
+        .outcome = result->failed ? HPO__OUTCOME__OUTCOME_FAILED
+                                  : HPO__OUTCOME__OUTCOME_COMPLETE,
+        .has_value = !result->failed,
+        .value = result->failed ? 0 : result->value,
+        .reason = result->failed ? result->reason : NULL,
+        .log_tail = result->failed ? result->log_tail : NULL,
+        .exit_status = result->exit_status,
+        .runtime_s = result->runtime_s,
+        .asks = asks,
+        .free = asks ? self->slots - (uint32_t)hpo_session_busy (self) + 1 : 0,
+    };
+    hpo_wire_msg_t msg;
+    hpo_wire_finish (&msg, 0, &f);
+    s_queue (self, &msg, HPO_OUTBOX_FINISH, trial_id, attempt, now);
 }
 
 //  The attempt's processes are gone and all it reported is queued: tell
@@ -758,26 +690,18 @@ s_stop (hpo_session_t *self, const char *reason)
     int64_t now = hpo_clock_mono_ms ();
     self->stopping = 1;
     self->stop_deadline = now + HPO_SESSION_FLUSH_MS;
-    s_leases_t leases;
-    s_leases_collect (self, &leases, 0, 0);
+    hpo_wire_msg_t msg;
+    hpo_wire_goodbye (&msg, 0, reason);
+    s_add_leases (self, &msg, 0, 0);
+    size_t stopped = msg.body.goodbye.n_leases;
     for (uint32_t k = 0; k < self->slots; k++)
         if (self->trials[k])
             hpo_attempt_shutdown (self->trials[k]);
-    Hpo__Goodbye bye;
-    hpo__goodbye__init (&bye);
-    bye.n_leases = leases.n;
-    bye.leases = leases.ptrs;
-    bye.reason = (char *)reason;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_GOODBYE;
-    env.goodbye = &bye;
     //  After every Report and Finish already queued, in seq order; kept
     //  and resent like them until acknowledged or the flush time is over.
-    s_queue (self, &env, HPO_OUTBOX_GOODBYE, 0, 0, now);
+    s_queue (self, &msg, HPO_OUTBOX_GOODBYE, 0, 0, now);
     hpo_log_info ("goodbye to %s: %s (%zu attempts stopped)", self->endpoint,
-                  reason, bye.n_leases);
-    s_leases_free (&leases);
+                  reason, stopped);
 }
 
 void
