@@ -69,20 +69,15 @@ s_inbox_clear (void)
     s_n_inbox = 0;
 }
 
-static void s_send (hpo_env_t *env);
+static void s_send (hpo_wire_msg_t *msg);
 
 static void
 s_send_acks (uint64_t *seqs, size_t n)
 {
-    Hpo__Ack ack;
-    hpo__ack__init (&ack);
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    env.n_acks = n;
-    env.acks = seqs;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_ack (&msg, 0);
+    hpo_wire_msg_acks (&msg, seqs, n);
+    s_send (&msg);
 }
 
 static void
@@ -195,79 +190,60 @@ s_drop (int body)
     s_n_inbox = n;
 }
 
+//  Sends msg as the coordinator (a seq of its own unless msg has one)
+//  and releases it.
 static void
-s_send (hpo_env_t *env)
+s_send (hpo_wire_msg_t *msg)
 {
     static uint64_t seq = 1000;
-    if (!env->seq)
-        env->seq = ++seq;
-    CHECK (hpo_wire_send (zsock_resolve (s_router), s_rid, s_rid_size, env) ==
-           0);
+    if (!msg->env.seq)
+        msg->env.seq = ++seq;
+    CHECK (hpo_wire_send (zsock_resolve (s_router), s_rid, s_rid_size,
+                          &msg->env) == 0);
+    hpo_wire_msg_done (msg);
 }
 
 static void
 s_send_welcome (uint64_t refused_id, uint32_t refused_attempt)
 {
-    Hpo__Welcome w;
-    hpo__welcome__init (&w);
-    w.heartbeat_ms = HB_MS;
-    w.lease_ms = 10 * HB_MS;
-    Hpo__Lease lease;
-    Hpo__Lease *leases[1] = {&lease};
-    if (refused_id) {
-        hpo__lease__init (&lease);
-        lease.trial_id = refused_id;
-        lease.attempt = refused_attempt;
-        w.n_refused = 1;
-        w.refused = leases;
-    }
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_WELCOME;
-    env.welcome = &w;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_welcome (&msg, 0, HB_MS, 10 * HB_MS);
+    if (refused_id)
+        hpo_wire_lease_add (&msg, refused_id, refused_attempt);
+    s_send (&msg);
 }
 
+//  An Ack of one seq in the Ack body's own field (the coordinator puts
+//  its acknowledgements in the envelope's; the worker takes both).
 static void
 s_send_ack (uint64_t seq)
 {
-    Hpo__Ack ack;
-    hpo__ack__init (&ack);
-    ack.ack_seq = seq;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_ack (&msg, 0);
+    msg.body.ack.ack_seq = seq;
+    s_send (&msg);
 }
 
 static void
 s_send_kill (uint64_t trial_id, uint32_t attempt)
 {
-    Hpo__Kill kill;
-    hpo__kill__init (&kill);
-    kill.trial_id = trial_id;
-    kill.attempt = attempt;
-    kill.reason = "stale attempt";
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_KILL;
-    env.kill = &kill;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_kill (&msg, 0, trial_id, attempt, "stale attempt");
+    s_send (&msg);
+}
+
+static void
+s_send_error_to (Hpo__ErrorCode code, uint64_t seq, const char *message)
+{
+    hpo_wire_msg_t msg;
+    hpo_wire_error (&msg, seq, code, message);
+    s_send (&msg);
 }
 
 static void
 s_send_error (Hpo__ErrorCode code)
 {
-    Hpo__Error error;
-    hpo__error__init (&error);
-    error.code = code;
-    error.message = "test";
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
-    s_send (&env);
+    s_send_error_to (code, 0, "test");
 }
 
 //  Assigns a trial: number n, id 100 + n, attempt 1, in study "mnist",
@@ -276,34 +252,26 @@ static void
 s_send_assign (uint64_t number, const char *command, int shell,
                uint64_t timeout_ms, uint64_t grace_ms, const char *study)
 {
-    Hpo__Param lr, opt;
-    hpo__param__init (&lr);
-    lr.name = "lr";
-    lr.kind = HPO_KIND_FLOAT;
-    lr.f = 0.01;
-    hpo__param__init (&opt);
-    opt.name = "opt";
-    opt.kind = HPO_KIND_STR;
-    opt.s = "adam";
-    Hpo__Param *params[2] = {&lr, &opt};
-    Hpo__Assign a;
-    hpo__assign__init (&a);
-    a.trial_id = 100 + number;
-    a.attempt = 1;
-    a.study = (char *)(study ? study : "mnist");
-    a.number = number;
-    a.command = (char *)command;
-    a.n_params = 2;
-    a.params = params;
-    a.objective = "loss";
-    a.timeout_ms = timeout_ms;
-    a.shell = shell;
-    a.grace_ms = grace_ms;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
-    env.assign = &a;
-    s_send (&env);
+    char *names[2] = {"lr", "opt"};
+    hpo_value_t values[2] = {{.kind = HPO_KIND_FLOAT, .f = 0.01},
+                             {.kind = HPO_KIND_STR, .s = "adam"}};
+    hpo_wire_assign_t a = {
+        .trial_id = 100 + number,
+        .attempt = 1,
+        .study = study ? study : "mnist",
+        .number = number,
+        .command = command,
+        .shell = shell,
+        .names = names,
+        .values = values,
+        .n_params = 2,
+        .objective = "loss",
+        .timeout_ms = timeout_ms,
+        .grace_ms = grace_ms,
+    };
+    hpo_wire_msg_t msg;
+    hpo_wire_assign (&msg, 0, &a);
+    s_send (&msg);
 }
 
 //  A new session with a fake coordinator that has welcomed it.
@@ -986,20 +954,6 @@ test_goodbye (void)
     s_stop ();
     close (sfd);
     sigprocmask (SIG_SETMASK, &old, NULL);
-}
-
-static void
-s_send_error_to (Hpo__ErrorCode code, uint64_t seq, const char *message)
-{
-    Hpo__Error error;
-    hpo__error__init (&error);
-    error.code = code;
-    error.message = (char *)message;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
-    s_send (&env);
 }
 
 //  A Hello refused as invalid is final: the session fails at once instead
