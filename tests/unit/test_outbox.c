@@ -58,15 +58,41 @@ s_went (const s_wire_t *w, size_t from, const uint64_t *seqs, size_t n)
     return 1;
 }
 
+//  A new outbox of max messages on w, whose queue takes room of them.
+static hpo_outbox_t *
+s_box (s_wire_t *w, size_t max, size_t room)
+{
+    memset (w, 0, sizeof *w);
+    w->room = room;
+    return hpo_outbox_new (max, s_take, w);
+}
+
+//  Reports of trial 7 with seqs first to last, added at now.
+static void
+s_fill (hpo_outbox_t *box, uint64_t first, uint64_t last, int64_t now)
+{
+    for (uint64_t seq = first; seq <= last; seq++)
+        s_add (box, seq, HPO_OUTBOX_REPORT, 7, now);
+}
+
+//  Whether a new round started at now sends exactly these seqs.
+static int
+s_resends (hpo_outbox_t *box, s_wire_t *w, int64_t now, const uint64_t *seqs,
+           size_t n)
+{
+    size_t before = w->n;
+    hpo_outbox_resend (box, now);
+    return s_went (w, before, seqs, n);
+}
+
 //  In seq order; when the send function refuses, the cursor stays on the
 //  refused message and the next pump starts there, skipping nothing.
 static void
 test_order_and_cursor (void)
 {
-    s_wire_t w = {.room = 2};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
-    for (uint64_t seq = 1; seq <= 5; seq++)
-        s_add (box, seq, HPO_OUTBOX_REPORT, 7, 0);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, 2);
+    s_fill (box, 1, 5, 0);
     CHECK (s_went (&w, 0, (uint64_t[]){1, 2}, 2));
     CHECK (hpo_outbox_backlog (box));
     hpo_outbox_pump (box, 1); //  still full: nothing moves
@@ -89,21 +115,17 @@ test_order_and_cursor (void)
 static void
 test_resend (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
-    for (uint64_t seq = 10; seq <= 14; seq++)
-        s_add (box, seq, HPO_OUTBOX_REPORT, 7, 0);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, SIZE_MAX);
+    s_fill (box, 10, 14, 0);
     CHECK (hpo_outbox_ack (box, 11) == 0);
     CHECK (hpo_outbox_ack (box, 13) == 0);
-    size_t before = w.n;
-    hpo_outbox_resend (box, 5);
-    CHECK (s_went (&w, before, (uint64_t[]){10, 12, 14}, 3));
+    CHECK (s_resends (box, &w, 5, (uint64_t[]){10, 12, 14}, 3));
 
     //  A resend that the queue cuts short goes on from where it stopped.
-    before = w.n;
+    size_t before = w.n;
     w.room = 1;
-    hpo_outbox_resend (box, 6);
-    CHECK (s_went (&w, before, (uint64_t[]){10}, 1));
+    CHECK (s_resends (box, &w, 6, (uint64_t[]){10}, 1));
     w.room = SIZE_MAX;
     hpo_outbox_pump (box, 7);
     CHECK (s_went (&w, before, (uint64_t[]){10, 12, 14}, 3));
@@ -115,8 +137,8 @@ test_resend (void)
 static void
 test_resend_due (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, SIZE_MAX);
     s_add (box, 1, HPO_OUTBOX_REPORT, 7, 1000);
     s_add (box, 2, HPO_OUTBOX_REPORT, 7, 1050);
     size_t before = w.n;
@@ -153,11 +175,11 @@ test_resend_due (void)
 static void
 test_ack_out_of_order (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, SIZE_MAX);
     for (uint64_t seq = 1; seq <= 6; seq++)
         s_add (box, seq * 2, HPO_OUTBOX_REPORT, 7, 0); //  2, 4, ... 12
-    CHECK (hpo_outbox_ack (box, 5) == -1); //  lands on 6: not it
+    CHECK (hpo_outbox_ack (box, 5) == -1);             //  lands on 6: not it
     CHECK (hpo_outbox_live (box) == 6);
     CHECK (hpo_outbox_ack (box, 8) == 0);
     CHECK (hpo_outbox_ack (box, 2) == 0);
@@ -166,9 +188,7 @@ test_ack_out_of_order (void)
     CHECK (hpo_outbox_ack (box, 7) == -1);
     CHECK (hpo_outbox_ack (box, 99) == -1);
     CHECK (hpo_outbox_live (box) == 3);
-    size_t before = w.n;
-    hpo_outbox_resend (box, 1);
-    CHECK (s_went (&w, before, (uint64_t[]){4, 6, 10}, 3));
+    CHECK (s_resends (box, &w, 1, (uint64_t[]){4, 6, 10}, 3));
     hpo_outbox_destroy (&box);
 }
 
@@ -176,10 +196,9 @@ test_ack_out_of_order (void)
 static void
 test_backpressure (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (8, s_take, &w);
-    for (uint64_t seq = 1; seq <= 7; seq++)
-        s_add (box, seq, HPO_OUTBOX_REPORT, 7, 0);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 8, SIZE_MAX);
+    s_fill (box, 1, 7, 0);
     CHECK (!hpo_outbox_full (box));
     CHECK (!hpo_outbox_paused (box));
     s_add (box, 8, HPO_OUTBOX_REPORT, 7, 0);
@@ -204,8 +223,8 @@ test_backpressure (void)
 static void
 test_drop_attempt (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, SIZE_MAX);
     s_add (box, 1, HPO_OUTBOX_REPORT, 7, 0);
     s_add (box, 2, HPO_OUTBOX_REPORT, 8, 0);
     s_add (box, 3, HPO_OUTBOX_FINISH, 7, 0);
@@ -219,9 +238,7 @@ test_drop_attempt (void)
     hpo_outbox_drop_attempt (box, 0, 0); //  a Goodbye belongs to none
     CHECK (hpo_outbox_live (box) == 3);
     CHECK (hpo_outbox_ack (box, 3) == -1);
-    size_t before = w.n;
-    hpo_outbox_resend (box, 1);
-    CHECK (s_went (&w, before, (uint64_t[]){2, 4, 5}, 3));
+    CHECK (s_resends (box, &w, 1, (uint64_t[]){2, 4, 5}, 3));
     hpo_outbox_attempt_t fin[4];
     CHECK (hpo_outbox_finishes (box, 0, fin, 4) == 1);
     CHECK (fin[0].trial_id == 8 && fin[0].attempt == 1);
@@ -232,8 +249,8 @@ test_drop_attempt (void)
 static void
 test_finishes (void)
 {
-    s_wire_t w = {.room = 1};
-    hpo_outbox_t *box = hpo_outbox_new (100, s_take, &w);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100, 1);
     s_add (box, 1, HPO_OUTBOX_FINISH, 7, 0); //  sent
     s_add (box, 2, HPO_OUTBOX_REPORT, 8, 0); //  waits
     s_add (box, 3, HPO_OUTBOX_FINISH, 8, 0); //  waits
@@ -260,11 +277,9 @@ test_finishes (void)
 static void
 test_compaction (void)
 {
-    s_wire_t w = {.room = SIZE_MAX};
-    hpo_outbox_t *box = hpo_outbox_new (100000, s_take, &w);
-    uint64_t seq = 0;
-    for (int k = 0; k < 300; k++)
-        s_add (box, ++seq, HPO_OUTBOX_REPORT, 7, 0);
+    s_wire_t w;
+    hpo_outbox_t *box = s_box (&w, 100000, SIZE_MAX);
+    s_fill (box, 1, 300, 0);
     //  Acknowledge all but every tenth: 270 holes of 300.
     for (uint64_t s = 1; s <= 300; s++)
         if (s % 10 != 0)
@@ -284,7 +299,7 @@ test_compaction (void)
     //  Acks still find what is left, and new messages come after it.
     CHECK (hpo_outbox_ack (box, 150) == 0);
     CHECK (hpo_outbox_ack (box, 149) == -1);
-    s_add (box, ++seq, HPO_OUTBOX_REPORT, 7, 3);
+    s_add (box, 301, HPO_OUTBOX_REPORT, 7, 3);
     w.n = 0;
     hpo_outbox_resend (box, 4);
     CHECK (w.n == 30);

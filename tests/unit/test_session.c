@@ -4,6 +4,7 @@
 
     Like test_runner, the test is a child subreaper so that processes
     orphaned when their shim exits can be reaped and checked for.        */
+#include "proctest.h"
 #include "testutil.h"
 
 #include <czmq.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/sock.h"
 #include "common/wire.h"
 #include "worker/session.h"
 
@@ -50,15 +52,19 @@ static int s_autoack;
 //  kept in the inbox (a test that floods them and acks nothing).
 static int s_record_only;
 
+//  Binds the fake coordinator: "tcp://127.0.0.1:*" for a port the kernel
+//  chooses, or the endpoint it had before a "restart". Through libzmq,
+//  not czmq, whose ":*" takes the first free port from 49152 up, which a
+//  test running beside this one may take while the router is closed.
 static void
 s_router_new (const char *endpoint)
 {
-    s_router = zsock_new_router (endpoint);
-    if (!s_router) {
+    s_router = zsock_new (ZMQ_ROUTER);
+    if (!s_router || zmq_bind (zsock_resolve (s_router), endpoint) < 0) {
         fprintf (stderr, "cannot bind %s\n", endpoint);
         exit (1);
     }
-    snprintf (s_endpoint, sizeof s_endpoint, "%s", zsock_endpoint (s_router));
+    hpo_sock_endpoint (zsock_resolve (s_router), s_endpoint, sizeof s_endpoint);
 }
 
 static void
@@ -324,26 +330,12 @@ s_stop (void)
 }
 
 static char *
-s_slurp (const char *path)
-{
-    static char text[65536];
-    text[0] = '\0';
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return text;
-    size_t n = fread (text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose (f);
-    return text;
-}
-
-static char *
 s_log_of (uint64_t number)
 {
     static char path[256];
     snprintf (path, sizeof path, "%s/logs/mnist/trial-%d-attempt-1.log", s_dir,
               (int)number);
-    return s_slurp (path);
+    return t_slurp (path);
 }
 
 //  The heartbeat's leases include trial_id.
@@ -363,15 +355,12 @@ s_group_gone (const char *file, int timeout_ms)
 {
     char path[256];
     snprintf (path, sizeof path, "%s/%s", s_dir, file);
-    int pgid = atoi (s_slurp (path));
+    int pgid = atoi (t_slurp (path));
     if (pgid <= 0)
         return 0;
     int64_t until = hpo_clock_mono_ms () + timeout_ms;
     for (;;) {
-        int status;
-        while (waitpid (-pgid, &status, WNOHANG) > 0)
-            ;
-        if (kill (-pgid, 0) < 0 && errno == ESRCH)
+        if (t_group_gone (pgid))
             return 1;
         if (hpo_clock_mono_ms () >= until)
             return 0;
@@ -1051,13 +1040,8 @@ test_replaced (void)
 int
 main (void)
 {
-    if (prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
-        perror ("prctl");
-    snprintf (s_dir, sizeof s_dir, "/tmp/hpo-test-session-XXXXXX");
-    if (!mkdtemp (s_dir)) {
-        perror ("mkdtemp");
+    if (t_proc_setup (s_dir, sizeof s_dir, "session") < 0)
         return 1;
-    }
     //  The trials write their pid files into the test's directory.
     if (chdir (s_dir) < 0) {
         perror ("chdir");
@@ -1075,9 +1059,6 @@ main (void)
     test_hello_refused ();
     test_replaced ();
 
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    if (system (cmd) != 0)
-        perror ("rm");
+    t_proc_cleanup (s_dir);
     TEST_DONE ();
 }
