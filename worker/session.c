@@ -40,7 +40,8 @@
 //  Fairness between trials and the socket within one step.
 #define S_READ_PER_STEP (256 * 1024)
 #define S_RECV_PER_STEP 1000
-//  Garbage from the coordinator is logged at most this often.
+//  A warning the coordinator provokes (garbage, errors, assignments
+//  beyond our slots) is logged at most this often.
 #define S_WARN_EVERY_MS 10000
 
 struct _hpo_session_t {
@@ -74,7 +75,8 @@ struct _hpo_session_t {
     uint64_t hello_seqs[8];
     uint64_t incarnation;
     uint64_t started_us;
-    hpo_log_limit_t bad_messages;
+    //  Warnings the coordinator can provoke at will, rate limited.
+    hpo_log_limit_t bad_messages, errors, overbooked;
 };
 
 static void s_stop (hpo_session_t *self, const char *reason);
@@ -363,12 +365,14 @@ s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
         hpo_log_info ("%s: assigned while stopping: ignored", tag);
     else if (s_trial_find (self, a->trial_id, a->attempt))
         hpo_log_debug ("%s: already running", tag);
-    else if (slot == self->slots)
+    else if (slot == self->slots) {
         //  The coordinator counts its own assignments, so this should not
         //  happen; if it does, the lease just expires unrenewed.
-        hpo_log_warnx ("%s: assigned but all %u slots are busy: ignored", tag,
-                       self->slots);
-    else
+        if (hpo_log_limit (&self->overbooked, now, S_WARN_EVERY_MS))
+            hpo_log_warnx ("%s: assigned but all %u slots are busy: ignored "
+                           "(%" PRIu64 " so far)",
+                           tag, self->slots, self->overbooked.count);
+    } else
         s_trial_start (self, slot, a, now);
     free (tag);
 }
@@ -445,7 +449,9 @@ s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
         self->hello_wanted = 1;
         return;
     }
-    hpo_log_warnx ("coordinator error %d: %.200s", (int)e->code, message);
+    if (hpo_log_limit (&self->errors, now, S_WARN_EVERY_MS))
+        hpo_log_warnx ("coordinator error %d: %.200s (%" PRIu64 " so far)",
+                       (int)e->code, message, self->errors.count);
 }
 
 typedef void (s_handler_fn) (hpo_session_t *self, const hpo_env_t *env,
