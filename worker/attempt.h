@@ -51,7 +51,7 @@ typedef struct {
 //  How an attempt ended, for its Finish.
 typedef struct {
     int failed;       //  1: FAILED for reason; 0: COMPLETE with value
-    char *reason;     //  failed: why, clean UTF-8
+    char *reason;     //  failed: why
     char *log_tail;   //  failed: the log's last bytes, clean UTF-8
     int exit_status;  //  the program's wait status; -1 unknown
     double runtime_s; //  0 for one that never started
