@@ -39,20 +39,21 @@ struct _hpo_runner_t {
     int shim_status; //  the shim's own wait status
     int has_status;  //  child_status came through the pipe
     int child_status;
+    char *prefix; //  "trial mnist#3 attempt 1: " for log lines, or ""
 };
 
 //  Everything the two forked processes need, made before fork so that
 //  after it nothing allocates, locks or formats.
 typedef struct {
-    const char *path; //  resolved program
+    char *path; //  resolved program
     char *const *argv;
     char **sh_argv; //  /bin/sh path args..., if exec says ENOEXEC
     char **envp;
     int log_fd, null_fd, report_w, status_w;
     pid_t worker; //  the shim checks it still has this parent
     struct timespec grace;
-    int max_fd;           //  for closing by hand without close_range
-    const char *exec_msg; //  "hpo-worker: cannot execute 'x': "
+    int max_fd;     //  for closing by hand without close_range
+    char *exec_msg; //  "hpo-worker: cannot execute 'x': "
 } s_plan_t;
 
 //  ---- after fork: async-signal-safe code only -------------------------------
@@ -363,8 +364,9 @@ s_child (const s_plan_t *plan, pid_t shim)
     _exit (S_CHILD_NOEXEC);
 }
 
-//  The shim: starts the program, waits for it or for a stop, reports.
-static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
+//  The shim's first steps, before it forks the program.
+static void
+s_shim_setup (const s_plan_t *plan)
 {
     //  Every signal arrives blocked (the parent blocked all around fork)
     //  and stays so: the shim takes the few it cares for with sigwaitinfo
@@ -397,7 +399,107 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
     //  a connection must close when the worker dies, not when we do.
     int keep[4] = {plan->log_fd, plan->null_fd, plan->report_w, plan->status_w};
     s_close_except (keep, 4, plan->max_fd);
+}
 
+//  The shim while the program runs.
+typedef struct {
+    const s_plan_t *plan;
+    pid_t shim, child;
+    int stopping; //  1: SIGTERM sent, 2: SIGKILL sent
+    struct timespec kill_at;
+} s_watch_t;
+
+//  Waits for a signal of set; during the grace period only until it is
+//  over, and then SIGKILLs the tree. Returns the signal, or -1 (EINTR,
+//  or the grace ran out).
+static int
+s_shim_sigwait (s_watch_t *w, const sigset_t *set)
+{
+    siginfo_t info;
+    if (w->stopping != 1)
+        return sigwaitinfo (set, &info);
+    struct timespec now, left;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    left.tv_sec = w->kill_at.tv_sec - now.tv_sec;
+    left.tv_nsec = w->kill_at.tv_nsec - now.tv_nsec;
+    if (left.tv_nsec < 0) {
+        left.tv_sec--;
+        left.tv_nsec += 1000000000L;
+    }
+    int sig = left.tv_sec < 0 ? -1 : sigtimedwait (set, &info, &left);
+    if (left.tv_sec < 0 || (sig < 0 && errno == EAGAIN)) {
+        s_kill_tree (w->shim, w->child, SIGKILL);
+        w->stopping = 2;
+        return -1;
+    }
+    return sig;
+}
+
+//  A stop (SIGTERM, SIGINT, SIGHUP): SIGTERM to the tree and SIGKILL
+//  after the grace period, or SIGKILL at once without one.
+static void
+s_shim_stop (s_watch_t *w)
+{
+    if (w->stopping != 0)
+        return;
+    const s_plan_t *plan = w->plan;
+    if (plan->grace.tv_sec == 0 && plan->grace.tv_nsec == 0) {
+        s_kill_tree (w->shim, w->child, SIGKILL); //  no grace
+        w->stopping = 2;
+    } else {
+        s_kill_tree (w->shim, w->child, SIGTERM);
+        clock_gettime (CLOCK_MONOTONIC, &w->kill_at);
+        s_timespec_add (&w->kill_at, &plan->grace);
+        w->stopping = 1;
+    }
+}
+
+//  After SIGCHLD, also sent when the program stops or continues, and for
+//  orphans of its tree, which we reap: returns 1 with *status once the
+//  program itself exited.
+static int
+s_shim_reap (pid_t child, int *status)
+{
+    int st;
+    pid_t r;
+    while ((r = waitpid (-1, &st, WNOHANG)) > 0)
+        if (r == child) {
+            *status = st;
+            return 1;
+        }
+    if (r < 0 && errno == ECHILD) {
+        *status = 0;
+        return 1; //  cannot happen; never spin on it
+    }
+    return 0;
+}
+
+//  Waits for the program's exit, stopping it when asked. Returns its
+//  wait status.
+static int
+s_shim_wait (const s_plan_t *plan, pid_t shim, pid_t child)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGCHLD);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGHUP);
+    s_watch_t w = {plan, shim, child, 0, {0, 0}};
+    for (;;) {
+        int sig = s_shim_sigwait (&w, &set);
+        int status;
+        if (sig == SIGCHLD && s_shim_reap (child, &status))
+            return status;
+        if (sig >= 0 && sig != SIGCHLD)
+            s_shim_stop (&w);
+    }
+}
+
+//  The shim: starts the program, waits for it or for a stop, reports.
+static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
+{
+    s_shim_setup (plan);
     pid_t shim = getpid ();
     pid_t child = fork ();
     if (child < 0)
@@ -412,73 +514,7 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
     close (plan->null_fd);
     int32_t pid32 = (int32_t)child;
     s_write_all (plan->status_w, &pid32, sizeof pid32);
-
-    sigset_t set;
-    sigemptyset (&set);
-    sigaddset (&set, SIGCHLD);
-    sigaddset (&set, SIGTERM);
-    sigaddset (&set, SIGINT);
-    sigaddset (&set, SIGHUP);
-    int stopping = 0; //  1: SIGTERM sent, 2: SIGKILL sent
-    struct timespec kill_at = {0, 0};
-    int status = 0;
-    for (;;) {
-        siginfo_t info;
-        int sig;
-        if (stopping == 1) {
-            struct timespec now, left;
-            clock_gettime (CLOCK_MONOTONIC, &now);
-            left.tv_sec = kill_at.tv_sec - now.tv_sec;
-            left.tv_nsec = kill_at.tv_nsec - now.tv_nsec;
-            if (left.tv_nsec < 0) {
-                left.tv_sec--;
-                left.tv_nsec += 1000000000L;
-            }
-            if (left.tv_sec < 0) {
-                s_kill_tree (shim, child, SIGKILL);
-                stopping = 2;
-                continue;
-            }
-            sig = sigtimedwait (&set, &info, &left);
-            if (sig < 0 && errno == EAGAIN) {
-                s_kill_tree (shim, child, SIGKILL);
-                stopping = 2;
-                continue;
-            }
-        } else
-            sig = sigwaitinfo (&set, &info);
-        if (sig < 0)
-            continue; //  EINTR
-        if (sig == SIGCHLD) {
-            //  Also sent when the program stops or continues, and for
-            //  orphans of its tree, which we reap: only the program's
-            //  exit ends the wait.
-            int done = 0, st;
-            pid_t r;
-            while (!done && (r = waitpid (-1, &st, WNOHANG)) > 0)
-                if (r == child) {
-                    status = st;
-                    done = 1;
-                }
-            if (!done && r < 0 && errno == ECHILD) {
-                status = 0;
-                done = 1; //  cannot happen; never spin on it
-            }
-            if (done)
-                break;
-            continue;
-        }
-        if (stopping == 0 && plan->grace.tv_sec == 0 &&
-            plan->grace.tv_nsec == 0) {
-            s_kill_tree (shim, child, SIGKILL); //  no grace
-            stopping = 2;
-        } else if (stopping == 0) {
-            s_kill_tree (shim, child, SIGTERM);
-            clock_gettime (CLOCK_MONOTONIC, &kill_at);
-            s_timespec_add (&kill_at, &plan->grace);
-            stopping = 1;
-        }
-    }
+    int status = s_shim_wait (plan, shim, child);
     //  The program is gone; whatever it left behind, in its group or out
     //  of it, goes too, before the worker hears that the attempt ended.
     s_sweep (shim, child);
@@ -562,6 +598,106 @@ s_close (int *fd_p)
     }
 }
 
+//  What the program runs with: environment, path, arguments, grace.
+//  Returns 0, or -1 with *error set.
+static int
+s_plan_make (s_plan_t *plan, const hpo_runner_config_t *config, char **error)
+{
+    plan->envp = s_build_env (config->env);
+    plan->path = s_find_program (config->argv[0], plan->envp);
+    if (!plan->path) {
+        *error = hpo_sprintf ("command not found: %s", config->argv[0]);
+        return -1;
+    }
+    plan->argv = config->argv;
+    size_t argc = 0;
+    while (config->argv[argc])
+        argc++;
+    plan->sh_argv = hpo_calloc (argc + 2, sizeof (char *));
+    plan->sh_argv[0] = "/bin/sh";
+    plan->sh_argv[1] = plan->path;
+    for (size_t k = 1; k < argc; k++)
+        plan->sh_argv[k + 1] = config->argv[k];
+    plan->exec_msg =
+        hpo_sprintf ("hpo-worker: cannot execute '%s': ", plan->path);
+    plan->grace.tv_sec = (time_t)(config->grace_ms / 1000);
+    plan->grace.tv_nsec = (long)(config->grace_ms % 1000) * 1000000L;
+    struct rlimit rl;
+    plan->max_fd = getrlimit (RLIMIT_NOFILE, &rl) == 0 &&
+                           rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1048576
+                       ? (int)rl.rlim_cur
+                       : 1048576;
+    plan->worker = getpid ();
+    return 0;
+}
+
+//  The descriptors: the log, /dev/null, and the report and status pipes
+//  (the worker's read ends in *report_r, *status_r). Returns 0, or -1
+//  with *error set.
+static int
+s_plan_open (s_plan_t *plan, const char *log_path, int *report_r, int *status_r,
+             char **error)
+{
+    plan->log_fd = open (
+        log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (plan->log_fd < 0) {
+        *error =
+            hpo_sprintf ("cannot open log %s: %s", log_path, strerror (errno));
+        return -1;
+    }
+    plan->null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (plan->null_fd < 0) {
+        *error = hpo_sprintf ("cannot open /dev/null: %s", strerror (errno));
+        return -1;
+    }
+    //  Only the read ends are non-blocking: the write end's flags are the
+    //  program's, and a program that fills the pipe should wait for us,
+    //  not see EAGAIN.
+    int fds[2];
+    if (pipe2 (fds, O_CLOEXEC) < 0) {
+        *error = hpo_sprintf ("pipe: %s", strerror (errno));
+        return -1;
+    }
+    *report_r = fds[0];
+    plan->report_w = fds[1];
+    if (pipe2 (fds, O_CLOEXEC) < 0) {
+        *error = hpo_sprintf ("pipe: %s", strerror (errno));
+        return -1;
+    }
+    *status_r = fds[0];
+    plan->status_w = fds[1];
+    if (fcntl (*report_r, F_SETFL, O_NONBLOCK) < 0 ||
+        fcntl (*status_r, F_SETFL, O_NONBLOCK) < 0) {
+        *error = hpo_sprintf ("fcntl: %s", strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Forks the shim. Returns its pid, or -1 with *error set.
+static pid_t
+s_fork_shim (const s_plan_t *plan, char **error)
+{
+    //  The shim starts with every signal blocked, so nothing can reach it
+    //  before it has set itself up (see s_shim).
+    sigset_t all, old;
+    sigfillset (&all);
+    int rc = pthread_sigmask (SIG_BLOCK, &all, &old);
+    if (rc) {
+        *error = hpo_sprintf ("pthread_sigmask: %s", strerror (rc));
+        return -1;
+    }
+    pid_t shim = fork ();
+    if (shim == 0)
+        s_shim (plan);
+    int fork_errno = errno;
+    rc = pthread_sigmask (SIG_SETMASK, &old, NULL);
+    assert (rc == 0); //  restoring a mask we just read cannot fail
+    if (shim < 0)
+        *error = hpo_sprintf ("fork: %s", strerror (fork_errno));
+    return shim;
+}
+
 hpo_runner_t *
 hpo_runner_new (const hpo_runner_config_t *config, char **error)
 {
@@ -574,98 +710,20 @@ hpo_runner_new (const hpo_runner_config_t *config, char **error)
     memset (&plan, 0, sizeof plan);
     plan.log_fd = plan.null_fd = plan.report_w = plan.status_w = -1;
     int report_r = -1, status_r = -1;
-    char *path = NULL;
-    char *exec_msg = NULL;
     hpo_runner_t *self = NULL;
-
-    plan.envp = s_build_env (config->env);
-    path = s_find_program (config->argv[0], plan.envp);
-    if (!path) {
-        *error = hpo_sprintf ("command not found: %s", config->argv[0]);
-        goto done;
+    pid_t shim = -1;
+    if (s_plan_make (&plan, config, error) == 0 &&
+        s_plan_open (&plan, config->log_path, &report_r, &status_r, error) == 0)
+        shim = s_fork_shim (&plan, error);
+    if (shim > 0) {
+        self = hpo_calloc (1, sizeof *self);
+        self->shim = shim;
+        self->status_fd = status_r;
+        self->report_fd = report_r;
+        self->prefix =
+            config->tag ? hpo_sprintf ("%s: ", config->tag) : hpo_strdup ("");
+        status_r = report_r = -1;
     }
-    plan.path = path;
-    plan.argv = config->argv;
-    size_t argc = 0;
-    while (config->argv[argc])
-        argc++;
-    plan.sh_argv = hpo_calloc (argc + 2, sizeof (char *));
-    plan.sh_argv[0] = "/bin/sh";
-    plan.sh_argv[1] = path;
-    for (size_t k = 1; k < argc; k++)
-        plan.sh_argv[k + 1] = config->argv[k];
-    exec_msg = hpo_sprintf ("hpo-worker: cannot execute '%s': ", path);
-    plan.exec_msg = exec_msg;
-    plan.grace.tv_sec = (time_t)(config->grace_ms / 1000);
-    plan.grace.tv_nsec = (long)(config->grace_ms % 1000) * 1000000L;
-    struct rlimit rl;
-    plan.max_fd = getrlimit (RLIMIT_NOFILE, &rl) == 0 &&
-                          rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1048576
-                      ? (int)rl.rlim_cur
-                      : 1048576;
-    plan.worker = getpid ();
-
-    plan.log_fd =
-        open (config->log_path,
-              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
-    if (plan.log_fd < 0) {
-        *error = hpo_sprintf ("cannot open log %s: %s", config->log_path,
-                              strerror (errno));
-        goto done;
-    }
-    plan.null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (plan.null_fd < 0) {
-        *error = hpo_sprintf ("cannot open /dev/null: %s", strerror (errno));
-        goto done;
-    }
-    //  Only the read ends are non-blocking: the write end's flags are the
-    //  program's, and a program that fills the pipe should wait for us,
-    //  not see EAGAIN.
-    int fds[2];
-    if (pipe2 (fds, O_CLOEXEC) < 0) {
-        *error = hpo_sprintf ("pipe: %s", strerror (errno));
-        goto done;
-    }
-    report_r = fds[0];
-    plan.report_w = fds[1];
-    if (pipe2 (fds, O_CLOEXEC) < 0) {
-        *error = hpo_sprintf ("pipe: %s", strerror (errno));
-        goto done;
-    }
-    status_r = fds[0];
-    plan.status_w = fds[1];
-    if (fcntl (report_r, F_SETFL, O_NONBLOCK) < 0 ||
-        fcntl (status_r, F_SETFL, O_NONBLOCK) < 0) {
-        *error = hpo_sprintf ("fcntl: %s", strerror (errno));
-        goto done;
-    }
-
-    //  The shim starts with every signal blocked, so nothing can reach it
-    //  before it has set itself up (see s_shim).
-    sigset_t all, old;
-    sigfillset (&all);
-    int rc = pthread_sigmask (SIG_BLOCK, &all, &old);
-    if (rc) {
-        *error = hpo_sprintf ("pthread_sigmask: %s", strerror (rc));
-        goto done;
-    }
-    pid_t shim = fork ();
-    if (shim == 0)
-        s_shim (&plan);
-    int fork_errno = errno;
-    rc = pthread_sigmask (SIG_SETMASK, &old, NULL);
-    assert (rc == 0); //  restoring a mask we just read cannot fail
-    if (shim < 0) {
-        *error = hpo_sprintf ("fork: %s", strerror (fork_errno));
-        goto done;
-    }
-    self = hpo_calloc (1, sizeof *self);
-    self->shim = shim;
-    self->status_fd = status_r;
-    self->report_fd = report_r;
-    status_r = report_r = -1;
-
-done:
     s_close (&plan.log_fd);
     s_close (&plan.null_fd);
     s_close (&plan.report_w);
@@ -674,8 +732,8 @@ done:
     s_close (&status_r);
     free (plan.envp);
     free (plan.sh_argv);
-    free (path);
-    free (exec_msg);
+    free (plan.path);
+    free (plan.exec_msg);
     return self;
 }
 
@@ -687,7 +745,7 @@ hpo_runner_stop (hpo_runner_t *self)
     //  Until we reap it the shim's pid cannot be reused, so this reaches
     //  the shim or its zombie, never a stranger.
     if (kill (self->shim, SIGTERM) < 0) {
-        hpo_log_warn ("kill shim %d", (int)self->shim);
+        hpo_log_warn ("%skill shim %d", self->prefix, (int)self->shim);
         return -1;
     }
     self->stopped = 1;
@@ -729,7 +787,7 @@ s_reap (hpo_runner_t *self)
     if (r < 0) {
         //  ECHILD: someone reaped it for us (SIGCHLD ignored); the pipe
         //  still tells what happened to the program.
-        hpo_log_warn ("waitpid shim %d", (int)self->shim);
+        hpo_log_warn ("%swaitpid shim %d", self->prefix, (int)self->shim);
         status = 0;
     }
     self->shim_status = status;
@@ -760,7 +818,8 @@ hpo_runner_poll (hpo_runner_t *self)
         if (n < 0 && errno == EAGAIN)
             return 0;
         if (n < 0)
-            hpo_log_warn ("read status pipe of shim %d", (int)self->shim);
+            hpo_log_warn ("%sread status pipe of shim %d", self->prefix,
+                          (int)self->shim);
         if (n <= 0)
             break; //  end-of-file (or a broken pipe): the shim is exiting
         for (ssize_t k = 0; k < n && self->n_got < sizeof self->got; k++)
@@ -790,7 +849,8 @@ hpo_runner_read (hpo_runner_t *self, void *buf, size_t size)
     if (n > 0 || (n < 0 && errno == EAGAIN))
         return n;
     if (n < 0)
-        hpo_log_warn ("read report pipe of shim %d", (int)self->shim);
+        hpo_log_warn ("%sread report pipe of shim %d", self->prefix,
+                      (int)self->shim);
     s_close (&self->report_fd);
     return 0;
 }
@@ -834,6 +894,7 @@ hpo_runner_destroy (hpo_runner_t **self_p)
     }
     s_close (&self->status_fd);
     s_close (&self->report_fd);
+    free (self->prefix);
     free (self);
     *self_p = NULL;
 }

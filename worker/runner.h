@@ -66,6 +66,9 @@ typedef struct {
     //  Time between SIGTERM and SIGKILL when the attempt is stopped; 0:
     //  SIGKILL at once.
     uint64_t grace_ms;
+    //  The attempt, for log lines: "trial mnist#3 attempt 1"
+    //  (HPO_LOG_TRIAL); may be NULL.
+    const char *tag;
 } hpo_runner_config_t;
 
 typedef struct _hpo_runner_t hpo_runner_t;

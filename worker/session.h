@@ -1,27 +1,30 @@
 /*  session.h: a worker's session with the coordinator (docs/protocol.md,
     worker side), and the trials it runs.
 
-    One DEALER socket, one thread, one loop: hpo_session_step polls the
-    socket, the signal descriptor and each running trial's report and
-    status pipes, for at most the time to the next deadline (heartbeat,
-    trial timeout, Hello retry, shutdown), then handles what is ready.
+    One DEALER socket (common/sock), one thread, one loop: hpo_session_step
+    polls the socket, the signal descriptor and each running attempt's
+    report and status pipes, for at most the time to the next deadline
+    (heartbeat, trial timeout, Hello retry, shutdown), then handles what
+    is ready. The modules under it:
+        outbox.h    the Reports, Finishes and Goodbyes not yet acknowledged
+        attempt.h   one attempt: its files, environment, process, reports
+        runner.h    the attempt's process tree, through a shim
 
     Reliability: every Report, Finish and Goodbye is packed once, with
-    its own seq, into an outbox and kept, unchanged, until the coordinator
+    its own seq, into the outbox and kept, unchanged, until the coordinator
     Acks that seq. The coordinator deduplicates; the worker never gives up
     on a message, except those of attempts the coordinator told us to
     kill, and what is left when a stopping worker's flush time is over.
     Heartbeats and Hellos are not kept: the next one replaces a lost one.
 
     Order: outbox messages go on the wire strictly in seq order, so a
-    Finish never overtakes its attempt's Reports. A cursor marks the first
-    message the current round has not sent; when the socket's queue is
-    full (its high-water mark) sending stops there, the loop polls the
-    socket for room and goes on from the cursor, never past it. A new
-    round resends everything unacknowledged, oldest first: right after
-    every Hello (a restarted coordinator must see the Hello first), and on
-    a heartbeat tick once the last round is complete and the oldest
-    message has waited a heartbeat for its Ack.
+    Finish never overtakes its attempt's Reports. When the socket's queue
+    is full (its high-water mark) sending stops, the loop polls the socket
+    for room and goes on where it stopped (outbox.h). A new round resends
+    everything unacknowledged, oldest first: right after every Hello (a
+    restarted coordinator must see the Hello first), and on a heartbeat
+    tick once the last round is complete and the oldest message has
+    waited a heartbeat for its Ack.
 
     Backpressure: nothing is dropped to bound memory. Once the outbox
     holds outbox_max messages, no more report lines are taken: the report
@@ -54,12 +57,8 @@
     a restarted coordinator uses to give trials back, names both kinds, so
     an unacknowledged Finish can still land on its trial.
 
-    Files, under the state directory:
-        logs/STUDY/trial-N-attempt-A.log     stdout and stderr, appended
-        trials/STUDY/trial-N-attempt-A/params.json   HPO_PARAMS_FILE
-        checkpoints/STUDY/N/                 HPO_CHECKPOINT_DIR, the same
-                                             for every attempt on this host
-    Nothing is ever deleted by the worker.                                 */
+    Files, under the state directory: see attempt.h. Nothing is ever
+    deleted by the worker.                                                 */
 #ifndef HPO_SESSION_H
 #define HPO_SESSION_H
 

@@ -6,6 +6,7 @@
     died) are reparented to it and can be reaped; otherwise they could
     linger as zombies under a PID 1 that never reaps, and kill (pid, 0)
     would still find them.                                                 */
+#include "proctest.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -31,20 +32,6 @@ s_path (const char *name)
     char *p = path[next++ % 4];
     snprintf (p, 256, "%s/%s", s_dir, name);
     return p;
-}
-
-static char *
-s_slurp (const char *path)
-{
-    static char text[65536];
-    text[0] = '\0';
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return text;
-    size_t n = fread (text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose (f);
-    return text;
 }
 
 //  Waits up to timeout_ms for the attempt to end, collecting what it
@@ -140,10 +127,7 @@ s_wait_group_gone (pid_t pgid, int timeout_ms)
 {
     int64_t deadline = hpo_clock_mono_ms () + timeout_ms;
     for (;;) {
-        int status;
-        while (waitpid (-pgid, &status, WNOHANG) > 0)
-            ;
-        if (kill (-pgid, 0) < 0 && errno == ESRCH)
+        if (t_group_gone (pgid))
             return 1;
         if (hpo_clock_mono_ms () >= deadline)
             return 0;
@@ -169,7 +153,8 @@ static hpo_runner_t *
 s_start (const char *script, char *const *env, uint64_t grace_ms)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
-    hpo_runner_config_t config = {argv, env, s_path ("trial.log"), grace_ms};
+    hpo_runner_config_t config = {argv, env, s_path ("trial.log"), grace_ms,
+                                  NULL};
     char *error = NULL;
     hpo_runner_t *runner = hpo_runner_new (&config, &error);
     if (!runner)
@@ -201,7 +186,7 @@ test_exit_codes (void)
     CHECK_STR (text, "exit status 3");
     free (text);
     hpo_runner_destroy (&r);
-    CHECK_CONTAINS (s_slurp (s_path ("trial.log")), "out\nerr\n");
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "out\nerr\n");
 
     r = s_start ("kill -9 $$", NULL, 1000);
     CHECK (s_wait (r, NULL, 0, 10000));
@@ -223,7 +208,7 @@ test_reports (void)
     char out[1024] = "";
     CHECK (s_wait (r, out, sizeof out, 10000));
     CHECK_STR (out, "step=1 loss=0.5\n{\"loss\": 0.25}\n");
-    CHECK_CONTAINS (s_slurp (s_path ("trial.log")), "to-log\n");
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "to-log\n");
     hpo_runner_destroy (&r);
 }
 
@@ -288,7 +273,7 @@ test_descriptors (void)
     //  leave one.
     int leak = open ("/dev/null", O_RDONLY);
     char *argv[] = {"sleep", "5", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
     char *error = NULL;
     hpo_runner_t *r = hpo_runner_new (&config, &error);
     CHECK (r);
@@ -321,7 +306,7 @@ test_descriptors (void)
     CHECK_CONTAINS (target, "pipe:");
     //  The shim names itself, so pgrep hpo-worker does not count it.
     snprintf (cmd, sizeof cmd, "/proc/%d/comm", (int)hpo_runner_shim_pid (r));
-    CHECK_STR (s_slurp (cmd), "hpo-shim\n");
+    CHECK_STR (t_slurp (cmd), "hpo-shim\n");
     CHECK (hpo_runner_stop (r) == 0);
     CHECK (s_wait (r, NULL, 0, 10000));
     hpo_runner_destroy (&r);
@@ -388,7 +373,7 @@ static void
 test_start_errors (void)
 {
     char *argv[] = {"hpo-no-such-program-xyz", "arg", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
     char *error = NULL;
     CHECK (hpo_runner_new (&config, &error) == NULL);
     CHECK_STR (error, "command not found: hpo-no-such-program-xyz");
@@ -431,8 +416,8 @@ test_start_errors (void)
     int status;
     CHECK (r && hpo_runner_status (r, &status) == 1 && WIFEXITED (status) &&
            WEXITSTATUS (status) == 127);
-    CHECK_CONTAINS (s_slurp (s_path ("trial.log")), "cannot execute '");
-    CHECK_CONTAINS (s_slurp (s_path ("trial.log")), "data': permission denied");
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "cannot execute '");
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "data': permission denied");
     hpo_runner_destroy (&r);
 
     //  An executable script without "#!" runs under /bin/sh, as execvp
@@ -617,13 +602,8 @@ int
 main (void)
 {
     //  Orphans come to us, so they can be reaped and checked for.
-    if (prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
-        perror ("prctl");
-    snprintf (s_dir, sizeof s_dir, "/tmp/hpo-test-runner-XXXXXX");
-    if (!mkdtemp (s_dir)) {
-        perror ("mkdtemp");
+    if (t_proc_setup (s_dir, sizeof s_dir, "runner") < 0)
         return 1;
-    }
     test_exit_codes ();
     test_reports ();
     test_environment ();
@@ -637,9 +617,6 @@ main (void)
     test_no_grace ();
     test_group_kill ();
 
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    if (system (cmd) != 0)
-        perror ("rm");
+    t_proc_cleanup (s_dir);
     TEST_DONE ();
 }

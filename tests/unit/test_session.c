@@ -4,6 +4,7 @@
 
     Like test_runner, the test is a child subreaper so that processes
     orphaned when their shim exits can be reaped and checked for.        */
+#include "proctest.h"
 #include "testutil.h"
 
 #include <czmq.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/sock.h"
 #include "common/wire.h"
 #include "worker/session.h"
 
@@ -50,15 +52,19 @@ static int s_autoack;
 //  kept in the inbox (a test that floods them and acks nothing).
 static int s_record_only;
 
+//  Binds the fake coordinator: "tcp://127.0.0.1:*" for a port the kernel
+//  chooses, or the endpoint it had before a "restart". Through libzmq,
+//  not czmq, whose ":*" takes the first free port from 49152 up, which a
+//  test running beside this one may take while the router is closed.
 static void
 s_router_new (const char *endpoint)
 {
-    s_router = zsock_new_router (endpoint);
-    if (!s_router) {
+    s_router = zsock_new (ZMQ_ROUTER);
+    if (!s_router || zmq_bind (zsock_resolve (s_router), endpoint) < 0) {
         fprintf (stderr, "cannot bind %s\n", endpoint);
         exit (1);
     }
-    snprintf (s_endpoint, sizeof s_endpoint, "%s", zsock_endpoint (s_router));
+    hpo_sock_endpoint (zsock_resolve (s_router), s_endpoint, sizeof s_endpoint);
 }
 
 static void
@@ -69,20 +75,15 @@ s_inbox_clear (void)
     s_n_inbox = 0;
 }
 
-static void s_send (hpo_env_t *env);
+static void s_send (hpo_wire_msg_t *msg);
 
 static void
 s_send_acks (uint64_t *seqs, size_t n)
 {
-    Hpo__Ack ack;
-    hpo__ack__init (&ack);
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    env.n_acks = n;
-    env.acks = seqs;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_ack (&msg, 0);
+    hpo_wire_msg_acks (&msg, seqs, n);
+    s_send (&msg);
 }
 
 static void
@@ -195,79 +196,60 @@ s_drop (int body)
     s_n_inbox = n;
 }
 
+//  Sends msg as the coordinator (a seq of its own unless msg has one)
+//  and releases it.
 static void
-s_send (hpo_env_t *env)
+s_send (hpo_wire_msg_t *msg)
 {
     static uint64_t seq = 1000;
-    if (!env->seq)
-        env->seq = ++seq;
-    CHECK (hpo_wire_send (zsock_resolve (s_router), s_rid, s_rid_size, env) ==
-           0);
+    if (!msg->env.seq)
+        msg->env.seq = ++seq;
+    CHECK (hpo_wire_send (zsock_resolve (s_router), s_rid, s_rid_size,
+                          &msg->env) == 0);
+    hpo_wire_msg_done (msg);
 }
 
 static void
 s_send_welcome (uint64_t refused_id, uint32_t refused_attempt)
 {
-    Hpo__Welcome w;
-    hpo__welcome__init (&w);
-    w.heartbeat_ms = HB_MS;
-    w.lease_ms = 10 * HB_MS;
-    Hpo__Lease lease;
-    Hpo__Lease *leases[1] = {&lease};
-    if (refused_id) {
-        hpo__lease__init (&lease);
-        lease.trial_id = refused_id;
-        lease.attempt = refused_attempt;
-        w.n_refused = 1;
-        w.refused = leases;
-    }
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_WELCOME;
-    env.welcome = &w;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_welcome (&msg, 0, HB_MS, 10 * HB_MS);
+    if (refused_id)
+        hpo_wire_lease_add (&msg, refused_id, refused_attempt);
+    s_send (&msg);
 }
 
+//  An Ack of one seq in the Ack body's own field (the coordinator puts
+//  its acknowledgements in the envelope's; the worker takes both).
 static void
 s_send_ack (uint64_t seq)
 {
-    Hpo__Ack ack;
-    hpo__ack__init (&ack);
-    ack.ack_seq = seq;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_ack (&msg, 0);
+    msg.body.ack.ack_seq = seq;
+    s_send (&msg);
 }
 
 static void
 s_send_kill (uint64_t trial_id, uint32_t attempt)
 {
-    Hpo__Kill kill;
-    hpo__kill__init (&kill);
-    kill.trial_id = trial_id;
-    kill.attempt = attempt;
-    kill.reason = "stale attempt";
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_KILL;
-    env.kill = &kill;
-    s_send (&env);
+    hpo_wire_msg_t msg;
+    hpo_wire_kill (&msg, 0, trial_id, attempt, "stale attempt");
+    s_send (&msg);
+}
+
+static void
+s_send_error_to (Hpo__ErrorCode code, uint64_t seq, const char *message)
+{
+    hpo_wire_msg_t msg;
+    hpo_wire_error (&msg, seq, code, message);
+    s_send (&msg);
 }
 
 static void
 s_send_error (Hpo__ErrorCode code)
 {
-    Hpo__Error error;
-    hpo__error__init (&error);
-    error.code = code;
-    error.message = "test";
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
-    s_send (&env);
+    s_send_error_to (code, 0, "test");
 }
 
 //  Assigns a trial: number n, id 100 + n, attempt 1, in study "mnist",
@@ -276,34 +258,26 @@ static void
 s_send_assign (uint64_t number, const char *command, int shell,
                uint64_t timeout_ms, uint64_t grace_ms, const char *study)
 {
-    Hpo__Param lr, opt;
-    hpo__param__init (&lr);
-    lr.name = "lr";
-    lr.kind = HPO_KIND_FLOAT;
-    lr.f = 0.01;
-    hpo__param__init (&opt);
-    opt.name = "opt";
-    opt.kind = HPO_KIND_STR;
-    opt.s = "adam";
-    Hpo__Param *params[2] = {&lr, &opt};
-    Hpo__Assign a;
-    hpo__assign__init (&a);
-    a.trial_id = 100 + number;
-    a.attempt = 1;
-    a.study = (char *)(study ? study : "mnist");
-    a.number = number;
-    a.command = (char *)command;
-    a.n_params = 2;
-    a.params = params;
-    a.objective = "loss";
-    a.timeout_ms = timeout_ms;
-    a.shell = shell;
-    a.grace_ms = grace_ms;
-    hpo_env_t env;
-    hpo_wire_init (&env, 0);
-    env.body_case = HPO__ENVELOPE__BODY_ASSIGN;
-    env.assign = &a;
-    s_send (&env);
+    char *names[2] = {"lr", "opt"};
+    hpo_value_t values[2] = {{.kind = HPO_KIND_FLOAT, .f = 0.01},
+                             {.kind = HPO_KIND_STR, .s = "adam"}};
+    hpo_wire_assign_t a = {
+        .trial_id = 100 + number,
+        .attempt = 1,
+        .study = study ? study : "mnist",
+        .number = number,
+        .command = command,
+        .shell = shell,
+        .names = names,
+        .values = values,
+        .n_params = 2,
+        .objective = "loss",
+        .timeout_ms = timeout_ms,
+        .grace_ms = grace_ms,
+    };
+    hpo_wire_msg_t msg;
+    hpo_wire_assign (&msg, 0, &a);
+    s_send (&msg);
 }
 
 //  A new session with a fake coordinator that has welcomed it.
@@ -356,26 +330,12 @@ s_stop (void)
 }
 
 static char *
-s_slurp (const char *path)
-{
-    static char text[65536];
-    text[0] = '\0';
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return text;
-    size_t n = fread (text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose (f);
-    return text;
-}
-
-static char *
 s_log_of (uint64_t number)
 {
     static char path[256];
     snprintf (path, sizeof path, "%s/logs/mnist/trial-%d-attempt-1.log", s_dir,
               (int)number);
-    return s_slurp (path);
+    return t_slurp (path);
 }
 
 //  The heartbeat's leases include trial_id.
@@ -395,15 +355,12 @@ s_group_gone (const char *file, int timeout_ms)
 {
     char path[256];
     snprintf (path, sizeof path, "%s/%s", s_dir, file);
-    int pgid = atoi (s_slurp (path));
+    int pgid = atoi (t_slurp (path));
     if (pgid <= 0)
         return 0;
     int64_t until = hpo_clock_mono_ms () + timeout_ms;
     for (;;) {
-        int status;
-        while (waitpid (-pgid, &status, WNOHANG) > 0)
-            ;
-        if (kill (-pgid, 0) < 0 && errno == ESRCH)
+        if (t_group_gone (pgid))
             return 1;
         if (hpo_clock_mono_ms () >= until)
             return 0;
@@ -988,20 +945,6 @@ test_goodbye (void)
     sigprocmask (SIG_SETMASK, &old, NULL);
 }
 
-static void
-s_send_error_to (Hpo__ErrorCode code, uint64_t seq, const char *message)
-{
-    Hpo__Error error;
-    hpo__error__init (&error);
-    error.code = code;
-    error.message = (char *)message;
-    hpo_env_t env;
-    hpo_wire_init (&env, seq);
-    env.body_case = HPO__ENVELOPE__BODY_ERROR;
-    env.error = &error;
-    s_send (&env);
-}
-
 //  A Hello refused as invalid is final: the session fails at once instead
 //  of saying Hello for ever. An ERR_INVALID that answers something else
 //  is not. Hello carries the process's incarnation and start time.
@@ -1097,13 +1040,8 @@ test_replaced (void)
 int
 main (void)
 {
-    if (prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
-        perror ("prctl");
-    snprintf (s_dir, sizeof s_dir, "/tmp/hpo-test-session-XXXXXX");
-    if (!mkdtemp (s_dir)) {
-        perror ("mkdtemp");
+    if (t_proc_setup (s_dir, sizeof s_dir, "session") < 0)
         return 1;
-    }
     //  The trials write their pid files into the test's directory.
     if (chdir (s_dir) < 0) {
         perror ("chdir");
@@ -1121,9 +1059,6 @@ main (void)
     test_hello_refused ();
     test_replaced ();
 
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    if (system (cmd) != 0)
-        perror ("rm");
+    t_proc_cleanup (s_dir);
     TEST_DONE ();
 }

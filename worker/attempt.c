@@ -1,0 +1,746 @@
+/*  attempt.c: one trial attempt, from its Assign to its end.             */
+#include "attempt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/command.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/names.h"
+#include "common/params.h"
+#include "common/utf8.h"
+#include "runner.h"
+
+//  Finish.log_tail.
+#define S_LOG_TAIL 4096
+//  After the shim exited: what we still read from a report pipe that a
+//  process which escaped the shim may hold open and keep writing to. The
+//  program's own unread lines are at most a pipe's capacity.
+#define S_DRAIN_MAX (4 * 1024 * 1024)
+
+//  What becomes of an attempt when its process group is gone.
+typedef enum {
+    S_RUN,      //  running: Finish by its exit status
+    S_TIMEOUT,  //  stopped for its timeout: Finish FAILED
+    S_DROP,     //  killed on the coordinator's order: no Finish
+    S_SHUTDOWN, //  stopped because the worker stops: no Finish
+} s_fate_t;
+
+struct _hpo_attempt_t {
+    uint64_t trial_id;
+    uint32_t attempt;
+    char *tag; //  "trial mnist#12 attempt 2", for log lines
+    char *objective;
+    hpo_runner_t *runner;
+    hpo_report_buf_t *lines;
+    s_fate_t fate;
+    int64_t started_ms;
+    int64_t deadline_ms; //  0: no timeout
+    uint64_t timeout_ms;
+    char *log_path;
+    int has_value; //  the objective's last reported value
+    double value;
+    size_t bad_lines;
+    int exited;     //  the shim is reaped: the program and its tree are gone
+    int eof;        //  the report stream is over (read to its end)
+    int pending;    //  complete lines wait for room in the sink
+    size_t drained; //  bytes read after the shim exited
+};
+
+//  ---- small helpers ---------------------------------------------------------
+
+int
+hpo_attempt_mkdirs (const char *path)
+{
+    char *copy = hpo_strdup (path);
+    int rc = 0;
+    for (char *p = copy + 1; rc == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+            rc = -1;
+        else if (c == '\0') {
+            struct stat st;
+            if (stat (copy, &st) < 0)
+                rc = -1;
+            else if (!S_ISDIR (st.st_mode)) {
+                errno = ENOTDIR;
+                rc = -1;
+            }
+            *p = c;
+            break;
+        }
+        *p = c;
+    }
+    int saved = errno;
+    free (copy);
+    errno = saved;
+    return rc;
+}
+
+//  The last S_LOG_TAIL bytes of the log, as clean UTF-8; "" if unreadable.
+static char *
+s_log_tail (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hpo_strdup ("");
+    char *text = hpo_malloc (S_LOG_TAIL + 1);
+    size_t len = 0;
+    struct stat st;
+    if (fstat (fd, &st) == 0) {
+        off_t from = st.st_size > S_LOG_TAIL ? st.st_size - S_LOG_TAIL : 0;
+        ssize_t n;
+        do
+            n = pread (fd, text, S_LOG_TAIL, from);
+        while (n < 0 && errno == EINTR);
+        if (n > 0)
+            len = (size_t)n;
+        //  The cut may fall inside a character: start at the next one.
+        if (from > 0) {
+            size_t skip = 0;
+            while (skip < len && skip < 3 &&
+                   ((unsigned char)text[skip] & 0xc0) == 0x80)
+                skip++;
+            memmove (text, text + skip, len - skip);
+            len -= skip;
+        }
+    }
+    close (fd);
+    //  The log is arbitrary bytes and a protobuf string must be UTF-8:
+    //  NULs become '?' (they would cut the string short), and the rest
+    //  goes through the one cleaner peers' strings go through.
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\0')
+            text[k] = '?';
+    text[len] = '\0';
+    char *clean = hpo_utf8_clean (text, 0);
+    free (text);
+    return clean;
+}
+
+//  "2s", "1.5s", "0.3s": timeouts as people write them.
+static char *
+s_seconds (uint64_t ms)
+{
+    if (ms % 1000 == 0)
+        return hpo_sprintf ("%" PRIu64 "s", ms / 1000);
+    char *text = hpo_sprintf ("%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
+    size_t len = strlen (text);
+    while (text[len - 1] == '0')
+        text[--len] = '\0';
+    char *out = hpo_sprintf ("%ss", text);
+    free (text);
+    return out;
+}
+
+//  A command for a log line: one line, not too long.
+static char *
+s_oneline (const char *text)
+{
+    size_t len = strlen (text);
+    char *line = hpo_strndup (text, len > 200 ? 200 : len);
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    if (len > 200) {
+        char *longer = hpo_sprintf ("%s...", line);
+        free (line);
+        line = longer;
+    }
+    return line;
+}
+
+//  Writes text to path, whole. Returns 0, or -1 with errno set.
+static int
+s_write_file (const char *path, const char *text)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen (text), done = 0;
+    while (done < len) {
+        ssize_t n = write (fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close (fd);
+            errno = saved;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (close (fd) < 0)
+        return -1;
+    return 0;
+}
+
+//  A line at the top of each attempt's log, so a log read alone says
+//  what ran where.
+static void
+s_log_header (const char *path, const char *tag, const char *worker,
+              const char *command)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return; //  the runner will say why when it opens it
+    char *line = hpo_sprintf ("hpo-worker %s: %s: %s\n", worker, tag, command);
+    ssize_t n = write (fd, line, strlen (line));
+    (void)n; //  a missing header line hurts nobody
+    free (line);
+    close (fd);
+}
+
+//  ---- what a start prepares -------------------------------------------------
+
+typedef struct {
+    char **env;
+    size_t n, cap;
+} s_env_t;
+
+static void
+s_env_add (s_env_t *env, char *entry)
+{
+    if (env->n + 2 > env->cap) {
+        env->cap = env->cap ? env->cap * 2 : 16;
+        env->env = hpo_realloc (env->env, env->cap * sizeof (char *));
+    }
+    env->env[env->n++] = entry;
+    env->env[env->n] = NULL;
+}
+
+//  Everything a start works out before the program runs.
+typedef struct {
+    const Hpo__Assign *a;
+    const hpo_attempt_host_t *host;
+    size_t n; //  parameters
+    char **names;
+    hpo_value_t *values;
+    char *logs_dir, *trial_dir, *ckpt_dir, *params_path;
+    char **argv;   //  without a shell
+    char *shell;   //  with one: its -c text
+    char *command; //  for the log: words joined by spaces, or the shell text
+    s_env_t env;
+} s_prep_t;
+
+static void
+s_prep_free (s_prep_t *p)
+{
+    hpo_values_clear (p->values, p->n);
+    free (p->values);
+    free (p->names);
+    hpo_command_free (&p->argv);
+    free (p->shell);
+    free (p->logs_dir);
+    free (p->trial_dir);
+    free (p->ckpt_dir);
+    free (p->params_path);
+    free (p->command);
+    for (size_t k = 0; k < p->env.n; k++)
+        free (p->env.env[k]);
+    free (p->env.env);
+}
+
+//  The parameters, from the wire: a name goes into a variable name.
+static int
+s_prep_params (s_prep_t *p, char **reason)
+{
+    p->n = p->a->n_params;
+    p->names = hpo_calloc (p->n + 1, sizeof (char *));
+    p->values = hpo_calloc (p->n + 1, sizeof (hpo_value_t));
+    for (size_t k = 0; k < p->n; k++) {
+        const Hpo__Param *param = p->a->params[k];
+        if (!hpo_name_param_ok (param->name)) {
+            *reason = hpo_sprintf ("bad parameter name '%.64s'",
+                                   param->name ? param->name : "");
+            return -1;
+        }
+        p->names[k] = param->name;
+        if (hpo_wire_param_get (param, &p->values[k]) < 0) {
+            *reason = hpo_sprintf ("parameter '%s' has unknown kind %u",
+                                   param->name, param->kind);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Directories and files the program is promised.
+static int
+s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
+{
+    const Hpo__Assign *a = p->a;
+    const char *state_dir = p->host->state_dir;
+    p->logs_dir = hpo_sprintf ("%s/logs/%s", state_dir, a->study);
+    p->trial_dir = hpo_sprintf ("%s/trials/%s/trial-%" PRIu64 "-attempt-%u",
+                                state_dir, a->study, a->number, a->attempt);
+    p->ckpt_dir = hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir,
+                               a->study, a->number);
+    const char *dirs[] = {p->logs_dir, p->trial_dir, p->ckpt_dir};
+    for (size_t k = 0; k < 3; k++)
+        if (hpo_attempt_mkdirs (dirs[k]) < 0) {
+            *reason =
+                hpo_sprintf ("cannot create %s: %s", dirs[k], strerror (errno));
+            return -1;
+        }
+    self->log_path = hpo_sprintf ("%s/trial-%" PRIu64 "-attempt-%u.log",
+                                  p->logs_dir, a->number, a->attempt);
+    p->params_path = hpo_sprintf ("%s/params.json", p->trial_dir);
+    char *json = hpo_params_dump (p->names, p->values, p->n);
+    int rc = s_write_file (p->params_path, json);
+    free (json);
+    if (rc < 0)
+        *reason = hpo_sprintf ("cannot write %s: %s", p->params_path,
+                               strerror (errno));
+    return rc;
+}
+
+//  Words joined by spaces, for the log only.
+static char *
+s_join (char **argv)
+{
+    size_t len = 1;
+    for (char **w = argv; *w; w++)
+        len += strlen (*w) + 1;
+    char *line = hpo_calloc (1, len);
+    for (char **w = argv; *w; w++) {
+        if (w != argv)
+            strcat (line, " ");
+        strcat (line, *w);
+    }
+    return line;
+}
+
+//  The command, with the values substituted.
+static int
+s_prep_command (s_prep_t *p, char **reason)
+{
+    char *error = NULL;
+    if (p->a->shell) {
+        p->shell = hpo_command_shell (p->a->command, p->names, p->values, p->n,
+                                      &error);
+        p->command = p->shell ? hpo_strdup (p->shell) : NULL;
+    } else {
+        p->argv =
+            hpo_command_argv (p->a->command, p->names, p->values, p->n, &error);
+        p->command = p->argv ? s_join (p->argv) : NULL;
+    }
+    if (p->command)
+        return 0;
+    *reason = hpo_sprintf ("bad command: %s", error ? error : "?");
+    free (error);
+    return -1;
+}
+
+//  HPO_* variables: which trial this is, where its files are, and each
+//  parameter as HPO_PARAM_NAME (upper case).
+static void
+s_prep_env (s_prep_t *p)
+{
+    const Hpo__Assign *a = p->a;
+    s_env_t *env = &p->env;
+    s_env_add (env, hpo_sprintf ("HPO_STUDY=%s", a->study));
+    s_env_add (env, hpo_sprintf ("HPO_TRIAL=%" PRIu64, a->number));
+    s_env_add (env, hpo_sprintf ("HPO_ATTEMPT=%u", a->attempt));
+    s_env_add (env, hpo_sprintf ("HPO_TRIAL_ID=%" PRIu64, a->trial_id));
+    s_env_add (env, hpo_sprintf ("HPO_OBJECTIVE=%s", a->objective));
+    s_env_add (env, hpo_sprintf ("HPO_PARAMS_FILE=%s", p->params_path));
+    s_env_add (env, hpo_sprintf ("HPO_CHECKPOINT_DIR=%s", p->ckpt_dir));
+    s_env_add (env, hpo_sprintf ("HPO_WORKER=%s", p->host->worker));
+    for (size_t k = 0; k < p->n; k++) {
+        const hpo_value_t *v = &p->values[k];
+        char *value = v->kind == HPO_KIND_STR ? hpo_strdup (v->s ? v->s : "")
+                                              : hpo_value_format (v);
+        char *entry = hpo_sprintf ("HPO_PARAM_%s=%s", p->names[k], value);
+        free (value);
+        for (char *c = entry + 10; *c != '='; c++)
+            if (*c >= 'a' && *c <= 'z')
+                *c = (char)(*c - 'a' + 'A');
+        s_env_add (env, entry);
+    }
+}
+
+//  Starts the program of a prepared attempt.
+static int
+s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason)
+{
+    char *shell_argv[4] = {"/bin/sh", "-c", p->shell, NULL};
+    s_log_header (self->log_path, self->tag, p->host->worker, p->command);
+    hpo_runner_config_t config;
+    config.argv = p->a->shell ? shell_argv : p->argv;
+    config.env = p->env.env;
+    config.log_path = self->log_path;
+    config.grace_ms = p->a->grace_ms; //  0: SIGKILL at once
+    config.tag = self->tag;
+    self->runner = hpo_runner_new (&config, reason);
+    if (!self->runner)
+        return -1;
+    self->lines = hpo_report_buf_new ();
+    self->started_ms = now;
+    self->timeout_ms = p->a->timeout_ms;
+    self->deadline_ms = p->a->timeout_ms ? now + (int64_t)p->a->timeout_ms : 0;
+    char *line = s_oneline (p->command);
+    hpo_log_info ("%s: started (shim %d): %s", self->tag,
+                  (int)hpo_runner_shim_pid (self->runner), line);
+    free (line);
+    return 0;
+}
+
+//  ---- start and end ---------------------------------------------------------
+
+char *
+hpo_attempt_tag_of (const Hpo__Assign *a)
+{
+    //  A bad study name is cut (and refused before it goes into a path).
+    char *study = hpo_strndup (a->study ? a->study : "", 64);
+    char *tag = hpo_sprintf (HPO_LOG_TRIAL, study, a->number, a->attempt);
+    free (study);
+    return tag;
+}
+
+//  What is wrong with an Assign before anything is prepared, or NULL.
+static char *
+s_check (const Hpo__Assign *a)
+{
+    //  A study name goes into paths: it must be what spec.h allows.
+    if (!hpo_name_study_ok (a->study ? a->study : ""))
+        return hpo_sprintf ("bad study name '%.64s'", a->study ? a->study : "");
+    if (!a->command || !*a->command)
+        return hpo_strdup ("empty command");
+    if (!a->objective || !*a->objective)
+        return hpo_strdup ("no objective metric");
+    return NULL;
+}
+
+static int
+s_launch (hpo_attempt_t *self, const Hpo__Assign *a,
+          const hpo_attempt_host_t *host, int64_t now, char **reason)
+{
+    s_prep_t p;
+    memset (&p, 0, sizeof p);
+    p.a = a;
+    p.host = host;
+    int rc = -1;
+    if (s_prep_params (&p, reason) == 0 &&
+        s_prep_files (&p, self, reason) == 0 &&
+        s_prep_command (&p, reason) == 0) {
+        s_prep_env (&p);
+        rc = s_prep_run (&p, self, now, reason);
+    }
+    s_prep_free (&p);
+    return rc;
+}
+
+hpo_attempt_t *
+hpo_attempt_start (const Hpo__Assign *a, const hpo_attempt_host_t *host,
+                   int64_t now, hpo_attempt_result_t *result)
+{
+    memset (result, 0, sizeof *result);
+    hpo_attempt_t *self = hpo_calloc (1, sizeof *self);
+    self->trial_id = a->trial_id;
+    self->attempt = a->attempt;
+    self->fate = S_RUN;
+    self->tag = hpo_attempt_tag_of (a);
+    self->objective = hpo_strdup (a->objective ? a->objective : "");
+    char *reason = s_check (a);
+    if (!reason && s_launch (self, a, host, now, &reason) == 0)
+        return self;
+    //  Nothing runs: the caller says so, so the coordinator can retry
+    //  elsewhere instead of waiting for the lease to run out.
+    hpo_log_warnx ("%s: cannot start: %s", self->tag, reason);
+    if (self->log_path) {
+        char *line = hpo_sprintf ("cannot start: %s", reason);
+        s_log_header (self->log_path, self->tag, host->worker, line);
+        free (line);
+    }
+    result->failed = 1;
+    result->reason = hpo_utf8_clean (reason, 0);
+    result->log_tail = hpo_strdup (result->reason);
+    result->exit_status = -1;
+    free (reason);
+    hpo_attempt_destroy (&self);
+    return NULL;
+}
+
+void
+hpo_attempt_destroy (hpo_attempt_t **self_p)
+{
+    hpo_attempt_t *self = *self_p;
+    if (!self)
+        return;
+    hpo_runner_destroy (&self->runner);
+    hpo_report_buf_destroy (&self->lines);
+    free (self->tag);
+    free (self->objective);
+    free (self->log_path);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Why an attempt whose program is gone failed, or NULL if it completed.
+//  *status is its wait status, *known whether that is the program's.
+static char *
+s_failure (const hpo_attempt_t *self, int *status, int *known)
+{
+    *known = hpo_runner_status (self->runner, status);
+    if (!*known) {
+        char *how = hpo_runner_describe_status (*status);
+        char *reason = WIFEXITED (*status) && WEXITSTATUS (*status) == 125
+                           ? hpo_strdup ("could not start the training process")
+                           : hpo_sprintf ("process shim died (%s)", how);
+        free (how);
+        return reason;
+    }
+    if (self->fate == S_TIMEOUT) {
+        char *limit = s_seconds (self->timeout_ms);
+        char *reason = hpo_sprintf ("timeout after %s", limit);
+        free (limit);
+        return reason;
+    }
+    if (WIFEXITED (*status) && WEXITSTATUS (*status) == 0)
+        return self->has_value ? NULL
+                               : hpo_sprintf ("objective '%s' never reported",
+                                              self->objective);
+    return hpo_runner_describe_status (*status);
+}
+
+int
+hpo_attempt_end (hpo_attempt_t *self, int64_t now, hpo_attempt_result_t *result)
+{
+    memset (result, 0, sizeof *result);
+    double runtime_s = (double)(now - self->started_ms) / 1000.0;
+    if (self->bad_lines > 1)
+        hpo_log_warnx ("%s: %zu bad report lines in all", self->tag,
+                       self->bad_lines);
+    if (self->fate == S_DROP || self->fate == S_SHUTDOWN) {
+        hpo_log_info ("%s: stopped after %.1fs", self->tag, runtime_s);
+        return 0;
+    }
+    int status, known;
+    char *reason = s_failure (self, &status, &known);
+    result->exit_status = known ? status : -1;
+    result->runtime_s = runtime_s;
+    if (reason) {
+        result->failed = 1;
+        result->reason = reason;
+        result->log_tail = s_log_tail (self->log_path);
+        hpo_log_info ("%s: FAILED after %.1fs: %s", self->tag, runtime_s,
+                      reason);
+    } else {
+        result->value = self->value;
+        hpo_log_info ("%s: COMPLETE after %.1fs: %s=%.17g", self->tag,
+                      runtime_s, self->objective, self->value);
+    }
+    return 1;
+}
+
+void
+hpo_attempt_result_clear (hpo_attempt_result_t *result)
+{
+    free (result->reason);
+    free (result->log_tail);
+    memset (result, 0, sizeof *result);
+}
+
+//  ---- state -----------------------------------------------------------------
+
+uint64_t
+hpo_attempt_trial_id (const hpo_attempt_t *self)
+{
+    return self->trial_id;
+}
+
+uint32_t
+hpo_attempt_number (const hpo_attempt_t *self)
+{
+    return self->attempt;
+}
+
+const char *
+hpo_attempt_tag (const hpo_attempt_t *self)
+{
+    return self->tag;
+}
+
+int
+hpo_attempt_holds_lease (const hpo_attempt_t *self)
+{
+    return self->fate == S_RUN || self->fate == S_TIMEOUT;
+}
+
+int64_t
+hpo_attempt_deadline (const hpo_attempt_t *self)
+{
+    return self->fate == S_RUN ? self->deadline_ms : 0;
+}
+
+void
+hpo_attempt_check_timeout (hpo_attempt_t *self, int64_t now)
+{
+    if (self->fate != S_RUN || !self->deadline_ms || now < self->deadline_ms)
+        return;
+    char *limit = s_seconds (self->timeout_ms);
+    hpo_log_info ("%s: timeout after %s: stopping it", self->tag, limit);
+    free (limit);
+    self->fate = S_TIMEOUT;
+    hpo_runner_stop (self->runner);
+}
+
+int
+hpo_attempt_kill (hpo_attempt_t *self, const char *why)
+{
+    if (self->fate == S_DROP)
+        return -1;
+    hpo_log_info ("%s: %s: stopping it", self->tag, why);
+    if (self->fate != S_SHUTDOWN)
+        self->fate = S_DROP;
+    hpo_runner_stop (self->runner);
+    return 0;
+}
+
+void
+hpo_attempt_shutdown (hpo_attempt_t *self)
+{
+    if (self->fate != S_DROP)
+        self->fate = S_SHUTDOWN;
+    hpo_runner_stop (self->runner);
+}
+
+size_t
+hpo_attempt_fds (const hpo_attempt_t *self, int paused, int fds[2])
+{
+    size_t n = 0;
+    int report_fd = hpo_runner_report_fd (self->runner);
+    if (report_fd >= 0 && !self->eof &&
+        !(paused && hpo_attempt_holds_lease (self)))
+        fds[n++] = report_fd;
+    if (hpo_runner_status_fd (self->runner) >= 0)
+        fds[n++] = hpo_runner_status_fd (self->runner);
+    return n;
+}
+
+int
+hpo_attempt_waits (const hpo_attempt_t *self, int paused)
+{
+    return self->pending && (!paused || !hpo_attempt_holds_lease (self));
+}
+
+//  ---- reports ---------------------------------------------------------------
+
+static void
+s_bad_line (hpo_attempt_t *self, const char *reason)
+{
+    //  A program that writes something else to the report descriptor
+    //  would otherwise fill the log with one warning a line.
+    if (self->bad_lines++ == 0)
+        hpo_log_warnx ("%s: bad report line (%s); further bad lines are "
+                       "only counted",
+                       self->tag, reason);
+}
+
+//  One complete line: a Report into the sink, unless it is bad or blank.
+static void
+s_line (hpo_attempt_t *self, const char *line, size_t len,
+        const hpo_attempt_sink_t *sink, int64_t now)
+{
+    hpo_report_t r;
+    char *reason = NULL;
+    if (hpo_report_parse (line, len, &r, &reason) < 0) {
+        s_bad_line (self, reason);
+        free (reason);
+        return;
+    }
+    if (r.n_metrics == 0)
+        return; //  blank line
+    const double *v = hpo_report_metric (&r, self->objective);
+    if (v) {
+        self->has_value = 1;
+        self->value = *v;
+    }
+    sink->report (sink->arg, self, &r, now);
+    hpo_report_clear (&r);
+}
+
+//  Turns the complete lines buffered into Reports, as long as the sink
+//  has room. Returns 1 when no complete line is left, 0 when some wait
+//  for room (self->pending).
+static int
+s_lines (hpo_attempt_t *self, const hpo_attempt_sink_t *sink, int64_t now)
+{
+    //  A killed attempt's late lines would only be refused: they are
+    //  read and dropped, however full the sink.
+    int keep = hpo_attempt_holds_lease (self);
+    self->pending = 0;
+    for (;;) {
+        if (keep && sink->full (sink->arg)) {
+            self->pending = 1;
+            return 0;
+        }
+        const char *line;
+        size_t len;
+        int rc = hpo_report_buf_next (self->lines, &line, &len);
+        if (rc == 0)
+            return 1;
+        if (rc < 0)
+            s_bad_line (self, "line longer than 64 KiB");
+        else if (keep)
+            s_line (self, line, len, sink, now);
+    }
+}
+
+//  Reads up to max bytes of reports, and no more than the sink has room
+//  for: a program that reports faster than the coordinator takes it
+//  waits on its write (backpressure). Returns 1 once the stream is over
+//  and every line of it is queued.
+static int
+s_read (hpo_attempt_t *self, size_t max, const hpo_attempt_sink_t *sink,
+        int64_t now)
+{
+    static char buf[65536];
+    size_t total = 0;
+    while (!self->eof) {
+        if (!s_lines (self, sink, now) || total >= max)
+            return 0;
+        ssize_t n = hpo_runner_read (self->runner, buf, sizeof buf);
+        if (n < 0 && !self->exited)
+            return 0; //  nothing more for now
+        if (n > 0) {
+            hpo_report_buf_feed (self->lines, buf, (size_t)n);
+            total += (size_t)n;
+            if (!self->exited || (self->drained += (size_t)n) <= S_DRAIN_MAX)
+                continue;
+            hpo_log_warnx ("%s: a process that escaped the trial keeps "
+                           "writing reports: ignoring them after %d MiB",
+                           self->tag, S_DRAIN_MAX >> 20);
+        }
+        //  End-of-file; or the program's whole tree is gone and the pipe
+        //  is empty, so what is left is a process that escaped it and
+        //  still holds the pipe open: it is no part of the attempt.
+        self->eof = 1;
+        hpo_report_buf_eof (self->lines);
+    }
+    return s_lines (self, sink, now);
+}
+
+int
+hpo_attempt_service (hpo_attempt_t *self, size_t max,
+                     const hpo_attempt_sink_t *sink, int64_t now)
+{
+    //  The exit first: after it, an empty pipe means the stream is over.
+    if (!self->exited && hpo_runner_poll (self->runner))
+        self->exited = 1;
+    int read_all = s_read (self, max, sink, now);
+    return self->exited &&
+           (read_all || self->fate == S_DROP || self->fate == S_SHUTDOWN);
+}
