@@ -388,7 +388,7 @@ static int
 s_study_stop (s_ctx_t *ctx, char **args)
 {
     hpo_wire_msg_t request;
-    hpo_wire_study_stop (&request, 0, args[0]);
+    hpo_wire_study_stop (&request, 0, args[0], 0);
     char *not_found = hpo_sprintf ("no study named %s", args[0]);
     hpo_env_t *reply;
     int status =

@@ -641,10 +641,14 @@ hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
 }
 
 void
-hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                     int now)
 {
-    msg->env.study_stop =
-        s_study_ref (msg, seq, HPO__ENVELOPE__BODY_STUDY_STOP, name);
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_STOP);
+    hpo__study_stop__init (&msg->body.study_stop);
+    msg->body.study_stop.name = s_str (name);
+    msg->body.study_stop.now = now != 0;
+    msg->env.study_stop = &msg->body.study_stop;
 }
 
 void

@@ -125,6 +125,7 @@ typedef struct {
         Hpo__Ok ok;
         Hpo__StudyCreate study_create;
         Hpo__StudyRef study_ref;
+        Hpo__StudyStop study_stop;
         Hpo__StudyList study_list;
         Hpo__TrialsQuery trials;
         Hpo__TrialRef trial_ref;
@@ -219,7 +220,9 @@ void hpo_wire_ok (hpo_wire_msg_t *msg, uint64_t seq, const char *message);
 void hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq,
                             const char *filename, const char *spec);
 void hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
-void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
+//  now: also stop the running trials (hpo study stop --now).
+void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                          int now);
 void hpo_wire_study_list (hpo_wire_msg_t *msg, uint64_t seq);
 //  state "" for every state; limit 0 for the coordinator's page size.
 void hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,

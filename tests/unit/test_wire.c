@@ -247,7 +247,7 @@ s_test_cli_messages (void)
     hpo_wire_study_show (&msg, 2, "s");
     CHECK (s_same (&msg, &ref));
     ref.body_case = HPO__ENVELOPE__BODY_STUDY_STOP;
-    hpo_wire_study_stop (&msg, 2, "s");
+    hpo_wire_study_stop (&msg, 2, "s", 0);
     CHECK (s_same (&msg, &ref));
     ref.body_case = HPO__ENVELOPE__BODY_BEST;
     hpo_wire_best (&msg, 2, "s");
