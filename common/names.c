@@ -124,3 +124,28 @@ hpo_name_worker_ok (const char *name)
 {
     return name && !hpo_name_worker_problem (name, strlen (name));
 }
+
+const char *
+hpo_name_env_problem (const char *name, size_t len)
+{
+    if (!name || len == 0)
+        return "must not be empty";
+    if (len > HPO_NAME_ENV_MAX)
+        return "must be at most 128 bytes";
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)name[k];
+        if (!s_alpha (c) && c != '_' && !(k > 0 && s_digit (c)))
+            return "must match [A-Za-z_][A-Za-z0-9_]*";
+    }
+    //  HPO_TRIAL, HPO_PARAM_*, HPO_REPORT_FD...: the program's promises
+    //  (README), which a study's variables must not be able to break.
+    if (len >= 4 && !memcmp (name, "HPO_", 4))
+        return "starts with HPO_, which hpo keeps for its own variables";
+    return NULL;
+}
+
+bool
+hpo_name_env_ok (const char *name)
+{
+    return name && !hpo_name_env_problem (name, strlen (name));
+}

@@ -13,6 +13,9 @@
                     may carry (worker/report.h)
         worker      1-255 bytes of printable UTF-8 (no control characters):
                     shown by `hpo workers` and in logs
+        variable    1-128 bytes of [A-Za-z_][A-Za-z0-9_]*, not starting
+                    with HPO_: a study's env (names hpo sets itself are
+                    kept for hpo, so a study cannot replace them)
 
     Each rule comes in two forms: _ok takes a C string (NULL is not ok),
     _problem takes bytes and a length, so text that may hold a NUL can be
@@ -29,6 +32,7 @@
 #define HPO_NAME_PARAM_MAX 64
 #define HPO_NAME_METRIC_MAX 128
 #define HPO_NAME_WORKER_MAX 255
+#define HPO_NAME_ENV_MAX 128
 
 const char *hpo_name_study_problem (const char *name, size_t len);
 bool hpo_name_study_ok (const char *name);
@@ -43,6 +47,9 @@ bool hpo_name_metric_ok (const char *name);
 
 const char *hpo_name_worker_problem (const char *name, size_t len);
 bool hpo_name_worker_ok (const char *name);
+
+const char *hpo_name_env_problem (const char *name, size_t len);
+bool hpo_name_env_ok (const char *name);
 
 
 #endif

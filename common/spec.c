@@ -500,32 +500,41 @@ s_get_duration (s_ctx_t *ctx, const s_field_t *f, uint64_t *ms)
 // ---------------------------------------------------------------------
 //  Mappings
 
-//  Levenshtein distance between short keys, capped: anything over 2 edits
-//  is "far" and the exact figure does not matter.
+//  Optimal string alignment distance between short keys: edits are
+//  inserting, deleting or changing a byte, or swapping two neighbours,
+//  the commonest typo ("lgo" is one edit from "log", two from "low").
+//  Capped: anything over 2 edits is "far" and the exact figure does not
+//  matter.
 static size_t
 s_distance (const char *a, size_t la, const char *b)
 {
     size_t lb = strlen (b);
     if (la > 32 || lb > 32)
         return 3;
-    size_t row[33];
+    //  Three rows of the table: two back, one back, this one.
+    size_t rows[3][33];
+    size_t *prev2 = rows[0], *prev = rows[1], *row = rows[2];
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
         row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
             if (row[j - 1] + 1 < best)
                 best = row[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
             row[j] = best;
-            diag = up;
         }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = row;
+        row = t;
     }
-    return row[lb];
+    return prev[lb];
 }
 
 //  The one allowed key a misspelt key most likely meant, or NULL.
@@ -1241,6 +1250,100 @@ s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     return 0;
 }
 
+//  workdir: where the command runs. Placeholders are not expanded: a
+//  directory per parameter value is not something a study needs.
+static int
+s_parse_workdir (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present || s_is_null (f->value))
+        return 0;
+    const char *dir;
+    if (s_get_string (ctx, f, &dir))
+        return -1;
+    size_t len = strlen (dir);
+    if (len == 0)
+        return s_fail (ctx, s_vline (f), f->path,
+                       "must not be empty (omit it for the worker's "
+                       "directory)");
+    if (len > HPO_SPEC_MAX_WORKDIR)
+        return s_fail (ctx, s_vline (f), f->path,
+                       "is %zu bytes long; at most %d are allowed", len,
+                       HPO_SPEC_MAX_WORKDIR);
+    self->workdir = hpo_strdup (dir);
+    return 0;
+}
+
+//  One NAME: value of env into self->env.
+static int
+s_parse_env_entry (s_ctx_t *ctx, const s_field_t *f, struct fy_node_pair *pair,
+                   hpo_spec_t *self, s_field_t *at)
+{
+    struct fy_node *key = fy_node_pair_key (pair);
+    at->value = fy_node_pair_value (pair);
+    at->present = true;
+    at->line = s_line (key, s_vline (f));
+    size_t len = 0;
+    const char *name = s_scalar (ctx, key, &len);
+    if (!name)
+        return s_fail (ctx, at->line, f->path, "keys must be strings");
+    s_path (at->path, f->path, name, len > 64 ? 64 : len);
+    const char *why = hpo_name_env_problem (name, len);
+    if (why)
+        return s_fail (ctx, at->line, at->path, "a variable name %s", why);
+    if (s_is_null (at->value))
+        return s_fail (ctx, s_vline (at), at->path,
+                       "must be a value (write \"\" for an empty one)");
+    const char *value;
+    bool typed;
+    if (s_get_text (ctx, at, "a string or a number", &value, &typed))
+        return -1;
+    size_t value_len = strlen (value);
+    if (value_len > HPO_SPEC_MAX_ENV_VALUE)
+        return s_fail (ctx, s_vline (at), at->path,
+                       "is %zu bytes long; at most %d are allowed", value_len,
+                       HPO_SPEC_MAX_ENV_VALUE);
+    self->env[self->n_env++] = hpo_sprintf ("%.*s=%s", (int)len, name, value);
+    return 0;
+}
+
+//  env: variables added to every trial's environment, after hpo's own.
+static int
+s_parse_env (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present || s_is_null (f->value))
+        return 0;
+    struct fy_node *map = f->value;
+    if (!fy_node_is_mapping (map))
+        return s_fail (ctx, s_vline (f), f->path,
+                       "must be a mapping of NAME: value");
+    int count = fy_node_mapping_item_count (map);
+    if (count > HPO_SPEC_MAX_ENV)
+        return s_fail (ctx, f->line, f->path,
+                       "has %d variables; at most %d are allowed", count,
+                       HPO_SPEC_MAX_ENV);
+    if (count <= 0)
+        return 0;
+    self->env = hpo_calloc ((size_t)count + 1, sizeof (char *));
+    s_field_t *fields = hpo_calloc ((size_t)count, sizeof *fields);
+    void *iter = NULL;
+    struct fy_node_pair *pair;
+    int rc = 0;
+    while (rc == 0 && (pair = fy_node_mapping_iterate (map, &iter)))
+        rc = s_parse_env_entry (ctx, f, pair, self, &fields[self->n_env]);
+    //  libfyaml's own check is off (s_load).
+    s_key_t *keys = hpo_calloc (self->n_env, sizeof *keys);
+    for (size_t k = 0; k < self->n_env; k++)
+        keys[k] = (s_key_t){self->env[k],
+                            (size_t)(strchr (self->env[k], '=') - self->env[k]),
+                            k};
+    size_t dup = rc ? SIZE_MAX : s_first_duplicate (keys, self->n_env);
+    free (keys);
+    if (dup != SIZE_MAX)
+        rc = s_fail (ctx, fields[dup].line, fields[dup].path, "duplicate key");
+    free (fields);
+    return rc;
+}
+
 enum {
     F_NAME,
     F_COMMAND,
@@ -1250,6 +1353,8 @@ enum {
     F_BUDGET,
     F_TRIAL,
     F_SPACE,
+    F_WORKDIR,
+    F_ENV,
     F_STUDY_KEYS
 };
 
@@ -1264,6 +1369,7 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
         [F_OBJECTIVE] = {.key = "objective"}, [F_SAMPLER] = {.key = "sampler"},
         [F_PRUNER] = {.key = "pruner"},       [F_BUDGET] = {.key = "budget"},
         [F_TRIAL] = {.key = "trial"},         [F_SPACE] = {.key = "space"},
+        [F_WORKDIR] = {.key = "workdir"},     [F_ENV] = {.key = "env"},
     };
     if (s_fields (ctx, &top, f, F_STUDY_KEYS))
         return -1;
@@ -1279,7 +1385,9 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
         s_parse_sampler (ctx, &f[F_SAMPLER], &f[F_SPACE], self) ||
         s_parse_pruner (ctx, &f[F_PRUNER], &f[F_SPACE], self) ||
         s_parse_budget (ctx, &f[F_BUDGET], self, &trials) ||
-        s_parse_trial (ctx, &f[F_TRIAL], self))
+        s_parse_trial (ctx, &f[F_TRIAL], self) ||
+        s_parse_workdir (ctx, &f[F_WORKDIR], self) ||
+        s_parse_env (ctx, &f[F_ENV], self))
         return -1;
     //  A sampler that can run out (grid) caps the budget and lets it be
     //  omitted; one that cannot needs it.
@@ -1309,14 +1417,66 @@ s_diag_output (struct fy_diag *diag, void *user, const char *buf, size_t len)
     ctx->diag = hpo_strndup (buf, len);
 }
 
+//  Whether line (1-based) of the text is indented with a tab.
+static bool
+s_tab_indented (const s_ctx_t *ctx, int line)
+{
+    const char *p = ctx->text, *end = ctx->text + ctx->len;
+    for (int k = 1; k < line && p; k++)
+        if ((p = memchr (p, '\n', (size_t)(end - p))))
+            p++;
+    for (; p && p < end && s_white (*p); p++)
+        if (*p == '\t')
+            return true;
+    return false;
+}
+
+//  A syntax error, on the line it is on. libfyaml places an error at the
+//  start of the token it was reading. For a plain scalar that ran on
+//  over several lines ("invalid multiline plain key"), that start is a
+//  line above the fault: "name: x" followed by a line indented with a
+//  tab, or indented too far, reads as one key "x command" that began on
+//  line 1. The fault is where the scalar went on, so that line is named,
+//  and a tab in its indentation is called what it is.
+static void
+s_diag_error (s_ctx_t *ctx, const struct fy_diag_error *err)
+{
+    int line = err->line;
+    struct fy_token *token = err->fyt;
+    const struct fy_mark *start = token ? fy_token_start_mark (token) : NULL;
+    const struct fy_mark *end = token ? fy_token_end_mark (token) : NULL;
+    //  The token is not always the scalar (libfyaml 0.7 gives an input
+    //  marker over it), so the text says whether it is plain: not in
+    //  quotes (the mark is on the quote or just after it), nor a flow
+    //  collection or a block scalar.
+    size_t at = start ? start->input_pos : 0;
+    if (start && end && end->line > start->line && at < ctx->len &&
+        !strchr ("'\"[{|>", ctx->text[at]) &&
+        !(at > 0 && strchr ("'\"", ctx->text[at - 1]))) {
+        for (int k = start->line + 2; k <= end->line + 1; k++)
+            if (s_tab_indented (ctx, k)) {
+                s_fail (ctx, k, NULL,
+                        "syntax error: a tab indents this line; YAML "
+                        "indents with spaces only");
+                return;
+            }
+        s_fail (ctx, start->line + 2, NULL,
+                "syntax error: %s (this line continues line %d: check "
+                "its indentation)",
+                err->msg, start->line + 1);
+        return;
+    }
+    //  libfyaml's collected errors carry 1-based lines.
+    s_fail (ctx, line, NULL, "syntax error: %s", err->msg);
+}
+
 static void
 s_diag_fail (s_ctx_t *ctx, struct fy_diag *diag)
 {
     void *iter = NULL;
     struct fy_diag_error *err = fy_diag_errors_iterate (diag, &iter);
     if (err)
-        //  libfyaml's collected errors carry 1-based lines.
-        s_fail (ctx, err->line, NULL, "syntax error: %s", err->msg);
+        s_diag_error (ctx, err);
     else if (ctx->diag)
         s_fail (ctx, 1, NULL, "syntax error: %s", ctx->diag);
     else
@@ -1752,6 +1912,10 @@ hpo_spec_destroy (hpo_spec_t **self_p)
     free (self->name);
     free (self->command);
     free (self->metric);
+    free (self->workdir);
+    for (size_t k = 0; k < self->n_env; k++)
+        free (self->env[k]);
+    free (self->env);
     free (self);
     *self_p = NULL;
 }

@@ -9,6 +9,8 @@
         pruner: {type: none}
         budget: {trials: 200, parallel: 16}
         trial: {timeout: 30m, retries: 2}
+        workdir: /home/me/mnist
+        env: {CUDA_VISIBLE_DEVICES: 0, OMP_NUM_THREADS: 4}
         space:
           lr:     {type: float, low: 1.0e-5, high: 1.0e-1, log: true}
           layers: {type: int, low: 1, high: 8}
@@ -46,6 +48,13 @@
 //  (1024 parameters take about 60 KB); this bounds the time loading one
 //  takes on the coordinator's loop to about 0.1 s.
 #define HPO_SPEC_MAX_BYTES (1u << 20)
+//  The workdir, in bytes: Linux's PATH_MAX.
+#define HPO_SPEC_MAX_WORKDIR 4096
+//  Variables in env, and bytes in one's value. Linux refuses one
+//  environment string over 128 KiB, and all of them together (with the
+//  arguments) past a quarter of the stack limit, 2 MiB by default.
+#define HPO_SPEC_MAX_ENV 256
+#define HPO_SPEC_MAX_ENV_VALUE 32768
 
 typedef enum {
     HPO_PARAM_FLOAT = 1,
@@ -92,6 +101,13 @@ struct _hpo_spec_t {
                                 //  re-run (default 3); never uses retries
     hpo_param_spec_t *params;
     size_t n_params;
+    //  The directory the command runs in, absolute or relative to the
+    //  worker's; NULL: the worker's own.
+    char *workdir;
+    //  Variables added to the trial's environment, "NAME=VALUE", names
+    //  by hpo_name_env_ok (names.h), none repeated, in file order.
+    char **env;
+    size_t n_env;
 };
 
 //  Parses and validates a study file's text. filename is used in messages

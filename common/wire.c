@@ -522,6 +522,7 @@ hpo_wire_finish (hpo_wire_msg_t *msg, uint64_t seq,
     f->runtime_s = finish->runtime_s;
     f->asks = finish->asks != 0;
     f->free = finish->free;
+    f->permanent = finish->permanent != 0;
     msg->env.finish = f;
 }
 
@@ -566,6 +567,10 @@ hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
     a->objective = s_str (assign->objective);
     a->timeout_ms = assign->timeout_ms;
     a->grace_ms = assign->grace_ms;
+    a->workdir = s_str (assign->workdir);
+    //  Borrowed, like every string here: packing only reads them.
+    a->n_env = assign->n_env;
+    a->env = (char **)assign->env;
     msg->env.assign = a;
 }
 

@@ -182,6 +182,7 @@ typedef struct {
     double runtime_s;
     int asks; //  asks for work in the same message
     uint32_t free;
+    int permanent; //  the failure cannot change on a retry
 } hpo_wire_finish_t;
 void hpo_wire_finish (hpo_wire_msg_t *msg, uint64_t seq,
                       const hpo_wire_finish_t *finish);
@@ -204,6 +205,9 @@ typedef struct {
     const char *objective;
     uint64_t timeout_ms;
     uint64_t grace_ms;
+    const char *workdir;  //  NULL or "": the worker's directory
+    char *const *env;     //  n_env "NAME=VALUE" strings
+    size_t n_env;
 } hpo_wire_assign_t;
 void hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
                       const hpo_wire_assign_t *assign);

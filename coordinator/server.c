@@ -225,6 +225,9 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
         .objective = spec->metric,
         .timeout_ms = spec->timeout_ms,
         .grace_ms = spec->grace_ms,
+        .workdir = spec->workdir,
+        .env = spec->env,
+        .n_env = spec->n_env,
     };
     hpo_wire_msg_t msg;
     hpo_wire_assign (&msg, ++self->seq, &assign);

@@ -754,7 +754,8 @@ s_test_bad (void)
     BAD ("name: a\n---\nname: b\n",
          "t.yaml:3: a study file holds one YAML document");
     BAD ("name: a\nname: b\n", "t.yaml:2: name: duplicate key");
-    BAD ("name: a\n  bad: indent\n", "t.yaml:1: syntax error: ");
+    //  The indented line is at fault, not the key above it (issue #9).
+    BAD ("name: a\n  bad: indent\n", "t.yaml:2: syntax error: ");
     BAD ("name: t\ncommand: \"unterminated\n", "t.yaml:");
     BAD ("name: t\n[1]: x\n", "t.yaml:2: keys must be strings");
 
@@ -1448,6 +1449,142 @@ s_test_explicit_keys (void)
     BAD ("name: t\ncommand: ./run {x} ?\nobjective: {metric: '?x'}\n"
          "space: {x: {type: int, low: 0, high: 1}}\n",
          "t.yaml:3: objective.metric: must be 1 to 128 bytes");
+}
+
+//  ---- issue #9: workdir, env, did-you-mean, syntax error lines -------
+//  Constructors (they run before main) keep these clear of other changes
+//  to main's list.
+
+#define S_BASE                                                               \
+    "name: w\ncommand: t {x}\nobjective: {metric: loss}\n"                   \
+    "budget: {trials: 2}\nspace: {x: {type: int, low: 1, high: 3}}\n"
+
+__attribute__ ((constructor)) static void
+s_test_workdir_env (void)
+{
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (S_BASE, &error);
+    CHECK (spec && !spec->workdir && spec->n_env == 0 && !spec->env);
+    hpo_spec_destroy (&spec);
+
+    const char *good = S_BASE "workdir: ../proj\n"
+                              "env:\n"
+                              "  OMP_NUM_THREADS: 4\n"
+                              "  _X: 'a b=c'\n"
+                              "  EMPTY: \"\"\n"
+                              "  FLAG: true\n";
+    spec = s_parse (good, &error);
+    CHECK (spec != NULL);
+    if (spec) {
+        CHECK_STR (spec->workdir, "../proj");
+        CHECK (spec->n_env == 4);
+        if (spec->n_env == 4) {
+            CHECK_STR (spec->env[0], "OMP_NUM_THREADS=4");
+            CHECK_STR (spec->env[1], "_X=a b=c");
+            CHECK_STR (spec->env[2], "EMPTY=");
+            CHECK_STR (spec->env[3], "FLAG=true");
+        }
+    } else
+        fprintf (stderr, "%s\n", error);
+    hpo_spec_destroy (&spec);
+    free (error);
+    error = NULL;
+    spec = s_parse (S_BASE "workdir: ~\nenv: {}\n", &error);
+    CHECK (spec && !spec->workdir && spec->n_env == 0);
+    hpo_spec_destroy (&spec);
+
+    BAD (S_BASE "workdir: ''\n", "t.yaml:6: workdir: must not be empty");
+    BAD (S_BASE "workdir: [a]\n", "t.yaml:6: workdir: must be a string");
+    BAD (S_BASE "workdir: \"a\\0b\"\n", "t.yaml:6: workdir: must not contain NUL");
+    BAD (S_BASE "env: [A]\n", "t.yaml:6: env: must be a mapping of NAME: value");
+    BAD (S_BASE "env:\n  A: 1\n  1B: 2\n",
+         "t.yaml:8: env.1B: a variable name must match [A-Za-z_][A-Za-z0-9_]*");
+    BAD (S_BASE "env:\n  A-B: 2\n", "t.yaml:7: env.A-B: a variable name must");
+    BAD (S_BASE "env:\n  HPO_TRIAL: 2\n",
+         "t.yaml:7: env.HPO_TRIAL: a variable name starts with HPO_, which "
+         "hpo keeps for its own variables");
+    BAD (S_BASE "env:\n  HPO_PARAM_X: 2\n", "env.HPO_PARAM_X: a variable");
+    BAD (S_BASE "env:\n  A:\n", "t.yaml:7: env.A: must be a value (write \"\"");
+    BAD (S_BASE "env:\n  A: null\n", "t.yaml:7: env.A: must be a value");
+    BAD (S_BASE "env:\n  A: [1]\n",
+         "t.yaml:7: env.A: must be a string or a number");
+    BAD (S_BASE "env:\n  A: {b: 1}\n",
+         "t.yaml:7: env.A: must be a string or a number");
+    BAD (S_BASE "env:\n  A: 1\n  B: 2\n  A: 3\n",
+         "t.yaml:9: env.A: duplicate key");
+    BAD (S_BASE "env:\n  A: \"x\\0y\"\n", "t.yaml:7: env.A: must not contain NUL");
+    BAD (S_BASE "workdri: x\n", "t.yaml:6: workdri: unknown key (did you mean "
+                                "workdir?)");
+    BAD (S_BASE "evn: {}\n", "t.yaml:6: evn: unknown key (did you mean env?)");
+
+    //  The limits.
+    size_t cap = 64 + (HPO_SPEC_MAX_ENV + 1) * 16;
+    char *text = malloc (cap);
+    size_t n = (size_t)snprintf (text, cap, "%senv:\n", S_BASE);
+    for (int k = 0; k <= HPO_SPEC_MAX_ENV; k++)
+        n += (size_t)snprintf (text + n, cap - n, "  V%d: %d\n", k, k);
+    BAD (text, "t.yaml:6: env: has 257 variables; at most 256 are allowed");
+    free (text);
+    cap = 128 + HPO_SPEC_MAX_ENV_VALUE;
+    text = malloc (cap);
+    n = (size_t)snprintf (text, cap, "%senv: {A: ", S_BASE);
+    memset (text + n, 'v', HPO_SPEC_MAX_ENV_VALUE + 1);
+    strcpy (text + n + HPO_SPEC_MAX_ENV_VALUE + 1, "}\n");
+    BAD (text, "t.yaml:6: env.A: is 32769 bytes long; at most 32768");
+    n = (size_t)snprintf (text, cap, "%sworkdir: ", S_BASE);
+    memset (text + n, 'd', HPO_SPEC_MAX_WORKDIR + 1);
+    strcpy (text + n + HPO_SPEC_MAX_WORKDIR + 1, "\n");
+    BAD (text, "t.yaml:6: workdir: is 4097 bytes long; at most 4096");
+    free (text);
+}
+
+//  A swap of two neighbours is one edit: "lgo" is nearer "log" than
+//  "low" (both two substitutions away), though low comes first.
+__attribute__ ((constructor)) static void
+s_test_did_you_mean (void)
+{
+    BAD ("name: t\ncommand: ./run {x}\nobjective: {metric: loss}\n"
+         "budget: {trials: 5}\n"
+         "space: {x: {type: float, low: 1, high: 2, lgo: true}}\n",
+         "t.yaml:5: space.x.lgo: unknown key (did you mean log?)");
+    BAD ("name: t\ncommand: ./run {x}\nobjective: {metric: loss}\n"
+         "budget: {trials: 5}\nspace: {x: {type: float, low: 1, hgih: 2}}\n",
+         "t.yaml:5: space.x.hgih: unknown key (did you mean high?)");
+    BAD ("name: t\ncommand: ./run {x}\nobjective: {metric: loss}\n"
+         "budget: {trials: 5}\nspace: {x: {type: float, olw: 1, high: 2}}\n",
+         "(did you mean low?)");
+    BAD ("nmae: t\n", "t.yaml:1: nmae: unknown key (did you mean name?)");
+    //  Still nothing suggested when nothing is near.
+    BAD ("name: t\nzzzzzz: 1\n", "t.yaml:2: zzzzzz: unknown key");
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse ("name: t\nzzzzzz: 1\n", &error);
+    CHECK (!spec && error && !strstr (error, "did you mean"));
+    free (error);
+}
+
+//  A syntax error names the line it is on (issue #9).
+__attribute__ ((constructor)) static void
+s_test_syntax_lines (void)
+{
+    //  A tab on line 2 (libfyaml places it on line 1).
+    BAD ("name: x\n\tcommand: y\n",
+         "t.yaml:2: syntax error: a tab indents this line");
+    BAD ("name: x\n  \tcommand: y\nspace: {}\n",
+         "t.yaml:2: syntax error: a tab indents this line");
+    BAD ("name: x\nspace:\n\ta: 1\n", "t.yaml:3: syntax error: tab");
+    //  An unclosed quote on line 3.
+    BAD ("name: x\ncommand: y\nobjective: \"abc\nspace: {}\n",
+         "t.yaml:3: syntax error: ");
+    BAD ("name: x\ncommand: y\nobjective: \"abc\n", "t.yaml:3: syntax error: ");
+    BAD ("name: x\ncommand: y\nobjective: 'abc\nspace: {}\n",
+         "t.yaml:3: syntax error: ");
+    //  A bad indent on line 4: too little, too much.
+    BAD ("name: x\nspace:\n  a: 1\n b: 2\n", "t.yaml:4: syntax error: ");
+    BAD ("name: x\nspace:\n  a: 1\n    b: 2\ncommand: y\n",
+         "t.yaml:4: syntax error: invalid multiline plain key (this line "
+         "continues line 3: check its indentation)");
+    BAD ("name: x\ncommand: y\nobjective: {metric: l}\n  budget: 3\n",
+         "t.yaml:4: syntax error: ");
 }
 
 int
