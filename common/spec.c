@@ -1333,9 +1333,9 @@ s_parse_env (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     //  libfyaml's own check is off (s_load).
     s_key_t *keys = hpo_calloc (self->n_env, sizeof *keys);
     for (size_t k = 0; k < self->n_env; k++)
-        keys[k] = (s_key_t){self->env[k],
-                            (size_t)(strchr (self->env[k], '=') - self->env[k]),
-                            k};
+        keys[k] =
+            (s_key_t){self->env[k],
+                      (size_t)(strchr (self->env[k], '=') - self->env[k]), k};
     size_t dup = rc ? SIZE_MAX : s_first_duplicate (keys, self->n_env);
     free (keys);
     if (dup != SIZE_MAX)

@@ -205,8 +205,8 @@ typedef struct {
     const char *objective;
     uint64_t timeout_ms;
     uint64_t grace_ms;
-    const char *workdir;  //  NULL or "": the worker's directory
-    char *const *env;     //  n_env "NAME=VALUE" strings
+    const char *workdir; //  NULL or "": the worker's directory
+    char *const *env;    //  n_env "NAME=VALUE" strings
     size_t n_env;
 } hpo_wire_assign_t;
 void hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,

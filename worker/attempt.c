@@ -16,6 +16,7 @@
 #include "common/mem.h"
 #include "common/names.h"
 #include "common/params.h"
+#include "common/spec.h"
 #include "common/utf8.h"
 #include "runner.h"
 
@@ -25,6 +26,12 @@
 //  process which escaped the shim may hold open and keep writing to. The
 //  program's own unread lines are at most a pipe's capacity.
 #define S_DRAIN_MAX (4 * 1024 * 1024)
+//  How much of the log is searched for report lines a program printed
+//  instead of writing them to its report descriptor.
+#define S_STDOUT_SCAN (1024 * 1024)
+//  Metric names an objective-never-reported reason lists; one more is
+//  kept, to know there are more.
+#define S_SEEN_SHOW 5
 
 //  What becomes of an attempt when its process group is gone.
 typedef enum {
@@ -39,6 +46,7 @@ struct _hpo_attempt_t {
     uint32_t attempt;
     char *tag; //  "trial mnist#12 attempt 2", for log lines
     char *objective;
+    int shell; //  run by /bin/sh -c
     hpo_runner_t *runner;
     hpo_report_buf_t *lines;
     s_fate_t fate;
@@ -53,6 +61,10 @@ struct _hpo_attempt_t {
     int eof;        //  the report stream is over (read to its end)
     int pending;    //  complete lines wait for room in the sink
     size_t drained; //  bytes read after the shim exited
+    //  The smallest distinct metric names reported, sorted: the first
+    //  S_SEEN_SHOW and, if more were, one more.
+    char *seen[S_SEEN_SHOW + 1];
+    size_t n_seen;
 };
 
 //  ---- small helpers ---------------------------------------------------------
@@ -88,35 +100,52 @@ hpo_attempt_mkdirs (const char *path)
     return rc;
 }
 
+//  The last max bytes of the log (fewer if it is shorter), NUL-
+//  terminated, *len of them; *cut: the log is longer. NULL if it cannot
+//  be read.
+static char *
+s_log_read (const char *path, size_t max, size_t *len, int *cut)
+{
+    *len = 0;
+    *cut = 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *text = hpo_malloc (max + 1);
+    struct stat st;
+    if (fstat (fd, &st) == 0) {
+        off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+        *cut = from > 0;
+        ssize_t n;
+        do
+            n = pread (fd, text, max, from);
+        while (n < 0 && errno == EINTR);
+        if (n > 0)
+            *len = (size_t)n;
+    }
+    close (fd);
+    text[*len] = '\0';
+    return text;
+}
+
 //  The last S_LOG_TAIL bytes of the log, as clean UTF-8; "" if unreadable.
 static char *
 s_log_tail (const char *path)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    size_t len;
+    int cut;
+    char *text = s_log_read (path, S_LOG_TAIL, &len, &cut);
+    if (!text)
         return hpo_strdup ("");
-    char *text = hpo_malloc (S_LOG_TAIL + 1);
-    size_t len = 0;
-    struct stat st;
-    if (fstat (fd, &st) == 0) {
-        off_t from = st.st_size > S_LOG_TAIL ? st.st_size - S_LOG_TAIL : 0;
-        ssize_t n;
-        do
-            n = pread (fd, text, S_LOG_TAIL, from);
-        while (n < 0 && errno == EINTR);
-        if (n > 0)
-            len = (size_t)n;
-        //  The cut may fall inside a character: start at the next one.
-        if (from > 0) {
-            size_t skip = 0;
-            while (skip < len && skip < 3 &&
-                   ((unsigned char)text[skip] & 0xc0) == 0x80)
-                skip++;
-            memmove (text, text + skip, len - skip);
-            len -= skip;
-        }
+    //  The cut may fall inside a character: start at the next one.
+    if (cut) {
+        size_t skip = 0;
+        while (skip < len && skip < 3 &&
+               ((unsigned char)text[skip] & 0xc0) == 0x80)
+            skip++;
+        memmove (text, text + skip, len - skip);
+        len -= skip;
     }
-    close (fd);
     //  The log is arbitrary bytes and a protobuf string must be UTF-8:
     //  NULs become '?' (they would cut the string short), and the rest
     //  goes through the one cleaner peers' strings go through.
@@ -369,11 +398,15 @@ s_prep_env (s_prep_t *p)
                 *c = (char)(*c - 'a' + 'A');
         s_env_add (env, entry);
     }
+    //  The study's own, after hpo's: s_check_env let no HPO_ name in.
+    for (size_t k = 0; k < a->n_env; k++)
+        s_env_add (env, hpo_strdup (a->env[k]));
 }
 
 //  Starts the program of a prepared attempt.
 static int
-s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason)
+s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason,
+            int *permanent)
 {
     char *shell_argv[4] = {"/bin/sh", "-c", p->shell, NULL};
     s_log_header (self->log_path, self->tag, p->host->worker, p->command);
@@ -383,9 +416,15 @@ s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason)
     config.log_path = self->log_path;
     config.grace_ms = p->a->grace_ms; //  0: SIGKILL at once
     config.tag = self->tag;
-    self->runner = hpo_runner_new (&config, reason);
-    if (!self->runner)
+    config.workdir = p->a->workdir;
+    hpo_runner_fault_t fault;
+    self->runner = hpo_runner_new (&config, reason, &fault);
+    if (!self->runner) {
+        //  Not found here is not found on a retry: the same command, the
+        //  same directory. A fork or a pipe may work next time.
+        *permanent = fault != HPO_RUNNER_FAULT_SYSTEM;
         return -1;
+    }
     self->lines = hpo_report_buf_new ();
     self->started_ms = now;
     self->timeout_ms = p->a->timeout_ms;
@@ -409,6 +448,40 @@ hpo_attempt_tag_of (const Hpo__Assign *a)
     return tag;
 }
 
+//  What is wrong with the study's workdir and env, or NULL. They come
+//  from the network: bounded as a study file bounds them, and every name
+//  one a study file may hold (a protobuf-c string ends at its first NUL,
+//  so none holds one).
+static char *
+s_check_env (const Hpo__Assign *a)
+{
+    if (a->workdir && strlen (a->workdir) > HPO_SPEC_MAX_WORKDIR)
+        return hpo_sprintf ("workdir longer than %d bytes",
+                            HPO_SPEC_MAX_WORKDIR);
+    if (a->n_env > HPO_SPEC_MAX_ENV)
+        return hpo_sprintf ("%zu env variables; at most %d are allowed",
+                            a->n_env, HPO_SPEC_MAX_ENV);
+    for (size_t k = 0; k < a->n_env; k++) {
+        const char *e = a->env[k] ? a->env[k] : "";
+        const char *eq = strchr (e, '=');
+        if (!eq)
+            return hpo_sprintf ("env entry '%.64s' is not NAME=VALUE", e);
+        size_t len = (size_t)(eq - e);
+        const char *why = hpo_name_env_problem (e, len);
+        if (why)
+            return hpo_sprintf ("env variable '%.*s' %s",
+                                (int)(len > 64 ? 64 : len), e, why);
+        if (strlen (eq + 1) > HPO_SPEC_MAX_ENV_VALUE)
+            return hpo_sprintf ("env variable '%.*s' longer than %d bytes",
+                                (int)len, e, HPO_SPEC_MAX_ENV_VALUE);
+        for (size_t j = 0; j < k; j++)
+            if (!strncmp (a->env[j], e, len + 1))
+                return hpo_sprintf ("env variable '%.*s' given twice", (int)len,
+                                    e);
+    }
+    return NULL;
+}
+
 //  What is wrong with an Assign before anything is prepared, or NULL.
 static char *
 s_check (const Hpo__Assign *a)
@@ -420,23 +493,31 @@ s_check (const Hpo__Assign *a)
         return hpo_strdup ("empty command");
     if (!a->objective || !*a->objective)
         return hpo_strdup ("no objective metric");
-    return NULL;
+    return s_check_env (a);
 }
 
+//  Prepares and starts the program. Returns 0, or -1 with *reason, and
+//  *permanent when the Assign itself is at fault (a retry would be the
+//  same Assign) rather than this host (a full disk).
 static int
 s_launch (hpo_attempt_t *self, const Hpo__Assign *a,
-          const hpo_attempt_host_t *host, int64_t now, char **reason)
+          const hpo_attempt_host_t *host, int64_t now, char **reason,
+          int *permanent)
 {
     s_prep_t p;
     memset (&p, 0, sizeof p);
     p.a = a;
     p.host = host;
     int rc = -1;
-    if (s_prep_params (&p, reason) == 0 &&
-        s_prep_files (&p, self, reason) == 0 &&
-        s_prep_command (&p, reason) == 0) {
+    if (s_prep_params (&p, reason) < 0)
+        *permanent = 1;
+    else if (s_prep_files (&p, self, reason) < 0)
+        *permanent = 0;
+    else if (s_prep_command (&p, reason) < 0)
+        *permanent = 1;
+    else {
         s_prep_env (&p);
-        rc = s_prep_run (&p, self, now, reason);
+        rc = s_prep_run (&p, self, now, reason, permanent);
     }
     s_prep_free (&p);
     return rc;
@@ -453,8 +534,10 @@ hpo_attempt_start (const Hpo__Assign *a, const hpo_attempt_host_t *host,
     self->fate = S_RUN;
     self->tag = hpo_attempt_tag_of (a);
     self->objective = hpo_strdup (a->objective ? a->objective : "");
+    self->shell = a->shell;
     char *reason = s_check (a);
-    if (!reason && s_launch (self, a, host, now, &reason) == 0)
+    int permanent = 1;
+    if (!reason && s_launch (self, a, host, now, &reason, &permanent) == 0)
         return self;
     //  Nothing runs: the caller says so, so the coordinator can retry
     //  elsewhere instead of waiting for the lease to run out.
@@ -465,6 +548,7 @@ hpo_attempt_start (const Hpo__Assign *a, const hpo_attempt_host_t *host,
         free (line);
     }
     result->failed = 1;
+    result->permanent = permanent;
     result->reason = hpo_utf8_clean (reason, 0);
     result->log_tail = hpo_strdup (result->reason);
     result->exit_status = -1;
@@ -484,15 +568,190 @@ hpo_attempt_destroy (hpo_attempt_t **self_p)
     free (self->tag);
     free (self->objective);
     free (self->log_path);
+    for (size_t k = 0; k < self->n_seen; k++)
+        free (self->seen[k]);
     free (self);
     *self_p = NULL;
 }
 
-//  Why an attempt whose program is gone failed, or NULL if it completed.
-//  *status is its wait status, *known whether that is the program's.
+//  ---- why it failed
+//  ----------------------------------------------------------
+
+//  The reason a line of the log gives for a program that could not be
+//  started at all, or NULL: the runner's child's own words (runner.h),
+//  or /bin/sh's ("/bin/sh: 1: NAME: not found", or bash's "...: command
+//  not found"; "...: Permission denied" with 126).
 static char *
-s_failure (const hpo_attempt_t *self, int *status, int *known)
+s_start_line (const char *line, int code, int shell)
 {
+    const char *rest, *q;
+    size_t n = strlen (line);
+    if (!strncmp (line, HPO_RUNNER_CHDIR_MSG, strlen (HPO_RUNNER_CHDIR_MSG)) &&
+        (q = strstr (rest = line + strlen (HPO_RUNNER_CHDIR_MSG), "': ")))
+        return hpo_sprintf ("cannot enter workdir %.*s: %s", (int)(q - rest),
+                            rest, q + 3);
+    if (!shell && code == 127 &&
+        !strncmp (line, HPO_RUNNER_EXEC_MSG, strlen (HPO_RUNNER_EXEC_MSG)) &&
+        (q = strstr (rest = line + strlen (HPO_RUNNER_EXEC_MSG), "': ")))
+        //  The worker found the file before it forked: ENOENT from exec
+        //  is the interpreter its #! line names.
+        return hpo_sprintf ("cannot execute %.*s: %s%s", (int)(q - rest), rest,
+                            q + 3,
+                            strcmp (q + 3, "no such file or directory")
+                                ? ""
+                                : " (is its #! interpreter missing?)");
+    if (!shell || strncmp (line, "/bin/sh: ", 9))
+        return NULL;
+    static const char *ends[] = {": not found", ": command not found",
+                                 ": Permission denied"};
+    for (size_t k = 0; k < 3; k++) {
+        size_t m = strlen (ends[k]);
+        if (n < 9 + m || strcmp (line + n - m, ends[k]) ||
+            (k == 2) != (code == 126))
+            continue;
+        //  "/bin/sh: 1: NAME": NAME follows the last ": ".
+        const char *name = line + 9, *stop = line + n - m;
+        for (const char *c = name; c + 1 < stop; c++)
+            if (c[0] == ':' && c[1] == ' ')
+                name = c + 2;
+        int len = (int)(stop - name);
+        return k < 2 ? hpo_sprintf ("command not found: %.*s", len, name)
+                     : hpo_sprintf ("cannot execute %.*s: permission denied",
+                                    len, name);
+    }
+    return NULL;
+}
+
+//  A program that exited 127 (or 126 under a shell) because it could
+//  not be started at all, as the last such line of its log says; NULL
+//  when the log says nothing of the kind. An exit status alone cannot
+//  tell: a program may exit 127 itself.
+static char *
+s_start_failure (const hpo_attempt_t *self, int status)
+{
+    if (!WIFEXITED (status))
+        return NULL;
+    int code = WEXITSTATUS (status);
+    if (code != 127 && !(code == 126 && self->shell))
+        return NULL;
+    size_t len;
+    int cut;
+    char *text = s_log_read (self->log_path, S_LOG_TAIL, &len, &cut);
+    char *reason = NULL;
+    for (char *end = text ? text + len : NULL; !reason && end && end > text;) {
+        while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
+            end--;
+        char *start = end;
+        while (start > text && start[-1] != '\n')
+            start--;
+        *end = '\0';
+        reason = s_start_line (start, code, self->shell);
+        end = start;
+    }
+    free (text);
+    char *clean = reason ? hpo_utf8_clean (reason, 512) : NULL;
+    free (reason);
+    return clean;
+}
+
+//  Notes a reported metric's name, keeping the S_SEEN_SHOW + 1 smallest
+//  distinct ones: a name dropped is larger than all those kept, so it is
+//  dropped again if it comes back.
+static void
+s_seen_add (hpo_attempt_t *self, const char *name)
+{
+    size_t k = 0;
+    while (k < self->n_seen && strcmp (self->seen[k], name) < 0)
+        k++;
+    if ((k < self->n_seen && !strcmp (self->seen[k], name)) ||
+        k == S_SEEN_SHOW + 1)
+        return;
+    if (self->n_seen == S_SEEN_SHOW + 1)
+        free (self->seen[--self->n_seen]);
+    memmove (&self->seen[k + 1], &self->seen[k],
+             (self->n_seen - k) * sizeof (char *));
+    self->seen[k] = hpo_strdup (name);
+    self->n_seen++;
+}
+
+//  Counts the lines of the log (its last S_STDOUT_SCAN bytes) that read
+//  as report lines, and those of them holding the objective: what a
+//  program printed that it meant to report.
+static size_t
+s_printed_reports (const hpo_attempt_t *self, size_t *with_objective, int *cut)
+{
+    size_t len, lines = 0;
+    *with_objective = 0;
+    char *text = s_log_read (self->log_path, S_STDOUT_SCAN, &len, cut);
+    const char *p = text, *end = text ? text + len : NULL;
+    if (p && *cut) //  the first line is a piece of one
+        p = (p = memchr (p, '\n', len)) ? p + 1 : end;
+    while (p && p < end) {
+        const char *nl = memchr (p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        hpo_report_t r;
+        char *why = NULL;
+        if (n <= HPO_REPORT_MAX_LINE &&
+            hpo_report_parse (p, n, &r, &why) == 0 && r.n_metrics > 0) {
+            lines++;
+            *with_objective += hpo_report_metric (&r, self->objective) != NULL;
+        }
+        hpo_report_clear (&r);
+        free (why);
+        p += n + 1;
+    }
+    free (text);
+    return lines;
+}
+
+//  Why a program that exited 0 has no objective value. *permanent when
+//  what it did report, or printed, says a retry would do the same: the
+//  study names a metric the program does not report, or the program
+//  writes its reports to stdout.
+static char *
+s_never_reported (const hpo_attempt_t *self, int *permanent)
+{
+    char *reason =
+        hpo_sprintf ("objective '%s' never reported", self->objective);
+    if (self->n_seen > 0) {
+        char *list = hpo_strdup ("");
+        for (size_t k = 0; k < self->n_seen && k < S_SEEN_SHOW; k++) {
+            char *longer =
+                hpo_sprintf ("%s%s%s", list, k ? ", " : "", self->seen[k]);
+            free (list);
+            list = longer;
+        }
+        char *longer =
+            hpo_sprintf ("%s (reported: %s%s)", reason, list,
+                         self->n_seen > S_SEEN_SHOW ? ", \u2026" : "");
+        free (list);
+        free (reason);
+        reason = longer;
+        *permanent = 1;
+    }
+    size_t with_objective;
+    int cut;
+    size_t lines = s_printed_reports (self, &with_objective, &cut);
+    if (with_objective > 0 || (lines > 0 && self->n_seen == 0)) {
+        char *longer = hpo_sprintf (
+            "%s; stdout/stderr had %s%zu report line%s: write them to the "
+            "file descriptor in $HPO_REPORT_FD (see README \"Reporting "
+            "metrics\")",
+            reason, cut ? "at least " : "", lines, lines == 1 ? "" : "s");
+        free (reason);
+        reason = longer;
+        *permanent = 1;
+    }
+    return reason;
+}
+
+//  Why an attempt whose program is gone failed, or NULL if it completed.
+//  *status is its wait status, *known whether that is the program's;
+//  *permanent whether a retry would fail the same way.
+static char *
+s_failure (const hpo_attempt_t *self, int *status, int *known, int *permanent)
+{
+    *permanent = 0;
     *known = hpo_runner_status (self->runner, status);
     if (!*known) {
         char *how = hpo_runner_describe_status (*status);
@@ -509,9 +768,12 @@ s_failure (const hpo_attempt_t *self, int *status, int *known)
         return reason;
     }
     if (WIFEXITED (*status) && WEXITSTATUS (*status) == 0)
-        return self->has_value ? NULL
-                               : hpo_sprintf ("objective '%s' never reported",
-                                              self->objective);
+        return self->has_value ? NULL : s_never_reported (self, permanent);
+    char *reason = s_start_failure (self, *status);
+    if (reason) {
+        *permanent = 1;
+        return reason;
+    }
     return hpo_runner_describe_status (*status);
 }
 
@@ -527,12 +789,13 @@ hpo_attempt_end (hpo_attempt_t *self, int64_t now, hpo_attempt_result_t *result)
         hpo_log_info ("%s: stopped after %.1fs", self->tag, runtime_s);
         return 0;
     }
-    int status, known;
-    char *reason = s_failure (self, &status, &known);
+    int status, known, permanent;
+    char *reason = s_failure (self, &status, &known, &permanent);
     result->exit_status = known ? status : -1;
     result->runtime_s = runtime_s;
     if (reason) {
         result->failed = 1;
+        result->permanent = permanent;
         result->reason = reason;
         result->log_tail = s_log_tail (self->log_path);
         hpo_log_info ("%s: FAILED after %.1fs: %s", self->tag, runtime_s,
@@ -663,6 +926,8 @@ s_line (hpo_attempt_t *self, const char *line, size_t len,
     }
     if (r.n_metrics == 0)
         return; //  blank line
+    for (size_t k = 0; k < r.n_metrics; k++)
+        s_seen_add (self, r.metrics[k].name);
     const double *v = hpo_report_metric (&r, self->objective);
     if (v) {
         self->has_value = 1;

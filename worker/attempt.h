@@ -56,6 +56,11 @@ typedef struct {
     int exit_status;  //  the program's wait status; -1 unknown
     double runtime_s; //  0 for one that never started
     double value;     //  complete: the objective's last value
+    //  failed: a retry would fail the same way (Finish.permanent): the
+    //  command not found or not executable, the workdir not there, a bad
+    //  Assign, the objective never reported while other metrics were or
+    //  while the program's output held report lines.
+    int permanent;
 } hpo_attempt_result_t;
 
 //  "trial STUDY#N attempt A" for an Assign (a long or bad study name cut),

@@ -52,8 +52,10 @@ typedef struct {
     int log_fd, null_fd, report_w, status_w;
     pid_t worker; //  the shim checks it still has this parent
     struct timespec grace;
-    int max_fd;     //  for closing by hand without close_range
-    char *exec_msg; //  "hpo-worker: cannot execute 'x': "
+    int max_fd;          //  for closing by hand without close_range
+    char *exec_msg;      //  "hpo-worker: cannot execute 'x': "
+    const char *workdir; //  NULL: stay where the worker is
+    char *chdir_msg;     //  "hpo-worker: cannot enter workdir 'd': "
 } s_plan_t;
 
 //  ---- after fork: async-signal-safe code only -------------------------------
@@ -353,6 +355,14 @@ s_child (const s_plan_t *plan, pid_t shim)
     sigemptyset (&none);
     sigprocmask (SIG_SETMASK, &none, NULL);
 
+    //  Checked before fork; this fails only if it changed since.
+    if (plan->workdir && chdir (plan->workdir) < 0) {
+        int err = errno;
+        s_write_str (2, plan->chdir_msg);
+        s_write_str (2, s_errno_text (err));
+        s_write_str (2, "\n");
+        _exit (S_CHILD_NOEXEC);
+    }
     execve (plan->path, plan->argv, plan->envp);
     if (errno == ENOEXEC)
         //  A script without #!: run it the way execvp and shells do.
@@ -559,13 +569,45 @@ s_build_env (char *const *extra)
     return envp;
 }
 
-//  Looks name up in PATH as execvp would. Returns a malloc'd path, or
-//  NULL if no directory holds an executable file of that name.
-static char *
-s_find_program (const char *name, char *const *envp)
+//  Whether path names an executable regular file, a relative path
+//  taken from workdir (NULL: from here). Sets errno when not.
+static int
+s_executable (const char *path, const char *workdir)
 {
-    if (strchr (name, '/'))
-        return hpo_strdup (name);
+    char *full = workdir && path[0] != '/'
+                     ? hpo_sprintf ("%s/%s", workdir, path)
+                     : hpo_strdup (path);
+    struct stat st;
+    int ok = stat (full, &st) == 0;
+    if (ok && !S_ISREG (st.st_mode)) {
+        errno = S_ISDIR (st.st_mode) ? EISDIR : EACCES;
+        ok = 0;
+    }
+    if (ok && access (full, X_OK) < 0)
+        ok = 0;
+    int saved = errno;
+    free (full);
+    errno = saved;
+    return ok;
+}
+
+//  Looks name up in PATH as execvp would, from workdir. Returns a
+//  malloc'd path, or NULL with *error set: no directory holds an
+//  executable file of that name, or the path given is no such file.
+static char *
+s_find_program (const char *name, char *const *envp, const char *workdir,
+                char **error)
+{
+    if (strchr (name, '/')) {
+        if (s_executable (name, workdir))
+            return hpo_strdup (name);
+        if (errno == ENOENT || errno == ENOTDIR)
+            *error = hpo_sprintf ("command not found: %s", name);
+        else
+            *error =
+                hpo_sprintf ("cannot execute %s: %s", name, strerror (errno));
+        return NULL;
+    }
     const char *path = NULL;
     for (char *const *e = envp; *e; e++)
         if (strncmp (*e, "PATH=", 5) == 0)
@@ -578,15 +620,32 @@ s_find_program (const char *name, char *const *envp)
         size_t len = colon ? (size_t)(colon - p) : strlen (p);
         char *candidate = len ? hpo_sprintf ("%.*s/%s", (int)len, p, name)
                               : hpo_strdup (name); //  empty entry: "."
-        struct stat st;
-        if (stat (candidate, &st) == 0 && S_ISREG (st.st_mode) &&
-            access (candidate, X_OK) == 0)
+        if (s_executable (candidate, workdir))
             return candidate;
         free (candidate);
-        if (!colon)
+        if (!colon) {
+            *error = hpo_sprintf ("command not found: %s", name);
             return NULL;
+        }
         p = colon + 1;
     }
+}
+
+//  The workdir, if any, is a directory we may enter. Returns 0, or -1
+//  with *error set.
+static int
+s_check_workdir (const char *workdir, char **error)
+{
+    struct stat st;
+    if (stat (workdir, &st) < 0)
+        *error = hpo_sprintf ("workdir %s: %s", workdir, strerror (errno));
+    else if (!S_ISDIR (st.st_mode))
+        *error = hpo_sprintf ("workdir %s: not a directory", workdir);
+    else if (access (workdir, X_OK) < 0)
+        *error = hpo_sprintf ("workdir %s: %s", workdir, strerror (errno));
+    else
+        return 0;
+    return -1;
 }
 
 static void
@@ -601,12 +660,23 @@ s_close (int *fd_p)
 //  What the program runs with: environment, path, arguments, grace.
 //  Returns 0, or -1 with *error set.
 static int
-s_plan_make (s_plan_t *plan, const hpo_runner_config_t *config, char **error)
+s_plan_make (s_plan_t *plan, const hpo_runner_config_t *config, char **error,
+             hpo_runner_fault_t *fault)
 {
     plan->envp = s_build_env (config->env);
-    plan->path = s_find_program (config->argv[0], plan->envp);
+    if (config->workdir && *config->workdir) {
+        if (s_check_workdir (config->workdir, error)) {
+            *fault = HPO_RUNNER_FAULT_WORKDIR;
+            return -1;
+        }
+        plan->workdir = config->workdir;
+        plan->chdir_msg =
+            hpo_sprintf (HPO_RUNNER_CHDIR_MSG "%s': ", config->workdir);
+    }
+    plan->path =
+        s_find_program (config->argv[0], plan->envp, plan->workdir, error);
     if (!plan->path) {
-        *error = hpo_sprintf ("command not found: %s", config->argv[0]);
+        *fault = HPO_RUNNER_FAULT_COMMAND;
         return -1;
     }
     plan->argv = config->argv;
@@ -618,8 +688,7 @@ s_plan_make (s_plan_t *plan, const hpo_runner_config_t *config, char **error)
     plan->sh_argv[1] = plan->path;
     for (size_t k = 1; k < argc; k++)
         plan->sh_argv[k + 1] = config->argv[k];
-    plan->exec_msg =
-        hpo_sprintf ("hpo-worker: cannot execute '%s': ", plan->path);
+    plan->exec_msg = hpo_sprintf (HPO_RUNNER_EXEC_MSG "%s': ", plan->path);
     plan->grace.tv_sec = (time_t)(config->grace_ms / 1000);
     plan->grace.tv_nsec = (long)(config->grace_ms % 1000) * 1000000L;
     struct rlimit rl;
@@ -699,11 +768,17 @@ s_fork_shim (const s_plan_t *plan, char **error)
 }
 
 hpo_runner_t *
-hpo_runner_new (const hpo_runner_config_t *config, char **error)
+hpo_runner_new (const hpo_runner_config_t *config, char **error,
+                hpo_runner_fault_t *fault)
 {
     *error = NULL;
+    hpo_runner_fault_t ignored;
+    if (!fault)
+        fault = &ignored;
+    *fault = HPO_RUNNER_FAULT_SYSTEM;
     if (!config->argv || !config->argv[0] || !*config->argv[0]) {
         *error = hpo_strdup ("empty command");
+        *fault = HPO_RUNNER_FAULT_COMMAND;
         return NULL;
     }
     s_plan_t plan;
@@ -712,7 +787,7 @@ hpo_runner_new (const hpo_runner_config_t *config, char **error)
     int report_r = -1, status_r = -1;
     hpo_runner_t *self = NULL;
     pid_t shim = -1;
-    if (s_plan_make (&plan, config, error) == 0 &&
+    if (s_plan_make (&plan, config, error, fault) == 0 &&
         s_plan_open (&plan, config->log_path, &report_r, &status_r, error) == 0)
         shim = s_fork_shim (&plan, error);
     if (shim > 0) {
@@ -734,6 +809,7 @@ hpo_runner_new (const hpo_runner_config_t *config, char **error)
     free (plan.sh_argv);
     free (plan.path);
     free (plan.exec_msg);
+    free (plan.chdir_msg);
     return self;
 }
 

@@ -32,12 +32,15 @@
     the log file; the write end of the report pipe as fd 3, named by
     HPO_REPORT_FD=3; no other inherited descriptor; the worker's
     environment with the caller's variables on top; default signal
-    dispositions and an empty signal mask; the worker's working directory.
+    dispositions and an empty signal mask; the config's workdir, else the
+    worker's working directory.
 
     Everything is prepared before fork (the worker has ZeroMQ threads, so
     between fork and exec only async-signal-safe calls are made): argv[0]
-    is looked up in PATH by the parent, and a command that is not found is
-    an error of hpo_runner_new, not a child that exits 127.
+    is looked up in PATH by the parent, and a command that is not found
+    (or not executable, or a workdir that is not there) is an error of
+    hpo_runner_new, not a child that exits 127. What only exec can tell
+    (a missing #! interpreter) the child writes to the log, and exits 127.
 
     The worker watches two descriptors: the report pipe (lines from the
     program) and the status pipe, which reaches end-of-file when the shim
@@ -69,14 +72,35 @@ typedef struct {
     //  The attempt, for log lines: "trial mnist#3 attempt 1"
     //  (HPO_LOG_TRIAL); may be NULL.
     const char *tag;
+    //  The directory the program runs in, absolute or relative to the
+    //  worker's; NULL or "": the worker's. argv[0] with a '/' and
+    //  relative entries of PATH are looked up from there.
+    const char *workdir;
 } hpo_runner_config_t;
+
+//  Why hpo_runner_new failed.
+typedef enum {
+    HPO_RUNNER_FAULT_SYSTEM = 1, //  this host now: fork, pipes, the log
+    HPO_RUNNER_FAULT_COMMAND,    //  argv[0] not found, or not executable
+    HPO_RUNNER_FAULT_WORKDIR,    //  workdir missing, not a directory, or
+                                 //  not searchable
+} hpo_runner_fault_t;
+
+//  The first words of what the program's process writes to the log when
+//  it cannot enter workdir or execute argv[0] after all (it then exits
+//  127): "hpo-worker: cannot execute 'PATH': permission denied".
+#define HPO_RUNNER_EXEC_MSG "hpo-worker: cannot execute '"
+#define HPO_RUNNER_CHDIR_MSG "hpo-worker: cannot enter workdir '"
 
 typedef struct _hpo_runner_t hpo_runner_t;
 
 //  Starts the attempt. Returns the runner, or NULL with *error set to a
-//  malloc'd message (caller frees): command not found, log file cannot be
+//  malloc'd message (caller frees) and, unless fault is NULL, *fault to
+//  its kind: "command not found: NAME", "cannot execute PATH: permission
+//  denied", "workdir DIR: No such file or directory", log file cannot be
 //  opened, out of processes. The config is not kept.
-hpo_runner_t *hpo_runner_new (const hpo_runner_config_t *config, char **error);
+hpo_runner_t *hpo_runner_new (const hpo_runner_config_t *config, char **error,
+                              hpo_runner_fault_t *fault);
 
 //  If the shim is still running, sends it SIGTERM (it then stops the
 //  group with its grace period, or not at all if the worker dies first:

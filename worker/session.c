@@ -263,6 +263,7 @@ s_queue_finish (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
         .runtime_s = result->runtime_s,
         .asks = asks,
         .free = asks ? self->slots - (uint32_t)hpo_session_busy (self) + 1 : 0,
+        .permanent = result->failed && result->permanent,
     };
     hpo_wire_msg_t msg;
     hpo_wire_finish (&msg, 0, &f);

@@ -153,10 +153,10 @@ static hpo_runner_t *
 s_start (const char *script, char *const *env, uint64_t grace_ms)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
-    hpo_runner_config_t config = {argv, env, s_path ("trial.log"), grace_ms,
-                                  NULL};
+    hpo_runner_config_t config = {argv,     env,  s_path ("trial.log"),
+                                  grace_ms, NULL, NULL};
     char *error = NULL;
-    hpo_runner_t *runner = hpo_runner_new (&config, &error);
+    hpo_runner_t *runner = hpo_runner_new (&config, &error, NULL);
     if (!runner)
         fprintf (stderr, "hpo_runner_new: %s\n", error);
     free (error);
@@ -273,9 +273,10 @@ test_descriptors (void)
     //  leave one.
     int leak = open ("/dev/null", O_RDONLY);
     char *argv[] = {"sleep", "5", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"),
+                                  100,  NULL, NULL};
     char *error = NULL;
-    hpo_runner_t *r = hpo_runner_new (&config, &error);
+    hpo_runner_t *r = hpo_runner_new (&config, &error, NULL);
     CHECK (r);
     pid_t pid = s_pgid (r);
     CHECK (pid > 0);
@@ -373,22 +374,23 @@ static void
 test_start_errors (void)
 {
     char *argv[] = {"hpo-no-such-program-xyz", "arg", NULL};
-    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"), 100, NULL};
+    hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"),
+                                  100,  NULL, NULL};
     char *error = NULL;
-    CHECK (hpo_runner_new (&config, &error) == NULL);
+    CHECK (hpo_runner_new (&config, &error, NULL) == NULL);
     CHECK_STR (error, "command not found: hpo-no-such-program-xyz");
     free (error);
 
     char *empty[] = {NULL};
     config.argv = empty;
-    CHECK (hpo_runner_new (&config, &error) == NULL);
+    CHECK (hpo_runner_new (&config, &error, NULL) == NULL);
     CHECK_STR (error, "empty command");
     free (error);
 
     char *sh[] = {"sh", "-c", "exit 0", NULL};
     config.argv = sh;
     config.log_path = s_path ("no/such/dir/trial.log");
-    CHECK (hpo_runner_new (&config, &error) == NULL);
+    CHECK (hpo_runner_new (&config, &error, NULL) == NULL);
     CHECK_CONTAINS (error, "cannot open log");
     free (error);
 
@@ -396,29 +398,96 @@ test_start_errors (void)
     char *env[] = {"PATH=/nonexistent", NULL};
     config.env = env;
     config.log_path = s_path ("trial.log");
-    CHECK (hpo_runner_new (&config, &error) == NULL);
+    CHECK (hpo_runner_new (&config, &error, NULL) == NULL);
     CHECK_STR (error, "command not found: sh");
     free (error);
     config.env = NULL;
 
-    //  A path that exists but cannot be executed fails after fork: the
-    //  log says why and the status is 127, as from a shell.
-    CHECK (truncate (s_path ("trial.log"), 0) == 0);
+    //  s_path's buffers are reused: keep the log's path apart.
+    static char log_path[256];
+    snprintf (log_path, sizeof log_path, "%s", s_path ("trial.log"));
+    config.log_path = log_path;
+
+    //  A path that exists but cannot be executed is refused before fork,
+    //  as one that does not exist; both are the command's fault.
     char *data = s_path ("data");
     FILE *f = fopen (data, "w");
     fprintf (f, "not a program\n");
     fclose (f);
     char *bad[] = {data, NULL};
     config.argv = bad;
-    hpo_runner_t *r = hpo_runner_new (&config, &error);
+    hpo_runner_fault_t fault = 0;
+    CHECK (hpo_runner_new (&config, &error, &fault) == NULL);
+    CHECK (fault == HPO_RUNNER_FAULT_COMMAND);
+    CHECK_CONTAINS (error, "data: Permission denied");
+    CHECK_STR (error + strlen (error) - 5, "enied");
+    free (error);
+    char *missing[] = {s_path ("no-such-file"), NULL};
+    config.argv = missing;
+    CHECK (hpo_runner_new (&config, &error, &fault) == NULL);
+    CHECK (fault == HPO_RUNNER_FAULT_COMMAND);
+    CHECK_CONTAINS (error, "command not found: /");
+    free (error);
+
+    //  A workdir that is not there, or not a directory.
+    char *sh_ok[] = {"sh", "-c", "exit 0", NULL};
+    config.argv = sh_ok;
+    config.workdir = s_path ("no-such-dir");
+    CHECK (hpo_runner_new (&config, &error, &fault) == NULL);
+    CHECK (fault == HPO_RUNNER_FAULT_WORKDIR);
+    CHECK_CONTAINS (error, "no-such-dir: No such file or directory");
+    free (error);
+    config.workdir = data;
+    CHECK (hpo_runner_new (&config, &error, &fault) == NULL);
+    CHECK (fault == HPO_RUNNER_FAULT_WORKDIR);
+    CHECK_CONTAINS (error, "data: not a directory");
+    free (error);
+    config.workdir = NULL;
+
+    //  What only exec can tell (the #! line names no interpreter there)
+    //  fails after fork: the log says why and the status is 127, as from
+    //  a shell.
+    CHECK (truncate (s_path ("trial.log"), 0) == 0);
+    char *bang = s_path ("badbang");
+    f = fopen (bang, "w");
+    fprintf (f, "#!/hpo-no-such-interpreter\n");
+    fclose (f);
+    CHECK (chmod (bang, 0755) == 0);
+    char *bad_bang[] = {bang, NULL};
+    config.argv = bad_bang;
+    hpo_runner_t *r = hpo_runner_new (&config, &error, NULL);
     CHECK (r);
     CHECK (r && s_wait (r, NULL, 0, 10000));
     int status;
     CHECK (r && hpo_runner_status (r, &status) == 1 && WIFEXITED (status) &&
            WEXITSTATUS (status) == 127);
-    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "cannot execute '");
-    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), "data': permission denied");
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")), HPO_RUNNER_EXEC_MSG);
+    CHECK_CONTAINS (t_slurp (s_path ("trial.log")),
+                    "badbang': no such file or directory");
     hpo_runner_destroy (&r);
+
+    //  The program runs in workdir; a relative argv[0] is found there.
+    CHECK (truncate (s_path ("trial.log"), 0) == 0);
+    char *wd = s_path ("wd");
+    CHECK (mkdir (wd, 0755) == 0 || errno == EEXIST);
+    char script_path[512];
+    snprintf (script_path, sizeof script_path, "%s/run.sh", wd);
+    f = fopen (script_path, "w");
+    fprintf (f, "#!/bin/sh\npwd\n");
+    fclose (f);
+    CHECK (chmod (script_path, 0755) == 0);
+    char *rel[] = {"./run.sh", NULL};
+    config.argv = rel;
+    config.workdir = wd;
+    r = hpo_runner_new (&config, &error, NULL);
+    CHECK (r && s_wait (r, NULL, 0, 10000));
+    CHECK (r && hpo_runner_status (r, &status) == 1 && WIFEXITED (status) &&
+           WEXITSTATUS (status) == 0);
+    char expect[512];
+    snprintf (expect, sizeof expect, "%s\n", wd);
+    CHECK_STR (t_slurp (s_path ("trial.log")), expect);
+    hpo_runner_destroy (&r);
+    config.workdir = NULL;
 
     //  An executable script without "#!" runs under /bin/sh, as execvp
     //  would run it.
@@ -429,7 +498,7 @@ test_start_errors (void)
     chmod (script, 0755);
     char *run[] = {script, "arg1", NULL};
     config.argv = run;
-    r = hpo_runner_new (&config, &error);
+    r = hpo_runner_new (&config, &error, NULL);
     char out[256] = "";
     CHECK (r && s_wait (r, out, sizeof out, 10000));
     CHECK_STR (out, "script-ran arg1\n");

@@ -252,6 +252,11 @@ s_send_error (Hpo__ErrorCode code)
     s_send_error_to (code, 0, "test");
 }
 
+//  The study's workdir and env the next Assigns carry (issue #9).
+static const char *s_workdir;
+static char **s_env;
+static size_t s_n_env;
+
 //  Assigns a trial: number n, id 100 + n, attempt 1, in study "mnist",
 //  with lr = 0.01 and opt = adam.
 static void
@@ -274,6 +279,9 @@ s_send_assign (uint64_t number, const char *command, int shell,
         .objective = "loss",
         .timeout_ms = timeout_ms,
         .grace_ms = grace_ms,
+        .workdir = s_workdir,
+        .env = s_env,
+        .n_env = s_n_env,
     };
     hpo_wire_msg_t msg;
     hpo_wire_assign (&msg, 0, &a);
@@ -491,6 +499,7 @@ test_failures (void)
     if (fin) {
         CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
         CHECK_STR (fin->finish->reason, "exit status 3");
+        CHECK (!fin->finish->permanent); //  may pass on a retry
         CHECK_CONTAINS (fin->finish->log_tail, "partial-output\n");
         CHECK (WIFEXITED (fin->finish->exit_status) &&
                WEXITSTATUS (fin->finish->exit_status) == 3);
@@ -501,7 +510,9 @@ test_failures (void)
     fin = s_run_to_finish (2, "sh -c 'echo acc=1 >&3'", 0, 0, NULL);
     if (fin) {
         CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
-        CHECK_STR (fin->finish->reason, "objective 'loss' never reported");
+        CHECK_STR (fin->finish->reason,
+                   "objective 'loss' never reported (reported: acc)");
+        CHECK (fin->finish->permanent);
     }
     hpo_wire_free (&fin);
 
@@ -515,6 +526,7 @@ test_failures (void)
         CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
         CHECK_STR (fin->finish->reason,
                    "command not found: hpo-no-such-program");
+        CHECK (fin->finish->permanent);
     }
     hpo_wire_free (&fin);
 
@@ -555,6 +567,109 @@ test_failures (void)
     if (fin)
         CHECK_STR (fin->finish->reason, "timeout after 2s");
     hpo_wire_free (&fin);
+    s_stop ();
+}
+
+//  Failures a retry cannot change say so (Finish.permanent), and say
+//  why in words that name the fix; workdir and env reach the program.
+static void
+s_reason_of (uint64_t number, const char *command, int shell,
+             const char *reason, int permanent)
+{
+    hpo_env_t *fin = s_run_to_finish (number, command, shell, 0, NULL);
+    if (fin) {
+        CHECK (fin->finish->outcome == HPO__OUTCOME__OUTCOME_FAILED);
+        CHECK_STR (fin->finish->reason, reason);
+        CHECK (fin->finish->permanent == (permanent != 0));
+    }
+    hpo_wire_free (&fin);
+}
+
+static void
+test_reasons (void)
+{
+    s_start (1);
+    s_reason_of (
+        20, "echo step=1 b=1 a=2 g=1 f=1 >&3; echo e=1 d=1 c=0 a=1 >&3", 1,
+        "objective 'loss' never reported (reported: a, b, c, d, e, \u2026)", 1);
+    s_reason_of (
+        21, "echo 'epoch 1'; echo step=1 loss=0.5; echo loss=0.4 1>&2", 1,
+        "objective 'loss' never reported; stdout/stderr had 2 report lines: "
+        "write them to the file descriptor in $HPO_REPORT_FD (see README "
+        "\"Reporting metrics\")",
+        1);
+    //  Both: a metric reported, the objective printed.
+    s_reason_of (
+        22, "echo acc=1 >&3; echo '{{\"loss\": 1}}'", 1,
+        "objective 'loss' never reported (reported: acc); stdout/stderr had "
+        "1 report line: write them to the file descriptor in $HPO_REPORT_FD "
+        "(see README \"Reporting metrics\")",
+        1);
+    //  Printed metrics that are not the objective, beside reported ones,
+    //  are a person's progress lines, not a mistake.
+    s_reason_of (23, "echo acc=1 >&3; echo acc=1", 1,
+                 "objective 'loss' never reported (reported: acc)", 1);
+    //  Nothing at all: it may be flaky, as before.
+    s_reason_of (24, "echo hello", 1, "objective 'loss' never reported", 0);
+    //  Under a shell, the shell's own "not found" (127) and "Permission
+    //  denied" (126) are told from a program's exit status by its message.
+    s_reason_of (25, "echo hi; hpo-no-such-cmd-xyz --lr {lr}", 1,
+                 "command not found: hpo-no-such-cmd-xyz", 1);
+    s_reason_of (26, "exit 127", 1, "exit status 127", 0);
+    FILE *f = fopen ("plain.txt", "w");
+    fprintf (f, "not a program\n");
+    fclose (f);
+    s_reason_of (27, "./plain.txt", 1,
+                 "cannot execute ./plain.txt: permission denied", 1);
+    s_reason_of (28, "./plain.txt", 0,
+                 "cannot execute ./plain.txt: Permission denied", 1);
+    s_reason_of (29, "./hpo-no-such-file {lr}", 0,
+                 "command not found: ./hpo-no-such-file", 1);
+    //  What only exec can tell: a #! interpreter that is not there.
+    f = fopen ("badbang", "w");
+    fprintf (f, "#!/hpo-no-such-interpreter\n");
+    fclose (f);
+    chmod ("badbang", 0755);
+    s_reason_of (
+        30, "./badbang", 0,
+        "cannot execute ./badbang: no such file or directory (is its #! "
+        "interpreter missing?)",
+        1);
+
+    //  workdir (relative to the worker's directory) and env reach it.
+    CHECK (mkdir ("wd", 0755) == 0 || errno == EEXIST);
+    char *env[] = {"T_A=a b", "PATH_X=1", NULL};
+    s_workdir = "wd";
+    s_env = env;
+    s_n_env = 2;
+    hpo_env_t *fin =
+        s_run_to_finish (31,
+                         "pwd > where; echo \"$T_A|$HPO_TRIAL\" >> where; echo "
+                         "loss=$PATH_X >&3",
+                         1, 0, NULL);
+    CHECK (fin && fin->finish->outcome == HPO__OUTCOME__OUTCOME_COMPLETE &&
+           fin->finish->value == 1);
+    if (fin && fin->finish->outcome != HPO__OUTCOME__OUTCOME_COMPLETE)
+        fprintf (stderr, "%s\n", fin->finish->reason);
+    hpo_wire_free (&fin);
+    char expect[256];
+    snprintf (expect, sizeof expect, "%s/wd\na b|31\n", s_dir);
+    CHECK_STR (t_slurp ("wd/where"), expect);
+    //  An env entry hpo sets itself, from a coordinator that let it by.
+    char *bad_env[] = {"HPO_TRIAL=7", NULL};
+    s_env = bad_env;
+    s_n_env = 1;
+    s_reason_of (
+        32, "echo loss=1 >&3", 1,
+        "env variable 'HPO_TRIAL' starts with HPO_, which hpo keeps for its "
+        "own variables",
+        1);
+    s_env = NULL;
+    s_n_env = 0;
+    s_workdir = "/hpo-no-such-dir";
+    s_reason_of (33, "echo loss=1 >&3", 1,
+                 "workdir /hpo-no-such-dir: No such file or directory", 1);
+    s_workdir = NULL;
     s_stop ();
 }
 
@@ -1049,6 +1164,7 @@ main (void)
     }
     test_complete ();
     test_failures ();
+    test_reasons ();
     test_kill ();
     test_busy_and_hello ();
     test_restart ();

@@ -1455,8 +1455,8 @@ s_test_explicit_keys (void)
 //  Constructors (they run before main) keep these clear of other changes
 //  to main's list.
 
-#define S_BASE                                                               \
-    "name: w\ncommand: t {x}\nobjective: {metric: loss}\n"                   \
+#define S_BASE                                                                 \
+    "name: w\ncommand: t {x}\nobjective: {metric: loss}\n"                     \
     "budget: {trials: 2}\nspace: {x: {type: int, low: 1, high: 3}}\n"
 
 __attribute__ ((constructor)) static void
@@ -1495,8 +1495,10 @@ s_test_workdir_env (void)
 
     BAD (S_BASE "workdir: ''\n", "t.yaml:6: workdir: must not be empty");
     BAD (S_BASE "workdir: [a]\n", "t.yaml:6: workdir: must be a string");
-    BAD (S_BASE "workdir: \"a\\0b\"\n", "t.yaml:6: workdir: must not contain NUL");
-    BAD (S_BASE "env: [A]\n", "t.yaml:6: env: must be a mapping of NAME: value");
+    BAD (S_BASE "workdir: \"a\\0b\"\n",
+         "t.yaml:6: workdir: must not contain NUL");
+    BAD (S_BASE "env: [A]\n",
+         "t.yaml:6: env: must be a mapping of NAME: value");
     BAD (S_BASE "env:\n  A: 1\n  1B: 2\n",
          "t.yaml:8: env.1B: a variable name must match [A-Za-z_][A-Za-z0-9_]*");
     BAD (S_BASE "env:\n  A-B: 2\n", "t.yaml:7: env.A-B: a variable name must");
@@ -1512,7 +1514,8 @@ s_test_workdir_env (void)
          "t.yaml:7: env.A: must be a string or a number");
     BAD (S_BASE "env:\n  A: 1\n  B: 2\n  A: 3\n",
          "t.yaml:9: env.A: duplicate key");
-    BAD (S_BASE "env:\n  A: \"x\\0y\"\n", "t.yaml:7: env.A: must not contain NUL");
+    BAD (S_BASE "env:\n  A: \"x\\0y\"\n",
+         "t.yaml:7: env.A: must not contain NUL");
     BAD (S_BASE "workdri: x\n", "t.yaml:6: workdri: unknown key (did you mean "
                                 "workdir?)");
     BAD (S_BASE "evn: {}\n", "t.yaml:6: evn: unknown key (did you mean env?)");
