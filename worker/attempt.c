@@ -1,6 +1,7 @@
 /*  attempt.c: one trial attempt, from its Assign to its end.             */
 #include "attempt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -586,17 +587,21 @@ s_start_line (const char *line, int code, int shell)
 {
     const char *rest, *q;
     size_t n = strlen (line);
+    //  The child's words are lower case (it cannot call strerror); the
+    //  reason reads like the others, which strerror wrote.
     if (!strncmp (line, HPO_RUNNER_CHDIR_MSG, strlen (HPO_RUNNER_CHDIR_MSG)) &&
-        (q = strstr (rest = line + strlen (HPO_RUNNER_CHDIR_MSG), "': ")))
-        return hpo_sprintf ("cannot enter workdir %.*s: %s", (int)(q - rest),
-                            rest, q + 3);
+        (q = strstr (rest = line + strlen (HPO_RUNNER_CHDIR_MSG), "': ")) &&
+        q[3])
+        return hpo_sprintf ("cannot enter workdir %.*s: %c%s", (int)(q - rest),
+                            rest, toupper ((unsigned char)q[3]), q + 4);
     if (!shell && code == 127 &&
         !strncmp (line, HPO_RUNNER_EXEC_MSG, strlen (HPO_RUNNER_EXEC_MSG)) &&
-        (q = strstr (rest = line + strlen (HPO_RUNNER_EXEC_MSG), "': ")))
+        (q = strstr (rest = line + strlen (HPO_RUNNER_EXEC_MSG), "': ")) &&
+        q[3])
         //  The worker found the file before it forked: ENOENT from exec
         //  is the interpreter its #! line names.
-        return hpo_sprintf ("cannot execute %.*s: %s%s", (int)(q - rest), rest,
-                            q + 3,
+        return hpo_sprintf ("cannot execute %.*s: %c%s%s", (int)(q - rest),
+                            rest, toupper ((unsigned char)q[3]), q + 4,
                             strcmp (q + 3, "no such file or directory")
                                 ? ""
                                 : " (is its #! interpreter missing?)");
@@ -616,7 +621,7 @@ s_start_line (const char *line, int code, int shell)
                 name = c + 2;
         int len = (int)(stop - name);
         return k < 2 ? hpo_sprintf ("command not found: %.*s", len, name)
-                     : hpo_sprintf ("cannot execute %.*s: permission denied",
+                     : hpo_sprintf ("cannot execute %.*s: Permission denied",
                                     len, name);
     }
     return NULL;

@@ -68,11 +68,13 @@ typedef struct {
 char *hpo_attempt_tag_of (const Hpo__Assign *assign);
 
 //  Starts the attempt assign describes, at now: checks it (study and
-//  parameter names, command, objective), prepares its files and
-//  environment, and starts its program. Returns the attempt, or NULL
-//  when nothing runs: then the reason is logged, written to the log if
-//  there is one, and given in *result (failed, with reason and log_tail,
-//  exit_status -1; release with hpo_attempt_result_clear).
+//  parameter names, command, objective, workdir, env), prepares its
+//  files and environment (hpo's variables, then the study's env), and
+//  starts its program in the workdir. Returns the attempt, or NULL when
+//  nothing runs: then the reason is logged, written to the log if there
+//  is one, and given in *result (failed, with reason and log_tail,
+//  exit_status -1, permanent unless this host is at fault; release with
+//  hpo_attempt_result_clear).
 hpo_attempt_t *hpo_attempt_start (const Hpo__Assign *assign,
                                   const hpo_attempt_host_t *host, int64_t now,
                                   hpo_attempt_result_t *result);

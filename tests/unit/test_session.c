@@ -620,7 +620,7 @@ test_reasons (void)
     fprintf (f, "not a program\n");
     fclose (f);
     s_reason_of (27, "./plain.txt", 1,
-                 "cannot execute ./plain.txt: permission denied", 1);
+                 "cannot execute ./plain.txt: Permission denied", 1);
     s_reason_of (28, "./plain.txt", 0,
                  "cannot execute ./plain.txt: Permission denied", 1);
     s_reason_of (29, "./hpo-no-such-file {lr}", 0,
@@ -632,7 +632,7 @@ test_reasons (void)
     chmod ("badbang", 0755);
     s_reason_of (
         30, "./badbang", 0,
-        "cannot execute ./badbang: no such file or directory (is its #! "
+        "cannot execute ./badbang: No such file or directory (is its #! "
         "interpreter missing?)",
         1);
 
