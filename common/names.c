@@ -59,6 +59,19 @@ hpo_name_study_ok (const char *name)
     return name && !hpo_name_study_problem (name, strlen (name));
 }
 
+//  Whether len bytes of name are [A-Za-z_][A-Za-z0-9_]*: a C identifier,
+//  and so a shell variable's name.
+static bool
+s_identifier (const char *name, size_t len)
+{
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)name[k];
+        if (!s_alpha (c) && c != '_' && !(k > 0 && s_digit (c)))
+            return false;
+    }
+    return true;
+}
+
 const char *
 hpo_name_param_problem (const char *name, size_t len)
 {
@@ -66,11 +79,8 @@ hpo_name_param_problem (const char *name, size_t len)
         return "must not be empty";
     if (len > HPO_NAME_PARAM_MAX)
         return "must be at most 64 bytes";
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)name[k];
-        if (!s_alpha (c) && c != '_' && !(k > 0 && s_digit (c)))
-            return "must match [A-Za-z_][A-Za-z0-9_]*";
-    }
+    if (!s_identifier (name, len))
+        return "must match [A-Za-z_][A-Za-z0-9_]*";
     return NULL;
 }
 
@@ -132,11 +142,8 @@ hpo_name_env_problem (const char *name, size_t len)
         return "must not be empty";
     if (len > HPO_NAME_ENV_MAX)
         return "must be at most 128 bytes";
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)name[k];
-        if (!s_alpha (c) && c != '_' && !(k > 0 && s_digit (c)))
-            return "must match [A-Za-z_][A-Za-z0-9_]*";
-    }
+    if (!s_identifier (name, len))
+        return "must match [A-Za-z_][A-Za-z0-9_]*";
     //  HPO_TRIAL, HPO_PARAM_*, HPO_REPORT_FD...: the program's promises
     //  (README), which a study's variables must not be able to break.
     if (len >= 4 && !memcmp (name, "HPO_", 4))

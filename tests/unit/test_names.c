@@ -134,6 +134,36 @@ s_test_utf8 (void)
     CHECK (hpo_utf8_prefix ("\xef\xbb\xbf", 3) == 3);
 }
 
+//  A study's env names (issue #9): identifiers, hpo's own kept for hpo.
+//  A constructor, so main's list stays as it is.
+__attribute__ ((constructor)) static void
+s_test_env (void)
+{
+    CHECK (hpo_name_env_ok ("OMP_NUM_THREADS"));
+    CHECK (hpo_name_env_ok ("_x1"));
+    CHECK (hpo_name_env_ok ("HPO"));
+    CHECK (hpo_name_env_ok ("HPOX_A"));
+    CHECK (!hpo_name_env_ok (NULL));
+    CHECK (!hpo_name_env_ok (""));
+    CHECK (!hpo_name_env_ok ("1A"));
+    CHECK (!hpo_name_env_ok ("A-B"));
+    CHECK (!hpo_name_env_ok ("A=B"));
+    CHECK_STR (hpo_name_env_problem ("HPO_TRIAL", 9),
+               "starts with HPO_, which hpo keeps for its own variables");
+    CHECK_STR (hpo_name_env_problem ("HPO_", 4),
+               "starts with HPO_, which hpo keeps for its own variables");
+    char longest[HPO_NAME_ENV_MAX + 2];
+    memset (longest, 'A', sizeof longest);
+    longest[HPO_NAME_ENV_MAX] = 0;
+    CHECK (hpo_name_env_ok (longest));
+    longest[HPO_NAME_ENV_MAX] = 'A';
+    longest[HPO_NAME_ENV_MAX + 1] = 0;
+    CHECK_STR (hpo_name_env_problem (longest, HPO_NAME_ENV_MAX + 1),
+               "must be at most 128 bytes");
+    //  The bytes given, not the C string: "A\0B" is no name.
+    CHECK (hpo_name_env_problem ("A\0B", 3) != NULL);
+}
+
 int
 main (void)
 {
