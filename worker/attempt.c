@@ -583,10 +583,16 @@ hpo_attempt_destroy (hpo_attempt_t **self_p)
 //  or /bin/sh's ("/bin/sh: 1: NAME: not found", or bash's "...: command
 //  not found"; "...: Permission denied" with 126).
 static char *
-s_start_line (const char *line, int code, int shell)
+s_start_line (const char *line, int code, int shell, int *permanent)
 {
     const char *rest, *q;
     size_t n = strlen (line);
+    //  What the child says of errors that may pass (runner.c's
+    //  s_errno_text): a busy text file, memory, descriptors.
+    *permanent = !strstr (line, "': text file busy") &&
+                 !strstr (line, "': out of memory") &&
+                 !strstr (line, "': too many open files") &&
+                 !strstr (line, "': system error");
     //  The child's words are lower case (it cannot call strerror); the
     //  reason reads like the others, which strerror wrote.
     if (!strncmp (line, HPO_RUNNER_CHDIR_MSG, strlen (HPO_RUNNER_CHDIR_MSG)) &&
@@ -630,9 +636,10 @@ s_start_line (const char *line, int code, int shell)
 //  A program that exited 127 (or 126 under a shell) because it could
 //  not be started at all, as the last such line of its log says; NULL
 //  when the log says nothing of the kind. An exit status alone cannot
-//  tell: a program may exit 127 itself.
+//  tell: a program may exit 127 itself. *permanent unless the cause may
+//  pass (a text file busy, out of memory).
 static char *
-s_start_failure (const hpo_attempt_t *self, int status)
+s_start_failure (const hpo_attempt_t *self, int status, int *permanent)
 {
     if (!WIFEXITED (status))
         return NULL;
@@ -650,10 +657,12 @@ s_start_failure (const hpo_attempt_t *self, int status)
         while (start > text && start[-1] != '\n')
             start--;
         *end = '\0';
-        reason = s_start_line (start, code, self->shell);
+        reason = s_start_line (start, code, self->shell, permanent);
         end = start;
     }
     free (text);
+    if (!reason)
+        *permanent = 0;
     char *clean = reason ? hpo_utf8_clean (reason, 512) : NULL;
     free (reason);
     return clean;
@@ -774,12 +783,8 @@ s_failure (const hpo_attempt_t *self, int *status, int *known, int *permanent)
     }
     if (WIFEXITED (*status) && WEXITSTATUS (*status) == 0)
         return self->has_value ? NULL : s_never_reported (self, permanent);
-    char *reason = s_start_failure (self, *status);
-    if (reason) {
-        *permanent = 1;
-        return reason;
-    }
-    return hpo_runner_describe_status (*status);
+    char *reason = s_start_failure (self, *status, permanent);
+    return reason ? reason : hpo_runner_describe_status (*status);
 }
 
 int

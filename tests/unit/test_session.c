@@ -9,6 +9,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -635,6 +636,14 @@ test_reasons (void)
         "cannot execute ./badbang: No such file or directory (is its #! "
         "interpreter missing?)",
         1);
+
+    //  What may pass is not permanent: a script still open for writing
+    //  (ETXTBSY from exec).
+    int busy = open ("busy.sh", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    CHECK (busy >= 0 && write (busy, "#!/bin/sh\n", 10) == 10);
+    s_reason_of (34, "./busy.sh", 0, "cannot execute ./busy.sh: Text file busy",
+                 0);
+    close (busy);
 
     //  workdir (relative to the worker's directory) and env reach it.
     CHECK (mkdir ("wd", 0755) == 0 || errno == EEXIST);
