@@ -90,6 +90,14 @@ s_study_info (hpo_study_t *study)
         info->has_best = 1;
         info->best = s_trial_info (study->best);
     }
+    info->reason = study->reason ? study->reason : "";
+    if (study->last_failed) {
+        info->has_last_failed = 1;
+        info->last_failed = s_trial_info (study->last_failed);
+    }
+    info->mean_duration = study->duration_n
+                              ? study->duration_sum / study->duration_n
+                              : 0;
     return info;
 }
 
@@ -97,6 +105,7 @@ static void
 s_study_info_free (Hpo__StudyInfo *info)
 {
     s_trial_info_free (info->best);
+    s_trial_info_free (info->last_failed);
     free (info);
 }
 

@@ -61,7 +61,8 @@ int hpo_store_failed (hpo_store_t *self);
 int hpo_store_study_insert (hpo_store_t *self, const char *name,
                             const char *spec_text, double created,
                             uint64_t *id);
-//  state is a study state name (RUNNING, STOPPING, STOPPED, FINISHED).
+//  state is a study state name (RUNNING, STOPPING, STOPPED, FINISHED,
+//  FAILING, FAILED).
 int hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
                            double ended);
 
@@ -72,7 +73,18 @@ typedef struct {
     const char *state;
     double created;
     double ended;
+    const char *reason;  //  why it FAILED, or NULL
+    uint64_t budget;     //  0: the spec's (never extended)
+    uint64_t fail_base;  //  FAILED trials when it last resumed
 } hpo_store_study_row_t;
+
+//  Writes every mutable column of the study row->id: state, ended,
+//  reason, budget, fail_base.
+int hpo_store_study_update (hpo_store_t *self,
+                            const hpo_store_study_row_t *row);
+//  Removes the study and every row of it (its trials, their attempts and
+//  values), in one transaction: the turn's, or its own outside a turn.
+int hpo_store_study_delete (hpo_store_t *self, uint64_t id);
 
 //  The readers below call fn for each row (its strings live until fn
 //  returns) and stop at fn's first non-zero, which they return; else 0,

@@ -188,7 +188,9 @@ test_study_json (void)
                "\"reason\":null,\"last_step\":null,\"last_value\":null},"
                "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
                "\"objective\":{\"metric\":\"val_loss\","
-               "\"direction\":\"minimize\"},\"sampler\":\"random\"}");
+               "\"direction\":\"minimize\"},\"sampler\":\"random\","
+               "\"reason\":null,\"last_failed\":null,"
+               "\"mean_duration\":null}");
     free (text);
 
     //  Ended: elapsed runs to the end, not to now. No best: null.

@@ -819,7 +819,9 @@ s_test_row_study_stop (void)
     CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit 1") ==
            HPO_SCHED_OK);
     CHECK (r.t0->state == HPO_TRIAL_WAITING);
-    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    char *message;
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 0, &message) == 0);
+    free (message);
     CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->ended > 0);
     CHECK_STR (r.t0->reason, "study stopped before a retry ran");
     CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:exit 1"); //  no new row
@@ -829,8 +831,10 @@ s_test_row_study_stop (void)
            HPO_SCHED_OK);
     CHECK (r.t1->state == HPO_TRIAL_FAILED && r.t1->failures == 1);
     CHECK (r.study->state == HPO_STUDY_STOPPED);
-    //  Stopping it again changes nothing.
-    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    //  Stopping it again changes nothing, and says so.
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 0, &message) == 1);
+    CHECK_STR (message, "study r is already STOPPED");
+    free (message);
     CHECK (r.study->state == HPO_STUDY_STOPPED);
     s_env_destroy (&r.e);
 }
@@ -1500,7 +1504,9 @@ main (void)
     hpo_sched_heartbeat (sched, a, NULL, 0, 1, now);
     CHECK (hpo_sched_dispatch (sched, now) == 0);
     CHECK (s2->count[HPO_TRIAL_RUNNING] == 1);
-    CHECK (hpo_sched_study_stop (sched, s2) == 0);
+    char *message;
+    CHECK (hpo_sched_study_stop (sched, s2, 0, &message) == 0);
+    free (message);
     CHECK (s2->state == HPO_STUDY_STOPPING);
     hpo_sched_heartbeat (sched, a, NULL, 0, 2, now);
     CHECK (hpo_sched_dispatch (sched, now) == 0);
