@@ -38,7 +38,29 @@
 enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 //  Options a command accepts besides the global ones.
-enum { OPT_STATE = 1, OPT_INTERVAL = 2 };
+enum {
+    OPT_STATE = 1,
+    OPT_INTERVAL = 2,
+    OPT_NOW = 4,
+    OPT_TRIALS = 8,
+    OPT_FAILED = 16,
+    OPT_YES = 32,
+};
+
+//  Each option above, and the command it belongs to (for the message
+//  when it is given to another).
+static const struct {
+    unsigned flag;
+    const char *option;
+    const char *command;
+} s_option_owners[] = {
+    {OPT_STATE, "--state", "trials"},
+    {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_NOW, "--now", "study stop"},
+    {OPT_TRIALS, "--trials", "study extend"},
+    {OPT_FAILED, "--failed", "trial retry"},
+    {OPT_YES, "--yes", "study delete"},
+};
 
 typedef struct {
     const char *endpoint;
@@ -46,7 +68,9 @@ typedef struct {
     int json;
     const char *state; //  --state, NULL if not given
     int interval_ms;
+    const char *trials;   //  --trials, NULL if not given
     unsigned given;       //  OPT_* seen on the command line
+    int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
 } s_ctx_t;
 
@@ -55,7 +79,7 @@ typedef int (s_handler_fn) (s_ctx_t *ctx, char **args);
 typedef struct {
     const char *group; //  "study", "trial", or NULL
     const char *name;
-    int n_args;           //  operands, exactly
+    int n_args;           //  operands, exactly; -N: at least N
     const char *synopsis; //  after "hpo "
     const char *brief;    //  for the list of commands
     const char *summary;
@@ -65,7 +89,8 @@ typedef struct {
 } s_command_t;
 
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
-    s_trials, s_trial_show, s_best, s_workers, s_watch;
+    s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
+    s_trial_show, s_best, s_workers, s_watch;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",
@@ -80,9 +105,45 @@ static const s_command_t s_commands[] = {
      "one study: trials per state, best so far, elapsed, objective, "
      "sampler",
      NULL, 0, s_study_show},
-    {"study", "stop", 1, "study stop NAME", "start no new trials",
-     "start no new trials of NAME; the running ones finish", NULL, 0,
-     s_study_stop},
+    {"study", "stop", 1, "study stop NAME [--now]", "start no new trials",
+     "start no new trials of NAME; the running ones finish",
+     "Trials waiting for a retry end FAILED. A study already FINISHED,\n"
+     "STOPPED or FAILED is left as it is (exit 1).\n"
+     "  --now            also stop the running trials: their workers kill\n"
+     "                   them (SIGTERM, the grace period, SIGKILL) and they\n"
+     "                   end FAILED with reason \"stopped\"\n",
+     OPT_NOW, s_study_stop},
+    {"study", "extend", 1, "study extend NAME --trials N",
+     "raise a study's budget",
+     "raise the budget of NAME by N trials; a FINISHED study runs again",
+     "New trials continue the numbering, so a seeded sampler continues its\n"
+     "sequence instead of repeating it. A grid study cannot grow past its\n"
+     "points: the error says how many are left. A STOPPED or FAILED study\n"
+     "keeps its state: hpo study resume runs it.\n"
+     "  --trials N       trials to add (at least 1)\n",
+     OPT_TRIALS, s_study_extend},
+    {"study", "resume", 1, "study resume NAME",
+     "run a stopped or failed study again",
+     "take a STOPPED or FAILED study (or one stopping) back to RUNNING",
+     "budget.fail_fast and budget.max_failed count the failures after the\n"
+     "resume, so a study that failed fast does not fail again at once.\n"
+     "A FINISHED study has used its budget: hpo study extend adds trials.\n",
+     0, s_study_resume},
+    {"study", "delete", 1, "study delete NAME [--yes]", "remove an ended study",
+     "remove a FINISHED, STOPPED or FAILED study and all its trials, "
+     "attempts\nand values; its name can be used again",
+     "Asks for confirmation on a terminal; elsewhere (a script, a pipe)\n"
+     "--yes is required.\n"
+     "  --yes            delete without asking\n",
+     OPT_YES, s_study_delete},
+    {"trial", "retry", -1, "trial retry NAME NUMBER... | --failed",
+     "run failed trials again",
+     "run FAILED trials of NAME again with the same parameters, as a new\n"
+     "attempt; their earlier attempts stay in hpo trial show",
+     "Every trial named must be FAILED, or nothing is retried. The study\n"
+     "runs again if it had ended.\n"
+     "  --failed         every FAILED trial of the study\n",
+     OPT_FAILED, s_trial_retry},
     {NULL, "trials", 1, "trials NAME [--state STATE]", "a study's trials",
      "a study's trials: NUMBER STATE VALUE ATTEMPT WORKER PARAMS...",
      "  --state STATE    only trials in STATE: WAITING, RUNNING, COMPLETE,\n"
@@ -384,22 +445,135 @@ s_study_show (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  Sends a request that changes a study and prints the coordinator's
+//  Ok message, which says what happened. An Error (the request does not
+//  apply: a study already FINISHED, a trial that is not FAILED) is
+//  printed by s_call and exits 1.
+static int
+s_change (s_ctx_t *ctx, hpo_wire_msg_t *request, const char *name)
+{
+    char *not_found = hpo_sprintf ("no study named %s", name);
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request->env, HPO__ENVELOPE__BODY_OK, not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    printf ("%s\n", reply->ok->message && *reply->ok->message
+                        ? reply->ok->message
+                        : "done");
+    hpo_wire_free (&reply);
+    return 0;
+}
+
+//  A count or trial number on the command line: decimal digits only.
+static int
+s_parse_count (const char *what, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull (text, &end, 10);
+    if (!isdigit ((unsigned char)*text) || *end || errno) {
+        hpo_log_error ("%s '%s' is not a number", what, text);
+        return EXIT_USAGE;
+    }
+    *out = n;
+    return 0;
+}
+
 static int
 s_study_stop (s_ctx_t *ctx, char **args)
 {
     hpo_wire_msg_t request;
-    hpo_wire_study_stop (&request, 0, args[0], 0);
-    char *not_found = hpo_sprintf ("no study named %s", args[0]);
-    hpo_env_t *reply;
-    int status =
-        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, not_found, &reply);
-    free (not_found);
-    if (status)
-        return status;
-    printf ("stopping study %s: no new trials start; running ones finish\n",
-            args[0]);
-    hpo_wire_free (&reply);
-    return 0;
+    hpo_wire_study_stop (&request, 0, args[0], (ctx->given & OPT_NOW) != 0);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_study_extend (s_ctx_t *ctx, char **args)
+{
+    uint64_t trials;
+    if (!ctx->trials) {
+        hpo_log_error ("how many trials? usage: hpo study extend NAME "
+                       "--trials N");
+        return EXIT_USAGE;
+    }
+    if (s_parse_count ("--trials", ctx->trials, &trials))
+        return EXIT_USAGE;
+    if (trials == 0) {
+        hpo_log_error ("--trials must be at least 1");
+        return EXIT_USAGE;
+    }
+    hpo_wire_msg_t request;
+    hpo_wire_study_extend (&request, 0, args[0], trials);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_study_resume (s_ctx_t *ctx, char **args)
+{
+    hpo_wire_msg_t request;
+    hpo_wire_study_resume (&request, 0, args[0]);
+    return s_change (ctx, &request, args[0]);
+}
+
+//  Asks on the terminal whether to delete the study; 1 if the answer is
+//  yes. Without a terminal nobody can answer: that takes --yes.
+static int
+s_confirm_delete (const char *name)
+{
+    if (!isatty (STDIN_FILENO)) {
+        hpo_log_error ("standard input is not a terminal, so nobody can "
+                       "confirm: hpo study delete %s --yes deletes it",
+                       name);
+        return 0;
+    }
+    fprintf (stderr,
+             "delete study %s with all its trials, attempts and values? "
+             "[y/N] ",
+             name);
+    fflush (stderr);
+    char line[16];
+    if (!fgets (line, sizeof line, stdin))
+        return 0;
+    return strcasecmp (line, "y\n") == 0 || strcasecmp (line, "yes\n") == 0;
+}
+
+static int
+s_study_delete (s_ctx_t *ctx, char **args)
+{
+    if (!(ctx->given & OPT_YES) && !s_confirm_delete (args[0])) {
+        if (isatty (STDIN_FILENO))
+            fprintf (stderr, "study %s not deleted\n", args[0]);
+        return isatty (STDIN_FILENO) ? EXIT_ERROR : EXIT_USAGE;
+    }
+    hpo_wire_msg_t request;
+    hpo_wire_study_delete (&request, 0, args[0]);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_trial_retry (s_ctx_t *ctx, char **args)
+{
+    int failed = (ctx->given & OPT_FAILED) != 0;
+    size_t n = (size_t)ctx->n_args - 1;
+    if (failed == (n > 0)) {
+        hpo_log_error ("name the trials to retry, or give --failed for every "
+                       "FAILED one (not both); usage: hpo trial retry NAME "
+                       "NUMBER... | --failed");
+        return EXIT_USAGE;
+    }
+    uint64_t *numbers = hpo_calloc (n ? n : 1, sizeof *numbers);
+    int status = 0;
+    for (size_t k = 0; k < n && status == 0; k++)
+        status = s_parse_count ("trial number", args[k + 1], &numbers[k]);
+    if (status == 0) {
+        hpo_wire_msg_t request;
+        hpo_wire_trial_retry (&request, 0, args[0], numbers, n, failed);
+        status = s_change (ctx, &request, args[0]);
+    }
+    free (numbers);
+    return status;
 }
 
 //  Moves the trials of page onto list (the pages were decoded with the
@@ -776,6 +950,10 @@ s_main (int argc, char *argv[], char **words)
         {"version", no_argument, NULL, 'V'},
         {"state", required_argument, NULL, 's'},
         {"interval", required_argument, NULL, 'i'},
+        {"now", no_argument, NULL, 'n'},
+        {"trials", required_argument, NULL, 'T'},
+        {"failed", no_argument, NULL, 'F'},
+        {"yes", no_argument, NULL, 'y'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -814,6 +992,19 @@ s_main (int argc, char *argv[], char **words)
             if (s_parse_ms ("interval", optarg, &ctx.interval_ms) != 0)
                 return EXIT_USAGE;
             ctx.given |= OPT_INTERVAL;
+            break;
+        case 'n':
+            ctx.given |= OPT_NOW;
+            break;
+        case 'T':
+            ctx.trials = optarg;
+            ctx.given |= OPT_TRIALS;
+            break;
+        case 'F':
+            ctx.given |= OPT_FAILED;
+            break;
+        case 'y':
+            ctx.given |= OPT_YES;
             break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
@@ -872,15 +1063,18 @@ s_main (int argc, char *argv[], char **words)
         s_command_usage (stdout, cmd);
         return 0;
     }
-    if (ctx.given & ~cmd->options) {
-        hpo_log_error ("%s applies to 'hpo %s' only",
-                       ctx.given & OPT_STATE ? "--state" : "--interval",
-                       ctx.given & OPT_STATE ? "trials" : "watch");
-        return EXIT_USAGE;
-    }
+    for (size_t k = 0; k < sizeof s_option_owners / sizeof *s_option_owners;
+         k++)
+        if (ctx.given & ~cmd->options & s_option_owners[k].flag) {
+            hpo_log_error ("%s applies to 'hpo %s' only",
+                           s_option_owners[k].option,
+                           s_option_owners[k].command);
+            return EXIT_USAGE;
+        }
     char **args = words + used;
     int n_args = n_words - used;
-    if (n_args != cmd->n_args) {
+    ctx.n_args = n_args;
+    if (cmd->n_args >= 0 ? n_args != cmd->n_args : n_args < -cmd->n_args) {
         hpo_log_error ("%s; usage: hpo %s",
                        n_args < cmd->n_args ? "missing argument"
                                             : "too many arguments",

@@ -184,9 +184,9 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
     json_object_set_new (doc, "objective", objective);
     json_object_set_new (doc, "sampler", s_json_str (study->sampler));
     json_object_set_new (doc, "reason", s_json_str (study->reason));
-    const Hpo__TrialInfo *last =
-        study->has_last_failed && study->last_failed ? study->last_failed
-                                                     : NULL;
+    const Hpo__TrialInfo *last = study->has_last_failed && study->last_failed
+                                     ? study->last_failed
+                                     : NULL;
     json_object_set_new (doc, "last_failed",
                          last ? hpo_json_render_trial (last, study->name, 0)
                               : json_null ());

@@ -227,15 +227,14 @@ void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
                           int now);
 void hpo_wire_study_list (hpo_wire_msg_t *msg, uint64_t seq);
 //  hpo study extend NAME --trials N: the budget grows by trials.
-void hpo_wire_study_extend (hpo_wire_msg_t *msg, uint64_t seq,
-                            const char *name, uint64_t trials);
+void hpo_wire_study_extend (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                            uint64_t trials);
 void hpo_wire_study_resume (hpo_wire_msg_t *msg, uint64_t seq,
                             const char *name);
 //  hpo trial retry: the n trial numbers (borrowed), or with failed every
 //  FAILED trial of the study.
-void hpo_wire_trial_retry (hpo_wire_msg_t *msg, uint64_t seq,
-                           const char *study, uint64_t *numbers, size_t n,
-                           int failed);
+void hpo_wire_trial_retry (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                           uint64_t *numbers, size_t n, int failed);
 void hpo_wire_study_delete (hpo_wire_msg_t *msg, uint64_t seq,
                             const char *name);
 //  state "" for every state; limit 0 for the coordinator's page size.

@@ -95,9 +95,8 @@ s_study_info (hpo_study_t *study)
         info->has_last_failed = 1;
         info->last_failed = s_trial_info (study->last_failed);
     }
-    info->mean_duration = study->duration_n
-                              ? study->duration_sum / study->duration_n
-                              : 0;
+    info->mean_duration =
+        study->duration_n ? study->duration_sum / study->duration_n : 0;
     return info;
 }
 

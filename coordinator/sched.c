@@ -239,9 +239,8 @@ s_count (hpo_trial_t *t, hpo_trial_state_t state)
     t->state = state;
     study->count[state]++;
     if (s_final (state)) {
-        t->duration = t->ended > t->started && t->started > 0
-                           ? t->ended - t->started
-                           : 0;
+        t->duration =
+            t->ended > t->started && t->started > 0 ? t->ended - t->started : 0;
         study->duration_sum += t->duration;
         study->duration_n++;
     }
@@ -1247,16 +1246,16 @@ hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
     hpo_study_state_t state = study->state;
     //  A study winding down (STOPPING, FAILING) can still be stopped now.
     if (s_study_ended (state) || (!now && state != HPO_STUDY_RUNNING))
-        return s_refuse (message, hpo_sprintf ("study %s is already %s",
-                                               study->name,
-                                               hpo_study_state_str (state)));
+        return s_refuse (message,
+                         hpo_sprintf ("study %s is already %s", study->name,
+                                      hpo_study_state_str (state)));
     uint64_t running = study->count[HPO_TRIAL_RUNNING];
     if (state == HPO_STUDY_RUNNING) {
         if (s_study_apply (self, study, S_STUDY_STOP))
             return -1;
         hpo_log_info ("study %s: stopping; %" PRIu64 " trials still %s",
-                      study->name, running, now ? "running are stopped now"
-                                                : "running");
+                      study->name, running,
+                      now ? "running are stopped now" : "running");
         if (s_wind_down (self, study, NULL))
             return -1;
     }
@@ -1265,13 +1264,13 @@ hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
     if (now)
         *message = hpo_sprintf ("study %s: %s; %" PRIu64 " running trials "
                                 "stopped (FAILED, stopped)",
-                                study->name,
-                                hpo_study_state_str (study->state), running);
+                                study->name, hpo_study_state_str (study->state),
+                                running);
     else
-        *message = hpo_sprintf ("study %s: %s; no new trials start, its %" PRIu64
-                                " running trials finish",
-                                study->name,
-                                hpo_study_state_str (study->state), running);
+        *message = hpo_sprintf (
+            "study %s: %s; no new trials start, its %" PRIu64
+            " running trials finish",
+            study->name, hpo_study_state_str (study->state), running);
     return 0;
 }
 
@@ -1287,11 +1286,11 @@ s_extend_invalid (const hpo_study_t *study, uint64_t trials)
         return hpo_sprintf ("study %s: --trials must be at least 1",
                             study->name);
     if (size != UINT64_MAX && (budget >= size || trials > size - budget))
-        return hpo_sprintf (
-            "study %s: its %s sampler has %" PRIu64 " points and the budget "
-            "holds %" PRIu64 ": %" PRIu64 " left to add",
-            study->name, spec->sampler.ops->name, size, budget,
-            budget < size ? size - budget : 0);
+        return hpo_sprintf ("study %s: its %s sampler has %" PRIu64
+                            " points and the budget "
+                            "holds %" PRIu64 ": %" PRIu64 " left to add",
+                            study->name, spec->sampler.ops->name, size, budget,
+                            budget < size ? size - budget : 0);
     if (trials > UINT64_MAX - budget)
         return hpo_sprintf ("study %s: a budget of more than 2^64 trials",
                             study->name);
@@ -1299,8 +1298,8 @@ s_extend_invalid (const hpo_study_t *study, uint64_t trials)
 }
 
 int
-hpo_sched_study_extend (hpo_sched_t *self, hpo_study_t *study,
-                        uint64_t trials, char **message)
+hpo_sched_study_extend (hpo_sched_t *self, hpo_study_t *study, uint64_t trials,
+                        char **message)
 {
     *message = s_extend_invalid (study, trials);
     if (*message)
@@ -1313,33 +1312,29 @@ hpo_sched_study_extend (hpo_sched_t *self, hpo_study_t *study,
     if (rc)
         return -1;
     int idle = s_study_ended (study->state);
-    *message = hpo_sprintf ("study %s: budget %" PRIu64 " → %" PRIu64
-                            ", %s%s%s",
-                            study->name, old, study->budget,
-                            hpo_study_state_str (study->state),
-                            idle ? "; hpo study resume " : "",
-                            idle ? study->name : "");
-    hpo_log_info ("study %s: budget %" PRIu64 " -> %" PRIu64, study->name,
-                  old, study->budget);
+    *message = hpo_sprintf (
+        "study %s: budget %" PRIu64 " → %" PRIu64 ", %s%s%s", study->name, old,
+        study->budget, hpo_study_state_str (study->state),
+        idle ? "; hpo study resume " : "", idle ? study->name : "");
+    hpo_log_info ("study %s: budget %" PRIu64 " -> %" PRIu64, study->name, old,
+                  study->budget);
     return 0;
 }
 
 int
-hpo_sched_study_resume (hpo_sched_t *self, hpo_study_t *study,
-                        char **message)
+hpo_sched_study_resume (hpo_sched_t *self, hpo_study_t *study, char **message)
 {
     *message = NULL;
     hpo_study_state_t from = study->state;
     if (from == HPO_STUDY_RUNNING)
-        return s_refuse (message, hpo_sprintf ("study %s is already RUNNING",
-                                               study->name));
+        return s_refuse (
+            message, hpo_sprintf ("study %s is already RUNNING", study->name));
     if (from == HPO_STUDY_FINISHED)
         return s_refuse (message,
                          hpo_sprintf ("study %s is FINISHED: its budget of "
                                       "%" PRIu64 " trials is used up; hpo "
                                       "study extend %s --trials N adds more",
-                                      study->name, study->budget,
-                                      study->name));
+                                      study->name, study->budget, study->name));
     if (s_study_apply (self, study, S_STUDY_RESUME) ||
         s_study_check_end (self, study))
         return -1;
@@ -1381,9 +1376,10 @@ hpo_sched_trial_retry (hpo_sched_t *self, hpo_study_t *study,
     for (size_t k = 0; k < study->n_trials + n; k++) {
         //  Every FAILED trial (--failed), then the numbers given; a
         //  number given twice runs once.
-        hpo_trial_t *t = k < study->n_trials
-                             ? (failed ? study->trials[k] : NULL)
-                             : hpo_study_trial (study, numbers[k - study->n_trials]);
+        hpo_trial_t *t =
+            k < study->n_trials
+                ? (failed ? study->trials[k] : NULL)
+                : hpo_study_trial (study, numbers[k - study->n_trials]);
         if (!t || t->state != HPO_TRIAL_FAILED)
             continue;
         if (s_apply_why (self, t, HPO_SCHED_RETRY, NULL))
@@ -1391,8 +1387,8 @@ hpo_sched_trial_retry (hpo_sched_t *self, hpo_study_t *study,
         count++;
     }
     if (count == 0)
-        return s_refuse (message, hpo_sprintf ("study %s has no FAILED trial",
-                                               study->name));
+        return s_refuse (
+            message, hpo_sprintf ("study %s has no FAILED trial", study->name));
     //  The study resumed at the first retry: failures count from here,
     //  so the retried trials failing again can fail it again.
     if (study->fail_base > study->count[HPO_TRIAL_FAILED]) {
@@ -1408,8 +1404,7 @@ hpo_sched_trial_retry (hpo_sched_t *self, hpo_study_t *study,
 }
 
 int
-hpo_sched_study_delete (hpo_sched_t *self, hpo_study_t *study,
-                        char **message)
+hpo_sched_study_delete (hpo_sched_t *self, hpo_study_t *study, char **message)
 {
     *message = NULL;
     if (!s_study_ended (study->state) || study->count[HPO_TRIAL_RUNNING] ||

@@ -630,11 +630,10 @@ s_on_study_stop (hpo_server_t *self, s_msg_t *m)
     const Hpo__StudyStop *req = m->env->study_stop;
     hpo_study_t *study = s_study_of (self, m, req->name);
     char *message = NULL;
-    if (study)
-        s_decided (self, m,
-                   hpo_sched_study_stop (self->sched, study, req->now,
-                                         &message),
-                   message);
+    if (!study)
+        return;
+    int rc = hpo_sched_study_stop (self->sched, study, req->now, &message);
+    s_decided (self, m, rc, message);
 }
 
 static void
@@ -643,11 +642,10 @@ s_on_study_extend (hpo_server_t *self, s_msg_t *m)
     const Hpo__StudyExtend *req = m->env->study_extend;
     hpo_study_t *study = s_study_of (self, m, req->name);
     char *message = NULL;
-    if (study)
-        s_decided (self, m,
-                   hpo_sched_study_extend (self->sched, study, req->trials,
-                                           &message),
-                   message);
+    if (!study)
+        return;
+    int rc = hpo_sched_study_extend (self->sched, study, req->trials, &message);
+    s_decided (self, m, rc, message);
 }
 
 static void
@@ -655,10 +653,10 @@ s_on_study_resume (hpo_server_t *self, s_msg_t *m)
 {
     hpo_study_t *study = s_study_of (self, m, m->env->study_resume->name);
     char *message = NULL;
-    if (study)
-        s_decided (self, m,
-                   hpo_sched_study_resume (self->sched, study, &message),
-                   message);
+    if (!study)
+        return;
+    int rc = hpo_sched_study_resume (self->sched, study, &message);
+    s_decided (self, m, rc, message);
 }
 
 static void
@@ -672,12 +670,11 @@ s_on_trial_retry (hpo_server_t *self, s_msg_t *m)
     }
     hpo_study_t *study = s_study_of (self, m, req->study);
     char *message = NULL;
-    if (study)
-        s_decided (self, m,
-                   hpo_sched_trial_retry (self->sched, study, req->numbers,
-                                          req->n_numbers, req->failed,
-                                          &message),
-                   message);
+    if (!study)
+        return;
+    int rc = hpo_sched_trial_retry (self->sched, study, req->numbers,
+                                    req->n_numbers, req->failed, &message);
+    s_decided (self, m, rc, message);
 }
 
 static void
@@ -685,10 +682,10 @@ s_on_study_delete (hpo_server_t *self, s_msg_t *m)
 {
     hpo_study_t *study = s_study_of (self, m, m->env->study_delete->name);
     char *message = NULL;
-    if (study)
-        s_decided (self, m,
-                   hpo_sched_study_delete (self->sched, study, &message),
-                   message);
+    if (!study)
+        return;
+    int rc = hpo_sched_study_delete (self->sched, study, &message);
+    s_decided (self, m, rc, message);
 }
 
 //  A read-only request (query.h): answered from memory, nothing to commit.

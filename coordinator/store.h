@@ -73,9 +73,9 @@ typedef struct {
     const char *state;
     double created;
     double ended;
-    const char *reason;  //  why it FAILED, or NULL
-    uint64_t budget;     //  0: the spec's (never extended)
-    uint64_t fail_base;  //  FAILED trials when it last resumed
+    const char *reason; //  why it FAILED, or NULL
+    uint64_t budget;    //  0: the spec's (never extended)
+    uint64_t fail_base; //  FAILED trials when it last resumed
 } hpo_store_study_row_t;
 
 //  Writes every mutable column of the study row->id: state, ended,

@@ -400,7 +400,8 @@ s_test_study_update_delete (const char *dir)
     row.study_id = b;
     row.number = 0;
     CHECK (hpo_store_trial_insert (store, &row, &tb) == 0);
-    hpo_store_attempt_row_t att = {.attempt = 1, .worker = "w", .outcome = "FAILED"};
+    hpo_store_attempt_row_t att = {
+        .attempt = 1, .worker = "w", .outcome = "FAILED"};
     CHECK (hpo_store_attempt_end (store, ta, &att) == 0);
     CHECK (hpo_store_attempt_end (store, tb, &att) == 0);
     CHECK (hpo_store_value_put (store, ta, 1, 0, "loss", 1.0) == 0);
