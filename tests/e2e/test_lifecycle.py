@@ -123,6 +123,24 @@ class LifecycleTest(ClusterTest):
         self.assertEqual(s["counts"]["FAILED"], 3, s)
         self.assertIn("3 trials failed (budget.max_failed)", s["reason"])
 
+    def test_budget_keys_checked(self):
+        """budget.fail_fast and budget.max_failed are checked with the
+        file and line, before anything is sent."""
+        for extra, key, what in (
+                ("fail_fast: -1", "budget.fail_fast", "non-negative"),
+                ("fail_fast: many", "budget.fail_fast", "non-negative"),
+                ("max_failed: 0", "budget.max_failed", "positive")):
+            path = os.path.join(self.c.dir, "k.yaml")
+            with open(path, "w") as f:
+                f.write(yaml("k", 3, extra=extra))
+            r = self.c.cli("study", "create", path, check=False)
+            self.assertEqual(r.returncode, 2, r)
+            self.assertIn("k.yaml:5: %s: must be a %s" % (key, what),
+                          r.stderr)
+        names = [s["name"] for s in
+                 self.c.cli_json("study", "list")["studies"]]
+        self.assertEqual(names, [])
+
     # ---- stop ----------------------------------------------------------------
     def test_stop_finished_study_exits_1(self):
         self.c.start_worker("a", slots=2)
