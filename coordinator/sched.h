@@ -21,7 +21,7 @@
     or the reason, write the attempt's row, take a new lease, reset the
     budgets, requeue at the front, update the best, resume the study, tell
     the sampler the trial started or ended, send the assignment, check
-    whether the study ended. Every row also changes the state, keeps the
+    whether the study failed (fail fast), check whether the study ended. Every row also changes the state, keeps the
     study's per-state counts and history and writes the trial's row, in
     one place.
 
