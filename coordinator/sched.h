@@ -15,15 +15,16 @@
         WAITING  study stop                     FAILED
 
     Each row of the table (s_table in sched.c) is (state, event[, budget
-    left or spent]) -> (next state, actions), the actions being the side
-    effects, run in a fixed order: spend one of the event's budget, tell
-    the worker to kill the attempt, release the lease, record the result
-    or the reason, write the attempt's row, take a new lease, reset the
-    budgets, requeue at the front, update the best, resume the study, tell
-    the sampler the trial started or ended, send the assignment, check
-    whether the study failed (fail fast), check whether the study ended. Every row also changes the state, keeps the
-    study's per-state counts and history and writes the trial's row, in
-    one place.
+    left, spent, or permanent]) -> (next state, actions), the actions
+    being the side effects, run in a fixed order: spend one of the
+    event's budget, tell the worker to kill the attempt, release the
+    lease, record the result or the reason, write the attempt's row, take
+    a new lease, reset the budgets, requeue at the front, update the
+    best, resume the study, tell the sampler the trial started or ended,
+    send the assignment, check whether the study failed (fail fast),
+    check whether the study ended. Every row also changes the state,
+    keeps the study's per-state counts and history and writes the trial's
+    row, in one place.
 
     Two budgets: trial.retries counts the program's own failures (an exit
     status, a signal, a timeout, no objective); trial.max_lost counts
