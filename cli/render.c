@@ -238,6 +238,10 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
     s_table_add (&table, s_dup (study->name));
     s_table_add (&table, hpo_strdup ("state"));
     s_table_add (&table, s_dup (study->state));
+    if (s_has (study->reason)) { //  why it FAILED (fail fast)
+        s_table_add (&table, hpo_strdup ("reason"));
+        s_table_add (&table, s_dup (study->reason));
+    }
     s_table_add (&table, hpo_strdup ("objective"));
     if (s_has (study->objective))
         s_table_addf (&table, "%s (%s)", study->objective,

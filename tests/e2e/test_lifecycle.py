@@ -97,6 +97,7 @@ class LifecycleTest(ClusterTest):
         self.assertIn("see hpo trial show bad 0", s["reason"])
         self.assertEqual(s["last_failed"]["number"], 4, s)
         self.assertIsNotNone(s["mean_duration"], s)
+        self.assertIn(s["reason"], self.c.cli("study", "show", "bad").stdout)
         # Stopping a FAILED study is refused.
         r = self.c.cli("study", "stop", "bad", check=False)
         self.assertEqual(r.returncode, 1, r)
