@@ -136,7 +136,7 @@ static const s_command_t s_commands[] = {
      "--yes is required.\n"
      "  --yes            delete without asking\n",
      OPT_YES, s_study_delete},
-    {"trial", "retry", -1, "trial retry NAME NUMBER... | --failed",
+    {"trial", "retry", -1, "trial retry NAME N...|--failed",
      "run failed trials again",
      "run FAILED trials of NAME again with the same parameters, as a new\n"
      "attempt; their earlier attempts stay in hpo trial show",
