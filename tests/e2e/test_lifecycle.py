@@ -4,6 +4,7 @@ FAILED, and stays so across a restart), stop of an ended study refused,
 stop --now, extend, resume, retry, delete, and a permanent failure that
 is not retried."""
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -67,6 +68,19 @@ class LifecycleTest(ClusterTest):
         return subprocess.run([exe("hpo"), "--coordinator", self.c.endpoint]
                               + list(args), capture_output=True, text=True,
                               timeout=20, stdin=stdin, cwd=self.c.dir)
+
+    def on_tty(self, args, answer):
+        """hpo with a terminal on stdin, which gets answer."""
+        master, slave = pty.openpty()
+        try:
+            os.write(master, answer)
+            return subprocess.run([exe("hpo"), "--coordinator",
+                                   self.c.endpoint] + list(args),
+                                  stdin=slave, capture_output=True,
+                                  text=True, timeout=20)
+        finally:
+            os.close(master)
+            os.close(slave)
 
     # ---- lost work ---------------------------------------------------------
     def test_worker_killed_with_default_settings_reruns(self):
@@ -248,6 +262,11 @@ class LifecycleTest(ClusterTest):
         self.assertEqual(r.returncode, 2, r)
         self.assertIn("--yes", r.stderr)
         self.assertIn("not a terminal", r.stderr)
+        self.assertEqual(self.c.study("gone")["state"], "FINISHED")
+        # On a terminal it asks: "n" keeps the study.
+        r = self.on_tty(["study", "delete", "gone"], b"n\n")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("[y/N]", r.stderr)
         self.assertEqual(self.c.study("gone")["state"], "FINISHED")
         r = self.hpo("study", "delete", "gone", "--yes")
         self.assertEqual(r.returncode, 0, r)
