@@ -105,6 +105,11 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     json_object_set_new (doc, "worker", s_json_str (trial->worker));
     json_object_set_new (doc, "started", s_json_time (trial->started));
     json_object_set_new (doc, "ended", s_json_time (trial->ended));
+    json_object_set_new (
+        doc, "duration",
+        trial->started > 0 && trial->ended >= trial->started
+            ? s_json_real (trial->ended - trial->started)
+            : json_null ());
     json_object_set_new (doc, "reason", s_json_str (trial->reason));
     json_object_set_new (doc, "last_step",
                          trial->has_step
@@ -113,6 +118,17 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     json_object_set_new (doc, "last_value",
                          trial->has_last ? s_json_real (trial->last_value)
                                          : json_null ());
+    //  Filled only when asked (TrialsQuery.metrics): null otherwise.
+    json_t *metrics = json_null ();
+    if (trial->n_last_metrics) {
+        metrics = json_object ();
+        for (size_t k = 0; k < trial->n_last_metrics; k++) {
+            const Hpo__Metric *m = trial->last_metrics[k];
+            json_object_set_new (metrics, m->name ? m->name : "",
+                                 s_json_real (m->value));
+        }
+    }
+    json_object_set_new (doc, "last_metrics", metrics);
     if (!detail)
         return doc;
 
@@ -134,6 +150,9 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     for (size_t k = 0; k < trial->n_values; k++) {
         const Hpo__IntermediateValue *v = trial->values[k];
         json_t *obj = json_object ();
+        json_object_set_new (obj, "attempt",
+                             v->attempt ? json_integer (v->attempt)
+                                        : json_null ());
         json_object_set_new (obj, "step", json_integer ((json_int_t)v->step));
         json_object_set_new (obj, "metric", s_json_str (v->metric));
         json_object_set_new (obj, "value", s_json_real (v->value));

@@ -23,15 +23,21 @@
          "worker": "gpu1" | null,        worker of that attempt
          "started": 1764296385.5 | null, that attempt's start
          "ended": 1764296445.1 | null,
+         "duration": 59.6 | null,        ended - started, once ended
          "reason": "exit status 1" | null,
          "last_step": 3 | null,          latest intermediate report
-         "last_value": 0.41 | null}      its objective value
+         "last_value": 0.41 | null,      its objective value
+         "last_metrics": {"val_loss": 0.2, "acc": 0.9} | null}
+                                         the last value of every metric,
+                                         where asked (TrialsQuery.metrics)
     trial, hpo trial show: the above plus
          "attempts": [{"attempt": 1, "worker": "gpu1", "started": ..,
                        "ended": .. | null, "outcome": "LOST",
                        "reason": "lease expired" | null}, ...],
-         "intermediate": [{"step": 1, "metric": "val_loss",
-                           "value": 0.52}, ...],
+         "intermediate": [{"attempt": 1 | null, "step": 1,
+                           "metric": "val_loss", "value": 0.52}, ...],
+                                         attempt null from a coordinator
+                                         older than issue #9
          "log_tail": "..." | null
     study (hpo study show, hpo watch --json):
         {"name": "mnist", "state": "RUNNING",

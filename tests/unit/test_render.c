@@ -70,8 +70,9 @@ test_trial_json (void)
     CHECK_STR (text, "{\"study\":\"mnist\",\"number\":7,\"state\":\"COMPLETE\","
                      "\"params\":{\"lr\":0.25,\"layers\":3,\"opt\":\"adam\"},"
                      "\"value\":0.5,\"attempt\":2,\"worker\":\"gpu1\","
-                     "\"started\":1000.0,\"ended\":1060.5,\"reason\":null,"
-                     "\"last_step\":null,\"last_value\":null}");
+                     "\"started\":1000.0,\"ended\":1060.5,\"duration\":60.5,"
+                     "\"reason\":null,\"last_step\":null,\"last_value\":null,"
+                     "\"last_metrics\":null}");
     free (text);
 
     //  A waiting trial: what is not known yet is null, never "" or 0.
@@ -84,8 +85,8 @@ test_trial_json (void)
     CHECK_STR (text, "{\"study\":\"other\",\"number\":9,\"state\":\"WAITING\","
                      "\"params\":{},\"value\":null,\"attempt\":1,"
                      "\"worker\":null,\"started\":null,\"ended\":null,"
-                     "\"reason\":null,\"last_step\":null,"
-                     "\"last_value\":null}");
+                     "\"duration\":null,\"reason\":null,\"last_step\":null,"
+                     "\"last_value\":null,\"last_metrics\":null}");
     free (text);
 
     //  A running trial's latest report; a value JSON cannot hold is null.
@@ -118,6 +119,7 @@ test_trial_detail_json (void)
     a2.outcome = "RUNNING";
     Hpo__AttemptInfo *attempts[] = {&a1, &a2};
     Hpo__IntermediateValue v1 = HPO__INTERMEDIATE_VALUE__INIT;
+    v1.attempt = 2;
     v1.step = 1;
     v1.metric = "val_loss";
     v1.value = 0.75;
@@ -138,7 +140,8 @@ test_trial_detail_json (void)
                     "\"reason\":\"lease expired\"},{\"attempt\":2,"
                     "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":null,"
                     "\"outcome\":\"RUNNING\",\"reason\":null}],"
-                    "\"intermediate\":[{\"step\":1,\"metric\":\"val_loss\","
+                    "\"intermediate\":[{\"attempt\":2,\"step\":1,"
+                    "\"metric\":\"val_loss\","
                     "\"value\":0.75}],\"log_tail\":\"ok\\nbad \xEF\xBF\xBD\"}");
     free (text);
     //  Without detail, none of the three keys.
@@ -185,7 +188,8 @@ test_study_json (void)
                "\"state\":\"COMPLETE\",\"params\":{\"lr\":0.25,"
                "\"layers\":3,\"opt\":\"adam\"},\"value\":0.5,\"attempt\":2,"
                "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":1060.5,"
-               "\"reason\":null,\"last_step\":null,\"last_value\":null},"
+               "\"duration\":60.5,\"reason\":null,\"last_step\":null,"
+               "\"last_value\":null,\"last_metrics\":null},"
                "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
                "\"objective\":{\"metric\":\"val_loss\","
                "\"direction\":\"minimize\"},\"sampler\":\"random\"}");
@@ -304,8 +308,10 @@ test_tables (void)
     list.n_studies = 1;
     list.studies = studies;
     CAPTURE (text, hpo_render_study_list (out, &list));
-    CHECK_STR (text, "NAME   STATE    DONE/BUDGET  RUNNING  BEST  ELAPSED\n"
-                     "mnist  RUNNING  12/50        4        0.5   3m04s\n");
+    CHECK_STR (text, "NAME   STATE    DONE/BUDGET  RUNNING  FAILED  BEST  "
+                     "ELAPSED\n"
+                     "mnist  RUNNING  12/50        4        1       0.5   "
+                     "3m04s\n");
     free (text);
 
     CAPTURE (text, hpo_render_study (out, &study));
@@ -332,10 +338,12 @@ test_tables (void)
     tl.n_trials = 2;
     tl.trials = trials;
     CAPTURE (text, hpo_render_trials (out, &tl));
-    CHECK_STR (text,
-               "NUMBER  STATE     VALUE  ATTEMPT  WORKER  lr    layers  opt\n"
-               "7       COMPLETE  0.5    2        gpu1    0.25  3       adam\n"
-               "8       WAITING   -      1        -       -     3       -\n");
+    CHECK_STR (text, "NUMBER  STATE     VALUE  ATTEMPT  WORKER  DURATION  lr    "
+                     "layers  opt   REASON\n"
+                     "7       COMPLETE  0.5    2        gpu1    1m00s     0.25  "
+                     "3       adam  -\n"
+                     "8       WAITING   -      1        -       -         -     "
+                     "3       -     -\n");
     free (text);
 
     Hpo__WorkerInfo w = HPO__WORKER_INFO__INIT;
@@ -392,8 +400,8 @@ test_trial_text (void)
     CHECK_CONTAINS (text, "  1        gpu0    1970-01-01 00:15:00  "
                           "1970-01-01 00:15:50  FAILED   exit status 1\n");
     //  Values read back as written: 0.1, not 0.10000000000000001.
-    CHECK_CONTAINS (text, "\nintermediate values\n  STEP  METRIC    VALUE\n"
-                          "  1     val_loss  0.1\n");
+    CHECK_CONTAINS (text, "\nintermediate values\n  ATTEMPT  STEP  val_loss\n"
+                          "  0        1     0.1\n");
     CHECK_CONTAINS (text, "\nlog tail\n  | Traceback\n  | ValueError: nan\n");
     free (text);
 
@@ -458,10 +466,14 @@ test_watch (void)
     CAPTURE (text, lines = hpo_render_watch_frame (out, &study, NULL, 20, 10));
     CHECK (lines == 3);
     for (const char *p = text; *p;) {
-        size_t len = strcspn (p, "\n");
-        CHECK (len <= 19);
+        size_t len = strcspn (p, "\n"), cols = 0;
+        for (size_t k = 0; k < len; k++)
+            cols += ((unsigned char)p[k] & 0xC0) != 0x80;
+        CHECK (cols <= 19);
         p += len + (p[len] == '\n');
     }
+    //  ... and a cut line says so.
+    CHECK_CONTAINS (text, "\xE2\x80\xA6\n");
     free (text);
 }
 
