@@ -577,7 +577,9 @@ hpo_render_trial (FILE *out, const Hpo__TrialInfo *trial, const char *study)
             s_table_add (&table, s_clock_text (a->ended));
             s_table_add (&table,
                          hpo_strdup (s_has (a->outcome) ? a->outcome : "-"));
-            s_table_add (&table, s_cell (a->reason, S_MAX_REASON));
+            s_table_add (&table, s_has (a->reason)
+                                     ? s_cell (a->reason, S_MAX_REASON)
+                                     : hpo_strdup ("-"));
         }
         s_table_print (&table, out, "  ");
         s_table_clear (&table);

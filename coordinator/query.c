@@ -246,10 +246,10 @@ s_trial_list_release (void *list_)
 }
 
 //  Adds to info what an export asks for: the last value of each metric,
-//  and the values from the skip'th on, at most max_bytes of them. Returns
-//  how many values it added, or -1 if the store could not be read.
-//  Fewer than all means the page ends inside this trial.
-static int64_t
+//  and the values from the skip'th on, until max_bytes of them are in.
+//  Returns 0, 1 if it stopped there (the page ends inside this trial,
+//  perhaps at its very end), or -1 if the store could not be read.
+static int
 s_export_fill (hpo_store_t *store, hpo_trial_t *t, const Hpo__TrialsQuery *q,
                uint64_t skip, size_t max_bytes, Hpo__TrialInfo *info)
 {
@@ -260,9 +260,8 @@ s_export_fill (hpo_store_t *store, hpo_trial_t *t, const Hpo__TrialsQuery *q,
     if (!q->curves)
         return 0;
     s_values_t values = {.info = info, .max_bytes = max_bytes};
-    int rc = hpo_store_trial_values (store, t->id, 0, skip, s_value_add,
-                                     &values);
-    return rc < 0 ? -1 : (int64_t)info->n_values;
+    return hpo_store_trial_values (store, t->id, 0, skip, s_value_add,
+                                   &values);
 }
 
 static void
@@ -300,19 +299,19 @@ s_trials (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
         Hpo__TrialInfo *info = s_trial_info (t);
         list->trials[list->n_trials++] = info;
         uint64_t skip = k == q->after ? q->values_after : 0;
-        int64_t added = 0;
+        int cut = 0;
         if ((q->metrics || q->curves) &&
-            (added = s_export_fill (store, t, q, skip,
-                                    S_TRIALS_PAGE_BYTES - bytes, info)) < 0) {
+            (cut = s_export_fill (store, t, q, skip,
+                                  S_TRIALS_PAGE_BYTES - bytes, info)) < 0) {
             s_trial_list_release (list);
             hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_INTERNAL,
                             "store read failed");
             return;
         }
         bytes += hpo__trial_info__get_packed_size (info) + 8;
-        if (q->curves && bytes >= S_TRIALS_PAGE_BYTES && added > 0) {
-            //  Perhaps cut short: the next page resumes inside it.
-            list->values_next = skip + (uint64_t)added;
+        if (cut) {
+            //  The next page resumes inside this trial.
+            list->values_next = skip + info->n_values;
             break;
         }
     }
