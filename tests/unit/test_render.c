@@ -524,6 +524,7 @@ test_cut (void)
     //  A table lines up cells that hold multi-byte characters.
     Hpo__TrialInfo t1 = s_trial, t2 = s_trial;
     t1.reason = "\xC3\xA9t\xC3\xA9 perdu";
+    t1.worker = "g\xC3\xBC"; //  2 columns, 3 bytes
     t2.number = 8;
     t2.reason = "exit status 1, and a reason far too long to show whole "
                 "in a table";
@@ -532,6 +533,8 @@ test_cut (void)
     tl.n_trials = 2;
     tl.trials = trials;
     CAPTURE (text, hpo_render_trials (out, &tl));
+    CHECK_CONTAINS (text, "2        g\xC3\xBC      1m00s");
+    CHECK_CONTAINS (text, "2        gpu1    1m00s");
     CHECK_CONTAINS (text, "adam  \xC3\xA9t\xC3\xA9 perdu\n");
     CHECK_CONTAINS (text, "adam  exit status 1, and a reason far too long to "
                           "sho\xE2\x80\xA6\n");
