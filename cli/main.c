@@ -57,9 +57,9 @@ static const struct {
     const char *name;
     const char *command;
 } s_options[] = {
-    {OPT_STATE, "--state", "trials"},     {OPT_INTERVAL, "--interval", "watch"},
-    {OPT_SORT, "--sort", "trials"},       {OPT_LIMIT, "--limit", "trials"},
-    {OPT_CSV, "--csv", "export"},         {OPT_JSONL, "--jsonl", "export"},
+    {OPT_STATE, "--state", "trials"},   {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_SORT, "--sort", "trials"},     {OPT_LIMIT, "--limit", "trials"},
+    {OPT_CSV, "--csv", "export"},       {OPT_JSONL, "--jsonl", "export"},
     {OPT_CURVES, "--curves", "export"},
 };
 
@@ -69,11 +69,11 @@ typedef struct {
     int json;
     const char *state; //  --state, NULL if not given
     int interval_ms;
-    const char *sort;   //  --sort, NULL if not given
-    uint64_t limit;     //  --limit, 0 if not given
-    const char *csv;    //  --csv FILE
-    const char *jsonl;  //  --jsonl FILE
-    int curves;         //  --curves
+    const char *sort;     //  --sort, NULL if not given
+    uint64_t limit;       //  --limit, 0 if not given
+    const char *csv;      //  --csv FILE
+    const char *jsonl;    //  --jsonl FILE
+    int curves;           //  --curves
     unsigned given;       //  OPT_* seen on the command line
     hpo_client_t *client; //  made once the command line is good
 } s_ctx_t;
@@ -836,14 +836,12 @@ s_watch_outage (s_ctx_t *ctx, int tty, int answered, int *outage,
         return;
     }
     if (tty) {
-        char *warning =
-            hpo_sprintf ("(no answer from %s; reconnecting\xE2\x80\xA6)",
-                         endpoint);
+        char *warning = hpo_sprintf (
+            "(no answer from %s; reconnecting\xE2\x80\xA6)", endpoint);
         s_draw (study, running, warning, drawn);
         free (warning);
     } else if (!*outage)
-        hpo_log_warnx ("no answer from %s; reconnecting\xE2\x80\xA6",
-                       endpoint);
+        hpo_log_warnx ("no answer from %s; reconnecting\xE2\x80\xA6", endpoint);
     *outage = 1;
 }
 
@@ -947,8 +945,8 @@ s_export (s_ctx_t *ctx, char **args)
         return EXIT_USAGE;
     }
     const char *path = ctx->csv ? ctx->csv : ctx->jsonl;
-    s_trials_query_t query = {.state = "", .metrics = !ctx->curves,
-                              .curves = ctx->curves};
+    s_trials_query_t query = {
+        .state = "", .metrics = !ctx->curves, .curves = ctx->curves};
     hpo_env_t *reply;
     int status = s_get_pages (ctx, args[0], &query, &reply, NULL);
     if (status)

@@ -309,8 +309,8 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
     const Hpo__TrialInfo *best = s_best (study);
     s_table_add (&table, hpo_strdup ("best"));
     if (best) {
-        char *value =
-            best->has_value ? hpo_render_number (best->value) : hpo_strdup ("-");
+        char *value = best->has_value ? hpo_render_number (best->value)
+                                      : hpo_strdup ("-");
         s_table_addf (&table, "trial %" PRIu64 ", value %s", best->number,
                       value);
         free (value);
@@ -417,8 +417,9 @@ hpo_render_trials (FILE *out, const Hpo__TrialList *list)
             s_table_add (&table,
                          param ? s_param_text (param) : hpo_strdup ("-"));
         }
-        s_table_add (&table, s_has (t->reason) ? s_cell (t->reason, S_MAX_REASON)
-                                               : hpo_strdup ("-"));
+        s_table_add (&table, s_has (t->reason)
+                                 ? s_cell (t->reason, S_MAX_REASON)
+                                 : hpo_strdup ("-"));
     }
     s_table_print (&table, out, "");
     s_table_clear (&table);
@@ -497,11 +498,10 @@ s_render_values (FILE *out, const Hpo__TrialInfo *trial)
         s_table_addf (&table, "%u", row->attempt);
         s_table_addf (&table, "%" PRId64, row->step);
         for (size_t c = 0; c < n_names; c++) {
-            const char *metric = k < n && values[k]->metric ? values[k]->metric
-                                                            : "";
+            const char *metric =
+                k < n && values[k]->metric ? values[k]->metric : "";
             if (k < n && values[k]->attempt == row->attempt &&
-                values[k]->step == row->step &&
-                strcmp (metric, names[c]) == 0)
+                values[k]->step == row->step && strcmp (metric, names[c]) == 0)
                 s_table_add (&table, hpo_render_number (values[k++]->value));
             else
                 s_table_add (&table, hpo_strdup ("-"));
@@ -548,8 +548,8 @@ hpo_render_trial (FILE *out, const Hpo__TrialInfo *trial, const char *study)
         s_table_add (&table, hpo_strdup (trial->reason));
     }
     if (trial->has_step) {
-        char *value =
-            trial->has_last ? hpo_render_number (trial->last_value) : hpo_strdup ("-");
+        char *value = trial->has_last ? hpo_render_number (trial->last_value)
+                                      : hpo_strdup ("-");
         s_table_add (&table, hpo_strdup ("last step"));
         s_table_addf (&table, "%" PRId64 ": %s", trial->last_step, value);
         free (value);
@@ -669,8 +669,8 @@ hpo_render_eta (const Hpo__StudyInfo *study)
     uint64_t par = study->running ? study->running : study->parallel;
     if (!(study->mean_duration > 0) || par == 0 || done >= study->budget)
         return NULL;
-    double left = (double)(study->budget - done) * study->mean_duration /
-                  (double)par;
+    double left =
+        (double)(study->budget - done) * study->mean_duration / (double)par;
     if (!(left < 1e12))
         return NULL;
     long long s = (long long)(left + 0.5);
@@ -687,9 +687,9 @@ hpo_render_eta (const Hpo__StudyInfo *study)
 static char *
 s_failure_text (const Hpo__StudyInfo *study)
 {
-    const Hpo__TrialInfo *t =
-        study->has_last_failed && study->last_failed ? study->last_failed
-                                                     : NULL;
+    const Hpo__TrialInfo *t = study->has_last_failed && study->last_failed
+                                  ? study->last_failed
+                                  : NULL;
     if (!t)
         return NULL;
     char *reason = s_cell (s_has (t->reason) ? t->reason : "-", S_MAX_REASON);
@@ -911,7 +911,7 @@ typedef struct {
 } s_columns_t;
 
 static const char *s_fixed_head[] = {"number", "state"};
-static const char *s_fixed_tail[] = {"attempts", "worker", "started",
+static const char *s_fixed_tail[] = {"attempts", "worker",   "started",
                                      "ended",    "duration", "reason"};
 
 static int
@@ -949,8 +949,8 @@ s_columns_init (s_columns_t *self, const Hpo__TrialList *list)
             strcmp (names[self->n_metrics - 1], names[k]) != 0)
             names[self->n_metrics++] = names[k];
     self->metrics = names;
-    self->keys = hpo_calloc (self->n_params + self->n_metrics + 9,
-                             sizeof (char *));
+    self->keys =
+        hpo_calloc (self->n_params + self->n_metrics + 9, sizeof (char *));
     for (size_t k = 0; k < 2; k++)
         self->keys[self->n_keys++] = hpo_strdup (s_fixed_head[k]);
     //  A parameter named like a fixed column is told apart by a prefix;
@@ -962,7 +962,8 @@ s_columns_init (s_columns_t *self, const Hpo__TrialList *list)
                 : hpo_strdup (self->params[k]);
     self->keys[self->n_keys++] = hpo_strdup ("value");
     for (size_t k = 0; k < self->n_metrics; k++)
-        self->keys[self->n_keys++] = hpo_sprintf ("metric:%s", self->metrics[k]);
+        self->keys[self->n_keys++] =
+            hpo_sprintf ("metric:%s", self->metrics[k]);
     for (size_t k = 0; k < 6; k++)
         self->keys[self->n_keys++] = hpo_strdup (s_fixed_tail[k]);
 }
@@ -1050,7 +1051,8 @@ s_put_row (FILE *out, json_t *row, int jsonl)
     const char *key;
     json_t *value;
     int first = 1;
-    json_object_foreach (row, key, value) {
+    json_object_foreach (row, key, value)
+    {
         if (!first)
             fputc (',', out);
         first = 0;
@@ -1087,7 +1089,8 @@ hpo_render_export_curves (FILE *out, const Hpo__TrialList *list, int jsonl)
     for (size_t k = 0; k < list->n_trials; k++) {
         const Hpo__TrialInfo *t = list->trials[k];
         size_t n = t->n_values;
-        Hpo__IntermediateValue **values = hpo_calloc (n ? n : 1, sizeof (void *));
+        Hpo__IntermediateValue **values =
+            hpo_calloc (n ? n : 1, sizeof (void *));
         memcpy (values, t->values, n * sizeof (void *));
         qsort (values, n, sizeof (void *), s_value_cmp);
         for (size_t v = 0; v < n; v++) {

@@ -86,8 +86,7 @@ int hpo_render_export (FILE *out, const Hpo__TrialList *list, int jsonl);
 //  The intermediate values of list (filled with TrialsQuery.curves) in
 //  long form: trial, attempt, step, metric, value; by trial, then
 //  attempt, step, metric.
-int hpo_render_export_curves (FILE *out, const Hpo__TrialList *list,
-                              int jsonl);
+int hpo_render_export_curves (FILE *out, const Hpo__TrialList *list, int jsonl);
 //  Writes s (NULL: "") as one CSV field, quoted (quotes doubled) when it
 //  holds a comma, a quote, CR or LF (RFC 4180).
 void hpo_render_csv_field (FILE *out, const char *s);

@@ -105,11 +105,10 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     json_object_set_new (doc, "worker", s_json_str (trial->worker));
     json_object_set_new (doc, "started", s_json_time (trial->started));
     json_object_set_new (doc, "ended", s_json_time (trial->ended));
-    json_object_set_new (
-        doc, "duration",
-        trial->started > 0 && trial->ended >= trial->started
-            ? s_json_real (trial->ended - trial->started)
-            : json_null ());
+    json_object_set_new (doc, "duration",
+                         trial->started > 0 && trial->ended >= trial->started
+                             ? s_json_real (trial->ended - trial->started)
+                             : json_null ());
     json_object_set_new (doc, "reason", s_json_str (trial->reason));
     json_object_set_new (doc, "last_step",
                          trial->has_step

@@ -260,8 +260,7 @@ s_export_fill (hpo_store_t *store, hpo_trial_t *t, const Hpo__TrialsQuery *q,
     if (!q->curves)
         return 0;
     s_values_t values = {.info = info, .max_bytes = max_bytes};
-    return hpo_store_trial_values (store, t->id, 0, skip, s_value_add,
-                                   &values);
+    return hpo_store_trial_values (store, t->id, 0, skip, s_value_add, &values);
 }
 
 static void

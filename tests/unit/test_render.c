@@ -338,12 +338,13 @@ test_tables (void)
     tl.n_trials = 2;
     tl.trials = trials;
     CAPTURE (text, hpo_render_trials (out, &tl));
-    CHECK_STR (text, "NUMBER  STATE     VALUE  ATTEMPT  WORKER  DURATION  lr    "
-                     "layers  opt   REASON\n"
-                     "7       COMPLETE  0.5    2        gpu1    1m00s     0.25  "
-                     "3       adam  -\n"
-                     "8       WAITING   -      1        -       -         -     "
-                     "3       -     -\n");
+    CHECK_STR (text,
+               "NUMBER  STATE     VALUE  ATTEMPT  WORKER  DURATION  lr    "
+               "layers  opt   REASON\n"
+               "7       COMPLETE  0.5    2        gpu1    1m00s     0.25  "
+               "3       adam  -\n"
+               "8       WAITING   -      1        -       -         -     "
+               "3       -     -\n");
     free (text);
 
     Hpo__WorkerInfo w = HPO__WORKER_INFO__INIT;
@@ -485,9 +486,14 @@ test_numbers (void)
         double v;
         const char *text;
     } cases[] = {
-        {0.1, "0.1"},          {0.123456789, "0.123457"}, {123456789, "1.23457e+08"},
-        {-2.5e-7, "-2.5e-07"}, {1.0 / 3, "0.333333"},     {42, "42"},
-        {NAN, "nan"},          {-INFINITY, "-inf"},
+        {0.1, "0.1"},
+        {0.123456789, "0.123457"},
+        {123456789, "1.23457e+08"},
+        {-2.5e-7, "-2.5e-07"},
+        {1.0 / 3, "0.333333"},
+        {42, "42"},
+        {NAN, "nan"},
+        {-INFINITY, "-inf"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char *text = hpo_render_number (cases[k].v);
@@ -507,7 +513,9 @@ test_cut (void)
     CHECK_STR (text, "abcde\xE2\x80\xA6");
     free (text);
     //  "é" is two bytes, "€" three, "𝄞" four: each one column.
-    text = hpo_render_cut ("\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E" "abc", 4);
+    text = hpo_render_cut ("\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E"
+                           "abc",
+                           4);
     CHECK_STR (text, "\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E\xE2\x80\xA6");
     free (text);
     text = hpo_render_cut ("\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E", 3);
@@ -545,9 +553,10 @@ static void
 test_csv (void)
 {
     const char *fields[] = {"plain", "a,b", "say \"hi\"", "two\nlines",
-                            "cr\r", "", NULL};
-    const char *want[] = {"plain",          "\"a,b\"",     "\"say \"\"hi\"\"\"",
-                          "\"two\nlines\"", "\"cr\r\"",    "", ""};
+                            "cr\r",  "",    NULL};
+    const char *want[] = {
+        "plain", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "\"cr\r\"",
+        "",      ""};
     for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
         char *text = NULL;
         CAPTURE (text, hpo_render_csv_field (out, fields[k]));
@@ -593,11 +602,12 @@ test_csv (void)
                "9,WAITING,,,,,,0,,,,,\n");
     free (text);
     CAPTURE (text, hpo_render_export (out, &tl, 1));
-    CHECK_CONTAINS (text, "{\"number\":9,\"state\":\"WAITING\",\"opt\":null,"
-                          "\"param:value\":null,\"value\":null,"
-                          "\"metric:acc\":null,\"metric:loss\":null,"
-                          "\"attempts\":0,\"worker\":null,\"started\":null,"
-                          "\"ended\":null,\"duration\":null,\"reason\":null}\n");
+    CHECK_CONTAINS (text,
+                    "{\"number\":9,\"state\":\"WAITING\",\"opt\":null,"
+                    "\"param:value\":null,\"value\":null,"
+                    "\"metric:acc\":null,\"metric:loss\":null,"
+                    "\"attempts\":0,\"worker\":null,\"started\":null,"
+                    "\"ended\":null,\"duration\":null,\"reason\":null}\n");
     free (text);
 }
 
