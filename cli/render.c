@@ -865,40 +865,6 @@ s_iso_time (double t)
     return j;
 }
 
-static json_t *
-s_real_or_null (double v)
-{
-    return isfinite (v) ? json_real (v) : json_null ();
-}
-
-static json_t *
-s_str_or_null (const char *s)
-{
-    if (!s_has (s))
-        return json_null ();
-    json_t *j = json_string (s);
-    if (!j) {
-        char *clean = hpo_utf8_clean (s, 0);
-        j = json_string (clean);
-        free (clean);
-    }
-    return j ? j : json_null ();
-}
-
-static json_t *
-s_param_json (const Hpo__Param *param)
-{
-    switch (param->kind) {
-    case HPO_KIND_FLOAT:
-        return s_real_or_null (param->f);
-    case HPO_KIND_INT:
-        return json_integer ((json_int_t)param->i);
-    case HPO_KIND_STR:
-        return s_str_or_null (param->s);
-    }
-    return json_null ();
-}
-
 //  The columns of an export (see render.h): the fixed ones around the
 //  parameters and the metrics.
 typedef struct {
@@ -986,20 +952,21 @@ s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t)
     size_t key = 0;
     json_object_set_new (row, cols->keys[key++],
                          json_integer ((json_int_t)t->number));
-    json_object_set_new (row, cols->keys[key++], s_str_or_null (t->state));
+    json_object_set_new (row, cols->keys[key++],
+                         hpo_json_render_string (t->state));
     for (size_t c = 0; c < cols->n_params; c++) {
         json_t *value = json_null ();
         for (size_t p = 0; p < t->n_params; p++)
             if (t->params[p]->name &&
                 strcmp (t->params[p]->name, cols->params[c]) == 0) {
                 json_decref (value);
-                value = s_param_json (t->params[p]);
+                value = hpo_json_render_param (t->params[p]);
                 break;
             }
         json_object_set_new (row, cols->keys[key++], value);
     }
     json_object_set_new (row, cols->keys[key++],
-                         t->has_value ? s_real_or_null (t->value)
+                         t->has_value ? hpo_json_render_real (t->value)
                                       : json_null ());
     for (size_t c = 0; c < cols->n_metrics; c++) {
         json_t *value = json_null ();
@@ -1007,19 +974,21 @@ s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t)
             if (t->last_metrics[m]->name &&
                 strcmp (t->last_metrics[m]->name, cols->metrics[c]) == 0) {
                 json_decref (value);
-                value = s_real_or_null (t->last_metrics[m]->value);
+                value = hpo_json_render_real (t->last_metrics[m]->value);
                 break;
             }
         json_object_set_new (row, cols->keys[key++], value);
     }
     json_object_set_new (row, cols->keys[key++], json_integer (t->attempt));
-    json_object_set_new (row, cols->keys[key++], s_str_or_null (t->worker));
+    json_object_set_new (row, cols->keys[key++],
+                         hpo_json_render_string (t->worker));
     json_object_set_new (row, cols->keys[key++], s_iso_time (t->started));
     json_object_set_new (row, cols->keys[key++], s_iso_time (t->ended));
     double d = hpo_render_trial_duration (t);
     json_object_set_new (row, cols->keys[key++],
                          d >= 0 ? json_real (d) : json_null ());
-    json_object_set_new (row, cols->keys[key++], s_str_or_null (t->reason));
+    json_object_set_new (row, cols->keys[key++],
+                         hpo_json_render_string (t->reason));
     assert (key == cols->n_keys);
     return row;
 }
@@ -1102,9 +1071,9 @@ hpo_render_export_curves (FILE *out, const Hpo__TrialList *list, int jsonl)
             json_object_set_new (row, keys[2],
                                  json_integer ((json_int_t)values[v]->step));
             json_object_set_new (row, keys[3],
-                                 s_str_or_null (values[v]->metric));
+                                 hpo_json_render_string (values[v]->metric));
             json_object_set_new (row, keys[4],
-                                 s_real_or_null (values[v]->value));
+                                 hpo_json_render_real (values[v]->value));
             s_put_row (out, row, jsonl);
         }
         free (values);

@@ -59,29 +59,32 @@ hpo_json_render_elapsed (const Hpo__StudyInfo *study)
 
 //  ---- documents -----------------------------------------------------------
 
+json_t *
+hpo_json_render_param (const Hpo__Param *param)
+{
+    switch (param->kind) {
+    case HPO_KIND_FLOAT:
+        return s_json_real (param->f);
+    case HPO_KIND_INT:
+        return json_integer ((json_int_t)param->i);
+    case HPO_KIND_STR: {
+        //  "" is a value a categorical may take, not a missing one.
+        json_t *value = json_string (param->s ? param->s : "");
+        return value ? value : s_json_str (param->s);
+    }
+    default:
+        return json_null ();
+    }
+}
+
 static json_t *
 s_params_json (const Hpo__TrialInfo *trial)
 {
     json_t *obj = json_object ();
     for (size_t k = 0; k < trial->n_params; k++) {
         const Hpo__Param *param = trial->params[k];
-        json_t *value;
-        switch (param->kind) {
-        case HPO_KIND_FLOAT:
-            value = s_json_real (param->f);
-            break;
-        case HPO_KIND_INT:
-            value = json_integer ((json_int_t)param->i);
-            break;
-        case HPO_KIND_STR:
-            value = json_string (param->s ? param->s : "");
-            if (!value)
-                value = s_json_str (param->s);
-            break;
-        default:
-            value = json_null ();
-        }
-        json_object_set_new (obj, param->name ? param->name : "", value);
+        json_object_set_new (obj, param->name ? param->name : "",
+                             hpo_json_render_param (param));
     }
     return obj;
 }
@@ -263,4 +266,16 @@ hpo_json_render_print (FILE *out, const json_t *doc)
     if (fputc ('\n', out) == EOF || fflush (out) != 0 || ferror (out))
         return -1;
     return 0;
+}
+
+json_t *
+hpo_json_render_string (const char *s)
+{
+    return s_json_str (s);
+}
+
+json_t *
+hpo_json_render_real (double v)
+{
+    return s_json_real (v);
 }

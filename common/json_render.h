@@ -76,6 +76,13 @@ json_t *hpo_json_render_study_list (const Hpo__StudyList *list);
 json_t *hpo_json_render_trials (const char *study, const Hpo__TrialList *list);
 json_t *hpo_json_render_workers (const Hpo__WorkerList *list);
 
+//  The values of the documents, for other documents of the same data
+//  (hpo export): a string (null for NULL or "", invalid UTF-8 replaced),
+//  a real (null for NaN and infinities), a parameter typed by its kind.
+json_t *hpo_json_render_string (const char *s);
+json_t *hpo_json_render_real (double v);
+json_t *hpo_json_render_param (const Hpo__Param *param);
+
 //  Writes doc, indented, keys in a fixed order, and a newline. Returns 0,
 //  or -1 if it could not be written.
 int hpo_json_render_print (FILE *out, const json_t *doc);
