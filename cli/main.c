@@ -177,14 +177,21 @@ s_usage (FILE *out)
     fprintf (out, "usage: hpo [OPTIONS] COMMAND [ARGS]\n\n"
                   "hpo submits studies to an hpo coordinator and shows "
                   "their progress.\n\nCommands:\n");
-    for (size_t k = 0; k < N_COMMANDS; k++)
-        fprintf (out, "  %-32s %s\n", s_commands[k].synopsis,
-                 s_commands[k].brief);
+    //  A synopsis too long for its column puts its brief on the next line.
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        const char *synopsis = s_commands[k].synopsis;
+        if (strlen (synopsis) > 32)
+            fprintf (out, "  %s\n  %-32s %s\n", synopsis, "",
+                     s_commands[k].brief);
+        else
+            fprintf (out, "  %-32s %s\n", synopsis, s_commands[k].brief);
+    }
     fprintf (out, "  %-32s %s\n", "help [COMMAND]",
              "this help, or a command's");
     fprintf (out,
              "\n%s\nExit status: 0 success, 1 error, 2 usage error or "
-             "invalid study file.\n",
+             "invalid study file,\n3 (hpo watch) the study ended with no "
+             "complete trial.\n",
              s_global_help);
 }
 
