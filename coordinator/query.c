@@ -14,6 +14,9 @@
 //  whichever comes first. One page costs the loop a few milliseconds.
 #define S_TRIALS_PAGE 2000
 #define S_TRIALS_PAGE_BYTES (1u << 20)
+//  An export's page reads the store once or twice a trial (about 0.1 ms
+//  each): fewer trials keep it to a few milliseconds too.
+#define S_EXPORT_PAGE 200
 
 //  ---- the wire form of studies and trials ---------------------------------
 
@@ -282,8 +285,8 @@ s_trials (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
     //  and a page's bytes, so no listing holds the loop for long. A
     //  trial's values count in its bytes; one whose values alone would
     //  pass the page's bytes ends the page inside it (values_next).
-    size_t limit =
-        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
+    size_t page = q->metrics || q->curves ? S_EXPORT_PAGE : S_TRIALS_PAGE;
+    size_t limit = q->limit && q->limit < page ? q->limit : page;
     Hpo__TrialList *list = hpo_malloc (sizeof *list);
     hpo__trial_list__init (list);
     list->trials = hpo_calloc (limit, sizeof (void *));
