@@ -719,6 +719,17 @@ hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
 }
 
 void
+hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                        uint64_t after, uint64_t values_after, int metrics,
+                        int curves)
+{
+    hpo_wire_trials (msg, seq, study, "", after, 0);
+    msg->body.trials.values_after = values_after;
+    msg->body.trials.metrics = metrics != 0;
+    msg->body.trials.curves = curves != 0;
+}
+
+void
 hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                      uint64_t number)
 {

@@ -240,6 +240,12 @@ void hpo_wire_study_delete (hpo_wire_msg_t *msg, uint64_t seq,
 //  state "" for every state; limit 0 for the coordinator's page size.
 void hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                       const char *state, uint64_t after, uint32_t limit);
+//  A page of every trial for hpo export: with metrics, each trial's last
+//  value of every metric; with curves, its intermediate values of every
+//  attempt, from the values_after'th of trial `after` on.
+void hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq,
+                             const char *study, uint64_t after,
+                             uint64_t values_after, int metrics, int curves);
 void hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                           uint64_t number);
 void hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name);

@@ -779,3 +779,37 @@ hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
     sqlite3_finalize (st);
     return result;
 }
+
+//  Prepared per call, like hpo_store_curves: it serves hpo trial show and
+//  hpo export, not the hot path. All values walk the value table's key
+//  (trial_id, step, metric), so OFFSET resumes a page without a sort;
+//  the last value of each metric is its latest attempt's highest step.
+int
+hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
+                        uint64_t skip, hpo_store_trial_value_fn *fn, void *ctx)
+{
+    static const char *all_sql =
+        "SELECT attempt, step, metric, value FROM value WHERE trial_id = ?"
+        " ORDER BY step, metric LIMIT -1 OFFSET ?";
+    static const char *last_sql =
+        "SELECT attempt, step, metric, value FROM (SELECT attempt, step,"
+        " metric, value, row_number () OVER (PARTITION BY metric"
+        " ORDER BY attempt DESC, step DESC) AS r FROM value"
+        " WHERE trial_id = ?) WHERE r = 1 ORDER BY metric";
+    const char *sql = last ? last_sql : all_sql;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, sql);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
+    if (!last)
+        sqlite3_bind_int64 (st, 2, (sqlite3_int64)skip);
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        result = fn (ctx, (uint32_t)sqlite3_column_int (st, 0),
+                     sqlite3_column_int64 (st, 1), s_col_text (st, 2),
+                     sqlite3_column_double (st, 3));
+    if (result == 0 && rc != SQLITE_DONE)
+        result = s_fail (self, sql);
+    sqlite3_finalize (st);
+    return result;
+}

@@ -168,6 +168,19 @@ typedef int (hpo_store_curve_fn) (void *ctx, uint64_t number, int64_t step,
 int hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
                       hpo_store_curve_fn *fn, void *ctx);
 
+//  A trial's intermediate values with the attempt that reported each
+//  (the table keeps, per step and metric, the newest attempt's value).
+//  last = 0: every value by step then metric, after the first skip of
+//  them (where a page cut short resumes). last = 1: the last value of
+//  each metric (its latest attempt's highest step), by metric; skip is
+//  ignored. fn and the result as for the readers above.
+typedef int (hpo_store_trial_value_fn) (void *ctx, uint32_t attempt,
+                                        int64_t step, const char *metric,
+                                        double value);
+int hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
+                            uint64_t skip, hpo_store_trial_value_fn *fn,
+                            void *ctx);
+
 //  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text
 //  EXPLAIN QUERY PLAN prints, one line a step (for the test that checks
