@@ -4,12 +4,14 @@
 
     Exit status: 0 success; 1 an error (the coordinator said no, did not
     answer, or output could not be written); 2 a usage error or a study
-    file that is not valid.                                                */
+    file that is not valid; 3 (hpo watch) the study ended with no
+    complete trial.                                                        */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +37,37 @@
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_INTERVAL_MS 1000
 
-enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
+enum { EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NO_RESULT = 3 };
 
 //  Options a command accepts besides the global ones.
-enum { OPT_STATE = 1, OPT_INTERVAL = 2 };
+enum {
+    OPT_STATE = 1,
+    OPT_INTERVAL = 2,
+    OPT_NOW = 4,
+    OPT_TRIALS = 8,
+    OPT_FAILED = 16,
+    OPT_YES = 32,
+    OPT_SORT = 64,
+    OPT_LIMIT = 128,
+    OPT_CSV = 256,
+    OPT_JSONL = 512,
+    OPT_CURVES = 1024,
+};
+
+//  Each OPT_* by name and the command it belongs to, for the message
+//  when it is given to another.
+static const struct {
+    unsigned opt;
+    const char *name;
+    const char *command;
+} s_options[] = {
+    {OPT_STATE, "--state", "trials"},   {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_NOW, "--now", "study stop"},   {OPT_TRIALS, "--trials", "study extend"},
+    {OPT_FAILED, "--failed", "trial retry"},
+    {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
+    {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
+    {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
+};
 
 typedef struct {
     const char *endpoint;
@@ -46,7 +75,14 @@ typedef struct {
     int json;
     const char *state; //  --state, NULL if not given
     int interval_ms;
+    const char *trials;   //  --trials, NULL if not given
+    const char *sort;     //  --sort, NULL if not given
+    uint64_t limit;       //  --limit, 0 if not given
+    const char *csv;      //  --csv FILE
+    const char *jsonl;    //  --jsonl FILE
+    int curves;           //  --curves
     unsigned given;       //  OPT_* seen on the command line
+    int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
 } s_ctx_t;
 
@@ -55,7 +91,7 @@ typedef int (s_handler_fn) (s_ctx_t *ctx, char **args);
 typedef struct {
     const char *group; //  "study", "trial", or NULL
     const char *name;
-    int n_args;           //  operands, exactly
+    int n_args;           //  operands, exactly; -N: at least N
     const char *synopsis; //  after "hpo "
     const char *brief;    //  for the list of commands
     const char *summary;
@@ -65,7 +101,8 @@ typedef struct {
 } s_command_t;
 
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
-    s_trials, s_trial_show, s_best, s_workers, s_watch;
+    s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
+    s_trial_show, s_best, s_workers, s_watch, s_export;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",
@@ -80,14 +117,56 @@ static const s_command_t s_commands[] = {
      "one study: trials per state, best so far, elapsed, objective, "
      "sampler",
      NULL, 0, s_study_show},
-    {"study", "stop", 1, "study stop NAME", "start no new trials",
-     "start no new trials of NAME; the running ones finish", NULL, 0,
-     s_study_stop},
-    {NULL, "trials", 1, "trials NAME [--state STATE]", "a study's trials",
-     "a study's trials: NUMBER STATE VALUE ATTEMPT WORKER PARAMS...",
+    {"study", "stop", 1, "study stop NAME [--now]", "start no new trials",
+     "start no new trials of NAME; the running ones finish",
+     "Trials waiting for a retry end FAILED. A study already FINISHED,\n"
+     "STOPPED or FAILED is left as it is (exit 1).\n"
+     "  --now            also stop the running trials: their workers kill\n"
+     "                   them (SIGTERM, the grace period, SIGKILL) and they\n"
+     "                   end FAILED with reason \"stopped\"\n",
+     OPT_NOW, s_study_stop},
+    {"study", "extend", 1, "study extend NAME --trials N",
+     "raise a study's budget",
+     "raise the budget of NAME by N trials; a FINISHED study runs again",
+     "New trials continue the numbering, so a seeded sampler continues its\n"
+     "sequence instead of repeating it. A grid study cannot grow past its\n"
+     "points: the error says how many are left. A STOPPED or FAILED study\n"
+     "keeps its state: hpo study resume runs it.\n"
+     "  --trials N       trials to add (at least 1)\n",
+     OPT_TRIALS, s_study_extend},
+    {"study", "resume", 1, "study resume NAME",
+     "run a stopped or failed study again",
+     "take a STOPPED or FAILED study (or one stopping) back to RUNNING",
+     "budget.fail_fast and budget.max_failed count the failures after the\n"
+     "resume, so a study that failed fast does not fail again at once.\n"
+     "A FINISHED study has used its budget: hpo study extend adds trials.\n",
+     0, s_study_resume},
+    {"study", "delete", 1, "study delete NAME [--yes]", "remove an ended study",
+     "remove a FINISHED, STOPPED or FAILED study and all its trials, "
+     "attempts\nand values; its name can be used again",
+     "Asks for confirmation on a terminal; elsewhere (a script, a pipe)\n"
+     "--yes is required.\n"
+     "  --yes            delete without asking\n",
+     OPT_YES, s_study_delete},
+    {"trial", "retry", -1, "trial retry NAME N...|--failed",
+     "run failed trials again",
+     "run FAILED trials of NAME again with the same parameters, as a new\n"
+     "attempt; their earlier attempts stay in hpo trial show",
+     "Every trial named must be FAILED, or nothing is retried. The study\n"
+     "runs again if it had ended.\n"
+     "  --failed         every FAILED trial of the study\n",
+     OPT_FAILED, s_trial_retry},
+    {NULL, "trials", 1, "trials NAME [--state S] [--sort K] [--limit N]",
+     "a study's trials",
+     "a study's trials: NUMBER STATE VALUE ATTEMPT WORKER DURATION "
+     "PARAMS... REASON",
      "  --state STATE    only trials in STATE: WAITING, RUNNING, COMPLETE,\n"
-     "                   PRUNED or FAILED (any case)\n",
-     OPT_STATE, s_trials},
+     "                   PRUNED or FAILED (any case)\n"
+     "  --sort KEY       value (best first by the study's direction, trials\n"
+     "                   without a value last), number, or duration\n"
+     "                   (longest first, unfinished last)\n"
+     "  --limit N        only the first N trials (after sorting)\n",
+     OPT_STATE | OPT_SORT | OPT_LIMIT, s_trials},
     {"trial", "show", 2, "trial show NAME NUMBER", "one trial in detail",
      "one trial: params, attempts, intermediate values, log tail", NULL, 0,
      s_trial_show},
@@ -103,10 +182,28 @@ static const s_command_t s_commands[] = {
      "On a terminal the view is redrawn in place: a progress bar, the\n"
      "running trials with their latest step and value, the best so far.\n"
      "Otherwise one line is printed per change. With --json nothing is\n"
-     "printed until the end, then the study document. Gives up (exit 1)\n"
-     "when the coordinator has not answered for --timeout.\n"
-     "  --interval SECONDS  time between polls (default 1)\n",
+     "printed until the end, then the study document. The view shows an\n"
+     "ETA (from the mean duration of ended trials) and the last failure.\n"
+     "Each poll waits at most --timeout. If the coordinator stops\n"
+     "answering (it restarted), the watch says \"reconnecting\" and keeps\n"
+     "trying until it answers again; it ends only when the study ends,\n"
+     "the coordinator refuses (the study is gone), or on Ctrl-C. A\n"
+     "coordinator that never answered at all is given up after --timeout.\n"
+     "  --interval SECONDS  time between polls (default 1)\n"
+     "Exit status: 0 the study ended with a complete trial; 3 it ended\n"
+     "(FINISHED, STOPPED or FAILED) with none; 1 an error; 2 usage.\n",
      OPT_INTERVAL, s_watch},
+    {NULL, "export", 1, "export NAME (--csv|--jsonl) FILE [--curves]",
+     "a study's results as CSV or JSON Lines",
+     "write NAME's trials to FILE (\"-\": standard output), one row each",
+     "  --csv FILE     CSV with a header line (pandas.read_csv reads it)\n"
+     "  --jsonl FILE   JSON Lines: one object per trial, the same keys\n"
+     "  --curves       the intermediate values instead, in long form:\n"
+     "                 trial, attempt, step, metric, value\n"
+     "Columns: number, state, a column per parameter, value, metric:NAME\n"
+     "(the last value of each metric), attempts, worker, started, ended\n"
+     "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n",
+     OPT_CSV | OPT_JSONL | OPT_CURVES, s_export},
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -125,14 +222,21 @@ s_usage (FILE *out)
     fprintf (out, "usage: hpo [OPTIONS] COMMAND [ARGS]\n\n"
                   "hpo submits studies to an hpo coordinator and shows "
                   "their progress.\n\nCommands:\n");
-    for (size_t k = 0; k < N_COMMANDS; k++)
-        fprintf (out, "  %-32s %s\n", s_commands[k].synopsis,
-                 s_commands[k].brief);
+    //  A synopsis too long for its column puts its brief on the next line.
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        const char *synopsis = s_commands[k].synopsis;
+        if (strlen (synopsis) > 32)
+            fprintf (out, "  %s\n  %-32s %s\n", synopsis, "",
+                     s_commands[k].brief);
+        else
+            fprintf (out, "  %-32s %s\n", synopsis, s_commands[k].brief);
+    }
     fprintf (out, "  %-32s %s\n", "help [COMMAND]",
              "this help, or a command's");
     fprintf (out,
              "\n%s\nExit status: 0 success, 1 error, 2 usage error or "
-             "invalid study file.\n",
+             "invalid study file,\n3 (hpo watch) the study ended with no "
+             "complete trial.\n",
              s_global_help);
 }
 
@@ -384,22 +488,135 @@ s_study_show (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  Sends a request that changes a study and prints the coordinator's
+//  Ok message, which says what happened. An Error (the request does not
+//  apply: a study already FINISHED, a trial that is not FAILED) is
+//  printed by s_call and exits 1.
+static int
+s_change (s_ctx_t *ctx, hpo_wire_msg_t *request, const char *name)
+{
+    char *not_found = hpo_sprintf ("no study named %s", name);
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request->env, HPO__ENVELOPE__BODY_OK, not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    printf ("%s\n", reply->ok->message && *reply->ok->message
+                        ? reply->ok->message
+                        : "done");
+    hpo_wire_free (&reply);
+    return 0;
+}
+
+//  A count or trial number on the command line: decimal digits only.
+static int
+s_parse_count (const char *what, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull (text, &end, 10);
+    if (!isdigit ((unsigned char)*text) || *end || errno) {
+        hpo_log_error ("%s '%s' is not a number", what, text);
+        return EXIT_USAGE;
+    }
+    *out = n;
+    return 0;
+}
+
 static int
 s_study_stop (s_ctx_t *ctx, char **args)
 {
     hpo_wire_msg_t request;
-    hpo_wire_study_stop (&request, 0, args[0], 0);
-    char *not_found = hpo_sprintf ("no study named %s", args[0]);
-    hpo_env_t *reply;
-    int status =
-        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, not_found, &reply);
-    free (not_found);
-    if (status)
-        return status;
-    printf ("stopping study %s: no new trials start; running ones finish\n",
-            args[0]);
-    hpo_wire_free (&reply);
-    return 0;
+    hpo_wire_study_stop (&request, 0, args[0], (ctx->given & OPT_NOW) != 0);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_study_extend (s_ctx_t *ctx, char **args)
+{
+    uint64_t trials;
+    if (!ctx->trials) {
+        hpo_log_error ("how many trials? usage: hpo study extend NAME "
+                       "--trials N");
+        return EXIT_USAGE;
+    }
+    if (s_parse_count ("--trials", ctx->trials, &trials))
+        return EXIT_USAGE;
+    if (trials == 0) {
+        hpo_log_error ("--trials must be at least 1");
+        return EXIT_USAGE;
+    }
+    hpo_wire_msg_t request;
+    hpo_wire_study_extend (&request, 0, args[0], trials);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_study_resume (s_ctx_t *ctx, char **args)
+{
+    hpo_wire_msg_t request;
+    hpo_wire_study_resume (&request, 0, args[0]);
+    return s_change (ctx, &request, args[0]);
+}
+
+//  Asks on the terminal whether to delete the study; 1 if the answer is
+//  yes. Without a terminal nobody can answer: that takes --yes.
+static int
+s_confirm_delete (const char *name)
+{
+    if (!isatty (STDIN_FILENO)) {
+        hpo_log_error ("standard input is not a terminal, so nobody can "
+                       "confirm: hpo study delete %s --yes deletes it",
+                       name);
+        return 0;
+    }
+    fprintf (stderr,
+             "delete study %s with all its trials, attempts and values? "
+             "[y/N] ",
+             name);
+    fflush (stderr);
+    char line[16];
+    if (!fgets (line, sizeof line, stdin))
+        return 0;
+    return strcasecmp (line, "y\n") == 0 || strcasecmp (line, "yes\n") == 0;
+}
+
+static int
+s_study_delete (s_ctx_t *ctx, char **args)
+{
+    if (!(ctx->given & OPT_YES) && !s_confirm_delete (args[0])) {
+        if (isatty (STDIN_FILENO))
+            fprintf (stderr, "study %s not deleted\n", args[0]);
+        return isatty (STDIN_FILENO) ? EXIT_ERROR : EXIT_USAGE;
+    }
+    hpo_wire_msg_t request;
+    hpo_wire_study_delete (&request, 0, args[0]);
+    return s_change (ctx, &request, args[0]);
+}
+
+static int
+s_trial_retry (s_ctx_t *ctx, char **args)
+{
+    int failed = (ctx->given & OPT_FAILED) != 0;
+    size_t n = (size_t)ctx->n_args - 1;
+    if (failed == (n > 0)) {
+        hpo_log_error ("name the trials to retry, or give --failed for every "
+                       "FAILED one (not both); usage: hpo trial retry NAME "
+                       "NUMBER... | --failed");
+        return EXIT_USAGE;
+    }
+    uint64_t *numbers = hpo_calloc (n ? n : 1, sizeof *numbers);
+    int status = 0;
+    for (size_t k = 0; k < n && status == 0; k++)
+        status = s_parse_count ("trial number", args[k + 1], &numbers[k]);
+    if (status == 0) {
+        hpo_wire_msg_t request;
+        hpo_wire_trial_retry (&request, 0, args[0], numbers, n, failed);
+        status = s_change (ctx, &request, args[0]);
+    }
+    free (numbers);
+    return status;
 }
 
 //  Moves the trials of page onto list (the pages were decoded with the
@@ -418,21 +635,58 @@ s_trials_take (Hpo__TrialList *list, Hpo__TrialList *page)
     page->n_trials = 0;
 }
 
-//  Asks for a study's trials, state "" for all. The coordinator answers a
-//  page at a time (so no listing holds its loop for long); the pages are
-//  asked for in turn and joined into one reply, as if it came whole.
-//  no_answer as for s_call_ex.
+//  A page that resumes inside list's last trial (TrialList.values_next)
+//  starts with the rest of that trial's values: they join the values
+//  list has, and the repeated trial leaves the page.
+static void
+s_trials_continue (Hpo__TrialList *list, Hpo__TrialList *page)
+{
+    if (list->n_trials == 0 || page->n_trials == 0 ||
+        page->trials[0]->number != list->trials[list->n_trials - 1]->number)
+        return;
+    Hpo__TrialInfo *last = list->trials[list->n_trials - 1];
+    Hpo__TrialInfo *piece = page->trials[0];
+    if (piece->n_values) {
+        last->values =
+            hpo_realloc (last->values, (last->n_values + piece->n_values) *
+                                           sizeof *last->values);
+        memcpy (last->values + last->n_values, piece->values,
+                piece->n_values * sizeof *piece->values);
+        last->n_values += piece->n_values;
+        piece->n_values = 0;
+    }
+    hpo__trial_info__free_unpacked (piece, NULL);
+    memmove (page->trials, page->trials + 1,
+             (page->n_trials - 1) * sizeof *page->trials);
+    page->n_trials--;
+}
+
+//  What to ask of each page of trials.
+typedef struct {
+    const char *state; //  "" for all
+    int metrics;       //  TrialsQuery.metrics
+    int curves;        //  TrialsQuery.curves
+} s_trials_query_t;
+
+//  Asks for a study's trials. The coordinator answers a page at a time
+//  (so no listing holds its loop for long, and a trial with many values
+//  may come in pieces); the pages are asked for in turn and joined into
+//  one reply, as if it came whole. no_answer as for s_call_ex.
 static int
-s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
-              hpo_env_t **reply_p, int *no_answer)
+s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
+             hpo_env_t **reply_p, int *no_answer)
 {
     *reply_p = NULL;
     char *not_found = hpo_sprintf ("no study named %s", name);
-    uint64_t after = 0;
+    uint64_t after = 0, values_after = 0;
     int status = 0;
     for (;;) {
         hpo_wire_msg_t request;
-        hpo_wire_trials (&request, 0, name, state, after, 0);
+        if (query->metrics || query->curves)
+            hpo_wire_trials_export (&request, 0, name, after, values_after,
+                                    query->metrics, query->curves);
+        else
+            hpo_wire_trials (&request, 0, name, query->state, after, 0);
         hpo_env_t *page;
         status = s_call_ex (ctx, &request.env, HPO__ENVELOPE__BODY_TRIAL_LIST,
                             not_found, &page, no_answer);
@@ -443,8 +697,13 @@ s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
         Hpo__TrialList *list = page->trial_list;
         //  A coordinator that does not page answers whole (more unset);
         //  one that would not move forward is not asked again.
-        int again = list->more && list->next > after;
+        int again = list->more &&
+                    (list->next > after ||
+                     (list->next == after && list->values_next > values_after));
+        if (*reply_p && values_after)
+            s_trials_continue ((*reply_p)->trial_list, list);
         after = list->next;
+        values_after = list->values_next;
         if (!*reply_p)
             *reply_p = page;
         else {
@@ -458,6 +717,87 @@ s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
         (*reply_p)->trial_list->more = 0;
     free (not_found);
     return status;
+}
+
+static int
+s_get_trials (s_ctx_t *ctx, const char *name, const char *state,
+              hpo_env_t **reply_p, int *no_answer)
+{
+    s_trials_query_t query = {.state = state};
+    return s_get_pages (ctx, name, &query, reply_p, no_answer);
+}
+
+//  ---- hpo trials --sort, --limit
+
+//  The sort key's direction: +1 larger first, -1 smaller first.
+static int s_sort_sign;
+
+static int
+s_by_number (const void *a_, const void *b_)
+{
+    const Hpo__TrialInfo *a = *(Hpo__TrialInfo *const *)a_;
+    const Hpo__TrialInfo *b = *(Hpo__TrialInfo *const *)b_;
+    return a->number < b->number ? -1 : a->number > b->number;
+}
+
+//  Trials with a key first, by the key (s_sort_sign), ties by number.
+static int
+s_by_key (int has_a, double a, int has_b, double b, const void *a_,
+          const void *b_)
+{
+    if (has_a != has_b)
+        return has_a ? -1 : 1;
+    if (has_a && a != b)
+        return (a < b ? -1 : 1) * -s_sort_sign;
+    return s_by_number (a_, b_);
+}
+
+static int
+s_by_value (const void *a_, const void *b_)
+{
+    const Hpo__TrialInfo *a = *(Hpo__TrialInfo *const *)a_;
+    const Hpo__TrialInfo *b = *(Hpo__TrialInfo *const *)b_;
+    return s_by_key (a->has_value && !isnan (a->value), a->value,
+                     b->has_value && !isnan (b->value), b->value, a_, b_);
+}
+
+static int
+s_by_duration (const void *a_, const void *b_)
+{
+    double a = hpo_render_trial_duration (*(Hpo__TrialInfo *const *)a_);
+    double b = hpo_render_trial_duration (*(Hpo__TrialInfo *const *)b_);
+    return s_by_key (a >= 0, a, b >= 0, b, a_, b_);
+}
+
+//  Sorts list by ctx->sort and keeps the first ctx->limit. Returns 0, or
+//  the exit status after saying why not.
+static int
+s_trials_order (s_ctx_t *ctx, const char *name, Hpo__TrialList *list)
+{
+    int (*cmp) (const void *, const void *) = NULL;
+    if (ctx->sort && strcmp (ctx->sort, "value") == 0) {
+        //  Best first needs the study's direction.
+        hpo_env_t *study;
+        int status = s_get_study (ctx, name, &study, NULL);
+        if (status)
+            return status;
+        const char *direction = study->study_info->direction;
+        s_sort_sign = direction && strcmp (direction, "maximize") == 0 ? 1 : -1;
+        hpo_wire_free (&study);
+        cmp = s_by_value;
+    } else if (ctx->sort && strcmp (ctx->sort, "duration") == 0) {
+        s_sort_sign = 1;
+        cmp = s_by_duration;
+    } else if (ctx->sort)
+        cmp = s_by_number;
+    if (cmp)
+        qsort (list->trials, list->n_trials, sizeof *list->trials, cmp);
+    if (ctx->limit && ctx->limit < list->n_trials) {
+        for (size_t k = ctx->limit; k < list->n_trials; k++)
+            hpo__trial_info__free_unpacked (list->trials[k], NULL);
+        list->n_trials = ctx->limit;
+    }
+    return 0;
 }
 
 static int
@@ -477,14 +817,22 @@ s_trials (s_ctx_t *ctx, char **args)
             return EXIT_USAGE;
         }
     }
+    if (ctx->sort && strcmp (ctx->sort, "value") != 0 &&
+        strcmp (ctx->sort, "number") != 0 &&
+        strcmp (ctx->sort, "duration") != 0) {
+        hpo_log_error ("unknown sort key '%s': use value, number or duration",
+                       ctx->sort);
+        return EXIT_USAGE;
+    }
     hpo_env_t *reply;
     int status = s_get_trials (ctx, args[0], state, &reply, NULL);
     if (status)
         return status;
-    if (ctx->json)
+    status = s_trials_order (ctx, args[0], reply->trial_list);
+    if (status == 0 && ctx->json)
         status =
             s_print_json (hpo_json_render_trials (args[0], reply->trial_list));
-    else
+    else if (status == 0)
         hpo_render_trials (stdout, reply->trial_list);
     hpo_wire_free (&reply);
     return status;
@@ -572,11 +920,13 @@ s_sleep_ms (int64_t ms)
         ;
 }
 
+//  FAILED is the state a study ends in when it stops itself (fail_fast).
 static int
 s_study_over (const Hpo__StudyInfo *study)
 {
     return study->state && (strcmp (study->state, "FINISHED") == 0 ||
-                            strcmp (study->state, "STOPPED") == 0);
+                            strcmp (study->state, "STOPPED") == 0 ||
+                            strcmp (study->state, "FAILED") == 0);
 }
 
 //  Terminal size, or 80x24 when it cannot be asked.
@@ -637,6 +987,45 @@ s_print_line (const hpo_env_t *study, char **last_p)
     *last_p = line;
 }
 
+//  Says, once per outage, that the coordinator stopped answering, and
+//  when it answers again (*outage tracks which was said last).
+static void
+s_watch_outage (s_ctx_t *ctx, int tty, int answered, int *outage,
+                const hpo_env_t *study, const hpo_env_t *running, int *drawn)
+{
+    const char *endpoint = hpo_client_endpoint (ctx->client);
+    if (answered) {
+        if (*outage && !tty)
+            hpo_log_info ("%s answers again", endpoint);
+        *outage = 0;
+        return;
+    }
+    if (tty) {
+        char *warning = hpo_sprintf (
+            "(no answer from %s; reconnecting\xE2\x80\xA6)", endpoint);
+        s_draw (study, running, warning, drawn);
+        free (warning);
+    } else if (!*outage)
+        hpo_log_warnx ("no answer from %s; reconnecting\xE2\x80\xA6", endpoint);
+    *outage = 1;
+}
+
+//  One poll: the study, and on a terminal its running trials. Returns 0
+//  with both set, or the exit status (with *no_answer set when the
+//  coordinator did not answer).
+static int
+s_watch_poll (s_ctx_t *ctx, const char *name, int tty, hpo_env_t **study,
+              hpo_env_t **running, int *no_answer)
+{
+    *running = NULL;
+    int status = s_get_study (ctx, name, study, no_answer);
+    if (status == 0 && tty)
+        status = s_get_trials (ctx, name, "RUNNING", running, no_answer);
+    if (status)
+        hpo_wire_free (study);
+    return status;
+}
+
 static int
 s_watch (s_ctx_t *ctx, char **args)
 {
@@ -644,55 +1033,40 @@ s_watch (s_ctx_t *ctx, char **args)
     int tty = !ctx->json && isatty (STDOUT_FILENO);
     //  Each poll waits at most a third of --timeout (but not less than the
     //  interval), so a coordinator that restarted, and lost the request,
-    //  is picked up again by the next poll; the watch gives up once it has
-    //  heard nothing for --timeout.
+    //  is picked up again by the next poll. Once the coordinator has
+    //  answered, the watch outlives its restarts: it keeps asking until
+    //  the study ends. One that never answered is given up after
+    //  --timeout (a wrong endpoint should not hang a script).
     int poll_ms = ctx->timeout_ms / 3;
     if (poll_ms < ctx->interval_ms)
         poll_ms = ctx->interval_ms;
     if (poll_ms > ctx->timeout_ms)
         poll_ms = ctx->timeout_ms;
-    int64_t heard = hpo_clock_mono_ms ();
+    int64_t began = hpo_clock_mono_ms ();
     hpo_env_t *study = NULL, *running = NULL;
     char *last_line = NULL;
-    int drawn = 0, status = 0;
+    int drawn = 0, status = 0, outage = 0;
     while (1) {
         int64_t start = hpo_clock_mono_ms ();
-        int64_t left = heard + ctx->timeout_ms - start;
-        if (left <= 0) {
-            if (tty)
-                s_draw (study, running, NULL, &drawn);
+        int64_t left = began + ctx->timeout_ms - start;
+        if (!study && left <= 0) {
             hpo_log_error ("no answer from %s within %gs",
                            hpo_client_endpoint (ctx->client),
                            ctx->timeout_ms / 1000.0);
             status = EXIT_ERROR;
             break;
         }
-        hpo_client_set_timeout (ctx->client,
-                                (int)(left < poll_ms ? left : poll_ms));
+        hpo_client_set_timeout (
+            ctx->client, (int)(!study && left < poll_ms ? left : poll_ms));
         int no_answer = 0;
         hpo_env_t *new_study = NULL, *new_running = NULL;
-        status = s_get_study (ctx, name, &new_study, &no_answer);
-        if (status == 0 && tty)
-            status =
-                s_get_trials (ctx, name, "RUNNING", &new_running, &no_answer);
-        if (status && !no_answer) {
-            hpo_wire_free (&new_study);
+        status =
+            s_watch_poll (ctx, name, tty, &new_study, &new_running, &no_answer);
+        if (status && !no_answer)
             break; //  the coordinator said no; s_call_ex said why
-        }
-        if (no_answer) {
-            hpo_wire_free (&new_study);
-            status = 0;
-            if (tty) {
-                char *warning =
-                    hpo_sprintf ("(no answer from %s yet; trying again)",
-                                 hpo_client_endpoint (ctx->client));
-                s_draw (study, running, warning, &drawn);
-                free (warning);
-            } else
-                hpo_log_warnx ("no answer from %s yet; trying again",
-                               hpo_client_endpoint (ctx->client));
-        } else {
-            heard = hpo_clock_mono_ms ();
+        status = 0;
+        s_watch_outage (ctx, tty, !no_answer, &outage, study, running, &drawn);
+        if (!no_answer) {
             hpo_wire_free (&study);
             hpo_wire_free (&running);
             study = new_study;
@@ -715,10 +1089,53 @@ s_watch (s_ctx_t *ctx, char **args)
             printf ("\n");
             hpo_render_study (stdout, study->study_info);
         }
+        //  A study that ended with nothing to show is a failure to a
+        //  script, whatever the reason it ended.
+        if (status == 0 && study->study_info->complete == 0)
+            status = EXIT_NO_RESULT;
     }
     free (last_line);
     hpo_wire_free (&study);
     hpo_wire_free (&running);
+    return status;
+}
+
+//  ---- hpo export -------------------------------------------------------
+
+static int
+s_export (s_ctx_t *ctx, char **args)
+{
+    if (!ctx->csv == !ctx->jsonl) {
+        hpo_log_error ("hpo export needs one of --csv FILE or --jsonl FILE");
+        return EXIT_USAGE;
+    }
+    const char *path = ctx->csv ? ctx->csv : ctx->jsonl;
+    s_trials_query_t query = {
+        .state = "", .metrics = !ctx->curves, .curves = ctx->curves};
+    hpo_env_t *reply;
+    int status = s_get_pages (ctx, args[0], &query, &reply, NULL);
+    if (status)
+        return status;
+    //  The file is opened only once the answer is in, so a study that
+    //  does not exist leaves no empty file behind.
+    int to_stdout = strcmp (path, "-") == 0;
+    FILE *out = to_stdout ? stdout : fopen (path, "w");
+    if (!out) {
+        hpo_log_warn ("cannot open %s", path);
+        hpo_wire_free (&reply);
+        return EXIT_ERROR;
+    }
+    int jsonl = ctx->jsonl != NULL;
+    int rc = ctx->curves
+                 ? hpo_render_export_curves (out, reply->trial_list, jsonl)
+                 : hpo_render_export (out, reply->trial_list, jsonl);
+    if (!to_stdout && fclose (out) != 0)
+        rc = -1;
+    if (rc != 0) {
+        hpo_log_warn ("cannot write %s", to_stdout ? "the output" : path);
+        status = EXIT_ERROR;
+    }
+    hpo_wire_free (&reply);
     return status;
 }
 
@@ -776,6 +1193,15 @@ s_main (int argc, char *argv[], char **words)
         {"version", no_argument, NULL, 'V'},
         {"state", required_argument, NULL, 's'},
         {"interval", required_argument, NULL, 'i'},
+        {"now", no_argument, NULL, 'n'},
+        {"trials", required_argument, NULL, 'T'},
+        {"failed", no_argument, NULL, 'F'},
+        {"yes", no_argument, NULL, 'y'},
+        {"sort", required_argument, NULL, 'o'},
+        {"limit", required_argument, NULL, 'l'},
+        {"csv", required_argument, NULL, 'C'},
+        {"jsonl", required_argument, NULL, 'J'},
+        {"curves", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -814,6 +1240,48 @@ s_main (int argc, char *argv[], char **words)
             if (s_parse_ms ("interval", optarg, &ctx.interval_ms) != 0)
                 return EXIT_USAGE;
             ctx.given |= OPT_INTERVAL;
+            break;
+        case 'n':
+            ctx.given |= OPT_NOW;
+            break;
+        case 'T':
+            ctx.trials = optarg;
+            ctx.given |= OPT_TRIALS;
+            break;
+        case 'F':
+            ctx.given |= OPT_FAILED;
+            break;
+        case 'y':
+            ctx.given |= OPT_YES;
+            break;
+        case 'o':
+            ctx.sort = optarg;
+            ctx.given |= OPT_SORT;
+            break;
+        case 'l': {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull (optarg, &end, 10);
+            if (!isdigit ((unsigned char)*optarg) || *end || errno || n == 0) {
+                hpo_log_error ("--limit '%s': want a number of trials > 0",
+                               optarg);
+                return EXIT_USAGE;
+            }
+            ctx.limit = n;
+            ctx.given |= OPT_LIMIT;
+            break;
+        }
+        case 'C':
+            ctx.csv = optarg;
+            ctx.given |= OPT_CSV;
+            break;
+        case 'J':
+            ctx.jsonl = optarg;
+            ctx.given |= OPT_JSONL;
+            break;
+        case 'K':
+            ctx.curves = 1;
+            ctx.given |= OPT_CURVES;
             break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
@@ -872,15 +1340,16 @@ s_main (int argc, char *argv[], char **words)
         s_command_usage (stdout, cmd);
         return 0;
     }
-    if (ctx.given & ~cmd->options) {
-        hpo_log_error ("%s applies to 'hpo %s' only",
-                       ctx.given & OPT_STATE ? "--state" : "--interval",
-                       ctx.given & OPT_STATE ? "trials" : "watch");
-        return EXIT_USAGE;
-    }
+    for (size_t k = 0; k < sizeof s_options / sizeof *s_options; k++)
+        if (ctx.given & ~cmd->options & s_options[k].opt) {
+            hpo_log_error ("%s applies to 'hpo %s' only", s_options[k].name,
+                           s_options[k].command);
+            return EXIT_USAGE;
+        }
     char **args = words + used;
     int n_args = n_words - used;
-    if (n_args != cmd->n_args) {
+    ctx.n_args = n_args;
+    if (cmd->n_args >= 0 ? n_args != cmd->n_args : n_args < -cmd->n_args) {
         hpo_log_error ("%s; usage: hpo %s",
                        n_args < cmd->n_args ? "missing argument"
                                             : "too many arguments",

@@ -59,29 +59,32 @@ hpo_json_render_elapsed (const Hpo__StudyInfo *study)
 
 //  ---- documents -----------------------------------------------------------
 
+json_t *
+hpo_json_render_param (const Hpo__Param *param)
+{
+    switch (param->kind) {
+    case HPO_KIND_FLOAT:
+        return s_json_real (param->f);
+    case HPO_KIND_INT:
+        return json_integer ((json_int_t)param->i);
+    case HPO_KIND_STR: {
+        //  "" is a value a categorical may take, not a missing one.
+        json_t *value = json_string (param->s ? param->s : "");
+        return value ? value : s_json_str (param->s);
+    }
+    default:
+        return json_null ();
+    }
+}
+
 static json_t *
 s_params_json (const Hpo__TrialInfo *trial)
 {
     json_t *obj = json_object ();
     for (size_t k = 0; k < trial->n_params; k++) {
         const Hpo__Param *param = trial->params[k];
-        json_t *value;
-        switch (param->kind) {
-        case HPO_KIND_FLOAT:
-            value = s_json_real (param->f);
-            break;
-        case HPO_KIND_INT:
-            value = json_integer ((json_int_t)param->i);
-            break;
-        case HPO_KIND_STR:
-            value = json_string (param->s ? param->s : "");
-            if (!value)
-                value = s_json_str (param->s);
-            break;
-        default:
-            value = json_null ();
-        }
-        json_object_set_new (obj, param->name ? param->name : "", value);
+        json_object_set_new (obj, param->name ? param->name : "",
+                             hpo_json_render_param (param));
     }
     return obj;
 }
@@ -105,6 +108,10 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     json_object_set_new (doc, "worker", s_json_str (trial->worker));
     json_object_set_new (doc, "started", s_json_time (trial->started));
     json_object_set_new (doc, "ended", s_json_time (trial->ended));
+    json_object_set_new (doc, "duration",
+                         trial->started > 0 && trial->ended >= trial->started
+                             ? s_json_real (trial->ended - trial->started)
+                             : json_null ());
     json_object_set_new (doc, "reason", s_json_str (trial->reason));
     json_object_set_new (doc, "last_step",
                          trial->has_step
@@ -113,6 +120,17 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     json_object_set_new (doc, "last_value",
                          trial->has_last ? s_json_real (trial->last_value)
                                          : json_null ());
+    //  Filled only when asked (TrialsQuery.metrics): null otherwise.
+    json_t *metrics = json_null ();
+    if (trial->n_last_metrics) {
+        metrics = json_object ();
+        for (size_t k = 0; k < trial->n_last_metrics; k++) {
+            const Hpo__Metric *m = trial->last_metrics[k];
+            json_object_set_new (metrics, m->name ? m->name : "",
+                                 s_json_real (m->value));
+        }
+    }
+    json_object_set_new (doc, "last_metrics", metrics);
     if (!detail)
         return doc;
 
@@ -134,6 +152,9 @@ hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
     for (size_t k = 0; k < trial->n_values; k++) {
         const Hpo__IntermediateValue *v = trial->values[k];
         json_t *obj = json_object ();
+        json_object_set_new (obj, "attempt",
+                             v->attempt ? json_integer (v->attempt)
+                                        : json_null ());
         json_object_set_new (obj, "step", json_integer ((json_int_t)v->step));
         json_object_set_new (obj, "metric", s_json_str (v->metric));
         json_object_set_new (obj, "value", s_json_real (v->value));
@@ -183,6 +204,17 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
     json_object_set_new (objective, "direction", s_json_str (study->direction));
     json_object_set_new (doc, "objective", objective);
     json_object_set_new (doc, "sampler", s_json_str (study->sampler));
+    json_object_set_new (doc, "reason", s_json_str (study->reason));
+    const Hpo__TrialInfo *last = study->has_last_failed && study->last_failed
+                                     ? study->last_failed
+                                     : NULL;
+    json_object_set_new (doc, "last_failed",
+                         last ? hpo_json_render_trial (last, study->name, 0)
+                              : json_null ());
+    json_object_set_new (doc, "mean_duration",
+                         study->mean_duration > 0
+                             ? s_json_real (study->mean_duration)
+                             : json_null ());
     return doc;
 }
 
@@ -245,4 +277,16 @@ hpo_json_render_print (FILE *out, const json_t *doc)
     if (fputc ('\n', out) == EOF || fflush (out) != 0 || ferror (out))
         return -1;
     return 0;
+}
+
+json_t *
+hpo_json_render_string (const char *s)
+{
+    return s_json_str (s);
+}
+
+json_t *
+hpo_json_render_real (double v)
+{
+    return s_json_real (v);
 }

@@ -23,15 +23,21 @@
          "worker": "gpu1" | null,        worker of that attempt
          "started": 1764296385.5 | null, that attempt's start
          "ended": 1764296445.1 | null,
+         "duration": 59.6 | null,        ended - started, once ended
          "reason": "exit status 1" | null,
          "last_step": 3 | null,          latest intermediate report
-         "last_value": 0.41 | null}      its objective value
+         "last_value": 0.41 | null,      its objective value
+         "last_metrics": {"val_loss": 0.2, "acc": 0.9} | null}
+                                         the last value of every metric,
+                                         where asked (TrialsQuery.metrics)
     trial, hpo trial show: the above plus
          "attempts": [{"attempt": 1, "worker": "gpu1", "started": ..,
                        "ended": .. | null, "outcome": "LOST",
                        "reason": "lease expired" | null}, ...],
-         "intermediate": [{"step": 1, "metric": "val_loss",
-                           "value": 0.52}, ...],
+         "intermediate": [{"attempt": 1 | null, "step": 1,
+                           "metric": "val_loss", "value": 0.52}, ...],
+                                         attempt null from a coordinator
+                                         older than issue #9
          "log_tail": "..." | null
     study (hpo study show, hpo watch --json):
         {"name": "mnist", "state": "RUNNING",
@@ -69,6 +75,13 @@ json_t *hpo_json_render_study (const Hpo__StudyInfo *study);
 json_t *hpo_json_render_study_list (const Hpo__StudyList *list);
 json_t *hpo_json_render_trials (const char *study, const Hpo__TrialList *list);
 json_t *hpo_json_render_workers (const Hpo__WorkerList *list);
+
+//  The values of the documents, for other documents of the same data
+//  (hpo export): a string (null for NULL or "", invalid UTF-8 replaced),
+//  a real (null for NaN and infinities), a parameter typed by its kind.
+json_t *hpo_json_render_string (const char *s);
+json_t *hpo_json_render_real (double v);
+json_t *hpo_json_render_param (const Hpo__Param *param);
 
 //  Writes doc, indented, keys in a fixed order, and a newline. Returns 0,
 //  or -1 if it could not be written.

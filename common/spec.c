@@ -34,6 +34,9 @@
 //  Attempts lost to the worker (it died, went silent, was stopped) that
 //  are re-run before the trial fails: issue #9.
 #define S_DEFAULT_MAX_LOST 3
+//  A study whose first five trials all failed is broken, not unlucky:
+//  it stops itself rather than burn its whole budget on the same error.
+#define S_DEFAULT_FAIL_FAST 5
 
 typedef struct {
     const char *file;
@@ -1192,8 +1195,12 @@ static int
 s_parse_budget (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self,
                 s_field_t *trials)
 {
-    s_field_t b[2] = {{.key = "trials"}, {.key = "parallel"}};
-    if (s_optional_fields (ctx, f, b, 2))
+    s_field_t b[4] = {{.key = "trials"},
+                      {.key = "parallel"},
+                      {.key = "fail_fast"},
+                      {.key = "max_failed"}};
+    self->fail_fast = S_DEFAULT_FAIL_FAST;
+    if (s_optional_fields (ctx, f, b, 4))
         return -1;
     *trials = b[0];
     if (b[0].present) {
@@ -1208,6 +1215,20 @@ s_parse_budget (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self,
                           &n))
             return -1;
         self->parallel = (uint32_t)n;
+    }
+    if (b[2].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &b[2], 0, UINT32_MAX,
+                          "a non-negative integer (0: never fail fast)", &n))
+            return -1;
+        self->fail_fast = (uint32_t)n;
+    }
+    if (b[3].present) {
+        int64_t n;
+        if (s_get_int_in (ctx, &b[3], 1, INT64_MAX,
+                          "a positive integer (omit it for no limit)", &n))
+            return -1;
+        self->max_failed = (uint64_t)n;
     }
     return 0;
 }

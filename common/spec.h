@@ -94,6 +94,11 @@ struct _hpo_spec_t {
     } pruner;
     uint64_t trials;            //  budget: min(trials, sampler's size)
     uint32_t parallel;          //  0: as many as workers take
+    uint32_t fail_fast;         //  the study FAILS when its first this
+                                //  many trials all failed (default 5;
+                                //  0: never)
+    uint64_t max_failed;        //  ... or after this many failures in
+                                //  all (0: no limit)
     uint64_t timeout_ms;        //  0: no timeout
     uint64_t grace_ms;          //  SIGTERM to SIGKILL (default 10 s)
     uint32_t retries;           //  extra attempts after the program failed

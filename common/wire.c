@@ -657,6 +657,45 @@ hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
 }
 
 void
+hpo_wire_study_extend (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                       uint64_t trials)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_EXTEND);
+    hpo__study_extend__init (&msg->body.study_extend);
+    msg->body.study_extend.name = s_str (name);
+    msg->body.study_extend.trials = trials;
+    msg->env.study_extend = &msg->body.study_extend;
+}
+
+void
+hpo_wire_study_resume (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+{
+    msg->env.study_resume =
+        s_study_ref (msg, seq, HPO__ENVELOPE__BODY_STUDY_RESUME, name);
+}
+
+void
+hpo_wire_trial_retry (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                      uint64_t *numbers, size_t n, int failed)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TRIAL_RETRY);
+    Hpo__TrialRetry *retry = &msg->body.trial_retry;
+    hpo__trial_retry__init (retry);
+    retry->study = s_str (study);
+    retry->numbers = numbers;
+    retry->n_numbers = n;
+    retry->failed = failed != 0;
+    msg->env.trial_retry = retry;
+}
+
+void
+hpo_wire_study_delete (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
+{
+    msg->env.study_delete =
+        s_study_ref (msg, seq, HPO__ENVELOPE__BODY_STUDY_DELETE, name);
+}
+
+void
 hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name)
 {
     msg->env.best = s_study_ref (msg, seq, HPO__ENVELOPE__BODY_BEST, name);
@@ -682,6 +721,17 @@ hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
     q->after = after;
     q->limit = limit;
     msg->env.trials = q;
+}
+
+void
+hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                        uint64_t after, uint64_t values_after, int metrics,
+                        int curves)
+{
+    hpo_wire_trials (msg, seq, study, "", after, 0);
+    msg->body.trials.values_after = values_after;
+    msg->body.trials.metrics = metrics != 0;
+    msg->body.trials.curves = curves != 0;
 }
 
 void

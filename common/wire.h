@@ -126,6 +126,8 @@ typedef struct {
         Hpo__StudyCreate study_create;
         Hpo__StudyRef study_ref;
         Hpo__StudyStop study_stop;
+        Hpo__StudyExtend study_extend;
+        Hpo__TrialRetry trial_retry;
         Hpo__StudyList study_list;
         Hpo__TrialsQuery trials;
         Hpo__TrialRef trial_ref;
@@ -228,9 +230,26 @@ void hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
 void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
                           int now);
 void hpo_wire_study_list (hpo_wire_msg_t *msg, uint64_t seq);
+//  hpo study extend NAME --trials N: the budget grows by trials.
+void hpo_wire_study_extend (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
+                            uint64_t trials);
+void hpo_wire_study_resume (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *name);
+//  hpo trial retry: the n trial numbers (borrowed), or with failed every
+//  FAILED trial of the study.
+void hpo_wire_trial_retry (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                           uint64_t *numbers, size_t n, int failed);
+void hpo_wire_study_delete (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *name);
 //  state "" for every state; limit 0 for the coordinator's page size.
 void hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                       const char *state, uint64_t after, uint32_t limit);
+//  A page of every trial for hpo export: with metrics, each trial's last
+//  value of every metric; with curves, its intermediate values of every
+//  attempt, from the values_after'th of trial `after` on.
+void hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq,
+                             const char *study, uint64_t after,
+                             uint64_t values_after, int metrics, int curves);
 void hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                           uint64_t number);
 void hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name);

@@ -14,6 +14,9 @@
 //  whichever comes first. One page costs the loop a few milliseconds.
 #define S_TRIALS_PAGE 2000
 #define S_TRIALS_PAGE_BYTES (1u << 20)
+//  An export's page reads the store once or twice a trial (about 0.1 ms
+//  each): fewer trials keep it to a few milliseconds too.
+#define S_EXPORT_PAGE 200
 
 //  ---- the wire form of studies and trials ---------------------------------
 
@@ -54,10 +57,65 @@ s_trial_info_free (Hpo__TrialInfo *info)
     for (size_t k = 0; k < info->n_attempts; k++)
         free (info->attempts[k]);
     free (info->attempts);
-    for (size_t k = 0; k < info->n_values; k++)
+    for (size_t k = 0; k < info->n_values; k++) {
+        free (info->values[k]->metric);
         free (info->values[k]);
+    }
     free (info->values);
+    for (size_t k = 0; k < info->n_last_metrics; k++) {
+        free (info->last_metrics[k]->name);
+        free (info->last_metrics[k]);
+    }
+    free (info->last_metrics);
     free (info);
+}
+
+//  ---- a trial's values, for trial show and export ---------------------
+
+//  Collects a trial's values into its TrialInfo (each metric name a copy
+//  the info owns) until max_bytes of them are in (0: no limit).
+typedef struct {
+    Hpo__TrialInfo *info;
+    size_t cap;
+    size_t bytes, max_bytes;
+} s_values_t;
+
+static int
+s_value_add (void *ctx, uint32_t attempt, int64_t step, const char *metric,
+             double value)
+{
+    s_values_t *self = ctx;
+    Hpo__TrialInfo *info = self->info;
+    Hpo__IntermediateValue *v = hpo_malloc (sizeof *v);
+    hpo__intermediate_value__init (v);
+    v->attempt = attempt;
+    v->step = step;
+    v->metric = hpo_strdup (metric ? metric : "");
+    v->value = value;
+    if (info->n_values == self->cap) {
+        self->cap = self->cap ? self->cap * 2 : 16;
+        info->values = hpo_realloc (info->values, self->cap * sizeof (void *));
+    }
+    info->values[info->n_values++] = v;
+    self->bytes += hpo__intermediate_value__get_packed_size (v) + 4;
+    return self->max_bytes && self->bytes >= self->max_bytes;
+}
+
+static int
+s_last_metric_add (void *ctx, uint32_t attempt, int64_t step,
+                   const char *metric, double value)
+{
+    Hpo__TrialInfo *info = ctx;
+    (void)attempt;
+    (void)step;
+    Hpo__Metric *m = hpo_malloc (sizeof *m);
+    hpo__metric__init (m);
+    m->name = hpo_strdup (metric ? metric : "");
+    m->value = value;
+    info->last_metrics = hpo_realloc (
+        info->last_metrics, (info->n_last_metrics + 1) * sizeof (void *));
+    info->last_metrics[info->n_last_metrics++] = m;
+    return 0;
 }
 
 static void
@@ -90,6 +148,13 @@ s_study_info (hpo_study_t *study)
         info->has_best = 1;
         info->best = s_trial_info (study->best);
     }
+    info->reason = study->reason ? study->reason : "";
+    if (study->last_failed) {
+        info->has_last_failed = 1;
+        info->last_failed = s_trial_info (study->last_failed);
+    }
+    info->mean_duration =
+        study->duration_n ? study->duration_sum / study->duration_n : 0;
     return info;
 }
 
@@ -97,6 +162,7 @@ static void
 s_study_info_free (Hpo__StudyInfo *info)
 {
     s_trial_info_free (info->best);
+    s_trial_info_free (info->last_failed);
     free (info);
 }
 
@@ -190,8 +256,27 @@ s_trial_list_release (void *list_)
     free (list);
 }
 
+//  Adds to info what an export asks for: the last value of each metric,
+//  and the values from the skip'th on, until max_bytes of them are in.
+//  Returns 0, 1 if it stopped there (the page ends inside this trial,
+//  perhaps at its very end), or -1 if the store could not be read.
+static int
+s_export_fill (hpo_store_t *store, hpo_trial_t *t, const Hpo__TrialsQuery *q,
+               uint64_t skip, size_t max_bytes, Hpo__TrialInfo *info)
+{
+    if (q->metrics && skip == 0 &&
+        hpo_store_trial_values (store, t->id, 1, 0, s_last_metric_add, info) <
+            0)
+        return -1;
+    if (!q->curves)
+        return 0;
+    s_values_t values = {.info = info, .max_bytes = max_bytes};
+    return hpo_store_trial_values (store, t->id, 0, skip, s_value_add, &values);
+}
+
 static void
-s_trials (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+s_trials (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
+          hpo_wire_msg_t *reply)
 {
     const Hpo__TrialsQuery *q = req->trials;
     hpo_study_t *study = hpo_query_study (sched, q->study, req->seq, reply);
@@ -205,9 +290,11 @@ s_trials (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
         return;
     }
     //  One page: trials numbered from `after`, at most a page of them
-    //  and a page's bytes, so no listing holds the loop for long.
-    size_t limit =
-        q->limit && q->limit < S_TRIALS_PAGE ? q->limit : S_TRIALS_PAGE;
+    //  and a page's bytes, so no listing holds the loop for long. A
+    //  trial's values count in its bytes; one whose values alone would
+    //  pass the page's bytes ends the page inside it (values_next).
+    size_t page = q->metrics || q->curves ? S_EXPORT_PAGE : S_TRIALS_PAGE;
+    size_t limit = q->limit && q->limit < page ? q->limit : page;
     Hpo__TrialList *list = hpo_malloc (sizeof *list);
     hpo__trial_list__init (list);
     list->trials = hpo_calloc (limit, sizeof (void *));
@@ -217,10 +304,25 @@ s_trials (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
            bytes < S_TRIALS_PAGE_BYTES;
          k++) {
         hpo_trial_t *t = study->trials[k];
-        if (t && (state < 0 || (int)t->state == state)) {
-            Hpo__TrialInfo *info = s_trial_info (t);
-            bytes += hpo__trial_info__get_packed_size (info) + 8;
-            list->trials[list->n_trials++] = info;
+        if (!t || (state >= 0 && (int)t->state != state))
+            continue;
+        Hpo__TrialInfo *info = s_trial_info (t);
+        list->trials[list->n_trials++] = info;
+        uint64_t skip = k == q->after ? q->values_after : 0;
+        int cut = 0;
+        if ((q->metrics || q->curves) &&
+            (cut = s_export_fill (store, t, q, skip,
+                                  S_TRIALS_PAGE_BYTES - bytes, info)) < 0) {
+            s_trial_list_release (list);
+            hpo_wire_error (reply, req->seq, HPO__ERROR_CODE__ERR_INTERNAL,
+                            "store read failed");
+            return;
+        }
+        bytes += hpo__trial_info__get_packed_size (info) + 8;
+        if (cut) {
+            //  The next page resumes inside this trial.
+            list->values_next = skip + info->n_values;
+            break;
         }
     }
     list->more = k < study->n_trials;
@@ -236,7 +338,6 @@ typedef struct {
     Hpo__TrialInfo *info;
     char **owned; //  copies of row strings, freed with the answer
     size_t n_owned, cap_owned;
-    size_t cap_values;
 } s_show_t;
 
 static char *
@@ -285,25 +386,6 @@ s_show_attempt (void *show_, const hpo_store_attempt_row_t *row)
     return 0;
 }
 
-static int
-s_show_value (void *show_, int64_t step, const char *metric, double value)
-{
-    s_show_t *show = show_;
-    Hpo__TrialInfo *info = show->info;
-    Hpo__IntermediateValue *v = hpo_malloc (sizeof *v);
-    hpo__intermediate_value__init (v);
-    v->step = step;
-    v->metric = s_keep (show, metric);
-    v->value = value;
-    if (info->n_values == show->cap_values) {
-        show->cap_values = show->cap_values ? show->cap_values * 2 : 16;
-        info->values =
-            hpo_realloc (info->values, show->cap_values * sizeof (void *));
-    }
-    info->values[info->n_values++] = v;
-    return 0;
-}
-
 //  Reads t's attempts and intermediate values into show. Returns 0, or -1
 //  if the store could not be read.
 static int
@@ -319,7 +401,10 @@ s_show_history (hpo_store_t *store, hpo_trial_t *t, s_show_t *show)
                                            .outcome = "RUNNING"};
         s_show_attempt (show, &running);
     }
-    return hpo_store_values (store, t->id, s_show_value, show) ? -1 : 0;
+    s_values_t values = {.info = show->info};
+    return hpo_store_trial_values (store, t->id, 0, 0, s_value_add, &values)
+               ? -1
+               : 0;
 }
 
 static void
@@ -428,7 +513,7 @@ hpo_query_answer (hpo_sched_t *sched, hpo_store_t *store,
         s_study_list (sched, request, reply);
         break;
     case HPO__ENVELOPE__BODY_TRIALS:
-        s_trials (sched, request, reply);
+        s_trials (sched, store, request, reply);
         break;
     case HPO__ENVELOPE__BODY_TRIAL_SHOW:
         s_trial_show (sched, store, request, reply);

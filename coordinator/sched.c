@@ -53,12 +53,14 @@ enum {
     A_PENDING = 1 << 12,    //  tell the sampler it started
     A_TELL = 1 << 13,       //  tell the sampler it ended
     A_SEND = 1 << 14,       //  send the assignment, once the row is written
-    A_CHECK_END = 1 << 15,  //  has the study ended?
+    A_FAIL_CHECK = 1 << 15, //  has the study failed (fail fast)?
+    A_CHECK_END = 1 << 16,  //  has the study ended?
 };
 
 //  Which rows apply, for events that spend a budget: LEFT while the
-//  event's budget has room and the study runs, SPENT otherwise.
-typedef enum { S_ANY = 0, S_LEFT, S_SPENT } s_guard_t;
+//  event's budget has room and the study runs, SPENT otherwise; FOREVER
+//  for a failure the worker calls permanent, which no retry can change.
+typedef enum { S_ANY = 0, S_LEFT, S_SPENT, S_FOREVER } s_guard_t;
 //  The budget an event spends.
 typedef enum { S_NONE = 0, S_RETRIES, S_LOST } s_budget_t;
 
@@ -114,11 +116,13 @@ static const s_row_t s_table[] = {
     {R, E (FAIL),       S_LEFT,  W, "FAILED",
         ENDS | A_SPEND | A_REASON | A_REQUEUE},
     {R, E (FAIL),       S_SPENT, F, "FAILED",
-        ENDS | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
+        ENDS | A_SPEND | A_REASON | A_TELL | A_FAIL_CHECK | A_CHECK_END},
+    {R, E (FAIL),       S_FOREVER, F, "FAILED",
+        ENDS | A_REASON | A_TELL | A_FAIL_CHECK | A_CHECK_END},
     {R, E (LOSE),       S_LEFT,  W, "LOST",
         LOSES | A_SPEND | A_REASON | A_REQUEUE},
     {R, E (LOSE),       S_SPENT, F, "LOST",
-        LOSES | A_SPEND | A_REASON | A_TELL | A_CHECK_END},
+        LOSES | A_SPEND | A_REASON | A_TELL | A_FAIL_CHECK | A_CHECK_END},
     {R, E (PRUNE),      S_ANY,   P, "PRUNED",
         A_KILL | ENDS | A_RESULT | A_REASON | A_TELL | A_CHECK_END},
     {R, E (STOP_NOW),   S_ANY,   F, "FAILED",
@@ -164,14 +168,15 @@ s_final (hpo_trial_state_t state)
 const char *
 hpo_study_state_str (hpo_study_state_t state)
 {
-    static const char *names[] = {"RUNNING", "STOPPING", "STOPPED", "FINISHED"};
-    return state <= HPO_STUDY_FINISHED ? names[state] : "?";
+    static const char *names[] = {"RUNNING",  "STOPPING", "STOPPED",
+                                  "FINISHED", "FAILING",  "FAILED"};
+    return state <= HPO_STUDY_FAILED ? names[state] : "?";
 }
 
 static int
 s_study_state_parse (const char *name)
 {
-    for (int k = 0; k <= HPO_STUDY_FINISHED; k++)
+    for (int k = 0; k <= HPO_STUDY_FAILED; k++)
         if (strcmp (name, hpo_study_state_str (k)) == 0)
             return k;
     return -1;
@@ -233,9 +238,33 @@ s_count (hpo_trial_t *t, hpo_trial_state_t state)
     hpo_study_t *study = t->study;
     t->state = state;
     study->count[state]++;
+    if (s_final (state)) {
+        t->duration =
+            t->ended > t->started && t->started > 0 ? t->ended - t->started : 0;
+        study->duration_sum += t->duration;
+        study->duration_n++;
+    }
+    if (state == HPO_TRIAL_FAILED &&
+        (!study->last_failed || t->ended >= study->last_failed->ended))
+        study->last_failed = t;
     hpo_history_set_state (study->history, t->number, state);
     hpo_history_set_value (study->history, t->number,
                            t->has_value ? t->value : NAN);
+}
+
+//  The trial other than t that ended FAILED last, or NULL: a scan, but
+//  only when the last failed trial leaves FAILED (a person retries it).
+static hpo_trial_t *
+s_last_failed (hpo_study_t *study, const hpo_trial_t *t)
+{
+    hpo_trial_t *last = NULL;
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_t *u = study->trials[k];
+        if (u && u != t && u->state == HPO_TRIAL_FAILED &&
+            (!last || u->ended >= last->ended))
+            last = u;
+    }
+    return last;
 }
 
 //  The only place a counted trial's state changes (hpo_sched_apply is
@@ -244,7 +273,14 @@ s_count (hpo_trial_t *t, hpo_trial_state_t state)
 static int
 s_transition (hpo_sched_t *self, hpo_trial_t *t, hpo_trial_state_t to)
 {
-    t->study->count[t->state]--;
+    hpo_study_t *study = t->study;
+    study->count[t->state]--;
+    if (s_final (t->state)) {
+        study->duration_sum -= t->duration;
+        study->duration_n--;
+    }
+    if (t == study->last_failed)
+        study->last_failed = s_last_failed (study, t);
     s_count (t, to);
     return s_persist (self, t);
 }
@@ -455,6 +491,7 @@ s_study_free (hpo_study_t *study)
     free (study->trials);
     free (study->waiting);
     free (study->name);
+    free (study->reason);
     free (study->spec_text);
     free (study->names);
     study->spec->sampler.ops->destroy (study->sampler);
@@ -496,6 +533,10 @@ s_load_study (void *ctx, const hpo_store_study_row_t *row)
     int state = s_study_state_parse (row->state);
     study->state = state < 0 ? HPO_STUDY_RUNNING : state;
     study->ended = row->ended;
+    if (row->budget) //  0: never extended, the spec's
+        study->budget = row->budget;
+    study->reason = row->reason ? hpo_strdup (row->reason) : NULL;
+    study->fail_base = row->fail_base;
     return 0;
 }
 
@@ -674,28 +715,70 @@ hpo_sched_destroy (hpo_sched_t **self_p)
 
 typedef enum {
     S_STUDY_STOP,        //  a person stops it
+    S_STUDY_FAIL,        //  fail fast, or budget.max_failed reached
     S_STUDY_DRAINED,     //  nothing waits or runs; trials remain to create
     S_STUDY_BUDGET_USED, //  nothing waits or runs, and none remain
-    S_STUDY_RESUME,      //  it runs again (a trial of it was retried)
+    S_STUDY_RESUME,      //  it runs again (resumed, extended, a retry)
 } s_study_ev_t;
 
+#define RUN HPO_STUDY_RUNNING
+#define STOPPING HPO_STUDY_STOPPING
+#define STOPPED HPO_STUDY_STOPPED
+#define FINISHED HPO_STUDY_FINISHED
+#define FAILING HPO_STUDY_FAILING
+#define FAILED HPO_STUDY_FAILED
 static const struct {
     hpo_study_state_t from;
     s_study_ev_t event;
     hpo_study_state_t to;
 } s_study_table[] = {
-    {HPO_STUDY_RUNNING, S_STUDY_STOP, HPO_STUDY_STOPPING},
-    {HPO_STUDY_RUNNING, S_STUDY_BUDGET_USED, HPO_STUDY_FINISHED},
-    {HPO_STUDY_STOPPING, S_STUDY_DRAINED, HPO_STUDY_STOPPED},
-    {HPO_STUDY_STOPPING, S_STUDY_BUDGET_USED, HPO_STUDY_STOPPED},
-    {HPO_STUDY_STOPPING, S_STUDY_RESUME, HPO_STUDY_RUNNING},
-    {HPO_STUDY_STOPPED, S_STUDY_RESUME, HPO_STUDY_RUNNING},
-    {HPO_STUDY_FINISHED, S_STUDY_RESUME, HPO_STUDY_RUNNING},
+    {RUN, S_STUDY_STOP, STOPPING},
+    {RUN, S_STUDY_FAIL, FAILING},
+    {RUN, S_STUDY_BUDGET_USED, FINISHED},
+    {STOPPING, S_STUDY_DRAINED, STOPPED},
+    {STOPPING, S_STUDY_BUDGET_USED, STOPPED},
+    {FAILING, S_STUDY_DRAINED, FAILED},
+    {FAILING, S_STUDY_BUDGET_USED, FAILED},
+    {STOPPING, S_STUDY_RESUME, RUN},
+    {STOPPED, S_STUDY_RESUME, RUN},
+    {FINISHED, S_STUDY_RESUME, RUN},
+    {FAILING, S_STUDY_RESUME, RUN},
+    {FAILED, S_STUDY_RESUME, RUN},
 };
+#undef RUN
+#undef STOPPING
+#undef STOPPED
+#undef FINISHED
+#undef FAILING
+#undef FAILED
+
+static int
+s_study_ended (hpo_study_state_t state)
+{
+    return state == HPO_STUDY_STOPPED || state == HPO_STUDY_FINISHED ||
+           state == HPO_STUDY_FAILED;
+}
+
+//  Writes the study's row: state, end, reason, budget, fail base.
+static int
+s_study_persist (hpo_sched_t *self, hpo_study_t *study)
+{
+    hpo_store_study_row_t row = {
+        .id = study->id,
+        .state = hpo_study_state_str (study->state),
+        .ended = study->ended,
+        .reason = study->reason,
+        .budget = study->budget,
+        .fail_base = study->fail_base,
+    };
+    return hpo_store_study_update (self->store, &row);
+}
 
 //  The one place a study's state changes. An event without a row
 //  changes nothing: a stop of a study that is not running, a study
-//  drained while trials remain to be created. -1 on a store error.
+//  drained while trials remain to be created. A study that runs again
+//  has no reason to have failed, and fail fast counts from now. -1 on a
+//  store error.
 static int
 s_study_apply (hpo_sched_t *self, hpo_study_t *study, s_study_ev_t event)
 {
@@ -706,13 +789,17 @@ s_study_apply (hpo_sched_t *self, hpo_study_t *study, s_study_ev_t event)
             continue;
         hpo_study_state_t to = s_study_table[k].to;
         study->state = to;
-        int ended = to == HPO_STUDY_STOPPED || to == HPO_STUDY_FINISHED;
-        study->ended = ended ? hpo_clock_wall () : 0;
-        if (to != HPO_STUDY_STOPPING) //  hpo_sched_study_stop says more
+        study->ended = s_study_ended (to) ? hpo_clock_wall () : 0;
+        if (to == HPO_STUDY_RUNNING) {
+            free (study->reason);
+            study->reason = NULL;
+            study->fail_base = study->count[HPO_TRIAL_FAILED];
+        }
+        //  hpo_sched_study_stop and s_study_fail say more
+        if (to != HPO_STUDY_STOPPING && to != HPO_STUDY_FAILING)
             hpo_log_info ("study %s: %s", study->name,
                           hpo_study_state_str (to));
-        return hpo_store_study_state (self->store, study->id,
-                                      hpo_study_state_str (to), study->ended);
+        return s_study_persist (self, study);
     }
     return 0;
 }
@@ -745,13 +832,16 @@ s_limit (const hpo_trial_t *t, s_budget_t budget)
 }
 
 //  Whether the event's budget has room for one more attempt after this
-//  one, in a study that still hands out trials.
+//  one, in a study that still hands out trials; a permanent failure
+//  spends nothing, for no retry would change it.
 static s_guard_t
-s_guard (const hpo_trial_t *t, hpo_sched_ev_t type)
+s_guard (const hpo_trial_t *t, const hpo_sched_event_t *ev)
 {
-    s_budget_t budget = s_events[type].budget;
+    s_budget_t budget = s_events[ev->type].budget;
     if (budget == S_NONE)
         return S_ANY;
+    if (ev->type == HPO_SCHED_FAIL && ev->permanent)
+        return S_FOREVER;
     if (s_spent (t, budget) + 1 <= s_limit (t, budget) &&
         t->study->state == HPO_STUDY_RUNNING)
         return S_LEFT;
@@ -759,13 +849,13 @@ s_guard (const hpo_trial_t *t, hpo_sched_ev_t type)
 }
 
 static const s_row_t *
-s_row (const hpo_trial_t *t, hpo_sched_ev_t type)
+s_row (const hpo_trial_t *t, const hpo_sched_event_t *ev)
 {
-    if (type >= HPO_SCHED_NEVENTS)
+    if (ev->type >= HPO_SCHED_NEVENTS)
         return NULL;
-    s_guard_t guard = s_guard (t, type);
+    s_guard_t guard = s_guard (t, ev);
     for (size_t k = 0; k < S_NROWS; k++)
-        if (s_table[k].from == t->state && s_table[k].event == type &&
+        if (s_table[k].from == t->state && s_table[k].event == ev->type &&
             s_table[k].guard == guard)
             return &s_table[k];
     return NULL;
@@ -892,7 +982,9 @@ s_outcome_text (const hpo_trial_t *t, const s_row_t *row, char *out,
     const char *what = budget == S_RETRIES ? "retries" : "max_lost";
     uint32_t spent = s_spent (t, budget);
     uint32_t limit = s_limit (t, budget);
-    if (row->guard == S_LEFT)
+    if (row->guard == S_FOREVER)
+        snprintf (out, size, "%s (permanent: not retried)", state);
+    else if (row->guard == S_LEFT)
         snprintf (out, size, "again (trial.%s: %u of %u used)", what, spent,
                   limit);
     else if (spent <= limit)
@@ -928,6 +1020,8 @@ s_log_row (const hpo_trial_t *t, const s_row_t *row, uint32_t attempt)
     }
 }
 
+static int s_fail_check (hpo_sched_t *self, hpo_study_t *study);
+
 //  The row's actions that come after the state changed. -1 on a store
 //  error.
 static int
@@ -950,6 +1044,8 @@ s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
         sampler->tell (study->sampler, study->history, t->number);
     if (a & A_SEND)
         self->events.assign (self->events.ctx, t->worker, t);
+    if (a & A_FAIL_CHECK && s_fail_check (self, study))
+        return -1;
     if (a & A_CHECK_END)
         return s_study_check_end (self, study);
     return 0;
@@ -958,7 +1054,7 @@ s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
 hpo_sched_rc_t
 hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *t, const hpo_sched_event_t *ev)
 {
-    const s_row_t *row = s_row (t, ev->type);
+    const s_row_t *row = s_row (t, ev);
     if (!row)
         return HPO_SCHED_STALE;
     uint32_t attempt = t->attempt; //  the attempt the event is about
@@ -1039,25 +1135,308 @@ hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
     return study;
 }
 
-int
-hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study)
+//  Settles what a study that no longer hands out trials still waits
+//  for: trials waiting for a retry fail (STUDY_STOP, with why), then the
+//  study may have ended. The queue may hold entries of trials that left
+//  WAITING otherwise: they are skipped.
+static int
+s_wind_down (hpo_sched_t *self, hpo_study_t *study, const char *why)
 {
-    if (study->state != HPO_STUDY_RUNNING)
-        return 0;
-    if (s_study_apply (self, study, S_STUDY_STOP))
-        return -1;
-    hpo_log_info ("study %s: stopping; %" PRIu64 " trials still running",
-                  study->name, study->count[HPO_TRIAL_RUNNING]);
-    //  Trials waiting for a retry fail now (the queue may hold entries of
-    //  trials that left WAITING otherwise: they are skipped).
     uint64_t number;
     while (s_wait_pop (study, &number) == 0) {
         hpo_trial_t *t = study->trials[number];
         if (t->state == HPO_TRIAL_WAITING &&
-            s_apply_why (self, t, HPO_SCHED_STUDY_STOP, NULL))
+            s_apply_why (self, t, HPO_SCHED_STUDY_STOP, why))
             return -1;
     }
     return s_study_check_end (self, study);
+}
+
+//  The lowest-numbered FAILED trial: the one a failing study's reason
+//  points at (often trial 0, the first the person would look at).
+static hpo_trial_t *
+s_first_failed (hpo_study_t *study)
+{
+    for (size_t k = 0; k < study->n_trials; k++)
+        if (study->trials[k] && study->trials[k]->state == HPO_TRIAL_FAILED)
+            return study->trials[k];
+    return NULL;
+}
+
+//  The study fails by itself, for why (taken): it starts nothing new,
+//  its running trials finish, and it ends FAILED with why as its reason.
+static int
+s_study_fail (hpo_sched_t *self, hpo_study_t *study, char *why)
+{
+    free (study->reason);
+    study->reason = why;
+    if (s_study_apply (self, study, S_STUDY_FAIL))
+        return -1;
+    uint64_t running = study->count[HPO_TRIAL_RUNNING];
+    if (running)
+        hpo_log_warnx ("study %s: FAILING: %s; its %" PRIu64 " running "
+                       "trials are left to finish",
+                       study->name, why, running);
+    else
+        hpo_log_warnx ("study %s: FAILING: %s", study->name, why);
+    return s_wind_down (self, study, "the study failed before a retry ran");
+}
+
+//  After a trial of a RUNNING study ended FAILED: does the study fail?
+//  It does when its first budget.fail_fast trials all failed and none
+//  completed, or when budget.max_failed trials failed, counting the
+//  failures since it last resumed (fail_base).
+static int
+s_fail_check (hpo_sched_t *self, hpo_study_t *study)
+{
+    if (study->state != HPO_STUDY_RUNNING)
+        return 0;
+    const hpo_spec_t *spec = study->spec;
+    uint64_t all = study->count[HPO_TRIAL_FAILED];
+    uint64_t failed = all > study->fail_base ? all - study->fail_base : 0;
+    uint64_t ok =
+        study->count[HPO_TRIAL_COMPLETE] + study->count[HPO_TRIAL_PRUNED];
+    hpo_trial_t *t;
+    char *why;
+    if (spec->fail_fast && ok == 0 && failed >= spec->fail_fast &&
+        (t = s_first_failed (study)))
+        why = hpo_sprintf ("all of the first %u trials failed (%s): see hpo "
+                           "trial show %s %" PRIu64,
+                           spec->fail_fast, t->reason ? t->reason : "failed",
+                           study->name, t->number);
+    else if (spec->max_failed && failed >= spec->max_failed &&
+             (t = study->last_failed))
+        why = hpo_sprintf ("%" PRIu64 " trials failed (budget.max_failed), "
+                           "the last trial %" PRIu64 " (%s): see hpo trial "
+                           "show %s %" PRIu64,
+                           failed, t->number, t->reason ? t->reason : "failed",
+                           study->name, t->number);
+    else
+        return 0;
+    return s_study_fail (self, study, why);
+}
+
+//  A refusal (1) with its reason.
+static int
+s_refuse (char **message, char *why)
+{
+    *message = why;
+    return 1;
+}
+
+//  Stops every running trial of the study now (STOP_NOW): each worker is
+//  told to kill its attempt, and the trial ends FAILED "stopped".
+static int
+s_stop_running (hpo_sched_t *self, hpo_study_t *study)
+{
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_t *t = study->trials[k];
+        if (t && t->state == HPO_TRIAL_RUNNING &&
+            s_apply_why (self, t, HPO_SCHED_STOP_NOW, NULL))
+            return -1;
+    }
+    return 0;
+}
+
+int
+hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
+                      char **message)
+{
+    *message = NULL;
+    hpo_study_state_t state = study->state;
+    //  A study winding down (STOPPING, FAILING) can still be stopped now.
+    if (s_study_ended (state) || (!now && state != HPO_STUDY_RUNNING))
+        return s_refuse (message,
+                         hpo_sprintf ("study %s is already %s", study->name,
+                                      hpo_study_state_str (state)));
+    uint64_t running = study->count[HPO_TRIAL_RUNNING];
+    if (state == HPO_STUDY_RUNNING) {
+        if (s_study_apply (self, study, S_STUDY_STOP))
+            return -1;
+        hpo_log_info ("study %s: stopping; %" PRIu64 " trials still %s",
+                      study->name, running,
+                      now ? "running are stopped now" : "running");
+        if (s_wind_down (self, study, NULL))
+            return -1;
+    }
+    if (now && s_stop_running (self, study))
+        return -1;
+    if (now)
+        *message = hpo_sprintf ("study %s: %s; %" PRIu64 " running trials "
+                                "stopped (FAILED, stopped)",
+                                study->name, hpo_study_state_str (study->state),
+                                running);
+    else
+        *message = hpo_sprintf (
+            "study %s: %s; no new trials start, its %" PRIu64
+            " running trials finish",
+            study->name, hpo_study_state_str (study->state), running);
+    return 0;
+}
+
+//  Why the budget cannot grow by trials (NULL: it can): past what the
+//  sampler can suggest (a grid's points), or past 2^64.
+static char *
+s_extend_invalid (const hpo_study_t *study, uint64_t trials)
+{
+    const hpo_spec_t *spec = study->spec;
+    uint64_t size = spec->sampler.ops->size (spec, spec->sampler.config);
+    uint64_t budget = study->budget;
+    if (trials == 0)
+        return hpo_sprintf ("study %s: --trials must be at least 1",
+                            study->name);
+    if (size != UINT64_MAX && (budget >= size || trials > size - budget))
+        return hpo_sprintf ("study %s: its %s sampler has %" PRIu64
+                            " points and the budget "
+                            "holds %" PRIu64 ": %" PRIu64 " left to add",
+                            study->name, spec->sampler.ops->name, size, budget,
+                            budget < size ? size - budget : 0);
+    if (trials > UINT64_MAX - budget)
+        return hpo_sprintf ("study %s: a budget of more than 2^64 trials",
+                            study->name);
+    return NULL;
+}
+
+int
+hpo_sched_study_extend (hpo_sched_t *self, hpo_study_t *study, uint64_t trials,
+                        char **message)
+{
+    *message = s_extend_invalid (study, trials);
+    if (*message)
+        return 1;
+    uint64_t old = study->budget;
+    study->budget += trials;
+    int rc = study->state == HPO_STUDY_FINISHED
+                 ? s_study_apply (self, study, S_STUDY_RESUME)
+                 : s_study_persist (self, study);
+    if (rc)
+        return -1;
+    int idle = s_study_ended (study->state);
+    *message = hpo_sprintf (
+        "study %s: budget %" PRIu64 " → %" PRIu64 ", %s%s%s", study->name, old,
+        study->budget, hpo_study_state_str (study->state),
+        idle ? "; hpo study resume " : "", idle ? study->name : "");
+    hpo_log_info ("study %s: budget %" PRIu64 " -> %" PRIu64, study->name, old,
+                  study->budget);
+    return 0;
+}
+
+int
+hpo_sched_study_resume (hpo_sched_t *self, hpo_study_t *study, char **message)
+{
+    *message = NULL;
+    hpo_study_state_t from = study->state;
+    if (from == HPO_STUDY_RUNNING)
+        return s_refuse (
+            message, hpo_sprintf ("study %s is already RUNNING", study->name));
+    if (from == HPO_STUDY_FINISHED)
+        return s_refuse (message,
+                         hpo_sprintf ("study %s is FINISHED: its budget of "
+                                      "%" PRIu64 " trials is used up; hpo "
+                                      "study extend %s --trials N adds more",
+                                      study->name, study->budget, study->name));
+    if (s_study_apply (self, study, S_STUDY_RESUME) ||
+        s_study_check_end (self, study))
+        return -1;
+    *message = hpo_sprintf ("study %s: %s → %s", study->name,
+                            hpo_study_state_str (from),
+                            hpo_study_state_str (study->state));
+    return 0;
+}
+
+//  Why these trials cannot be retried (NULL: they can): every one must
+//  exist and be FAILED, so a request is done whole or not at all.
+static char *
+s_retry_invalid (hpo_study_t *study, const uint64_t *numbers, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        hpo_trial_t *t = hpo_study_trial (study, numbers[k]);
+        if (!t)
+            return hpo_sprintf ("study %s has no trial %" PRIu64
+                                "; nothing retried",
+                                study->name, numbers[k]);
+        if (t->state != HPO_TRIAL_FAILED)
+            return hpo_sprintf ("study %s: trial %" PRIu64 " is %s, not "
+                                "FAILED; nothing retried",
+                                study->name, numbers[k],
+                                hpo_trial_state_str (t->state));
+    }
+    return NULL;
+}
+
+int
+hpo_sched_trial_retry (hpo_sched_t *self, hpo_study_t *study,
+                       const uint64_t *numbers, size_t n, int failed,
+                       char **message)
+{
+    *message = s_retry_invalid (study, numbers, n);
+    if (*message)
+        return 1;
+    size_t count = 0;
+    for (size_t k = 0; k < study->n_trials + n; k++) {
+        //  Every FAILED trial (--failed), then the numbers given; a
+        //  number given twice runs once.
+        hpo_trial_t *t =
+            k < study->n_trials
+                ? (failed ? study->trials[k] : NULL)
+                : hpo_study_trial (study, numbers[k - study->n_trials]);
+        if (!t || t->state != HPO_TRIAL_FAILED)
+            continue;
+        if (s_apply_why (self, t, HPO_SCHED_RETRY, NULL))
+            return -1;
+        count++;
+    }
+    if (count == 0)
+        return s_refuse (
+            message, hpo_sprintf ("study %s has no FAILED trial", study->name));
+    //  The study resumed at the first retry: failures count from here,
+    //  so the retried trials failing again can fail it again.
+    if (study->fail_base > study->count[HPO_TRIAL_FAILED]) {
+        study->fail_base = study->count[HPO_TRIAL_FAILED];
+        if (s_study_persist (self, study))
+            return -1;
+    }
+    *message = hpo_sprintf ("study %s: %zu failed trial%s to run again as a "
+                            "new attempt, %s",
+                            study->name, count, count == 1 ? "" : "s",
+                            hpo_study_state_str (study->state));
+    return 0;
+}
+
+int
+hpo_sched_study_delete (hpo_sched_t *self, hpo_study_t *study, char **message)
+{
+    *message = NULL;
+    if (!s_study_ended (study->state) || study->count[HPO_TRIAL_RUNNING] ||
+        study->count[HPO_TRIAL_WAITING])
+        return s_refuse (message,
+                         hpo_sprintf ("study %s is %s: only a FINISHED, "
+                                      "STOPPED or FAILED study is deleted "
+                                      "(hpo study stop %s first)",
+                                      study->name,
+                                      hpo_study_state_str (study->state),
+                                      study->name));
+    if (hpo_store_study_delete (self->store, study->id))
+        return -1;
+    *message = hpo_sprintf ("study %s: deleted, with its %zu trials",
+                            study->name, study->n_trials);
+    hpo_log_info ("study %s: deleted (%zu trials)", study->name,
+                  study->n_trials);
+    for (size_t k = 0; k < study->n_trials; k++)
+        if (study->trials[k]) {
+            assert (study->trials[k]->heap_index == SIZE_MAX);
+            self->by_id[study->trials[k]->id] = NULL;
+        }
+    size_t at = 0;
+    while (self->studies[at] != study)
+        at++;
+    memmove (self->studies + at, self->studies + at + 1,
+             (self->n_studies - at - 1) * sizeof *self->studies);
+    self->n_studies--;
+    if (self->next_study >= self->n_studies)
+        self->next_study = 0;
+    s_study_free (study);
+    return 0;
 }
 
 //  ---- attempts end ---------------------------------------------------
@@ -1570,6 +1949,10 @@ s_finish_event (hpo_finish_t outcome, int has_value, double value,
                             .value = value,
                             .reason = reason,
                             .log_tail = log_tail};
+    if (outcome == HPO_FINISH_FAILED_PERMANENT) {
+        ev.permanent = 1;
+        outcome = HPO_FINISH_FAILED;
+    }
     if (has_value && !isfinite (value)) {
         ev.has_value = 0;
         if (outcome == HPO_FINISH_COMPLETE) {

@@ -10,27 +10,31 @@
                  prune (by the study's pruner)
         RUNNING  fail, lose: budget left        WAITING, first in line
         RUNNING  fail, lose: budget spent;      FAILED
-                 stop now
+                 fail: permanent; stop now
         FAILED   retry                          WAITING, first in line
         WAITING  study stop                     FAILED
 
     Each row of the table (s_table in sched.c) is (state, event[, budget
-    left or spent]) -> (next state, actions), the actions being the side
-    effects, run in a fixed order: spend one of the event's budget, tell
-    the worker to kill the attempt, release the lease, record the result
-    or the reason, write the attempt's row, take a new lease, reset the
-    budgets, requeue at the front, update the best, resume the study, tell
-    the sampler the trial started or ended, send the assignment, check
-    whether the study ended. Every row also changes the state, keeps the
-    study's per-state counts and history and writes the trial's row, in
-    one place.
+    left, spent, or permanent]) -> (next state, actions), the actions
+    being the side effects, run in a fixed order: spend one of the
+    event's budget, tell the worker to kill the attempt, release the
+    lease, record the result or the reason, write the attempt's row, take
+    a new lease, reset the budgets, requeue at the front, update the
+    best, resume the study, tell the sampler the trial started or ended,
+    send the assignment, check whether the study failed (fail fast),
+    check whether the study ended. Every row also changes the state,
+    keeps the study's per-state counts and history and writes the trial's
+    row, in one place.
 
     Two budgets: trial.retries counts the program's own failures (an exit
     status, a signal, a timeout, no objective); trial.max_lost counts
     attempts lost to the worker (its lease expired, it was not claimed
     after a restart, the worker stopped or was replaced). A lost attempt
     never uses up a retry. An attempt that fails or is lost while its
-    study is not RUNNING is not run again: the trial FAILS.
+    study is not RUNNING is not run again: the trial FAILS. A failure the
+    worker calls permanent (the command was not found, the objective was
+    never reported while other metrics were) cannot change on a retry:
+    the trial FAILS at once, spending nothing.
 
     WAITING -> FAILED happens only when a study is stopped with trials
     still waiting for a retry. FAILED -> WAITING happens only when a
@@ -39,9 +43,15 @@
 
     Studies have a table too: RUNNING --stop--> STOPPING --drained (or
     budget used up)--> STOPPED; RUNNING --budget used up--> FINISHED;
-    STOPPING, STOPPED, FINISHED --resume--> RUNNING. Drained: nothing
-    waits or runs; budget used up: drained, and every trial of the budget
-    was created.
+    RUNNING --fail--> FAILING --drained (or budget used up)--> FAILED;
+    every state but RUNNING --resume--> RUNNING. Drained: nothing waits
+    or runs; budget used up: drained, and every trial of the budget was
+    created. A study fails by itself (fail fast) when its first
+    budget.fail_fast trials all FAILED and none completed, or when
+    budget.max_failed trials FAILED; both count from the study's last
+    resume (study->fail_base), so a resumed study does not fail again at
+    once. Like a stop, a failing study starts nothing new and its running
+    trials finish.
 
     A trial handed to a worker is a lease (trial, attempt, deadline). The
     attempt number is a fencing token: a message naming any other attempt
@@ -68,6 +78,9 @@ typedef enum {
     HPO_STUDY_STOPPING,    //  stopped by a person; trials still running
     HPO_STUDY_STOPPED,     //  stopped, nothing running
     HPO_STUDY_FINISHED,    //  budget or grid used up, nothing running
+    HPO_STUDY_FAILING,     //  failed by itself (reason); trials still
+                           //  running
+    HPO_STUDY_FAILED,      //  failed by itself, nothing running
 } hpo_study_state_t;
 
 typedef struct _hpo_study_t hpo_study_t;
@@ -91,6 +104,7 @@ typedef struct {
     int64_t deadline;      //  lease deadline, monotonic ms
     size_t heap_index;     //  position in the lease heap, or SIZE_MAX
     double started, ended; //  wall seconds
+    double duration;       //  ended - started, while in a final state
     char *reason;
     int has_step; //  latest intermediate report of this attempt
     int64_t last_step;
@@ -129,8 +143,19 @@ struct _hpo_study_t {
     double created, ended;
     hpo_trial_t **trials; //  by number
     size_t n_trials, cap_trials;
-    uint64_t budget; //  trials to create in all
+    uint64_t budget; //  trials to create in all (hpo study extend adds)
     uint64_t count[HPO_TRIAL_NSTATES];
+    //  Why it FAILED (fail fast, max_failed), or NULL; stored.
+    char *reason;
+    //  FAILED trials when the study last resumed (stored): fail fast and
+    //  max_failed count the failures after it.
+    uint64_t fail_base;
+    hpo_trial_t *last_failed; //  the trial that ended FAILED last
+    //  Durations of the trials in a final state (trial->duration), for
+    //  their mean: kept as they end (and leave it on a retry), rebuilt
+    //  at start-up.
+    double duration_sum;
+    uint64_t duration_n;
     uint64_t *waiting; //  FIFO ring of trial numbers waiting
     size_t wait_head, wait_len, wait_cap;
     hpo_trial_t *best;
@@ -217,8 +242,36 @@ hpo_study_t *hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
 hpo_study_t *hpo_sched_study (hpo_sched_t *self, const char *name);
 //  Studies in creation order.
 size_t hpo_sched_studies (hpo_sched_t *self, hpo_study_t ***studies);
-//  No new trials; trials waiting for a retry fail; running ones finish.
-int hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study);
+//  ---- a person's requests about a study ------------------------------
+//  Each returns 0 with *message set to what happened ("study mnist:
+//  budget 100 → 150, RUNNING"), 1 with *message set to why nothing was
+//  done (a request that does not apply: answer ERR_INVALID), or -1 on a
+//  store error (*message NULL). The caller frees *message.
+//
+//  Stop: no new trials; trials waiting for a retry fail; running ones
+//  finish, or with now are stopped (STOP_NOW: killed, FAILED "stopped").
+//  Refused for a study already FINISHED, STOPPED or FAILED.
+int hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
+                          char **message);
+//  Raises the budget by trials (stored); a FINISHED study runs again.
+//  New trials continue the numbers, so a seeded sampler continues its
+//  sequence. Refused past what the sampler can suggest (a grid's points).
+int hpo_sched_study_extend (hpo_sched_t *self, hpo_study_t *study,
+                            uint64_t trials, char **message);
+//  A STOPPING, STOPPED, FAILING or FAILED study runs again; fail fast
+//  counts from here. Refused for one RUNNING or FINISHED (extend it).
+int hpo_sched_study_resume (hpo_sched_t *self, hpo_study_t *study,
+                            char **message);
+//  FAILED trials run again as a new attempt with the same parameters
+//  (RETRY): the numbers given, or with failed every FAILED trial. Refused,
+//  with nothing changed, if one of them is not FAILED or does not exist.
+int hpo_sched_trial_retry (hpo_sched_t *self, hpo_study_t *study,
+                           const uint64_t *numbers, size_t n, int failed,
+                           char **message);
+//  Removes a FINISHED, STOPPED or FAILED study and every row of it; the
+//  study and its trials are freed (study is invalid after a 0).
+int hpo_sched_study_delete (hpo_sched_t *self, hpo_study_t *study,
+                            char **message);
 const char *hpo_study_state_str (hpo_study_state_t state);
 hpo_trial_t *hpo_study_trial (hpo_study_t *study, uint64_t number);
 
@@ -296,6 +349,9 @@ typedef enum {
     HPO_FINISH_COMPLETE = 1,
     HPO_FINISH_FAILED = 2,
     HPO_FINISH_PRUNED = 3,
+    //  Failed, and a retry cannot change it (Finish.permanent): FAILED
+    //  at once, trial.retries untouched.
+    HPO_FINISH_FAILED_PERMANENT = 4,
 } hpo_finish_t;
 
 hpo_sched_rc_t hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker,
@@ -348,6 +404,7 @@ typedef struct {
     //  the ended attempt's row.
     const char *reason;
     const char *log_tail; //  the ended attempt's, or NULL
+    int permanent;        //  FAIL: a retry cannot change it
     int has_value;        //  COMPLETE, PRUNED, PRUNE: the trial's value
     double value;
     hpo_worker_t *worker; //  ASSIGN: the worker that takes it

@@ -473,7 +473,9 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
         outcome = HPO_FINISH_PRUNED;
         break;
     case HPO__OUTCOME__OUTCOME_FAILED:
-        outcome = HPO_FINISH_FAILED;
+        //  The worker knows a retry cannot change it (proto: permanent).
+        outcome =
+            f->permanent ? HPO_FINISH_FAILED_PERMANENT : HPO_FINISH_FAILED;
         break;
     default:
         //  A killed attempt was already decided here; nothing to record.
@@ -600,22 +602,93 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
     free (text);
 }
 
+//  The study a request names, or NULL after answering that there is none.
+static hpo_study_t *
+s_study_of (hpo_server_t *self, s_msg_t *m, const char *name)
+{
+    hpo_wire_msg_t reply;
+    hpo_study_t *study =
+        hpo_query_study (self->sched, name, m->env->seq, &reply);
+    if (!study)
+        s_answer (self, m, &reply);
+    return study;
+}
+
+//  Answers a person's request as the scheduler decided it (sched.h): 0
+//  an Ok saying what happened, 1 an ERR_INVALID saying why not, -1 the
+//  store failed and the turn ends unanswered. Frees message.
+static void
+s_decided (hpo_server_t *self, s_msg_t *m, int rc, char *message)
+{
+    if (rc == 0)
+        s_ok (self, m, message);
+    else if (rc > 0)
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, message);
+    free (message);
+}
+
 static void
 s_on_study_stop (hpo_server_t *self, s_msg_t *m)
 {
-    hpo_wire_msg_t reply;
-    hpo_study_t *study = hpo_query_study (self->sched, m->env->study_stop->name,
-                                          m->env->seq, &reply);
-    if (!study) {
-        s_answer (self, m, &reply);
+    const Hpo__StudyStop *req = m->env->study_stop;
+    hpo_study_t *study = s_study_of (self, m, req->name);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_study_stop (self->sched, study, req->now, &message);
+    s_decided (self, m, rc, message);
+}
+
+static void
+s_on_study_extend (hpo_server_t *self, s_msg_t *m)
+{
+    const Hpo__StudyExtend *req = m->env->study_extend;
+    hpo_study_t *study = s_study_of (self, m, req->name);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_study_extend (self->sched, study, req->trials, &message);
+    s_decided (self, m, rc, message);
+}
+
+static void
+s_on_study_resume (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study_of (self, m, m->env->study_resume->name);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_study_resume (self->sched, study, &message);
+    s_decided (self, m, rc, message);
+}
+
+static void
+s_on_trial_retry (hpo_server_t *self, s_msg_t *m)
+{
+    const Hpo__TrialRetry *req = m->env->trial_retry;
+    if (req->n_numbers == 0 && !req->failed) {
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID,
+                 "trial retry: name trial numbers, or every failed trial");
         return;
     }
-    if (hpo_sched_study_stop (self->sched, study))
-        return; //  the store failed: the turn ends unanswered
-    char *text = hpo_sprintf ("study %s: %s", study->name,
-                              hpo_study_state_str (study->state));
-    s_ok (self, m, text);
-    free (text);
+    hpo_study_t *study = s_study_of (self, m, req->study);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_trial_retry (self->sched, study, req->numbers,
+                                    req->n_numbers, req->failed, &message);
+    s_decided (self, m, rc, message);
+}
+
+static void
+s_on_study_delete (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study_of (self, m, m->env->study_delete->name);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_study_delete (self->sched, study, &message);
+    s_decided (self, m, rc, message);
 }
 
 //  A read-only request (query.h): answered from memory, nothing to commit.
@@ -642,6 +715,10 @@ static const struct {
     {HPO__ENVELOPE__BODY_GOODBYE, s_on_goodbye},
     {HPO__ENVELOPE__BODY_STUDY_CREATE, s_on_study_create},
     {HPO__ENVELOPE__BODY_STUDY_STOP, s_on_study_stop},
+    {HPO__ENVELOPE__BODY_STUDY_EXTEND, s_on_study_extend},
+    {HPO__ENVELOPE__BODY_STUDY_RESUME, s_on_study_resume},
+    {HPO__ENVELOPE__BODY_TRIAL_RETRY, s_on_trial_retry},
+    {HPO__ENVELOPE__BODY_STUDY_DELETE, s_on_study_delete},
     {HPO__ENVELOPE__BODY_STUDY_SHOW, s_on_query},
     {HPO__ENVELOPE__BODY_STUDY_LIST, s_on_query},
     {HPO__ENVELOPE__BODY_TRIALS, s_on_query},

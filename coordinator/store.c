@@ -60,6 +60,11 @@ static const char *s_migrations[] = {
     //  2: attempts lost to the worker are counted apart from the
     //  program's failures (trial.max_lost against trial.retries).
     "ALTER TABLE trial ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;",
+    //  3: a study that failed says why; hpo study extend raises its
+    //  budget (0: the spec's); fail fast counts from its last resume.
+    "ALTER TABLE study ADD COLUMN reason TEXT;"
+    "ALTER TABLE study ADD COLUMN budget INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE study ADD COLUMN fail_base INTEGER NOT NULL DEFAULT 0;",
 };
 #define S_SCHEMA_VERSION ((int)(sizeof s_migrations / sizeof *s_migrations))
 
@@ -69,6 +74,11 @@ typedef enum {
     S_ROLLBACK,
     S_STUDY_INSERT,
     S_STUDY_STATE,
+    S_STUDY_UPDATE,
+    S_STUDY_DEL_VALUES,
+    S_STUDY_DEL_ATTEMPTS,
+    S_STUDY_DEL_TRIALS,
+    S_STUDY_DEL,
     S_STUDIES,
     S_TRIAL_INSERT,
     S_TRIAL_UPDATE,
@@ -87,8 +97,18 @@ static const char *s_sql[S_COUNT] = {
     [S_STUDY_INSERT] =
         "INSERT INTO study (name, spec, state, created) VALUES (?,?,?,?)",
     [S_STUDY_STATE] = "UPDATE study SET state = ?, ended = ? WHERE id = ?",
-    [S_STUDIES] =
-        "SELECT id, name, spec, state, created, ended FROM study ORDER BY id",
+    [S_STUDY_UPDATE] = "UPDATE study SET state = ?, ended = ?, reason = ?,"
+                       " budget = ?, fail_base = ? WHERE id = ?",
+    //  A study's rows, children first (the trial's study_id and the
+    //  attempt's trial_id are foreign keys); each through an index.
+    [S_STUDY_DEL_VALUES] = "DELETE FROM value WHERE trial_id IN"
+                           " (SELECT id FROM trial WHERE study_id = ?)",
+    [S_STUDY_DEL_ATTEMPTS] = "DELETE FROM attempt WHERE trial_id IN"
+                             " (SELECT id FROM trial WHERE study_id = ?)",
+    [S_STUDY_DEL_TRIALS] = "DELETE FROM trial WHERE study_id = ?",
+    [S_STUDY_DEL] = "DELETE FROM study WHERE id = ?",
+    [S_STUDIES] = "SELECT id, name, spec, state, created, ended, reason,"
+                  " budget, fail_base FROM study ORDER BY id",
     [S_TRIAL_INSERT] =
         "INSERT INTO trial (study_id, number, state, attempt, failures,"
         " params, value, worker, started, ended, reason, id, lost)"
@@ -458,6 +478,44 @@ hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
     return s_write (self, S_STUDY_STATE);
 }
 
+int
+hpo_store_study_update (hpo_store_t *self, const hpo_store_study_row_t *row)
+{
+    sqlite3_stmt *st = self->stmt[S_STUDY_UPDATE];
+    s_bind_text (st, 1, row->state);
+    sqlite3_bind_double (st, 2, row->ended);
+    s_bind_text (st, 3, row->reason);
+    sqlite3_bind_int64 (st, 4, (sqlite3_int64)row->budget);
+    sqlite3_bind_int64 (st, 5, (sqlite3_int64)row->fail_base);
+    sqlite3_bind_int64 (st, 6, (sqlite3_int64)row->id);
+    return s_write (self, S_STUDY_UPDATE);
+}
+
+int
+hpo_store_study_delete (hpo_store_t *self, uint64_t id)
+{
+    static const s_stmt_t steps[] = {S_STUDY_DEL_VALUES, S_STUDY_DEL_ATTEMPTS,
+                                     S_STUDY_DEL_TRIALS, S_STUDY_DEL};
+    //  Outside a turn, the four deletes still make one transaction.
+    int own = !self->want_tx, was_failed = self->failed;
+    if (own)
+        hpo_store_begin (self);
+    int rc = 0;
+    for (size_t k = 0; k < sizeof steps / sizeof *steps && rc == 0; k++) {
+        sqlite3_bind_int64 (self->stmt[steps[k]], 1, (sqlite3_int64)id);
+        rc = s_write (self, steps[k]);
+    }
+    if (own) {
+        //  Outside a turn a failure is only returned (store.h).
+        if (rc == 0)
+            rc = hpo_store_commit (self);
+        else
+            hpo_store_rollback (self);
+        self->failed = was_failed;
+    }
+    return rc;
+}
+
 //  Steps a query, calling row_fn for each row; resets the statement.
 typedef int (s_row_fn) (sqlite3_stmt *st, void *fn, void *ctx);
 
@@ -487,6 +545,9 @@ s_study_row (sqlite3_stmt *st, void *fn, void *ctx)
         .state = s_col_text (st, 3),
         .created = sqlite3_column_double (st, 4),
         .ended = sqlite3_column_double (st, 5),
+        .reason = s_col_text (st, 6),
+        .budget = (uint64_t)sqlite3_column_int64 (st, 7),
+        .fail_base = (uint64_t)sqlite3_column_int64 (st, 8),
     };
     return ((hpo_store_study_fn *)fn) (ctx, &row);
 }
@@ -713,6 +774,40 @@ hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
         result =
             fn (ctx, (uint64_t)sqlite3_column_int64 (st, 0),
                 sqlite3_column_int64 (st, 1), sqlite3_column_double (st, 2));
+    if (result == 0 && rc != SQLITE_DONE)
+        result = s_fail (self, sql);
+    sqlite3_finalize (st);
+    return result;
+}
+
+//  Prepared per call, like hpo_store_curves: it serves hpo trial show and
+//  hpo export, not the hot path. All values walk the value table's key
+//  (trial_id, step, metric), so OFFSET resumes a page without a sort;
+//  the last value of each metric is its latest attempt's highest step.
+int
+hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
+                        uint64_t skip, hpo_store_trial_value_fn *fn, void *ctx)
+{
+    static const char *all_sql =
+        "SELECT attempt, step, metric, value FROM value WHERE trial_id = ?"
+        " ORDER BY step, metric LIMIT -1 OFFSET ?";
+    static const char *last_sql =
+        "SELECT attempt, step, metric, value FROM (SELECT attempt, step,"
+        " metric, value, row_number () OVER (PARTITION BY metric"
+        " ORDER BY attempt DESC, step DESC) AS r FROM value"
+        " WHERE trial_id = ?) WHERE r = 1 ORDER BY metric";
+    const char *sql = last ? last_sql : all_sql;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, sql);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)trial_id);
+    if (!last)
+        sqlite3_bind_int64 (st, 2, (sqlite3_int64)skip);
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        result = fn (ctx, (uint32_t)sqlite3_column_int (st, 0),
+                     sqlite3_column_int64 (st, 1), s_col_text (st, 2),
+                     sqlite3_column_double (st, 3));
     if (result == 0 && rc != SQLITE_DONE)
         result = s_fail (self, sql);
     sqlite3_finalize (st);

@@ -61,7 +61,8 @@ int hpo_store_failed (hpo_store_t *self);
 int hpo_store_study_insert (hpo_store_t *self, const char *name,
                             const char *spec_text, double created,
                             uint64_t *id);
-//  state is a study state name (RUNNING, STOPPING, STOPPED, FINISHED).
+//  state is a study state name (RUNNING, STOPPING, STOPPED, FINISHED,
+//  FAILING, FAILED).
 int hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
                            double ended);
 
@@ -72,7 +73,18 @@ typedef struct {
     const char *state;
     double created;
     double ended;
+    const char *reason; //  why it FAILED, or NULL
+    uint64_t budget;    //  0: the spec's (never extended)
+    uint64_t fail_base; //  FAILED trials when it last resumed
 } hpo_store_study_row_t;
+
+//  Writes every mutable column of the study row->id: state, ended,
+//  reason, budget, fail_base.
+int hpo_store_study_update (hpo_store_t *self,
+                            const hpo_store_study_row_t *row);
+//  Removes the study and every row of it (its trials, their attempts and
+//  values), in one transaction: the turn's, or its own outside a turn.
+int hpo_store_study_delete (hpo_store_t *self, uint64_t id);
 
 //  The readers below call fn for each row (its strings live until fn
 //  returns) and stop at fn's first non-zero, which they return; else 0,
@@ -155,6 +167,19 @@ typedef int (hpo_store_curve_fn) (void *ctx, uint64_t number, int64_t step,
                                   double value);
 int hpo_store_curves (hpo_store_t *self, uint64_t study_id, const char *metric,
                       hpo_store_curve_fn *fn, void *ctx);
+
+//  A trial's intermediate values with the attempt that reported each
+//  (the table keeps, per step and metric, the newest attempt's value).
+//  last = 0: every value by step then metric, after the first skip of
+//  them (where a page cut short resumes). last = 1: the last value of
+//  each metric (its latest attempt's highest step), by metric; skip is
+//  ignored. fn and the result as for the readers above.
+typedef int (hpo_store_trial_value_fn) (void *ctx, uint32_t attempt,
+                                        int64_t step, const char *metric,
+                                        double value);
+int hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
+                            uint64_t skip, hpo_store_trial_value_fn *fn,
+                            void *ctx);
 
 //  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text

@@ -70,8 +70,9 @@ test_trial_json (void)
     CHECK_STR (text, "{\"study\":\"mnist\",\"number\":7,\"state\":\"COMPLETE\","
                      "\"params\":{\"lr\":0.25,\"layers\":3,\"opt\":\"adam\"},"
                      "\"value\":0.5,\"attempt\":2,\"worker\":\"gpu1\","
-                     "\"started\":1000.0,\"ended\":1060.5,\"reason\":null,"
-                     "\"last_step\":null,\"last_value\":null}");
+                     "\"started\":1000.0,\"ended\":1060.5,\"duration\":60.5,"
+                     "\"reason\":null,\"last_step\":null,\"last_value\":null,"
+                     "\"last_metrics\":null}");
     free (text);
 
     //  A waiting trial: what is not known yet is null, never "" or 0.
@@ -84,8 +85,8 @@ test_trial_json (void)
     CHECK_STR (text, "{\"study\":\"other\",\"number\":9,\"state\":\"WAITING\","
                      "\"params\":{},\"value\":null,\"attempt\":1,"
                      "\"worker\":null,\"started\":null,\"ended\":null,"
-                     "\"reason\":null,\"last_step\":null,"
-                     "\"last_value\":null}");
+                     "\"duration\":null,\"reason\":null,\"last_step\":null,"
+                     "\"last_value\":null,\"last_metrics\":null}");
     free (text);
 
     //  A running trial's latest report; a value JSON cannot hold is null.
@@ -118,6 +119,7 @@ test_trial_detail_json (void)
     a2.outcome = "RUNNING";
     Hpo__AttemptInfo *attempts[] = {&a1, &a2};
     Hpo__IntermediateValue v1 = HPO__INTERMEDIATE_VALUE__INIT;
+    v1.attempt = 2;
     v1.step = 1;
     v1.metric = "val_loss";
     v1.value = 0.75;
@@ -138,7 +140,8 @@ test_trial_detail_json (void)
                     "\"reason\":\"lease expired\"},{\"attempt\":2,"
                     "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":null,"
                     "\"outcome\":\"RUNNING\",\"reason\":null}],"
-                    "\"intermediate\":[{\"step\":1,\"metric\":\"val_loss\","
+                    "\"intermediate\":[{\"attempt\":2,\"step\":1,"
+                    "\"metric\":\"val_loss\","
                     "\"value\":0.75}],\"log_tail\":\"ok\\nbad \xEF\xBF\xBD\"}");
     free (text);
     //  Without detail, none of the three keys.
@@ -185,10 +188,13 @@ test_study_json (void)
                "\"state\":\"COMPLETE\",\"params\":{\"lr\":0.25,"
                "\"layers\":3,\"opt\":\"adam\"},\"value\":0.5,\"attempt\":2,"
                "\"worker\":\"gpu1\",\"started\":1000.0,\"ended\":1060.5,"
-               "\"reason\":null,\"last_step\":null,\"last_value\":null},"
+               "\"duration\":60.5,\"reason\":null,\"last_step\":null,"
+               "\"last_value\":null,\"last_metrics\":null},"
                "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
                "\"objective\":{\"metric\":\"val_loss\","
-               "\"direction\":\"minimize\"},\"sampler\":\"random\"}");
+               "\"direction\":\"minimize\"},\"sampler\":\"random\","
+               "\"reason\":null,\"last_failed\":null,"
+               "\"mean_duration\":null}");
     free (text);
 
     //  Ended: elapsed runs to the end, not to now. No best: null.
@@ -304,8 +310,10 @@ test_tables (void)
     list.n_studies = 1;
     list.studies = studies;
     CAPTURE (text, hpo_render_study_list (out, &list));
-    CHECK_STR (text, "NAME   STATE    DONE/BUDGET  RUNNING  BEST  ELAPSED\n"
-                     "mnist  RUNNING  12/50        4        0.5   3m04s\n");
+    CHECK_STR (text, "NAME   STATE    DONE/BUDGET  RUNNING  FAILED  BEST  "
+                     "ELAPSED\n"
+                     "mnist  RUNNING  12/50        4        1       0.5   "
+                     "3m04s\n");
     free (text);
 
     CAPTURE (text, hpo_render_study (out, &study));
@@ -333,9 +341,12 @@ test_tables (void)
     tl.trials = trials;
     CAPTURE (text, hpo_render_trials (out, &tl));
     CHECK_STR (text,
-               "NUMBER  STATE     VALUE  ATTEMPT  WORKER  lr    layers  opt\n"
-               "7       COMPLETE  0.5    2        gpu1    0.25  3       adam\n"
-               "8       WAITING   -      1        -       -     3       -\n");
+               "NUMBER  STATE     VALUE  ATTEMPT  WORKER  DURATION  lr    "
+               "layers  opt   REASON\n"
+               "7       COMPLETE  0.5    2        gpu1    1m00s     0.25  "
+               "3       adam  -\n"
+               "8       WAITING   -      1        -       -         -     "
+               "3       -     -\n");
     free (text);
 
     Hpo__WorkerInfo w = HPO__WORKER_INFO__INIT;
@@ -392,8 +403,8 @@ test_trial_text (void)
     CHECK_CONTAINS (text, "  1        gpu0    1970-01-01 00:15:00  "
                           "1970-01-01 00:15:50  FAILED   exit status 1\n");
     //  Values read back as written: 0.1, not 0.10000000000000001.
-    CHECK_CONTAINS (text, "\nintermediate values\n  STEP  METRIC    VALUE\n"
-                          "  1     val_loss  0.1\n");
+    CHECK_CONTAINS (text, "\nintermediate values\n  ATTEMPT  STEP  val_loss\n"
+                          "  0        1     0.1\n");
     CHECK_CONTAINS (text, "\nlog tail\n  | Traceback\n  | ValueError: nan\n");
     free (text);
 
@@ -458,10 +469,236 @@ test_watch (void)
     CAPTURE (text, lines = hpo_render_watch_frame (out, &study, NULL, 20, 10));
     CHECK (lines == 3);
     for (const char *p = text; *p;) {
-        size_t len = strcspn (p, "\n");
-        CHECK (len <= 19);
+        size_t len = strcspn (p, "\n"), cols = 0;
+        for (size_t k = 0; k < len; k++)
+            cols += ((unsigned char)p[k] & 0xC0) != 0x80;
+        CHECK (cols <= 19);
         p += len + (p[len] == '\n');
     }
+    //  ... and a cut line says so.
+    CHECK_CONTAINS (text, "\xE2\x80\xA6\n");
+    free (text);
+}
+
+//  Six significant digits on a terminal, whatever the double holds.
+static void
+test_numbers (void)
+{
+    struct {
+        double v;
+        const char *text;
+    } cases[] = {
+        {0.1, "0.1"},
+        {0.123456789, "0.123457"},
+        {123456789, "1.23457e+08"},
+        {-2.5e-7, "-2.5e-07"},
+        {1.0 / 3, "0.333333"},
+        {42, "42"},
+        {NAN, "nan"},
+        {-INFINITY, "-inf"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char *text = hpo_render_number (cases[k].v);
+        CHECK_STR (text, cases[k].text);
+        free (text);
+    }
+}
+
+//  Cutting counts characters, never splits one, and says it cut.
+static void
+test_cut (void)
+{
+    char *text = hpo_render_cut ("abcdef", 6);
+    CHECK_STR (text, "abcdef");
+    free (text);
+    text = hpo_render_cut ("abcdefg", 6);
+    CHECK_STR (text, "abcde\xE2\x80\xA6");
+    free (text);
+    //  "é" is two bytes, "€" three, "𝄞" four: each one column.
+    text = hpo_render_cut ("\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E"
+                           "abc",
+                           4);
+    CHECK_STR (text, "\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E\xE2\x80\xA6");
+    free (text);
+    text = hpo_render_cut ("\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E", 3);
+    CHECK_STR (text, "\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E");
+    free (text);
+    //  A cell is one line; NULL is empty.
+    text = hpo_render_cut ("two\nlines\ttab", 40);
+    CHECK_STR (text, "two lines tab");
+    free (text);
+    text = hpo_render_cut (NULL, 5);
+    CHECK_STR (text, "");
+    free (text);
+
+    //  A table lines up cells that hold multi-byte characters.
+    Hpo__TrialInfo t1 = s_trial, t2 = s_trial;
+    t1.reason = "\xC3\xA9t\xC3\xA9 perdu";
+    t1.worker = "g\xC3\xBC"; //  2 columns, 3 bytes
+    t2.number = 8;
+    t2.reason = "exit status 1, and a reason far too long to show whole "
+                "in a table";
+    Hpo__TrialInfo *trials[] = {&t1, &t2};
+    Hpo__TrialList tl = HPO__TRIAL_LIST__INIT;
+    tl.n_trials = 2;
+    tl.trials = trials;
+    CAPTURE (text, hpo_render_trials (out, &tl));
+    CHECK_CONTAINS (text, "2        g\xC3\xBC      1m00s");
+    CHECK_CONTAINS (text, "2        gpu1    1m00s");
+    CHECK_CONTAINS (text, "adam  \xC3\xA9t\xC3\xA9 perdu\n");
+    CHECK_CONTAINS (text, "adam  exit status 1, and a reason far too long to "
+                          "sho\xE2\x80\xA6\n");
+    free (text);
+}
+
+static void
+test_csv (void)
+{
+    const char *fields[] = {"plain", "a,b", "say \"hi\"", "two\nlines",
+                            "cr\r",  "",    NULL};
+    const char *want[] = {
+        "plain", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "\"cr\r\"",
+        "",      ""};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        char *text = NULL;
+        CAPTURE (text, hpo_render_csv_field (out, fields[k]));
+        CHECK_STR (text, want[k]);
+        free (text);
+    }
+
+    //  A row per trial: params, value, last metrics, ISO times, exact.
+    Hpo__Metric acc = HPO__METRIC__INIT, loss = HPO__METRIC__INIT;
+    acc.name = "acc";
+    acc.value = 0.1;
+    loss.name = "loss";
+    loss.value = 1.0 / 3;
+    Hpo__Metric *metrics[] = {&loss, &acc};
+    Hpo__Param value = HPO__PARAM__INIT;
+    value.name = "value"; //  a parameter named like a column
+    value.kind = 2;
+    value.i = 5;
+    Hpo__Param *params[] = {&s_opt, &value};
+    Hpo__TrialInfo t = s_trial;
+    t.n_params = 2;
+    t.params = params;
+    t.n_last_metrics = 2;
+    t.last_metrics = metrics;
+    t.reason = "lost, \"badly\"";
+    t.started = 1764296385.25;
+    t.ended = 1764296445.75;
+    Hpo__TrialInfo w = HPO__TRIAL_INFO__INIT;
+    w.number = 9;
+    w.state = "WAITING";
+    Hpo__TrialInfo *trials[] = {&t, &w};
+    Hpo__TrialList tl = HPO__TRIAL_LIST__INIT;
+    tl.n_trials = 2;
+    tl.trials = trials;
+    char *text = NULL;
+    CAPTURE (text, hpo_render_export (out, &tl, 0));
+    CHECK_STR (text,
+               "number,state,opt,param:value,value,metric:acc,metric:loss,"
+               "attempts,worker,started,ended,duration,reason\n"
+               "7,COMPLETE,adam,5,0.5,0.10000000000000001,"
+               "0.33333333333333331,2,gpu1,2025-11-28T02:19:45.250Z,"
+               "2025-11-28T02:20:45.750Z,60.5,\"lost, \"\"badly\"\"\"\n"
+               "9,WAITING,,,,,,0,,,,,\n");
+    free (text);
+    CAPTURE (text, hpo_render_export (out, &tl, 1));
+    CHECK_CONTAINS (text,
+                    "{\"number\":9,\"state\":\"WAITING\",\"opt\":null,"
+                    "\"param:value\":null,\"value\":null,"
+                    "\"metric:acc\":null,\"metric:loss\":null,"
+                    "\"attempts\":0,\"worker\":null,\"started\":null,"
+                    "\"ended\":null,\"duration\":null,\"reason\":null}\n");
+    free (text);
+}
+
+//  Intermediate values: a row per (attempt, step), a column per metric,
+//  in that order whatever order they came in; the same in long form.
+static void
+test_step_table (void)
+{
+    Hpo__IntermediateValue v[5];
+    Hpo__IntermediateValue *values[5];
+    struct {
+        uint32_t attempt;
+        int64_t step;
+        const char *metric;
+        double value;
+    } rows[] = {{2, 0, "loss", 0.5},
+                {1, 4, "loss", 1.0 / 3},
+                {2, 0, "acc", 0.9},
+                {2, 1, "acc", 0.95},
+                {1, 3, "acc", 0.125}};
+    for (int k = 0; k < 5; k++) {
+        hpo__intermediate_value__init (&v[k]);
+        v[k].attempt = rows[k].attempt;
+        v[k].step = rows[k].step;
+        v[k].metric = (char *)rows[k].metric;
+        v[k].value = rows[k].value;
+        values[k] = &v[k];
+    }
+    Hpo__TrialInfo t = s_trial;
+    t.n_values = 5;
+    t.values = values;
+    char *text = NULL;
+    CAPTURE (text, hpo_render_trial (out, &t, "mnist"));
+    CHECK_CONTAINS (text, "\nintermediate values\n"
+                          "  ATTEMPT  STEP  acc    loss\n"
+                          "  1        3     0.125  -\n"
+                          "  1        4     -      0.333333\n"
+                          "  2        0     0.9    0.5\n"
+                          "  2        1     0.95   -\n");
+    free (text);
+    Hpo__TrialInfo *trials[] = {&t};
+    Hpo__TrialList tl = HPO__TRIAL_LIST__INIT;
+    tl.n_trials = 1;
+    tl.trials = trials;
+    CAPTURE (text, hpo_render_export_curves (out, &tl, 0));
+    CHECK_STR (text, "trial,attempt,step,metric,value\n"
+                     "7,1,3,acc,0.125\n"
+                     "7,1,4,loss,0.33333333333333331\n"
+                     "7,2,0,acc,0.90000000000000002\n"
+                     "7,2,0,loss,0.5\n"
+                     "7,2,1,acc,0.94999999999999996\n");
+    free (text);
+}
+
+//  The ETA: trials left times the mean duration, over the parallelism.
+static void
+test_eta (void)
+{
+    Hpo__StudyInfo study = s_make_study ();
+    char *eta = hpo_render_eta (&study);
+    CHECK (eta == NULL); //  no mean duration yet
+    study.mean_duration = 10;
+    eta = hpo_render_eta (&study);
+    //  38 left, 4 running: 95 s.
+    CHECK_STR (eta, "ETA 1m 35s");
+    free (eta);
+    study.running = 0;
+    study.parallel = 0;
+    CHECK (hpo_render_eta (&study) == NULL);
+    study.parallel = 2;
+    study.mean_duration = 400;
+    eta = hpo_render_eta (&study);
+    CHECK_STR (eta, "ETA 2h 6m");
+    free (eta);
+    study.running = 4;
+    study.mean_duration = 10;
+    Hpo__TrialInfo failed = HPO__TRIAL_INFO__INIT;
+    failed.number = 3;
+    failed.reason = "exit status 2";
+    study.has_last_failed = 1;
+    study.last_failed = &failed;
+    char *line = hpo_render_watch_line (&study);
+    CHECK_STR (line, "mnist 12/50 done, 4 running, best 0.5 (trial 7), "
+                     "ETA 1m 35s, last failure: trial 3: exit status 2");
+    free (line);
+    char *text = NULL;
+    CAPTURE (text, hpo_render_watch_frame (out, &study, NULL, 200, 5));
+    CHECK_CONTAINS (text, "elapsed 3m04s  ETA 1m 35s\n");
+    CHECK_CONTAINS (text, "last failure: trial 3: exit status 2\n");
     free (text);
 }
 
@@ -480,5 +717,10 @@ main (void)
     test_tables ();
     test_trial_text ();
     test_watch ();
+    test_numbers ();
+    test_cut ();
+    test_csv ();
+    test_step_table ();
+    test_eta ();
     TEST_DONE ();
 }

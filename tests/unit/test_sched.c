@@ -819,7 +819,9 @@ s_test_row_study_stop (void)
     CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED, 0, "exit 1") ==
            HPO_SCHED_OK);
     CHECK (r.t0->state == HPO_TRIAL_WAITING);
-    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    char *message;
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 0, &message) == 0);
+    free (message);
     CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->ended > 0);
     CHECK_STR (r.t0->reason, "study stopped before a retry ran");
     CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:exit 1"); //  no new row
@@ -829,8 +831,10 @@ s_test_row_study_stop (void)
            HPO_SCHED_OK);
     CHECK (r.t1->state == HPO_TRIAL_FAILED && r.t1->failures == 1);
     CHECK (r.study->state == HPO_STUDY_STOPPED);
-    //  Stopping it again changes nothing.
-    CHECK (hpo_sched_study_stop (r.e.sched, r.study) == 0);
+    //  Stopping it again changes nothing, and says so.
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 0, &message) == 1);
+    CHECK_STR (message, "study r is already STOPPED");
+    free (message);
     CHECK (r.study->state == HPO_STUDY_STOPPED);
     s_env_destroy (&r.e);
 }
@@ -1222,6 +1226,284 @@ s_test_sampler_ends (void)
     s_env_destroy (&e);
 }
 
+//  ---- issue #9: the study's lifecycle ----------------------------------
+
+//  FAIL with permanent set (FOREVER): FAILED at once, no retry spent;
+//  the same failure without it is retried.
+static void
+s_test_row_permanent (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED_PERMANENT, 0,
+                          "command not found: t") == HPO_SCHED_OK);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t0->failures == 0);
+    CHECK_STR (r.t0->reason, "command not found: t");
+    CHECK (s_released (&r, r.t0));
+    CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:command not found: t");
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_FAILED, 0, "exit 1") ==
+           HPO_SCHED_OK);
+    CHECK (r.t1->state == HPO_TRIAL_WAITING && r.t1->failures == 1);
+    CHECK (r.study->last_failed == r.t0);
+    CHECK (s_counts_true (r.study));
+    s_env_destroy (&r.e);
+}
+
+//  Finishes every running trial of study on w as FAILED (exit status 2).
+static void
+s_fail_running (s_env_t *e, hpo_study_t *study, hpo_worker_t *w, int64_t now)
+{
+    for (size_t k = 0; k < study->n_trials; k++) {
+        hpo_trial_t *t = study->trials[k];
+        if (t->state == HPO_TRIAL_RUNNING)
+            CHECK (hpo_sched_finish (e->sched, w, t->id, t->attempt,
+                                     HPO_FINISH_FAILED, 0, 0, "exit status 2",
+                                     NULL, now) == HPO_SCHED_OK);
+    }
+}
+
+static const char *s_spec_ff = "name: ff\n"
+                               "command: t {x}\n"
+                               "objective: {metric: loss}\n"
+                               "budget: {trials: 20, fail_fast: 3}\n"
+                               "space: {x: {type: int, low: 1, high: 9}}\n";
+
+//  The first fail_fast trials all FAILED: the study is FAILING while one
+//  still runs, then FAILED, with the reason naming trial 0; the state and
+//  reason survive a restart; a resume counts failures afresh.
+static void
+s_test_fail_fast (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_spec_ff);
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 4, now);
+    CHECK (e.ev.n_assigned == 4);
+    for (int k = 0; k < 3; k++)
+        CHECK (hpo_sched_finish (e.sched, w, e.ev.assigned[k]->id, 1,
+                                 HPO_FINISH_FAILED, 0, 0, "exit status 2", NULL,
+                                 now) == HPO_SCHED_OK);
+    CHECK (study->state == HPO_STUDY_FAILING);
+    CHECK_STR (study->reason, "all of the first 3 trials failed (exit status "
+                              "2): see hpo trial show ff 0");
+    //  Nothing new starts; the running one finishes.
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 3, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 4 && study->n_trials == 4);
+    s_fail_running (&e, study, w, now);
+    CHECK (study->state == HPO_STUDY_FAILED && study->ended > 0);
+    CHECK (study->count[HPO_TRIAL_FAILED] == 4);
+    CHECK (study->last_failed && study->last_failed->number == 3);
+    CHECK (study->duration_n == 4);
+    char *reason = hpo_strdup (study->reason);
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "ff");
+    CHECK (study->state == HPO_STUDY_FAILED);
+    CHECK_STR (study->reason, reason);
+    CHECK (study->duration_n == 4 && study->last_failed);
+    //  Resumed, it fails again only after three more failures.
+    char *message;
+    CHECK (hpo_sched_study_resume (e.sched, study, &message) == 0);
+    CHECK_STR (message, "study ff: FAILED → RUNNING");
+    free (message);
+    CHECK (study->reason == NULL && study->fail_base == 4);
+    w = s_env_worker (&e, "w", 2, 2, now);
+    s_fail_running (&e, study, w, now);
+    CHECK (study->state == HPO_STUDY_RUNNING);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    s_fail_running (&e, study, w, now);
+    CHECK (study->state == HPO_STUDY_FAILED);
+    CHECK_STR (study->reason, reason);
+    CHECK (study->count[HPO_TRIAL_FAILED] == 7);
+    //  Resume again: refused once RUNNING.
+    CHECK (hpo_sched_study_resume (e.sched, study, &message) == 0);
+    free (message);
+    CHECK (hpo_sched_study_resume (e.sched, study, &message) == 1);
+    CHECK_STR (message, "study ff is already RUNNING");
+    free (message);
+    free (reason);
+    s_env_destroy (&e);
+}
+
+//  budget.max_failed: FAILED after that many failures, completions or
+//  not; fail_fast 0 never fails it.
+static void
+s_test_max_failed (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study =
+        s_create (e.sched, "name: mf\ncommand: t {x}\nobjective: {metric: "
+                           "loss}\nbudget: {trials: 9, fail_fast: 0, "
+                           "max_failed: 2}\nspace: {x: {type: int, low: 1, "
+                           "high: 9}}\n");
+    hpo_worker_t *w = s_env_worker (&e, "w", 3, 3, now);
+    hpo_trial_t *t0 = e.ev.assigned[0];
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    s_fail_running (&e, study, w, now);
+    CHECK (study->state == HPO_STUDY_FAILED);
+    CHECK_STR (study->reason, "2 trials failed (budget.max_failed), the last "
+                              "trial 2 (exit status 2): see hpo trial show mf "
+                              "2");
+    s_env_destroy (&e);
+}
+
+//  Stop now (STOP_NOW on each running trial): killed, FAILED "stopped",
+//  the study STOPPED; stopping an ended study is refused.
+static void
+s_test_stop_now (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    char *message;
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 1, &message) == 0);
+    CHECK_STR (message, "study r: STOPPED; 2 running trials stopped (FAILED, "
+                        "stopped)");
+    free (message);
+    CHECK (r.e.ev.n_killed == 2);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED && r.t1->state == HPO_TRIAL_FAILED);
+    CHECK_STR (r.t1->reason, "stopped");
+    CHECK (r.study->state == HPO_STUDY_STOPPED);
+    CHECK (hpo_sched_study_stop (r.e.sched, r.study, 1, &message) == 1);
+    CHECK_STR (message, "study r is already STOPPED");
+    free (message);
+    CHECK (r.e.ev.n_killed == 2);
+    s_env_destroy (&r.e);
+}
+
+//  Extend: the budget grows and is stored; a FINISHED study runs again
+//  with new numbers and new points; a grid cannot grow past its points.
+static void
+s_test_extend (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    char *message;
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 0.5, NULL) == 0);
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_COMPLETE, 0.4, NULL) == 0);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    CHECK (hpo_sched_study_extend (r.e.sched, r.study, 0, &message) == 1);
+    free (message);
+    //  A grid of x in 1..3 has 3 points, 2 in the budget.
+    hpo_study_t *grid = s_create (
+        r.e.sched, "name: g\ncommand: t {x}\nobjective: {metric: loss}\n"
+                   "sampler: {type: grid}\nbudget: {trials: 2}\n"
+                   "space: {x: {type: int, low: 1, high: 3}}\n");
+    CHECK (hpo_sched_study_extend (r.e.sched, grid, 2, &message) == 1);
+    CHECK_STR (message, "study g: its grid sampler has 3 points and the "
+                        "budget holds 2: 1 left to add");
+    free (message);
+    CHECK (grid->budget == 2);
+    CHECK (hpo_sched_study_extend (r.e.sched, grid, 1, &message) == 0);
+    free (message);
+    CHECK (grid->budget == 3);
+    s_env_destroy (&r.e);
+
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_spec_lost); //  random, 1 trial
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
+    hpo_trial_t *t0 = e.ev.assigned[0];
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, 0.5,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    CHECK (hpo_sched_study_extend (e.sched, study, 2, &message) == 0);
+    CHECK_STR (message, "study l: budget 1 → 3, RUNNING");
+    free (message);
+    hpo_sched_heartbeat (e.sched, w, NULL, 0, 1, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 2 && e.ev.assigned[1]->number == 1);
+    CHECK (e.ev.assigned[1]->params[0].f != t0->params[0].f);
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "l");
+    CHECK (study->budget == 3 && study->state == HPO_STUDY_RUNNING);
+    s_env_destroy (&e);
+}
+
+//  Retry (RETRY): only FAILED trials, all or nothing; a new attempt with
+//  the same parameters, earlier attempts kept; the study runs again.
+static void
+s_test_retry_request (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    char *message;
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED_PERMANENT, 0,
+                          "no objective") == HPO_SCHED_OK);
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_COMPLETE, 0.4, NULL) == 0);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    uint64_t both[] = {0, 1}, zero[] = {0}, nine[] = {9};
+    CHECK (hpo_sched_trial_retry (r.e.sched, r.study, both, 2, 0, &message) ==
+           1);
+    CHECK_STR (message, "study r: trial 1 is COMPLETE, not FAILED; nothing "
+                        "retried");
+    free (message);
+    CHECK (hpo_sched_trial_retry (r.e.sched, r.study, nine, 1, 0, &message) ==
+           1);
+    free (message);
+    CHECK (r.t0->state == HPO_TRIAL_FAILED);
+    CHECK (hpo_sched_trial_retry (r.e.sched, r.study, zero, 1, 0, &message) ==
+           0);
+    CHECK_STR (message, "study r: 1 failed trial to run again as a new "
+                        "attempt, RUNNING");
+    free (message);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING && r.study->last_failed == NULL);
+    CHECK (r.study->state == HPO_STUDY_RUNNING);
+    int x = (int)r.t0->params[0].i;
+    CHECK (s_rows_dispatch (&r) == r.t0);
+    CHECK (r.t0->attempt == 2 && (int)r.t0->params[0].i == x);
+    CHECK_STR (s_attempts (&r, r.t0), "1 FAILED:no objective");
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_FAILED_PERMANENT, 0,
+                          "no objective") == HPO_SCHED_OK);
+    CHECK (r.study->state == HPO_STUDY_FINISHED);
+    CHECK (hpo_sched_trial_retry (r.e.sched, r.study, NULL, 0, 1, &message) ==
+           0);
+    free (message);
+    CHECK (r.t0->state == HPO_TRIAL_WAITING &&
+           r.t1->state == HPO_TRIAL_COMPLETE);
+    CHECK (s_counts_true (r.study));
+    s_env_destroy (&r.e);
+}
+
+//  Delete: only an ended study; its rows and memory go, the name is
+//  free again, and a restart does not bring it back.
+static void
+s_test_delete (void)
+{
+    s_rows_t r;
+    s_rows_new (&r);
+    char *message;
+    CHECK (hpo_sched_study_delete (r.e.sched, r.study, &message) == 1);
+    CHECK_CONTAINS (message, "study r is RUNNING");
+    free (message);
+    uint64_t id0 = r.t0->id;
+    CHECK (s_rows_finish (&r, r.t0, HPO_FINISH_COMPLETE, 0.5, NULL) == 0);
+    CHECK (s_rows_finish (&r, r.t1, HPO_FINISH_FAILED_PERMANENT, 0, "x") == 0);
+    hpo_study_t *other = s_create (r.e.sched, s_spec_lost);
+    CHECK (hpo_sched_study_delete (r.e.sched, r.study, &message) == 0);
+    CHECK_STR (message, "study r: deleted, with its 2 trials");
+    free (message);
+    CHECK (hpo_sched_study (r.e.sched, "r") == NULL);
+    CHECK (hpo_sched_trial (r.e.sched, id0) == NULL);
+    hpo_study_t **all;
+    CHECK (hpo_sched_studies (r.e.sched, &all) == 1 && all[0] == other);
+    //  The other study still runs.
+    hpo_sched_heartbeat (r.e.sched, r.w, NULL, 0, 1, r.now);
+    CHECK (hpo_sched_dispatch (r.e.sched, r.now) == 0);
+    CHECK (other->count[HPO_TRIAL_RUNNING] == 1);
+    s_env_restart (&r.e, r.now);
+    CHECK (hpo_sched_study (r.e.sched, "r") == NULL);
+    CHECK (hpo_sched_study (r.e.sched, "l") != NULL);
+    hpo_study_t *again = s_create (r.e.sched, s_spec_rows);
+    CHECK (again->n_trials == 0 && again->state == HPO_STUDY_RUNNING);
+    s_env_destroy (&r.e);
+}
+
 int
 main (void)
 {
@@ -1247,6 +1529,13 @@ main (void)
     s_test_history_restart ();
     s_test_search_wiring ();
     s_test_sampler_ends ();
+    s_test_row_permanent ();
+    s_test_fail_fast ();
+    s_test_max_failed ();
+    s_test_stop_now ();
+    s_test_extend ();
+    s_test_retry_request ();
+    s_test_delete ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
@@ -1500,7 +1789,9 @@ main (void)
     hpo_sched_heartbeat (sched, a, NULL, 0, 1, now);
     CHECK (hpo_sched_dispatch (sched, now) == 0);
     CHECK (s2->count[HPO_TRIAL_RUNNING] == 1);
-    CHECK (hpo_sched_study_stop (sched, s2) == 0);
+    char *message;
+    CHECK (hpo_sched_study_stop (sched, s2, 0, &message) == 0);
+    free (message);
     CHECK (s2->state == HPO_STUDY_STOPPING);
     hpo_sched_heartbeat (sched, a, NULL, 0, 2, now);
     CHECK (hpo_sched_dispatch (sched, now) == 0);

@@ -2,7 +2,9 @@
     failed write failing the store, and the query plans of the hot
     statements.                                                          */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../common/mem.h"
@@ -154,7 +156,7 @@ s_test_migrate_lost (void)
     uint64_t id;
     CHECK (hpo_store_trial_insert (store, &row2, &id) == 0);
     hpo_store_destroy (&store);
-    CHECK (s_user_version (path) == 2);
+    CHECK (s_user_version (path) == 3);
     store = hpo_store_open (path, HPO_SYNC_OFF, &error);
     CHECK (hpo_store_trials (store, s_lost_row, lost) == 0);
     CHECK (lost[0] == 2 && lost[1] == 1);
@@ -336,12 +338,118 @@ s_test_poison (const char *dir)
     free (path);
 }
 
+//  The study row "a" as read back.
+typedef struct {
+    int seen;
+    char state[32];
+    char reason[128];
+    uint64_t budget, fail_base;
+} s_study_a_t;
+
+static int
+s_study_a (void *ctx, const hpo_store_study_row_t *row)
+{
+    s_study_a_t *a = ctx;
+    if (strcmp (row->name, "a") != 0)
+        return 0;
+    a->seen++;
+    snprintf (a->state, sizeof a->state, "%s", row->state);
+    snprintf (a->reason, sizeof a->reason, "%s",
+              row->reason ? row->reason : "(null)");
+    a->budget = row->budget;
+    a->fail_base = row->fail_base;
+    return 0;
+}
+
+static int
+s_rows (const char *path, const char *table)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+    char *sql = hpo_sprintf ("SELECT count(*) FROM %s", table);
+    if (sqlite3_open (path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step (st) == SQLITE_ROW)
+            n = sqlite3_column_int (st, 0);
+        sqlite3_finalize (st);
+    }
+    sqlite3_close (db);
+    free (sql);
+    return n;
+}
+
+//  A study's state, reason, budget and fail base survive a reopen;
+//  delete removes the study with its trials, their attempts and values,
+//  and nothing of another study's.
+static void
+s_test_study_update_delete (const char *dir)
+{
+    char *path = hpo_sprintf ("%s/delete.db", dir);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    uint64_t a, b, ta, tb, id;
+    CHECK (hpo_store_study_insert (store, "a", "x", 1.0, &a) == 0);
+    CHECK (hpo_store_study_insert (store, "b", "x", 1.0, &b) == 0);
+    hpo_store_trial_row_t row = {
+        .study_id = a, .state = "FAILED", .params = "{}"};
+    CHECK (hpo_store_trial_insert (store, &row, &ta) == 0);
+    row.number = 1;
+    CHECK (hpo_store_trial_insert (store, &row, &id) == 0);
+    row.study_id = b;
+    row.number = 0;
+    CHECK (hpo_store_trial_insert (store, &row, &tb) == 0);
+    hpo_store_attempt_row_t att = {
+        .attempt = 1, .worker = "w", .outcome = "FAILED"};
+    CHECK (hpo_store_attempt_end (store, ta, &att) == 0);
+    CHECK (hpo_store_attempt_end (store, tb, &att) == 0);
+    CHECK (hpo_store_value_put (store, ta, 1, 0, "loss", 1.0) == 0);
+    CHECK (hpo_store_value_put (store, tb, 1, 0, "loss", 1.0) == 0);
+    hpo_store_study_row_t up = {.id = a,
+                                .state = "FAILED",
+                                .ended = 5.0,
+                                .reason = "all of the first 5 trials failed",
+                                .budget = 150,
+                                .fail_base = 4};
+    CHECK (hpo_store_study_update (store, &up) == 0);
+    hpo_store_destroy (&store);
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    s_study_a_t got = {0};
+    CHECK (hpo_store_studies (store, s_study_a, &got) == 0);
+    CHECK (got.seen == 1);
+    CHECK_STR (got.state, "FAILED");
+    CHECK_STR (got.reason, "all of the first 5 trials failed");
+    CHECK (got.budget == 150 && got.fail_base == 4);
+    //  Inside a turn that is rolled back, nothing is deleted.
+    hpo_store_begin (store);
+    CHECK (hpo_store_study_delete (store, a) == 0);
+    CHECK (hpo_store_rollback (store) == 0);
+    //  Outside a turn: its own transaction.
+    CHECK (hpo_store_study_delete (store, a) == 0);
+    hpo_store_destroy (&store);
+    CHECK (s_rows (path, "study") == 1);
+    CHECK (s_rows (path, "trial") == 1);
+    CHECK (s_rows (path, "attempt") == 1);
+    CHECK (s_rows (path, "value") == 1);
+    store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    got.seen = 0;
+    CHECK (hpo_store_studies (store, s_study_a, &got) == 0);
+    CHECK (got.seen == 0);
+    //  The name can be taken again.
+    CHECK (hpo_store_study_insert (store, "a", "x", 2.0, &a) == 0);
+    hpo_store_destroy (&store);
+    free (path);
+}
+
 int
 main (void)
 {
     s_test_migrate_lost ();
     char dir[] = "/tmp/hpo-test-store-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
+    s_test_study_update_delete (dir);
     s_test_poison (dir);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
     char *error = NULL;
