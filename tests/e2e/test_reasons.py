@@ -5,7 +5,8 @@ with what environment their command runs (issue #9).
   not there, the objective never reported while other metrics were, the
   reports printed to stdout) is sent by the worker with
   Finish.permanent, which a fake coordinator checks on the wire; through
-  a real coordinator the reason reaches `hpo trial show`.
+  a real coordinator the trial fails after one attempt though it has
+  retries left, with the reason in `hpo trial show`.
 - workdir (relative to the worker's directory) and env reach the
   program; hpo's own variables stay hpo's.
 """
@@ -13,12 +14,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-from harness import PYTHON, SRC, ClusterTest, exe, wait_for
+from harness import PYTHON, ClusterTest, exe
 import rawpeer
 
 WHY_NOT_RAW = rawpeer.load()
@@ -57,17 +57,6 @@ def study(name, mode="ok", command=None, retries=2, extra=""):
             % (name, command, retries, extra))
 
 
-def coordinator_honours_permanent():
-    """Whether this tree's coordinator fails a permanent failure at once
-    (another part of issue #9): until it does, a trial with retries is
-    run again after one, and only the worker's side can be checked."""
-    for f in ("coordinator/sched.c", "coordinator/server.c"):
-        with open(os.path.join(SRC, f)) as src:
-            if "permanent" in src.read():
-                return True
-    return False
-
-
 class ReasonsTest(ClusterTest):
     cluster_args = {"heartbeat_ms": 200, "lease_ms": 5000}
 
@@ -91,14 +80,10 @@ class ReasonsTest(ClusterTest):
 
     def assert_permanent(self, trial, reason):
         self.assertEqual(trial["reason"], reason)
-        for a in trial["attempts"]:
-            self.assertEqual(a["reason"], reason)
-        if coordinator_honours_permanent():
-            self.assertEqual(len(trial["attempts"]), 1, trial)
-        else:
-            sys.stderr.write("(coordinator does not honour "
-                             "Finish.permanent yet: %d attempts)\n"
-                             % len(trial["attempts"]))
+        # One attempt, though the study allows retries: no retry can
+        # change it.
+        self.assertEqual(len(trial["attempts"]), 1, trial)
+        self.assertEqual(trial["attempts"][0]["reason"], reason)
 
     def test_command_not_found(self):
         t = self.run_study("nf", study("nf", command="hpo-no-such-cmd {x}"))
