@@ -1457,8 +1457,8 @@ s_tab_indented (const s_ctx_t *ctx, int line)
 //  over several lines ("invalid multiline plain key"), that start is a
 //  line above the fault: "name: x" followed by a line indented with a
 //  tab, or indented too far, reads as one key "x command" that began on
-//  line 1. The fault is where the scalar went on, so that line is named,
-//  and a tab in its indentation is called what it is.
+//  line 1. The fault is where the scalar went on to become a key, so that
+//  line is named, and a tab in its indentation is called what it is.
 static void
 s_diag_error (s_ctx_t *ctx, const struct fy_diag_error *err)
 {
@@ -1481,7 +1481,8 @@ s_diag_error (s_ctx_t *ctx, const struct fy_diag_error *err)
                         "indents with spaces only");
                 return;
             }
-        s_fail (ctx, start->line + 2, NULL,
+        //  The scalar ends where the colon that made it a key stands.
+        s_fail (ctx, end->column > 0 ? end->line + 1 : end->line, NULL,
                 "syntax error: %s (this line continues line %d: check "
                 "its indentation)",
                 err->msg, start->line + 1);

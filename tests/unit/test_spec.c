@@ -1588,6 +1588,10 @@ s_test_syntax_lines (void)
          "continues line 3: check its indentation)");
     BAD ("name: x\ncommand: y\nobjective: {metric: l}\n  budget: 3\n",
          "t.yaml:4: syntax error: ");
+    //  A plain scalar over three lines is a key where its colon is.
+    BAD ("name: x\n y\n  z: 1\n",
+         "t.yaml:3: syntax error: invalid multiline plain key (this line "
+         "continues line 1");
 }
 
 int
