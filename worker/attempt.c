@@ -575,8 +575,7 @@ hpo_attempt_destroy (hpo_attempt_t **self_p)
     *self_p = NULL;
 }
 
-//  ---- why it failed
-//  ----------------------------------------------------------
+//  ---- why it failed ------------------------------------------------------
 
 //  The reason a line of the log gives for a program that could not be
 //  started at all, or NULL: the runner's child's own words (runner.h),
