@@ -55,12 +55,12 @@ s_study_create (const char *name, size_t *size)
 }
 
 static uint8_t *
-s_hello (const char *name, size_t *size)
+s_hello_slots (const char *name, uint32_t slots, size_t *size)
 {
     Hpo__Hello hello = HPO__HELLO__INIT;
     hello.name = (char *)name;
     hello.host = "h";
-    hello.slots = 1;
+    hello.slots = slots;
     hello.pid = 42;
     hello.incarnation = 1;
     hello.started_us = 1;
@@ -68,6 +68,12 @@ s_hello (const char *name, size_t *size)
     env.body_case = HPO__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     return hpo_wire_encode (&env, size);
+}
+
+static uint8_t *
+s_hello (const char *name, size_t *size)
+{
+    return s_hello_slots (name, 1, size);
 }
 
 //  A heartbeat with a free slot: the turn's dispatch hands out a trial,
@@ -373,11 +379,12 @@ s_trial_state (void *ctx, const hpo_store_trial_row_t *row)
     return 0;
 }
 
-//  A worker's Finish waits in the coordinator's queue behind a burst of
-//  reports, longer than a lease: the lease must not expire before the
-//  loop has read its queue to the end, or an attempt that did its part
-//  is lost to the coordinator's own backlog (a soak under load once saw
-//  "alive but stopped renewing" for such an attempt).
+//  A worker runs trials A and B. A's Finish waits in the coordinator's
+//  queue behind a burst of B's reports, longer than a lease: A's lease
+//  must not expire before the loop has read its queue to the end, or an
+//  attempt that did its part is lost to the coordinator's own backlog (a
+//  soak under load once saw "alive but stopped renewing" for such an
+//  attempt).
 static void
 s_test_backlog_no_expiry (const char *dir)
 {
@@ -398,19 +405,23 @@ s_test_backlog_no_expiry (const char *dir)
     CHECK (hpo_server_feed (server, (const uint8_t *)"cli", 3, frame, size) ==
            0);
     free (frame);
-    frame = s_hello ("w0", &size);
+    frame = s_hello_slots ("w0", 2, &size);
     CHECK (hpo_server_feed (server, (const uint8_t *)"w0", 2, frame, size) ==
            0);
     free (frame);
-    uint64_t trial_id = 0;
+    uint64_t trial_id = 0, other_id = 0;
     frame = s_heartbeat (&size);
     CHECK (hpo_server_feed_tap (server, (const uint8_t *)"w0", 2, frame, size,
                                 s_tap_assign, &trial_id) == 0);
     free (frame);
-    CHECK (trial_id != 0);
+    frame = s_heartbeat (&size);
+    CHECK (hpo_server_feed_tap (server, (const uint8_t *)"w0", 2, frame, size,
+                                s_tap_assign, &other_id) == 0);
+    free (frame);
+    CHECK (trial_id != 0 && other_id != 0 && other_id != trial_id);
 
-    //  The worker's session, on the routing id the feed used: 200
-    //  reports, then the Finish, all queued while the loop is not running.
+    //  The worker's session, on the routing id the feed used: 200 reports
+    //  of B, then A's Finish, all queued while the loop is not running.
     void *ctx = zmq_ctx_new ();
     void *w = zmq_socket (ctx, ZMQ_DEALER);
     int linger = 0;
@@ -420,7 +431,7 @@ s_test_backlog_no_expiry (const char *dir)
     uint64_t seq = 1000;
     for (int k = 0; k < 200; k++) {
         hpo_wire_msg_t msg;
-        hpo_wire_report (&msg, ++seq, trial_id, 1, 1, k);
+        hpo_wire_report (&msg, ++seq, other_id, 1, 1, k);
         hpo_wire_metric_add (&msg, "loss", 1.0 / (k + 1));
         CHECK (hpo_wire_send (w, NULL, 0, &msg.env) == 0);
         hpo_wire_msg_done (&msg);
