@@ -178,7 +178,8 @@ static const s_command_t s_commands[] = {
      s_workers},
     {NULL, "watch", 1, "watch NAME [--interval SECONDS]",
      "follow a study until it ends",
-     "follow NAME until it is FINISHED or STOPPED, then print a summary",
+     "follow NAME until it is FINISHED, STOPPED or FAILED, then print a "
+     "summary",
      "On a terminal the view is redrawn in place: a progress bar, the\n"
      "running trials with their latest step and value, the best so far.\n"
      "Otherwise one line is printed per change. With --json nothing is\n"

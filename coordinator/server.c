@@ -38,6 +38,9 @@
 //  more than this (or the lease's quarter, if less): stopped, or a turn
 //  that ran long. Leases are then extended by the time away.
 #define S_AWAY_MS 500
+//  How long, in lease periods, the loop may stay behind its own queue
+//  before leases expire again anyway (s_may_expire).
+#define S_BEHIND_MAX_LEASES 3
 
 typedef struct {
     uint8_t rid[HPO_WIRE_MAX_RID];
@@ -66,6 +69,7 @@ struct _hpo_server_t {
     hpo_log_limit_t bad;     //  bad messages dropped
     hpo_log_limit_t refused; //  worker messages refused (s_refuse)
     int64_t turn_at;         //  when the last turn started (0: none yet)
+    int64_t behind_since;    //  a turn last left messages unread (0: none)
 };
 
 //  ---- replies ----------------------------------------------------------
@@ -902,10 +906,12 @@ s_away (hpo_server_t *self, long timeout_ms)
 
 //  Reads and handles what is queued, up to a batch, until the store
 //  fails. The batch's envelopes are decoded into one arena and dropped
-//  together after it: no malloc and free per field.
-static void
+//  together after it: no malloc and free per field. Returns 1 when the
+//  queue was read to its end, 0 when messages were left for later.
+static int
 s_turn_read (hpo_server_t *self)
 {
+    int drained = 0;
     hpo_wire_peer_t peer;
     hpo_wire_arena_begin ();
     for (int k = 0; k < self->cfg.max_batch; k++) {
@@ -916,25 +922,50 @@ s_turn_read (hpo_server_t *self)
             hpo_wire_free (&env);
         } else if (status != HPO_WIRE_OK)
             s_bad (self, &peer, status);
-        else
+        else {
+            drained = 1;
             break;
+        }
         if (hpo_store_failed (self->store))
             break;
     }
     hpo_wire_arena_end ();
+    return drained;
+}
+
+//  Whether leases may expire this turn. A message still waiting in the
+//  queue may renew a lease (a heartbeat) or end it (a Finish): when a
+//  burst of reports puts the loop more than a lease behind its queue, a
+//  worker that did its part would lose its attempt to the coordinator's
+//  own backlog. So leases expire only once the queue has been read to
+//  its end, when every renewal sent in time has been seen. A loop that
+//  stays behind for S_BEHIND_MAX_LEASES lease periods is overloaded, not
+//  briefly behind, and expires leases anyway: a dead worker's trials must
+//  not wait for the flood to end.
+static int
+s_may_expire (hpo_server_t *self, int drained)
+{
+    if (drained) {
+        self->behind_since = 0;
+        return 1;
+    }
+    if (!self->behind_since)
+        self->behind_since = self->now;
+    return self->now - self->behind_since >
+           S_BEHIND_MAX_LEASES * self->cfg.lease_ms;
 }
 
 //  The end of a loop turn, after its messages were handled: leases
-//  expire, trials are handed out, everything is committed, and only then
-//  do the replies leave. Returns -1 if the store failed: the turn is
-//  rolled back and nothing of it is answered.
+//  expire (when expire is set), trials are handed out, everything is
+//  committed, and only then do the replies leave. Returns -1 if the store
+//  failed: the turn is rolled back and nothing of it is answered.
 static int
-s_turn_end (hpo_server_t *self)
+s_turn_end (hpo_server_t *self, int expire)
 {
     //  A write that failed in this turn failed the store (store.h): what
     //  is left of the turn is skipped, and the commit refuses.
     if (!hpo_store_failed (self->store) &&
-        hpo_sched_expire (self->sched, self->now) == 0)
+        (!expire || hpo_sched_expire (self->sched, self->now) == 0))
         hpo_sched_dispatch (self->sched, self->now);
     s_pay_acks (self);
     if (hpo_store_commit (self->store)) {
@@ -979,8 +1010,8 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
         hpo_store_begin (self->store);
         //  What is queued is read before anything expires: a heartbeat
         //  that waited in the queue while the loop was busy still counts.
-        s_turn_read (self);
-        if (s_turn_end (self))
+        int drained = s_turn_read (self);
+        if (s_turn_end (self, s_may_expire (self, drained)))
             return -1;
     }
     return 0;
@@ -1018,7 +1049,7 @@ hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid, size_t rid_size,
     hpo_wire_arena_end ();
     self->tap = tap;
     self->tap_arg = arg;
-    int rc = s_turn_end (self);
+    int rc = s_turn_end (self, 1);
     self->tap = NULL;
     return rc;
 }

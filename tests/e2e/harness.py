@@ -172,7 +172,7 @@ class Cluster:
 
     def wait_study_done(self, name, timeout=60):
         return wait_for(lambda: (lambda s: s if s["state"] in
-                                 ("FINISHED", "STOPPED") else None)(
+                                 ("FINISHED", "STOPPED", "FAILED") else None)(
                                      self.study(name)),
                         timeout, "study %s to finish" % name, interval=0.2)
 

@@ -112,6 +112,9 @@ class LifecycleTest(ClusterTest):
         self.assertEqual(s["last_failed"]["number"], 4, s)
         self.assertIsNotNone(s["mean_duration"], s)
         self.assertIn(s["reason"], self.c.cli("study", "show", "bad").stdout)
+        # hpo watch on a study that failed fast exits 3, so scripts notice.
+        r = self.c.cli("watch", "bad", check=False)
+        self.assertEqual(r.returncode, 3, r)
         # Stopping a FAILED study is refused.
         r = self.c.cli("study", "stop", "bad", check=False)
         self.assertEqual(r.returncode, 1, r)

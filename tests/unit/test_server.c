@@ -55,12 +55,12 @@ s_study_create (const char *name, size_t *size)
 }
 
 static uint8_t *
-s_hello (const char *name, size_t *size)
+s_hello_slots (const char *name, uint32_t slots, size_t *size)
 {
     Hpo__Hello hello = HPO__HELLO__INIT;
     hello.name = (char *)name;
     hello.host = "h";
-    hello.slots = 1;
+    hello.slots = slots;
     hello.pid = 42;
     hello.incarnation = 1;
     hello.started_us = 1;
@@ -68,6 +68,12 @@ s_hello (const char *name, size_t *size)
     env.body_case = HPO__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     return hpo_wire_encode (&env, size);
+}
+
+static uint8_t *
+s_hello (const char *name, size_t *size)
+{
+    return s_hello_slots (name, 1, size);
 }
 
 //  A heartbeat with a free slot: the turn's dispatch hands out a trial,
@@ -346,6 +352,119 @@ s_test_loop_exits (const char *dir)
     free (path);
 }
 
+//  The trial whose Assign a tap sees.
+static void
+s_tap_assign (void *arg, const uint8_t *rid, size_t rid_size,
+              const void *data, size_t size)
+{
+    hpo_wire_status_t status;
+    hpo_env_t *env = hpo_wire_decode (data, size, &status);
+    if (env && env->body_case == HPO__ENVELOPE__BODY_ASSIGN)
+        *(uint64_t *)arg = env->assign->trial_id;
+    hpo_wire_free (&env);
+}
+
+typedef struct {
+    uint64_t id;
+    char state[64]; //  "STATE ATTEMPT" of trial id
+} s_trial_t;
+
+static int
+s_trial_state (void *ctx, const hpo_store_trial_row_t *row)
+{
+    s_trial_t *t = ctx;
+    if (row->id == t->id)
+        snprintf (t->state, sizeof t->state, "%s %u", row->state,
+                  row->attempt);
+    return 0;
+}
+
+//  A worker runs trials A and B. A's Finish waits in the coordinator's
+//  queue behind a burst of B's reports, longer than a lease: A's lease
+//  must not expire before the loop has read its queue to the end, or an
+//  attempt that did its part is lost to the coordinator's own backlog (a
+//  soak under load once saw "alive but stopped renewing" for such an
+//  attempt).
+static void
+s_test_backlog_no_expiry (const char *dir)
+{
+    char *path = hpo_sprintf ("%s/backlog.db", dir);
+    hpo_server_config_t cfg = {
+        .db_path = path,
+        .listen = "tcp://127.0.0.1:*",
+        .heartbeat_ms = 100,
+        .lease_ms = 300,
+        .sync = HPO_SYNC_OFF,
+        .max_batch = 16,
+    };
+    char *error = NULL;
+    hpo_server_t *server = hpo_server_new (&cfg, &error);
+    CHECK (server != NULL);
+    size_t size;
+    uint8_t *frame = s_study_create ("b", &size);
+    CHECK (hpo_server_feed (server, (const uint8_t *)"cli", 3, frame, size) ==
+           0);
+    free (frame);
+    frame = s_hello_slots ("w0", 2, &size);
+    CHECK (hpo_server_feed (server, (const uint8_t *)"w0", 2, frame, size) ==
+           0);
+    free (frame);
+    uint64_t trial_id = 0, other_id = 0;
+    frame = s_heartbeat (&size);
+    CHECK (hpo_server_feed_tap (server, (const uint8_t *)"w0", 2, frame, size,
+                                s_tap_assign, &trial_id) == 0);
+    free (frame);
+    frame = s_heartbeat (&size);
+    CHECK (hpo_server_feed_tap (server, (const uint8_t *)"w0", 2, frame, size,
+                                s_tap_assign, &other_id) == 0);
+    free (frame);
+    CHECK (trial_id != 0 && other_id != 0 && other_id != trial_id);
+
+    //  The worker's session, on the routing id the feed used: 200 reports
+    //  of B, then A's Finish, all queued while the loop is not running.
+    void *ctx = zmq_ctx_new ();
+    void *w = zmq_socket (ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt (w, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (w, ZMQ_ROUTING_ID, "w0", 2);
+    CHECK (zmq_connect (w, hpo_server_endpoint (server)) == 0);
+    uint64_t seq = 1000;
+    for (int k = 0; k < 200; k++) {
+        hpo_wire_msg_t msg;
+        hpo_wire_report (&msg, ++seq, other_id, 1, 1, k);
+        hpo_wire_metric_add (&msg, "loss", 1.0 / (k + 1));
+        CHECK (hpo_wire_send (w, NULL, 0, &msg.env) == 0);
+        hpo_wire_msg_done (&msg);
+    }
+    hpo_wire_finish_t fin = {.trial_id = trial_id,
+                             .attempt = 1,
+                             .outcome = HPO__OUTCOME__OUTCOME_COMPLETE,
+                             .has_value = 1,
+                             .value = 0.005,
+                             .exit_status = 0};
+    hpo_wire_msg_t msg;
+    hpo_wire_finish (&msg, ++seq, &fin);
+    CHECK (hpo_wire_send (w, NULL, 0, &msg.env) == 0);
+    hpo_wire_msg_done (&msg);
+    //  The lease's deadline passes with everything still queued.
+    usleep (700 * 1000);
+    CHECK (s_run_for (server, 1500) == 0);
+    zmq_close (w);
+    zmq_ctx_term (ctx);
+    hpo_server_destroy (&server);
+
+    char *e2 = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &e2);
+    s_trial_t t = {.id = trial_id};
+    CHECK (store && hpo_store_trials (store, s_trial_state, &t) == 0);
+    hpo_store_destroy (&store);
+    //  Attempt 1 completed; the old loop expired it (LOST) and re-ran it.
+    CHECK_STR (t.state, "COMPLETE 1");
+    free (e2);
+    free (error);
+    free (path);
+}
+
 int
 main (void)
 {
@@ -356,6 +475,7 @@ main (void)
     for (int which = 0; which < 3; which++)
         s_test_failed_write (dir, which);
     s_test_loop_exits (dir);
+    s_test_backlog_no_expiry (dir);
     char *cmd = hpo_sprintf ("rm -rf %s", dir);
     CHECK (system (cmd) == 0);
     free (cmd);
