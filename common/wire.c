@@ -261,8 +261,13 @@ s_peer_props (zmq_msg_t *msg, hpo_wire_peer_t *peer)
 {
     const char *user = zmq_msg_gets (msg, "User-Id");
     const char *address = zmq_msg_gets (msg, "Peer-Address");
-    if (address)
-        snprintf (peer->address, sizeof peer->address, "%s", address);
+    if (address) {
+        //  Cut to fit: the address only names the peer in logs. No
+        //  snprintf: this runs for every message the coordinator reads.
+        size_t n = strnlen (address, sizeof peer->address - 1);
+        memcpy (peer->address, address, n);
+        peer->address[n] = '\0';
+    }
     if (!user)
         return 0;
     size_t n = strlen (user);
