@@ -202,9 +202,7 @@ s_table_addf (s_table_t *table, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    char *cell = NULL;
-    if (vasprintf (&cell, fmt, ap) < 0)
-        abort (); //  out of memory
+    char *cell = hpo_vsprintf (fmt, ap);
     va_end (ap);
     s_table_add (table, cell);
 }

@@ -61,10 +61,16 @@ hpo_sprintf (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    char *p = NULL;
-    int rc = vasprintf (&p, fmt, ap);
+    char *p = hpo_vsprintf (fmt, ap);
     va_end (ap);
-    if (rc < 0)
+    return p;
+}
+
+char *
+hpo_vsprintf (const char *fmt, va_list ap)
+{
+    char *p = NULL;
+    if (vasprintf (&p, fmt, ap) < 0)
         s_oom (strlen (fmt));
     return p;
 }

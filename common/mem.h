@@ -5,6 +5,7 @@
 #ifndef HPO_MEM_H
 #define HPO_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *hpo_malloc (size_t size);
@@ -15,6 +16,9 @@ char *hpo_strndup (const char *s, size_t n);
 //  Like asprintf, aborting on failure.
 char *hpo_sprintf (const char *fmt, ...)
     __attribute__ ((format (printf, 1, 2)));
+//  The same with a va_list, for functions that take a format themselves.
+char *hpo_vsprintf (const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 1, 0)));
 
 //  Frees *p_p and sets it to NULL; safe on NULL.
 #define hpo_free(p_p)                                                          \

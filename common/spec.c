@@ -68,9 +68,7 @@ s_fail (s_ctx_t *ctx, int line, const char *path, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start (ap, fmt);
-    char *msg = NULL;
-    if (vasprintf (&msg, fmt, ap) < 0)
-        abort ();
+    char *msg = hpo_vsprintf (fmt, ap);
     va_end (ap);
     if (line < 1)
         line = 1;

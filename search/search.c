@@ -17,9 +17,7 @@ hpo_search_fail (hpo_search_problem_t *problem, hpo_search_at_t at,
     assert (problem);
     va_list ap;
     va_start (ap, fmt);
-    char *message = NULL;
-    if (vasprintf (&message, fmt, ap) < 0)
-        abort ();
+    char *message = hpo_vsprintf (fmt, ap);
     va_end (ap);
     free (problem->message);
     *problem = (hpo_search_problem_t){at, index, message};
