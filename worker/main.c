@@ -84,6 +84,68 @@ s_std_fds (void)
         }
 }
 
+//  The worker's name when --name is not given: HOST-PID.
+static char *
+s_default_name (void)
+{
+    char host[HOST_NAME_MAX + 1];
+    if (gethostname (host, sizeof host) < 0)
+        snprintf (host, sizeof host, "worker");
+    host[sizeof host - 1] = '\0';
+    return hpo_sprintf ("%s-%d", host, (int)getpid ());
+}
+
+//  The state directory when --state-dir is not given.
+static char *
+s_default_state_dir (void)
+{
+    const char *xdg = getenv ("XDG_STATE_HOME");
+    return xdg && *xdg ? hpo_sprintf ("%s/hpo-worker", xdg)
+                       : hpo_strdup ("./hpo-worker-state");
+}
+
+//  A signalfd taking SIGINT, SIGTERM and SIGCHLD. The signals must be
+//  blocked before ZeroMQ starts its threads, which inherit the mask;
+//  otherwise one of them could take SIGTERM and die with it.
+static int
+s_signals (void)
+{
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGCHLD);
+    if (sigprocmask (SIG_BLOCK, &mask, NULL) < 0)
+        hpo_fatal ("sigprocmask: %s", strerror (errno));
+    int signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0)
+        hpo_fatal ("signalfd: %s", strerror (errno));
+    //  A closed stderr pipe must not kill the worker and its trials with
+    //  it. (The runner restores the default for the programs it starts.)
+    if (signal (SIGPIPE, SIG_IGN) == SIG_ERR)
+        hpo_fatal ("signal: %s", strerror (errno));
+    return signal_fd;
+}
+
+//  Runs the session until it ends; returns the exit status.
+static int
+s_run (const char *endpoint, const char *name, uint32_t slots,
+       const char *state_dir)
+{
+    int signal_fd = s_signals ();
+    hpo_session_config_t config = {endpoint,  name,      slots,
+                                   state_dir, signal_fd, 0};
+    hpo_session_t *session = hpo_session_new (&config);
+    int rc = 1;
+    if (session) {
+        rc = hpo_session_run (session) == 0 ? 0 : 1;
+        hpo_session_destroy (&session);
+        hpo_log_info ("exited");
+    }
+    close (signal_fd);
+    return rc;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -174,50 +236,12 @@ main (int argc, char *argv[])
         return 2;
     }
 
-    char *name_buf = NULL;
-    if (!name) {
-        char host[HOST_NAME_MAX + 1];
-        if (gethostname (host, sizeof host) < 0)
-            snprintf (host, sizeof host, "worker");
-        host[sizeof host - 1] = '\0';
-        name = name_buf = hpo_sprintf ("%s-%d", host, (int)getpid ());
-    }
-    char *state_buf = NULL;
-    if (!state_dir) {
-        const char *xdg = getenv ("XDG_STATE_HOME");
-        state_dir = xdg && *xdg
-                        ? (state_buf = hpo_sprintf ("%s/hpo-worker", xdg))
-                        : "./hpo-worker-state";
-    }
-
-    //  Signals are taken through a signalfd in the loop. They must be
-    //  blocked before ZeroMQ starts its threads, which inherit the mask;
-    //  otherwise one of them could take SIGTERM and die with it.
-    sigset_t mask;
-    sigemptyset (&mask);
-    sigaddset (&mask, SIGINT);
-    sigaddset (&mask, SIGTERM);
-    sigaddset (&mask, SIGCHLD);
-    if (sigprocmask (SIG_BLOCK, &mask, NULL) < 0)
-        hpo_fatal ("sigprocmask: %s", strerror (errno));
-    int signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (signal_fd < 0)
-        hpo_fatal ("signalfd: %s", strerror (errno));
-    //  A closed stderr pipe must not kill the worker and its trials with
-    //  it. (The runner restores the default for the programs it starts.)
-    if (signal (SIGPIPE, SIG_IGN) == SIG_ERR)
-        hpo_fatal ("signal: %s", strerror (errno));
-
-    hpo_session_config_t config = {endpoint,  name,      (uint32_t)slots,
-                                   state_dir, signal_fd, 0};
-    hpo_session_t *session = hpo_session_new (&config);
-    int rc = 1;
-    if (session) {
-        rc = hpo_session_run (session) == 0 ? 0 : 1;
-        hpo_session_destroy (&session);
-        hpo_log_info ("exited");
-    }
-    close (signal_fd);
+    char *name_buf = NULL, *state_buf = NULL;
+    if (!name)
+        name = name_buf = s_default_name ();
+    if (!state_dir)
+        state_dir = state_buf = s_default_state_dir ();
+    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir);
     free (name_buf);
     free (state_buf);
     return rc;
