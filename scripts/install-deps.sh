@@ -20,6 +20,8 @@ PKGS=(
                                        # for Python at build time
     clang libclang-rt-14-dev           # tests/fuzz: libFuzzer targets
                                        # (-fsanitize=fuzzer), build-fuzz
+    python3-pandas                     # test_export.py: hpo export's CSV
+                                       # and JSON Lines load in pandas
 )
 if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
     PKGS+=(python3-optuna)             # the peer the benchmarks compare with
