@@ -91,6 +91,10 @@ struct _hpo_spec_t {
     struct {
         const hpo_pruner_ops_t *ops;    //  search/pruner.h; none by default
         void *config;
+        //  The pruner under wrapped: of one that wraps another (patient),
+        //  else NULL; the wrapping pruner's new makes its instance.
+        const hpo_pruner_ops_t *wrapped_ops;
+        void *wrapped_config;
     } pruner;
     uint64_t trials;            //  budget: min(trials, sampler's size)
     uint32_t parallel;          //  0: as many as workers take

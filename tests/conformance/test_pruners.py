@@ -30,8 +30,9 @@ except ImportError:
     sys.exit(77)
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
-# numpy warns of all-NaN slices, which the NaN cases make on purpose.
-warnings.simplefilter("ignore", RuntimeWarning)
+# numpy warns of all-NaN slices, which the NaN cases make on purpose, and
+# Optuna of its experimental PatientPruner.
+warnings.simplefilter("ignore")
 
 BIN = os.environ.get("HPO_BIN", os.path.join(os.path.dirname(__file__),
                                              "..", "..", "build"))
@@ -55,7 +56,22 @@ def _percentile(o):
         n_min_trials=o.get("n_min_trials", 1))
 
 
-OPTUNA_PRUNERS = {"median": _median, "percentile": _percentile}
+def _threshold(o):
+    return optuna.pruners.ThresholdPruner(
+        lower=o.get("lower"), upper=o.get("upper"),
+        n_warmup_steps=o.get("n_warmup_steps", 0),
+        interval_steps=o.get("interval_steps", 1))
+
+
+def _patient(o):
+    w = o.get("wrapped")
+    return optuna.pruners.PatientPruner(
+        OPTUNA_PRUNERS[w["type"]](w) if w else None, o["patience"],
+        min_delta=o.get("min_delta", 0.0))
+
+
+OPTUNA_PRUNERS = {"median": _median, "percentile": _percentile,
+                  "threshold": _threshold, "patient": _patient}
 
 
 # ---- curves ---------------------------------------------------------------
@@ -225,6 +241,19 @@ CASES = [
     {"name": "percentile-0", "seed": 5,
      "pruner": {"type": "percentile", "percentile": 0,
                 "n_startup_trials": 1}},
+    {"name": "threshold-upper", "seed": 8,
+     "pruner": {"type": "threshold", "upper": 1.0}},
+    {"name": "threshold-both-interval", "shape": "skip", "seed": 9,
+     "pruner": {"type": "threshold", "lower": 0.3, "upper": 1.5,
+                "n_warmup_steps": 3, "interval_steps": 2}},
+    {"name": "threshold-nan", "shape": "nan", "seed": 10,
+     "pruner": {"type": "threshold", "upper": 2.5}},
+    {"name": "patient-alone", "seed": 11, "steps": 40,
+     "pruner": {"type": "patient", "patience": 3, "min_delta": 0.02}},
+    {"name": "patient-median-maximize", "direction": "maximize",
+     "shape": "maximize", "seed": 12, "steps": 40,
+     "pruner": {"type": "patient", "patience": 2,
+                "wrapped": {"type": "median", "n_startup_trials": 2}}},
     {"name": "percentile-100-skip", "shape": "skip", "seed": 6,
      "pruner": {"type": "percentile", "percentile": 100,
                 "n_startup_trials": 2, "interval_steps": 3}},
