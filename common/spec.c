@@ -1000,13 +1000,33 @@ s_parse_command (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     return 0;
 }
 
+//  objective.value: last (the default), best, min or max.
+static int
+s_parse_value (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    static const char *const names[] = {"last", "best", "min", "max"};
+    if (!f->present)
+        return 0;
+    const char *name;
+    if (s_get_string (ctx, f, &name))
+        return -1;
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (!strcmp (name, names[k])) {
+            self->value = (hpo_spec_value_t)k;
+            return 0;
+        }
+    return s_fail (ctx, s_vline (f), f->path,
+                   "must be last, best, min or max");
+}
+
 static int
 s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
     if (!f->present)
         return s_missing (ctx, f);
-    s_field_t o[2] = {{.key = "metric"}, {.key = "direction"}};
-    if (s_fields (ctx, f, o, 2))
+    s_field_t o[3] = {
+        {.key = "metric"}, {.key = "direction"}, {.key = "value"}};
+    if (s_fields (ctx, f, o, 3) || s_parse_value (ctx, &o[2], self))
         return -1;
     if (!o[0].present)
         return s_missing (ctx, &o[0]);
