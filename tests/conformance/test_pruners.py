@@ -114,6 +114,9 @@ def make_curves(shape, seed, n_trials, n_steps):
             c = noisy_decreasing(rng, n_steps)
         if shape == "maximize":
             c = [(s, 1.0 - v) for s, v in c]
+        if shape == "ties":
+            # Coarse values, so a best value often equals the reference.
+            c = [(s, round(v * 4) / 4) for s, v in c]
         # Trials of different length, as early-stopped or short runs are.
         cut = rng.randint(max(1, n_steps // 2), n_steps)
         curves.append(c[:cut])
@@ -232,6 +235,11 @@ CASES = [
      "pruner": {"type": "median"}},
     {"name": "median-many", "trials": 300, "steps": 30, "parallel": 16,
      "seed": 7, "pruner": {"type": "median", "n_startup_trials": 5}},
+    {"name": "median-ties", "shape": "ties", "seed": 13,
+     "pruner": {"type": "median", "n_startup_trials": 3}},
+    {"name": "percentile-40-ties", "shape": "ties", "seed": 14,
+     "pruner": {"type": "percentile", "percentile": 40,
+                "n_startup_trials": 2}},
     {"name": "percentile-25", "pruner": {"type": "percentile",
                                          "percentile": 25.0}},
     {"name": "percentile-80-maximize", "direction": "maximize",
