@@ -6,8 +6,8 @@
   with their value and the pruner's reason in `hpo trial show`, and the
   program and the grandchild it started are gone within trial.grace.
 - objective.value: best: a program whose loss falls then rises ends
-  COMPLETE with its lowest loss, not its last; the default (last) keeps
-  the last.
+  COMPLETE with its lowest loss, not its last, also after a coordinator
+  restart; the default (last) keeps the last.
 """
 import json
 import os
@@ -112,6 +112,12 @@ class PruneTest(ClusterTest):
         # loss over steps 0..6: 10, 5, 2, 1, 2, 5, 10
         self.assertEqual(best["value"], 1.0)
         self.assertEqual(last["value"], 10.0)
+        # The chosen value is the stored one: a restart keeps it.
+        self.c.stop_coordinator()
+        self.c.start_coordinator()
+        self.assertEqual(self.c.cli_json("trial", "show", "best",
+                                         "0")["value"], 1.0)
+        self.assertEqual(self.c.cli_json("best", "best")["value"], 1.0)
 
 
 if __name__ == "__main__":
