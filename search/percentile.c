@@ -6,8 +6,8 @@
       COMPLETE: Optuna's comparison set is the COMPLETE trials only; a
       PRUNED, FAILED or running trial's curve never counts;
     - s >= n_warmup_steps (default 0);
-    - s is the trial's first report in its interval: the trial's previous
-      step is below (s - warmup) / interval_steps * interval_steps + warmup;
+    - s is the trial's first report in its interval (hpo_pruner_judged,
+      search/pruner.h);
     - the trial's best value so far (min, or max when maximizing; NaN
       values skipped) is worse than the percentile (linear interpolation,
       as numpy's nanpercentile; 100 - p when maximizing) of the COMPLETE
@@ -283,19 +283,6 @@ s_best (s_self_t *self, const hpo_history_t *history, uint64_t number,
     return b;
 }
 
-//  The trial's step before step, -1 if none: curves increase in step.
-static int64_t
-s_previous_step (const hpo_history_t *history, uint64_t number, int64_t step)
-{
-    if (number >= history->n)
-        return -1;
-    const hpo_curve_t *c = &history->curves[number];
-    for (size_t k = c->n; k-- > 0;)
-        if (c->steps[k] != step)
-            return c->steps[k];
-    return -1;
-}
-
 static hpo_prune_t
 s_report (void *self_, const hpo_history_t *history, uint64_t number,
           int64_t step, double value, char **reason)
@@ -307,12 +294,8 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
     size_t completed = history->n_completed;
     if (completed == 0 || completed < cfg->startup)
         return HPO_PRUNE_CONTINUE;
-    int64_t warmup = (int64_t)cfg->warmup;
-    int64_t interval = (int64_t)cfg->interval;
-    if (step < warmup)
-        return HPO_PRUNE_CONTINUE;
-    int64_t lower = (step - warmup) / interval * interval + warmup;
-    if (s_previous_step (history, number, step) >= lower)
+    if (!hpo_pruner_judged (history, number, step, cfg->warmup,
+                            cfg->interval))
         return HPO_PRUNE_CONTINUE;
     if (isnan (best)) {
         *reason = hpo_sprintf ("pruned at step %" PRId64

@@ -14,6 +14,25 @@ S_PRUNERS (S_DECLARE)
 static const hpo_pruner_ops_t *const s_pruners[] = {S_PRUNERS (S_ENTRY)};
 #define S_COUNT (sizeof s_pruners / sizeof s_pruners[0])
 
+int
+hpo_pruner_judged (const hpo_history_t *history, uint64_t number,
+                   int64_t step, uint64_t warmup, uint64_t interval)
+{
+    assert (history && interval >= 1);
+    if (step < (int64_t)warmup)
+        return 0;
+    int64_t previous = -1;
+    const hpo_curve_t *c =
+        number < history->n ? &history->curves[number] : NULL;
+    for (size_t k = c ? c->n : 0; k-- > 0;)
+        if (c->steps[k] != step) {
+            previous = c->steps[k];
+            break;
+        }
+    int64_t w = (int64_t)warmup, i = (int64_t)interval;
+    return previous < (step - w) / i * i + w;
+}
+
 const hpo_pruner_ops_t *
 hpo_pruner_find (const char *name)
 {

@@ -60,6 +60,15 @@ typedef struct {
                            char **reason);
 } hpo_pruner_ops_t;
 
+//  Whether a report of trial number at step is judged at all, as Optuna's
+//  pruners with n_warmup_steps and interval_steps (>= 1) do: step is at
+//  least warmup, and the trial's step before it (its curve increases in
+//  step) is below the interval's start, (step - warmup) / interval *
+//  interval + warmup. A report that skips steps is judged when it is the
+//  first in its interval.
+int hpo_pruner_judged (const hpo_history_t *history, uint64_t number,
+                       int64_t step, uint64_t warmup, uint64_t interval);
+
 //  The pruner named name, or NULL.
 const hpo_pruner_ops_t *hpo_pruner_find (const char *name);
 //  The k-th pruner of the registry, or NULL past the last.

@@ -88,20 +88,8 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
           int64_t step, double value, char **reason)
 {
     const s_config_t *cfg = self_;
-    int64_t warmup = (int64_t)cfg->warmup;
-    int64_t interval = (int64_t)cfg->interval;
-    if (step < warmup)
-        return HPO_PRUNE_CONTINUE;
-    //  The trial's step before this one (curves increase in step).
-    int64_t previous = -1;
-    const hpo_curve_t *c =
-        number < history->n ? &history->curves[number] : NULL;
-    for (size_t k = c ? c->n : 0; k-- > 0;)
-        if (c->steps[k] != step) {
-            previous = c->steps[k];
-            break;
-        }
-    if (previous >= (step - warmup) / interval * interval + warmup)
+    if (!hpo_pruner_judged (history, number, step, cfg->warmup,
+                            cfg->interval))
         return HPO_PRUNE_CONTINUE;
     if (isnan (value))
         *reason = hpo_sprintf ("pruned at step %" PRId64
