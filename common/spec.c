@@ -1015,8 +1015,7 @@ s_parse_value (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
             self->value = (hpo_spec_value_t)k;
             return 0;
         }
-    return s_fail (ctx, s_vline (f), f->path,
-                   "must be last, best, min or max");
+    return s_fail (ctx, s_vline (f), f->path, "must be last, best, min or max");
 }
 
 static int
@@ -1136,8 +1135,7 @@ s_search_problem (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
 static int
 s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
                 const hpo_spec_t *self, const char *const *keys,
-                hpo_search_check_fn *check, void **config,
-                s_field_t *wrapped)
+                hpo_search_check_fn *check, void **config, s_field_t *wrapped)
 {
     s_field_t fields[1 + S_MAX_SEARCH_KEYS] = {{.key = "type"}};
     size_t n_keys = 0;
@@ -1204,8 +1202,8 @@ s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
 //  pruner.wrapped_ops and wrapped_config.
 static int
 s_parse_pruner_at (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
-                   hpo_spec_t *self, int nested,
-                   const hpo_pruner_ops_t **ops_p, void **config)
+                   hpo_spec_t *self, int nested, const hpo_pruner_ops_t **ops_p,
+                   void **config)
 {
     s_field_t type;
     const char *name;

@@ -1904,8 +1904,8 @@ s_objective (const hpo_trial_t *t, char *const *metrics, const double *values,
 static hpo_sched_rc_t
 s_value_late (hpo_sched_t *self, hpo_trial_t *t)
 {
-    if (!t->has_value || (t->state != HPO_TRIAL_COMPLETE &&
-                          t->state != HPO_TRIAL_PRUNED))
+    if (!t->has_value ||
+        (t->state != HPO_TRIAL_COMPLETE && t->state != HPO_TRIAL_PRUNED))
         return HPO_SCHED_OK;
     double v = s_value_counts (t, t->value);
     if (v == t->value)

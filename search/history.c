@@ -103,9 +103,8 @@ hpo_history_set_state (hpo_history_t *self, uint64_t number,
         if (self->n_completed == self->cap_completed) {
             self->cap_completed =
                 self->cap_completed ? self->cap_completed * 2 : 16;
-            self->completed =
-                hpo_realloc (self->completed,
-                             self->cap_completed * sizeof (uint64_t));
+            self->completed = hpo_realloc (
+                self->completed, self->cap_completed * sizeof (uint64_t));
         }
         self->completed[self->n_completed++] = number;
     }

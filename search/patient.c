@@ -22,8 +22,7 @@
 #include "../common/mem.h"
 #include "../common/spec.h"
 
-static const char *const s_keys[] = {"patience", "min_delta", "wrapped",
-                                     NULL};
+static const char *const s_keys[] = {"patience", "min_delta", "wrapped", NULL};
 
 typedef struct {
     uint64_t patience;
@@ -117,13 +116,13 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
         else
             after = s_better (self, after, c->values[k]);
     double delta = self->cfg.min_delta;
-    int stalled = self->maximize ? before - delta > after
-                                 : before + delta < after;
+    int stalled =
+        self->maximize ? before - delta > after : before + delta < after;
     if (!stalled)
         return HPO_PRUNE_CONTINUE;
     if (self->wrapped_ops)
-        return self->wrapped_ops->report (self->wrapped, history, number,
-                                          step, value, reason);
+        return self->wrapped_ops->report (self->wrapped, history, number, step,
+                                          value, reason);
     *reason = hpo_sprintf ("pruned at step %" PRId64 ": no better than %g "
                            "for the last %" PRIu64 " steps (best %g)",
                            step, before, window, after);

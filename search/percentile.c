@@ -45,12 +45,12 @@
 #include "../common/mem.h"
 #include "../common/spec.h"
 
-static const char *const s_median_keys[] = {
-    "n_startup_trials", "n_warmup_steps", "interval_steps", "n_min_trials",
-    NULL};
+static const char *const s_median_keys[] = {"n_startup_trials",
+                                            "n_warmup_steps", "interval_steps",
+                                            "n_min_trials", NULL};
 static const char *const s_percentile_keys[] = {
-    "percentile",   "n_startup_trials", "n_warmup_steps",
-    "interval_steps", "n_min_trials",   NULL};
+    "percentile",     "n_startup_trials", "n_warmup_steps",
+    "interval_steps", "n_min_trials",     NULL};
 
 typedef struct {
     int median;
@@ -223,7 +223,8 @@ static void
 s_catch_up (s_self_t *self, const hpo_history_t *history)
 {
     for (; self->cursor < history->n_completed; self->cursor++) {
-        const hpo_curve_t *c = &history->curves[history->completed[self->cursor]];
+        const hpo_curve_t *c =
+            &history->curves[history->completed[self->cursor]];
         for (size_t k = 0; k < c->n; k++)
             s_index_point (self, c->steps[k], c->values[k]);
     }
@@ -278,7 +279,8 @@ s_best (s_self_t *self, const hpo_history_t *history, uint64_t number,
     }
     self->seen[number] = n;
     double b = self->best[number];
-    if (!isnan (value) && (isnan (b) || (self->maximize ? value > b : value < b)))
+    if (!isnan (value) &&
+        (isnan (b) || (self->maximize ? value > b : value < b)))
         b = value;
     return b;
 }
@@ -294,13 +296,11 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
     size_t completed = history->n_completed;
     if (completed == 0 || completed < cfg->startup)
         return HPO_PRUNE_CONTINUE;
-    if (!hpo_pruner_judged (history, number, step, cfg->warmup,
-                            cfg->interval))
+    if (!hpo_pruner_judged (history, number, step, cfg->warmup, cfg->interval))
         return HPO_PRUNE_CONTINUE;
     if (isnan (best)) {
-        *reason = hpo_sprintf ("pruned at step %" PRId64
-                               ": no value so far is a number",
-                               step);
+        *reason = hpo_sprintf (
+            "pruned at step %" PRId64 ": no value so far is a number", step);
         return HPO_PRUNE_STOP;
     }
     s_slot_t *slot = s_slot (self, step, 0);
@@ -374,9 +374,8 @@ s_check_median (const hpo_spec_t *spec, const hpo_search_option_t *options,
 }
 
 static int
-s_check_percentile (const hpo_spec_t *spec,
-                    const hpo_search_option_t *options, size_t n,
-                    void **config, hpo_search_problem_t *problem)
+s_check_percentile (const hpo_spec_t *spec, const hpo_search_option_t *options,
+                    size_t n, void **config, hpo_search_problem_t *problem)
 {
     return s_check_common (options, n, 0, config, problem);
 }

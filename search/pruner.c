@@ -5,7 +5,7 @@
 #include <assert.h>
 #include <string.h>
 
-#define S_PRUNERS(X)                                                         \
+#define S_PRUNERS(X)                                                           \
     X (none) X (median) X (percentile) X (threshold) X (patient)
 
 #define S_DECLARE(name) extern const hpo_pruner_ops_t hpo_pruner_##name;
@@ -15,8 +15,8 @@ static const hpo_pruner_ops_t *const s_pruners[] = {S_PRUNERS (S_ENTRY)};
 #define S_COUNT (sizeof s_pruners / sizeof s_pruners[0])
 
 int
-hpo_pruner_judged (const hpo_history_t *history, uint64_t number,
-                   int64_t step, uint64_t warmup, uint64_t interval)
+hpo_pruner_judged (const hpo_history_t *history, uint64_t number, int64_t step,
+                   uint64_t warmup, uint64_t interval)
 {
     assert (history && interval >= 1);
     if (step < (int64_t)warmup)

@@ -44,8 +44,7 @@ s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
         const char *key = options[k].key;
         if (!strcmp (key, "lower") || !strcmp (key, "upper")) {
             int lower = key[0] == 'l';
-            if (s_number (options, k, lower ? &cfg.lower : &cfg.upper,
-                          problem))
+            if (s_number (options, k, lower ? &cfg.lower : &cfg.upper, problem))
                 return -1;
             if (!lower)
                 upper_at = k;
@@ -88,12 +87,11 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
           int64_t step, double value, char **reason)
 {
     const s_config_t *cfg = self_;
-    if (!hpo_pruner_judged (history, number, step, cfg->warmup,
-                            cfg->interval))
+    if (!hpo_pruner_judged (history, number, step, cfg->warmup, cfg->interval))
         return HPO_PRUNE_CONTINUE;
     if (isnan (value))
-        *reason = hpo_sprintf ("pruned at step %" PRId64
-                               ": the value is not a number", step);
+        *reason = hpo_sprintf (
+            "pruned at step %" PRId64 ": the value is not a number", step);
     else if (value < cfg->lower)
         *reason = hpo_sprintf ("pruned at step %" PRId64
                                ": %g below the lower threshold %g",

@@ -78,7 +78,8 @@ main (int argc, char **argv)
     size_t len;
     char *text = s_read_file (argv[1], &len);
     char *error = NULL;
-    hpo_spec_t *spec = text ? hpo_spec_parse (text, len, argv[1], &error) : NULL;
+    hpo_spec_t *spec =
+        text ? hpo_spec_parse (text, len, argv[1], &error) : NULL;
     free (text);
     if (!spec) {
         fprintf (stderr, "prune_replay: %s\n", error ? error : argv[1]);
@@ -98,8 +99,8 @@ main (int argc, char **argv)
         }
         uint64_t number = (uint64_t)trial;
         while (number >= history->n)
-            hpo_history_set_state (
-                history, hpo_history_append (history, NULL), HPO_TRIAL_RUNNING);
+            hpo_history_set_state (history, hpo_history_append (history, NULL),
+                                   HPO_TRIAL_RUNNING);
         if (strstr (line, "\"end\":")) {
             if (history->states[number] == HPO_TRIAL_RUNNING)
                 hpo_history_set_state (history, number,
@@ -108,7 +109,8 @@ main (int argc, char **argv)
                                            : HPO_TRIAL_COMPLETE);
             continue;
         }
-        if (s_number (line, "step", &step) || s_number (line, "value", &value)) {
+        if (s_number (line, "step", &step) ||
+            s_number (line, "value", &value)) {
             rc = 2;
             break;
         }

@@ -147,9 +147,8 @@ s_test_median (void)
 static void
 s_test_warmup_interval (void)
 {
-    s_study_t *s =
-        s_study ("minimize", "{type: median, n_startup_trials: 1, "
-                             "n_warmup_steps: 2}");
+    s_study_t *s = s_study ("minimize", "{type: median, n_startup_trials: 1, "
+                                        "n_warmup_steps: 2}");
     double ones[] = {1, 1, 1, 1};
     s_complete (s, 0, ones, 4);
     CHECK (!s_rep (s, 1, 0, 5));
@@ -192,9 +191,9 @@ s_test_min_trials_nan (void)
     double a[] = {1, 1};
     s_complete (s, 0, a, 2);
     CHECK (!s_rep (s, 1, 0, 5)); //  one trial at step 0 < n_min_trials
-    double b[] = {2};             //  trial 2 reaches only step 0
+    double b[] = {2};            //  trial 2 reaches only step 0
     s_complete (s, 2, b, 1);
-    CHECK (s_rep (s, 3, 0, 5)); //  median of {1, 2} is 1.5
+    CHECK (s_rep (s, 3, 0, 5));  //  median of {1, 2} is 1.5
     CHECK (!s_rep (s, 4, 1, 5)); //  one trial at step 1
     //  NaN: a trial with no number so far is stopped; a NaN after a
     //  number counts as nothing.
@@ -310,7 +309,8 @@ s_test_checks (void)
     struct {
         const char *pruner, *error;
     } cases[] = {
-        {"{type: percentile}", "t.yaml:4: pruner: percentile: missing (0 to 100)"},
+        {"{type: percentile}",
+         "t.yaml:4: pruner: percentile: missing (0 to 100)"},
         {"{type: percentile, percentile: 101}",
          "t.yaml:4: pruner.percentile: must be a number from 0 to 100"},
         {"{type: median, interval_steps: 0}",
