@@ -52,7 +52,7 @@ hpo_history_destroy (hpo_history_t **self_p)
     free (self->values);
     free (self->states);
     free (self->curves);
-    free (self->completed);
+    free (self->complete_log);
     free (self);
     *self_p = NULL;
 }
@@ -93,21 +93,33 @@ hpo_history_params (const hpo_history_t *self, uint64_t number)
     return &self->params[number * self->n_params];
 }
 
+//  Logs trial number in complete_log unless it is the last entry.
+static void
+s_log_complete (hpo_history_t *self, uint64_t number)
+{
+    if (self->n_complete_log &&
+        self->complete_log[self->n_complete_log - 1] == number)
+        return;
+    if (self->n_complete_log == self->cap_complete_log) {
+        self->cap_complete_log =
+            self->cap_complete_log ? self->cap_complete_log * 2 : 16;
+        self->complete_log = hpo_realloc (
+            self->complete_log, self->cap_complete_log * sizeof (uint64_t));
+    }
+    self->complete_log[self->n_complete_log++] = number;
+}
+
 void
 hpo_history_set_state (hpo_history_t *self, uint64_t number,
                        hpo_trial_state_t state)
 {
     assert (self && number < self->n && state < HPO_TRIAL_NSTATES);
-    if (state == HPO_TRIAL_COMPLETE &&
-        self->states[number] != HPO_TRIAL_COMPLETE) {
-        if (self->n_completed == self->cap_completed) {
-            self->cap_completed =
-                self->cap_completed ? self->cap_completed * 2 : 16;
-            self->completed = hpo_realloc (
-                self->completed, self->cap_completed * sizeof (uint64_t));
-        }
-        self->completed[self->n_completed++] = number;
-    }
+    hpo_trial_state_t old = self->states[number];
+    if (state == HPO_TRIAL_COMPLETE && old != HPO_TRIAL_COMPLETE) {
+        self->n_complete++;
+        s_log_complete (self, number);
+    } else if (old == HPO_TRIAL_COMPLETE && state != HPO_TRIAL_COMPLETE)
+        self->n_complete--;
     self->states[number] = state;
 }
 
@@ -132,6 +144,8 @@ hpo_history_add_point (hpo_history_t *self, uint64_t number, int64_t step,
     c->steps[c->n] = step;
     c->values[c->n] = value;
     c->n++;
+    if (self->states[number] == HPO_TRIAL_COMPLETE)
+        s_log_complete (self, number);
 }
 
 void

@@ -43,11 +43,16 @@ typedef struct {
     hpo_trial_state_t *states;
     hpo_curve_t *curves;
     size_t cap; //  rows allocated
-    //  Trial numbers in the order they became COMPLETE (a final state),
-    //  so a pruner indexes newly completed trials from a cursor instead
-    //  of scanning every row per report.
-    uint64_t *completed;
-    size_t n_completed, cap_completed;
+    //  How many trials are COMPLETE.
+    size_t n_complete;
+    //  A log, for a pruner that indexes COMPLETE trials' curves from a
+    //  cursor instead of scanning every row per report: a trial's number
+    //  is appended when it becomes COMPLETE and when a point joins its
+    //  curve after (a report that its Finish overtook, or a curve loaded
+    //  after the trial's state), unless it is the last entry already: a
+    //  reader reads the last entry again each time, so it sees those.
+    uint64_t *complete_log;
+    size_t n_complete_log, cap_complete_log;
 } hpo_history_t;
 
 //  A new, empty history for a space of n_params parameters.
@@ -62,13 +67,13 @@ uint64_t hpo_history_append (hpo_history_t *self, const hpo_value_t *params);
 const hpo_value_t *hpo_history_params (const hpo_history_t *self,
                                        uint64_t number);
 
-//  A trial entering COMPLETE is appended to completed.
+//  A trial entering COMPLETE is counted and logged (complete_log).
 void hpo_history_set_state (hpo_history_t *self, uint64_t number,
                             hpo_trial_state_t state);
 //  NaN clears the value.
 void hpo_history_set_value (hpo_history_t *self, uint64_t number, double value);
 
-//  Adds (step, value) to trial number's curve.
+//  Adds (step, value) to trial number's curve; logged if it is COMPLETE.
 void hpo_history_add_point (hpo_history_t *self, uint64_t number, int64_t step,
                             double value);
 //  Empties trial number's curve: a new attempt starts from scratch.

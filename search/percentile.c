@@ -17,9 +17,12 @@
 
     The data structure. COMPLETE is final (no transition leaves it), so
     the comparison set only grows, and a value enters it once: when its
-    trial completes. The history lists trials in the order they
-    completed; the pruner keeps a cursor into that list and, before each
-    decision, indexes the curves of the trials completed since. Per step
+    trial completes, or when it joins the curve of a COMPLETE trial (a
+    report its Finish overtook). The history logs both
+    (history->complete_log); the pruner keeps a cursor into that log and
+    a count of each trial's points it has indexed, and before each
+    decision indexes the points that are new since (it reads the log's
+    last entry again each time, which costs O(1)). Per step
     it keeps an order-statistics treap (a binary search tree by value,
     balanced by random priorities, each node counting its subtree), found
     through an open-addressing hash table by step. Indexing a point costs
@@ -29,11 +32,10 @@
     best value is kept per trial and updated by its new point, O(1).
     Memory: one node per point of a COMPLETE trial.
 
-    Differences with Optuna, both from what the coordinator keeps: a NaN
-    report never joins a curve, so COMPLETE trials' NaN values neither
-    count toward n_min_trials nor (as in Optuna) toward the percentile;
-    and a report of an attempt that trails its Finish after the trial
-    was indexed is not indexed.                                            */
+    Difference with Optuna, from what the coordinator keeps: a NaN report
+    never joins a curve (the worker refuses one in the first place), so
+    COMPLETE trials' NaN values do not count toward n_min_trials; as in
+    Optuna they never count toward the percentile.                         */
 #include "pruner.h"
 
 #include <inttypes.h>
@@ -77,7 +79,9 @@ typedef struct {
     size_t n_nodes, cap_nodes;
     s_slot_t *slots; //  hash by step; power-of-two size
     size_t n_slots, used_slots;
-    size_t cursor; //  into history->completed
+    size_t cursor;   //  into history->complete_log
+    size_t *indexed; //  per trial number: its curve's points indexed
+    size_t n_indexed;
     uint64_t rng;
     //  Per trial number: its best value so far and how many points of its
     //  curve that covers.
@@ -218,16 +222,28 @@ s_index_point (s_self_t *self, int64_t step, double value)
     slot->root = s_insert (self, slot->root, k);
 }
 
-//  Indexes the curves of the trials completed since the last call.
+//  Indexes the points of COMPLETE trials new since the last call.
 static void
 s_catch_up (s_self_t *self, const hpo_history_t *history)
 {
-    for (; self->cursor < history->n_completed; self->cursor++) {
-        const hpo_curve_t *c =
-            &history->curves[history->completed[self->cursor]];
-        for (size_t k = 0; k < c->n; k++)
+    //  The log's last entry is read again next time: a point that joins
+    //  its trial's curve later is not logged again (history.h).
+    size_t n = history->n_complete_log;
+    for (; self->cursor < n; self->cursor++) {
+        uint64_t number = history->complete_log[self->cursor];
+        if (number >= self->n_indexed) {
+            size_t rows = history->n;
+            self->indexed = hpo_realloc (self->indexed, rows * sizeof (size_t));
+            memset (self->indexed + self->n_indexed, 0,
+                    (rows - self->n_indexed) * sizeof (size_t));
+            self->n_indexed = rows;
+        }
+        const hpo_curve_t *c = &history->curves[number];
+        for (size_t k = self->indexed[number]; k < c->n; k++)
             s_index_point (self, c->steps[k], c->values[k]);
+        self->indexed[number] = c->n;
     }
+    self->cursor = n ? n - 1 : 0;
 }
 
 //  numpy's linear interpolation of the p-th percentile (0 .. 100) of the
@@ -293,7 +309,7 @@ s_report (void *self_, const hpo_history_t *history, uint64_t number,
     const s_config_t *cfg = &self->cfg;
     s_catch_up (self, history);
     double best = s_best (self, history, number, value);
-    size_t completed = history->n_completed;
+    size_t completed = history->n_complete;
     if (completed == 0 || completed < cfg->startup)
         return HPO_PRUNE_CONTINUE;
     if (!hpo_pruner_judged (history, number, step, cfg->warmup, cfg->interval))
@@ -401,6 +417,7 @@ s_destroy (void *self_)
     free (self->slots);
     free (self->best);
     free (self->seen);
+    free (self->indexed);
     free (self);
 }
 

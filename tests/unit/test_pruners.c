@@ -134,6 +134,18 @@ s_test_median (void)
     CHECK_CONTAINS (s->reason, "the median 1.75 of 4 trials");
     s_study_destroy (s);
 
+    //  A point that joins a COMPLETE trial's curve later (a report its
+    //  Finish overtook) is a reference too.
+    s = s_study ("minimize", "{type: median, n_startup_trials: 1}");
+    double two[] = {1, 1};
+    s_complete (s, 0, two, 2);
+    CHECK (!s_rep (s, 1, 0, 1));
+    hpo_history_add_point (s->history, 0, 5, 0.5);
+    CHECK (s->history->n_complete == 1);
+    CHECK (s_rep (s, 1, 5, 2));
+    CHECK_CONTAINS (s->reason, "the median 0.5 of 1 trials at step 5");
+    s_study_destroy (s);
+
     //  Maximize: worse is lower.
     s = s_study ("maximize", "{type: median, n_startup_trials: 1}");
     double v[] = {1, 2, 3};
