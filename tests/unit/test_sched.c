@@ -1504,6 +1504,95 @@ s_test_delete (void)
     s_env_destroy (&r.e);
 }
 
+//  #8: objective.value picks the trial's value among its reports, also
+//  from a report its Finish overtook, and the stored value survives a
+//  restart.
+static void
+s_test_value_choice (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, "name: v\n"
+                                            "command: train {x}\n"
+                                            "objective: {metric: loss, "
+                                            "value: best}\n"
+                                            "budget: {trials: 1}\n"
+                                            "space:\n"
+                                            "  x: {type: float, low: 0, "
+                                            "high: 1}\n");
+    hpo_worker_t *w = s_env_worker (&e, "w", 1, 1, now);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *t = e.ev.assigned[0];
+    char *m[] = {"loss"};
+    double v[] = {0.5};
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 0, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    v[0] = 0.3;
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 1, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (hpo_sched_finish (e.sched, w, t->id, 1, HPO_FINISH_COMPLETE, 1, 0.4,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (t->state == HPO_TRIAL_COMPLETE && t->value == 0.3);
+    v[0] = 0.1; //  overtaken by the Finish
+    CHECK (hpo_sched_report (e.sched, w, t->id, 1, 1, 2, m, v, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (t->value == 0.1 && study->best == t);
+    CHECK (study->history->values[t->number] == 0.1);
+    uint64_t id = t->id;
+    s_env_restart (&e, now);
+    t = hpo_sched_trial (e.sched, id);
+    CHECK (t && t->value == 0.1);
+    s_env_destroy (&e);
+}
+
+//  #8: the median pruner through the scheduler: a worse trial is PRUNED
+//  with the pruner's reason and its worker told to kill it; after a
+//  restart the pruner's index is rebuilt from the stored curves.
+static void
+s_test_median_pruner (void)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    s_create (e.sched, "name: p\n"
+                       "command: train {x}\n"
+                       "objective: {metric: loss}\n"
+                       "pruner: {type: median, n_startup_trials: 1}\n"
+                       "budget: {trials: 3}\n"
+                       "space:\n"
+                       "  x: {type: float, low: 0, high: 1}\n");
+    hpo_worker_t *w = s_env_worker (&e, "w", 2, 2, now);
+    CHECK (e.ev.n_assigned == 2);
+    hpo_trial_t *t0 = e.ev.assigned[0], *t1 = e.ev.assigned[1];
+    char *m[] = {"loss"};
+    double one[] = {1}, five[] = {5};
+    for (int64_t step = 0; step < 2; step++)
+        CHECK (hpo_sched_report (e.sched, w, t0->id, 1, 1, step, m, one, 1,
+                                 now) == HPO_SCHED_OK);
+    //  No trial is COMPLETE yet: no decision.
+    CHECK (hpo_sched_report (e.sched, w, t1->id, 1, 1, 0, m, five, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (t1->state == HPO_TRIAL_RUNNING);
+    CHECK (hpo_sched_finish (e.sched, w, t0->id, 1, HPO_FINISH_COMPLETE, 1, 1,
+                             NULL, NULL, now) == HPO_SCHED_OK);
+    CHECK (hpo_sched_report (e.sched, w, t1->id, 1, 1, 1, m, five, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (t1->state == HPO_TRIAL_PRUNED && t1->value == 5);
+    CHECK (t1->reason && !strcmp (t1->reason, "pruned at step 1: 5 worse "
+                                              "than the median 1 of 1 "
+                                              "trials at step 1"));
+    CHECK (e.ev.n_killed == 1 && e.ev.killed[0] == t1->id);
+    s_env_restart (&e, now);
+    w = s_env_worker (&e, "w", 2, 1, now);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *t2 = e.ev.assigned[0];
+    CHECK (hpo_sched_report (e.sched, w, t2->id, 1, 1, 1, m, five, 1, now) ==
+           HPO_SCHED_OK);
+    CHECK (t2->state == HPO_TRIAL_PRUNED);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -1536,6 +1625,8 @@ main (void)
     s_test_extend ();
     s_test_retry_request ();
     s_test_delete ();
+    s_test_value_choice ();
+    s_test_median_pruner ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
