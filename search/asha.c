@@ -1,0 +1,533 @@
+/*  asha.c: asynchronous successive halving (ASHA), with the semantics and
+    defaults of Optuna 3.1's SuccessiveHalvingPruner, so a study carries
+    over: min_resource (auto), reduction_factor 4, min_early_stopping_rate
+    0, bootstrap_count 0.
+
+    Rung r is reached at step min_resource * eta^(rate + r). A trial that
+    reports a step at or past the promotion step of its next rung records
+    its value there (the value at its largest step so far, not the value
+    at the rung's step: a report that skips steps brings its own value to
+    every rung it passed) and is promoted if that value is among the best
+    floor(n / eta) of the n values at the rung, its own included; with
+    fewer than eta values, if it is the best. One report can pass several
+    rungs. A NaN prunes as soon as a rung is reached, without a record. A
+    pruned trial's value stays at its rung, and counts for later trials.
+    With bootstrap_count b, a rung with b or fewer values prunes.
+
+    min_resource auto is Optuna's estimate: the largest last step of the
+    COMPLETE trials, divided by 100 (at least 1), fixed the first time a
+    trial has completed; until then nothing is pruned.
+
+    The rungs: each holds its values in a treap (a binary search tree
+    balanced by random priorities) whose nodes count their subtrees, in
+    one array per rung. Inserting a value and counting the values below
+    (or above) one are each O(log n) expected in the n values at that
+    rung, so a decision is O(log n) per rung passed, never a scan of the
+    trials. Memory: one 24-byte node per (trial, rung) reached. A sorted
+    array would make the insert O(n); a Fenwick tree needs the values
+    known in advance.
+
+    The rungs are derived state: the history's curves are the truth. A
+    new instance (the coordinator restarted) rebuilds them at its first
+    report by replaying every trial's curve in trial order (with auto,
+    only if a trial had completed by then: before, nothing was recorded); a trial the
+    replay would prune that was not pruned keeps climbing from its next
+    rung, as in Optuna, where a rung once recorded is never recorded
+    again.                                                                 */
+#include "asha.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mem.h"
+#include "../common/spec.h"
+
+//  ---------------------------------------------------------------------
+//  Order-statistics treap: node 0 is the empty tree.
+
+typedef struct {
+    double key;
+    uint32_t left, right;
+    uint32_t size;     //  nodes in this subtree
+    uint32_t priority; //  heap order: a parent's is not below a child's
+} s_node_t;
+
+typedef struct {
+    s_node_t *nodes; //  nodes[0] is the empty tree, size 0
+    uint32_t n, cap; //  n counts nodes[0]
+    uint32_t root;
+} s_rung_t;
+
+//  A node's priority: a mix of its index, so equal inputs in any order
+//  still give a balanced tree on average, and runs are reproducible.
+static uint32_t
+s_priority (uint32_t index)
+{
+    uint64_t z = (uint64_t)index * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+static void
+s_fix (s_rung_t *r, uint32_t t)
+{
+    s_node_t *n = &r->nodes[t];
+    n->size = 1 + r->nodes[n->left].size + r->nodes[n->right].size;
+}
+
+//  Splits tree t into the keys below key (*lo) and the rest (*hi).
+static void
+s_split (s_rung_t *r, uint32_t t, double key, uint32_t *lo, uint32_t *hi)
+{
+    if (!t) {
+        *lo = *hi = 0;
+        return;
+    }
+    if (r->nodes[t].key < key) {
+        uint32_t right = r->nodes[t].right;
+        s_split (r, right, key, &r->nodes[t].right, hi);
+        *lo = t;
+    } else {
+        uint32_t left = r->nodes[t].left;
+        s_split (r, left, key, lo, &r->nodes[t].left);
+        *hi = t;
+    }
+    s_fix (r, t);
+}
+
+//  Joins a and b, every key of a below every key of b.
+static uint32_t
+s_merge (s_rung_t *r, uint32_t a, uint32_t b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    if (r->nodes[a].priority >= r->nodes[b].priority) {
+        r->nodes[a].right = s_merge (r, r->nodes[a].right, b);
+        s_fix (r, a);
+        return a;
+    }
+    r->nodes[b].left = s_merge (r, a, r->nodes[b].left);
+    s_fix (r, b);
+    return b;
+}
+
+static void
+s_rung_insert (s_rung_t *r, double key)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->nodes = hpo_realloc (r->nodes, r->cap * sizeof *r->nodes);
+    }
+    if (r->n == 0)
+        r->nodes[r->n++] = (s_node_t){0};
+    uint32_t t = r->n++;
+    r->nodes[t] = (s_node_t){.key = key, .size = 1, .priority = s_priority (t)};
+    uint32_t lo, hi;
+    s_split (r, r->root, key, &lo, &hi);
+    r->root = s_merge (r, s_merge (r, lo, t), hi);
+}
+
+//  Values strictly below key (above, when above is set).
+static uint64_t
+s_rung_beyond (const s_rung_t *r, double key, int above)
+{
+    uint64_t count = 0;
+    for (uint32_t t = r->root; t;) {
+        const s_node_t *n = &r->nodes[t];
+        if (above ? n->key > key : n->key < key) {
+            count += 1 + r->nodes[above ? n->right : n->left].size;
+            t = above ? n->left : n->right;
+        } else
+            t = above ? n->right : n->left;
+    }
+    return count;
+}
+
+static uint64_t
+s_rung_size (const s_rung_t *r)
+{
+    return r->root ? r->nodes[r->root].size : 0;
+}
+
+//  ---------------------------------------------------------------------
+//  A ladder of rungs.
+
+struct _hpo_asha_ladder_t {
+    int64_t min_resource; //  0: not known yet
+    uint64_t eta, rate, bootstrap;
+    int maximize;
+    s_rung_t *rungs;
+    uint32_t n_rungs;
+};
+
+hpo_asha_ladder_t *
+hpo_asha_ladder_new (int64_t min_resource, uint64_t eta, uint64_t rate,
+                     uint64_t bootstrap, int maximize)
+{
+    assert (min_resource >= 0 && eta >= 2);
+    hpo_asha_ladder_t *self = hpo_malloc (sizeof *self);
+    *self = (hpo_asha_ladder_t){.min_resource = min_resource,
+                                .eta = eta,
+                                .rate = rate,
+                                .bootstrap = bootstrap,
+                                .maximize = maximize};
+    return self;
+}
+
+void
+hpo_asha_ladder_destroy (hpo_asha_ladder_t **self_p)
+{
+    assert (self_p);
+    hpo_asha_ladder_t *self = *self_p;
+    if (!self)
+        return;
+    for (uint32_t k = 0; k < self->n_rungs; k++)
+        free (self->rungs[k].nodes);
+    free (self->rungs);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+hpo_asha_ladder_set_min (hpo_asha_ladder_t *self, int64_t min_resource)
+{
+    assert (min_resource >= 1);
+    self->min_resource = min_resource;
+}
+
+int64_t
+hpo_asha_ladder_min (const hpo_asha_ladder_t *self)
+{
+    return self->min_resource;
+}
+
+uint64_t
+hpo_asha_ladder_count (const hpo_asha_ladder_t *self, uint32_t rung)
+{
+    return rung < self->n_rungs ? s_rung_size (&self->rungs[rung]) : 0;
+}
+
+//  min_resource * eta^(rate + rung), or INT64_MAX once past it.
+static int64_t
+s_promotion_step (const hpo_asha_ladder_t *self, uint32_t rung)
+{
+    uint64_t step = (uint64_t)self->min_resource;
+    uint64_t power = self->rate + rung;
+    if (power < self->rate)
+        return INT64_MAX;
+    for (uint64_t k = 0; k < power; k++) {
+        if (step > (uint64_t)INT64_MAX / self->eta)
+            return INT64_MAX;
+        step *= self->eta;
+    }
+    return (int64_t)step;
+}
+
+static s_rung_t *
+s_rung (hpo_asha_ladder_t *self, uint32_t rung)
+{
+    if (rung >= self->n_rungs) {
+        self->rungs =
+            hpo_realloc (self->rungs, (rung + 1) * sizeof *self->rungs);
+        memset (self->rungs + self->n_rungs, 0,
+                (rung + 1 - self->n_rungs) * sizeof *self->rungs);
+        self->n_rungs = rung + 1;
+    }
+    return &self->rungs[rung];
+}
+
+//  Whether value, just recorded at r, is among its best max(n / eta, 1).
+//  Ties are promoted, as Optuna's <= on the sorted values does.
+static int
+s_promotable (const hpo_asha_ladder_t *self, const s_rung_t *r, double value,
+              uint64_t *better, uint64_t *keep)
+{
+    uint64_t n = s_rung_size (r);
+    *keep = n / self->eta ? n / self->eta : 1;
+    *better = s_rung_beyond (r, value, self->maximize);
+    return *better < *keep;
+}
+
+hpo_prune_t
+hpo_asha_ladder_climb (hpo_asha_ladder_t *self, uint32_t *rung, int64_t step,
+                       double value, char **reason)
+{
+    assert (self->min_resource >= 1);
+    while (*rung < UINT32_MAX) {
+        int64_t at = s_promotion_step (self, *rung);
+        if (step < at || at == INT64_MAX)
+            return HPO_PRUNE_CONTINUE;
+        if (isnan (value)) {
+            if (reason)
+                *reason = hpo_sprintf (
+                    "the value at step %lld is not a number (rung %u, "
+                    "step %lld)",
+                    (long long)step, *rung, (long long)at);
+            return HPO_PRUNE_STOP;
+        }
+        s_rung_t *r = s_rung (self, *rung);
+        s_rung_insert (r, value);
+        uint32_t reached = (*rung)++;
+        uint64_t n = s_rung_size (r), better, keep;
+        if (n <= self->bootstrap) {
+            if (reason)
+                *reason = hpo_sprintf (
+                    "rung %u (step %lld) holds %llu values, bootstrap_count "
+                    "wants more",
+                    reached, (long long)at, (unsigned long long)n);
+            return HPO_PRUNE_STOP;
+        }
+        if (!s_promotable (self, r, value, &better, &keep)) {
+            if (reason)
+                *reason = hpo_sprintf (
+                    "rung %u (step %lld): %.6g is not in the best %llu of "
+                    "the %llu values there (%llu are better)",
+                    reached, (long long)at, value, (unsigned long long)keep,
+                    (unsigned long long)n, (unsigned long long)better);
+            return HPO_PRUNE_STOP;
+        }
+    }
+    return HPO_PRUNE_CONTINUE;
+}
+
+//  ---------------------------------------------------------------------
+//  What both pruners keep per trial, and read from the history.
+
+hpo_asha_trial_t *
+hpo_asha_trials_at (hpo_asha_trials_t *self, uint64_t number)
+{
+    if (number >= self->n) {
+        size_t n = self->n ? self->n : 64;
+        while (n <= number)
+            n *= 2;
+        self->rows = hpo_realloc (self->rows, n * sizeof *self->rows);
+        for (size_t k = self->n; k < n; k++)
+            self->rows[k] = (hpo_asha_trial_t){.bracket = -1};
+        self->n = n;
+    }
+    return &self->rows[number];
+}
+
+void
+hpo_asha_trials_free (hpo_asha_trials_t *self)
+{
+    free (self->rows);
+    self->rows = NULL;
+    self->n = 0;
+}
+
+void
+hpo_asha_trial_point (hpo_asha_trial_t *row, int64_t step, double value,
+                      int fresh)
+{
+    //  Optuna keeps the first value of a step reported twice.
+    if (fresh || !row->has_last || step > row->last_step) {
+        row->has_last = 1;
+        row->last_step = step;
+        row->last_value = value;
+    }
+}
+
+int64_t
+hpo_asha_complete_last_step (const hpo_history_t *history)
+{
+    int64_t last = -1;
+    int found = 0;
+    for (size_t k = 0; k < history->n; k++) {
+        const hpo_curve_t *c = &history->curves[k];
+        if (history->states[k] != HPO_TRIAL_COMPLETE || !c->n)
+            continue;
+        for (size_t j = 0; j < c->n; j++)
+            if (!found || c->steps[j] > last) {
+                last = c->steps[j];
+                found = 1;
+            }
+    }
+    return found ? (last < 0 ? 0 : last) : -1;
+}
+
+int
+hpo_asha_option_resource (const hpo_search_option_t *options, size_t index,
+                          int auto_ok, int64_t *out,
+                          hpo_search_problem_t *problem)
+{
+    const hpo_value_t *v = &options[index].value;
+    if (auto_ok && v->kind == HPO_KIND_STR && !strcmp (v->s, "auto")) {
+        *out = 0;
+        return 0;
+    }
+    if (v->kind != HPO_KIND_INT || v->i < 1)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, index,
+                                auto_ok ? "must be a positive integer or auto"
+                                        : "must be a positive integer");
+    *out = v->i;
+    return 0;
+}
+
+int
+hpo_asha_option_at_least (const hpo_search_option_t *options, size_t index,
+                          uint64_t min, uint64_t *out,
+                          hpo_search_problem_t *problem)
+{
+    if (hpo_search_option_uint (options, index, out, problem))
+        return -1;
+    if (*out < min)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, index,
+                                "must be at least %llu",
+                                (unsigned long long)min);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  The asha pruner.
+
+typedef struct {
+    int64_t min_resource; //  0: auto
+    uint64_t eta, rate, bootstrap;
+} s_config_t;
+
+typedef struct {
+    hpo_asha_ladder_t *ladder;
+    hpo_asha_trials_t trials;
+    int asked; //  a report has reached this instance
+} s_asha_t;
+
+static const char *const s_keys[] = {"min_resource", "reduction_factor",
+                                     "min_early_stopping_rate",
+                                     "bootstrap_count", NULL};
+
+static int
+s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
+         void **config, hpo_search_problem_t *problem)
+{
+    s_config_t c = {.min_resource = 0, .eta = 4, .rate = 0, .bootstrap = 0};
+    size_t bootstrap_at = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *key = options[k].key;
+        int rc;
+        if (!strcmp (key, "min_resource"))
+            rc = hpo_asha_option_resource (options, k, 1, &c.min_resource,
+                                           problem);
+        else if (!strcmp (key, "reduction_factor"))
+            rc = hpo_asha_option_at_least (options, k, 2, &c.eta, problem);
+        else if (!strcmp (key, "min_early_stopping_rate"))
+            rc = hpo_asha_option_at_least (options, k, 0, &c.rate, problem);
+        else {
+            assert (!strcmp (key, "bootstrap_count"));
+            rc = hpo_asha_option_at_least (options, k, 0, &c.bootstrap,
+                                           problem);
+            bootstrap_at = k;
+        }
+        if (rc)
+            return -1;
+    }
+    //  Auto waits for a completed trial; a bootstrap would prune every
+    //  trial before then.
+    if (c.bootstrap > 0 && c.min_resource == 0)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, bootstrap_at,
+                                "needs a min_resource other than auto");
+    s_config_t *self = hpo_malloc (sizeof *self);
+    *self = c;
+    *config = self;
+    return 0;
+}
+
+static void
+s_config_free (void *config)
+{
+    free (config);
+}
+
+static void *
+s_new (const hpo_spec_t *spec, const void *config_)
+{
+    const s_config_t *c = config_;
+    s_asha_t *self = hpo_malloc (sizeof *self);
+    *self = (s_asha_t){0};
+    self->ladder = hpo_asha_ladder_new (c->min_resource, c->eta, c->rate,
+                                        c->bootstrap, spec->maximize);
+    return self;
+}
+
+static void
+s_destroy (void *self_)
+{
+    s_asha_t *self = self_;
+    hpo_asha_ladder_destroy (&self->ladder);
+    hpo_asha_trials_free (&self->trials);
+    free (self);
+}
+
+//  Whether the ladder's min_resource is known, estimating it if auto.
+static int
+s_min_known (hpo_asha_ladder_t *ladder, const hpo_history_t *history)
+{
+    if (hpo_asha_ladder_min (ladder))
+        return 1;
+    int64_t last = hpo_asha_complete_last_step (history);
+    if (last < 0)
+        return 0;
+    hpo_asha_ladder_set_min (ladder, last / 100 > 1 ? last / 100 : 1);
+    return 1;
+}
+
+//  A point of trial number: its row takes it and climbs.
+static hpo_prune_t
+s_step (s_asha_t *self, uint64_t number, int64_t step, double value,
+        int fresh, char **reason)
+{
+    hpo_asha_trial_t *row = hpo_asha_trials_at (&self->trials, number);
+    hpo_asha_trial_point (row, step, value, fresh);
+    return hpo_asha_ladder_climb (self->ladder, &row->rung, row->last_step,
+                                  row->last_value, reason);
+}
+
+//  The rungs as the history's curves make them (see the header); the
+//  reporting trial's latest point is left to its report.
+static void
+s_rebuild (s_asha_t *self, const hpo_history_t *history, uint64_t number)
+{
+    for (size_t k = 0; k < history->n; k++) {
+        const hpo_curve_t *c = &history->curves[k];
+        size_t n = k == number && c->n ? c->n - 1 : c->n;
+        for (size_t j = 0; j < n; j++)
+            if (s_step (self, k, c->steps[j], c->values[j], j == 0, NULL) ==
+                    HPO_PRUNE_STOP &&
+                history->states[k] == HPO_TRIAL_PRUNED)
+                break;
+    }
+}
+
+static hpo_prune_t
+s_report (void *self_, const hpo_history_t *history, uint64_t number,
+          int64_t step, double value, char **reason)
+{
+    s_asha_t *self = self_;
+    int first = !self->asked;
+    self->asked = 1;
+    if (!s_min_known (self->ladder, history))
+        return HPO_PRUNE_CONTINUE;
+    //  Only a new instance's first report finds curves it was not asked
+    //  about; with auto, reports before the first completion record
+    //  nothing, as in Optuna, so no rebuild follows them.
+    if (first)
+        s_rebuild (self, history, number);
+    int fresh = number < history->n && history->curves[number].n <= 1;
+    return s_step (self, number, step, value, fresh, reason);
+}
+
+const hpo_pruner_ops_t hpo_pruner_asha = {
+    .name = "asha",
+    .summary = "asynchronous successive halving (Optuna's "
+               "SuccessiveHalvingPruner)",
+    .keys = s_keys,
+    .needs_curves = 1,
+    .check = s_check,
+    .config_free = s_config_free,
+    .new = s_new,
+    .destroy = s_destroy,
+    .report = s_report,
+};
