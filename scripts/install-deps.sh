@@ -22,10 +22,10 @@ PKGS=(
                                        # (-fsanitize=fuzzer), build-fuzz
     python3-pandas                     # test_export.py: hpo export's CSV
                                        # and JSON Lines load in pandas
+    python3-optuna                     # tests/conformance: Optuna 3.1's
+                                       # pruners decide the same curves;
+                                       # also the benchmarks' peer
 )
-if [ "${HPO_BENCH_DEPS:-0}" = 1 ]; then
-    PKGS+=(python3-optuna)             # the peer the benchmarks compare with
-fi
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi

@@ -336,9 +336,10 @@ hpo_asha_complete_last_step (const hpo_history_t *history)
 {
     int64_t last = -1;
     int found = 0;
-    for (size_t k = 0; k < history->n; k++) {
-        const hpo_curve_t *c = &history->curves[k];
-        if (history->states[k] != HPO_TRIAL_COMPLETE || !c->n)
+    for (size_t k = 0; k < history->n_completed; k++) {
+        uint64_t number = history->completed[k];
+        const hpo_curve_t *c = &history->curves[number];
+        if (history->states[number] != HPO_TRIAL_COMPLETE)
             continue;
         for (size_t j = 0; j < c->n; j++)
             if (!found || c->steps[j] > last) {

@@ -52,6 +52,7 @@ hpo_history_destroy (hpo_history_t **self_p)
     free (self->values);
     free (self->states);
     free (self->curves);
+    free (self->completed);
     free (self);
     *self_p = NULL;
 }
@@ -97,6 +98,17 @@ hpo_history_set_state (hpo_history_t *self, uint64_t number,
                        hpo_trial_state_t state)
 {
     assert (self && number < self->n && state < HPO_TRIAL_NSTATES);
+    if (state == HPO_TRIAL_COMPLETE &&
+        self->states[number] != HPO_TRIAL_COMPLETE) {
+        if (self->n_completed == self->cap_completed) {
+            self->cap_completed =
+                self->cap_completed ? self->cap_completed * 2 : 16;
+            self->completed =
+                hpo_realloc (self->completed,
+                             self->cap_completed * sizeof (uint64_t));
+        }
+        self->completed[self->n_completed++] = number;
+    }
     self->states[number] = state;
 }
 

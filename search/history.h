@@ -43,6 +43,11 @@ typedef struct {
     hpo_trial_state_t *states;
     hpo_curve_t *curves;
     size_t cap; //  rows allocated
+    //  Trial numbers in the order they became COMPLETE (a final state),
+    //  so a pruner indexes newly completed trials from a cursor instead
+    //  of scanning every row per report.
+    uint64_t *completed;
+    size_t n_completed, cap_completed;
 } hpo_history_t;
 
 //  A new, empty history for a space of n_params parameters.
@@ -57,6 +62,7 @@ uint64_t hpo_history_append (hpo_history_t *self, const hpo_value_t *params);
 const hpo_value_t *hpo_history_params (const hpo_history_t *self,
                                        uint64_t number);
 
+//  A trial entering COMPLETE is appended to completed.
 void hpo_history_set_state (hpo_history_t *self, uint64_t number,
                             hpo_trial_state_t state);
 //  NaN clears the value.
