@@ -296,39 +296,90 @@ hpo_asha_ladder_climb (hpo_asha_ladder_t *self, uint32_t *rung, int64_t step,
 //  ---------------------------------------------------------------------
 //  What both pruners keep per trial, and read from the history.
 
-hpo_asha_trial_t *
-hpo_asha_trials_at (hpo_asha_trials_t *self, uint64_t number)
+//  Trial number's row, grown as needed.
+static hpo_asha_trial_t *
+s_row (hpo_asha_run_t *run, uint64_t number)
 {
-    if (number >= self->n) {
-        size_t n = self->n ? self->n : 64;
+    if (number >= run->n_rows) {
+        size_t n = run->n_rows ? run->n_rows : 64;
         while (n <= number)
             n *= 2;
-        self->rows = hpo_realloc (self->rows, n * sizeof *self->rows);
-        for (size_t k = self->n; k < n; k++)
-            self->rows[k] = (hpo_asha_trial_t){.bracket = -1};
-        self->n = n;
+        run->rows = hpo_realloc (run->rows, n * sizeof *run->rows);
+        for (size_t k = run->n_rows; k < n; k++)
+            run->rows[k] = (hpo_asha_trial_t){.ladder = -1};
+        run->n_rows = n;
     }
-    return &self->rows[number];
+    return &run->rows[number];
 }
 
-void
-hpo_asha_trials_free (hpo_asha_trials_t *self)
+//  A point of trial number climbs. fresh: the point starts a new
+//  attempt's curve, read from its start.
+static hpo_prune_t
+s_point (hpo_asha_run_t *run, uint64_t number, int64_t step, double value,
+         int fresh, char **reason)
 {
-    free (self->rows);
-    self->rows = NULL;
-    self->n = 0;
-}
-
-void
-hpo_asha_trial_point (hpo_asha_trial_t *row, int64_t step, double value,
-                      int fresh)
-{
+    hpo_asha_trial_t *row = s_row (run, number);
+    if (row->ladder < 0)
+        row->ladder = run->pick (run->owner, number);
     //  Optuna keeps the first value of a step reported twice.
     if (fresh || !row->has_last || step > row->last_step) {
         row->has_last = 1;
         row->last_step = step;
         row->last_value = value;
     }
+    hpo_prune_t decision =
+        hpo_asha_ladder_climb (run->ladder (run->owner, row->ladder),
+                               &row->rung, row->last_step, row->last_value,
+                               reason);
+    if (decision == HPO_PRUNE_STOP && run->bracketed && reason && *reason) {
+        char *with = hpo_sprintf ("bracket %d, %s", row->ladder, *reason);
+        free (*reason);
+        *reason = with;
+    }
+    return decision;
+}
+
+//  The rungs as the history's curves make them (see the header); the
+//  reporting trial's latest point is left to its report.
+static void
+s_rebuild (hpo_asha_run_t *run, const hpo_history_t *history,
+           uint64_t number)
+{
+    for (size_t k = 0; k < history->n; k++) {
+        const hpo_curve_t *c = &history->curves[k];
+        size_t n = k == number && c->n ? c->n - 1 : c->n;
+        for (size_t j = 0; j < n; j++)
+            if (s_point (run, k, c->steps[j], c->values[j], j == 0, NULL) ==
+                    HPO_PRUNE_STOP &&
+                history->states[k] == HPO_TRIAL_PRUNED)
+                break;
+    }
+}
+
+hpo_prune_t
+hpo_asha_report (void *self, const hpo_history_t *history, uint64_t number,
+                 int64_t step, double value, char **reason)
+{
+    hpo_asha_run_t *run = self;
+    int first = !run->asked;
+    run->asked = 1;
+    if (!run->ready (run->owner, history))
+        return HPO_PRUNE_CONTINUE;
+    //  Only a new instance's first report finds curves it was not asked
+    //  about; with auto, reports before the first completion record
+    //  nothing, as in Optuna, so no rebuild follows them.
+    if (first)
+        s_rebuild (run, history, number);
+    int fresh = number < history->n && history->curves[number].n <= 1;
+    return s_point (run, number, step, value, fresh, reason);
+}
+
+void
+hpo_asha_run_free (hpo_asha_run_t *run)
+{
+    free (run->rows);
+    run->rows = NULL;
+    run->n_rows = 0;
 }
 
 int64_t
@@ -350,10 +401,10 @@ hpo_asha_complete_last_step (const hpo_history_t *history)
     return found ? (last < 0 ? 0 : last) : -1;
 }
 
-int
-hpo_asha_option_resource (const hpo_search_option_t *options, size_t index,
-                          int auto_ok, int64_t *out,
-                          hpo_search_problem_t *problem)
+//  options[index]: a positive integer or, where auto_ok, "auto" (0).
+static int
+s_resource (const hpo_search_option_t *options, size_t index, int auto_ok,
+            int64_t *out, hpo_search_problem_t *problem)
 {
     const hpo_value_t *v = &options[index].value;
     if (auto_ok && v->kind == HPO_KIND_STR && !strcmp (v->s, "auto")) {
@@ -368,10 +419,10 @@ hpo_asha_option_resource (const hpo_search_option_t *options, size_t index,
     return 0;
 }
 
-int
-hpo_asha_option_at_least (const hpo_search_option_t *options, size_t index,
-                          uint64_t min, uint64_t *out,
-                          hpo_search_problem_t *problem)
+//  options[index]: an integer >= min.
+static int
+s_at_least (const hpo_search_option_t *options, size_t index, uint64_t min,
+            uint64_t *out, hpo_search_problem_t *problem)
 {
     if (hpo_search_option_uint (options, index, out, problem))
         return -1;
@@ -382,18 +433,64 @@ hpo_asha_option_at_least (const hpo_search_option_t *options, size_t index,
     return 0;
 }
 
+//  One option into c; its index is kept in *at where a rule between
+//  options may blame it.
+static int
+s_option (const hpo_search_option_t *options, size_t k, int hyperband,
+          hpo_asha_config_t *c, size_t *bootstrap_at, size_t *max_at,
+          hpo_search_problem_t *problem)
+{
+    const char *key = options[k].key;
+    if (!strcmp (key, "min_resource"))
+        return s_resource (options, k, !hyperband, &c->min_resource, problem);
+    if (!strcmp (key, "max_resource")) {
+        *max_at = k;
+        return s_resource (options, k, 1, &c->max_resource, problem);
+    }
+    if (!strcmp (key, "reduction_factor"))
+        return s_at_least (options, k, 2, &c->eta, problem);
+    if (!strcmp (key, "min_early_stopping_rate"))
+        return s_at_least (options, k, 0, &c->rate, problem);
+    assert (!strcmp (key, "bootstrap_count"));
+    *bootstrap_at = k;
+    return s_at_least (options, k, 0, &c->bootstrap, problem);
+}
+
+int
+hpo_asha_check (const hpo_search_option_t *options, size_t n, int hyperband,
+                void **config, hpo_search_problem_t *problem)
+{
+    //  Optuna's defaults.
+    hpo_asha_config_t c = {.min_resource = hyperband ? 1 : 0,
+                           .eta = hyperband ? 3 : 4};
+    size_t bootstrap_at = 0, max_at = 0;
+    for (size_t k = 0; k < n; k++)
+        if (s_option (options, k, hyperband, &c, &bootstrap_at, &max_at,
+                      problem))
+            return -1;
+    //  Auto waits for a completed trial; a bootstrap would prune every
+    //  trial before then.
+    if (c.bootstrap > 0 && (hyperband ? !c.max_resource : !c.min_resource))
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, bootstrap_at,
+                                "needs a %s other than auto",
+                                hyperband ? "max_resource" : "min_resource");
+    //  Optuna takes it and never prunes (no bracket); say so instead.
+    if (c.max_resource && c.max_resource < c.min_resource)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, max_at,
+                                "must be at least min_resource (%lld)",
+                                (long long)c.min_resource);
+    hpo_asha_config_t *self = hpo_malloc (sizeof *self);
+    *self = c;
+    *config = self;
+    return 0;
+}
+
 //  ---------------------------------------------------------------------
 //  The asha pruner.
 
 typedef struct {
-    int64_t min_resource; //  0: auto
-    uint64_t eta, rate, bootstrap;
-} s_config_t;
-
-typedef struct {
+    hpo_asha_run_t run; //  first: hpo_asha_report's
     hpo_asha_ladder_t *ladder;
-    hpo_asha_trials_t trials;
-    int asked; //  a report has reached this instance
 } s_asha_t;
 
 static const char *const s_keys[] = {"min_resource", "reduction_factor",
@@ -404,52 +501,45 @@ static int
 s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
          void **config, hpo_search_problem_t *problem)
 {
-    s_config_t c = {.min_resource = 0, .eta = 4, .rate = 0, .bootstrap = 0};
-    size_t bootstrap_at = 0;
-    for (size_t k = 0; k < n; k++) {
-        const char *key = options[k].key;
-        int rc;
-        if (!strcmp (key, "min_resource"))
-            rc = hpo_asha_option_resource (options, k, 1, &c.min_resource,
-                                           problem);
-        else if (!strcmp (key, "reduction_factor"))
-            rc = hpo_asha_option_at_least (options, k, 2, &c.eta, problem);
-        else if (!strcmp (key, "min_early_stopping_rate"))
-            rc = hpo_asha_option_at_least (options, k, 0, &c.rate, problem);
-        else {
-            assert (!strcmp (key, "bootstrap_count"));
-            rc = hpo_asha_option_at_least (options, k, 0, &c.bootstrap,
-                                           problem);
-            bootstrap_at = k;
-        }
-        if (rc)
-            return -1;
-    }
-    //  Auto waits for a completed trial; a bootstrap would prune every
-    //  trial before then.
-    if (c.bootstrap > 0 && c.min_resource == 0)
-        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, bootstrap_at,
-                                "needs a min_resource other than auto");
-    s_config_t *self = hpo_malloc (sizeof *self);
-    *self = c;
-    *config = self;
+    return hpo_asha_check (options, n, 0, config, problem);
+}
+
+//  Whether min_resource is known, estimating it if auto.
+static int
+s_ready (void *self_, const hpo_history_t *history)
+{
+    s_asha_t *self = self_;
+    if (hpo_asha_ladder_min (self->ladder))
+        return 1;
+    int64_t last = hpo_asha_complete_last_step (history);
+    if (last < 0)
+        return 0;
+    hpo_asha_ladder_set_min (self->ladder, last / 100 > 1 ? last / 100 : 1);
+    return 1;
+}
+
+static int32_t
+s_pick (void *self, uint64_t number)
+{
     return 0;
 }
 
-static void
-s_config_free (void *config)
+static hpo_asha_ladder_t *
+s_ladder (void *self, int32_t index)
 {
-    free (config);
+    return ((s_asha_t *)self)->ladder;
 }
 
 static void *
 s_new (const hpo_spec_t *spec, const void *config_)
 {
-    const s_config_t *c = config_;
+    const hpo_asha_config_t *c = config_;
     s_asha_t *self = hpo_malloc (sizeof *self);
-    *self = (s_asha_t){0};
-    self->ladder = hpo_asha_ladder_new (c->min_resource, c->eta, c->rate,
-                                        c->bootstrap, spec->maximize);
+    *self = (s_asha_t){
+        .ladder = hpo_asha_ladder_new (c->min_resource, c->eta, c->rate,
+                                       c->bootstrap, spec->maximize),
+        .run = {.ready = s_ready, .pick = s_pick, .ladder = s_ladder}};
+    self->run.owner = self;
     return self;
 }
 
@@ -458,66 +548,8 @@ s_destroy (void *self_)
 {
     s_asha_t *self = self_;
     hpo_asha_ladder_destroy (&self->ladder);
-    hpo_asha_trials_free (&self->trials);
+    hpo_asha_run_free (&self->run);
     free (self);
-}
-
-//  Whether the ladder's min_resource is known, estimating it if auto.
-static int
-s_min_known (hpo_asha_ladder_t *ladder, const hpo_history_t *history)
-{
-    if (hpo_asha_ladder_min (ladder))
-        return 1;
-    int64_t last = hpo_asha_complete_last_step (history);
-    if (last < 0)
-        return 0;
-    hpo_asha_ladder_set_min (ladder, last / 100 > 1 ? last / 100 : 1);
-    return 1;
-}
-
-//  A point of trial number: its row takes it and climbs.
-static hpo_prune_t
-s_step (s_asha_t *self, uint64_t number, int64_t step, double value,
-        int fresh, char **reason)
-{
-    hpo_asha_trial_t *row = hpo_asha_trials_at (&self->trials, number);
-    hpo_asha_trial_point (row, step, value, fresh);
-    return hpo_asha_ladder_climb (self->ladder, &row->rung, row->last_step,
-                                  row->last_value, reason);
-}
-
-//  The rungs as the history's curves make them (see the header); the
-//  reporting trial's latest point is left to its report.
-static void
-s_rebuild (s_asha_t *self, const hpo_history_t *history, uint64_t number)
-{
-    for (size_t k = 0; k < history->n; k++) {
-        const hpo_curve_t *c = &history->curves[k];
-        size_t n = k == number && c->n ? c->n - 1 : c->n;
-        for (size_t j = 0; j < n; j++)
-            if (s_step (self, k, c->steps[j], c->values[j], j == 0, NULL) ==
-                    HPO_PRUNE_STOP &&
-                history->states[k] == HPO_TRIAL_PRUNED)
-                break;
-    }
-}
-
-static hpo_prune_t
-s_report (void *self_, const hpo_history_t *history, uint64_t number,
-          int64_t step, double value, char **reason)
-{
-    s_asha_t *self = self_;
-    int first = !self->asked;
-    self->asked = 1;
-    if (!s_min_known (self->ladder, history))
-        return HPO_PRUNE_CONTINUE;
-    //  Only a new instance's first report finds curves it was not asked
-    //  about; with auto, reports before the first completion record
-    //  nothing, as in Optuna, so no rebuild follows them.
-    if (first)
-        s_rebuild (self, history, number);
-    int fresh = number < history->n && history->curves[number].n <= 1;
-    return s_step (self, number, step, value, fresh, reason);
 }
 
 const hpo_pruner_ops_t hpo_pruner_asha = {
@@ -527,8 +559,8 @@ const hpo_pruner_ops_t hpo_pruner_asha = {
     .keys = s_keys,
     .needs_curves = 1,
     .check = s_check,
-    .config_free = s_config_free,
+    .config_free = free, //  an hpo_asha_config_t
     .new = s_new,
     .destroy = s_destroy,
-    .report = s_report,
+    .report = hpo_asha_report,
 };

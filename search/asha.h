@@ -37,45 +37,62 @@ uint64_t hpo_asha_ladder_count (const hpo_asha_ladder_t *self, uint32_t rung);
 hpo_prune_t hpo_asha_ladder_climb (hpo_asha_ladder_t *self, uint32_t *rung,
                                    int64_t step, double value, char **reason);
 
-//  Per-trial bookkeeping both pruners keep, indexed by trial number.
+//  A pruner's trials on its ladders: asha has one ladder, hyperband one
+//  per bracket. The owner says when its ladders are ready (resources
+//  known) and which ladder a trial climbs.
 typedef struct {
     uint32_t rung;     //  rungs recorded
-    int32_t bracket;   //  hyperband: the trial's bracket, -1 not yet
+    int32_t ladder;    //  the trial's ladder, -1 not picked yet
     int has_last;      //  last_step/last_value hold the largest step
     int64_t last_step; //  ... of the current attempt's curve
     double last_value;
 } hpo_asha_trial_t;
 
 typedef struct {
-    hpo_asha_trial_t *rows;
-    size_t n;
-} hpo_asha_trials_t;
+    //  Whether the ladders are ready (false: continue, record nothing).
+    int (*ready) (void *owner, const hpo_history_t *history);
+    //  Index of trial number's ladder, asked once per trial.
+    int32_t (*pick) (void *owner, uint64_t number);
+    //  The ladder of that index.
+    hpo_asha_ladder_t *(*ladder) (void *owner, int32_t index);
+    void *owner;
+    int bracketed;           //  reasons name the ladder as a bracket
+    hpo_asha_trial_t *rows;  //  by trial number
+    size_t n_rows;
+    int asked;               //  a report has reached this instance
+} hpo_asha_run_t;
 
-//  Trial number's row, grown as needed (new rows are zeroed, bracket -1).
-hpo_asha_trial_t *hpo_asha_trials_at (hpo_asha_trials_t *self,
-                                      uint64_t number);
-void hpo_asha_trials_free (hpo_asha_trials_t *self);
-
-//  A point of row's trial: keeps its largest step and that step's value,
-//  as Optuna's trial.last_step and intermediate_values[last_step]. fresh:
-//  the point starts a new attempt's curve, which is read from its start.
-void hpo_asha_trial_point (hpo_asha_trial_t *row, int64_t step, double value,
-                           int fresh);
+//  A report of the pruner's (pruner.h's report): the trial's latest
+//  point (its largest step and that step's value, as Optuna's
+//  trial.last_step and intermediate_values[last_step]) climbs its
+//  ladder. A new instance's first report with the ladders ready first
+//  rebuilds them from the history's curves (asha.c's header says how).
+//  self is the pruner's instance, which begins with its hpo_asha_run_t,
+//  so this is both pruners' ops->report.
+hpo_prune_t hpo_asha_report (void *self, const hpo_history_t *history,
+                             uint64_t number, int64_t step, double value,
+                             char **reason);
+void hpo_asha_run_free (hpo_asha_run_t *run);
 
 //  Largest last step of the COMPLETE trials with a curve, or -1 if none:
 //  what Optuna's auto resources are estimated from. Reads the history's
 //  list of completed trials: O(1) until one completes, then run once.
 int64_t hpo_asha_complete_last_step (const hpo_history_t *history);
 
-//  Reads an option that is a positive integer or, where auto_ok, the
-//  string "auto" (*out = 0). Returns 0, or -1 with *problem.
-int hpo_asha_option_resource (const hpo_search_option_t *options,
-                              size_t index, int auto_ok, int64_t *out,
-                              hpo_search_problem_t *problem);
-//  Reads an option that is an integer >= min.
-int hpo_asha_option_at_least (const hpo_search_option_t *options,
-                              size_t index, uint64_t min, uint64_t *out,
-                              hpo_search_problem_t *problem);
+//  Both pruners' options, as their checks leave them.
+typedef struct {
+    int64_t min_resource; //  0: auto (asha only)
+    int64_t max_resource; //  hyperband; 0: auto
+    uint64_t eta;         //  reduction_factor
+    uint64_t rate;        //  min_early_stopping_rate (asha only)
+    uint64_t bootstrap;   //  bootstrap_count
+} hpo_asha_config_t;
+
+//  The check (search/search.h) of asha's options, or hyperband's where
+//  hyperband is set; *config is a malloc'd hpo_asha_config_t.
+int hpo_asha_check (const hpo_search_option_t *options, size_t n,
+                    int hyperband, void **config,
+                    hpo_search_problem_t *problem);
 
 //  For tests, on a hyperband instance (search/hyperband.c): the number
 //  of brackets (0 until max_resource is known), bracket b's share of the

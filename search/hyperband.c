@@ -33,20 +33,14 @@
 #define S_MAX_BRACKETS 64 //  eta >= 2 and steps < 2^63
 
 typedef struct {
-    int64_t min_resource, max_resource; //  max 0: auto
-    uint64_t eta, bootstrap;
-} s_config_t;
-
-typedef struct {
-    s_config_t config;
+    hpo_asha_run_t run; //  first: hpo_asha_report's
+    hpo_asha_config_t config;
     int maximize;
     char *study;
     uint32_t n_brackets; //  0 until max_resource is known
     uint64_t shares[S_MAX_BRACKETS];
     uint64_t total; //  sum of shares, saturated
     hpo_asha_ladder_t *ladders[S_MAX_BRACKETS];
-    hpo_asha_trials_t trials;
-    int asked;
     int never; //  auto came out below min_resource: Optuna never prunes
 } s_hyperband_t;
 
@@ -58,68 +52,7 @@ static int
 s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
          void **config, hpo_search_problem_t *problem)
 {
-    s_config_t c = {.min_resource = 1, .max_resource = 0, .eta = 3};
-    size_t bootstrap_at = 0, max_at = 0;
-    for (size_t k = 0; k < n; k++) {
-        const char *key = options[k].key;
-        int rc;
-        if (!strcmp (key, "min_resource"))
-            rc = hpo_asha_option_resource (options, k, 0, &c.min_resource,
-                                           problem);
-        else if (!strcmp (key, "max_resource")) {
-            rc = hpo_asha_option_resource (options, k, 1, &c.max_resource,
-                                           problem);
-            max_at = k;
-        } else if (!strcmp (key, "reduction_factor"))
-            rc = hpo_asha_option_at_least (options, k, 2, &c.eta, problem);
-        else {
-            assert (!strcmp (key, "bootstrap_count"));
-            rc = hpo_asha_option_at_least (options, k, 0, &c.bootstrap,
-                                           problem);
-            bootstrap_at = k;
-        }
-        if (rc)
-            return -1;
-    }
-    if (c.bootstrap > 0 && c.max_resource == 0)
-        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, bootstrap_at,
-                                "needs a max_resource other than auto");
-    //  Optuna takes it and never prunes (no bracket); say so instead.
-    if (c.max_resource && c.max_resource < c.min_resource)
-        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, max_at,
-                                "must be at least min_resource (%lld)",
-                                (long long)c.min_resource);
-    s_config_t *self = hpo_malloc (sizeof *self);
-    *self = c;
-    *config = self;
-    return 0;
-}
-
-static void
-s_config_free (void *config)
-{
-    free (config);
-}
-
-static void *
-s_new (const hpo_spec_t *spec, const void *config)
-{
-    s_hyperband_t *self = hpo_malloc (sizeof *self);
-    *self = (s_hyperband_t){.config = *(const s_config_t *)config,
-                            .maximize = spec->maximize,
-                            .study = hpo_strdup (spec->name)};
-    return self;
-}
-
-static void
-s_destroy (void *self_)
-{
-    s_hyperband_t *self = self_;
-    for (uint32_t b = 0; b < self->n_brackets; b++)
-        hpo_asha_ladder_destroy (&self->ladders[b]);
-    hpo_asha_trials_free (&self->trials);
-    free (self->study);
-    free (self);
+    return hpo_asha_check (options, n, 1, config, problem);
 }
 
 static uint64_t
@@ -130,11 +63,12 @@ s_sat_mul (uint64_t a, uint64_t b)
 
 //  Brackets and their shares once max_resource is known; whether it is.
 static int
-s_init (s_hyperband_t *self, const hpo_history_t *history)
+s_ready (void *self_, const hpo_history_t *history)
 {
+    s_hyperband_t *self = self_;
     if (self->n_brackets || self->never)
         return self->n_brackets > 0;
-    const s_config_t *c = &self->config;
+    const hpo_asha_config_t *c = &self->config;
     int64_t max = c->max_resource;
     if (!max) {
         int64_t last = hpo_asha_complete_last_step (history);
@@ -201,54 +135,44 @@ s_bracket (const s_hyperband_t *self, uint64_t number)
     return 0;
 }
 
-static hpo_prune_t
-s_step (s_hyperband_t *self, uint64_t number, int64_t step, double value,
-        int fresh, char **reason)
+static int32_t
+s_pick (void *self, uint64_t number)
 {
-    hpo_asha_trial_t *row = hpo_asha_trials_at (&self->trials, number);
-    if (row->bracket < 0)
-        row->bracket = (int32_t)s_bracket (self, number);
-    hpo_asha_trial_point (row, step, value, fresh);
-    hpo_prune_t decision =
-        hpo_asha_ladder_climb (self->ladders[row->bracket], &row->rung,
-                               row->last_step, row->last_value, reason);
-    if (decision == HPO_PRUNE_STOP && reason && *reason) {
-        char *with = hpo_sprintf ("bracket %d, %s", row->bracket, *reason);
-        free (*reason);
-        *reason = with;
-    }
-    return decision;
+    return (int32_t)s_bracket (self, number);
 }
 
-//  As asha.c's rebuild: each trial's curve in trial order.
-static void
-s_rebuild (s_hyperband_t *self, const hpo_history_t *history,
-           uint64_t number)
-{
-    for (size_t k = 0; k < history->n; k++) {
-        const hpo_curve_t *c = &history->curves[k];
-        size_t n = k == number && c->n ? c->n - 1 : c->n;
-        for (size_t j = 0; j < n; j++)
-            if (s_step (self, k, c->steps[j], c->values[j], j == 0, NULL) ==
-                    HPO_PRUNE_STOP &&
-                history->states[k] == HPO_TRIAL_PRUNED)
-                break;
-    }
-}
-
-static hpo_prune_t
-s_report (void *self_, const hpo_history_t *history, uint64_t number,
-          int64_t step, double value, char **reason)
+static hpo_asha_ladder_t *
+s_ladder (void *self_, int32_t index)
 {
     s_hyperband_t *self = self_;
-    int first = !self->asked;
-    self->asked = 1;
-    if (!s_init (self, history))
-        return HPO_PRUNE_CONTINUE;
-    if (first)
-        s_rebuild (self, history, number);
-    int fresh = number < history->n && history->curves[number].n <= 1;
-    return s_step (self, number, step, value, fresh, reason);
+    assert (index >= 0 && (uint32_t)index < self->n_brackets);
+    return self->ladders[index];
+}
+
+static void *
+s_new (const hpo_spec_t *spec, const void *config)
+{
+    s_hyperband_t *self = hpo_malloc (sizeof *self);
+    *self = (s_hyperband_t){.config = *(const hpo_asha_config_t *)config,
+                            .maximize = spec->maximize,
+                            .study = hpo_strdup (spec->name),
+                            .run = {.ready = s_ready,
+                                    .pick = s_pick,
+                                    .ladder = s_ladder,
+                                    .bracketed = 1}};
+    self->run.owner = self;
+    return self;
+}
+
+static void
+s_destroy (void *self_)
+{
+    s_hyperband_t *self = self_;
+    for (uint32_t b = 0; b < self->n_brackets; b++)
+        hpo_asha_ladder_destroy (&self->ladders[b]);
+    hpo_asha_run_free (&self->run);
+    free (self->study);
+    free (self);
 }
 
 uint32_t
@@ -278,8 +202,8 @@ const hpo_pruner_ops_t hpo_pruner_hyperband = {
     .keys = s_keys,
     .needs_curves = 1,
     .check = s_check,
-    .config_free = s_config_free,
+    .config_free = free, //  an hpo_asha_config_t
     .new = s_new,
     .destroy = s_destroy,
-    .report = s_report,
+    .report = hpo_asha_report,
 };
