@@ -1,39 +1,52 @@
 /*  asha.c: asynchronous successive halving (ASHA), with the semantics and
     defaults of Optuna 3.1's SuccessiveHalvingPruner, so a study carries
     over: min_resource (auto), reduction_factor 4, min_early_stopping_rate
-    0, bootstrap_count 0.
+    0, bootstrap_count 0. The ladder, the per-trial rows and the option
+    check here serve search/hyperband.c too (search/asha.h).
 
     Rung r is reached at step min_resource * eta^(rate + r). A trial that
     reports a step at or past the promotion step of its next rung records
     its value there (the value at its largest step so far, not the value
     at the rung's step: a report that skips steps brings its own value to
     every rung it passed) and is promoted if that value is among the best
-    floor(n / eta) of the n values at the rung, its own included; with
-    fewer than eta values, if it is the best. One report can pass several
-    rungs. A NaN prunes as soon as a rung is reached, without a record. A
-    pruned trial's value stays at its rung, and counts for later trials.
+    floor(n / eta) of the n values at the rung, its own included, ties
+    promoted; with fewer than eta values, if it is the best. One report
+    can pass several rungs. A NaN prunes as soon as a rung is reached,
+    without a record (the coordinator never passes one: a value that is
+    not finite does not join a curve). A trial's value stays at every
+    rung it reached, pruned or not, and counts for later trials; a trial
+    that reports again after being stopped goes on from its next rung.
     With bootstrap_count b, a rung with b or fewer values prunes.
 
     min_resource auto is Optuna's estimate: the largest last step of the
-    COMPLETE trials, divided by 100 (at least 1), fixed the first time a
-    trial has completed; until then nothing is pruned.
+    COMPLETE trials, divided by 100 (at least 1), fixed at the first
+    report after a trial has completed; until then nothing is pruned and
+    nothing is recorded, so trials that passed rungs meanwhile record
+    their value of that later report at every rung they passed, as in
+    Optuna.
 
     The rungs: each holds its values in a treap (a binary search tree
-    balanced by random priorities) whose nodes count their subtrees, in
-    one array per rung. Inserting a value and counting the values below
-    (or above) one are each O(log n) expected in the n values at that
-    rung, so a decision is O(log n) per rung passed, never a scan of the
-    trials. Memory: one 24-byte node per (trial, rung) reached. A sorted
-    array would make the insert O(n); a Fenwick tree needs the values
-    known in advance.
+    whose nodes also obey a heap order on priorities drawn independently
+    of the values) whose nodes count their subtrees, in one array per
+    rung. Inserting a value and counting the values below (or above) one
+    are each O(log n) expected in the n values at that rung, whatever the
+    values, so a decision is O(log n) per rung passed, never a scan of
+    the trials. Memory: one 24-byte node per (trial, rung) reached. A
+    sorted array would make the insert O(n); a Fenwick tree needs the
+    values known in advance. The per-trial row (rung reached, largest
+    step and its value, bracket) is an array by trial number: O(1).
 
     The rungs are derived state: the history's curves are the truth. A
     new instance (the coordinator restarted) rebuilds them at its first
-    report by replaying every trial's curve in trial order (with auto,
-    only if a trial had completed by then: before, nothing was recorded); a trial the
-    replay would prune that was not pruned keeps climbing from its next
-    rung, as in Optuna, where a rung once recorded is never recorded
-    again.                                                                 */
+    report, O(points) once, by replaying every trial's curve in trial
+    order (with auto, only if a trial had completed by then: before,
+    nothing was recorded). A trial records at each rung the value of its
+    first point at or past the rung's step, as it did live, and a PRUNED
+    trial's replay ends where the replay first stops it. The replay
+    cannot know how the reports were interleaved, so where its decisions
+    differ from the original ones (a PRUNED trial it promotes, values
+    recorded late under auto), a rung may hold a value more or fewer than
+    before the restart; decisions after it follow the rebuilt rungs.      */
 #include "asha.h"
 
 #include <assert.h>
