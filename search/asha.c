@@ -297,7 +297,7 @@ hpo_asha_ladder_climb (hpo_asha_ladder_t *self, uint32_t *rung, int64_t step,
             if (reason)
                 *reason = hpo_sprintf (
                     "rung %u (step %lld): %.6g is not in the best %llu of "
-                    "the %llu values there (%llu are better)",
+                    "the %llu values there (%llu better)",
                     reached, (long long)at, value, (unsigned long long)keep,
                     (unsigned long long)n, (unsigned long long)better);
             return HPO_PRUNE_STOP;
