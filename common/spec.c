@@ -1000,13 +1000,33 @@ s_parse_command (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     return 0;
 }
 
+//  objective.value: last (the default), best, min or max.
+static int
+s_parse_value (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    static const char *const names[] = {"last", "best", "min", "max"};
+    if (!f->present)
+        return 0;
+    const char *name;
+    if (s_get_string (ctx, f, &name))
+        return -1;
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (!strcmp (name, names[k])) {
+            self->value = (hpo_spec_value_t)k;
+            return 0;
+        }
+    return s_fail (ctx, s_vline (f), f->path,
+                   "must be last, best, min or max");
+}
+
 static int
 s_parse_objective (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
     if (!f->present)
         return s_missing (ctx, f);
-    s_field_t o[2] = {{.key = "metric"}, {.key = "direction"}};
-    if (s_fields (ctx, f, o, 2))
+    s_field_t o[3] = {
+        {.key = "metric"}, {.key = "direction"}, {.key = "value"}};
+    if (s_fields (ctx, f, o, 3) || s_parse_value (ctx, &o[2], self))
         return -1;
     if (!o[0].present)
         return s_missing (ctx, &o[0]);
@@ -1110,10 +1130,14 @@ s_search_problem (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
 
 //  Reads the entry's options (every key but type, which s_search_type
 //  read) and runs its check.
+//  A pruner's wrapped: (the only option that is a mapping) is not handed
+//  to the check but copied to *wrapped, for the caller to parse as a
+//  pruner of its own; wrapped may be NULL where no key is "wrapped".
 static int
 s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
                 const hpo_spec_t *self, const char *const *keys,
-                hpo_search_check_fn *check, void **config)
+                hpo_search_check_fn *check, void **config,
+                s_field_t *wrapped)
 {
     s_field_t fields[1 + S_MAX_SEARCH_KEYS] = {{.key = "type"}};
     size_t n_keys = 0;
@@ -1131,6 +1155,10 @@ s_search_check (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
     for (size_t k = 1; rc == 0 && k <= n_keys; k++) {
         if (!fields[k].present)
             continue;
+        if (wrapped && !strcmp (fields[k].key, "wrapped")) {
+            *wrapped = fields[k];
+            continue;
+        }
         bool null;
         rc = s_get_scalar (ctx, &fields[k], &options[n].value, &null);
         options[n].key = fields[k].key;
@@ -1168,24 +1196,51 @@ s_parse_sampler (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
         return s_unknown_type (ctx, &type, hpo_sampler_names ());
     self->sampler.ops = ops;
     return s_search_check (ctx, f, space, self, ops->keys, ops->check,
-                           &self->sampler.config);
+                           &self->sampler.config, NULL);
+}
+
+//  The pruner under f into *ops and *config; a pruner that wraps another
+//  (ops->wraps) has it under wrapped:, one level deep, into the spec's
+//  pruner.wrapped_ops and wrapped_config.
+static int
+s_parse_pruner_at (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
+                   hpo_spec_t *self, int nested,
+                   const hpo_pruner_ops_t **ops_p, void **config)
+{
+    s_field_t type;
+    const char *name;
+    if (s_search_type (ctx, f, &type, &name))
+        return -1;
+    if (nested && !name)
+        return s_fail (ctx, type.line, type.path, "missing");
+    const hpo_pruner_ops_t *ops =
+        name ? hpo_pruner_find (name) : hpo_pruner_at (0);
+    if (!ops)
+        return s_unknown_type (ctx, &type, hpo_pruner_names ());
+    if (nested && ops->wraps)
+        return s_fail (ctx, s_vline (&type), type.path,
+                       "must be a pruner that wraps none");
+    *ops_p = ops;
+    s_field_t wrapped = {.present = false};
+    if (s_search_check (ctx, f, space, self, ops->keys, ops->check, config,
+                        &wrapped))
+        return -1;
+    if (!wrapped.present)
+        return 0;
+    if (!fy_node_is_mapping (wrapped.value))
+        return s_fail (ctx, s_vline (&wrapped), wrapped.path,
+                       "must be a mapping with a type");
+    return s_parse_pruner_at (ctx, &wrapped, space, self, 1,
+                              &self->pruner.wrapped_ops,
+                              &self->pruner.wrapped_config);
 }
 
 static int
 s_parse_pruner (s_ctx_t *ctx, const s_field_t *f, const s_field_t *space,
                 hpo_spec_t *self)
 {
-    s_field_t type;
-    const char *name;
-    if (s_search_type (ctx, f, &type, &name))
-        return -1;
-    const hpo_pruner_ops_t *ops =
-        name ? hpo_pruner_find (name) : hpo_pruner_at (0);
-    if (!ops)
-        return s_unknown_type (ctx, &type, hpo_pruner_names ());
-    self->pruner.ops = ops;
-    return s_search_check (ctx, f, space, self, ops->keys, ops->check,
-                           &self->pruner.config);
+    return s_parse_pruner_at (ctx, f, space, self, 0, &self->pruner.ops,
+                              &self->pruner.config);
 }
 
 //  budget.trials is checked against the sampler later; this reads it.
@@ -1929,6 +1984,8 @@ hpo_spec_destroy (hpo_spec_t **self_p)
         self->sampler.ops->config_free (self->sampler.config);
     if (self->pruner.config && self->pruner.ops->config_free)
         self->pruner.ops->config_free (self->pruner.config);
+    if (self->pruner.wrapped_config && self->pruner.wrapped_ops->config_free)
+        self->pruner.wrapped_ops->config_free (self->pruner.wrapped_config);
     free (self->name);
     free (self->command);
     free (self->metric);

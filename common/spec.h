@@ -4,7 +4,7 @@
 
         name: mnist
         command: python3 train.py --lr {lr} --layers {layers}
-        objective: {metric: val_loss, direction: minimize}
+        objective: {metric: val_loss, direction: minimize, value: last}
         sampler: {type: random, seed: 7}
         pruner: {type: none}
         budget: {trials: 200, parallel: 16}
@@ -77,6 +77,16 @@ typedef struct {
     size_t n_values;
 } hpo_param_spec_t;
 
+//  objective.value: which of a trial's reported values of the objective
+//  becomes its value. The worker's final value is always a candidate;
+//  besides it, the attempt's intermediate values at each step.
+typedef enum {
+    HPO_SPEC_VALUE_LAST = 0, //  the final value, as the worker reports it
+    HPO_SPEC_VALUE_BEST,     //  the lowest, or highest when maximizing
+    HPO_SPEC_VALUE_MIN,
+    HPO_SPEC_VALUE_MAX,
+} hpo_spec_value_t;
+
 //  hpo_spec_t is declared in search/search.h, for samplers and pruners.
 struct _hpo_spec_t {
     char *name;                 //  hpo_name_study_ok (names.h)
@@ -84,6 +94,8 @@ struct _hpo_spec_t {
     int shell;                  //  run with /bin/sh -c (command.shell)
     char *metric;               //  objective metric
     int maximize;               //  direction: maximize
+    hpo_spec_value_t value;     //  objective.value: which reported value
+                                //  is the trial's (default last)
     struct {
         const hpo_sampler_ops_t *ops;   //  search/sampler.h
         void *config;                   //  ops->check's; freed with the spec
@@ -91,6 +103,10 @@ struct _hpo_spec_t {
     struct {
         const hpo_pruner_ops_t *ops;    //  search/pruner.h; none by default
         void *config;
+        //  The pruner under wrapped: of one that wraps another (patient),
+        //  else NULL; the wrapping pruner's new makes its instance.
+        const hpo_pruner_ops_t *wrapped_ops;
+        void *wrapped_config;
     } pruner;
     uint64_t trials;            //  budget: min(trials, sampler's size)
     uint32_t parallel;          //  0: as many as workers take

@@ -469,7 +469,8 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->pruner = spec->pruner.ops->new (spec, spec->pruner.config);
     study->history = hpo_history_new (spec->n_params);
     study->curves = self->cfg.curves || spec->sampler.ops->needs_curves ||
-                    spec->pruner.ops->needs_curves;
+                    spec->pruner.ops->needs_curves ||
+                    spec->value != HPO_SPEC_VALUE_LAST;
     study->names = hpo_calloc (spec->n_params + 1, sizeof (char *));
     for (size_t k = 0; k < spec->n_params; k++)
         study->names[k] = spec->params[k].name;
@@ -924,6 +925,27 @@ s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
     return hpo_store_attempt_end (self->store, t->id, &row);
 }
 
+//  The trial's value by objective.value: the attempt's final value, or
+//  the best (min, max) of it and the attempt's intermediate values of
+//  the objective, its curve (kept for such a study). The stored value
+//  is the chosen one, so a restarted coordinator reads it back as is.
+static double
+s_value_counts (const hpo_trial_t *t, double final)
+{
+    const hpo_spec_t *spec = t->study->spec;
+    hpo_spec_value_t mode = spec->value;
+    if (mode == HPO_SPEC_VALUE_LAST)
+        return final;
+    int max = mode == HPO_SPEC_VALUE_MAX ||
+              (mode == HPO_SPEC_VALUE_BEST && spec->maximize);
+    const hpo_curve_t *c = &t->study->history->curves[t->number];
+    double v = final;
+    for (size_t k = 0; k < c->n; k++)
+        if (max ? c->values[k] > v : c->values[k] < v)
+            v = c->values[k];
+    return v;
+}
+
 //  The row's actions that come before the state changes, in the order
 //  the table's header lists them. -1 on a store error.
 static int
@@ -950,7 +972,7 @@ s_actions_before (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
     }
     if (a & A_RESULT) {
         t->has_value = ev->has_value;
-        t->value = ev->value;
+        t->value = ev->has_value ? s_value_counts (t, ev->value) : ev->value;
     }
     if (a & A_FINISHED)
         t->finished = t->attempt;
@@ -1877,6 +1899,23 @@ s_objective (const hpo_trial_t *t, char *const *metrics, const double *values,
     return found;
 }
 
+//  A report that its attempt's Finish overtook joined the curve: where
+//  objective.value is not last, the trial's value follows it, stored.
+static hpo_sched_rc_t
+s_value_late (hpo_sched_t *self, hpo_trial_t *t)
+{
+    if (!t->has_value || (t->state != HPO_TRIAL_COMPLETE &&
+                          t->state != HPO_TRIAL_PRUNED))
+        return HPO_SCHED_OK;
+    double v = s_value_counts (t, t->value);
+    if (v == t->value)
+        return HPO_SCHED_OK;
+    t->value = v;
+    hpo_history_set_value (t->study->history, t->number, v);
+    s_best_update (t->study, t);
+    return s_persist (self, t) ? HPO_SCHED_ERROR : HPO_SCHED_OK;
+}
+
 //  Asks the study's pruner about t's new point, and applies a decision
 //  to stop: PRUNED with that value, the worker told to kill the attempt.
 static hpo_sched_rc_t
@@ -1920,7 +1959,8 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
     int point = has_step && objective >= 0 && attempt == t->attempt &&
                 s_point (t, step, values[objective]);
     if (late)
-        return HPO_SCHED_OK; //  values are the attempt's; the trial stays
+        //  values are the attempt's; the trial stays, its value may not
+        return point ? s_value_late (self, t) : HPO_SCHED_OK;
     s_adopt (t, worker);
     //  ... and renews the lease of the attempt it is about, so "alive"
     //  and "holds its lease" never disagree.

@@ -38,6 +38,10 @@ typedef struct {
     //  does); if no sampler or pruner of a study does, the scheduler need
     //  not record them.
     int needs_curves;
+    //  Whether the pruner wraps another: its keys hold "wrapped", a
+    //  mapping spec.c parses as a pruner into spec->pruner.wrapped_ops
+    //  and wrapped_config instead of handing it to check.
+    int wraps;
 
     //  Validates the options into a config (search/search.h).
     hpo_search_check_fn *check;

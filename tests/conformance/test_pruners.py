@@ -30,8 +30,9 @@ except ImportError:
     sys.exit(77)
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
-# numpy warns of all-NaN slices, which the NaN cases make on purpose.
-warnings.simplefilter("ignore", RuntimeWarning)
+# numpy warns of all-NaN slices, which the NaN cases make on purpose, and
+# Optuna of its experimental PatientPruner.
+warnings.simplefilter("ignore")
 
 BIN = os.environ.get("HPO_BIN", os.path.join(os.path.dirname(__file__),
                                              "..", "..", "build"))
@@ -55,6 +56,20 @@ def _percentile(o):
         n_min_trials=o.get("n_min_trials", 1))
 
 
+def _threshold(o):
+    return optuna.pruners.ThresholdPruner(
+        lower=o.get("lower"), upper=o.get("upper"),
+        n_warmup_steps=o.get("n_warmup_steps", 0),
+        interval_steps=o.get("interval_steps", 1))
+
+
+def _patient(o):
+    w = o.get("wrapped")
+    return optuna.pruners.PatientPruner(
+        OPTUNA_PRUNERS[w["type"]](w) if w else None, o["patience"],
+        min_delta=o.get("min_delta", 0.0))
+
+
 def _asha(o):
     return optuna.pruners.SuccessiveHalvingPruner(
         min_resource=o.get("min_resource", "auto"),
@@ -72,6 +87,7 @@ def _hyperband(o):
 
 
 OPTUNA_PRUNERS = {"median": _median, "percentile": _percentile,
+                  "threshold": _threshold, "patient": _patient,
                   "asha": _asha, "hyperband": _hyperband}
 
 
@@ -115,6 +131,9 @@ def make_curves(shape, seed, n_trials, n_steps):
             c = noisy_decreasing(rng, n_steps)
         if shape == "maximize":
             c = [(s, 1.0 - v) for s, v in c]
+        if shape == "ties":
+            # Coarse values, so a best value often equals the reference.
+            c = [(s, round(v * 4) / 4) for s, v in c]
         # Trials of different length, as early-stopped or short runs are.
         cut = rng.randint(max(1, n_steps // 2), n_steps)
         curves.append(c[:cut])
@@ -235,6 +254,11 @@ CASES = [
      "pruner": {"type": "median"}},
     {"name": "median-many", "trials": 300, "steps": 30, "parallel": 16,
      "seed": 7, "pruner": {"type": "median", "n_startup_trials": 5}},
+    {"name": "median-ties", "shape": "ties", "seed": 13,
+     "pruner": {"type": "median", "n_startup_trials": 3}},
+    {"name": "percentile-40-ties", "shape": "ties", "seed": 14,
+     "pruner": {"type": "percentile", "percentile": 40,
+                "n_startup_trials": 2}},
     {"name": "percentile-25", "pruner": {"type": "percentile",
                                          "percentile": 25.0}},
     {"name": "percentile-80-maximize", "direction": "maximize",
@@ -244,6 +268,19 @@ CASES = [
     {"name": "percentile-0", "seed": 5,
      "pruner": {"type": "percentile", "percentile": 0,
                 "n_startup_trials": 1}},
+    {"name": "threshold-upper", "seed": 8,
+     "pruner": {"type": "threshold", "upper": 1.0}},
+    {"name": "threshold-both-interval", "shape": "skip", "seed": 9,
+     "pruner": {"type": "threshold", "lower": 0.3, "upper": 1.5,
+                "n_warmup_steps": 3, "interval_steps": 2}},
+    {"name": "threshold-nan", "shape": "nan", "seed": 10,
+     "pruner": {"type": "threshold", "upper": 2.5}},
+    {"name": "patient-alone", "seed": 11, "steps": 40,
+     "pruner": {"type": "patient", "patience": 3, "min_delta": 0.02}},
+    {"name": "patient-median-maximize", "direction": "maximize",
+     "shape": "maximize", "seed": 12, "steps": 40,
+     "pruner": {"type": "patient", "patience": 2,
+                "wrapped": {"type": "median", "n_startup_trials": 2}}},
     {"name": "percentile-100-skip", "shape": "skip", "seed": 6,
      "pruner": {"type": "percentile", "percentile": 100,
                 "n_startup_trials": 2, "interval_steps": 3}},
@@ -292,6 +329,12 @@ CASES = [
                 "bootstrap_count": 2}},
     {"name": "hyperband-many", "trials": 300, "steps": 30, "parallel": 16,
      "seed": 27, "pruner": {"type": "hyperband"}},
+    # Ties at a rung: a value equal to the last one kept is promoted.
+    {"name": "asha-ties", "shape": "ties", "seed": 28, "parallel": 6,
+     "pruner": {"type": "asha", "min_resource": 1, "reduction_factor": 2}},
+    {"name": "hyperband-ties", "shape": "ties", "trials": 60, "seed": 29,
+     "pruner": {"type": "hyperband", "max_resource": 20,
+                "reduction_factor": 2}},
 ]
 
 
