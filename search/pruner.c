@@ -5,8 +5,9 @@
 #include <assert.h>
 #include <string.h>
 
-#define S_PRUNERS(X)                                                           \
-    X (none) X (median) X (percentile) X (threshold) X (patient)
+#define S_PRUNERS(X)                                                         \
+    X (none) X (median) X (percentile) X (threshold) X (patient) X (asha)   \
+    X (hyperband)
 
 #define S_DECLARE(name) extern const hpo_pruner_ops_t hpo_pruner_##name;
 S_PRUNERS (S_DECLARE)

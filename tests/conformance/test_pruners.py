@@ -70,8 +70,25 @@ def _patient(o):
         min_delta=o.get("min_delta", 0.0))
 
 
+def _asha(o):
+    return optuna.pruners.SuccessiveHalvingPruner(
+        min_resource=o.get("min_resource", "auto"),
+        reduction_factor=o.get("reduction_factor", 4),
+        min_early_stopping_rate=o.get("min_early_stopping_rate", 0),
+        bootstrap_count=o.get("bootstrap_count", 0))
+
+
+def _hyperband(o):
+    return optuna.pruners.HyperbandPruner(
+        min_resource=o.get("min_resource", 1),
+        max_resource=o.get("max_resource", "auto"),
+        reduction_factor=o.get("reduction_factor", 3),
+        bootstrap_count=o.get("bootstrap_count", 0))
+
+
 OPTUNA_PRUNERS = {"median": _median, "percentile": _percentile,
-                  "threshold": _threshold, "patient": _patient}
+                  "threshold": _threshold, "patient": _patient,
+                  "asha": _asha, "hyperband": _hyperband}
 
 
 # ---- curves ---------------------------------------------------------------
@@ -130,7 +147,9 @@ def optuna_run(case, curves, seed):
     reports interleaved at random. Returns the events (JSON-able dicts),
     each report with Optuna's decision under "optuna"."""
     rng = random.Random(seed + 1)
+    # Named as study_yaml names it: Hyperband's brackets hash the name.
     study = optuna.create_study(
+        study_name="conformance",
         direction=case.get("direction", "minimize"),
         pruner=OPTUNA_PRUNERS[case["pruner"]["type"]](case["pruner"]))
     events = []
@@ -265,6 +284,57 @@ CASES = [
     {"name": "percentile-100-skip", "shape": "skip", "seed": 6,
      "pruner": {"type": "percentile", "percentile": 100,
                 "n_startup_trials": 2, "interval_steps": 3}},
+    # ASHA: auto min_resource (20 steps: 1), fixed ones, several rungs
+    # passed by one report (skip), NaN, maximize, bootstrap.
+    {"name": "asha-default", "pruner": {"type": "asha"}},
+    {"name": "asha-auto-long", "steps": 250, "trials": 40, "seed": 11,
+     "pruner": {"type": "asha"}},
+    {"name": "asha-min2-eta2", "seed": 12, "steps": 40, "parallel": 6,
+     "pruner": {"type": "asha", "min_resource": 2, "reduction_factor": 2}},
+    {"name": "asha-rate", "seed": 13, "steps": 40,
+     "pruner": {"type": "asha", "min_resource": 1,
+                "reduction_factor": 3, "min_early_stopping_rate": 1}},
+    {"name": "asha-skip", "shape": "skip", "seed": 14, "steps": 30,
+     "pruner": {"type": "asha", "min_resource": 1,
+                "reduction_factor": 2}},
+    {"name": "asha-nan", "shape": "nan", "seed": 15,
+     "pruner": {"type": "asha", "min_resource": 1}},
+    {"name": "asha-allnan", "shape": "allnan", "seed": 16,
+     "pruner": {"type": "asha"}},
+    {"name": "asha-maximize", "direction": "maximize", "shape": "maximize",
+     "seed": 17, "pruner": {"type": "asha", "min_resource": 1,
+                            "reduction_factor": 3}},
+    {"name": "asha-bootstrap", "seed": 18, "parallel": 8,
+     "pruner": {"type": "asha", "min_resource": 2, "reduction_factor": 2,
+                "bootstrap_count": 3}},
+    {"name": "asha-many", "trials": 300, "steps": 30, "parallel": 16,
+     "seed": 19, "pruner": {"type": "asha", "reduction_factor": 3}},
+    # Hyperband: auto max_resource, fixed ones, several brackets.
+    {"name": "hyperband-default", "trials": 60, "steps": 30,
+     "pruner": {"type": "hyperband"}},
+    {"name": "hyperband-max", "trials": 80, "steps": 40, "seed": 21,
+     "parallel": 8, "pruner": {"type": "hyperband", "max_resource": 40}},
+    {"name": "hyperband-eta2", "trials": 80, "steps": 33, "seed": 22,
+     "pruner": {"type": "hyperband", "min_resource": 2,
+                "max_resource": 33, "reduction_factor": 2}},
+    {"name": "hyperband-skip", "shape": "skip", "trials": 60, "steps": 30,
+     "seed": 23, "pruner": {"type": "hyperband", "max_resource": 60}},
+    {"name": "hyperband-nan", "shape": "nan", "trials": 60, "seed": 24,
+     "pruner": {"type": "hyperband"}},
+    {"name": "hyperband-maximize", "direction": "maximize",
+     "shape": "maximize", "trials": 60, "seed": 25,
+     "pruner": {"type": "hyperband", "reduction_factor": 2}},
+    {"name": "hyperband-bootstrap", "trials": 60, "seed": 26, "parallel": 8,
+     "pruner": {"type": "hyperband", "max_resource": 20,
+                "bootstrap_count": 2}},
+    {"name": "hyperband-many", "trials": 300, "steps": 30, "parallel": 16,
+     "seed": 27, "pruner": {"type": "hyperband"}},
+    # Ties at a rung: a value equal to the last one kept is promoted.
+    {"name": "asha-ties", "shape": "ties", "seed": 28, "parallel": 6,
+     "pruner": {"type": "asha", "min_resource": 1, "reduction_factor": 2}},
+    {"name": "hyperband-ties", "shape": "ties", "trials": 60, "seed": 29,
+     "pruner": {"type": "hyperband", "max_resource": 20,
+                "reduction_factor": 2}},
 ]
 
 

@@ -335,7 +335,8 @@ s_test_search (void)
     CHECK (spec && spec->pruner.ops == hpo_pruner_find ("none"));
     hpo_spec_destroy (&spec);
     s_search ("pruner: {type: bogus}",
-              "t.yaml:4: pruner.type: must be one of: none, median, percentile, threshold, patient");
+              "t.yaml:4: pruner.type: must be one of: none, median, percentile, "
+              "threshold, patient, asha, hyperband");
     s_search ("pruner:\n  type: none\n  patience: 2",
               "t.yaml:6: pruner.patience: unknown key");
     s_search ("pruner: [none]", "t.yaml:4: pruner: must be a mapping");
@@ -432,7 +433,8 @@ s_test_bad (void)
          "budget: {trials: 5}\n"
          "pruner: {type: bogus}\n"
          "space: {x: {type: float, low: 0, high: 1}}\n",
-         "t.yaml:5: pruner.type: must be one of: none, median, percentile, threshold, patient");
+         "t.yaml:5: pruner.type: must be one of: none, median, percentile, "
+         "threshold, patient, asha, hyperband");
     BAD ("name: t\n"
          "command: ./run {x}\n"
          "objective: {metric: loss, goal: 3}\n"
