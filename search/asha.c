@@ -405,8 +405,8 @@ hpo_asha_complete_last_step (const hpo_history_t *history)
 {
     int64_t last = -1;
     int found = 0;
-    for (size_t k = 0; k < history->n_completed; k++) {
-        uint64_t number = history->completed[k];
+    for (size_t k = 0; k < history->n_complete_log; k++) {
+        uint64_t number = history->complete_log[k];
         const hpo_curve_t *c = &history->curves[number];
         if (history->states[number] != HPO_TRIAL_COMPLETE)
             continue;
