@@ -9,7 +9,15 @@
     heartbeat mode: each session takes one trial and holds it, heartbeating
     at the coordinator's interval, for --duration seconds. Prints the
     heartbeat-to-acknowledgement delays and whether any lease was lost
-    (a Kill, or a trial not RUNNING at its first attempt at the end).    */
+    (a Kill, or a trial not RUNNING at its first attempt at the end).
+
+    reports mode: report ingestion with the median pruner on. Each session
+    runs trials of --steps steps, streaming one report a step with up to
+    S_WINDOW unacknowledged (as a worker's outbox would), and finishes the
+    trial once every report is acknowledged; a Kill is the pruner's
+    decision, and the session asks for the next trial. Prints the reports
+    acknowledged (so durably committed) per second over --duration
+    seconds, after the first S_WARMUP_S.                                  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -37,7 +45,17 @@ typedef struct {
     uint64_t hb_seq; //  seq of the heartbeat awaiting its ack
     int64_t hb_sent_us;
     int holding;
+    //  reports mode: the trial's next step, and the seqs of the reports
+    //  not acknowledged yet (a ring, at most S_WINDOW).
+    int streaming;
+    int64_t step;
+    uint64_t unacked[64];
+    int n_unacked;
+    double level; //  the trial's loss scale: some trials are worse
 } s_session_t;
+
+#define S_WINDOW 16
+#define S_WARMUP_S 2.0
 
 static int64_t
 s_now_us (void)
@@ -127,16 +145,65 @@ s_send_result (s_session_t *s)
     hpo_wire_msg_done (&msg);
 }
 
+//  reports mode: sends reports while the window has room; at the last
+//  step, with everything acknowledged, finishes and asks for more.
+static void
+s_stream (s_session_t *s, int64_t steps)
+{
+    while (s->streaming && s->step < steps && s->n_unacked < S_WINDOW) {
+        hpo_wire_msg_t msg;
+        hpo_wire_report (&msg, ++s->seq, s->trial_id, s->attempt, 1,
+                         s->step);
+        //  A learning curve: falls with the step, scaled per trial.
+        double loss = s->level * (1.0 + 4.0 / (double)(s->step + 1));
+        hpo_wire_metric_add (&msg, "loss", loss);
+        hpo_wire_send (s->sock, NULL, 0, &msg.env);
+        hpo_wire_msg_done (&msg);
+        s->unacked[s->n_unacked++] = s->seq;
+        s->step++;
+    }
+    if (s->streaming && s->step >= steps && s->n_unacked == 0) {
+        s->streaming = 0;
+        hpo_wire_finish_t f = {
+            .trial_id = s->trial_id,
+            .attempt = s->attempt,
+            .outcome = HPO__OUTCOME__OUTCOME_COMPLETE,
+            .has_value = 1,
+            .value = s->level,
+            .asks = 1,
+            .free = 1,
+        };
+        hpo_wire_msg_t msg;
+        hpo_wire_finish (&msg, ++s->seq, &f);
+        hpo_wire_send (s->sock, NULL, 0, &msg.env);
+        hpo_wire_msg_done (&msg);
+    }
+}
+
+//  reports mode: an acknowledgement of one of the session's reports.
+static int
+s_acked_report (s_session_t *s, uint64_t seq)
+{
+    for (int k = 0; k < s->n_unacked; k++)
+        if (s->unacked[k] == seq) {
+            s->unacked[k] = s->unacked[--s->n_unacked];
+            return 1;
+        }
+    return 0;
+}
+
 static void
 s_usage (FILE *out)
 {
     fprintf (
         out,
         "Usage: hpo-bench-load --coordinator EP [options]\n"
-        "  --mode throughput|heartbeat   (default throughput)\n"
+        "  --mode throughput|heartbeat|reports   (default throughput)\n"
         "  --sessions N     worker sessions, one DEALER each (default 16)\n"
         "  --trials N       throughput: trials to run (default 20000)\n"
-        "  --duration S     heartbeat: seconds to hold leases (default 30)\n"
+        "  --duration S     heartbeat: seconds to hold leases; reports:\n"
+        "                   seconds to measure (default 30)\n"
+        "  --steps N        reports: steps per trial (default 100)\n"
         "  --study NAME     study name (default bench-PID)\n"
         "Prints one line of key=value results.\n");
 }
@@ -148,6 +215,7 @@ main (int argc, char **argv)
     int sessions = 16;
     long trials = 20000;
     double duration = 30;
+    long steps = 100;
     char study[128];
     snprintf (study, sizeof study, "bench-%d", (int)getpid ());
     static const struct option options[] = {
@@ -157,6 +225,7 @@ main (int argc, char **argv)
         {"trials", required_argument, NULL, 't'},
         {"duration", required_argument, NULL, 'd'},
         {"study", required_argument, NULL, 'n'},
+        {"steps", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -181,6 +250,9 @@ main (int argc, char **argv)
         case 'n':
             snprintf (study, sizeof study, "%s", optarg);
             break;
+        case 'S':
+            steps = atol (optarg);
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -190,8 +262,10 @@ main (int argc, char **argv)
         }
     }
     int heartbeat_mode = strcmp (mode, "heartbeat") == 0;
-    if (!endpoint || sessions < 1 || trials < 1 ||
-        (!heartbeat_mode && strcmp (mode, "throughput") != 0)) {
+    int reports_mode = strcmp (mode, "reports") == 0;
+    if (!endpoint || sessions < 1 || trials < 1 || steps < 1 ||
+        (!heartbeat_mode && !reports_mode &&
+         strcmp (mode, "throughput") != 0)) {
         s_usage (stderr);
         return 2;
     }
@@ -222,8 +296,14 @@ main (int argc, char **argv)
               "name: %s\ncommand: true\nobjective: {metric: loss}\n"
               "sampler: {type: random, seed: 1}\n"
               "budget: {trials: %ld}\ntrial: {retries: 0}\n"
+              "%s"
               "space: {x: {type: float, low: 0, high: 1}}\n",
-              study, heartbeat_mode ? (long)sessions : trials);
+              study,
+              heartbeat_mode ? (long)sessions
+              : reports_mode ? 100000000L
+                             : trials,
+              reports_mode ? "pruner: {type: median, n_startup_trials: 5}\n"
+                           : "");
     hpo_wire_msg_t msg;
     hpo_wire_study_create (&msg, 1, "bench", spec);
     hpo_env_t *reply = s_request (cli, &msg.env, 10000);
@@ -255,19 +335,29 @@ main (int argc, char **argv)
 
     s_samples_t hand_out = {0}, hb_delay = {0};
     long done = 0, kills = 0, welcomed = 0, holding = 0;
+    long reports_acked = 0, reports_at_warmup = -1, trials_done = 0;
+    int64_t warmup_us = 0;
     int64_t hb_ms = 1000;
     int64_t start_us = s_now_us (), first_done_us = 0;
     int64_t end_us = heartbeat_mode
                          ? start_us + (int64_t)(duration * 1e6) + 60000000
+                     : reports_mode
+                         ? start_us + (int64_t)((duration + S_WARMUP_S) * 1e6)
                          : INT64_MAX;
     int64_t hold_until_us = INT64_MAX;
     while (1) {
         int64_t now_us = s_now_us ();
-        if (!heartbeat_mode && done >= trials)
+        if (!heartbeat_mode && !reports_mode && done >= trials)
             break;
+        if (reports_mode && reports_at_warmup < 0 &&
+            now_us - start_us >= (int64_t)(S_WARMUP_S * 1e6)) {
+            reports_at_warmup = reports_acked;
+            warmup_us = now_us;
+        }
         if (now_us > end_us || now_us > hold_until_us)
             break;
-        if (!heartbeat_mode && now_us - start_us > 600 * 1000000LL) {
+        if (!heartbeat_mode && !reports_mode &&
+            now_us - start_us > 600 * 1000000LL) {
             fprintf (stderr, "hpo-bench-load: gave up after 600 s\n");
             break;
         }
@@ -278,7 +368,9 @@ main (int argc, char **argv)
                     s_send_hb (&ss[k], ss[k].holding ? 0 : 1);
                     ss[k].hb_due_ms = now_ms + hb_ms;
                 }
-        if (zmq_poll (items, sessions, heartbeat_mode ? 10 : 1000) < 0)
+        if (zmq_poll (items, sessions, heartbeat_mode || reports_mode ? 10
+                                                                       : 1000) <
+            0)
             break;
         for (int k = 0; k < sessions; k++) {
             if (!(items[k].revents & ZMQ_POLLIN))
@@ -295,6 +387,8 @@ main (int argc, char **argv)
                             s_sample (&hb_delay, s_now_us () - s->hb_sent_us);
                         s->hb_sent_us = 0;
                     }
+                    if (reports_mode && s_acked_report (s, seq))
+                        reports_acked++;
                     if (!heartbeat_mode && seq == s->finish_seq) {
                         if (!first_done_us)
                             first_done_us = s_now_us ();
@@ -322,11 +416,30 @@ main (int argc, char **argv)
                         if (++holding == sessions)
                             hold_until_us =
                                 s_now_us () + (int64_t)(duration * 1e6);
+                    } else if (reports_mode) {
+                        s->streaming = 1;
+                        s->step = 0;
+                        s->n_unacked = 0;
+                        //  Each trial a little better than the ones
+                        //  before, so the median pruner decides at every
+                        //  report and lets it run; every tenth is clearly
+                        //  worse, and is pruned.
+                        s->level = 1.0 / (1.0 + (double)s->trial_id / 1e3);
+                        if (s->trial_id % 10 == 0)
+                            s->level *= 3.0;
                     } else
                         s_send_result (s);
                     break;
                 case HPO__ENVELOPE__BODY_KILL:
                     kills++;
+                    //  reports mode: the pruner stopped this trial; the
+                    //  Kill carries the acknowledgements of its reports.
+                    if (reports_mode && s->streaming &&
+                        m->kill->trial_id == s->trial_id) {
+                        s->streaming = 0;
+                        s->n_unacked = 0;
+                        s_send_hb (s, 1);
+                    }
                     break;
                 case HPO__ENVELOPE__BODY_ERROR:
                     fprintf (stderr, "hpo-bench-load: error: %s\n",
@@ -337,12 +450,25 @@ main (int argc, char **argv)
                 }
                 hpo_wire_free (&m);
             }
+            if (reports_mode) {
+                int was = s->streaming;
+                s_stream (s, steps);
+                trials_done += was && !s->streaming;
+            }
         }
     }
     int64_t elapsed_us = s_now_us () - start_us;
     qsort (hand_out.v, hand_out.n, sizeof (int64_t), s_cmp);
     qsort (hb_delay.v, hb_delay.n, sizeof (int64_t), s_cmp);
-    if (heartbeat_mode) {
+    if (reports_mode) {
+        double secs = (double)(s_now_us () - warmup_us) / 1e6;
+        long counted = reports_acked - (reports_at_warmup < 0 ? 0
+                                                               : reports_at_warmup);
+        printf ("mode=reports sessions=%d steps=%ld seconds=%.3f "
+                "reports=%ld reports_per_s=%.0f pruned=%ld completed=%ld\n",
+                sessions, steps, secs, counted,
+                secs > 0 ? (double)counted / secs : 0.0, kills, trials_done);
+    } else if (heartbeat_mode) {
         //  Every lease must still be held, at its first attempt.
         hpo_wire_study_show (&msg, 2, study);
         reply = s_request (cli, &msg.env, 10000);
@@ -377,5 +503,5 @@ main (int argc, char **argv)
     free (items);
     free (hand_out.v);
     free (hb_delay.v);
-    return done >= trials || heartbeat_mode ? 0 : 1;
+    return done >= trials || heartbeat_mode || reports_mode ? 0 : 1;
 }
