@@ -308,6 +308,13 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
                   "  FAILED %" PRIu64,
                   s_done (study), study->budget, study->waiting, study->running,
                   study->complete, study->pruned, study->failed);
+    if (study->has_pruned_steps) {
+        s_table_add (&table, hpo_strdup ("pruned at"));
+        s_table_addf (&table,
+                      "steps %" PRId64 " to %" PRId64 ", median %" PRId64,
+                      study->pruned_step_min, study->pruned_step_max,
+                      study->pruned_step_median);
+    }
     const Hpo__TrialInfo *best = s_best (study);
     s_table_add (&table, hpo_strdup ("best"));
     if (best) {
@@ -763,11 +770,17 @@ hpo_render_watch_frame (FILE *out, const Hpo__StudyInfo *study,
              eta ? "  " : "", eta ? eta : "");
     free (eta);
     free (elapsed);
+    char pruned_at[96] = "";
+    if (study->has_pruned_steps)
+        snprintf (pruned_at, sizeof pruned_at,
+                  " (at steps %" PRId64 "-%" PRId64 ", median %" PRId64 ")",
+                  study->pruned_step_min, study->pruned_step_max,
+                  study->pruned_step_median);
     fprintf (buf,
-             "complete %" PRIu64 "  pruned %" PRIu64 "  failed %" PRIu64
+             "complete %" PRIu64 "  pruned %" PRIu64 "%s  failed %" PRIu64
              "  running %" PRIu64 "  waiting %" PRIu64 "\n",
-             study->complete, study->pruned, study->failed, study->running,
-             study->waiting);
+             study->complete, study->pruned, pruned_at, study->failed,
+             study->running, study->waiting);
     char *best = s_best_text (study);
     const Hpo__TrialInfo *b = s_best (study);
     char *params = b && b->has_value ? s_params_line (b) : hpo_strdup ("");

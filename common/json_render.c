@@ -211,6 +211,17 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
     json_object_set_new (doc, "last_failed",
                          last ? hpo_json_render_trial (last, study->name, 0)
                               : json_null ());
+    json_t *pruned = json_null ();
+    if (study->has_pruned_steps) {
+        pruned = json_object ();
+        json_object_set_new (pruned, "min",
+                             json_integer (study->pruned_step_min));
+        json_object_set_new (pruned, "median",
+                             json_integer (study->pruned_step_median));
+        json_object_set_new (pruned, "max",
+                             json_integer (study->pruned_step_max));
+    }
+    json_object_set_new (doc, "pruned_steps", pruned);
     json_object_set_new (doc, "mean_duration",
                          study->mean_duration > 0
                              ? s_json_real (study->mean_duration)

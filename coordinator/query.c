@@ -124,6 +124,47 @@ s_trial_info_release (void *info)
     s_trial_info_free (info);
 }
 
+static int
+s_cmp_step (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+//  Where the study's PRUNED trials stopped: the least, median and
+//  greatest of their last steps. A scan of the study's trials, for a
+//  request a person makes (study show, watch), never for a report.
+static void
+s_pruned_steps (hpo_study_t *study, Hpo__StudyInfo *info)
+{
+    if (study->count[HPO_TRIAL_PRUNED] == 0)
+        return;
+    int64_t *steps =
+        hpo_malloc (study->count[HPO_TRIAL_PRUNED] * sizeof *steps);
+    size_t n = 0;
+    const hpo_history_t *h = study->history;
+    for (size_t k = 0; k < study->n_trials; k++) {
+        const hpo_trial_t *t = study->trials[k];
+        if (!t || t->state != HPO_TRIAL_PRUNED ||
+            n >= study->count[HPO_TRIAL_PRUNED])
+            continue;
+        //  The attempt's last report; after a restart, the history's
+        //  curve (loaded for a pruner, which every pruning study has).
+        if (t->has_step)
+            steps[n++] = t->last_step;
+        else if (h && k < h->n && h->curves[k].n > 0)
+            steps[n++] = h->curves[k].steps[h->curves[k].n - 1];
+    }
+    if (n > 0) {
+        qsort (steps, n, sizeof *steps, s_cmp_step);
+        info->has_pruned_steps = 1;
+        info->pruned_step_min = steps[0];
+        info->pruned_step_median = steps[(n - 1) / 2];
+        info->pruned_step_max = steps[n - 1];
+    }
+    free (steps);
+}
+
 static Hpo__StudyInfo *
 s_study_info (hpo_study_t *study)
 {
@@ -155,6 +196,7 @@ s_study_info (hpo_study_t *study)
     }
     info->mean_duration =
         study->duration_n ? study->duration_sum / study->duration_n : 0;
+    s_pruned_steps (study, info);
     return info;
 }
 

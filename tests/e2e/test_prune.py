@@ -99,6 +99,16 @@ class PruneTest(ClusterTest):
         self.assertEqual(states, ["COMPLETE", "COMPLETE", "PRUNED", "PRUNED"])
         r = self.c.cli("trial", "show", "med", "2")
         self.assertIn("worse than the median", r.stdout)
+        # study show says where the pruned trials stopped, also after a
+        # coordinator restart (from the history's curves).
+        self.assertEqual(s["pruned_steps"],
+                         {"min": 3, "median": 3, "max": 3}, s)
+        self.assertIn("pruned at  steps 3 to 3",
+                      self.c.cli("study", "show", "med").stdout)
+        self.c.stop_coordinator()
+        self.c.start_coordinator()
+        self.assertEqual(self.c.study("med")["pruned_steps"],
+                         {"min": 3, "median": 3, "max": 3})
 
     def test_value_best(self):
         self.c.create_study(study("best", [1.0], 7, "v",

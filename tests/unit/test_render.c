@@ -194,8 +194,19 @@ test_study_json (void)
                "\"objective\":{\"metric\":\"val_loss\","
                "\"direction\":\"minimize\"},\"sampler\":\"random\","
                "\"reason\":null,\"last_failed\":null,"
-               "\"mean_duration\":null}");
+               "\"pruned_steps\":null,\"mean_duration\":null}");
     free (text);
+
+    //  Where pruned trials stopped: in the JSON, study show and watch.
+    study.has_pruned_steps = 1;
+    study.pruned_step_min = 2;
+    study.pruned_step_median = 5;
+    study.pruned_step_max = 40;
+    text = s_compact (hpo_json_render_study (&study));
+    CHECK_CONTAINS (text,
+                    "\"pruned_steps\":{\"min\":2,\"median\":5,\"max\":40}");
+    free (text);
+    study.has_pruned_steps = 0;
 
     //  Ended: elapsed runs to the end, not to now. No best: null.
     study.ended = 1100;
@@ -326,7 +337,19 @@ test_tables (void)
                           "           lr=0.25 layers=3 opt=adam\n");
     CHECK_CONTAINS (text, "created    1970-01-01 00:16:40\n");
     CHECK_CONTAINS (text, "elapsed    3m04s\n");
+    CHECK (!strstr (text, "pruned at"));
     free (text);
+    study.has_pruned_steps = 1;
+    study.pruned_step_min = 2;
+    study.pruned_step_median = 5;
+    study.pruned_step_max = 40;
+    CAPTURE (text, hpo_render_study (out, &study));
+    CHECK_CONTAINS (text, "pruned at  steps 2 to 40, median 5\n");
+    free (text);
+    CAPTURE (text, hpo_render_watch_frame (out, &study, NULL, 200, 5));
+    CHECK_CONTAINS (text, "pruned 1 (at steps 2-40, median 5)");
+    free (text);
+    study.has_pruned_steps = 0;
 
     //  A column per parameter; a trial without a value shows "-".
     Hpo__TrialInfo waiting = HPO__TRIAL_INFO__INIT;
