@@ -306,6 +306,25 @@ s_prep_params (s_prep_t *p, char **reason)
     return 0;
 }
 
+//  ROOT/STUDY/N, mode 0700 (a checkpoint is nobody else's business);
+//  ROOT exists. Another host may create either at the same moment.
+static int
+s_mkdir_private (const char *root, const char *study, uint64_t number)
+{
+    char *study_dir = hpo_sprintf ("%s/%s", root, study);
+    char *dir = hpo_sprintf ("%s/%" PRIu64, study_dir, number);
+    int rc = 0;
+    if ((mkdir (study_dir, 0700) < 0 && errno != EEXIST) ||
+        (mkdir (dir, 0700) < 0 && errno != EEXIST) ||
+        hpo_attempt_mkdirs (dir) < 0) //  is a directory
+        rc = -1;
+    int saved = errno;
+    free (study_dir);
+    free (dir);
+    errno = saved;
+    return rc;
+}
+
 //  Directories and files the program is promised.
 static int
 s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
@@ -315,11 +334,15 @@ s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
     p->logs_dir = hpo_sprintf ("%s/logs/%s", state_dir, a->study);
     p->trial_dir = hpo_sprintf ("%s/trials/%s/trial-%" PRIu64 "-attempt-%u",
                                 state_dir, a->study, a->number, a->attempt);
-    p->ckpt_dir = hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir,
-                               a->study, a->number);
+    const char *root = p->host->checkpoint_root;
+    p->ckpt_dir = root ? hpo_sprintf ("%s/%s/%" PRIu64, root, a->study,
+                                      a->number)
+                       : hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir,
+                                      a->study, a->number);
     const char *dirs[] = {p->logs_dir, p->trial_dir, p->ckpt_dir};
     for (size_t k = 0; k < 3; k++)
-        if (hpo_attempt_mkdirs (dirs[k]) < 0) {
+        if ((root && k == 2 ? s_mkdir_private (root, a->study, a->number)
+                            : hpo_attempt_mkdirs (dirs[k])) < 0) {
             *reason =
                 hpo_sprintf ("cannot create %s: %s", dirs[k], strerror (errno));
             return -1;

@@ -40,6 +40,13 @@ s_usage (FILE *out)
         "                              $XDG_STATE_HOME/hpo-worker if\n"
         "                              XDG_STATE_HOME is set, else\n"
         "                              ./hpo-worker-state)\n"
+        "  -k, --checkpoint-root DIR   give each trial HPO_CHECKPOINT_DIR=\n"
+        "                              DIR/STUDY/N (created, mode 0700), the\n"
+        "                              same on every host: on a shared file\n"
+        "                              system, an attempt that replaces a lost\n"
+        "                              one resumes from its checkpoints\n"
+        "                              (default: STATE/checkpoints/STUDY/N,\n"
+        "                              kept across attempts on this host)\n"
         "  -l, --log-level LEVEL       debug, info, warn or error (default "
         "info)\n"
         "  -h, --help                  show this help and exit\n"
@@ -130,11 +137,12 @@ s_signals (void)
 //  Runs the session until it ends; returns the exit status.
 static int
 s_run (const char *endpoint, const char *name, uint32_t slots,
-       const char *state_dir)
+       const char *state_dir, const char *checkpoint_root)
 {
     int signal_fd = s_signals ();
     hpo_session_config_t config = {endpoint,  name,      slots,
-                                   state_dir, signal_fd, 0};
+                                   state_dir, signal_fd, 0,
+                                   checkpoint_root};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -155,18 +163,20 @@ main (int argc, char *argv[])
     const char *endpoint = NULL;
     const char *name = NULL;
     const char *state_dir = NULL;
+    const char *checkpoint_root = NULL;
     unsigned long slots = 1;
     static const struct option options[] = {
         {"coordinator", required_argument, NULL, 'c'},
         {"slots", required_argument, NULL, 's'},
         {"name", required_argument, NULL, 'n'},
         {"state-dir", required_argument, NULL, 'd'},
+        {"checkpoint-root", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "c:s:n:d:l:h", options, NULL)) !=
+    while ((opt = getopt_long (argc, argv, "c:s:n:d:k:l:h", options, NULL)) !=
            -1) {
         switch (opt) {
         case 'c':
@@ -196,6 +206,11 @@ main (int argc, char *argv[])
         }
         case 'd':
             state_dir = optarg;
+            break;
+        case 'k':
+            if (!*optarg)
+                hpo_fatal ("--checkpoint-root: empty directory name");
+            checkpoint_root = optarg;
             break;
         case 'l': {
             int level = hpo_log_level_parse (optarg);
@@ -241,7 +256,8 @@ main (int argc, char *argv[])
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir);
+    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir,
+                   checkpoint_root);
     free (name_buf);
     free (state_buf);
     return rc;

