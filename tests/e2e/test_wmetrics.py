@@ -112,5 +112,101 @@ class CheckpointTest(ClusterTest):
             c.dir, "state-wa", "checkpoints", "lo", "0")))
 
 
+# Prints its metrics as an unchanged script would, among other output;
+# writes nothing to the report descriptor (which it does not get).
+PRINTS = r"""
+import os, sys, time
+style = sys.argv[1]
+x = float(sys.argv[2])
+with open(os.path.join(os.environ["HPO_TEST_DIR"],
+                       "fd-" + os.environ["HPO_STUDY"]), "w") as f:
+    f.write(os.environ.get("HPO_REPORT_FD", "none"))
+print("loading data... 1797 samples")
+for epoch in range(4):
+    loss = (x - 0.5) ** 2 + 1.0 / (epoch + 1)
+    if style == "plain":
+        print("epoch=%d val_loss=%.6f opt=sgd" % (epoch, loss))
+    else:
+        print("Epoch %d/4 - loss: %.6f - acc: 0.9%d" % (epoch, loss, epoch))
+    print("a warning on stderr", file=sys.stderr)
+print("done")
+"""
+
+
+class StdoutTest(ClusterTest):
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 5000}
+
+    def setUp(self):
+        super().setUp()
+        with open(os.path.join(self.c.dir, "prints.py"), "w") as f:
+            f.write(PRINTS)
+        self.c.start_worker("w1")
+
+    def run_study(self, name, style, metrics):
+        c = self.c
+        c.create_study("name: %s\n"
+                       "command: %s prints.py %s {x}\n"
+                       "objective: {metric: val_loss}\n"
+                       "budget: {trials: 2}\n"
+                       "metrics: %s\n"
+                       "space: {x: {type: float, low: 0, high: 1}}\n"
+                       % (name, PYTHON, style, metrics))
+        st = c.wait_study_done(name, timeout=60)
+        self.assertEqual(st["state"], "FINISHED", st)
+        out = []
+        for t in c.trials(name):
+            trial = c.cli_json("trial", "show", name, str(t["number"]))
+            self.assertEqual(trial["state"], "COMPLETE", trial)
+            x = trial["params"]["x"]
+            self.assertAlmostEqual(trial["value"], (x - 0.5) ** 2 + 0.25,
+                                   places=5)
+            out.append(trial)
+        # The log is what it was: stdout and stderr, all of it.
+        log = c.log_text(os.path.join("state-w1", "logs", name,
+                                      "trial-0-attempt-1.log"))
+        self.assertIn("loading data... 1797 samples", log)
+        self.assertIn("a warning on stderr", log)
+        self.assertIn("done", log)
+        with open(os.path.join(c.dir, "fd-" + name)) as f:
+            self.assertEqual(f.read(), "none")
+        return out, log
+
+    def test_default_pattern(self):
+        trials, log = self.run_study("plain", "plain", "{source: stdout}")
+        self.assertIn("epoch=3 val_loss=", log)
+        for trial in trials:
+            steps = sorted((v["step"], v["metric"])
+                           for v in trial["intermediate"])
+            self.assertEqual(steps, [(k, "val_loss") for k in range(4)])
+
+    def test_named_groups(self):
+        trials, log = self.run_study(
+            "keras", "keras",
+            "{source: stdout, pattern: "
+            "'^Epoch (?<epoch>\\d+)/\\d+ - loss: (?P<val_loss>\\S+)"
+            " - acc: (?<acc>\\S+)'}")
+        self.assertIn("Epoch 3/4 - loss:", log)
+        for trial in trials:
+            got = sorted((v["step"], v["metric"], v["value"])
+                         for v in trial["intermediate"]
+                         if v["metric"] == "acc")
+            self.assertEqual(got, [(k, "acc", float("0.9%d" % k))
+                                   for k in range(4)])
+
+    def test_report_source_unchanged(self):
+        # Without metrics: the same script's prints are no reports.
+        c = self.c
+        c.create_study("name: rep\n"
+                       "command: %s prints.py plain {x}\n"
+                       "objective: {metric: val_loss}\n"
+                       "budget: {trials: 1}\n"
+                       "space: {x: {type: float, low: 0, high: 1}}\n"
+                       % PYTHON)
+        c.wait_study_done("rep", timeout=60)
+        trial = c.cli_json("trial", "show", "rep", "0")
+        self.assertEqual(trial["state"], "FAILED")
+        self.assertIn("objective 'val_loss' never reported", trial["reason"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
