@@ -14,12 +14,17 @@ and the Python helper (issue #8).
 import json
 import os
 import signal
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import unittest
 
-from harness import PYTHON, SRC, ClusterTest, wait_for
+from harness import PYTHON, SRC, ClusterTest, exe, wait_for
+import rawpeer
+
+WHY_NOT_RAW = rawpeer.load()
 
 PYDIR = os.path.abspath(os.path.join(SRC, "python"))
 
@@ -206,6 +211,68 @@ class StdoutTest(ClusterTest):
         trial = c.cli_json("trial", "show", "rep", "0")
         self.assertEqual(trial["state"], "FAILED")
         self.assertIn("objective 'val_loss' never reported", trial["reason"])
+
+
+@unittest.skipIf(WHY_NOT_RAW, "raw peers: %s" % WHY_NOT_RAW)
+class PatternOnTheWireTest(unittest.TestCase):
+    """A pattern from the network is checked again by the worker: one no
+    study file could hold fails the attempt with a clear reason."""
+
+    def setUp(self):
+        from test_reasons import FakeCoordinator
+        self.dir = tempfile.mkdtemp(prefix="hpo-e2e-wmetrics-")
+        self.fake = FakeCoordinator()
+        self.log = open(os.path.join(self.dir, "worker.log"), "wb")
+        self.worker = subprocess.Popen(
+            [exe("hpo-worker"), "--coordinator", self.fake.endpoint,
+             "--name", "wire", "--state-dir",
+             os.path.join(self.dir, "state")],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=self.dir,
+            env=dict(os.environ, HPO_TEST_DIR=self.dir))
+        with open(os.path.join(self.dir, "prints.py"), "w") as f:
+            f.write(PRINTS)
+        hello = self.fake.wait("hello", 10)
+        self.fake.send("welcome", self.fake.pb.Welcome(heartbeat_ms=200,
+                                                       lease_ms=5000),
+                       acks=[hello.seq])
+        self.trial = 0
+
+    def tearDown(self):
+        self.worker.kill()
+        self.worker.wait(timeout=10)
+        self.fake.close()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def finish_of(self, source, pattern):
+        self.trial += 1
+        pb = self.fake.pb
+        self.fake.send("assign", pb.Assign(
+            trial_id=self.trial, attempt=1, study="wire",
+            number=self.trial, command="%s prints.py plain {x}" % PYTHON,
+            params=[pb.Param(name="x", kind=2, i=1)], objective="val_loss",
+            grace_ms=100, metrics_source=source, metrics_pattern=pattern))
+        env = self.fake.wait("finish", 20)
+        self.fake.send("ack", pb.Ack(), acks=[env.seq])
+        return env.finish
+
+    def test_bad_patterns(self):
+        f = self.finish_of("stdout", "(?<val_loss>\\d+")
+        self.assertEqual(f.reason, "bad metrics pattern: at offset 15: "
+                         "missing closing parenthesis")
+        self.assertTrue(f.permanent)
+        f = self.finish_of("stdout", "loss (?<loss>\\S+)")
+        self.assertEqual(f.reason, "metrics pattern has no group named "
+                         "val_loss, the objective")
+        self.assertTrue(f.permanent)
+        f = self.finish_of("pigeon", "")
+        self.assertEqual(f.reason, "unknown metrics source 'pigeon'")
+        self.assertTrue(f.permanent)
+        f = self.finish_of("stdout", "")
+        self.assertEqual(f.outcome, self.fake.pb.Outcome.Value(
+            "OUTCOME_COMPLETE"))
+        self.assertAlmostEqual(f.value, 0.25 + 0.25, places=5)
 
 
 if __name__ == "__main__":
