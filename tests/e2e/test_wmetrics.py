@@ -19,6 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import PYTHON, SRC, ClusterTest, exe, wait_for
@@ -211,6 +212,104 @@ class StdoutTest(ClusterTest):
         trial = c.cli_json("trial", "show", "rep", "0")
         self.assertEqual(trial["state"], "FAILED")
         self.assertIn("objective 'val_loss' never reported", trial["reason"])
+
+
+# A training script written with the Python helper.
+HELPED = r"""
+import json, os, sys, time
+import hpo
+p = hpo.params()
+x, steps = p["x"], p["steps"]
+ck = hpo.checkpoint_dir()
+out = os.path.join(os.environ.get("HPO_TEST_DIR", ck),
+                   "helped-%s" % os.environ.get("HPO_TRIAL", "hand"))
+step = -1
+try:
+    for step in range(steps):
+        hpo.report(step, loss=(x - 0.5) ** 2 + 1.0 / (step + 1))
+        time.sleep(float(os.environ.get("NAP", "0")))
+except hpo.Pruned:
+    with open(out, "w") as f:
+        json.dump({"pruned_at": step, "ckpt": ck, "params": p}, f)
+    sys.exit(0)
+with open(out, "w") as f:
+    json.dump({"done": step, "ckpt": ck, "params": p}, f)
+"""
+
+
+class HelperTest(ClusterTest):
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 5000}
+
+    def setUp(self):
+        super().setUp()
+        self.script = os.path.join(self.c.dir, "helped.py")
+        with open(self.script, "w") as f:
+            f.write(HELPED)
+        self.c.start_worker("w1")
+
+    def study(self, name, steps, extra=""):
+        return ("name: %s\n"
+                "command: %s helped.py --x {x} --steps {steps}\n"
+                "objective: {metric: loss}\n"
+                "budget: {trials: 1}\n"
+                "env: {PYTHONPATH: %s%s}\n"
+                "space:\n"
+                "  x: {type: float, low: 0, high: 1}\n"
+                "  steps: {type: int, low: %d, high: %d}\n"
+                % (name, PYTHON, PYDIR, extra, steps, steps))
+
+    def test_under_a_worker(self):
+        c = self.c
+        c.create_study(self.study("ok", 3))
+        c.wait_study_done("ok", timeout=60)
+        trial = c.cli_json("trial", "show", "ok", "0")
+        self.assertEqual(trial["state"], "COMPLETE", trial)
+        x = trial["params"]["x"]
+        self.assertAlmostEqual(trial["value"], (x - 0.5) ** 2 + 1.0 / 3,
+                               places=9)
+        self.assertEqual(sorted(v["step"] for v in trial["intermediate"]),
+                         [0, 1, 2])
+        with open(os.path.join(c.dir, "helped-0")) as f:
+            seen = json.load(f)
+        self.assertEqual(seen["params"], {"x": x, "steps": 3})
+        self.assertEqual(seen["done"], 2)
+        self.assertEqual(seen["ckpt"], os.path.realpath(os.path.join(
+            c.dir, "state-w1", "checkpoints", "ok", "0")))
+
+    def test_sigterm_raises_pruned(self):
+        # A timeout stops the trial as a prune does: SIGTERM, then SIGKILL
+        # after the grace (20 s). The helper raises hpo.Pruned at the next
+        # report, and the script saves and exits long before the SIGKILL.
+        c = self.c
+        c.create_study(self.study("stop", 100000, ", NAP: 0.05")
+                       + "trial: {timeout: 1s, grace: 20s}\n")
+        t0 = time.monotonic()
+        c.wait_study_done("stop", timeout=60)
+        self.assertLess(time.monotonic() - t0, 12)
+        trial = c.cli_json("trial", "show", "stop", "0")
+        self.assertEqual(trial["state"], "FAILED", trial)
+        self.assertEqual(trial["reason"], "timeout after 1s")
+        with open(os.path.join(c.dir, "helped-0")) as f:
+            seen = json.load(f)
+        self.assertGreater(seen["pruned_at"], 0)
+        log = c.log_text(os.path.join("state-w1", "logs", "stop",
+                                      "trial-0-attempt-1.log"))
+        self.assertNotIn("Traceback", log)
+
+    def test_by_hand(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("HPO_")}
+        env["PYTHONPATH"] = PYDIR
+        r = subprocess.run([PYTHON, self.script, "--x", "3", "--steps", "2"],
+                           capture_output=True, text=True, env=env,
+                           cwd=self.c.dir, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "step=0 loss=7.25\nstep=1 loss=6.75\n")
+        ck = os.path.join(self.c.dir, "hpo-checkpoint")
+        with open(os.path.join(ck, "helped-hand")) as f:
+            seen = json.load(f)
+        self.assertEqual(seen, {"done": 1, "ckpt": ck,
+                                "params": {"x": 3, "steps": 2}})
 
 
 @unittest.skipIf(WHY_NOT_RAW, "raw peers: %s" % WHY_NOT_RAW)
