@@ -80,8 +80,10 @@ class CheckpointTest(ClusterTest):
         c.start_worker("wb", extra=["--checkpoint-root", root])
         c.wait_study_done("ck", timeout=60)
 
-        one = json.load(open(first))
-        two = json.load(open(os.path.join(c.dir, "ckpt-2.json")))
+        with open(first) as f:
+            one = json.load(f)
+        with open(os.path.join(c.dir, "ckpt-2.json")) as f:
+            two = json.load(f)
         self.assertEqual(one["dir"], os.path.realpath(ckdir))
         self.assertEqual(two["dir"], one["dir"])
         self.assertEqual((one["worker"], two["worker"]), ("wa", "wb"))
@@ -99,6 +101,22 @@ class CheckpointTest(ClusterTest):
         self.assertEqual(seen, [(0, 1), (1, 1), (2, 1),
                                 (3, 2), (4, 2), (5, 2)])
 
+    def test_option(self):
+        r = subprocess.run([exe("hpo-worker"), "--help"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--checkpoint-root DIR", r.stdout)
+        afile = os.path.join(self.c.dir, "a-file")
+        open(afile, "w").close()
+        r = subprocess.run([exe("hpo-worker"), "--coordinator",
+                            self.c.endpoint, "--state-dir",
+                            os.path.join(self.c.dir, "st"),
+                            "--checkpoint-root", afile],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("checkpoint root %s: Not a directory" % afile,
+                      r.stderr)
+
     def test_without_root_this_hosts_own(self):
         c = self.c
         c.start_worker("wa")
@@ -113,7 +131,8 @@ class CheckpointTest(ClusterTest):
                        "budget: {trials: 1}\n"
                        "space: {x: {type: int, low: 1, high: 1}}\n" % PYTHON)
         c.wait_study_done("lo", timeout=60)
-        where = open(os.path.join(c.dir, "where")).read()
+        with open(os.path.join(c.dir, "where")) as f:
+            where = f.read()
         self.assertEqual(where, os.path.realpath(os.path.join(
             c.dir, "state-wa", "checkpoints", "lo", "0")))
 
