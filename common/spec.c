@@ -1402,6 +1402,10 @@ s_parse_metrics (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
         return s_fail (ctx, s_vline (&m[1]), m[1].path,
                        "only with source: stdout");
     self->metrics_stdout = !strcmp (source, "stdout");
+    if (self->metrics_stdout && !strcmp (self->metric, "epoch"))
+        return s_fail (ctx, s_vline (&m[0]), m[0].path,
+                       "from stdout, epoch is the step: the objective "
+                       "cannot be called epoch");
     char *error = NULL;
     hpo_linepat_t *pat = hpo_linepat_new (pattern, &error);
     int rc = 0;

@@ -1681,6 +1681,10 @@ s_test_metrics (void)
          "metrics.pattern: only with source: stdout");
     BAD (S_MBASE "metrics: {source: stdout, patern: x}\n",
          "metrics.patern: unknown key (did you mean pattern?)");
+    BAD ("name: m\ncommand: t {x}\nobjective: {metric: epoch}\n"
+         "budget: {trials: 2}\nspace: {x: {type: int, low: 1, high: 3}}\n"
+         "metrics: {source: stdout}\n",
+         "t.yaml:6: metrics.source: from stdout, epoch is the step");
     BAD (S_MBASE "metrics: {source: stdout, pattern: [a]}\n",
          "metrics.pattern: must be a string");
 #undef S_MBASE
