@@ -14,18 +14,13 @@ and the Python helper (issue #8).
 import json
 import os
 import signal
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 from harness import PYTHON, SRC, ClusterTest, exe, wait_for
-import rawpeer
-
-WHY_NOT_RAW = rawpeer.load()
 
 PYDIR = os.path.abspath(os.path.join(SRC, "python"))
 
@@ -143,7 +138,7 @@ PRINTS = r"""
 import os, sys, time
 style = sys.argv[1]
 x = float(sys.argv[2])
-with open(os.path.join(os.environ["HPO_TEST_DIR"],
+with open(os.path.join(os.environ.get("HPO_TEST_DIR", "."),
                        "fd-" + os.environ["HPO_STUDY"]), "w") as f:
     f.write(os.environ.get("HPO_REPORT_FD", "none"))
 print("loading data... 1797 samples")
@@ -331,37 +326,20 @@ class HelperTest(ClusterTest):
                                 "params": {"x": 3, "steps": 2}})
 
 
-@unittest.skipIf(WHY_NOT_RAW, "raw peers: %s" % WHY_NOT_RAW)
-class PatternOnTheWireTest(unittest.TestCase):
+import test_reasons  # noqa: E402
+
+
+class PatternOnTheWireTest(test_reasons.PermanentOnTheWireTest):
     """A pattern from the network is checked again by the worker: one no
-    study file could hold fails the attempt with a clear reason."""
+    study file could hold fails the attempt with a clear reason. (A fake
+    coordinator and a real worker, as test_reasons sets them up.)"""
+
+    test_permanent_flags = None  # test_reasons' own, run there
 
     def setUp(self):
-        from test_reasons import FakeCoordinator
-        self.dir = tempfile.mkdtemp(prefix="hpo-e2e-wmetrics-")
-        self.fake = FakeCoordinator()
-        self.log = open(os.path.join(self.dir, "worker.log"), "wb")
-        self.worker = subprocess.Popen(
-            [exe("hpo-worker"), "--coordinator", self.fake.endpoint,
-             "--name", "wire", "--state-dir",
-             os.path.join(self.dir, "state")],
-            stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=self.dir,
-            env=dict(os.environ, HPO_TEST_DIR=self.dir))
+        super().setUp()
         with open(os.path.join(self.dir, "prints.py"), "w") as f:
             f.write(PRINTS)
-        hello = self.fake.wait("hello", 10)
-        self.fake.send("welcome", self.fake.pb.Welcome(heartbeat_ms=200,
-                                                       lease_ms=5000),
-                       acks=[hello.seq])
-        self.trial = 0
-
-    def tearDown(self):
-        self.worker.kill()
-        self.worker.wait(timeout=10)
-        self.fake.close()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def finish_of(self, source, pattern):
         self.trial += 1
