@@ -608,7 +608,8 @@ hpo_attempt_start (const Hpo__Assign *a, const hpo_attempt_host_t *host,
     char *reason = s_check (a);
     int permanent = 1;
     self->log_fd = -1;
-    if (!reason && s_prep_pattern (self, a, &reason) == 0 && s_launch (self, a, host, now, &reason, &permanent) == 0)
+    if (!reason && s_prep_pattern (self, a, &reason) == 0 &&
+        s_launch (self, a, host, now, &reason, &permanent) == 0)
         return self;
     //  Nothing runs: the caller says so, so the coordinator can retry
     //  elsewhere instead of waiting for the lease to run out.
@@ -1043,9 +1044,10 @@ s_lines (hpo_attempt_t *self, const hpo_attempt_sink_t *sink, int64_t now)
         int rc = hpo_report_buf_next (self->lines, &line, &len);
         if (rc == 0)
             return 1;
-        if (rc < 0 && !self->pattern) //  stdout may print what it likes
-            s_bad_line (self, "line longer than 64 KiB");
-        else if (keep)
+        if (rc < 0) {
+            if (!self->pattern) //  stdout may print what it likes
+                s_bad_line (self, "line longer than 64 KiB");
+        } else if (keep)
             s_line (self, line, len, sink, now);
     }
 }

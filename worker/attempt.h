@@ -11,6 +11,12 @@
         shutdown -> stopped because the worker stops: no Finish
     A running or timed-out attempt holds its lease (heartbeats name it).
 
+    Its reports are the lines the program writes to HPO_REPORT_FD
+    (report.h), or, when the Assign says metrics_source "stdout", the
+    lines it prints, matched with Assign.metrics_pattern (common/
+    linepat.h, hpo_report_match): its stdout is then the report pipe,
+    and the worker copies what it reads there to the log.
+
     Files, under the state directory:
         logs/STUDY/trial-N-attempt-A.log     stdout and stderr, appended
         trials/STUDY/trial-N-attempt-A/params.json   HPO_PARAMS_FILE

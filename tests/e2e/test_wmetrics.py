@@ -142,6 +142,7 @@ with open(os.path.join(os.environ.get("HPO_TEST_DIR", "."),
                        "fd-" + os.environ["HPO_STUDY"]), "w") as f:
     f.write(os.environ.get("HPO_REPORT_FD", "none"))
 print("loading data... 1797 samples")
+print("a progress bar longer than a report line " + "#" * 70000)
 for epoch in range(4):
     loss = (x - 0.5) ** 2 + 1.0 / (epoch + 1)
     if style == "plain":
@@ -187,6 +188,11 @@ class StdoutTest(ClusterTest):
         self.assertIn("loading data... 1797 samples", log)
         self.assertIn("a warning on stderr", log)
         self.assertIn("done", log)
+        # Every byte of it (a later stderr line may land inside it: stdout
+        # now reaches the log through the worker, a pipe's worth at once).
+        self.assertEqual(log.count("#") - log.count(name + "#0"), 70000)
+        # Printed text that is no report is no bad line either.
+        self.assertNotIn("bad report line", c.log_text("worker-w1.log"))
         with open(os.path.join(c.dir, "fd-" + name)) as f:
             self.assertEqual(f.read(), "none")
         return out, log
