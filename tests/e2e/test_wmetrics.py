@@ -296,6 +296,29 @@ class HelperTest(ClusterTest):
         self.assertEqual(seen["ckpt"], os.path.realpath(os.path.join(
             c.dir, "state-w1", "checkpoints", "ok", "0")))
 
+    def test_stdout_source(self):
+        # The helper prints its reports when the study reads stdout.
+        c = self.c
+        c.create_study(self.study("out", 3) + "metrics: {source: stdout}\n")
+        c.wait_study_done("out", timeout=60)
+        trial = c.cli_json("trial", "show", "out", "0")
+        self.assertEqual(trial["state"], "COMPLETE", trial)
+        self.assertEqual(sorted(v["step"] for v in trial["intermediate"]),
+                         [0, 1, 2])
+
+    def test_example(self):
+        # examples/quadratic-stdout.yaml, as it is, on the real example.
+        c = self.c
+        with open(os.path.join(SRC, "examples", "quadratic-stdout.yaml")) as f:
+            text = f.read()
+        text = text.replace("python3 examples/", "%s %s/examples/" % (
+            PYTHON, os.path.abspath(SRC))).replace("trials: 20", "trials: 2")
+        c.create_study(text)
+        st = c.wait_study_done("quadratic-stdout", timeout=60)
+        self.assertEqual(st["state"], "FINISHED", st)
+        for t in c.trials("quadratic-stdout"):
+            self.assertEqual(t["state"], "COMPLETE", t)
+
     def test_sigterm_raises_pruned(self):
         # A timeout stops the trial as a prune does: SIGTERM, then SIGKILL
         # after the grace (20 s). The helper raises hpo.Pruned at the next
