@@ -17,7 +17,7 @@
 #define S_HEAP_LIMIT 8192
 
 struct _hpo_linepat_t {
-    pcre2_code *code;         //  NULL: the default
+    pcre2_code *code; //  NULL: the default
     pcre2_match_data *data;
     pcre2_match_context *mctx;
     uint32_t n_names;
@@ -69,10 +69,10 @@ hpo_linepat_new (const char *pattern, char **error)
     }
     int code;
     PCRE2_SIZE offset;
-    self->code = pcre2_compile (
-        (PCRE2_SPTR)pattern, len,
-        PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C, &code,
-        &offset, NULL);
+    self->code = pcre2_compile ((PCRE2_SPTR)pattern, len,
+                                PCRE2_NEVER_UTF | PCRE2_NEVER_UCP |
+                                    PCRE2_NEVER_BACKSLASH_C,
+                                &code, &offset, NULL);
     if (!self->code) {
         PCRE2_UCHAR text[256];
         pcre2_get_error_message (code, text, sizeof text);

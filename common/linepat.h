@@ -46,8 +46,8 @@ int hpo_linepat_has (const hpo_linepat_t *self, const char *name);
 
 //  Called once for each field a line gives: its name and its text,
 //  neither NUL-terminated. Returns 0, or -1 to stop.
-typedef int(hpo_linepat_fn_t) (void *arg, const char *name, size_t name_len,
-                               const char *text, size_t text_len);
+typedef int (hpo_linepat_fn_t) (void *arg, const char *name, size_t name_len,
+                                const char *text, size_t text_len);
 
 //  Matches line (len bytes; need not be NUL-terminated) and calls fn for
 //  each field, in the order of the line (default) or of the groups.

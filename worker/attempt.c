@@ -340,10 +340,10 @@ s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
     p->trial_dir = hpo_sprintf ("%s/trials/%s/trial-%" PRIu64 "-attempt-%u",
                                 state_dir, a->study, a->number, a->attempt);
     const char *root = p->host->checkpoint_root;
-    p->ckpt_dir = root ? hpo_sprintf ("%s/%s/%" PRIu64, root, a->study,
-                                      a->number)
-                       : hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir,
-                                      a->study, a->number);
+    p->ckpt_dir =
+        root ? hpo_sprintf ("%s/%s/%" PRIu64, root, a->study, a->number)
+             : hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir, a->study,
+                            a->number);
     const char *dirs[] = {p->logs_dir, p->trial_dir, p->ckpt_dir};
     for (size_t k = 0; k < 3; k++)
         if ((root && k == 2 ? s_mkdir_private (root, a->study, a->number)
@@ -466,8 +466,8 @@ s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason,
     //  The log the runner created; what the program prints is copied
     //  there as it is read.
     if (self->pattern &&
-        (self->log_fd = open (self->log_path,
-                              O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+        (self->log_fd =
+             open (self->log_path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
         hpo_log_warn ("%s: open %s", self->tag, self->log_path);
     self->lines = hpo_report_buf_new ();
     self->started_ms = now;

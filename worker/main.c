@@ -13,8 +13,8 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
-#include "common/names.h"
 #include "common/mem.h"
+#include "common/names.h"
 #include "worker/session.h"
 
 static void
@@ -43,8 +43,8 @@ s_usage (FILE *out)
         "  -k, --checkpoint-root DIR   give each trial HPO_CHECKPOINT_DIR=\n"
         "                              DIR/STUDY/N (created, mode 0700), the\n"
         "                              same on every host: on a shared file\n"
-        "                              system, an attempt that replaces a lost\n"
-        "                              one resumes from its checkpoints\n"
+        "                              system, a trial run again elsewhere\n"
+        "                              resumes from its checkpoints\n"
         "                              (default: STATE/checkpoints/STUDY/N,\n"
         "                              kept across attempts on this host)\n"
         "  -l, --log-level LEVEL       debug, info, warn or error (default "
@@ -142,9 +142,8 @@ s_run (const char *endpoint, const char *name, uint32_t slots,
        const char *state_dir, const char *checkpoint_root)
 {
     int signal_fd = s_signals ();
-    hpo_session_config_t config = {endpoint,  name,      slots,
-                                   state_dir, signal_fd, 0,
-                                   checkpoint_root};
+    hpo_session_config_t config = {endpoint,  name, slots,          state_dir,
+                                   signal_fd, 0,    checkpoint_root};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -258,8 +257,8 @@ main (int argc, char *argv[])
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir,
-                   checkpoint_root);
+    int rc =
+        s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root);
     free (name_buf);
     free (state_buf);
     return rc;

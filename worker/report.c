@@ -272,8 +272,7 @@ hpo_report_match (hpo_linepat_t *pattern, const char *line, size_t len,
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
     s_match_t m = {report, hpo_linepat_is_default (pattern), 0, reason};
-    if (hpo_linepat_match (pattern, line, len, s_match_field, &m, reason) <
-        0) {
+    if (hpo_linepat_match (pattern, line, len, s_match_field, &m, reason) < 0) {
         hpo_report_clear (report);
         return -1;
     }

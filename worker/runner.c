@@ -51,7 +51,7 @@ typedef struct {
     char **envp;
     int log_fd, null_fd, report_w, status_w;
     int stdout_reports; //  stdout is the report pipe; no fd 3
-    pid_t worker; //  the shim checks it still has this parent
+    pid_t worker;       //  the shim checks it still has this parent
     struct timespec grace;
     int max_fd;          //  for closing by hand without close_range
     char *exec_msg;      //  "hpo-worker: cannot execute 'x': "

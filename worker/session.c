@@ -824,8 +824,8 @@ hpo_session_new (const hpo_session_config_t *config)
         return NULL;
     char *ckpt_root = NULL;
     if (config->checkpoint_root &&
-        !(ckpt_root = s_state_dir (config->checkpoint_root,
-                                         "checkpoint root"))) {
+        !(ckpt_root =
+              s_state_dir (config->checkpoint_root, "checkpoint root"))) {
         free (state_dir);
         return NULL;
     }
