@@ -818,9 +818,19 @@ s_never_reported (const hpo_attempt_t *self, int *permanent)
     }
     size_t with_objective = 0, lines = 0;
     int cut = 0;
-    //  From stdout, the printed lines are the reports: none to suggest.
+    //  From stdout, the printed lines are the reports: none to suggest,
+    //  but a pattern that never matched is worth saying.
     if (!self->pattern)
         lines = s_printed_reports (self, &with_objective, &cut);
+    else if (self->n_seen == 0) {
+        char *longer = hpo_sprintf (
+            "%s; %s", reason,
+            hpo_linepat_is_default (self->pattern)
+                ? "it printed no line with a NAME=NUMBER word"
+                : "no line it printed matched the metrics pattern");
+        free (reason);
+        reason = longer;
+    }
     if (with_objective > 0 || (lines > 0 && self->n_seen == 0)) {
         char *longer = hpo_sprintf (
             "%s; stdout/stderr had %s%zu report line%s: write them to the "

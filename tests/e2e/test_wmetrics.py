@@ -391,6 +391,10 @@ class PatternOnTheWireTest(test_reasons.PermanentOnTheWireTest):
         self.assertEqual(f.reason, "metrics pattern has no group named "
                          "val_loss, the objective")
         self.assertTrue(f.permanent)
+        f = self.finish_of("stdout", "^never (?<val_loss>\\d+)")
+        self.assertEqual(f.reason, "objective 'val_loss' never reported; "
+                         "no line it printed matched the metrics pattern")
+        self.assertFalse(f.permanent)
         f = self.finish_of("pigeon", "")
         self.assertEqual(f.reason, "unknown metrics source 'pigeon'")
         self.assertTrue(f.permanent)
