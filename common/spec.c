@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "linepat.h"
 #include "mem.h"
 #include "names.h"
 #include "utf8.h"
@@ -1427,8 +1428,53 @@ enum {
     F_SPACE,
     F_WORKDIR,
     F_ENV,
+    F_METRICS,
     F_STUDY_KEYS
 };
+
+//  metrics: {source: report | stdout, pattern: REGEX}. The pattern is
+//  compiled here, so a bad one is the study's error, not every trial's;
+//  it must be able to give the objective.
+static int
+s_parse_metrics (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
+{
+    if (!f->present || s_is_null (f->value))
+        return 0;
+    s_field_t m[2] = {{.key = "source"}, {.key = "pattern"}};
+    if (s_fields (ctx, f, m, 2))
+        return -1;
+    const char *source = "report", *pattern = NULL;
+    if (m[0].present && s_get_string (ctx, &m[0], &source))
+        return -1;
+    if (strcmp (source, "stdout") && strcmp (source, "report"))
+        return s_fail (ctx, s_vline (&m[0]), m[0].path,
+                       "must be report or stdout");
+    if (m[1].present && s_get_string (ctx, &m[1], &pattern))
+        return -1;
+    if (pattern && strcmp (source, "stdout"))
+        return s_fail (ctx, s_vline (&m[1]), m[1].path,
+                       "only with source: stdout");
+    self->metrics_stdout = !strcmp (source, "stdout");
+    if (self->metrics_stdout && !strcmp (self->metric, "epoch"))
+        return s_fail (ctx, s_vline (&m[0]), m[0].path,
+                       "from stdout, epoch is the step: the objective "
+                       "cannot be called epoch");
+    char *error = NULL;
+    hpo_linepat_t *pat = hpo_linepat_new (pattern, &error);
+    int rc = 0;
+    if (!pat)
+        rc = s_fail (ctx, s_vline (&m[1]), m[1].path, "%s", error);
+    else if (!hpo_linepat_has (pat, self->metric))
+        rc = s_fail (ctx, s_vline (&m[1]), m[1].path,
+                     "has no group named %s, the objective: write "
+                     "(?<%s>...)",
+                     self->metric, self->metric);
+    else if (pattern && *pattern)
+        self->metrics_pattern = hpo_strdup (pattern);
+    free (error);
+    hpo_linepat_destroy (&pat);
+    return rc;
+}
 
 static int
 s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
@@ -1442,6 +1488,7 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
         [F_PRUNER] = {.key = "pruner"},       [F_BUDGET] = {.key = "budget"},
         [F_TRIAL] = {.key = "trial"},         [F_SPACE] = {.key = "space"},
         [F_WORKDIR] = {.key = "workdir"},     [F_ENV] = {.key = "env"},
+        [F_METRICS] = {.key = "metrics"},
     };
     if (s_fields (ctx, &top, f, F_STUDY_KEYS))
         return -1;
@@ -1459,7 +1506,8 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
         s_parse_budget (ctx, &f[F_BUDGET], self, &trials) ||
         s_parse_trial (ctx, &f[F_TRIAL], self) ||
         s_parse_workdir (ctx, &f[F_WORKDIR], self) ||
-        s_parse_env (ctx, &f[F_ENV], self))
+        s_parse_env (ctx, &f[F_ENV], self) ||
+        s_parse_metrics (ctx, &f[F_METRICS], self))
         return -1;
     //  A sampler that can run out (grid) caps the budget and lets it be
     //  omitted; one that cannot needs it.
@@ -1988,6 +2036,7 @@ hpo_spec_destroy (hpo_spec_t **self_p)
     free (self->command);
     free (self->metric);
     free (self->workdir);
+    free (self->metrics_pattern);
     for (size_t k = 0; k < self->n_env; k++)
         free (self->env[k]);
     free (self->env);

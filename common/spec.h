@@ -129,6 +129,11 @@ struct _hpo_spec_t {
     //  by hpo_name_env_ok (names.h), none repeated, in file order.
     char **env;
     size_t n_env;
+    //  metrics: {source: stdout, pattern: REGEX}: the program's metrics
+    //  are its stdout lines, matched by common/linepat.h; the pattern is
+    //  NULL for the default (NAME=VALUE words). 0: the report descriptor.
+    int metrics_stdout;
+    char *metrics_pattern;
 };
 
 //  Parses and validates a study file's text. filename is used in messages

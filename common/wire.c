@@ -576,6 +576,8 @@ hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
     //  Borrowed, like every string here: packing only reads them.
     a->n_env = assign->n_env;
     a->env = (char **)assign->env;
+    a->metrics_source = s_str (assign->metrics_source);
+    a->metrics_pattern = s_str (assign->metrics_pattern);
     msg->env.assign = a;
 }
 

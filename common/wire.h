@@ -210,6 +210,9 @@ typedef struct {
     const char *workdir; //  NULL or "": the worker's directory
     char *const *env;    //  n_env "NAME=VALUE" strings
     size_t n_env;
+    //  Assign.metrics_source and metrics_pattern; NULL: "".
+    const char *metrics_source;
+    const char *metrics_pattern;
 } hpo_wire_assign_t;
 void hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
                       const hpo_wire_assign_t *assign);

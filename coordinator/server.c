@@ -232,6 +232,8 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
         .workdir = spec->workdir,
         .env = spec->env,
         .n_env = spec->n_env,
+        .metrics_source = spec->metrics_stdout ? "stdout" : NULL,
+        .metrics_pattern = spec->metrics_pattern,
     };
     hpo_wire_msg_t msg;
     hpo_wire_assign (&msg, ++self->seq, &assign);

@@ -9,8 +9,9 @@
 
 so the best trial is known: x = 1.5, y = 3, opt = a, loss 0. Each step
 sleeps HPO_EXAMPLE_SLEEP seconds (default 0.2) so a study takes long
-enough to watch. Under a worker the reports go to HPO_REPORT_FD; run by
-hand they are printed.
+enough to watch. It reports through the Python helper (python/hpo.py):
+under a worker the reports go to HPO_REPORT_FD; run by hand they are
+printed.
 """
 
 import argparse
@@ -18,8 +19,11 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hpo_report  # noqa: E402  (found next to this file)
+# The helper from this repository, unless it is installed
+# (pip install ./python).
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "python"))
+import hpo  # noqa: E402
 
 STEPS = 5
 
@@ -63,7 +67,7 @@ def main():
         # Starts 2.0 above the final loss and reaches it at the last step,
         # like a training curve flattening out.
         loss = round(final + 2.0 * (1 - step / args.steps), 9)
-        hpo_report.report(step=step, loss=loss)
+        hpo.report(step, loss=loss)
     return 0
 
 

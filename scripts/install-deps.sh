@@ -9,6 +9,8 @@ PKGS=(
     libprotobuf-c-dev protobuf-c-compiler  # wire schema, compiled at build time
     libsqlite3-dev                     # the coordinator's store
     libfyaml-dev                       # study files: YAML 1.2 and JSON
+    libpcre2-dev                       # metrics from stdout: named groups,
+                                       # a bounded match per line
     libjansson-dev                     # JSON for --json output and reports
     python3                            # end-to-end tests and example programs
     iproute2 iptables                  # test_netns.py: hosts in network

@@ -55,6 +55,11 @@ struct _hpo_attempt_t {
     int64_t deadline_ms; //  0: no timeout
     uint64_t timeout_ms;
     char *log_path;
+    //  metrics from stdout: the program's stdout is the report pipe,
+    //  matched with this, and copied to the log through log_fd. NULL:
+    //  the report descriptor.
+    hpo_linepat_t *pattern;
+    int log_fd;
     int has_value; //  the objective's last reported value
     double value;
     size_t bad_lines;
@@ -306,6 +311,25 @@ s_prep_params (s_prep_t *p, char **reason)
     return 0;
 }
 
+//  ROOT/STUDY/N, mode 0700 (a checkpoint is nobody else's business);
+//  ROOT exists. Another host may create either at the same moment.
+static int
+s_mkdir_private (const char *root, const char *study, uint64_t number)
+{
+    char *study_dir = hpo_sprintf ("%s/%s", root, study);
+    char *dir = hpo_sprintf ("%s/%" PRIu64, study_dir, number);
+    int rc = 0;
+    if ((mkdir (study_dir, 0700) < 0 && errno != EEXIST) ||
+        (mkdir (dir, 0700) < 0 && errno != EEXIST) ||
+        hpo_attempt_mkdirs (dir) < 0) //  is a directory
+        rc = -1;
+    int saved = errno;
+    free (study_dir);
+    free (dir);
+    errno = saved;
+    return rc;
+}
+
 //  Directories and files the program is promised.
 static int
 s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
@@ -315,11 +339,15 @@ s_prep_files (s_prep_t *p, hpo_attempt_t *self, char **reason)
     p->logs_dir = hpo_sprintf ("%s/logs/%s", state_dir, a->study);
     p->trial_dir = hpo_sprintf ("%s/trials/%s/trial-%" PRIu64 "-attempt-%u",
                                 state_dir, a->study, a->number, a->attempt);
-    p->ckpt_dir = hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir,
-                               a->study, a->number);
+    const char *root = p->host->checkpoint_root;
+    p->ckpt_dir =
+        root ? hpo_sprintf ("%s/%s/%" PRIu64, root, a->study, a->number)
+             : hpo_sprintf ("%s/checkpoints/%s/%" PRIu64, state_dir, a->study,
+                            a->number);
     const char *dirs[] = {p->logs_dir, p->trial_dir, p->ckpt_dir};
     for (size_t k = 0; k < 3; k++)
-        if (hpo_attempt_mkdirs (dirs[k]) < 0) {
+        if ((root && k == 2 ? s_mkdir_private (root, a->study, a->number)
+                            : hpo_attempt_mkdirs (dirs[k])) < 0) {
             *reason =
                 hpo_sprintf ("cannot create %s: %s", dirs[k], strerror (errno));
             return -1;
@@ -400,8 +428,16 @@ s_prep_env (s_prep_t *p)
         s_env_add (env, entry);
     }
     //  The study's own, after hpo's: s_check_env let no HPO_ name in.
-    for (size_t k = 0; k < a->n_env; k++)
+    int unbuffered = 0;
+    for (size_t k = 0; k < a->n_env; k++) {
         s_env_add (env, hpo_strdup (a->env[k]));
+        unbuffered |= !strncmp (a->env[k], "PYTHONUNBUFFERED=", 17);
+    }
+    //  Python buffers a pipe's output in 8 KiB blocks: metrics printed to
+    //  stdout would reach the coordinator in bursts, or only at the end.
+    if (a->metrics_source && !strcmp (a->metrics_source, "stdout") &&
+        !unbuffered)
+        s_env_add (env, hpo_strdup ("PYTHONUNBUFFERED=1"));
 }
 
 //  Starts the program of a prepared attempt.
@@ -418,6 +454,7 @@ s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason,
     config.grace_ms = p->a->grace_ms; //  0: SIGKILL at once
     config.tag = self->tag;
     config.workdir = p->a->workdir;
+    config.stdout_reports = self->pattern != NULL;
     hpo_runner_fault_t fault;
     self->runner = hpo_runner_new (&config, reason, &fault);
     if (!self->runner) {
@@ -426,6 +463,12 @@ s_prep_run (s_prep_t *p, hpo_attempt_t *self, int64_t now, char **reason,
         *permanent = fault != HPO_RUNNER_FAULT_SYSTEM;
         return -1;
     }
+    //  The log the runner created; what the program prints is copied
+    //  there as it is read.
+    if (self->pattern &&
+        (self->log_fd =
+             open (self->log_path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+        hpo_log_warn ("%s: open %s", self->tag, self->log_path);
     self->lines = hpo_report_buf_new ();
     self->started_ms = now;
     self->timeout_ms = p->a->timeout_ms;
@@ -494,7 +537,33 @@ s_check (const Hpo__Assign *a)
         return hpo_strdup ("empty command");
     if (!a->objective || !*a->objective)
         return hpo_strdup ("no objective metric");
+    const char *source = a->metrics_source ? a->metrics_source : "";
+    if (*source && strcmp (source, "report") && strcmp (source, "stdout"))
+        return hpo_sprintf ("unknown metrics source '%.64s'", source);
     return s_check_env (a);
+}
+
+//  The matcher for metrics from stdout; 0 when there is none to make.
+//  Returns -1 with *reason for a pattern no study file could hold.
+static int
+s_prep_pattern (hpo_attempt_t *self, const Hpo__Assign *a, char **reason)
+{
+    if (!a->metrics_source || strcmp (a->metrics_source, "stdout"))
+        return 0;
+    char *error = NULL;
+    self->pattern = hpo_linepat_new (a->metrics_pattern, &error);
+    if (!self->pattern) {
+        *reason = hpo_sprintf ("bad metrics pattern: %s", error);
+        free (error);
+        return -1;
+    }
+    if (!hpo_linepat_has (self->pattern, self->objective)) {
+        *reason = hpo_sprintf ("metrics pattern has no group named %s, "
+                               "the objective",
+                               self->objective);
+        return -1;
+    }
+    return 0;
 }
 
 //  Prepares and starts the program. Returns 0, or -1 with *reason, and
@@ -538,7 +607,9 @@ hpo_attempt_start (const Hpo__Assign *a, const hpo_attempt_host_t *host,
     self->shell = a->shell;
     char *reason = s_check (a);
     int permanent = 1;
-    if (!reason && s_launch (self, a, host, now, &reason, &permanent) == 0)
+    self->log_fd = -1;
+    if (!reason && s_prep_pattern (self, a, &reason) == 0 &&
+        s_launch (self, a, host, now, &reason, &permanent) == 0)
         return self;
     //  Nothing runs: the caller says so, so the coordinator can retry
     //  elsewhere instead of waiting for the lease to run out.
@@ -566,6 +637,9 @@ hpo_attempt_destroy (hpo_attempt_t **self_p)
         return;
     hpo_runner_destroy (&self->runner);
     hpo_report_buf_destroy (&self->lines);
+    hpo_linepat_destroy (&self->pattern);
+    if (self->log_fd >= 0)
+        close (self->log_fd);
     free (self->tag);
     free (self->objective);
     free (self->log_path);
@@ -742,9 +816,21 @@ s_never_reported (const hpo_attempt_t *self, int *permanent)
         reason = longer;
         *permanent = 1;
     }
-    size_t with_objective;
-    int cut;
-    size_t lines = s_printed_reports (self, &with_objective, &cut);
+    size_t with_objective = 0, lines = 0;
+    int cut = 0;
+    //  From stdout, the printed lines are the reports: none to suggest,
+    //  but a pattern that never matched is worth saying.
+    if (!self->pattern)
+        lines = s_printed_reports (self, &with_objective, &cut);
+    else if (self->n_seen == 0) {
+        char *longer = hpo_sprintf (
+            "%s; %s", reason,
+            hpo_linepat_is_default (self->pattern)
+                ? "it printed no line with a NAME=NUMBER word"
+                : "no line it printed matched the metrics pattern");
+        free (reason);
+        reason = longer;
+    }
     if (with_objective > 0 || (lines > 0 && self->n_seen == 0)) {
         char *longer = hpo_sprintf (
             "%s; stdout/stderr had %s%zu report line%s: write them to the "
@@ -928,7 +1014,9 @@ s_line (hpo_attempt_t *self, const char *line, size_t len,
 {
     hpo_report_t r;
     char *reason = NULL;
-    if (hpo_report_parse (line, len, &r, &reason) < 0) {
+    if ((self->pattern
+             ? hpo_report_match (self->pattern, line, len, &r, &reason)
+             : hpo_report_parse (line, len, &r, &reason)) < 0) {
         s_bad_line (self, reason);
         free (reason);
         return;
@@ -966,10 +1054,31 @@ s_lines (hpo_attempt_t *self, const hpo_attempt_sink_t *sink, int64_t now)
         int rc = hpo_report_buf_next (self->lines, &line, &len);
         if (rc == 0)
             return 1;
-        if (rc < 0)
-            s_bad_line (self, "line longer than 64 KiB");
-        else if (keep)
+        if (rc < 0) {
+            if (!self->pattern) //  stdout may print what it likes
+                s_bad_line (self, "line longer than 64 KiB");
+        } else if (keep)
             s_line (self, line, len, sink, now);
+    }
+}
+
+//  Stdout read for its metrics goes on to the log, as it would have
+//  without them.
+static void
+s_log_copy (hpo_attempt_t *self, const char *data, size_t size)
+{
+    while (self->log_fd >= 0 && size > 0) {
+        ssize_t n = write (self->log_fd, data, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            hpo_log_warn ("%s: write %s", self->tag, self->log_path);
+            close (self->log_fd);
+            self->log_fd = -1;
+            return;
+        }
+        data += n;
+        size -= (size_t)n;
     }
 }
 
@@ -990,6 +1099,7 @@ s_read (hpo_attempt_t *self, size_t max, const hpo_attempt_sink_t *sink,
         if (n < 0 && !self->exited)
             return 0; //  nothing more for now
         if (n > 0) {
+            s_log_copy (self, buf, (size_t)n);
             hpo_report_buf_feed (self->lines, buf, (size_t)n);
             total += (size_t)n;
             if (!self->exited || (self->drained += (size_t)n) <= S_DRAIN_MAX)

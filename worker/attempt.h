@@ -11,11 +11,21 @@
         shutdown -> stopped because the worker stops: no Finish
     A running or timed-out attempt holds its lease (heartbeats name it).
 
+    Its reports are the lines the program writes to HPO_REPORT_FD
+    (report.h), or, when the Assign says metrics_source "stdout", the
+    lines it prints, matched with Assign.metrics_pattern (common/
+    linepat.h, hpo_report_match): its stdout is then the report pipe,
+    and the worker copies what it reads there to the log.
+
     Files, under the state directory:
         logs/STUDY/trial-N-attempt-A.log     stdout and stderr, appended
         trials/STUDY/trial-N-attempt-A/params.json   HPO_PARAMS_FILE
         checkpoints/STUDY/N/                 HPO_CHECKPOINT_DIR, the same
                                              for every attempt on this host
+    With a checkpoint root (hpo-worker --checkpoint-root, usually on a
+    shared file system), HPO_CHECKPOINT_DIR is ROOT/STUDY/N instead: the
+    same for every attempt on every host, so an attempt that replaces a
+    lost one finds what it saved. STUDY and N are created mode 0700.
     Nothing is ever deleted.
 
     Every log line about an attempt starts with its tag, "trial STUDY#N
@@ -35,6 +45,8 @@ typedef struct _hpo_attempt_t hpo_attempt_t;
 typedef struct {
     const char *state_dir; //  absolute
     const char *worker;    //  this worker's name: HPO_WORKER, log header
+    //  Absolute, or NULL: where HPO_CHECKPOINT_DIR is (see above).
+    const char *checkpoint_root;
 } hpo_attempt_host_t;
 
 //  Where an attempt's report lines go.

@@ -13,8 +13,8 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
-#include "common/names.h"
 #include "common/mem.h"
+#include "common/names.h"
 #include "worker/session.h"
 
 static void
@@ -40,6 +40,13 @@ s_usage (FILE *out)
         "                              $XDG_STATE_HOME/hpo-worker if\n"
         "                              XDG_STATE_HOME is set, else\n"
         "                              ./hpo-worker-state)\n"
+        "  -k, --checkpoint-root DIR   give each trial HPO_CHECKPOINT_DIR=\n"
+        "                              DIR/STUDY/N (created, mode 0700), the\n"
+        "                              same on every host: on a shared file\n"
+        "                              system, a trial run again elsewhere\n"
+        "                              resumes from its checkpoints\n"
+        "                              (default: STATE/checkpoints/STUDY/N,\n"
+        "                              kept across attempts on this host)\n"
         "  -l, --log-level LEVEL       debug, info, warn or error (default "
         "info)\n"
         "  -h, --help                  show this help and exit\n"
@@ -56,7 +63,9 @@ s_usage (FILE *out)
         "for each parameter, and HPO_REPORT_FD=3: it reports by writing\n"
         "lines like \"step=3 val_loss=0.41\" or {\"step\": 3, \"val_loss\": "
         "0.41}\n"
-        "to that descriptor. stdin is /dev/null.\n"
+        "to that descriptor. stdin is /dev/null. A study with\n"
+        "metrics: {source: stdout} has the lines the program prints matched\n"
+        "instead (it then gets no HPO_REPORT_FD); they still go to the log.\n"
         "\n"
         "SIGINT or SIGTERM stops the running trials (SIGTERM to each process\n"
         "group, SIGKILL after the study's grace period) and exits, after\n"
@@ -130,11 +139,11 @@ s_signals (void)
 //  Runs the session until it ends; returns the exit status.
 static int
 s_run (const char *endpoint, const char *name, uint32_t slots,
-       const char *state_dir)
+       const char *state_dir, const char *checkpoint_root)
 {
     int signal_fd = s_signals ();
-    hpo_session_config_t config = {endpoint,  name,      slots,
-                                   state_dir, signal_fd, 0};
+    hpo_session_config_t config = {endpoint,  name, slots,          state_dir,
+                                   signal_fd, 0,    checkpoint_root};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -155,18 +164,20 @@ main (int argc, char *argv[])
     const char *endpoint = NULL;
     const char *name = NULL;
     const char *state_dir = NULL;
+    const char *checkpoint_root = NULL;
     unsigned long slots = 1;
     static const struct option options[] = {
         {"coordinator", required_argument, NULL, 'c'},
         {"slots", required_argument, NULL, 's'},
         {"name", required_argument, NULL, 'n'},
         {"state-dir", required_argument, NULL, 'd'},
+        {"checkpoint-root", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "c:s:n:d:l:h", options, NULL)) !=
+    while ((opt = getopt_long (argc, argv, "c:s:n:d:k:l:h", options, NULL)) !=
            -1) {
         switch (opt) {
         case 'c':
@@ -196,6 +207,11 @@ main (int argc, char *argv[])
         }
         case 'd':
             state_dir = optarg;
+            break;
+        case 'k':
+            if (!*optarg)
+                hpo_fatal ("--checkpoint-root: empty directory name");
+            checkpoint_root = optarg;
             break;
         case 'l': {
             int level = hpo_log_level_parse (optarg);
@@ -241,7 +257,8 @@ main (int argc, char *argv[])
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir);
+    int rc =
+        s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root);
     free (name_buf);
     free (state_buf);
     return rc;

@@ -213,6 +213,72 @@ hpo_report_parse (const char *line, size_t len, hpo_report_t *report,
     return rc;
 }
 
+//  ---- a stdout line, matched ---------------------------------------------
+
+typedef struct {
+    hpo_report_t *report;
+    int words;     //  the default pattern: a word that is no number is
+                   //  text ("opt=adam"), not a bad line
+    int step_word; //  the step came from "step" (which "epoch" yields to)
+    char **reason;
+} s_match_t;
+
+//  One field of a match, as s_parse_words takes a word.
+static int
+s_match_field (void *arg, const char *name, size_t name_len, const char *text,
+               size_t text_len)
+{
+    s_match_t *m = arg;
+    char *value = hpo_strndup (text, text_len);
+    int rc = 0;
+    char *end;
+    errno = 0;
+    if (name_len == 4 || name_len == 5) { //  step, epoch (linepat.h)
+        int is_step = name_len == 4 && !memcmp (name, "step", 4);
+        int is_epoch = name_len == 5 && !memcmp (name, "epoch", 5);
+        if (is_step || is_epoch) {
+            long long step = strtoll (value, &end, 10);
+            if (!*value || *end || errno || step < 0)
+                rc = m->words && !is_step
+                         ? 0 //  "epoch=1/10" is progress text
+                         : s_fail (m->reason, "step ", value, text_len,
+                                   " is not an integer >= 0");
+            else if (is_step || !m->step_word) {
+                m->report->has_step = 1;
+                m->report->step = step;
+                m->step_word = is_step;
+            }
+            free (value);
+            return rc;
+        }
+    }
+    double v = strtod (value, &end);
+    if (!*value || *end)
+        rc = m->words ? 0
+                      : s_fail (m->reason, "metric ", name, name_len,
+                                " is not a number");
+    else
+        rc = s_add_metric (m->report, name, name_len, v, m->reason);
+    free (value);
+    return rc;
+}
+
+int
+hpo_report_match (hpo_linepat_t *pattern, const char *line, size_t len,
+                  hpo_report_t *report, char **reason)
+{
+    memset (report, 0, sizeof *report);
+    *reason = NULL;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    s_match_t m = {report, hpo_linepat_is_default (pattern), 0, reason};
+    if (hpo_linepat_match (pattern, line, len, s_match_field, &m, reason) < 0) {
+        hpo_report_clear (report);
+        return -1;
+    }
+    return 0;
+}
+
 //  ---- line buffer -----------------------------------------------------------
 
 struct _hpo_report_buf_t {

@@ -17,12 +17,17 @@
     hpo_report_buf_t turns the byte stream of a pipe into lines: reads end
     anywhere, so a line may arrive in pieces, and a line longer than
     HPO_REPORT_MAX_LINE is rejected as a whole (its remainder is skipped up
-    to the next newline) rather than growing a buffer without bound.       */
+    to the next newline) rather than growing a buffer without bound.
+
+    A study with `metrics: {source: stdout}` has its program's stdout
+    lines matched instead (hpo_report_match), into the same reports.     */
 #ifndef HPO_REPORT_H
 #define HPO_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/linepat.h"
 
 #define HPO_REPORT_MAX_LINE (64 * 1024)
 
@@ -47,6 +52,18 @@ typedef struct {
 //  number"), which the caller frees; *report is then empty.
 int hpo_report_parse (const char *line, size_t len, hpo_report_t *report,
                       char **reason);
+
+//  Matches one line a program printed to stdout (len bytes, a trailing
+//  "\r" or "\n" ignored) with pattern (common/linepat.h). A field named
+//  step or epoch is the step (an integer >= 0; "step" wins over
+//  "epoch"); every other is a metric whose text must be a finite number,
+//  as in a report line. With the default pattern a word whose value is
+//  no number is only text ("opt=adam", "epoch=1/10"), not an error.
+//  Returns 0 and fills *report (n_metrics 0: nothing to report in the
+//  line), or -1 with *reason set (malloc'd; caller frees) and *report
+//  empty.
+int hpo_report_match (hpo_linepat_t *pattern, const char *line, size_t len,
+                      hpo_report_t *report, char **reason);
 
 //  Frees what report holds and empties it; safe on an empty report.
 void hpo_report_clear (hpo_report_t *report);

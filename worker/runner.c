@@ -50,7 +50,8 @@ typedef struct {
     char **sh_argv; //  /bin/sh path args..., if exec says ENOEXEC
     char **envp;
     int log_fd, null_fd, report_w, status_w;
-    pid_t worker; //  the shim checks it still has this parent
+    int stdout_reports; //  stdout is the report pipe; no fd 3
+    pid_t worker;       //  the shim checks it still has this parent
     struct timespec grace;
     int max_fd;          //  for closing by hand without close_range
     char *exec_msg;      //  "hpo-worker: cannot execute 'x': "
@@ -339,10 +340,17 @@ s_child (const s_plan_t *plan, pid_t shim)
     int report_fd = fcntl (plan->report_w, F_DUPFD, 10);
     if (null_fd < 0 || log_fd < 0 || report_fd < 0)
         _exit (S_CHILD_SETUP);
-    if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 || dup2 (log_fd, 2) < 0 ||
-        dup2 (report_fd, HPO_RUNNER_REPORT_FD) < 0)
-        _exit (S_CHILD_SETUP);
-    s_close_from (HPO_RUNNER_REPORT_FD + 1, plan->max_fd);
+    if (plan->stdout_reports) {
+        if (dup2 (null_fd, 0) < 0 || dup2 (report_fd, 1) < 0 ||
+            dup2 (log_fd, 2) < 0)
+            _exit (S_CHILD_SETUP);
+        s_close_from (3, plan->max_fd);
+    } else {
+        if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 ||
+            dup2 (log_fd, 2) < 0 || dup2 (report_fd, HPO_RUNNER_REPORT_FD) < 0)
+            _exit (S_CHILD_SETUP);
+        s_close_from (HPO_RUNNER_REPORT_FD + 1, plan->max_fd);
+    }
 
     //  Dispositions set to "ignore" and the blocked mask survive exec; a
     //  program started with SIGTERM blocked could not be stopped nicely.
@@ -536,9 +544,10 @@ static void __attribute__ ((noreturn)) s_shim (const s_plan_t *plan)
 //  ---- before fork -------------------------------------------------------
 
 //  The environment: the worker's, minus names the caller sets and stale
-//  HPO_PARAM_*, plus the caller's, plus HPO_REPORT_FD. Strings borrowed.
+//  HPO_PARAM_*, plus the caller's, plus HPO_REPORT_FD (unless the reports
+//  are stdout). Strings borrowed.
 static char **
-s_build_env (char *const *extra)
+s_build_env (char *const *extra, int stdout_reports)
 {
     size_t n_inherit = 0, n_extra = 0;
     for (char **e = environ; e && *e; e++)
@@ -564,7 +573,8 @@ s_build_env (char *const *extra)
         envp[n++] = *x;
     static char report_fd[] = "HPO_REPORT_FD=3";
     assert (HPO_RUNNER_REPORT_FD == 3);
-    envp[n++] = report_fd;
+    if (!stdout_reports)
+        envp[n++] = report_fd;
     envp[n] = NULL;
     return envp;
 }
@@ -663,7 +673,8 @@ static int
 s_plan_make (s_plan_t *plan, const hpo_runner_config_t *config, char **error,
              hpo_runner_fault_t *fault)
 {
-    plan->envp = s_build_env (config->env);
+    plan->envp = s_build_env (config->env, config->stdout_reports);
+    plan->stdout_reports = config->stdout_reports;
     if (config->workdir && *config->workdir) {
         if (s_check_workdir (config->workdir, error)) {
             *fault = HPO_RUNNER_FAULT_WORKDIR;

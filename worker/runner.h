@@ -76,6 +76,10 @@ typedef struct {
     //  worker's; NULL or "": the worker's. argv[0] with a '/' and
     //  relative entries of PATH are looked up from there.
     const char *workdir;
+    //  1: the program's stdout is the report pipe (a study's metrics
+    //  from stdout: the caller copies it to the log); it gets no fd 3
+    //  and no HPO_REPORT_FD. stderr still goes to the log.
+    int stdout_reports;
 } hpo_runner_config_t;
 
 //  Why hpo_runner_new failed.

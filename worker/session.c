@@ -51,6 +51,7 @@ struct _hpo_session_t {
     char *name;
     char *host;
     char *state_dir;
+    char *checkpoint_root; //  absolute; NULL: STATE/checkpoints
     uint32_t slots;
     int signal_fd;
     hpo_attempt_t **trials; //  [slots]; NULL: free slot
@@ -309,7 +310,8 @@ static void
 s_trial_start (hpo_session_t *self, uint32_t slot, const Hpo__Assign *a,
                int64_t now)
 {
-    hpo_attempt_host_t host = {self->state_dir, self->name};
+    hpo_attempt_host_t host = {self->state_dir, self->name,
+                               self->checkpoint_root};
     hpo_attempt_result_t result;
     self->trials[slot] = hpo_attempt_start (a, &host, now, &result);
     if (self->trials[slot])
@@ -783,16 +785,16 @@ s_identity (uint64_t *incarnation, uint64_t *started_us)
     *started_us = s_started_us;
 }
 
-//  The state directory, created if missing, as an absolute path; NULL
-//  after logging why.
+//  The state directory (or the checkpoint root), created if missing, as
+//  an absolute path; NULL after logging why.
 static char *
-s_state_dir (const char *path)
+s_state_dir (const char *path, const char *what)
 {
     char *real = NULL;
     if (hpo_attempt_mkdirs (path) == 0 && access (path, W_OK) == 0)
         real = realpath (path, NULL);
     if (!real)
-        hpo_log_error ("state directory %s: %s", path, strerror (errno));
+        hpo_log_error ("%s %s: %s", what, path, strerror (errno));
     return real;
 }
 
@@ -817,12 +819,19 @@ hpo_session_new (const hpo_session_config_t *config)
 {
     assert (config->endpoint && config->name && config->state_dir);
     assert (config->slots >= 1);
-    char *state_dir = s_state_dir (config->state_dir);
+    char *state_dir = s_state_dir (config->state_dir, "state directory");
     if (!state_dir)
         return NULL;
+    char *ckpt_root = NULL;
+    if (config->checkpoint_root &&
+        !(ckpt_root =
+              s_state_dir (config->checkpoint_root, "checkpoint root"))) {
+        free (state_dir);
+        return NULL;
+    }
     hpo_session_t *self = hpo_calloc (1, sizeof *self);
-    self->state_dir = hpo_strdup (state_dir);
-    free (state_dir);
+    self->state_dir = state_dir;
+    self->checkpoint_root = ckpt_root;
     self->endpoint = hpo_strdup (config->endpoint);
     self->name = hpo_strdup (config->name);
     char host[256];
@@ -877,6 +886,7 @@ hpo_session_destroy (hpo_session_t **self_p)
     free (self->name);
     free (self->host);
     free (self->state_dir);
+    free (self->checkpoint_root);
     free (self);
     *self_p = NULL;
 }

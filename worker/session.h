@@ -83,6 +83,10 @@ typedef struct {
     //  Backpressure bound, in messages; 0: HPO_SESSION_OUTBOX_MAX. Small
     //  values are for tests.
     size_t outbox_max;
+    //  --checkpoint-root: HPO_CHECKPOINT_DIR is ROOT/STUDY/N, the same on
+    //  every host that mounts it; NULL: under state_dir, this host's own.
+    //  Created if missing.
+    const char *checkpoint_root;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;

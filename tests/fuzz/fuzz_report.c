@@ -6,13 +6,56 @@
     HPO_REPORT_MAX_LINE, so short inputs reach the over-long-line path
     (one input in 16: it is slow); the rest is the stream. A
     bad line is fine; only a sanitizer report or an assert is a
-    bug.                                                                 */
+    bug. Each line is also matched as a stdout line would be
+    (hpo_report_match), with the default pattern and with one of named
+    groups.                                                              */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/mem.h"
 #include "worker/report.h"
+
+//  A report, or a refusal, as hpo_report_parse and _match promise them.
+static void
+s_check (int rc, hpo_report_t *report, char *reason)
+{
+    if (rc == 0) {
+        if (reason)
+            abort ();
+        for (size_t k = 0; k < report->n_metrics; k++)
+            if (hpo_report_metric (report, report->metrics[k].name) == NULL)
+                abort (); //  every metric is found by its name
+        hpo_report_clear (report);
+    } else {
+        if (!reason || report->n_metrics != 0)
+            abort (); //  a refusal says why and leaves nothing behind
+        free (reason);
+    }
+}
+
+//  stdout lines: the default pattern, and one with named groups.
+static void
+s_match (const char *line, size_t len)
+{
+    static hpo_linepat_t *pats[2];
+    if (!pats[0]) {
+        char *error = NULL;
+        pats[0] = hpo_linepat_new (NULL, &error);
+        pats[1] = hpo_linepat_new (
+            "(?:epoch|step)[ =:]*(?<epoch>\\d+).*?loss[ =:]*(?<loss>\\S+)"
+            "(?:.*acc[ =:]*(?<acc>[-+.e\\d]+))?",
+            &error);
+        if (!pats[0] || !pats[1])
+            abort ();
+    }
+    for (size_t k = 0; k < 2; k++) {
+        hpo_report_t report;
+        char *reason = NULL;
+        int rc = hpo_report_match (pats[k], line, len, &report, &reason);
+        s_check (rc, &report, reason);
+    }
+}
 
 static void
 s_parse (const char *line, size_t len)
@@ -22,18 +65,9 @@ s_parse (const char *line, size_t len)
     memcpy (copy, line, len);
     hpo_report_t report;
     char *reason = NULL;
-    if (hpo_report_parse (copy, len, &report, &reason) == 0) {
-        if (reason)
-            abort ();
-        for (size_t k = 0; k < report.n_metrics; k++)
-            if (hpo_report_metric (&report, report.metrics[k].name) == NULL)
-                abort (); //  every metric is found by its name
-        hpo_report_clear (&report);
-    } else {
-        if (!reason || report.n_metrics != 0)
-            abort (); //  a refusal says why and leaves nothing behind
-        free (reason);
-    }
+    int rc = hpo_report_parse (copy, len, &report, &reason);
+    s_check (rc, &report, reason);
+    s_match (copy, len);
     free (copy);
 }
 

@@ -252,6 +252,140 @@ test_long_lines (void)
     free (chunk);
 }
 
+//  ---- stdout lines, matched (common/linepat.h) -------------------------
+
+//  Matches line with pattern (NULL: the default); returns what
+//  hpo_report_match does, *reason freed unless wanted.
+static int
+s_match (const char *pattern, const char *line, hpo_report_t *r,
+         char **reason)
+{
+    char *error = NULL;
+    hpo_linepat_t *pat = hpo_linepat_new (pattern, &error);
+    CHECK (pat != NULL && error == NULL);
+    int rc = hpo_report_match (pat, line, strlen (line), r, reason);
+    hpo_linepat_destroy (&pat);
+    CHECK (pat == NULL);
+    return rc;
+}
+
+static void
+test_match_default (void)
+{
+    hpo_report_t r;
+    char *reason = NULL;
+    //  What a script prints, unchanged: epoch names the step.
+    CHECK (s_match (NULL, "epoch=3 val_loss=0.41\n", &r, &reason) == 0);
+    CHECK (r.has_step && r.step == 3);
+    CHECK (r.n_metrics == 1);
+    CHECK_STR (r.metrics[0].name, "val_loss");
+    CHECK_NEAR (r.metrics[0].value, 0.41, 1e-12);
+    hpo_report_clear (&r);
+    //  Among other text, commas between; text values are text.
+    CHECK (s_match (NULL, "[train] step=7, loss=1e-3; opt=adam lr=0.1 x= =2",
+                    &r, &reason) == 0);
+    CHECK (r.has_step && r.step == 7 && r.n_metrics == 2);
+    CHECK_STR (r.metrics[0].name, "loss");
+    CHECK_NEAR (r.metrics[0].value, 1e-3, 1e-15);
+    CHECK_STR (r.metrics[1].name, "lr");
+    hpo_report_clear (&r);
+    //  step wins over epoch; "epoch=1/10" is progress text.
+    CHECK (s_match (NULL, "epoch=2 step=40 acc=0.5", &r, &reason) == 0);
+    CHECK (r.step == 40);
+    hpo_report_clear (&r);
+    CHECK (s_match (NULL, "epoch=1/10 acc=0.5", &r, &reason) == 0);
+    CHECK (!r.has_step && r.n_metrics == 1);
+    hpo_report_clear (&r);
+    //  Plain text: nothing to report, nothing wrong.
+    CHECK (s_match (NULL, "Loading data... done", &r, &reason) == 0);
+    CHECK (r.n_metrics == 0 && reason == NULL);
+    //  Values are checked as on the report descriptor.
+    CHECK (s_match (NULL, "epoch=1 loss=nan", &r, &reason) == -1);
+    CHECK_CONTAINS (reason, "not finite");
+    CHECK (r.n_metrics == 0);
+    free (reason);
+    CHECK (s_match (NULL, "step=-1 loss=2", &r, &reason) == -1);
+    CHECK_CONTAINS (reason, "step");
+    free (reason);
+    CHECK (s_match (NULL, "loss=1 loss=2", &r, &reason) == -1);
+    CHECK_CONTAINS (reason, "twice");
+    free (reason);
+}
+
+static void
+test_match_pattern (void)
+{
+    hpo_report_t r;
+    char *reason = NULL;
+    const char *pat = "^Epoch (?<epoch>\\d+)/\\d+ .*val (?P<val_loss>\\S+)"
+                      "( acc (?<acc>\\S+))?";
+    CHECK (s_match (pat, "Epoch 4/10 - train 0.5 - val 0.25 acc 0.9", &r,
+                    &reason) == 0);
+    CHECK (r.has_step && r.step == 4 && r.n_metrics == 2);
+    CHECK (*hpo_report_metric (&r, "val_loss") == 0.25);
+    CHECK (*hpo_report_metric (&r, "acc") == 0.9);
+    hpo_report_clear (&r);
+    //  A group that took no part gives nothing.
+    CHECK (s_match (pat, "Epoch 5/10 val 0.2", &r, &reason) == 0);
+    CHECK (r.n_metrics == 1 && hpo_report_metric (&r, "acc") == NULL);
+    hpo_report_clear (&r);
+    CHECK (s_match (pat, "loss=0.3", &r, &reason) == 0);
+    CHECK (r.n_metrics == 0 && !r.has_step);
+    //  A group's text must be a number.
+    CHECK (s_match (pat, "Epoch 5/10 val abc", &r, &reason) == -1);
+    CHECK_CONTAINS (reason, "metric 'val_loss' is not a number");
+    free (reason);
+    CHECK (s_match ("s=(?<step>\\S+) l=(?<l>\\S+)", "s=x l=1", &r,
+                    &reason) == -1);
+    CHECK_CONTAINS (reason, "step 'x' is not an integer");
+    free (reason);
+    //  Catastrophic backtracking stops at the match limit, as an error.
+    char line[4096];
+    memset (line, 'a', sizeof line - 2);
+    line[sizeof line - 2] = '!';
+    line[sizeof line - 1] = '\0';
+    CHECK (s_match ("^(a|aa)+$(?<x>\\d)", line, &r, &reason) == -1);
+    CHECK_CONTAINS (reason, "limit");
+    free (reason);
+}
+
+static void
+test_pattern_errors (void)
+{
+    static const struct {
+        const char *pattern, *why;
+    } bad[] = {
+        {"(?<loss>\\d+", "missing closing parenthesis"},
+        {"loss=(\\S+)", "no named group for a metric"},
+        {"step=(?<step>\\d+)", "no named group for a metric"},
+        {"(*UTF)(?<x>.)", "offset"},
+        {"(?<a>x)(?<a>y)", "same name"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *error = NULL;
+        hpo_linepat_t *pat = hpo_linepat_new (bad[k].pattern, &error);
+        CHECK (pat == NULL);
+        CHECK_CONTAINS (error, bad[k].why);
+        free (error);
+    }
+    char *huge = malloc (HPO_LINEPAT_MAX + 2);
+    memset (huge, 'a', HPO_LINEPAT_MAX + 1);
+    huge[HPO_LINEPAT_MAX + 1] = '\0';
+    char *error = NULL;
+    CHECK (hpo_linepat_new (huge, &error) == NULL);
+    CHECK_CONTAINS (error, "longer than");
+    free (error);
+    free (huge);
+    hpo_linepat_t *pat = hpo_linepat_new ("(?<val_loss>\\d)", &error);
+    CHECK (pat && hpo_linepat_has (pat, "val_loss") &&
+           !hpo_linepat_has (pat, "loss") && !hpo_linepat_is_default (pat));
+    hpo_linepat_destroy (&pat);
+    pat = hpo_linepat_new ("", &error);
+    CHECK (pat && hpo_linepat_has (pat, "anything") &&
+           hpo_linepat_is_default (pat));
+    hpo_linepat_destroy (&pat);
+}
+
 int
 main (void)
 {
@@ -260,5 +394,8 @@ main (void)
     test_bad ();
     test_lines ();
     test_long_lines ();
+    test_match_default ();
+    test_match_pattern ();
+    test_pattern_errors ();
     TEST_DONE ();
 }

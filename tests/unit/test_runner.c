@@ -154,7 +154,7 @@ s_start (const char *script, char *const *env, uint64_t grace_ms)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
     hpo_runner_config_t config = {argv,     env,  s_path ("trial.log"),
-                                  grace_ms, NULL, NULL};
+                                  grace_ms, NULL, NULL, 0};
     char *error = NULL;
     hpo_runner_t *runner = hpo_runner_new (&config, &error, NULL);
     if (!runner)
@@ -274,7 +274,7 @@ test_descriptors (void)
     int leak = open ("/dev/null", O_RDONLY);
     char *argv[] = {"sleep", "5", NULL};
     hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"),
-                                  100,  NULL, NULL};
+                                  100,  NULL, NULL, 0};
     char *error = NULL;
     hpo_runner_t *r = hpo_runner_new (&config, &error, NULL);
     CHECK (r);
@@ -375,7 +375,7 @@ test_start_errors (void)
 {
     char *argv[] = {"hpo-no-such-program-xyz", "arg", NULL};
     hpo_runner_config_t config = {argv, NULL, s_path ("trial.log"),
-                                  100,  NULL, NULL};
+                                  100,  NULL, NULL, 0};
     char *error = NULL;
     CHECK (hpo_runner_new (&config, &error, NULL) == NULL);
     CHECK_STR (error, "command not found: hpo-no-such-program-xyz");

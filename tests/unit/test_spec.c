@@ -1644,3 +1644,50 @@ s_test_max_lost (void)
     CHECK_CONTAINS (error, "trial.max_lost");
     free (error);
 }
+
+//  metrics: {source: stdout, pattern: REGEX} (issue #8): the pattern is
+//  compiled at parse time, and must be able to give the objective.
+__attribute__ ((constructor)) static void
+s_test_metrics (void)
+{
+#define S_MBASE                                                              \
+    "name: m\ncommand: t {x}\nobjective: {metric: val_loss}\n"              \
+    "budget: {trials: 2}\nspace: {x: {type: int, low: 1, high: 3}}\n"
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (S_MBASE, &error);
+    CHECK (spec && !spec->metrics_stdout && !spec->metrics_pattern);
+    hpo_spec_destroy (&spec);
+    spec = s_parse (S_MBASE "metrics: {source: stdout}\n", &error);
+    CHECK (spec && spec->metrics_stdout && !spec->metrics_pattern);
+    hpo_spec_destroy (&spec);
+    spec = s_parse (S_MBASE "metrics:\n  source: stdout\n"
+                           "  pattern: 'ep (?<epoch>\\d+) (?P<val_loss>\\S+)'\n",
+                    &error);
+    CHECK (spec && spec->metrics_stdout &&
+           !strcmp (spec->metrics_pattern, "ep (?<epoch>\\d+) (?P<val_loss>\\S+)"));
+    hpo_spec_destroy (&spec);
+    spec = s_parse (S_MBASE "metrics: {source: report}\n", &error);
+    CHECK (spec && !spec->metrics_stdout);
+    hpo_spec_destroy (&spec);
+    BAD (S_MBASE "metrics: {source: stderr}\n",
+         "t.yaml:6: metrics.source: must be report or stdout");
+    BAD (S_MBASE "metrics: {source: stdout, pattern: '(?<val_loss>\\d+'}\n",
+         "t.yaml:6: metrics.pattern: at offset 15: missing closing "
+         "parenthesis");
+    BAD (S_MBASE "metrics: {source: stdout, pattern: 'loss (?<loss>\\S+)'}\n",
+         "t.yaml:6: metrics.pattern: has no group named val_loss, the "
+         "objective");
+    BAD (S_MBASE "metrics:\n  source: stdout\n  pattern: 'e (?<step>\\d+)'\n",
+         "t.yaml:8: metrics.pattern: has no named group for a metric");
+    BAD (S_MBASE "metrics: {pattern: '(?<val_loss>.)'}\n",
+         "metrics.pattern: only with source: stdout");
+    BAD (S_MBASE "metrics: {source: stdout, patern: x}\n",
+         "metrics.patern: unknown key (did you mean pattern?)");
+    BAD ("name: m\ncommand: t {x}\nobjective: {metric: epoch}\n"
+         "budget: {trials: 2}\nspace: {x: {type: int, low: 1, high: 3}}\n"
+         "metrics: {source: stdout}\n",
+         "t.yaml:6: metrics.source: from stdout, epoch is the step");
+    BAD (S_MBASE "metrics: {source: stdout, pattern: [a]}\n",
+         "metrics.pattern: must be a string");
+#undef S_MBASE
+}
