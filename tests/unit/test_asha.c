@@ -219,8 +219,8 @@ s_test_check (void)
     static const char *const good[] = {
         "pruner: {type: asha}",
         "pruner: {type: asha, min_resource: auto, reduction_factor: 3}",
-        "pruner: {type: asha, min_resource: 2, bootstrap_count: 1, "
-        "min_early_stopping_rate: 2}",
+        ("pruner: {type: asha, min_resource: 2, bootstrap_count: 1, "
+         "min_early_stopping_rate: 2}"),
         "pruner: {type: hyperband}",
         "pruner: {type: hyperband, min_resource: 3, max_resource: 3}",
         "pruner: {type: hyperband, max_resource: 81, bootstrap_count: 2}",
