@@ -372,7 +372,9 @@ class Bench:
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    def optuna(self, storage, processes, trials, cmds=None):
+    def optuna(self, storage, processes, trials, cmds=None, steps=0):
+        """optuna_peer.py: the throughput work, or with steps the report
+        ingestion work (steps reports a trial, the median pruner on)."""
         tmp = tempfile.mkdtemp(prefix="optuna-", dir=self.workdir)
         try:
             path = os.path.join(tmp, "optuna.db" if storage == "sqlite"
@@ -380,6 +382,8 @@ class Bench:
             argv = [PYTHON, os.path.join(ROOT, "bench", "optuna_peer.py"),
                     "--storage", storage, "--path", path,
                     "--trials", str(trials), "--processes", str(processes)]
+            if steps:
+                argv += ["--steps", str(steps)]
             if cmds is not None and not cmds:
                 cmds.append(shown(argv, {ROOT + "/": "", tmp: "$DIR"}))
             try:
@@ -392,6 +396,7 @@ class Bench:
                 raise BenchError("optuna_peer failed: " + r.stderr[-800:])
             kv = parse_kv(lines[-1])
             res = {"trials_per_s": kv["trials_per_s"],
+                   "reports_per_s": kv["reports_per_s"],
                    "errors": kv["errors"]}
             if r.stderr.strip():
                 res["_note"] = r.stderr.strip().splitlines()[-1][:200]
@@ -507,30 +512,6 @@ class Bench:
             c.stop()
             c.cleanup()
 
-    def optuna_reports(self, storage, processes, trials, cmds=None):
-        tmp = tempfile.mkdtemp(prefix="optuna-", dir=self.workdir)
-        try:
-            path = os.path.join(tmp, "optuna.db" if storage == "sqlite"
-                                else "optuna.log")
-            argv = [PYTHON, os.path.join(ROOT, "bench", "optuna_peer.py"),
-                    "--storage", storage, "--path", path,
-                    "--trials", str(trials), "--processes", str(processes),
-                    "--steps", str(self.args.reports_steps)]
-            if cmds is not None and not cmds:
-                cmds.append(shown(argv, {ROOT + "/": "", tmp: "$DIR"}))
-            try:
-                r = subprocess.run(argv, capture_output=True, text=True,
-                                   timeout=self.args.load_timeout)
-            except subprocess.TimeoutExpired:
-                raise BenchError("optuna_peer did not finish")
-            lines = r.stdout.strip().splitlines()
-            if not lines:
-                raise BenchError("optuna_peer failed: " + r.stderr[-800:])
-            kv = parse_kv(lines[-1])
-            return {"reports_per_s": kv["reports_per_s"]}
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
     def reports(self):
         a = self.args
         configs = [{"key": "hpo, %d trials at once, --sync full" % s,
@@ -546,8 +527,8 @@ class Bench:
         def measure(c):
             if c["kind"] == "hpo":
                 return self.hpo_reports(c["sessions"], cmds=cmds[c["key"]])
-            return self.optuna_reports(c["storage"], 1, c["trials"],
-                                       cmds=cmds[c["key"]])
+            return self.optuna(c["storage"], 1, c["trials"],
+                               cmds=cmds[c["key"]], steps=a.reports_steps)
 
         res = self.repeat(configs, measure)
         peer = {c["storage"]: med([r["reports_per_s"]
