@@ -16,6 +16,8 @@ s_value_json (const hpo_value_t *v)
         return json_integer ((json_int_t)v->i);
     case HPO_KIND_STR:
         return json_string (v->s ? v->s : "");
+    case HPO_KIND_NONE:
+        break;
     }
     return json_null ();
 }
@@ -24,8 +26,10 @@ json_t *
 hpo_params_json (char *const *names, const hpo_value_t *values, size_t n)
 {
     json_t *obj = json_object ();
+    //  A parameter that does not exist in this trial has no key at all.
     for (size_t k = 0; k < n; k++)
-        json_object_set_new (obj, names[k], s_value_json (&values[k]));
+        if (values[k].kind != HPO_KIND_NONE)
+            json_object_set_new (obj, names[k], s_value_json (&values[k]));
     return obj;
 }
 
@@ -65,7 +69,9 @@ hpo_params_load (const hpo_spec_t *spec, const char *text, hpo_value_t *out)
         } else if (json_is_string (j)) {
             out[k].kind = HPO_KIND_STR;
             out[k].s = hpo_strdup (json_string_value (j));
-        } else
+        } else if (!j && !hpo_spec_active (spec, k, out))
+            out[k].kind = HPO_KIND_NONE;
+        else
             rc = -1;
     }
     json_decref (obj);

@@ -802,6 +802,7 @@ s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_param_spec_t *p)
         [F_HIGH] = {.key = "high"}, [F_LOG] = {.key = "log"},
         [F_STEP] = {.key = "step"}, [F_VALUES] = {.key = "values"},
     };
+    p->when_param = -1;
     if (s_fields (ctx, pf, f, F_PARAM_KEYS))
         return -1;
     if (!f[F_TYPE].present)
@@ -2024,6 +2025,8 @@ hpo_spec_destroy (hpo_spec_t **self_p)
         free (p->name);
         hpo_values_clear (p->values, p->n_values);
         free (p->values);
+        hpo_values_clear (p->when_values, p->n_when_values);
+        free (p->when_values);
     }
     free (self->params);
     if (self->sampler.config && self->sampler.ops->config_free)
@@ -2042,6 +2045,27 @@ hpo_spec_destroy (hpo_spec_t **self_p)
     free (self->env);
     free (self);
     *self_p = NULL;
+}
+
+int
+hpo_spec_active (const hpo_spec_t *self, size_t k, const hpo_value_t *row)
+{
+    assert (k < self->n_params);
+    const hpo_param_spec_t *p = &self->params[k];
+    if (p->when_param < 0)
+        return 1;
+    assert ((size_t)p->when_param < k);
+    const hpo_value_t *v = &row[p->when_param];
+    if (v->kind == HPO_KIND_NONE)
+        return 0; //  what it depends on does not exist either
+    for (size_t j = 0; j < p->n_when_values; j++) {
+        const hpo_value_t *w = &p->when_values[j];
+        if (w->kind == HPO_KIND_STR ? v->kind == HPO_KIND_STR &&
+                                          !strcmp (v->s, w->s)
+                                    : v->kind != HPO_KIND_STR && v->f == w->f)
+            return 1;
+    }
+    return 0;
 }
 
 int

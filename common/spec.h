@@ -75,6 +75,16 @@ typedef struct {
     //  they are the grid's points.
     hpo_value_t *values;
     size_t n_values;
+    //  grid: true: in a study whose sampler is not grid, this parameter
+    //  is swept exhaustively and the others are sampled (hybrid search).
+    int grid;
+    //  when: {PARAM: VALUE or [VALUES]}: the parameter exists only in
+    //  trials where parameter when_param (declared earlier in the space,
+    //  and existing itself) has one of these values. when_param is -1
+    //  for a parameter that always exists.
+    int when_param;
+    hpo_value_t *when_values;
+    size_t n_when_values;
 } hpo_param_spec_t;
 
 //  objective.value: which of a trial's reported values of the objective
@@ -156,6 +166,12 @@ struct _hpo_spec_t {
 hpo_spec_t *hpo_spec_parse (const char *text, size_t len, const char *filename,
                             char **error);
 void hpo_spec_destroy (hpo_spec_t **self_p);
+
+//  Whether parameter k exists in a trial whose earlier parameters
+//  (0 .. k-1) have the values row[0 .. k-1]: its condition holds and the
+//  parameter it depends on exists. Samplers fill a row in space order and
+//  set each parameter that does not exist to HPO_KIND_NONE.
+int hpo_spec_active (const hpo_spec_t *self, size_t k, const hpo_value_t *row);
 
 //  Index of the parameter named name, or -1.
 int hpo_spec_param_index (const hpo_spec_t *self, const char *name);

@@ -35,6 +35,8 @@ hpo_value_format (const hpo_value_t *value)
         return hpo_sprintf ("%" PRId64, value->i);
     case HPO_KIND_STR:
         return hpo_strdup (value->s ? value->s : "");
+    case HPO_KIND_NONE:
+        return hpo_strdup ("");
     case HPO_KIND_FLOAT:
         break;
     }

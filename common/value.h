@@ -9,6 +9,10 @@
 #include <stdint.h>
 
 typedef enum {
+    //  No value: the parameter does not exist in this trial, because its
+    //  when: condition (common/spec.h) does not hold. It is absent from the
+    //  trial's argv, environment, params file and JSON.
+    HPO_KIND_NONE = 0,
     HPO_KIND_FLOAT = 1,
     HPO_KIND_INT = 2,
     HPO_KIND_STR = 3,
@@ -28,7 +32,8 @@ void hpo_values_clear (hpo_value_t *values, size_t n);
 //  Deep copy of one value.
 void hpo_value_copy (hpo_value_t *dst, const hpo_value_t *src);
 //  Formats a value as a command-line word: floats with %.17g trimmed to the
-//  shortest form that round-trips. Returns a malloc'd string.
+//  shortest form that round-trips; "" for HPO_KIND_NONE. Returns a
+//  malloc'd string.
 char *hpo_value_format (const hpo_value_t *value);
 
 #endif

@@ -2052,7 +2052,7 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     const hpo_spec_t *spec = study->spec;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
     int rc = spec->sampler.ops->suggest (study->sampler, spec, study->history,
-                                         number, params);
+                                         number, NULL, params);
     if (rc) {
         //  No point left before the budget (a grid), or the sampler
         //  failed: either way the study ends with the trials it has.

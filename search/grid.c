@@ -109,15 +109,24 @@ s_point (const hpo_param_spec_t *p, uint64_t k, hpo_value_t *out)
 
 static int
 s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
-           uint64_t number, hpo_value_t *out)
+           uint64_t number, const uint8_t *fixed, hpo_value_t *out)
 {
     const s_grid_t *self = self_;
     assert (self->n == spec->n_params);
     if (number >= self->size)
         return 1;
+    uint64_t digits[self->n ? self->n : 1];
     for (size_t k = spec->n_params; k-- > 0;) {
-        s_point (&spec->params[k], number % self->counts[k], &out[k]);
+        digits[k] = number % self->counts[k];
         number /= self->counts[k];
+    }
+    for (size_t k = 0; k < spec->n_params; k++) {
+        if (fixed && fixed[k])
+            continue;
+        if (!hpo_spec_active (spec, k, out))
+            out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
+        else
+            s_point (&spec->params[k], digits[k], &out[k]);
     }
     return 0;
 }

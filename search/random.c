@@ -109,14 +109,18 @@ s_int (const hpo_param_spec_t *p, hpo_rng_t *rng, hpo_value_t *out)
 
 static int
 s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
-           uint64_t number, hpo_value_t *out)
+           uint64_t number, const uint8_t *fixed, hpo_value_t *out)
 {
     const s_random_t *self = self_;
     hpo_rng_t rng;
     hpo_rng_seed (&rng, self->seed, number);
     for (size_t k = 0; k < spec->n_params; k++) {
         const hpo_param_spec_t *p = &spec->params[k];
-        if (p->values)
+        if (fixed && fixed[k])
+            continue;
+        if (!hpo_spec_active (spec, k, out))
+            out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
+        else if (p->values)
             hpo_value_copy (&out[k],
                             &p->values[hpo_rng_below (&rng, p->n_values)]);
         else if (p->type == HPO_PARAM_FLOAT)

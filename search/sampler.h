@@ -50,10 +50,18 @@ typedef struct {
     //  with this number (0-based, in creation order; history has rows for
     //  trials 0 .. number-1). Returns 0, 1 when no point is left (the
     //  study ends there), or -1 on error. On 0 the caller frees the values
-    //  with hpo_values_clear; otherwise out holds nothing to free.
+    //  with hpo_values_clear; otherwise out holds nothing the sampler
+    //  allocated (fixed values stay the caller's).
+    //
+    //  fixed, when not NULL, has n_params flags: fixed[k] nonzero means
+    //  the caller already set out[k] (a hybrid study's grid point, an
+    //  enqueued value) and the sampler must keep it, drawing the others
+    //  given it. Parameters are filled in space order; one whose condition
+    //  does not hold given the row so far (hpo_spec_active) is set to
+    //  HPO_KIND_NONE, never drawn.
     int (*suggest) (void *self, const hpo_spec_t *spec,
                     const hpo_history_t *history, uint64_t number,
-                    hpo_value_t *out);
+                    const uint8_t *fixed, hpo_value_t *out);
     //  Optional (NULL): trial number reached a final state (COMPLETE,
     //  PRUNED or FAILED), which the history shows.
     void (*tell) (void *self, const hpo_history_t *history, uint64_t number);

@@ -15,7 +15,7 @@ s_sample (const hpo_spec_t *spec, uint64_t number, hpo_value_t *out)
     const hpo_sampler_ops_t *ops = spec->sampler.ops;
     void *self = ops->new (spec, spec->sampler.config);
     hpo_history_t history = {.n_params = spec->n_params};
-    int rc = ops->suggest (self, spec, &history, number, out);
+    int rc = ops->suggest (self, spec, &history, number, NULL, out);
     ops->destroy (self);
     return rc;
 }
@@ -81,7 +81,7 @@ s_instance_key (const hpo_spec_t *spec, void *self, uint64_t number)
 {
     hpo_value_t values[16];
     hpo_history_t history = {.n_params = spec->n_params};
-    CHECK (spec->sampler.ops->suggest (self, spec, &history, number, values) ==
+    CHECK (spec->sampler.ops->suggest (self, spec, &history, number, NULL, values) ==
            0);
     char *key = s_key (spec, values);
     hpo_values_clear (values, spec->n_params);
@@ -158,7 +158,7 @@ s_test_grid_instance (void)
     }
     hpo_value_t v[2] = {{0}};
     hpo_history_t history = {.n_params = 2};
-    CHECK (ops->suggest (self, spec, &history, 6, v) == 1);
+    CHECK (ops->suggest (self, spec, &history, 6, NULL, v) == 1);
     CHECK (v[0].s == NULL && v[1].s == NULL);
     ops->destroy (self);
     hpo_spec_destroy (&spec);

@@ -1098,10 +1098,10 @@ s_spy_pending (void *self, const hpo_history_t *h, uint64_t number)
 
 static int
 s_spy_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
-               uint64_t number, hpo_value_t *out)
+               uint64_t number, const uint8_t *fixed, hpo_value_t *out)
 {
     CHECK (h->n == number); //  every earlier trial, no more
-    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, fixed, out);
 }
 
 //  A pruner that reads curves: stops a trial above 0.5 from step 2 on.
@@ -1185,11 +1185,12 @@ s_test_search_wiring (void)
 //  A sampler with no point left for trial 1 (as a grid that runs out).
 static int
 s_short_suggest (void *self, const hpo_spec_t *spec, const hpo_history_t *h,
-                 uint64_t number, hpo_value_t *out)
+                 uint64_t number, const uint8_t *fixed,
+                 hpo_value_t *out)
 {
     if (number >= 1)
         return 1;
-    return hpo_sampler_find ("random")->suggest (self, spec, h, number, out);
+    return hpo_sampler_find ("random")->suggest (self, spec, h, number, fixed, out);
 }
 
 //  When the sampler runs out before the budget, the study ends with the
