@@ -56,6 +56,13 @@ s_add (uint64_t a, uint64_t b)
     return a + b;
 }
 
+//  A number's value; an int's from i, whoever filled in f.
+static double
+s_num (const hpo_value_t *v)
+{
+    return v->kind == HPO_KIND_INT ? (double)v->i : v->f;
+}
+
 int
 hpo_space_value_eq (const hpo_value_t *a, const hpo_value_t *b)
 {
@@ -63,7 +70,7 @@ hpo_space_value_eq (const hpo_value_t *a, const hpo_value_t *b)
         return a->kind == b->kind;
     if (a->kind == HPO_KIND_STR || b->kind == HPO_KIND_STR)
         return a->kind == b->kind && !strcmp (a->s, b->s);
-    return a->f == b->f;
+    return s_num (a) == s_num (b);
 }
 
 uint64_t
@@ -78,12 +85,11 @@ hpo_space_row_hash (const hpo_value_t *row, size_t n)
         size_t len = 1;
         const unsigned char *bytes = buf;
         if (v->kind == HPO_KIND_STR) {
-            buf[0] = 's';
             bytes = (const unsigned char *)v->s;
             len = strlen (v->s) + 1;
             h = (h ^ 's') * 1099511628211ULL;
         } else if (v->kind != HPO_KIND_NONE) {
-            double f = v->f == 0 ? 0 : v->f; //  -0 is 0
+            double f = s_num (v) == 0 ? 0 : s_num (v); //  -0 is 0
             buf[0] = 'n';
             memcpy (buf + 1, &f, 8);
             len = 9;
@@ -125,7 +131,7 @@ hpo_space_point_index (const hpo_param_spec_t *p, const hpo_value_t *v)
     uint64_t count = hpo_param_grid_count (p);
     if (v->kind == HPO_KIND_STR || count == 0 || count == UINT64_MAX)
         return -1;
-    double k = round ((v->f - p->low) / (p->has_step ? p->step : 1));
+    double k = round ((s_num (v) - p->low) / (p->has_step ? p->step : 1));
     if (!(k >= 0 && k < (double)count))
         return -1;
     hpo_value_t point;

@@ -391,6 +391,45 @@ s_test_given (void)
     hpo_spec_destroy (&spec);
 }
 
+//  A space used up at scale: 100 x 200 configurations, a grid point
+//  per value of a. Every one exactly once, then the end; the scan for a
+//  free one moves forward, so this takes well under a second.
+static void
+s_test_exhaust_large (void)
+{
+    for (int hybrid = 0; hybrid < 2; hybrid++) {
+        char space[256];
+        snprintf (space, sizeof space,
+                  "  a: {type: int, low: 1, high: 100%s}\n"
+                  "  b: {type: int, low: 1, high: 200}\n",
+                  hybrid ? ", grid: true" : "");
+        hpo_spec_t *spec = s_spec ("{type: random, seed: 4}", "100000", space);
+        if (!spec)
+            return;
+        hpo_suggest_t *driver = hpo_suggest_new (spec);
+        hpo_history_t *history = hpo_history_new (spec->n_params);
+        CHECK (s_run (driver, history, 100000, NULL) == 20000);
+        uint8_t *seen = calloc (20000, 1);
+        size_t distinct = 0;
+        for (uint64_t k = 0; k < history->n; k++) {
+            const hpo_value_t *r = hpo_history_params (history, k);
+            size_t i = (size_t)((r[0].i - 1) * 200 + (r[1].i - 1));
+            distinct += !seen[i];
+            seen[i] = 1;
+        }
+        CHECK (distinct == 20000);
+        if (hybrid) {
+            uint64_t min, max;
+            hpo_suggest_grid_spread (driver, history, &min, &max);
+            CHECK (min == 200 && max == 200);
+        }
+        free (seen);
+        hpo_history_destroy (&history);
+        hpo_suggest_destroy (&driver);
+        hpo_spec_destroy (&spec);
+    }
+}
+
 int
 main (void)
 {
@@ -401,5 +440,6 @@ main (void)
     s_test_hybrid_finite ();
     s_test_determinism ();
     s_test_given ();
+    s_test_exhaust_large ();
     TEST_DONE ();
 }
