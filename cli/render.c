@@ -314,7 +314,7 @@ hpo_render_study_grid (FILE *out, const Hpo__StudyInfo *study)
         const Hpo__GridPoint *g = study->grid[p];
         for (size_t j = 0; j + 1 < cols; j++)
             s_table_add (&table, j < g->n_params ? s_param_text (g->params[j])
-                                                  : hpo_strdup ("-"));
+                                                 : hpo_strdup ("-"));
         s_table_addf (&table, "%" PRIu64, g->trials);
     }
     s_table_print (&table, out, "");
@@ -332,8 +332,8 @@ hpo_render_study_grid_json (const Hpo__StudyInfo *study)
                          json_integer ((json_int_t)study->grid_trials_min));
     json_object_set_new (doc, "trials_max",
                          json_integer ((json_int_t)study->grid_trials_max));
-    json_t *points = study->n_grid < study->grid_points ? json_null ()
-                                                        : json_array ();
+    json_t *points =
+        study->n_grid < study->grid_points ? json_null () : json_array ();
     for (size_t p = 0; p < study->n_grid && json_is_array (points); p++) {
         const Hpo__GridPoint *g = study->grid[p];
         json_t *params = json_object ();
@@ -343,7 +343,8 @@ hpo_render_study_grid_json (const Hpo__StudyInfo *study)
                                  hpo_json_render_param (g->params[j]));
         json_t *row = json_object ();
         json_object_set_new (row, "params", params);
-        json_object_set_new (row, "trials", json_integer ((json_int_t)g->trials));
+        json_object_set_new (row, "trials",
+                             json_integer ((json_int_t)g->trials));
         json_array_append_new (points, row);
     }
     json_object_set_new (doc, "points", points);

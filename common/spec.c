@@ -865,8 +865,8 @@ s_parse_when_value (s_ctx_t *ctx, const s_field_t *f,
         return 0;
     char *text = hpo_value_format (v);
     hpo_values_clear (v, 1);
-    s_fail (ctx, s_vline (f), f->path, "%s is not a value %s can take",
-            text, target->name);
+    s_fail (ctx, s_vline (f), f->path, "%s is not a value %s can take", text,
+            target->name);
     free (text);
     return -1;
 }

@@ -81,10 +81,9 @@ typedef struct {
     int log;                    //  sample uniformly in log space; low > 0
     int has_step;
     double step;                //  float and int: grid spacing / quantum
-                                //  (points: N fills values instead)
     //  Explicit values: always for categorical (each scalar typed as int,
     //  float or string by its YAML form); optional for float/int, where
-    //  they are the grid's points.
+    //  they are the grid's points (points: N writes a range out here).
     hpo_value_t *values;
     size_t n_values;
     //  grid: true: in a study whose sampler is not grid, this parameter

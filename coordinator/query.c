@@ -195,12 +195,11 @@ s_grid_info (hpo_study_t *study, Hpo__StudyInfo *info, int rows)
         hpo_value_t values[n_grid ? n_grid : 1];
         Hpo__GridPoint *g = hpo_malloc (sizeof *g);
         hpo__grid_point__init (g);
-        g->trials = hpo_suggest_grid_trials (study->suggest, study->history, p,
-                                             values);
+        g->trials =
+            hpo_suggest_grid_trials (study->suggest, study->history, p, values);
         g->params = hpo_wire_params_new (names, values, n_grid);
         g->n_params = n_grid;
         info->grid[p] = g; //  its Params hold the values' strings
-
     }
 }
 

@@ -2053,7 +2053,8 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
                                NULL, params);
     if (rc) {
         //  No configuration left before the budget (a grid, a finite
-        //  space used up), or the sampler failed: either way the study ends with the trials it has.
+        //  space used up), or the sampler failed: either way the study ends
+        //  with the trials it has.
         if (rc < 0)
             hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
                            "; no more trials",

@@ -26,14 +26,14 @@ typedef struct {
 struct _hpo_space_t {
     const hpo_spec_t *spec;
     size_t n;
-    uint8_t *fixed;          //  n flags
-    hpo_value_t *row;        //  n values: the fixed ones (copies)
-    uint64_t *domain;        //  points per parameter (1 when fixed; 0:
-                             //  not finite)
-    uint64_t *count;         //  configurations of each one's subtree
-    size_t *child_off;       //  n + 1: children of k: child[off[k]..]
+    uint8_t *fixed;    //  n flags
+    hpo_value_t *row;  //  n values: the fixed ones (copies)
+    uint64_t *domain;  //  points per parameter (1 when fixed; 0:
+                       //  not finite)
+    uint64_t *count;   //  configurations of each one's subtree
+    size_t *child_off; //  n + 1: children of k: child[off[k]..]
     size_t *child;
-    s_special_t **specials;  //  per parameter, by index
+    s_special_t **specials; //  per parameter, by index
     size_t *n_specials;
     uint64_t size;
 };

@@ -150,10 +150,10 @@ s_test_space_numbering (void)
     CHECK (hpo_space_size (space) == 27);
     hpo_space_destroy (&space);
     //  A float without points that can exist: not finite.
-    hpo_spec_t *open = s_spec (
-        "{type: random}", "10",
-        "  a: {type: categorical, values: [x, y]}\n"
-        "  b: {type: float, low: 0, high: 1, when: {a: y}}\n");
+    hpo_spec_t *open =
+        s_spec ("{type: random}", "10",
+                "  a: {type: categorical, values: [x, y]}\n"
+                "  b: {type: float, low: 0, high: 1, when: {a: y}}\n");
     space = hpo_space_new (open, NULL, NULL);
     CHECK (hpo_space_size (space) == UINT64_MAX);
     hpo_space_destroy (&space);
@@ -172,14 +172,13 @@ s_test_space_numbering (void)
 //  Runs the driver for up to max trials, appending each to history;
 //  returns how many it handed out before it said the space is used up.
 static size_t
-s_run (hpo_suggest_t *driver, hpo_history_t *history, size_t max,
-       s_set_t *keys)
+s_run (hpo_suggest_t *driver, hpo_history_t *history, size_t max, s_set_t *keys)
 {
     size_t n = history->n_params, made = 0;
     for (; made < max; made++) {
         hpo_value_t row[n ? n : 1];
-        int rc = hpo_suggest_next (driver, history, history->n, NULL, NULL,
-                                   row);
+        int rc =
+            hpo_suggest_next (driver, history, history->n, NULL, NULL, row);
         CHECK (rc == 0 || rc == 1);
         if (rc)
             break;
@@ -230,8 +229,8 @@ s_test_no_duplicates (void)
     uint8_t given[5] = {1, 1, 1, 1, 1};
     hpo_value_t values[5];
     memcpy (values, hpo_history_params (history, 0), sizeof values);
-    CHECK (hpo_suggest_next (driver, history, history->n, given, values,
-                             row) == 0);
+    CHECK (hpo_suggest_next (driver, history, history->n, given, values, row) ==
+           0);
     char *a = s_key (5, row), *b = s_key (5, values);
     CHECK_STR (a, b);
     free (a);

@@ -1694,11 +1694,11 @@ s_test_metrics (void)
 
 //  Search spaces (issue #7): when:, grid: true, points:, log ints. A
 //  constructor, like the tests above, to keep clear of other changes.
-#define S_SPACE_HEAD                                                         \
-    "name: s\n"                                                              \
-    "command: ./run\n"                                                       \
-    "objective: {metric: loss}\n"                                            \
-    "budget: {trials: 10}\n"                                                 \
+#define S_SPACE_HEAD                                                           \
+    "name: s\n"                                                                \
+    "command: ./run\n"                                                         \
+    "objective: {metric: loss}\n"                                              \
+    "budget: {trials: 10}\n"                                                   \
     "space:\n"
 
 __attribute__ ((constructor)) static void
@@ -1726,18 +1726,18 @@ s_test_space_when (void)
                            "condition needs a categorical, an int, or a float "
                            "with values or points");
     free (error);
-    spec = s_parse (
-        S_SPACE_HEAD "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
-                     "  momentum: {type: float, low: 0, high: 1, when: {opt: "
-                     "sgd}}\n"
-                     "  layers: {type: int, low: 1, high: 4}\n"
-                     "  width: {type: int, low: 8, high: 64, when: {layers: "
-                     "[2, 3]}}\n"
-                     "  decay: {type: float, values: [0.1, 0.2], when: "
-                     "{opt: [sgd, rms]}}\n"
-                     "  beta: {type: float, low: 0, high: 1, when: {decay: "
-                     "0.2}}\n",
-        &error);
+    spec = s_parse (S_SPACE_HEAD
+                    "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
+                    "  momentum: {type: float, low: 0, high: 1, when: {opt: "
+                    "sgd}}\n"
+                    "  layers: {type: int, low: 1, high: 4}\n"
+                    "  width: {type: int, low: 8, high: 64, when: {layers: "
+                    "[2, 3]}}\n"
+                    "  decay: {type: float, values: [0.1, 0.2], when: "
+                    "{opt: [sgd, rms]}}\n"
+                    "  beta: {type: float, low: 0, high: 1, when: {decay: "
+                    "0.2}}\n",
+                    &error);
     CHECK (spec != NULL);
     if (!spec) {
         fprintf (stderr, "%s\n", error);
