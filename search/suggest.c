@@ -359,6 +359,48 @@ s_next_point (hpo_suggest_t *self)
     return UINT64_MAX;
 }
 
+//  Some grid parameters given (an enqueued configuration in part): the
+//  others from the point with the fewest trials among those that agree,
+//  so the spread holds. A scan of the points, for the rare given case.
+static void
+s_given_point (hpo_suggest_t *self, hpo_value_t *out, uint8_t *held)
+{
+    int64_t want[self->n_grid];
+    for (size_t j = 0; j < self->n_grid; j++) {
+        size_t k = self->grid[j];
+        want[j] = held[k] ? hpo_space_point_index (&self->spec->params[k],
+                                                   &out[k])
+                          : -1;
+        if (held[k] && want[j] < 0)
+            return; //  off the grid: the sampler draws the rest
+    }
+    uint64_t best = UINT64_MAX;
+    for (uint64_t p = 0; p < self->points; p++) {
+        uint64_t q = p;
+        int match = 1;
+        for (size_t j = self->n_grid; j-- > 0 && match;) {
+            match = want[j] < 0 || (uint64_t)want[j] == q % self->radix[j];
+            q /= self->radix[j];
+        }
+        if (match && !self->full[p] &&
+            (best == UINT64_MAX || self->trials[p] < self->trials[best]))
+            best = p;
+    }
+    if (best == UINT64_MAX)
+        return;
+    hpo_value_t row[self->n ? self->n : 1];
+    memset (row, 0, sizeof row);
+    s_point_values (self, best, row);
+    for (size_t j = 0; j < self->n_grid; j++) {
+        size_t k = self->grid[j];
+        if (!held[k]) {
+            out[k] = row[k];
+            held[k] = 1;
+        } else
+            hpo_values_clear (&row[k], 1);
+    }
+}
+
 //  A configuration not taken in the space with the fixed parameters held
 //  at out's values, into out; 0 if every one is taken. cursor, when not
 //  NULL, persists the scan for this sub-space, named by cursor_key.
@@ -482,7 +524,8 @@ hpo_suggest_next (hpo_suggest_t *self, const hpo_history_t *history,
             s_point_values (self, point, out);
             for (size_t j = 0; j < self->n_grid; j++)
                 held[self->grid[j]] = 1;
-        }
+        } else if (grid_given && grid_given < self->n_grid)
+            s_given_point (self, out, held);
         int rc = s_draw (self, history, number, held, out, dedup, point);
         if (rc == 0)
             return 0;

@@ -294,6 +294,38 @@ s_test_hybrid_spread (void)
     hpo_spec_destroy (&spec);
 }
 
+//  Hybrid with a grid parameter given (an enqueued configuration in
+//  part): the other grid parameters come from the least-tried point that
+//  agrees, and the driver's own choices then fill the other points.
+static void
+s_test_hybrid_given (void)
+{
+    hpo_spec_t *spec = s_spec ("{type: random, seed: 1}", "20", s_hybrid_space);
+    if (!spec)
+        return;
+    hpo_suggest_t *driver = hpo_suggest_new (spec);
+    hpo_history_t *history = hpo_history_new (spec->n_params);
+    uint8_t given[3] = {1, 0, 0};
+    hpo_value_t values[3] = {{.kind = HPO_KIND_STR, .s = "sgd"}};
+    for (int t = 0; t < 4; t++) {
+        hpo_value_t row[3];
+        CHECK (hpo_suggest_next (driver, history, history->n, given, values,
+                                 row) == 0);
+        CHECK (!strcmp (row[0].s, "sgd") && row[1].i == 1 + t % 2);
+        hpo_history_append (history, row);
+        hpo_values_clear (row, 3);
+    }
+    //  Points 2 and 3 (sgd) have 2 trials each: the next four go to
+    //  adam 1, adam 2, rms 1, rms 2.
+    CHECK (s_run (driver, history, 4, NULL) == 4);
+    for (uint64_t p = 0; p < 6; p++)
+        CHECK (hpo_suggest_grid_trials (driver, history, p, NULL) ==
+               (p == 2 || p == 3 ? 2u : 1u));
+    hpo_history_destroy (&history);
+    hpo_suggest_destroy (&driver);
+    hpo_spec_destroy (&spec);
+}
+
 //  Hybrid in a finite space: a grid point whose configurations are all
 //  taken leaves the rotation; the study ends when all are.
 static void
@@ -437,6 +469,7 @@ main (void)
     s_test_no_duplicates ();
     s_test_hybrid_spread ();
     s_test_hybrid_finite ();
+    s_test_hybrid_given ();
     s_test_determinism ();
     s_test_given ();
     s_test_exhaust_large ();
