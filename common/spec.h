@@ -86,6 +86,11 @@ typedef struct {
     //  they are the grid's points (points: N writes a range out here).
     hpo_value_t *values;
     size_t n_values;
+    //  values' lookup table for hpo_param_value_index (index + 1 per
+    //  slot, 0: empty), built by the parser; NULL in a spec built by
+    //  hand, whose values are then searched in order.
+    uint32_t *value_slots;
+    size_t n_value_slots;
     //  grid: true: in a study whose sampler is not grid, this parameter
     //  is swept exhaustively and the others are sampled (hybrid search,
     //  search/suggest.h). It has a finite grid and no when:.
@@ -199,6 +204,11 @@ int hpo_spec_param_index (const hpo_spec_t *self, const char *name);
 //  UINT64_MAX when too large to count. A space's distinct configurations,
 //  conditions counted, are search/space.h's.
 uint64_t hpo_param_grid_count (const hpo_param_spec_t *param);
+
+//  The index of value among param's values (numbers by value, strings by
+//  their bytes), or -1 when it is none of them. O(1) in a parsed spec.
+int64_t hpo_param_value_index (const hpo_param_spec_t *param,
+                               const hpo_value_t *value);
 
 //  Parses a duration: "90s", "30m", "2h", "1d", "500ms", or a plain number
 //  of seconds ("1.5"). Returns 0 and sets *ms, or -1 if malformed.
