@@ -1911,6 +1911,18 @@ s_test_space_distinct (void)
         &error);
     CHECK (spec && s_size (spec) == 8 && spec->trials == 8);
     hpo_spec_destroy (&spec);
+    //  Any sampler: a finite space caps the budget, as no configuration
+    //  is handed out twice; an infinite one does not.
+    spec = s_parse (S_SPACE_HEAD "  a: {type: int, low: 1, high: 3}\n"
+                                 "  b: {type: categorical, values: [x, y]}\n",
+                    &error);
+    CHECK (spec && spec->trials == 6);
+    hpo_spec_destroy (&spec);
+    spec = s_parse (S_SPACE_HEAD "  a: {type: int, low: 1, high: 3}\n"
+                                 "  b: {type: float, low: 0, high: 1}\n",
+                    &error);
+    CHECK (spec && spec->trials == 10);
+    hpo_spec_destroy (&spec);
 }
 
 //  A condition's values are looked up in its parameter's values by hash,
