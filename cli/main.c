@@ -119,8 +119,8 @@ static const s_command_t s_commands[] = {
     {"study", "show", 1, "study show NAME [--grid]", "one study in detail",
      "one study: trials per state, best so far, elapsed, objective, "
      "sampler",
-     "A hybrid search (grid: true parameters) shows its grid points and\n"
-     "how many trials each has had, fewest to most.\n"
+     "A hybrid search (grid: true parameters) shows how many grid points\n"
+     "it has and the fewest and most trials any of them has had.\n"
      "  --grid           one row per grid point: its values and trials\n"
      "                   (with --json, one document of them)\n",
      OPT_GRID, s_study_show},
