@@ -641,6 +641,13 @@ hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq, const char *filename,
     msg->env.study_create = &msg->body.study_create;
 }
 
+void
+hpo_wire_study_derive (hpo_wire_msg_t *msg, uint64_t seq, const char *spec)
+{
+    hpo_wire_study_create (msg, seq, "refine", spec);
+    msg->body.study_create.derive = 1;
+}
+
 //  The requests that name a study: show, stop, best.
 static Hpo__StudyRef *
 s_study_ref (hpo_wire_msg_t *msg, uint64_t seq, Hpo__Envelope__BodyCase body,

@@ -228,6 +228,10 @@ void hpo_wire_ok (hpo_wire_msg_t *msg, uint64_t seq, const char *message);
 //  The CLI's requests.
 void hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq,
                             const char *filename, const char *spec);
+//  hpo study refine: a StudyCreate with derive set, whose spec is only a
+//  refine sampler and maybe a name (coordinator/derive.h).
+void hpo_wire_study_derive (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *spec);
 void hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
 //  now: also stop the running trials (hpo study stop --now).
 void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
