@@ -635,7 +635,10 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
         free (error);
         return;
     }
-    char *reply = hpo_sprintf ("created study %s", study->name);
+    char *reply = hpo_sprintf ("created study %s (%" PRIu64 " trials, "
+                               "sampler %s)",
+                               study->name, study->budget,
+                               study->spec->sampler.ops->name);
     s_ok (self, m, reply);
     free (reply);
 }
