@@ -72,7 +72,8 @@ static const struct {
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
     {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
     {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
-    {OPT_TOP, "--top", "study refine"}, {OPT_POINTS, "--points", "study refine"},
+    {OPT_TOP, "--top", "study refine"},
+    {OPT_POINTS, "--points", "study refine"},
     {OPT_SHRINK, "--shrink", "study refine"},
     {OPT_NAME, "--name", "study refine"},
 };
@@ -111,9 +112,10 @@ typedef struct {
     s_handler_fn *handler;
 } s_command_t;
 
-static s_handler_fn s_study_create, s_study_refine, s_study_list, s_study_show, s_study_stop,
+static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
     s_trial_show, s_best, s_workers, s_watch, s_export;
+static s_handler_fn s_study_refine;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",
@@ -495,9 +497,9 @@ s_refine_request (s_ctx_t *ctx, const char *from)
 {
     const char *names[] = {from, ctx->name};
     for (int k = 0; k < 2; k++) {
-        const char *why = names[k] ? hpo_name_study_problem (
-                                         names[k], strlen (names[k]))
-                                   : NULL;
+        const char *why =
+            names[k] ? hpo_name_study_problem (names[k], strlen (names[k]))
+                     : NULL;
         if (why) {
             hpo_log_error ("study name '%s': %s", names[k], why);
             return NULL;
@@ -507,8 +509,8 @@ s_refine_request (s_ctx_t *ctx, const char *from)
         (ctx->points && s_refine_number ("--points", ctx->points, 1)) ||
         (ctx->shrink && s_refine_number ("--shrink", ctx->shrink, 0)))
         return NULL;
-    char *name = ctx->name ? hpo_sprintf ("name: '%s'\n", ctx->name)
-                           : hpo_strdup ("");
+    char *name =
+        ctx->name ? hpo_sprintf ("name: '%s'\n", ctx->name) : hpo_strdup ("");
     char *text = hpo_sprintf (
         "%ssampler: {type: refine, from: '%s'%s%s%s%s%s%s}\n", name, from,
         ctx->top ? ", top: " : "", ctx->top ? ctx->top : "",
@@ -527,8 +529,8 @@ s_study_refine (s_ctx_t *ctx, char **args)
     hpo_wire_msg_t request;
     hpo_wire_study_derive (&request, 0, text);
     hpo_env_t *reply;
-    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL,
-                         &reply);
+    int status =
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL, &reply);
     if (status == 0) {
         printf ("%s\n", reply->ok->message);
         hpo_wire_free (&reply);

@@ -984,9 +984,8 @@ s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t, int jsonl)
         const char *name = cols->keys[key++];
         if (param && param->kind == HPO_KIND_NONE && jsonl)
             continue;
-        json_object_set_new (row, name,
-                             param ? hpo_json_render_param (param)
-                                   : json_null ());
+        json_object_set_new (
+            row, name, param ? hpo_json_render_param (param) : json_null ());
     }
     json_object_set_new (row, cols->keys[key++],
                          t->has_value ? hpo_json_render_real (t->value)

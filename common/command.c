@@ -141,14 +141,13 @@ s_check_word (s_scan_t *self)
     if (option && self->holders == 1 && self->out.len == 0 &&
         self->conditional[self->holder]) {
         const char *name = self->names[self->holder];
-        rc = s_fail (self, hpo_sprintf (
-                               "parameter %s exists in some trials only, "
+        rc = s_fail (
+            self, hpo_sprintf ("parameter %s exists in some trials only, "
                                "and {%s} is a word of its own after %s: "
                                "where %s is absent its word is left out, "
                                "and %s would take the next word; "
                                "write %s={%s}",
-                               name, name, option, name, option, option,
-                               name));
+                               name, name, option, name, option, option, name));
     }
     free (option);
     return rc;
@@ -422,8 +421,7 @@ hpo_command_check (const char *tmpl, char *const *names, size_t n, char **error)
 }
 
 int
-hpo_command_check_when (const char *tmpl, const hpo_spec_t *spec,
-                        char **error)
+hpo_command_check_when (const char *tmpl, const hpo_spec_t *spec, char **error)
 {
     assert (spec);
     size_t n = spec->n_params;
@@ -433,10 +431,8 @@ hpo_command_check_when (const char *tmpl, const hpo_spec_t *spec,
         names[k] = spec->params[k].name;
         conditional[k] = spec->params[k].when_param >= 0;
     }
-    s_scan_t scan = {.mode = S_CHECK,
-                     .names = names,
-                     .n = n,
-                     .conditional = conditional};
+    s_scan_t scan = {
+        .mode = S_CHECK, .names = names, .n = n, .conditional = conditional};
     int rc = s_run (&scan, tmpl, error);
     s_scan_free (&scan);
     free (conditional);

@@ -358,9 +358,8 @@ hpo_wire_param_get (const Hpo__Param *param, hpo_value_t *value)
         //  Absent from this trial: a kind 0 that carries a value is not
         //  that, but a sender that forgot to set the kind.
         value->kind = HPO_KIND_NONE;
-        return param->f == 0 && param->i == 0 && (!param->s || !*param->s)
-                   ? 0
-                   : -1;
+        return param->f == 0 && param->i == 0 && (!param->s || !*param->s) ? 0
+                                                                           : -1;
     }
     return -1;
 }

@@ -178,8 +178,8 @@ s_free_name (hpo_sched_t *sched, const char *from)
 static char *
 s_scalar (struct fy_document *doc, const char *path)
 {
-    struct fy_node *node =
-        fy_node_by_path (fy_document_root (doc), path, FY_NT, FYNWF_DONT_FOLLOW);
+    struct fy_node *node = fy_node_by_path (fy_document_root (doc), path, FY_NT,
+                                            FYNWF_DONT_FOLLOW);
     size_t len;
     const char *s = node && fy_node_is_scalar (node)
                         ? fy_node_get_scalar (node, &len)
@@ -199,9 +199,9 @@ s_refine_text (struct fy_document *req, const char *source, const char *name,
         return NULL;
     }
     struct fy_node *root = fy_document_root (doc);
-    struct fy_node *sampler = fy_node_copy (
-        doc, fy_node_mapping_lookup_by_string (fy_document_root (req),
-                                               "sampler", FY_NT));
+    struct fy_node *sampler =
+        fy_node_copy (doc, fy_node_mapping_lookup_by_string (
+                               fy_document_root (req), "sampler", FY_NT));
     char *out = NULL;
     if (s_set (doc, root, "name", s_quoted (doc, name)) == 0 &&
         s_set (doc, root, "sampler", sampler) == 0) {

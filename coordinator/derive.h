@@ -31,7 +31,6 @@ char *hpo_derive_centres (hpo_sched_t *sched, const hpo_spec_t *spec,
 //  budget.trials left out (the refined grid sets the budget); without a
 //  name, FROM-refine, or FROM-refine2, -refine3 ... if taken. NULL with
 //  *error set (malloc'd). The caller parses the result as any study file.
-char *hpo_derive_refine (hpo_sched_t *sched, const char *request,
-                         char **error);
+char *hpo_derive_refine (hpo_sched_t *sched, const char *request, char **error);
 
 #endif

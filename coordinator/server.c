@@ -588,14 +588,13 @@ s_spec_parse (const char *text, const char *filename, char **error)
 //  a refine study's text gets its centres written in and is parsed again
 //  (derive.h), so that the text stored is all a restart needs.
 static hpo_spec_t *
-s_create_spec (hpo_server_t *self, const Hpo__StudyCreate *req,
-               char **text_p, char **error)
+s_create_spec (hpo_server_t *self, const Hpo__StudyCreate *req, char **text_p,
+               char **error)
 {
     const char *filename =
         req->filename && *req->filename ? req->filename : "study";
-    char *text = req->derive
-                     ? hpo_derive_refine (self->sched, req->spec, error)
-                     : hpo_strdup (req->spec);
+    char *text = req->derive ? hpo_derive_refine (self->sched, req->spec, error)
+                             : hpo_strdup (req->spec);
     hpo_spec_t *spec = text ? s_spec_parse (text, filename, error) : NULL;
     if (spec && hpo_refine_from (spec)) {
         char *centred = hpo_derive_centres (self->sched, spec, text, error);

@@ -37,8 +37,8 @@ typedef struct {
     uint64_t bound;
 } s_config_t;
 
-static const char *const s_keys[] = {"from",    "top",     "points",
-                                     "shrink",  "centres", NULL};
+static const char *const s_keys[] = {"from",   "top",     "points",
+                                     "shrink", "centres", NULL};
 
 static void
 s_config_free (void *config_)
@@ -145,8 +145,7 @@ s_axis_numeric (const s_config_t *config, const hpo_param_spec_t *p,
 //  the space lists them.
 static void
 s_axis_categorical (const hpo_param_spec_t *p, const hpo_value_t *centres,
-                    size_t n_centres, size_t k, size_t n_params,
-                    s_axis_t *axis)
+                    size_t n_centres, size_t k, size_t n_params, s_axis_t *axis)
 {
     for (size_t v = 0; v < p->n_values; v++)
         for (size_t c = 0; c < n_centres; c++)
@@ -303,7 +302,8 @@ s_centre_value (const hpo_param_spec_t *p, json_t *j, hpo_value_t *out)
             const hpo_value_t *v = &p->values[k];
             int same =
                 v->kind == HPO_KIND_STR
-                    ? json_is_string (j) && !strcmp (json_string_value (j), v->s)
+                    ? json_is_string (j) &&
+                          !strcmp (json_string_value (j), v->s)
                 : v->kind == HPO_KIND_INT
                     ? json_is_integer (j) && json_integer_value (j) == v->i
                     : json_is_number (j) && json_number_value (j) == v->f;
@@ -323,9 +323,8 @@ s_centre_value (const hpo_param_spec_t *p, json_t *j, hpo_value_t *out)
         return hpo_sprintf ("has %s %g, outside [%g, %g]", p->name, x, p->low,
                             p->high);
     if (p->type == HPO_PARAM_INT)
-        *out = (hpo_value_t){.kind = HPO_KIND_INT,
-                             .i = (int64_t)json_integer_value (j),
-                             .f = x};
+        *out = (hpo_value_t){
+            .kind = HPO_KIND_INT, .i = (int64_t)json_integer_value (j), .f = x};
     else
         *out = (hpo_value_t){.kind = HPO_KIND_FLOAT, .f = x};
     return NULL;

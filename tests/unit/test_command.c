@@ -321,9 +321,8 @@ s_when_is (const char *tmpl, const char *expect, int line)
     t_checks++;
     if (expect ? rc != -1 || !error || !strstr (error, expect)
                : rc != 0 || error) {
-        fprintf (stderr, "%s:%d: [%s] expected %s, got %s\n", __FILE__,
-                 line, tmpl, expect ? expect : "success",
-                 error ? error : "success");
+        fprintf (stderr, "%s:%d: [%s] expected %s, got %s\n", __FILE__, line,
+                 tmpl, expect ? expect : "success", error ? error : "success");
         t_failures++;
     }
     free (error);

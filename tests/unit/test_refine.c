@@ -60,8 +60,7 @@ s_points (const hpo_spec_t *spec)
         for (size_t k = 0; k < spec->n_params; k++) {
             char *v = hpo_value_format (&out[k]);
             char *next = malloc (strlen (all) + strlen (v) + 2);
-            sprintf (next, "%s%s%s", all,
-                     k ? "|" : (n ? ";" : ""), v);
+            sprintf (next, "%s%s%s", all, k ? "|" : (n ? ";" : ""), v);
             free (all);
             free (v);
             all = next;
@@ -74,8 +73,7 @@ s_points (const hpo_spec_t *spec)
 }
 
 static void
-s_grid_is (const char *sampler, const char *space, const char *expect,
-           int line)
+s_grid_is (const char *sampler, const char *space, const char *expect, int line)
 {
     hpo_spec_t *spec = s_spec (sampler, space);
     if (!spec)
@@ -99,15 +97,13 @@ static void
 s_test_window (void)
 {
     //  A fifth of the range, five points, centred on the centre.
-    GRID_IS ("{type: refine, centres: '[{\"x\": 5}]'}", s_x,
-             "4;4.5;5;5.5;6");
+    GRID_IS ("{type: refine, centres: '[{\"x\": 5}]'}", s_x, "4;4.5;5;5.5;6");
     GRID_IS ("{type: refine, points: 3, shrink: 0.5, centres: '[{\"x\": 5}]'}",
              s_x, "2.5;5;7.5");
     GRID_IS ("{type: refine, points: 1, centres: '[{\"x\": 3.25}]'}", s_x,
              "3.25");
     //  Clipped to the bounds, and the clipped points run once.
-    GRID_IS ("{type: refine, centres: '[{\"x\": 0.5}]'}", s_x,
-             "0;0.5;1;1.5");
+    GRID_IS ("{type: refine, centres: '[{\"x\": 0.5}]'}", s_x, "0;0.5;1;1.5");
     GRID_IS ("{type: refine, shrink: 1, points: 3, centres: '[{\"x\": 10}]'}",
              s_x, "5;1e+01"); //  value.c writes 10.0 so
 }
@@ -147,12 +143,10 @@ s_test_rounding (void)
     GRID_IS ("{type: refine, shrink: 0.05, centres: '[{\"n\": 10}]'}", n,
              "8;9;10;11;12");
     //  A window narrower than one integer is the centre alone.
-    GRID_IS ("{type: refine, shrink: 0.01, centres: '[{\"n\": 10}]'}", n,
-             "10");
+    GRID_IS ("{type: refine, shrink: 0.01, centres: '[{\"n\": 10}]'}", n, "10");
     //  Steps: onto the step's points, inside the bounds.
     GRID_IS ("{type: refine, points: 3, centres: '[{\"x\": 0.5}]'}",
-             "  x: {type: float, low: 0, high: 1, step: 0.1}\n",
-             "0.4;0.5;0.6");
+             "  x: {type: float, low: 0, high: 1, step: 0.1}\n", "0.4;0.5;0.6");
     GRID_IS ("{type: refine, points: 5, shrink: 0.4, centres: '[{\"n\": 9}]'}",
              "  n: {type: int, low: 1, high: 9, step: 2}\n", "7;9");
     //  Listed values: the nearest of them.
@@ -197,8 +191,7 @@ s_test_categorical (void)
 }
 
 static void
-s_refused (const char *sampler, const char *space, const char *expect,
-           int line)
+s_refused (const char *sampler, const char *space, const char *expect, int line)
 {
     char *error;
     hpo_spec_t *spec = s_parse (sampler, space, &error);
@@ -222,8 +215,7 @@ s_test_refused (void)
     REFUSED ("{type: refine, from: a, points: 1001}", s_x,
              "must be from 1 to 1000");
     REFUSED ("{type: refine, from: a, shrink: 0}", s_x, "above 0, at most 1");
-    REFUSED ("{type: refine, from: a, shrink: 1.5}", s_x,
-             "above 0, at most 1");
+    REFUSED ("{type: refine, from: a, shrink: 1.5}", s_x, "above 0, at most 1");
     REFUSED ("{type: refine, centres: 'x'}", s_x, "must be a JSON list");
     REFUSED ("{type: refine, centres: '[]'}", s_x, "must be a JSON list");
     REFUSED ("{type: refine, centres: '[{\"x\": 11}]'}", s_x,
@@ -252,33 +244,32 @@ s_test_refused (void)
 static void
 s_test_from (void)
 {
-    hpo_spec_t *spec =
-        s_spec ("{type: refine, from: src, top: 3, points: 4}",
-                "  x: {type: float, low: 0, high: 10}\n"
-                "  opt: {type: categorical, values: [a, b]}\n"
-                "  n: {type: int, low: 1, high: 2}\n");
+    hpo_spec_t *spec = s_spec ("{type: refine, from: src, top: 3, points: 4}",
+                               "  x: {type: float, low: 0, high: 10}\n"
+                               "  opt: {type: categorical, values: [a, b]}\n"
+                               "  n: {type: int, low: 1, high: 2}\n");
     if (!spec)
         return;
     CHECK_STR (hpo_refine_from (spec), "src");
     CHECK (hpo_refine_top (spec) == 3);
     CHECK (spec->sampler.ops->size (spec, spec->sampler.config) ==
            3 * 4 * 2 * 2);
-    hpo_spec_t *same = s_spec ("{type: random}",
-                               "  n: {type: int, low: 5, high: 7}\n"
-                               "  x: {type: float, low: 0, high: 1}\n"
-                               "  opt: {type: categorical, values: [c]}\n");
-    hpo_spec_t *other = s_spec ("{type: random}",
-                                "  n: {type: float, low: 5, high: 7}\n"
-                                "  x: {type: float, low: 0, high: 1}\n"
-                                "  opt: {type: categorical, values: [c]}\n");
-    hpo_spec_t *fewer = s_spec ("{type: random}",
-                                "  x: {type: float, low: 0, high: 1}\n"
-                                "  opt: {type: categorical, values: [c]}\n");
-    hpo_spec_t *more = s_spec ("{type: random}",
-                               "  n: {type: int, low: 5, high: 7}\n"
-                               "  x: {type: float, low: 0, high: 1}\n"
-                               "  y: {type: float, low: 0, high: 1}\n"
-                               "  opt: {type: categorical, values: [c]}\n");
+    hpo_spec_t *same =
+        s_spec ("{type: random}", "  n: {type: int, low: 5, high: 7}\n"
+                                  "  x: {type: float, low: 0, high: 1}\n"
+                                  "  opt: {type: categorical, values: [c]}\n");
+    hpo_spec_t *other =
+        s_spec ("{type: random}", "  n: {type: float, low: 5, high: 7}\n"
+                                  "  x: {type: float, low: 0, high: 1}\n"
+                                  "  opt: {type: categorical, values: [c]}\n");
+    hpo_spec_t *fewer =
+        s_spec ("{type: random}", "  x: {type: float, low: 0, high: 1}\n"
+                                  "  opt: {type: categorical, values: [c]}\n");
+    hpo_spec_t *more =
+        s_spec ("{type: random}", "  n: {type: int, low: 5, high: 7}\n"
+                                  "  x: {type: float, low: 0, high: 1}\n"
+                                  "  y: {type: float, low: 0, high: 1}\n"
+                                  "  opt: {type: categorical, values: [c]}\n");
     //  Names and types must match; order and bounds need not.
     CHECK (hpo_refine_mismatch (spec, same) == NULL);
     char *why = hpo_refine_mismatch (spec, other);
