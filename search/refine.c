@@ -445,10 +445,13 @@ s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
     size_t at = 0;
     int rc = s_options (options, n, config, &centres, &at, problem);
     for (size_t k = 0; rc == 0 && k < spec->n_params; k++)
-        if (spec->params[k].when_param >= 0)
+        if (spec->params[k].when_param >= 0 || spec->params[k].grid)
             rc = hpo_search_fail (problem, HPO_SEARCH_AT_PARAM, k,
-                                  "refine does not take conditional "
-                                  "parameters (when:)");
+                                  spec->params[k].grid
+                                      ? "refine is a grid already: it "
+                                        "takes no grid: true"
+                                      : "refine does not take conditional "
+                                        "parameters (when:)");
     if (rc == 0 && !centres && !config->from)
         rc = hpo_search_fail (problem, HPO_SEARCH_AT_SECTION, 0,
                               "refine needs from: the study to refine");

@@ -348,6 +348,24 @@ s_test_check_when (void)
     CHECK (hpo_command_check ("train --momentum {momentum}", names, 2, NULL) ==
            0);
     WHEN_IS ("train --momentum {mom}", "unknown placeholder {mom}");
+
+    //  The study-file parser runs the check, and says where.
+    const char *text =
+        "name: s\n"
+        "command: train --opt={opt} --momentum {momentum}\n"
+        "objective: {metric: loss}\n"
+        "budget: {trials: 4}\n"
+        "space:\n"
+        "  opt: {type: categorical, values: [sgd, adam]}\n"
+        "  momentum: {type: float, low: 0, high: 1, when: {opt: sgd}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "s.yaml", &error);
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "s.yaml:2: command: parameter momentum exists in "
+                           "some trials only");
+    CHECK_CONTAINS (error, "write --momentum={momentum}");
+    free (error);
+    hpo_spec_destroy (&spec);
 }
 
 int

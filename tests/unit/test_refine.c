@@ -231,6 +231,13 @@ s_test_refused (void)
              "has a o that is not among its values");
     REFUSED ("{type: refine, centres: '[{\"n\": 1.5}]'}",
              "  n: {type: int, low: 1, high: 9}\n", "not an integer");
+    REFUSED ("{type: refine, from: a}",
+             "  opt: {type: categorical, values: [a, b]}\n"
+             "  m: {type: float, low: 0, high: 1, when: {opt: a}}\n",
+             "r.yaml:8: space.m: refine does not take conditional parameters");
+    REFUSED ("{type: refine, from: a}",
+             "  n: {type: int, low: 0, high: 3, grid: true}\n",
+             "space.n: refine is a grid already");
     //  Past the limit on points: 1000^2 in one window.
     REFUSED ("{type: refine, points: 1000, shrink: 1, "
              "centres: '[{\"x\": 5, \"y\": 5}]'}",
