@@ -463,8 +463,14 @@ s_study_create (s_ctx_t *ctx, char **args)
     int status =
         s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, exists, &reply);
     if (status == 0) {
-        printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
-                spec->name, spec->trials, spec->sampler.ops->name);
+        //  The coordinator's count, where it says one: a refine study's
+        //  grid is known only once it has read the study refined.
+        const char *said = reply->ok->message;
+        if (strstr (said, " trials, sampler "))
+            printf ("%s\n", said);
+        else
+            printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
+                    spec->name, spec->trials, spec->sampler.ops->name);
         hpo_wire_free (&reply);
     }
     free (exists);

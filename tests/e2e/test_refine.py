@@ -96,8 +96,10 @@ class RefineTest(ClusterTest):
             "space:",
             "  x: {type: float, low: 0, high: 1}",
         ]) + "\n"
-        c.create_study(text, name="fine.yaml")
+        r = c.create_study(text, name="fine.yaml")
         want = self._expect(xs[:2], 5, 0.1)
+        self.assertIn("created study fine (%d trials, sampler refine)"
+                      % len(want), r.stdout)
         s = c.wait_study_done("fine")
         self.assertEqual(s["counts"]["COMPLETE"], len(want))
         got = sorted(t["params"]["x"] for t in c.trials("fine"))
