@@ -53,10 +53,11 @@ enum {
     OPT_CSV = 256,
     OPT_JSONL = 512,
     OPT_CURVES = 1024,
-    OPT_TOP = 2048,
-    OPT_POINTS = 4096,
-    OPT_SHRINK = 8192,
-    OPT_NAME = 16384,
+    OPT_GRID = 2048,
+    OPT_TOP = 4096,
+    OPT_POINTS = 8192,
+    OPT_SHRINK = 16384,
+    OPT_NAME = 32768,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -72,6 +73,7 @@ static const struct {
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
     {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
     {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
+    {OPT_GRID, "--grid", "study show"},
     {OPT_TOP, "--top", "study refine"},
     {OPT_POINTS, "--points", "study refine"},
     {OPT_SHRINK, "--shrink", "study refine"},
@@ -90,6 +92,7 @@ typedef struct {
     const char *csv;      //  --csv FILE
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
+    int grid;             //  --grid
     //  hpo study refine's --top, --points, --shrink, --name; NULL if not
     //  given (the refine sampler's defaults).
     const char *top, *points, *shrink, *name;
@@ -145,10 +148,14 @@ static const s_command_t s_commands[] = {
     {"study", "list", 0, "study list", "all studies and their progress",
      "all studies: NAME STATE DONE/BUDGET RUNNING BEST ELAPSED", NULL, 0,
      s_study_list},
-    {"study", "show", 1, "study show NAME", "one study in detail",
+    {"study", "show", 1, "study show NAME [--grid]", "one study in detail",
      "one study: trials per state, best so far, elapsed, objective, "
      "sampler",
-     NULL, 0, s_study_show},
+     "A hybrid search (grid: true parameters) shows its grid points and\n"
+     "how many trials each has had, fewest to most.\n"
+     "  --grid           one row per grid point: its values and trials\n"
+     "                   (with --json, one document of them)\n",
+     OPT_GRID, s_study_show},
     {"study", "stop", 1, "study stop NAME [--now]", "start no new trials",
      "start no new trials of NAME; the running ones finish",
      "Trials waiting for a retry end FAILED. A study already FINISHED,\n"
@@ -585,7 +592,11 @@ s_study_show (s_ctx_t *ctx, char **args)
     int status = s_get_study (ctx, args[0], &reply, NULL);
     if (status)
         return status;
-    if (ctx->json)
+    if (ctx->grid && ctx->json)
+        status = s_print_json (hpo_render_study_grid_json (reply->study_info));
+    else if (ctx->grid)
+        hpo_render_study_grid (stdout, reply->study_info);
+    else if (ctx->json)
         status = s_print_json (hpo_json_render_study (reply->study_info));
     else
         hpo_render_study (stdout, reply->study_info);
@@ -1307,6 +1318,7 @@ s_main (int argc, char *argv[], char **words)
         {"csv", required_argument, NULL, 'C'},
         {"jsonl", required_argument, NULL, 'J'},
         {"curves", no_argument, NULL, 'K'},
+        {"grid", no_argument, NULL, 'G'},
         {"top", required_argument, NULL, 'O'},
         {"points", required_argument, NULL, 'P'},
         {"shrink", required_argument, NULL, 'R'},
@@ -1391,6 +1403,10 @@ s_main (int argc, char *argv[], char **words)
         case 'K':
             ctx.curves = 1;
             ctx.given |= OPT_CURVES;
+            break;
+        case 'G':
+            ctx.grid = 1;
+            ctx.given |= OPT_GRID;
             break;
         case 'O':
             ctx.top = optarg;
