@@ -64,14 +64,18 @@ s_set (struct fy_document *doc, struct fy_node *map, const char *key,
     return k ? fy_node_mapping_append (map, k, value) : -1;
 }
 
-//  Removes key from mapping map, if there.
+//  Removes key from mapping map, if there. fy_node_mapping_remove would
+//  leave the pair unfreed; removing by key frees the pair and the key it
+//  is given, and hands back the value.
 static void
-s_remove (struct fy_node *map, const char *key)
+s_remove (struct fy_document *doc, struct fy_node *map, const char *key)
 {
-    struct fy_node_pair *pair =
-        fy_node_mapping_lookup_pair_by_string (map, key, FY_NT);
-    if (pair)
-        fy_node_mapping_remove (map, pair);
+    if (!fy_node_mapping_lookup_pair_by_string (map, key, FY_NT))
+        return;
+    struct fy_node *k = fy_node_create_scalar_copy (doc, key, strlen (key));
+    if (!k)
+        return;
+    fy_node_free (fy_node_mapping_remove_by_key (map, k));
 }
 
 static char *
@@ -205,13 +209,13 @@ s_refine_text (struct fy_document *req, const char *source, const char *name,
     char *out = NULL;
     if (s_set (doc, root, "name", s_quoted (doc, name)) == 0 &&
         s_set (doc, root, "sampler", sampler) == 0) {
-        s_remove (root, "pruner");
+        s_remove (doc, root, "pruner");
         struct fy_node *budget =
             fy_node_mapping_lookup_by_string (root, "budget", FY_NT);
         if (budget && fy_node_is_mapping (budget)) {
-            s_remove (budget, "trials");
+            s_remove (doc, budget, "trials");
             if (fy_node_mapping_item_count (budget) == 0)
-                s_remove (root, "budget");
+                s_remove (doc, root, "budget");
         }
         out = s_emit (doc, error);
     } else
