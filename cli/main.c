@@ -24,6 +24,7 @@
 #include "../common/json_render.h"
 #include "../common/log.h"
 #include "../common/mem.h"
+#include "../common/names.h"
 #include "../common/spec.h"
 #include "../common/wire.h"
 #include "client.h"
@@ -53,6 +54,10 @@ enum {
     OPT_JSONL = 512,
     OPT_CURVES = 1024,
     OPT_GRID = 2048,
+    OPT_TOP = 4096,
+    OPT_POINTS = 8192,
+    OPT_SHRINK = 16384,
+    OPT_NAME = 32768,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -69,6 +74,10 @@ static const struct {
     {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
     {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
     {OPT_GRID, "--grid", "study show"},
+    {OPT_TOP, "--top", "study refine"},
+    {OPT_POINTS, "--points", "study refine"},
+    {OPT_SHRINK, "--shrink", "study refine"},
+    {OPT_NAME, "--name", "study refine"},
 };
 
 typedef struct {
@@ -84,6 +93,9 @@ typedef struct {
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
     int grid;             //  --grid
+    //  hpo study refine's --top, --points, --shrink, --name; NULL if not
+    //  given (the refine sampler's defaults).
+    const char *top, *points, *shrink, *name;
     unsigned given;       //  OPT_* seen on the command line
     int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
@@ -106,6 +118,7 @@ typedef struct {
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
     s_trial_show, s_best, s_workers, s_watch, s_export;
+static s_handler_fn s_study_refine;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",
@@ -113,6 +126,25 @@ static const s_command_t s_commands[] = {
      "FILE is checked here first, so a mistake is reported at once as\n"
      "FILE:LINE: KEY: message (exit 2) before anything is sent.\n",
      0, s_study_create},
+    {"study", "refine", 1,
+     "study refine NAME [--top K] [--points N] [--shrink F] [--name NEW]",
+     "a grid around a study's best trials",
+     "create a study that runs a grid around the K best COMPLETE trials of\n"
+     "NAME, with NAME's command, objective, space, trial settings and env",
+     "Around each of those trials every numeric parameter gets N points\n"
+     "across a window of F times its range (in log space for a log\n"
+     "parameter), centred on the trial's value and clipped to the bounds;\n"
+     "integers and steps are rounded, repeats removed. A categorical\n"
+     "parameter takes the values those trials have. Points two windows\n"
+     "share run once. The budget is the number of points. The trials are\n"
+     "read when the study is created: NAME may change or go afterwards.\n"
+     "  --top K          trials to refine around (default 5)\n"
+     "  --points N       points per parameter in a window (default 5)\n"
+     "  --shrink F       a window's width, as a fraction of the range\n"
+     "                   (default 0.2; above 0, at most 1)\n"
+     "  --name NEW       the new study's name (default NAME-refine, or\n"
+     "                   NAME-refine2, -refine3 ... if taken)\n",
+     OPT_TOP | OPT_POINTS | OPT_SHRINK | OPT_NAME, s_study_refine},
     {"study", "list", 0, "study list", "all studies and their progress",
      "all studies: NAME STATE DONE/BUDGET RUNNING BEST ELAPSED", NULL, 0,
      s_study_list},
@@ -438,12 +470,84 @@ s_study_create (s_ctx_t *ctx, char **args)
     int status =
         s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, exists, &reply);
     if (status == 0) {
-        printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
-                spec->name, spec->trials, spec->sampler.ops->name);
+        //  The coordinator's count, where it says one: a refine study's
+        //  grid is known only once it has read the study refined.
+        const char *said = reply->ok->message;
+        if (strstr (said, " trials, sampler "))
+            printf ("%s\n", said);
+        else
+            printf ("created study %s (%" PRIu64 " trials, sampler %s)\n",
+                    spec->name, spec->trials, spec->sampler.ops->name);
         hpo_wire_free (&reply);
     }
     free (exists);
     hpo_spec_destroy (&spec);
+    free (text);
+    return status;
+}
+
+//  --top and --points: a whole number; --shrink: a number. The refine
+//  sampler judges their ranges, with the rest of the study.
+static int
+s_refine_number (const char *option, const char *text, int whole)
+{
+    char *end;
+    errno = 0;
+    double x = strtod (text, &end);
+    if (!*text || *end || errno || !isfinite (x) ||
+        (whole && strspn (text, "0123456789") != strlen (text))) {
+        hpo_log_error ("%s '%s': want %s", option, text,
+                       whole ? "a whole number" : "a number");
+        return -1;
+    }
+    return 0;
+}
+
+//  The request: the refine sampler and, if given, the name; the
+//  coordinator copies the rest from the study refined (derive.h).
+static char *
+s_refine_request (s_ctx_t *ctx, const char *from)
+{
+    const char *names[] = {from, ctx->name};
+    for (int k = 0; k < 2; k++) {
+        const char *why =
+            names[k] ? hpo_name_study_problem (names[k], strlen (names[k]))
+                     : NULL;
+        if (why) {
+            hpo_log_error ("study name '%s': %s", names[k], why);
+            return NULL;
+        }
+    }
+    if ((ctx->top && s_refine_number ("--top", ctx->top, 1)) ||
+        (ctx->points && s_refine_number ("--points", ctx->points, 1)) ||
+        (ctx->shrink && s_refine_number ("--shrink", ctx->shrink, 0)))
+        return NULL;
+    char *name =
+        ctx->name ? hpo_sprintf ("name: '%s'\n", ctx->name) : hpo_strdup ("");
+    char *text = hpo_sprintf (
+        "%ssampler: {type: refine, from: '%s'%s%s%s%s%s%s}\n", name, from,
+        ctx->top ? ", top: " : "", ctx->top ? ctx->top : "",
+        ctx->points ? ", points: " : "", ctx->points ? ctx->points : "",
+        ctx->shrink ? ", shrink: " : "", ctx->shrink ? ctx->shrink : "");
+    free (name);
+    return text;
+}
+
+static int
+s_study_refine (s_ctx_t *ctx, char **args)
+{
+    char *text = s_refine_request (ctx, args[0]);
+    if (!text)
+        return EXIT_USAGE;
+    hpo_wire_msg_t request;
+    hpo_wire_study_derive (&request, 0, text);
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL, &reply);
+    if (status == 0) {
+        printf ("%s\n", reply->ok->message);
+        hpo_wire_free (&reply);
+    }
     free (text);
     return status;
 }
@@ -1215,6 +1319,10 @@ s_main (int argc, char *argv[], char **words)
         {"jsonl", required_argument, NULL, 'J'},
         {"curves", no_argument, NULL, 'K'},
         {"grid", no_argument, NULL, 'G'},
+        {"top", required_argument, NULL, 'O'},
+        {"points", required_argument, NULL, 'P'},
+        {"shrink", required_argument, NULL, 'R'},
+        {"name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -1299,6 +1407,22 @@ s_main (int argc, char *argv[], char **words)
         case 'G':
             ctx.grid = 1;
             ctx.given |= OPT_GRID;
+            break;
+        case 'O':
+            ctx.top = optarg;
+            ctx.given |= OPT_TOP;
+            break;
+        case 'P':
+            ctx.points = optarg;
+            ctx.given |= OPT_POINTS;
+            break;
+        case 'R':
+            ctx.shrink = optarg;
+            ctx.given |= OPT_SHRINK;
+            break;
+        case 'N':
+            ctx.name = optarg;
+            ctx.given |= OPT_NAME;
             break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);

@@ -101,6 +101,8 @@ s_param_text (const Hpo__Param *param)
         return hpo_sprintf ("%" PRId64, param->i);
     case HPO_KIND_STR:
         return s_cell (param->s, S_MAX_VALUE);
+    case HPO_KIND_NONE:
+        return hpo_strdup ("-"); //  absent from this trial (when:)
     }
     return hpo_strdup ("?");
 }
@@ -111,9 +113,11 @@ s_params_line (const Hpo__TrialInfo *trial)
 {
     char *line = hpo_strdup ("");
     for (size_t k = 0; k < trial->n_params; k++) {
+        if (trial->params[k]->kind == HPO_KIND_NONE)
+            continue; //  absent from this trial: not named at all
         char *value = s_param_text (trial->params[k]);
         const char *name = trial->params[k]->name;
-        char *next = hpo_sprintf ("%s%s%s=%s", line, k ? " " : "",
+        char *next = hpo_sprintf ("%s%s%s=%s", line, *line ? " " : "",
                                   name ? name : "", value);
         free (value);
         free (line);
@@ -1040,9 +1044,11 @@ s_columns_clear (s_columns_t *self)
     free (self->metrics);
 }
 
-//  One trial as an object with every column, in column order.
+//  One trial as an object with every column, in column order; for JSON
+//  Lines without the parameters absent from the trial (when:), whose CSV
+//  cell is empty.
 static json_t *
-s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t)
+s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t, int jsonl)
 {
     json_t *row = json_object ();
     size_t key = 0;
@@ -1051,15 +1057,16 @@ s_export_row (const s_columns_t *cols, const Hpo__TrialInfo *t)
     json_object_set_new (row, cols->keys[key++],
                          hpo_json_render_string (t->state));
     for (size_t c = 0; c < cols->n_params; c++) {
-        json_t *value = json_null ();
-        for (size_t p = 0; p < t->n_params; p++)
+        const Hpo__Param *param = NULL;
+        for (size_t p = 0; p < t->n_params && !param; p++)
             if (t->params[p]->name &&
-                strcmp (t->params[p]->name, cols->params[c]) == 0) {
-                json_decref (value);
-                value = hpo_json_render_param (t->params[p]);
-                break;
-            }
-        json_object_set_new (row, cols->keys[key++], value);
+                strcmp (t->params[p]->name, cols->params[c]) == 0)
+                param = t->params[p];
+        const char *name = cols->keys[key++];
+        if (param && param->kind == HPO_KIND_NONE && jsonl)
+            continue;
+        json_object_set_new (
+            row, name, param ? hpo_json_render_param (param) : json_null ());
     }
     json_object_set_new (row, cols->keys[key++],
                          t->has_value ? hpo_json_render_real (t->value)
@@ -1140,7 +1147,7 @@ hpo_render_export (FILE *out, const Hpo__TrialList *list, int jsonl)
     if (!jsonl)
         s_csv_head (out, cols.keys, cols.n_keys);
     for (size_t k = 0; k < list->n_trials; k++)
-        s_put_row (out, s_export_row (&cols, list->trials[k]), jsonl);
+        s_put_row (out, s_export_row (&cols, list->trials[k], jsonl), jsonl);
     s_columns_clear (&cols);
     return fflush (out) != 0 || ferror (out) ? -1 : 0;
 }

@@ -88,9 +88,10 @@ double hpo_render_trial_duration (const Hpo__TrialInfo *trial);
 //      metric any trial reported (its last value: the latest attempt's
 //      highest step), attempts, worker, started, ended (ISO 8601 UTC,
 //      "2026-11-28T10:11:03.250Z"), duration (seconds), reason.
-//  Missing is an empty field (null in JSON); reals are written with 17
-//  significant digits, so they read back as the same double. Returns 0,
-//  or -1 if the output could not be written.
+//  Missing is an empty field (null in JSON); a parameter absent from a
+//  trial (when:) is an empty field, and no key in JSON Lines. Reals are
+//  written with 17 significant digits, so they read back as the same
+//  double. Returns 0, or -1 if the output could not be written.
 int hpo_render_export (FILE *out, const Hpo__TrialList *list, int jsonl);
 //  The intermediate values of list (filled with TrialsQuery.curves) in
 //  long form: trial, attempt, step, metric, value; by trial, then

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "spec.h"
 
 typedef enum { S_CHECK, S_ARGV, S_SHELL } s_mode_t;
 typedef enum { S_UNQUOTED, S_SINGLE, S_DOUBLE } s_quote_t;
@@ -38,10 +39,19 @@ typedef struct {
     char *const *names;
     const hpo_value_t *values; //  NULL when checking
     size_t n;
+    //  Checking only, may be NULL: conditional[k] nonzero when parameter
+    //  k exists in some trials only (spec.h's when:).
+    const int *conditional;
     s_name_t *sorted; //  names by (name, index)
-    s_buf_t out;      //  argv: the current word; shell: all
+    s_buf_t out;      //  argv and check: the current word; shell: all
     bool in_word;
+    size_t word_start; //  shell: where the current word begins in out
+    bool drop;         //  the current word holds an absent parameter
+    size_t holders;    //  placeholders in the current word
+    size_t holder;     //  the last one's parameter
+    char *option;      //  check: the previous word, if a bare option
     size_t words;
+    size_t kept; //  argv and shell: words not dropped
     char **argv;
     size_t argc, argv_cap;
     char *error;
@@ -65,12 +75,12 @@ s_buf_addc (s_buf_t *buf, char c)
     s_buf_add (buf, &c, 1);
 }
 
-//  Text that reaches the result only in argv mode (a word's characters
-//  after quote removal).
+//  A word's characters after quote removal: argv's result, and what a
+//  check looks at (placeholders are not added there).
 static void
 s_word_add (s_scan_t *self, const char *s, size_t n)
 {
-    if (self->mode == S_ARGV)
+    if (self->mode != S_SHELL)
         s_buf_add (&self->out, s, n);
 }
 
@@ -82,15 +92,89 @@ s_raw_add (s_scan_t *self, const char *s, size_t n)
         s_buf_add (&self->out, s, n);
 }
 
+//  Marks the start of a word, if one is not under way.
 static void
+s_word_begin (s_scan_t *self)
+{
+    if (self->in_word)
+        return;
+    self->in_word = true;
+    self->word_start = self->out.len;
+    self->drop = false;
+    self->holders = 0;
+}
+
+static int
+s_fail (s_scan_t *self, char *message)
+{
+    self->error = message;
+    return -1;
+}
+
+//  Whether the word in out (a check's word, placeholders left out) is an
+//  option that takes the next word as its value: "-x" or "--name", with
+//  no '=' and no placeholder of its own. "--" ends options.
+static bool
+s_bare_option (const s_scan_t *self)
+{
+    const char *w = self->out.data;
+    size_t len = self->out.len;
+    if (self->holders || len < 2 || w[0] != '-' || !strcmp (w, "--"))
+        return false;
+    if (!((w[1] >= 'a' && w[1] <= 'z') || (w[1] >= 'A' && w[1] <= 'Z') ||
+          w[1] == '-'))
+        return false; //  "-1" is a number, not an option
+    return memchr (w, '=', len) == NULL;
+}
+
+//  Checking with conditions: a word that is only the placeholder of a
+//  conditional parameter, right after a bare option, would be dropped in
+//  the trials without it and leave the option to take the next word.
+static int
+s_check_word (s_scan_t *self)
+{
+    char *option = self->option;
+    self->option = s_bare_option (self)
+                       ? hpo_strndup (self->out.data, self->out.len)
+                       : NULL;
+    int rc = 0;
+    if (option && self->holders == 1 && self->out.len == 0 &&
+        self->conditional[self->holder]) {
+        const char *name = self->names[self->holder];
+        rc = s_fail (
+            self, hpo_sprintf ("parameter %s exists in some trials only, "
+                               "and {%s} is a word of its own after %s: "
+                               "where %s is absent its word is left out, "
+                               "and %s would take the next word; "
+                               "write %s={%s}",
+                               name, name, option, name, option, option, name));
+    }
+    free (option);
+    return rc;
+}
+
+static int
 s_word_end (s_scan_t *self)
 {
     if (!self->in_word)
-        return;
+        return 0;
     self->in_word = false;
     self->words++;
+    if (self->mode == S_CHECK) {
+        int rc = self->conditional ? s_check_word (self) : 0;
+        self->out.len = 0;
+        return rc;
+    }
+    //  A word that holds a parameter absent from this trial goes whole.
+    if (self->drop) {
+        self->out.len = self->word_start;
+        if (self->out.data)
+            self->out.data[self->out.len] = 0;
+        return 0;
+    }
+    self->kept++;
     if (self->mode != S_ARGV)
-        return;
+        return 0;
     if (self->argc + 2 > self->argv_cap) {
         self->argv_cap = self->argv_cap ? self->argv_cap * 2 : 8;
         self->argv = hpo_realloc (self->argv, self->argv_cap * sizeof (char *));
@@ -99,13 +183,7 @@ s_word_end (s_scan_t *self)
         hpo_strndup (self->out.data ? self->out.data : "", self->out.len);
     self->argv[self->argc] = NULL;
     self->out.len = 0;
-}
-
-static int
-s_fail (s_scan_t *self, char *message)
-{
-    self->error = message;
-    return -1;
+    return 0;
 }
 
 //  Writes value v for /bin/sh in quoting state quote. Inside single quotes
@@ -186,7 +264,7 @@ static int
 s_brace (s_scan_t *self, const char **pp, s_quote_t quote)
 {
     const char *p = *pp;
-    self->in_word = true;
+    s_word_begin (self);
     if (p[1] == p[0]) {
         s_word_add (self, p, 1);
         s_raw_add (self, p, 1);
@@ -212,7 +290,11 @@ s_brace (s_scan_t *self, const char **pp, s_quote_t quote)
     if (k == self->n)
         return s_fail (self, hpo_sprintf ("unknown placeholder {%.*s}",
                                           (int)(len > 64 ? 64 : len), name));
-    if (self->mode != S_CHECK) {
+    self->holders++;
+    self->holder = k;
+    if (self->mode != S_CHECK && self->values[k].kind == HPO_KIND_NONE)
+        self->drop = true; //  the word goes at its end: nothing to write
+    else if (self->mode != S_CHECK) {
         char *v = hpo_value_format (&self->values[k]);
         if (self->mode == S_ARGV)
             s_word_add (self, v, strlen (v));
@@ -259,13 +341,14 @@ s_scan (s_scan_t *self, const char *tmpl)
             s_raw_add (self, p, 1);
             p++;
         } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            s_word_end (self);
+            if (s_word_end (self))
+                return -1;
             s_raw_add (self, p, 1);
             p++;
         } else if (c == '\'' || c == '"') {
             quote = c == '\'' ? S_SINGLE : S_DOUBLE;
             //  '' is a word even though it adds no character.
-            self->in_word = true;
+            s_word_begin (self);
             s_raw_add (self, p, 1);
             p++;
         } else if (c == '\\') {
@@ -274,13 +357,13 @@ s_scan (s_scan_t *self, const char *tmpl)
             //  Backslash-newline joins lines; anything else escaped is
             //  itself, braces included.
             if (p[1] != '\n') {
-                self->in_word = true;
+                s_word_begin (self);
                 s_word_add (self, p + 1, 1);
             }
             s_raw_add (self, p, 2);
             p += 2;
         } else {
-            self->in_word = true;
+            s_word_begin (self);
             s_word_add (self, p, 1);
             s_raw_add (self, p, 1);
             p++;
@@ -290,9 +373,13 @@ s_scan (s_scan_t *self, const char *tmpl)
         return s_fail (self, hpo_strdup (quote == S_SINGLE
                                              ? "unterminated ' quote"
                                              : "unterminated \" quote"));
-    s_word_end (self);
+    if (s_word_end (self))
+        return -1;
     if (self->words == 0)
         return s_fail (self, hpo_strdup ("empty command"));
+    if (self->mode != S_CHECK && self->kept == 0)
+        return s_fail (self, hpo_strdup ("empty command once the words of "
+                                         "absent parameters are left out"));
     return 0;
 }
 
@@ -300,6 +387,7 @@ static void
 s_scan_free (s_scan_t *self)
 {
     free (self->sorted);
+    free (self->option);
     free (self->out.data);
     for (size_t k = 0; k < self->argc; k++)
         free (self->argv[k]);
@@ -329,6 +417,26 @@ hpo_command_check (const char *tmpl, char *const *names, size_t n, char **error)
     s_scan_t scan = {.mode = S_CHECK, .names = names, .n = n};
     int rc = s_run (&scan, tmpl, error);
     s_scan_free (&scan);
+    return rc;
+}
+
+int
+hpo_command_check_when (const char *tmpl, const hpo_spec_t *spec, char **error)
+{
+    assert (spec);
+    size_t n = spec->n_params;
+    char **names = hpo_calloc (n ? n : 1, sizeof (char *));
+    int *conditional = hpo_calloc (n ? n : 1, sizeof (int));
+    for (size_t k = 0; k < n; k++) {
+        names[k] = spec->params[k].name;
+        conditional[k] = spec->params[k].when_param >= 0;
+    }
+    s_scan_t scan = {
+        .mode = S_CHECK, .names = names, .n = n, .conditional = conditional};
+    int rc = s_run (&scan, tmpl, error);
+    s_scan_free (&scan);
+    free (conditional);
+    free (names);
     return rc;
 }
 

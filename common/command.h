@@ -8,10 +8,19 @@
     braces.
 
     With shell: true the template is run by /bin/sh -c, and each value is
-    substituted single-quoted so no value can inject shell syntax.        */
+    substituted single-quoted so no value can inject shell syntax.
+
+    A parameter absent from a trial (HPO_KIND_NONE: its when: condition
+    does not hold) takes its whole word with it: the word holding its
+    placeholder is left out of the argv, or out of the shell text. So an
+    option is written as one word, "--momentum={momentum}". With a shell
+    the word is what hpo splits at blanks, quotes honoured; shell
+    operators are not word ends to hpo, so keep them apart from such a
+    word by blanks ("--m={m} ; next", not "--m={m};").                   */
 #ifndef HPO_COMMAND_H
 #define HPO_COMMAND_H
 
+#include "../search/search.h"
 #include "value.h"
 
 //  Checks a template: quotes balanced, braces balanced, and every
@@ -20,8 +29,20 @@
 int hpo_command_check (const char *tmpl, char *const *names, size_t n,
                        char **error);
 
+//  Checks a study's template against its space (hpo_command_check's
+//  checks, over the spec's parameter names), and moreover refuses the
+//  placeholder of a conditional parameter (when_param >= 0) standing as a
+//  word of its own right after a bare option word ("--momentum
+//  {momentum}"): in trials without the parameter its word is dropped and
+//  the option would take the next word as its value. The message names
+//  the parameter and hints "write --momentum={momentum}". Returns 0, or
+//  -1 with *error as above.
+int hpo_command_check_when (const char *tmpl, const hpo_spec_t *spec,
+                            char **error);
+
 //  Returns a malloc'd NULL-terminated argv with values substituted (free
-//  with hpo_command_free), or NULL with *error set as above.
+//  with hpo_command_free), or NULL with *error set as above (also when
+//  no word is left once absent parameters' words are dropped).
 char **hpo_command_argv (const char *tmpl, char *const *names,
                          const hpo_value_t *values, size_t n, char **error);
 

@@ -83,6 +83,10 @@ s_params_json (const Hpo__TrialInfo *trial)
     json_t *obj = json_object ();
     for (size_t k = 0; k < trial->n_params; k++) {
         const Hpo__Param *param = trial->params[k];
+        //  A parameter absent from this trial (when:) has no key at all,
+        //  as in the trial's params file.
+        if (param->kind == HPO_KIND_NONE)
+            continue;
         json_object_set_new (obj, param->name ? param->name : "",
                              hpo_json_render_param (param));
     }

@@ -1217,6 +1217,7 @@ s_parse_command (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
         names[k] = self->params[k].name;
     char *why = NULL;
     int rc = hpo_command_check (tmpl, names, self->n_params, &why);
+    rc = rc ? rc : hpo_command_check_when (tmpl, self, &why);
     free (names);
     if (rc) {
         s_fail (ctx, s_vline (at), at->path, "%s", why);

@@ -354,6 +354,12 @@ hpo_wire_param_get (const Hpo__Param *param, hpo_value_t *value)
         value->kind = HPO_KIND_STR;
         value->s = hpo_strdup (param->s ? param->s : "");
         return 0;
+    case HPO_KIND_NONE:
+        //  Absent from this trial: a kind 0 that carries a value is not
+        //  that, but a sender that forgot to set the kind.
+        value->kind = HPO_KIND_NONE;
+        return param->f == 0 && param->i == 0 && (!param->s || !*param->s) ? 0
+                                                                           : -1;
     }
     return -1;
 }
@@ -632,6 +638,13 @@ hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq, const char *filename,
     msg->body.study_create.filename = s_str (filename);
     msg->body.study_create.spec = s_str (spec);
     msg->env.study_create = &msg->body.study_create;
+}
+
+void
+hpo_wire_study_derive (hpo_wire_msg_t *msg, uint64_t seq, const char *spec)
+{
+    hpo_wire_study_create (msg, seq, "refine", spec);
+    msg->body.study_create.derive = 1;
 }
 
 //  The requests that name a study: show, stop, best.

@@ -228,6 +228,10 @@ void hpo_wire_ok (hpo_wire_msg_t *msg, uint64_t seq, const char *message);
 //  The CLI's requests.
 void hpo_wire_study_create (hpo_wire_msg_t *msg, uint64_t seq,
                             const char *filename, const char *spec);
+//  hpo study refine: a StudyCreate with derive set, whose spec is only a
+//  refine sampler and maybe a name (coordinator/derive.h).
+void hpo_wire_study_derive (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *spec);
 void hpo_wire_study_show (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
 //  now: also stop the running trials (hpo study stop --now).
 void hpo_wire_study_stop (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
@@ -275,6 +279,9 @@ void hpo_wire_worker_list (hpo_wire_msg_t *msg, uint64_t seq,
 //  hpo_wire_params_new returns n new Params (free with
 //  hpo_wire_params_free); hpo_wire_param_get copies one wire param into
 //  *value (a string is the caller's to free), -1 if its kind is unknown.
+//  Kind 0 is HPO_KIND_NONE, a parameter absent from the trial (its when:
+//  condition does not hold); it is valid only without a value (f and i
+//  zero, s empty), else -1.
 Hpo__Param **hpo_wire_params_new (char *const *names, const hpo_value_t *values,
                                   size_t n);
 void hpo_wire_params_free (Hpo__Param **params, size_t n);

@@ -19,6 +19,8 @@
 #include "../common/sock.h"
 #include "../common/utf8.h"
 #include "../common/wire.h"
+#include "../search/refine.h"
+#include "derive.h"
 #include "guard.h"
 #include "query.h"
 #include "sched.h"
@@ -567,25 +569,53 @@ s_parse_guarded (void *arg_, char **error)
     return ok ? 0 : -1;
 }
 
-static void
-s_on_study_create (hpo_server_t *self, s_msg_t *m)
+//  Parses a study file the client sent, or one written from it; NULL
+//  with *error set.
+static hpo_spec_t *
+s_spec_parse (const char *text, const char *filename, char **error)
 {
-    Hpo__StudyCreate *req = m->env->study_create;
-    const char *filename =
-        req->filename && *req->filename ? req->filename : "study";
-    char *error = NULL;
     //  A library bug on a hostile file must not stop the coordinator (and
     //  the file, once stored, stop it again at every restart): the parser
     //  runs in a child first (guard.h).
-    s_parse_arg_t arg = {req->spec, strlen (req->spec), filename};
+    s_parse_arg_t arg = {text, strlen (text), filename};
     if (hpo_guard_run (s_parse_guarded, &arg, "the study-file parser",
-                       S_PARSE_GUARD_MS, &error) < 0) {
-        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, error);
-        free (error);
-        return;
+                       S_PARSE_GUARD_MS, error) < 0)
+        return NULL;
+    return hpo_spec_parse (text, strlen (text), filename, error);
+}
+
+//  The study a create request asks for, and its text (*text_p, taken):
+//  a refine study's text gets its centres written in and is parsed again
+//  (derive.h), so that the text stored is all a restart needs.
+static hpo_spec_t *
+s_create_spec (hpo_server_t *self, const Hpo__StudyCreate *req, char **text_p,
+               char **error)
+{
+    const char *filename =
+        req->filename && *req->filename ? req->filename : "study";
+    char *text = req->derive ? hpo_derive_refine (self->sched, req->spec, error)
+                             : hpo_strdup (req->spec);
+    hpo_spec_t *spec = text ? s_spec_parse (text, filename, error) : NULL;
+    if (spec && hpo_refine_from (spec)) {
+        char *centred = hpo_derive_centres (self->sched, spec, text, error);
+        hpo_spec_destroy (&spec);
+        free (text);
+        text = centred;
+        spec = text ? s_spec_parse (text, filename, error) : NULL;
     }
+    if (spec)
+        *text_p = text;
+    else
+        free (text);
+    return spec;
+}
+
+static void
+s_on_study_create (hpo_server_t *self, s_msg_t *m)
+{
+    char *error = NULL, *text = NULL;
     hpo_spec_t *spec =
-        hpo_spec_parse (req->spec, strlen (req->spec), filename, &error);
+        s_create_spec (self, m->env->study_create, &text, &error);
     if (!spec) {
         s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, error);
         free (error);
@@ -593,8 +623,9 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
     }
     int exists;
     hpo_study_t *study =
-        hpo_sched_study_create (self->sched, &spec, req->spec, &exists, &error);
+        hpo_sched_study_create (self->sched, &spec, text, &exists, &error);
     hpo_spec_destroy (&spec);
+    free (text);
     if (!study) {
         s_error (self, m,
                  exists ? HPO__ERROR_CODE__ERR_EXISTS
@@ -603,9 +634,12 @@ s_on_study_create (hpo_server_t *self, s_msg_t *m)
         free (error);
         return;
     }
-    char *text = hpo_sprintf ("created study %s", study->name);
-    s_ok (self, m, text);
-    free (text);
+    char *reply = hpo_sprintf ("created study %s (%" PRIu64 " trials, "
+                               "sampler %s)",
+                               study->name, study->budget,
+                               study->spec->sampler.ops->name);
+    s_ok (self, m, reply);
+    free (reply);
 }
 
 //  The study a request names, or NULL after answering that there is none.

@@ -303,7 +303,7 @@ s_prep_params (s_prep_t *p, char **reason)
         }
         p->names[k] = param->name;
         if (hpo_wire_param_get (param, &p->values[k]) < 0) {
-            *reason = hpo_sprintf ("parameter '%s' has unknown kind %u",
+            *reason = hpo_sprintf ("parameter '%s' has a bad kind %u",
                                    param->name, param->kind);
             return -1;
         }
@@ -402,7 +402,7 @@ s_prep_command (s_prep_t *p, char **reason)
 }
 
 //  HPO_* variables: which trial this is, where its files are, and each
-//  parameter as HPO_PARAM_NAME (upper case).
+//  parameter that exists in this trial as HPO_PARAM_NAME (upper case).
 static void
 s_prep_env (s_prep_t *p)
 {
@@ -418,6 +418,8 @@ s_prep_env (s_prep_t *p)
     s_env_add (env, hpo_sprintf ("HPO_WORKER=%s", p->host->worker));
     for (size_t k = 0; k < p->n; k++) {
         const hpo_value_t *v = &p->values[k];
+        if (v->kind == HPO_KIND_NONE)
+            continue; //  absent from this trial: no variable at all
         char *value = v->kind == HPO_KIND_STR ? hpo_strdup (v->s ? v->s : "")
                                               : hpo_value_format (v);
         char *entry = hpo_sprintf ("HPO_PARAM_%s=%s", p->names[k], value);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/command.h"
+#include "common/spec.h"
 #include "testutil.h"
 
 static char *s_names[] = {"lr", "opt", "n", "s"};
@@ -282,6 +283,91 @@ s_test_lookup (void)
     free (tmpl);
 }
 
+//  A parameter absent from the trial (HPO_KIND_NONE) takes the word that
+//  holds its placeholder with it, in argv and in shell text alike.
+static void
+s_test_absent (void)
+{
+    hpo_value_t saved = s_values[2];
+    s_values[2] = (hpo_value_t){.kind = HPO_KIND_NONE};
+    ARGV_IS ("train --n={n} --lr {lr}", "train", "--lr", "0.001");
+    ARGV_IS ("train '--n {n}' x{n}y \\{n\\}", "train", "{n}");
+    ARGV_IS ("train {n}", "train");
+    ARGV_IS ("train \\\n  --n={n} \\\n  --opt={opt}", "train", "--opt=adam w");
+    SHELL_IS ("printf '%s\\n' --n={n} {lr} ; echo \"n={n}\"",
+              "printf '%s\\n'  '0.001' ; echo ", "0.001\n\n");
+    SHELL_IS ("echo {lr}{n}", "echo ", "\n");
+    //  Nothing left to run is an error, not an empty argv.
+    char *error = NULL;
+    CHECK (hpo_command_argv ("{n}", s_names, s_values, 4, &error) == NULL);
+    CHECK_CONTAINS (error, "empty command");
+    free (error);
+    error = NULL;
+    CHECK (hpo_command_shell (" {n} ", s_names, s_values, 4, &error) == NULL);
+    CHECK_CONTAINS (error, "empty command");
+    free (error);
+    s_values[2] = saved;
+}
+
+//  Builds a spec of opt and momentum (when opt is sgd) for the check.
+static void
+s_when_is (const char *tmpl, const char *expect, int line)
+{
+    hpo_param_spec_t params[2] = {{.name = "opt", .when_param = -1},
+                                  {.name = "momentum", .when_param = 0}};
+    hpo_spec_t spec = {.params = params, .n_params = 2};
+    char *error = NULL;
+    int rc = hpo_command_check_when (tmpl, &spec, &error);
+    t_checks++;
+    if (expect ? rc != -1 || !error || !strstr (error, expect)
+               : rc != 0 || error) {
+        fprintf (stderr, "%s:%d: [%s] expected %s, got %s\n", __FILE__, line,
+                 tmpl, expect ? expect : "success", error ? error : "success");
+        t_failures++;
+    }
+    free (error);
+}
+#define WHEN_IS(tmpl, expect) s_when_is (tmpl, expect, __LINE__)
+
+static void
+s_test_check_when (void)
+{
+    WHEN_IS ("train --momentum={momentum} --opt {opt}", NULL);
+    WHEN_IS ("train --opt {opt} {momentum}", NULL);
+    WHEN_IS ("train -- {momentum}", NULL);
+    WHEN_IS ("train -1 {momentum}", NULL);
+    WHEN_IS ("train --m=1 {momentum}", NULL);
+    WHEN_IS ("train --momentum {momentum}",
+             "parameter momentum exists in some trials only");
+    WHEN_IS ("train --momentum {momentum}", "write --momentum={momentum}");
+    WHEN_IS ("train -m '{momentum}'", "write -m={momentum}");
+    WHEN_IS ("train --opt {opt} -m \\\n {momentum} --x", "after -m");
+    //  Without conditions the same template is fine, and the plain
+    //  checks still run.
+    char *names[] = {"opt", "momentum"};
+    CHECK (hpo_command_check ("train --momentum {momentum}", names, 2, NULL) ==
+           0);
+    WHEN_IS ("train --momentum {mom}", "unknown placeholder {mom}");
+
+    //  The study-file parser runs the check, and says where.
+    const char *text =
+        "name: s\n"
+        "command: train --opt={opt} --momentum {momentum}\n"
+        "objective: {metric: loss}\n"
+        "budget: {trials: 4}\n"
+        "space:\n"
+        "  opt: {type: categorical, values: [sgd, adam]}\n"
+        "  momentum: {type: float, low: 0, high: 1, when: {opt: sgd}}\n";
+    char *error = NULL;
+    hpo_spec_t *spec = hpo_spec_parse (text, strlen (text), "s.yaml", &error);
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "s.yaml:2: command: parameter momentum exists in "
+                           "some trials only");
+    CHECK_CONTAINS (error, "write --momentum={momentum}");
+    free (error);
+    hpo_spec_destroy (&spec);
+}
+
 int
 main (void)
 {
@@ -291,5 +377,7 @@ main (void)
     s_test_errors ();
     s_test_shell ();
     s_test_lookup ();
+    s_test_absent ();
+    s_test_check_when ();
     TEST_DONE ();
 }

@@ -725,6 +725,44 @@ test_eta (void)
     free (text);
 }
 
+//  A parameter absent from a trial (kind 0: its when: does not hold): no
+//  key in --json or JSON Lines, "-" in the trials table, an empty CSV
+//  cell, not named in the one-line params.
+static void
+test_absent (void)
+{
+    Hpo__Param momentum = HPO__PARAM__INIT;
+    momentum.name = "momentum";
+    momentum.kind = 0;
+    Hpo__Param *params[] = {&s_opt, &momentum};
+    Hpo__TrialInfo t = s_trial;
+    t.n_params = 2;
+    t.params = params;
+    t.reason = "";
+    char *text = s_compact (hpo_json_render_trial (&t, "m", 0));
+    CHECK_CONTAINS (text, "\"params\":{\"opt\":\"adam\"},");
+    free (text);
+    Hpo__TrialInfo *trials[] = {&t};
+    Hpo__TrialList tl = HPO__TRIAL_LIST__INIT;
+    tl.n_trials = 1;
+    tl.trials = trials;
+    text = NULL;
+    CAPTURE (text, hpo_render_trials (out, &tl));
+    CHECK_CONTAINS (text, "opt   momentum");
+    CHECK_CONTAINS (text, "adam  -   ");
+    free (text);
+    text = NULL;
+    CAPTURE (text, hpo_render_export (out, &tl, 0));
+    CHECK_CONTAINS (text, "number,state,opt,momentum,value,");
+    CHECK_CONTAINS (text, "7,COMPLETE,adam,,0.5,");
+    free (text);
+    text = NULL;
+    CAPTURE (text, hpo_render_export (out, &tl, 1));
+    CHECK_CONTAINS (text, "\"opt\":\"adam\",\"value\":0.5");
+    CHECK (text && !strstr (text, "momentum"));
+    free (text);
+}
+
 int
 main (void)
 {
@@ -745,6 +783,7 @@ main (void)
     test_csv ();
     test_step_table ();
     test_eta ();
+    test_absent ();
     TEST_DONE ();
 }
 

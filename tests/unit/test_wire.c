@@ -377,6 +377,67 @@ s_test_peer (void)
     zmq_ctx_term (ctx);
 }
 
+//  A parameter absent from a trial (kind 0, HPO_KIND_NONE) crosses the
+//  wire in an Assign and a TrialInfo and reads back as absent; kind 0
+//  with a value is refused, as is a kind beyond the known ones.
+static void
+s_test_absent_param (void)
+{
+    char *names[] = {"opt", "momentum"};
+    hpo_value_t values[] = {{.kind = HPO_KIND_STR, .s = "adam"},
+                            {.kind = HPO_KIND_NONE}};
+    hpo_wire_msg_t msg;
+    hpo_wire_assign_t wa = {.trial_id = 1,
+                            .attempt = 1,
+                            .study = "s",
+                            .command = "train --momentum={momentum}",
+                            .names = names,
+                            .values = values,
+                            .n_params = 2,
+                            .objective = "loss"};
+    hpo_wire_assign (&msg, 5, &wa);
+    size_t size;
+    uint8_t *buf = hpo_wire_encode (&msg.env, &size);
+    hpo_wire_msg_done (&msg);
+    hpo_wire_status_t status;
+    hpo_env_t *back = hpo_wire_decode (buf, size, &status);
+    free (buf);
+    CHECK (back && status == HPO_WIRE_OK);
+    if (back) {
+        CHECK (back->assign->n_params == 2);
+        CHECK (back->assign->params[1]->kind == 0);
+        hpo_value_t got = {.kind = HPO_KIND_INT};
+        CHECK (hpo_wire_param_get (back->assign->params[1], &got) == 0);
+        CHECK (got.kind == HPO_KIND_NONE);
+        CHECK (hpo_wire_param_get (back->assign->params[0], &got) == 0);
+        CHECK (got.kind == HPO_KIND_STR);
+        free (got.s);
+    }
+    hpo_wire_free (&back);
+
+    Hpo__Param **params = hpo_wire_params_new (names, values, 2);
+    Hpo__TrialInfo info = HPO__TRIAL_INFO__INIT;
+    info.n_params = 2;
+    info.params = params;
+    hpo_value_t got;
+    CHECK (hpo_wire_param_get (info.params[1], &got) == 0);
+    CHECK (got.kind == HPO_KIND_NONE);
+    //  Kind 0 means absent, nothing else: with a value it is malformed.
+    params[1]->f = 0.5;
+    CHECK (hpo_wire_param_get (params[1], &got) == -1);
+    params[1]->f = 0;
+    params[1]->i = 3;
+    CHECK (hpo_wire_param_get (params[1], &got) == -1);
+    params[1]->i = 0;
+    params[1]->s = "x";
+    CHECK (hpo_wire_param_get (params[1], &got) == -1);
+    params[1]->s = (char *)protobuf_c_empty_string;
+    CHECK (hpo_wire_param_get (params[1], &got) == 0);
+    params[1]->kind = 4;
+    CHECK (hpo_wire_param_get (params[1], &got) == -1);
+    hpo_wire_params_free (params, 2);
+}
+
 int
 main (void)
 {
@@ -384,6 +445,7 @@ main (void)
     s_test_worker_messages ();
     s_test_coordinator_messages ();
     s_test_cli_messages ();
+    s_test_absent_param ();
     //  Round trip of a report.
     Hpo__Metric m1 = HPO__METRIC__INIT, m2 = HPO__METRIC__INIT;
     m1.name = "loss";
