@@ -197,6 +197,7 @@ s_study_info (hpo_study_t *study)
     info->mean_duration =
         study->duration_n ? study->duration_sum / study->duration_n : 0;
     s_pruned_steps (study, info);
+    info->ask_tell = study->spec->command == NULL;
     return info;
 }
 
@@ -282,6 +283,14 @@ s_best (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
     }
     Hpo__TrialInfo *info = s_trial_info (study->best);
     hpo_wire_trial_info (reply, req->seq, info);
+    hpo_wire_msg_own (reply, s_trial_info_release, info);
+}
+
+void
+hpo_query_trial (hpo_trial_t *t, uint64_t seq, hpo_wire_msg_t *reply)
+{
+    Hpo__TrialInfo *info = s_trial_info (t);
+    hpo_wire_trial_info (reply, seq, info);
     hpo_wire_msg_own (reply, s_trial_info_release, info);
 }
 
