@@ -35,7 +35,10 @@ s_trial_info (hpo_trial_t *t)
     info->has_value = t->has_value;
     info->value = t->value;
     info->attempt = t->attempt;
-    info->worker = t->worker_name ? t->worker_name : "";
+    //  An attempt without a worker's name was handed out by hpo ask.
+    info->worker = t->worker_name ? t->worker_name
+                   : t->attempt   ? HPO_SCHED_ASKER
+                                  : "";
     info->started = t->started;
     info->ended = t->ended;
     info->reason = t->reason ? t->reason : "";
