@@ -1042,6 +1042,7 @@ s_log_row (const hpo_trial_t *t, const s_row_t *row, uint32_t attempt)
     char outcome[96];
     switch (row->event) {
     case HPO_SCHED_ASSIGN:
+    case HPO_SCHED_ASK:
         return; //  the assignment itself is the record; a hot path
     case HPO_SCHED_COMPLETE:
     case HPO_SCHED_PRUNED:
