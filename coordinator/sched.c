@@ -470,7 +470,7 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->spec = spec;
     study->created = created;
     study->budget = spec->trials;
-    study->sampler = spec->sampler.ops->new (spec, spec->sampler.config);
+    study->suggest = hpo_suggest_new (spec);
     study->pruner = spec->pruner.ops->new (spec, spec->pruner.config);
     study->history = hpo_history_new (spec->n_params);
     study->curves = self->cfg.curves || spec->sampler.ops->needs_curves ||
@@ -500,7 +500,7 @@ s_study_free (hpo_study_t *study)
     free (study->reason);
     free (study->spec_text);
     free (study->names);
-    study->spec->sampler.ops->destroy (study->sampler);
+    hpo_suggest_destroy (&study->suggest);
     study->spec->pruner.ops->destroy (study->pruner);
     hpo_history_destroy (&study->history);
     hpo_spec_destroy (&study->spec);
@@ -648,13 +648,12 @@ s_history_load (hpo_sched_t *self, hpo_study_t *study)
         hpo_store_curves (self->store, study->id, study->spec->metric,
                           s_load_point, study))
         return -1;
-    const hpo_sampler_ops_t *ops = study->spec->sampler.ops;
     for (size_t k = 0; k < study->n_trials; k++) {
         hpo_trial_state_t state = study->trials[k]->state;
-        if (s_final (state) && ops->tell)
-            ops->tell (study->sampler, study->history, k);
-        else if (state == HPO_TRIAL_RUNNING && ops->pending)
-            ops->pending (study->sampler, study->history, k);
+        if (s_final (state))
+            hpo_suggest_tell (study->suggest, study->history, k);
+        else if (state == HPO_TRIAL_RUNNING)
+            hpo_suggest_pending (study->suggest, study->history, k);
     }
     return 0;
 }
@@ -1077,11 +1076,10 @@ s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
     s_log_row (t, row, attempt);
     if (a & A_REOPEN && s_study_apply (self, study, S_STUDY_RESUME))
         return -1;
-    const hpo_sampler_ops_t *sampler = study->spec->sampler.ops;
-    if (a & A_PENDING && sampler->pending)
-        sampler->pending (study->sampler, study->history, t->number);
-    if (a & A_TELL && sampler->tell)
-        sampler->tell (study->sampler, study->history, t->number);
+    if (a & A_PENDING)
+        hpo_suggest_pending (study->suggest, study->history, t->number);
+    if (a & A_TELL)
+        hpo_suggest_tell (study->suggest, study->history, t->number);
     if (a & A_SEND)
         self->events.assign (self->events.ctx, t->worker, t);
     if (a & A_FAIL_CHECK && s_fail_check (self, study))
@@ -2080,24 +2078,12 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
 
 //  ---- dispatch ---------------------------------------------------------
 
-//  The sampler fills params for trial number, keeping those fixed (NULL:
-//  none) as given. The one place a study's sampler is asked for a new
-//  trial (hybrid grids, helper "space", may drive it from here). Returns
-//  what suggest does (sampler.h).
-static int
-s_suggest (hpo_study_t *study, uint64_t number, const uint8_t *fixed,
-           hpo_value_t *params)
-{
-    const hpo_spec_t *spec = study->spec;
-    return spec->sampler.ops->suggest (study->sampler, spec, study->history,
-                                       number, fixed, params);
-}
-
 //  A new WAITING trial, the study's next number, with the values given
-//  where fixed says so (copied) and the sampler's elsewhere. NULL when
-//  the sampler has no point left (*rc 1) or failed (*rc -1, logged).
-//  Ids are ours to give (the store keeps them): the row is written at
-//  the trial's first transition, or by the caller.
+//  where fixed says so (copied) and the suggestion driver's elsewhere
+//  (search/suggest.h). NULL when no configuration is left (*rc 1) or the
+//  sampler failed (*rc -1, logged). Ids are ours to give (the store
+//  keeps them): the row is written at the trial's first transition, or
+//  by the caller.
 static hpo_trial_t *
 s_trial_create (hpo_sched_t *self, hpo_study_t *study, const uint8_t *fixed,
                 const hpo_value_t *given, int *rc)
@@ -2105,16 +2091,13 @@ s_trial_create (hpo_sched_t *self, hpo_study_t *study, const uint8_t *fixed,
     const hpo_spec_t *spec = study->spec;
     uint64_t number = study->n_trials;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    for (size_t k = 0; fixed && k < spec->n_params; k++)
-        if (fixed[k])
-            hpo_value_copy (&params[k], &given[k]);
-    *rc = s_suggest (study, number, fixed, params);
+    *rc = hpo_suggest_next (study->suggest, study->history, number, fixed,
+                            given, params);
     if (*rc) {
         if (*rc < 0)
             hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
                            "; no more trials",
                            study->name, spec->sampler.ops->name, number);
-        hpo_values_clear (params, spec->n_params);
         free (params);
         return NULL;
     }
@@ -2148,8 +2131,9 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     int rc;
     hpo_trial_t *t = s_trial_create (self, study, NULL, NULL, &rc);
     if (!t) {
-        //  No point left before the budget (a grid), or the sampler
-        //  failed: either way the study ends with the trials it has.
+        //  No configuration left before the budget (a grid, a finite
+        //  space used up), or the sampler failed: either way the study
+        //  ends with the trials it has.
         study->budget = study->n_trials;
         *err = s_study_check_end (self, study);
     }
