@@ -69,7 +69,7 @@ static const struct {
     const char *name;
     const char *command;
 } s_options[] = {
-    {OPT_STATE, "--state", "trials' or 'hpo tell"},   {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_STATE, "--state", "trials"},   {OPT_INTERVAL, "--interval", "watch"},
     {OPT_NOW, "--now", "study stop"},   {OPT_TRIALS, "--trials", "study extend"},
     {OPT_FAILED, "--failed", "trial retry"},
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
@@ -110,8 +110,8 @@ typedef struct {
 
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
-    s_trial_show, s_best, s_workers, s_watch, s_export, s_ask, s_tell,
-    s_report, s_enqueue;
+    s_trial_show, s_best, s_workers, s_watch, s_export, s_ask, s_tell, s_report,
+    s_enqueue;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",

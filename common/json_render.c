@@ -100,7 +100,8 @@ hpo_json_render_asked (const Hpo__TrialInfo *trial)
                                  hpo_json_render_param (param));
     }
     json_t *doc = json_object ();
-    json_object_set_new (doc, "number", json_integer ((json_int_t)trial->number));
+    json_object_set_new (doc, "number",
+                         json_integer ((json_int_t)trial->number));
     json_object_set_new (doc, "params", params);
     return doc;
 }

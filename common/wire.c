@@ -773,8 +773,7 @@ hpo_wire_ask (hpo_wire_msg_t *msg, uint64_t seq, const char *study)
 
 void
 hpo_wire_tell (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
-               uint64_t number, const char *state, int has_value,
-               double value)
+               uint64_t number, const char *state, int has_value, double value)
 {
     s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TELL);
     Hpo__Tell *tell = &msg->body.tell;

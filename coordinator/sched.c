@@ -2232,11 +2232,10 @@ hpo_sched_ask (hpo_sched_t *self, hpo_study_t *study, int64_t now_ms,
     if (err)
         return -1;
     if (!t)
-        return s_refuse (message,
-                         hpo_sprintf ("study %s: its %s sampler has no point "
-                                      "left; the study ends",
-                                      study->name,
-                                      study->spec->sampler.ops->name));
+        return s_refuse (
+            message, hpo_sprintf ("study %s: its %s sampler has no point "
+                                  "left; the study ends",
+                                  study->name, study->spec->sampler.ops->name));
     hpo_sched_event_t ev = {.type = HPO_SCHED_ASK, .now_ms = now_ms};
     if (s_apply (self, t, &ev))
         return -1;
@@ -2336,8 +2335,8 @@ hpo_sched_tell (hpo_sched_t *self, hpo_study_t *study, uint64_t number,
 }
 
 int
-hpo_sched_client_report (hpo_sched_t *self, hpo_study_t *study,
-                         uint64_t number, int64_t step, char *const *metrics,
+hpo_sched_client_report (hpo_sched_t *self, hpo_study_t *study, uint64_t number,
+                         int64_t step, char *const *metrics,
                          const double *values, size_t n, int *prune,
                          char **message)
 {
@@ -2391,11 +2390,10 @@ hpo_sched_enqueue (hpo_sched_t *self, hpo_study_t *study,
     int rc;
     hpo_trial_t *t = s_trial_create (self, study, fixed, values, &rc);
     if (!t)
-        return s_refuse (message,
-                         hpo_sprintf ("study %s: its %s sampler cannot "
-                                      "complete this configuration",
-                                      study->name,
-                                      study->spec->sampler.ops->name));
+        return s_refuse (
+            message, hpo_sprintf ("study %s: its %s sampler cannot "
+                                  "complete this configuration",
+                                  study->name, study->spec->sampler.ops->name));
     //  Stored now, so an acknowledged configuration survives a restart
     //  (loaded WAITING, it is queued again).
     if (s_persist (self, t))

@@ -780,9 +780,9 @@ s_client_report (hpo_server_t *self, s_msg_t *m, hpo_study_t *study)
     }
     int prune = 0;
     char *message = NULL;
-    int rc = hpo_sched_client_report (self->sched, study, req->number,
-                                      req->step, names, values, n, &prune,
-                                      &message);
+    int rc =
+        hpo_sched_client_report (self->sched, study, req->number, req->step,
+                                 names, values, n, &prune, &message);
     free (names);
     free (values);
     if (rc == 0) {
@@ -837,11 +837,11 @@ s_on_enqueue (hpo_server_t *self, s_msg_t *m)
     char *message = NULL;
     //  Refused (1) when a value does not fit the space, as a study file's
     //  would not.
-    int rc = hpo_enqueue_parse (study->spec, req->params, req->n_params,
-                                values, fixed, &message)
-                 ? 1
-                 : hpo_sched_enqueue (self->sched, study, values, fixed,
-                                      &message);
+    int rc =
+        hpo_enqueue_parse (study->spec, req->params, req->n_params, values,
+                           fixed, &message)
+            ? 1
+            : hpo_sched_enqueue (self->sched, study, values, fixed, &message);
     hpo_values_clear (values, n);
     free (values);
     free (fixed);

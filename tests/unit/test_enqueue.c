@@ -45,8 +45,8 @@ int
 main (void)
 {
     char *error = NULL;
-    hpo_spec_t *spec = hpo_spec_parse (s_text, strlen (s_text), "e.yaml",
-                                       &error);
+    hpo_spec_t *spec =
+        hpo_spec_parse (s_text, strlen (s_text), "e.yaml", &error);
     CHECK (spec != NULL);
     if (!spec)
         return 1;
@@ -92,8 +92,8 @@ main (void)
     hpo_param_spec_t *drop = &spec->params[3];
     drop->when_param = 2;
     drop->when_values = calloc (1, sizeof *drop->when_values);
-    drop->when_values[0] = (hpo_value_t){.kind = HPO_KIND_STR,
-                                         .s = strdup ("sgd")};
+    drop->when_values[0] =
+        (hpo_value_t){.kind = HPO_KIND_STR, .s = strdup ("sgd")};
     drop->n_when_values = 1;
     s_bad (spec, "drop=0.5", "drop: exists only for some values of opt");
     char *adam[] = {"opt=adam", "drop=0.5"};

@@ -1668,7 +1668,8 @@ s_test_ask_tell (void)
     s_tell (&e, study, 1, HPO_TELL_COMPLETE, 0, 0, 1); //  no value
     //  A client's FAILED is final, whatever trial.retries says.
     s_tell (&e, study, 1, HPO_TELL_FAILED, 0, 0, 0);
-    CHECK (t1->state == HPO_TRIAL_FAILED && study->count[HPO_TRIAL_WAITING] == 0);
+    CHECK (t1->state == HPO_TRIAL_FAILED &&
+           study->count[HPO_TRIAL_WAITING] == 0);
     //  PRUNED without a value takes the last reported one.
     hpo_trial_t *t2 = s_ask (&e, study, now);
     char *m[] = {"loss"};
