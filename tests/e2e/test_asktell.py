@@ -13,11 +13,16 @@ coordinator.
   parameter); the configuration runs before anything sampled, on
   workers and through `hpo ask`; it and an asked trial survive a
   coordinator restart; a full budget is refused with the hint to extend.
+- Raw peers (rawpeer.py; skipped without python3-zmq/protobuf) send what
+  the CLI never would: NaN and infinite values, steps out of range, too
+  many metrics, unknown states, invalid UTF-8; each is answered with an
+  Error, nothing of it is stored, and the coordinator stays up.
 """
 import json
 import os
 import unittest
 
+import rawpeer
 from harness import ClusterTest, study_yaml, wait_for
 
 
@@ -170,6 +175,73 @@ class AskTellTest(ClusterTest):
                          -3)
         rc, t3 = self.ask("rs")
         self.assertEqual(t3["number"], 3)
+
+
+@unittest.skipIf(rawpeer.load(), "raw peers: %s" % rawpeer.load())
+class AskTellPeerTest(ClusterTest):
+    cluster_args = {"heartbeat_ms": 200, "lease_ms": 3000}
+
+    def answer(self, p, body, msg):
+        seq = p.send(body, msg)
+        return p.wait(lambda e: e.seq == seq, 5, "the answer to " + body)
+
+    def refused(self, p, body, msg, text):
+        r = self.answer(p, body, msg)
+        self.assertEqual(rawpeer.body_of(r), "error", rawpeer.describe(r))
+        self.assertEqual(rawpeer.pb.ErrorCode.Name(r.error.code),
+                         "ERR_INVALID", rawpeer.describe(r))
+        self.assertIn(text, r.error.message)
+
+    def test_hostile_requests(self):
+        pb = rawpeer.pb
+        self.c.create_study(asktell_yaml("h", 3))
+        p = rawpeer.RawPeer(self.c.endpoint)
+        self.peers.append(p)
+        r = self.answer(p, "ask", pb.StudyRef(name="h"))
+        self.assertEqual(rawpeer.body_of(r), "trial_info")
+        n = r.trial_info.number
+        nan, inf = float("nan"), float("inf")
+        for value in (nan, inf, -inf):
+            self.refused(p, "client_report", pb.ClientReport(
+                study="h", number=n, step=0,
+                metrics=[pb.Metric(name="loss", value=value)]),
+                "not a finite number")
+            self.refused(p, "tell", pb.Tell(study="h", number=n,
+                                             has_value=True, value=value),
+                         "not a finite number")
+        for step in (-1, 2 ** 53 + 1):
+            self.refused(p, "client_report", pb.ClientReport(
+                study="h", number=n, step=step,
+                metrics=[pb.Metric(name="loss", value=1)]), "out of range")
+        self.refused(p, "client_report", pb.ClientReport(
+            study="h", number=n, step=0,
+            metrics=[pb.Metric(name="m%d" % k, value=1)
+                     for k in range(1025)]), "at most 1024")
+        self.refused(p, "client_report", pb.ClientReport(
+            study="h", number=n, step=0), "no metric")
+        self.refused(p, "tell", pb.Tell(study="h", number=n, state="DONE",
+                                         has_value=True, value=1),
+                     "state must be")
+        self.refused(p, "tell", pb.Tell(study="h", number=2 ** 64 - 1,
+                                         has_value=True, value=1),
+                     "has no trial")
+        self.refused(p, "enqueue", pb.Enqueue(
+            study="h", params=["x=1"] * 3), "3 values given")
+        # Invalid UTF-8 in a word is quoted back cleaned: the answer
+        # decodes strictly (rawpeer raises if it does not).
+        env = p.envelope("enqueue", pb.Enqueue(study="h",
+                                               params=["PH01=1"]))
+        p.send_raw(rawpeer.with_bytes(env.SerializeToString(), "PH01",
+                                      b"\xc3\x28\xff\xfe"))
+        r = p.wait(lambda e: e.seq == env.seq, 5, "the enqueue's answer")
+        self.assertEqual(rawpeer.body_of(r), "error")
+        # Nothing of it was stored: trial n has no values, nothing was
+        # enqueued, and the trial is still RUNNING.
+        trial = self.c.cli_json("trial", "show", "h", str(n))
+        self.assertEqual((trial["state"], trial["intermediate"]),
+                         ("RUNNING", []))
+        self.assertEqual(self.c.study("h")["counts"]["WAITING"], 0)
+        self.assertIsNone(self.c.coordinator.poll())
 
 
 if __name__ == "__main__":

@@ -1663,6 +1663,9 @@ s_test_ask_tell (void)
     s_tell (&e, study, 0, HPO_TELL_COMPLETE, 1, -301.5, 0);
     CHECK (t0->state == HPO_TRIAL_COMPLETE && t0->value == -301.5);
     CHECK (study->best == t0);
+    //  The sampler sees it as it sees a worker's trial.
+    CHECK (study->history->states[0] == HPO_TRIAL_COMPLETE);
+    CHECK (study->history->values[0] == -301.5);
     s_tell (&e, study, 0, HPO_TELL_COMPLETE, 1, 1, 1);
     s_tell (&e, study, 99, HPO_TELL_COMPLETE, 1, 1, 1);
     s_tell (&e, study, 1, HPO_TELL_COMPLETE, 0, 0, 1); //  no value
