@@ -1827,6 +1827,37 @@ s_test_enqueue (void)
     s_env_destroy (&e);
 }
 
+//  Fail fast counts a client's FAILED as a worker's: two told FAILED
+//  fail the study (budget.fail_fast: 2), which then hands out nothing.
+static void
+s_test_ask_fail_fast (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, "name: f\n"
+                                            "objective: {metric: loss}\n"
+                                            "budget: {trials: 9, "
+                                            "fail_fast: 2}\n"
+                                            "space:\n"
+                                            "  x: {type: float, low: 0, "
+                                            "high: 1}\n");
+    for (uint64_t n = 0; n < 2; n++) {
+        s_ask (&e, study, now);
+        s_tell (&e, study, n, HPO_TELL_FAILED, 0, 0, 0);
+    }
+    CHECK (study->state == HPO_STUDY_FAILED);
+    CHECK_CONTAINS (study->reason, "all of the first 2 trials failed");
+    hpo_trial_t *t = NULL;
+    char *message = NULL;
+    int busy = 1;
+    CHECK (hpo_sched_ask (e.sched, study, now, &t, &busy, &message) == 1);
+    CHECK (busy == 0);
+    CHECK_CONTAINS (message, "hpo study resume f");
+    free (message);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -1865,6 +1896,7 @@ main (void)
     s_test_ask_report_prune ();
     s_test_ask_restart ();
     s_test_enqueue ();
+    s_test_ask_fail_fast ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
