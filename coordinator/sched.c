@@ -1174,17 +1174,20 @@ hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
 }
 
 //  Settles what a study that no longer hands out trials still waits
-//  for: trials waiting for a retry fail (STUDY_STOP, with why), then the
-//  study may have ended. The queue may hold entries of trials that left
-//  WAITING otherwise: they are skipped.
+//  for: trials waiting for a retry fail (STUDY_STOP, with why; an
+//  enqueued trial, which never ran, with never), then the study may have
+//  ended. The queue may hold entries of trials that left WAITING
+//  otherwise: they are skipped.
 static int
-s_wind_down (hpo_sched_t *self, hpo_study_t *study, const char *why)
+s_wind_down (hpo_sched_t *self, hpo_study_t *study, const char *why,
+             const char *never)
 {
     uint64_t number;
     while (s_wait_pop (study, &number) == 0) {
         hpo_trial_t *t = study->trials[number];
         if (t->state == HPO_TRIAL_WAITING &&
-            s_apply_why (self, t, HPO_SCHED_STUDY_STOP, why))
+            s_apply_why (self, t, HPO_SCHED_STUDY_STOP,
+                         t->attempt ? why : never))
             return -1;
     }
     return s_study_check_end (self, study);
@@ -1217,7 +1220,8 @@ s_study_fail (hpo_sched_t *self, hpo_study_t *study, char *why)
                        study->name, why, running);
     else
         hpo_log_warnx ("study %s: FAILING: %s", study->name, why);
-    return s_wind_down (self, study, "the study failed before a retry ran");
+    return s_wind_down (self, study, "the study failed before a retry ran",
+                        "the study failed before it ran");
 }
 
 //  After a trial of a RUNNING study ended FAILED: does the study fail?
@@ -1294,7 +1298,7 @@ hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
         hpo_log_info ("study %s: stopping; %" PRIu64 " trials still %s",
                       study->name, running,
                       now ? "running are stopped now" : "running");
-        if (s_wind_down (self, study, NULL))
+        if (s_wind_down (self, study, NULL, "study stopped before it ran"))
             return -1;
     }
     if (now && s_stop_running (self, study))

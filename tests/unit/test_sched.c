@@ -1824,6 +1824,16 @@ s_test_enqueue (void)
     CHECK (e.ev.assigned[0]->number == 0 &&
            e.ev.assigned[0]->params[0].f == 0.25);
     CHECK (e.ev.assigned[1]->params[0].f != 0.25);
+    //  One still queued when the study stops never ran: its reason says
+    //  so (not "before a retry ran").
+    CHECK (hpo_sched_enqueue (e.sched, study, &x, (uint8_t[]){1}, &message) ==
+           0);
+    free (message);
+    hpo_trial_t *queued = hpo_study_trial (study, 2);
+    CHECK (hpo_sched_study_stop (e.sched, study, 0, &message) == 0);
+    free (message);
+    CHECK (queued && queued->state == HPO_TRIAL_FAILED);
+    CHECK_STR (queued ? queued->reason : NULL, "study stopped before it ran");
     s_env_destroy (&e);
 }
 
