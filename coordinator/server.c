@@ -382,23 +382,6 @@ s_settle (hpo_server_t *self, hpo_worker_t *w, s_msg_t *m, hpo_sched_rc_t rc,
                    rc == HPO_SCHED_STALE ? "stale attempt" : "unknown trial");
 }
 
-static char *s_metrics_invalid (Hpo__Metric **metrics, size_t n);
-
-//  Checks a Report's numbers; NULL if it may be applied, else why not
-//  (the caller frees). Nothing of a refused report is stored.
-static char *
-s_report_invalid (const Hpo__Report *r)
-{
-    if (r->attempt == 0)
-        return hpo_strdup (
-            "report: attempt 0 does not exist (they start at 1)");
-    if (r->has_step && (r->step < 0 || r->step > S_MAX_STEP))
-        return hpo_sprintf ("report: step %" PRId64 " is out of range "
-                            "(0 to 2^53)",
-                            r->step);
-    return s_metrics_invalid (r->metrics, r->n_metrics);
-}
-
 //  Checks a report's metrics (a worker's or a client's): how many, their
 //  names, finite values. NULL if they may be stored, else why not (the
 //  caller frees).
@@ -433,6 +416,21 @@ s_metrics_invalid (Hpo__Metric **metrics, size_t n)
             return text;
         }
     return NULL;
+}
+
+//  Checks a Report's numbers; NULL if it may be applied, else why not
+//  (the caller frees). Nothing of a refused report is stored.
+static char *
+s_report_invalid (const Hpo__Report *r)
+{
+    if (r->attempt == 0)
+        return hpo_strdup (
+            "report: attempt 0 does not exist (they start at 1)");
+    if (r->has_step && (r->step < 0 || r->step > S_MAX_STEP))
+        return hpo_sprintf ("report: step %" PRId64 " is out of range "
+                            "(0 to 2^53)",
+                            r->step);
+    return s_metrics_invalid (r->metrics, r->n_metrics);
 }
 
 static void
