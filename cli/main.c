@@ -4,8 +4,10 @@
 
     Exit status: 0 success; 1 an error (the coordinator said no, did not
     answer, or output could not be written); 2 a usage error or a study
-    file that is not valid; 3 (hpo watch) the study ended with no
-    complete trial.                                                        */
+    file that is not valid; 3 stop: (hpo watch) the study ended with no
+    complete trial, (hpo ask) the study hands out no more trials, (hpo
+    report) the pruner stopped the trial; 4 (hpo ask) budget.parallel
+    trials are running: tell one first.                                   */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +40,13 @@
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_INTERVAL_MS 1000
 
-enum { EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NO_RESULT = 3 };
+enum {
+    EXIT_ERROR = 1,
+    EXIT_USAGE = 2,
+    EXIT_NO_RESULT = 3,
+    EXIT_STOP = 3, //  hpo ask: no more trials; hpo report: pruned
+    EXIT_BUSY = 4, //  hpo ask: budget.parallel trials running
+};
 
 //  Options a command accepts besides the global ones.
 enum {
@@ -117,7 +125,8 @@ typedef struct {
 
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
-    s_trial_show, s_best, s_workers, s_watch, s_export;
+    s_trial_show, s_best, s_workers, s_watch, s_export, s_ask, s_tell, s_report,
+    s_enqueue;
 static s_handler_fn s_study_refine;
 
 static const s_command_t s_commands[] = {
@@ -244,6 +253,49 @@ static const s_command_t s_commands[] = {
      "(the last value of each metric), attempts, worker, started, ended\n"
      "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n",
      OPT_CSV | OPT_JSONL | OPT_CURVES, s_export},
+    {NULL, "ask", 1, "ask NAME [--json]", "hand out a trial to this loop",
+     "create NAME's next trial, as a worker would be given it, and hand it\n"
+     "to this caller: its number and parameters",
+     "The trial is RUNNING until hpo tell finishes it. It has no worker and\n"
+     "no lease, so it never expires: it stays RUNNING until told (hpo\n"
+     "study stop --now stops it). budget.parallel counts it.\n"
+     "  --json           {\"number\": N, \"params\": {...}}; parameters\n"
+     "                   absent from the trial (when:) are left out\n"
+     "Exit status: 0 a trial; 3 the study hands out no more (its budget is\n"
+     "used up, or it is not RUNNING); 4 budget.parallel trials are running:\n"
+     "tell one first; 1 an error; 2 usage.\n",
+     0, s_ask},
+    {NULL, "tell", -2, "tell NAME NUMBER [VALUE] [--state S]",
+     "finish a trial hpo ask handed out",
+     "finish trial NUMBER of NAME, handed out by hpo ask, with VALUE",
+     "VALUE may be negative (hpo tell s 3 -301.5). The study's sampler\n"
+     "learns of it as of a trial a worker finished.\n"
+     "  --state S        complete (default: VALUE needed), pruned (VALUE\n"
+     "                   optional: the last reported value) or failed\n"
+     "                   (VALUE ignored; the trial is not retried)\n"
+     "A trial is told once; one a worker runs, or one not handed out, is\n"
+     "refused (exit 1). Telling PRUNED a trial the pruner stopped is fine.\n",
+     OPT_STATE, s_tell},
+    {NULL, "report", -4, "report NAME NUMBER STEP METRIC=VALUE...",
+     "an intermediate value of an asked trial",
+     "record intermediate values of trial NUMBER (handed out by hpo ask) "
+     "at STEP",
+     "The objective's value goes to the study's pruner, as a worker's\n"
+     "report does. The answer says whether to go on.\n"
+     "  --json           {\"prune\": true|false, \"message\": ...}\n"
+     "Exit status: 0 go on; 3 the pruner stopped the trial (it is PRUNED):\n"
+     "stop training it; 1 an error; 2 usage.\n",
+     0, s_report},
+    {NULL, "enqueue", -2, "enqueue NAME PARAM=VALUE...",
+     "queue a configuration to run first",
+     "queue a configuration of NAME's parameters to run before anything "
+     "sampled",
+     "Values are checked against the study's space as a study file's are.\n"
+     "Parameters left out are drawn by the study's sampler, now. The trial\n"
+     "is stored before the answer (a restart keeps it) and counts toward\n"
+     "the budget: when the budget is full, hpo study extend makes room.\n"
+     "Workers, or hpo ask for a study without a command, run it next.\n",
+     0, s_enqueue},
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -275,8 +327,10 @@ s_usage (FILE *out)
              "this help, or a command's");
     fprintf (out,
              "\n%s\nExit status: 0 success, 1 error, 2 usage error or "
-             "invalid study file,\n3 (hpo watch) the study ended with no "
-             "complete trial.\n",
+             "invalid study file,\n3 stop: (hpo watch) the study ended with "
+             "no complete trial, (hpo ask)\nno more trials, (hpo report) the "
+             "trial was pruned; 4 (hpo ask) budget.parallel\ntrials running."
+             "\n",
              s_global_help);
 }
 
@@ -340,6 +394,22 @@ s_error_code_name (Hpo__ErrorCode code)
     return v ? v->name : "unknown error";
 }
 
+//  The exit status for an Error answering request.
+static int
+s_error_status (const hpo_env_t *request, Hpo__ErrorCode code)
+{
+    //  The coordinator judged the study file invalid: the same outcome as
+    //  when the local check does.
+    if (request->body_case == HPO__ENVELOPE__BODY_STUDY_CREATE &&
+        code == HPO__ERROR_CODE__ERR_INVALID)
+        return EXIT_USAGE;
+    if (code == HPO__ERROR_CODE__ERR_DONE)
+        return EXIT_STOP;
+    if (code == HPO__ERROR_CODE__ERR_BUSY)
+        return EXIT_BUSY;
+    return EXIT_ERROR;
+}
+
 //  Sends request and checks that the reply's body is the one expected.
 //  Returns 0 with *reply_p set, or the exit status after saying what went
 //  wrong. not_found is what to say for ERR_NOT_FOUND if the coordinator
@@ -366,12 +436,7 @@ s_call_ex (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
                           ? not_found
                           : s_error_code_name (error->code);
         hpo_log_error ("%s", message);
-        //  The coordinator judged the study file invalid: the same outcome
-        //  as when the local check does.
-        int status = request->body_case == HPO__ENVELOPE__BODY_STUDY_CREATE &&
-                             error->code == HPO__ERROR_CODE__ERR_INVALID
-                         ? EXIT_USAGE
-                         : EXIT_ERROR;
+        int status = s_error_status (request, error->code);
         hpo_wire_free (&reply);
         return status;
     }
@@ -1255,6 +1320,141 @@ s_export (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  ---- ask and tell -------------------------------------------------------
+
+static int
+s_ask (s_ctx_t *ctx, char **args)
+{
+    hpo_wire_msg_t request;
+    hpo_wire_ask (&request, 0, args[0]);
+    char *not_found = hpo_sprintf ("no study named %s", args[0]);
+    hpo_env_t *reply;
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_TRIAL_INFO,
+                         not_found, &reply);
+    free (not_found);
+    if (status)
+        return status;
+    if (ctx->json)
+        status = s_print_json (hpo_json_render_asked (reply->trial_info));
+    else
+        hpo_render_asked (stdout, reply->trial_info);
+    hpo_wire_free (&reply);
+    return status;
+}
+
+//  A value on the command line: a finite number, the whole word.
+static int
+s_parse_value (const char *what, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod (text, &end);
+    if (!*text || *end || errno || !isfinite (*out)) {
+        hpo_log_error ("%s '%s' is not a finite number", what, text);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int
+s_tell (s_ctx_t *ctx, char **args)
+{
+    const char *state = ctx->state ? ctx->state : "complete";
+    int complete = strcasecmp (state, "complete") == 0;
+    if (!complete && strcasecmp (state, "pruned") != 0 &&
+        strcasecmp (state, "failed") != 0) {
+        hpo_log_error ("--state '%s': want complete, pruned or failed", state);
+        return EXIT_USAGE;
+    }
+    if (ctx->n_args > 3 || (complete && ctx->n_args < 3)) {
+        hpo_log_error ("%s; usage: hpo tell NAME NUMBER VALUE [--state S]",
+                       ctx->n_args > 3 ? "too many arguments"
+                                       : "a complete trial needs its VALUE");
+        return EXIT_USAGE;
+    }
+    uint64_t number;
+    double value = 0;
+    int has_value = ctx->n_args == 3;
+    if (s_parse_count ("trial number", args[1], &number) ||
+        (has_value && s_parse_value ("VALUE", args[2], &value)))
+        return EXIT_USAGE;
+    hpo_wire_msg_t request;
+    hpo_wire_tell (&request, 0, args[0], number, state, has_value, value);
+    return s_change (ctx, &request, args[0]);
+}
+
+//  Adds the METRIC=VALUE words to a report request. Each word is cut at
+//  its '=' in place, so the request borrows the names from the words.
+static int
+s_report_metrics (hpo_wire_msg_t *request, char **words, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char *eq = strchr (words[k], '=');
+        double value;
+        if (!eq || eq == words[k]) {
+            hpo_log_error ("'%s' is not METRIC=VALUE", words[k]);
+            return EXIT_USAGE;
+        }
+        *eq = '\0';
+        if (s_parse_value (words[k], eq + 1, &value))
+            return EXIT_USAGE;
+        hpo_wire_metric_add (request, words[k], value);
+    }
+    return 0;
+}
+
+static int
+s_report (s_ctx_t *ctx, char **args)
+{
+    uint64_t number, step;
+    if (s_parse_count ("trial number", args[1], &number) ||
+        s_parse_count ("STEP", args[2], &step))
+        return EXIT_USAGE;
+    hpo_wire_msg_t request;
+    hpo_wire_client_report (&request, 0, args[0], number, (int64_t)step);
+    int status = s_report_metrics (&request, args + 3, ctx->n_args - 3);
+    hpo_env_t *reply = NULL;
+    if (status == 0) {
+        char *not_found = hpo_sprintf ("no study named %s", args[0]);
+        status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_REPORT_ANSWER,
+                         not_found, &reply);
+        free (not_found);
+    }
+    hpo_wire_msg_done (&request);
+    if (status)
+        return status;
+    const Hpo__ReportAnswer *answer = reply->report_answer;
+    if (ctx->json) {
+        json_t *doc = json_object ();
+        json_object_set_new (doc, "prune", json_boolean (answer->prune));
+        json_object_set_new (doc, "message",
+                             hpo_json_render_string (answer->message));
+        status = s_print_json (doc);
+    } else
+        printf ("%s\n", answer->prune ? "prune" : "continue");
+    if (status == 0 && answer->prune)
+        status = EXIT_STOP;
+    hpo_wire_free (&reply);
+    return status;
+}
+
+static int
+s_enqueue (s_ctx_t *ctx, char **args)
+{
+    //  The coordinator checks the words against the study's space, which
+    //  only it holds; here, only that each is NAME=VALUE.
+    for (int k = 1; k < ctx->n_args; k++) {
+        const char *eq = strchr (args[k], '=');
+        if (!eq || eq == args[k]) {
+            hpo_log_error ("'%s' is not PARAM=VALUE", args[k]);
+            return EXIT_USAGE;
+        }
+    }
+    hpo_wire_msg_t request;
+    hpo_wire_enqueue (&request, 0, args[0], args + 1, (size_t)ctx->n_args - 1);
+    return s_change (ctx, &request, args[0]);
+}
+
 //  ---- main ---------------------------------------------------------------
 
 //  Parses a --timeout or --interval value into milliseconds > 0.
@@ -1273,7 +1473,32 @@ s_parse_ms (const char *option, const char *text, int *ms)
     return 0;
 }
 
-static int s_main (int argc, char *argv[], char **words);
+static int s_main (int argc, char *argv[], char **words, char **given);
+
+//  Whether word is a negative number ("-301.5", "-1e3", "-.5"): an
+//  operand (hpo tell s 3 -301.5), never an option.
+static int
+s_negative (const char *word)
+{
+    if (word[0] != '-' ||
+        !(isdigit ((unsigned char)word[1]) ||
+          (word[1] == '.' && isdigit ((unsigned char)word[2]))))
+        return 0;
+    char *end;
+    (void)strtod (word, &end);
+    return *end == '\0';
+}
+
+//  The word getopt handed back, as given: a negative number was passed
+//  to getopt without its '-' (see main).
+static char *
+s_as_given (char *word, int argc, char **argv, char **given)
+{
+    for (int k = 1; word && k < argc; k++)
+        if (word == argv[k])
+            return given[k];
+    return word;
+}
 
 int
 main (int argc, char *argv[])
@@ -1284,15 +1509,21 @@ main (int argc, char *argv[])
     //  any request the coordinator accepts; answers may be up to 1 GiB.
     hpo_wire_set_limit ((size_t)1 << 30);
     char **words = hpo_calloc ((size_t)argc + 1, sizeof (char *));
-    int status = s_main (argc, argv, words);
+    //  getopt takes "-301.5" for options -3 -0 -1 ...: it sees negative
+    //  numbers without their '-', and s_as_given puts it back.
+    char **seen = hpo_calloc ((size_t)argc + 1, sizeof (char *));
+    for (int k = 0; k < argc; k++)
+        seen[k] = k > 0 && s_negative (argv[k]) ? argv[k] + 1 : argv[k];
+    int status = s_main (argc, seen, words, argv);
+    free (seen);
     free (words);
     return status;
 }
 
 //  words has room for every argument: the command words and operands are
-//  gathered there.
+//  gathered there. argv is what getopt reads, given what was given.
 static int
-s_main (int argc, char *argv[], char **words)
+s_main (int argc, char *argv[], char **words, char **given)
 {
     s_ctx_t ctx = {0};
     ctx.endpoint = getenv ("HPO_COORDINATOR");
@@ -1333,6 +1564,7 @@ s_main (int argc, char *argv[], char **words)
     opterr = 0;
     int opt;
     while ((opt = getopt_long (argc, argv, "-:h", options, NULL)) != -1) {
+        optarg = s_as_given (optarg, argc, argv, given);
         switch (opt) {
         case 1:
             words[n_words++] = optarg;
@@ -1438,7 +1670,7 @@ s_main (int argc, char *argv[], char **words)
     }
     //  Whatever follows "--" is operands.
     while (optind < argc)
-        words[n_words++] = argv[optind++];
+        words[n_words++] = given[optind++];
 
     if (version) {
         printf ("hpo %s\n", HPO_VERSION);

@@ -126,6 +126,24 @@ s_params_line (const Hpo__TrialInfo *trial)
     return line;
 }
 
+void
+hpo_render_asked (FILE *out, const Hpo__TrialInfo *trial)
+{
+    fprintf (out, "trial %" PRIu64 ":", trial->number);
+    //  Every value whole (a loop may read them): no cutting to a column.
+    for (size_t k = 0; k < trial->n_params; k++) {
+        const Hpo__Param *param = trial->params[k];
+        hpo_value_t value;
+        if (param->kind == HPO_KIND_NONE || hpo_wire_param_get (param, &value))
+            continue; //  absent in this trial
+        char *text = hpo_value_format (&value);
+        fprintf (out, " %s=%s", param->name ? param->name : "", text);
+        free (text);
+        hpo_values_clear (&value, 1);
+    }
+    fputc ('\n', out);
+}
+
 //  Local time for people; "-" for "not yet".
 static char *
 s_clock_text (double t)
@@ -376,6 +394,10 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
         s_table_add (&table, hpo_strdup ("-"));
     s_table_add (&table, hpo_strdup ("sampler"));
     s_table_add (&table, s_dup (study->sampler));
+    if (study->ask_tell) {
+        s_table_add (&table, hpo_strdup ("trials by"));
+        s_table_add (&table, hpo_strdup ("ask/tell (no command)"));
+    }
     s_table_add (&table, hpo_strdup ("budget"));
     if (study->parallel)
         s_table_addf (&table, "%" PRIu64 " trials, %u at a time", study->budget,

@@ -42,6 +42,9 @@ void hpo_render_best (FILE *out, const Hpo__TrialInfo *trial,
                       const char *study);
 //  NAME HOST SLOTS RUNNING LAST-HEARTBEAT ALIVE
 void hpo_render_workers (FILE *out, const Hpo__WorkerList *list);
+//  The trial hpo ask handed out: "trial 3: lr=0.001 layers=3", every
+//  value whole, absent parameters left out.
+void hpo_render_asked (FILE *out, const Hpo__TrialInfo *trial);
 
 //  hpo watch when stdout is not a terminal: one line, without the time
 //  ("mnist 12/50 done, 4 running, best 0.123 (trial 7), ETA 4m 10s,

@@ -94,6 +94,23 @@ s_params_json (const Hpo__TrialInfo *trial)
 }
 
 json_t *
+hpo_json_render_asked (const Hpo__TrialInfo *trial)
+{
+    json_t *params = json_object ();
+    for (size_t k = 0; k < trial->n_params; k++) {
+        const Hpo__Param *param = trial->params[k];
+        if (param->kind != HPO_KIND_NONE) //  absent in this trial
+            json_object_set_new (params, param->name ? param->name : "",
+                                 hpo_json_render_param (param));
+    }
+    json_t *doc = json_object ();
+    json_object_set_new (doc, "number",
+                         json_integer ((json_int_t)trial->number));
+    json_object_set_new (doc, "params", params);
+    return doc;
+}
+
+json_t *
 hpo_json_render_trial (const Hpo__TrialInfo *trial, const char *study,
                        int detail)
 {
@@ -208,6 +225,7 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
     json_object_set_new (objective, "direction", s_json_str (study->direction));
     json_object_set_new (doc, "objective", objective);
     json_object_set_new (doc, "sampler", s_json_str (study->sampler));
+    json_object_set_new (doc, "ask_tell", json_boolean (study->ask_tell));
     json_object_set_new (doc, "reason", s_json_str (study->reason));
     const Hpo__TrialInfo *last = study->has_last_failed && study->last_failed
                                      ? study->last_failed

@@ -75,6 +75,9 @@ json_t *hpo_json_render_study (const Hpo__StudyInfo *study);
 json_t *hpo_json_render_study_list (const Hpo__StudyList *list);
 json_t *hpo_json_render_trials (const char *study, const Hpo__TrialList *list);
 json_t *hpo_json_render_workers (const Hpo__WorkerList *list);
+//  The trial hpo ask handed out: {"number": 3, "params": {"lr": 0.001}},
+//  absent parameters left out.
+json_t *hpo_json_render_asked (const Hpo__TrialInfo *trial);
 
 //  The values of the documents, for other documents of the same data
 //  (hpo export): a string (null for NULL or "", invalid UTF-8 replaced),

@@ -1189,8 +1189,9 @@ s_parse_name (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 static int
 s_parse_command (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
+    //  No command: the study is driven by hpo ask and hpo tell alone.
     if (!f->present)
-        return s_missing (ctx, f);
+        return 0;
     const s_field_t *at = f;
     s_field_t run[2] = {{.key = "run"}, {.key = "shell"}};
     if (f->value && fy_node_is_mapping (f->value)) {

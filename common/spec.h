@@ -117,7 +117,8 @@ typedef enum {
 //  hpo_spec_t is declared in search/search.h, for samplers and pruners.
 struct _hpo_spec_t {
     char *name;                 //  hpo_name_study_ok (names.h)
-    char *command;              //  template with {param} placeholders
+    char *command;              //  template with {param} placeholders;
+                                //  NULL: none (ask and tell only)
     int shell;                  //  run with /bin/sh -c (command.shell)
     char *metric;               //  objective metric
     int maximize;               //  direction: maximize

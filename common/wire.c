@@ -466,11 +466,16 @@ hpo_wire_lease_add (hpo_wire_msg_t *msg, uint64_t trial_id, uint32_t attempt)
 void
 hpo_wire_metric_add (hpo_wire_msg_t *msg, const char *name, double value)
 {
-    assert (msg->env.body_case == HPO__ENVELOPE__BODY_REPORT);
     Hpo__Metric *metric = s_msg_item (msg, sizeof *metric);
     hpo__metric__init (metric);
     metric->name = s_str (name);
     metric->value = value;
+    if (msg->env.body_case == HPO__ENVELOPE__BODY_CLIENT_REPORT) {
+        msg->body.client_report.n_metrics = msg->n;
+        msg->body.client_report.metrics = (Hpo__Metric **)msg->ptrs;
+        return;
+    }
+    assert (msg->env.body_case == HPO__ENVELOPE__BODY_REPORT);
     msg->body.report.n_metrics = msg->n;
     msg->body.report.metrics = (Hpo__Metric **)msg->ptrs;
 }
@@ -771,6 +776,64 @@ hpo_wire_workers (hpo_wire_msg_t *msg, uint64_t seq)
     s_msg_init (msg, seq, HPO__ENVELOPE__BODY_WORKERS);
     hpo__workers_query__init (&msg->body.workers);
     msg->env.workers = &msg->body.workers;
+}
+
+void
+hpo_wire_ask (hpo_wire_msg_t *msg, uint64_t seq, const char *study)
+{
+    msg->env.ask = s_study_ref (msg, seq, HPO__ENVELOPE__BODY_ASK, study);
+}
+
+void
+hpo_wire_tell (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+               uint64_t number, const char *state, int has_value, double value)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_TELL);
+    Hpo__Tell *tell = &msg->body.tell;
+    hpo__tell__init (tell);
+    tell->study = s_str (study);
+    tell->number = number;
+    tell->state = s_str (state);
+    tell->has_value = has_value != 0;
+    tell->value = value;
+    msg->env.tell = tell;
+}
+
+void
+hpo_wire_client_report (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                        uint64_t number, int64_t step)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_CLIENT_REPORT);
+    Hpo__ClientReport *report = &msg->body.client_report;
+    hpo__client_report__init (report);
+    report->study = s_str (study);
+    report->number = number;
+    report->step = step;
+    msg->env.client_report = report;
+}
+
+void
+hpo_wire_enqueue (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                  char **params, size_t n)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ENQUEUE);
+    Hpo__Enqueue *enqueue = &msg->body.enqueue;
+    hpo__enqueue__init (enqueue);
+    enqueue->study = s_str (study);
+    enqueue->params = params;
+    enqueue->n_params = n;
+    msg->env.enqueue = enqueue;
+}
+
+void
+hpo_wire_report_answer (hpo_wire_msg_t *msg, uint64_t seq, int prune,
+                        const char *message)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_REPORT_ANSWER);
+    hpo__report_answer__init (&msg->body.report_answer);
+    msg->body.report_answer.prune = prune != 0;
+    msg->body.report_answer.message = s_str (message);
+    msg->env.report_answer = &msg->body.report_answer;
 }
 
 void

@@ -132,6 +132,10 @@ typedef struct {
         Hpo__TrialsQuery trials;
         Hpo__TrialRef trial_ref;
         Hpo__WorkersQuery workers;
+        Hpo__Tell tell;
+        Hpo__ClientReport client_report;
+        Hpo__ReportAnswer report_answer;
+        Hpo__Enqueue enqueue;
     } body;
     //  The body's one repeated field being filled (leases or metrics):
     //  items, and the pointer array protobuf-c packs, both owned.
@@ -160,7 +164,7 @@ void hpo_wire_msg_acks (hpo_wire_msg_t *msg, uint64_t *acks, size_t n);
 //  Welcome's refused ones.
 void hpo_wire_lease_add (hpo_wire_msg_t *msg, uint64_t trial_id,
                          uint32_t attempt);
-//  Appends a metric to a Report.
+//  Appends a metric to a Report or a ClientReport.
 void hpo_wire_metric_add (hpo_wire_msg_t *msg, const char *name, double value);
 
 //  A worker's messages.
@@ -261,6 +265,20 @@ void hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                           uint64_t number);
 void hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
 void hpo_wire_workers (hpo_wire_msg_t *msg, uint64_t seq);
+//  Ask and tell: hpo ask NAME (answered by a TrialInfo); hpo tell, state
+//  "COMPLETE", "PRUNED" or "FAILED"; hpo report (add the metrics with
+//  hpo_wire_metric_add); hpo enqueue, n "NAME=VALUE" words (borrowed).
+void hpo_wire_ask (hpo_wire_msg_t *msg, uint64_t seq, const char *study);
+void hpo_wire_tell (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                    uint64_t number, const char *state, int has_value,
+                    double value);
+void hpo_wire_client_report (hpo_wire_msg_t *msg, uint64_t seq,
+                             const char *study, uint64_t number, int64_t step);
+void hpo_wire_enqueue (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                       char **params, size_t n);
+//  The answer to a ClientReport: prune says the trial is stopped.
+void hpo_wire_report_answer (hpo_wire_msg_t *msg, uint64_t seq, int prune,
+                             const char *message);
 
 //  The coordinator's answers to the CLI, around bodies the caller built
 //  (coordinator/query.c) and still owns.

@@ -35,7 +35,10 @@ s_trial_info (hpo_trial_t *t)
     info->has_value = t->has_value;
     info->value = t->value;
     info->attempt = t->attempt;
-    info->worker = t->worker_name ? t->worker_name : "";
+    //  An attempt without a worker's name was handed out by hpo ask.
+    info->worker = t->worker_name ? t->worker_name
+                   : t->attempt   ? HPO_SCHED_ASKER
+                                  : "";
     info->started = t->started;
     info->ended = t->ended;
     info->reason = t->reason ? t->reason : "";
@@ -250,6 +253,7 @@ s_study_info (hpo_study_t *study)
         study->duration_n ? study->duration_sum / study->duration_n : 0;
     s_pruned_steps (study, info);
     s_grid_info (study, info, 0);
+    info->ask_tell = study->spec->command == NULL;
     return info;
 }
 
@@ -337,6 +341,14 @@ s_best (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
     }
     Hpo__TrialInfo *info = s_trial_info (study->best);
     hpo_wire_trial_info (reply, req->seq, info);
+    hpo_wire_msg_own (reply, s_trial_info_release, info);
+}
+
+void
+hpo_query_trial (hpo_trial_t *t, uint64_t seq, hpo_wire_msg_t *reply)
+{
+    Hpo__TrialInfo *info = s_trial_info (t);
+    hpo_wire_trial_info (reply, seq, info);
     hpo_wire_msg_own (reply, s_trial_info_release, info);
 }
 

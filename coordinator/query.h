@@ -30,4 +30,7 @@ void hpo_query_answer (hpo_sched_t *sched, hpo_store_t *store,
 hpo_study_t *hpo_query_study (hpo_sched_t *sched, const char *name,
                               uint64_t seq, hpo_wire_msg_t *reply);
 
+//  A TrialInfo answer for trial t (hpo ask's), with seq.
+void hpo_query_trial (hpo_trial_t *t, uint64_t seq, hpo_wire_msg_t *reply);
+
 #endif

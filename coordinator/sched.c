@@ -56,6 +56,8 @@ enum {
     A_SEND = 1 << 14,       //  send the assignment, once the row is written
     A_FAIL_CHECK = 1 << 15, //  has the study failed (fail fast)?
     A_CHECK_END = 1 << 16,  //  has the study ended?
+    A_HAND = 1 << 17,       //  a new attempt, handed to a client (hpo ask):
+                            //  no worker, no lease
 };
 
 //  Which rows apply, for events that spend a budget: LEFT while the
@@ -82,6 +84,7 @@ static const s_event_info_t s_events[HPO_SCHED_NEVENTS] = {
     [HPO_SCHED_RETRY] = {"RETRY", S_NONE, NULL},
     [HPO_SCHED_STUDY_STOP] = {"STUDY_STOP", S_NONE,
                               "study stopped before a retry ran"},
+    [HPO_SCHED_ASK] = {"ASK", S_NONE, NULL},
 };
 
 typedef struct {
@@ -132,6 +135,8 @@ static const s_row_t s_table[] = {
         A_RESET | A_REQUEUE | A_REOPEN},
     {W, E (STUDY_STOP), S_ANY,   F, NULL,
         A_REASON | A_TELL | A_CHECK_END},
+    {W, E (ASK),        S_ANY,   R, NULL,
+        A_HAND | A_PENDING},
 };
 // clang-format on
 #undef LOSES
@@ -593,6 +598,8 @@ s_load_trial (void *ctx_, const hpo_store_trial_row_t *row)
     s_count (t, state);
     if (state == HPO_TRIAL_WAITING)
         s_wait_push (study, t->number, 0);
+    else if (state == HPO_TRIAL_RUNNING && hpo_sched_asked (t))
+        ; //  a client holds it, with no lease: it waits for hpo tell
     else if (state == HPO_TRIAL_RUNNING) {
         //  Its worker may still be running it: hold the lease one lease
         //  period for it to say Hello again.
@@ -889,19 +896,27 @@ s_release (hpo_sched_t *self, hpo_trial_t *t)
     }
 }
 
+//  A new attempt of t, run by the worker named name (NULL: a client
+//  that asked for it).
+static void
+s_attempt_begin (hpo_trial_t *t, const char *name)
+{
+    t->attempt++;
+    free (t->worker_name);
+    t->worker_name = name ? hpo_strdup (name) : NULL;
+    t->started = hpo_clock_wall ();
+    t->has_step = t->has_last = t->has_point = 0;
+    hpo_history_clear_curve (t->study->history, t->number);
+    t->unclaimed = 0;
+}
+
 //  A new attempt of t, leased to w from now_ms.
 static void
 s_lease (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
 {
     assert (w);
-    t->attempt++;
+    s_attempt_begin (t, w->name);
     t->worker = w;
-    free (t->worker_name);
-    t->worker_name = hpo_strdup (w->name);
-    t->started = hpo_clock_wall ();
-    t->has_step = t->has_last = t->has_point = 0;
-    hpo_history_clear_curve (t->study->history, t->number);
-    t->unclaimed = 0;
     w->held++;
     if (w->want)
         w->want--;
@@ -915,7 +930,7 @@ s_attempt_end (hpo_sched_t *self, hpo_trial_t *t, double ended,
 {
     hpo_store_attempt_row_t row = {
         .attempt = t->attempt,
-        .worker = t->worker_name,
+        .worker = t->worker_name ? t->worker_name : HPO_SCHED_ASKER,
         .started = t->started,
         .ended = ended,
         .outcome = outcome,
@@ -982,6 +997,8 @@ s_actions_before (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
         return -1;
     if (a & A_LEASE)
         s_lease (self, t, ev->worker, ev->now_ms);
+    if (a & A_HAND)
+        s_attempt_begin (t, NULL);
     if (a & A_RESET)
         t->failures = t->lost = 0;
     if (a & A_REQUEUE)
@@ -1025,6 +1042,7 @@ s_log_row (const hpo_trial_t *t, const s_row_t *row, uint32_t attempt)
     char outcome[96];
     switch (row->event) {
     case HPO_SCHED_ASSIGN:
+    case HPO_SCHED_ASK:
         return; //  the assignment itself is the record; a hot path
     case HPO_SCHED_COMPLETE:
     case HPO_SCHED_PRUNED:
@@ -1157,17 +1175,20 @@ hpo_sched_study_create (hpo_sched_t *self, hpo_spec_t **spec_p,
 }
 
 //  Settles what a study that no longer hands out trials still waits
-//  for: trials waiting for a retry fail (STUDY_STOP, with why), then the
-//  study may have ended. The queue may hold entries of trials that left
-//  WAITING otherwise: they are skipped.
+//  for: trials waiting for a retry fail (STUDY_STOP, with why; an
+//  enqueued trial, which never ran, with never), then the study may have
+//  ended. The queue may hold entries of trials that left WAITING
+//  otherwise: they are skipped.
 static int
-s_wind_down (hpo_sched_t *self, hpo_study_t *study, const char *why)
+s_wind_down (hpo_sched_t *self, hpo_study_t *study, const char *why,
+             const char *never)
 {
     uint64_t number;
     while (s_wait_pop (study, &number) == 0) {
         hpo_trial_t *t = study->trials[number];
         if (t->state == HPO_TRIAL_WAITING &&
-            s_apply_why (self, t, HPO_SCHED_STUDY_STOP, why))
+            s_apply_why (self, t, HPO_SCHED_STUDY_STOP,
+                         t->attempt ? why : never))
             return -1;
     }
     return s_study_check_end (self, study);
@@ -1200,7 +1221,8 @@ s_study_fail (hpo_sched_t *self, hpo_study_t *study, char *why)
                        study->name, why, running);
     else
         hpo_log_warnx ("study %s: FAILING: %s", study->name, why);
-    return s_wind_down (self, study, "the study failed before a retry ran");
+    return s_wind_down (self, study, "the study failed before a retry ran",
+                        "the study failed before it ran");
 }
 
 //  After a trial of a RUNNING study ended FAILED: does the study fail?
@@ -1277,7 +1299,7 @@ hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
         hpo_log_info ("study %s: stopping; %" PRIu64 " trials still %s",
                       study->name, running,
                       now ? "running are stopped now" : "running");
-        if (s_wind_down (self, study, NULL))
+        if (s_wind_down (self, study, NULL, "study stopped before it ran"))
             return -1;
     }
     if (now && s_stop_running (self, study))
@@ -1945,6 +1967,51 @@ s_prune_ask (hpo_sched_t *self, hpo_trial_t *t, int64_t step, double value)
     return rc ? HPO_SCHED_ERROR : HPO_SCHED_OK;
 }
 
+//  A report about one attempt, and what storing it found.
+typedef struct {
+    uint32_t attempt;
+    int has_step;
+    int64_t step;
+    char *const *metrics;
+    const double *values;
+    size_t n;
+    int objective; //  index of the objective's value, or -1
+    int point;     //  it joined the trial's curve
+} s_report_t;
+
+//  Stores a report's values (those with a step) and finds the
+//  objective's; a late report joins the curve only while its attempt is
+//  the trial's latest: the curve is that attempt's, as the store's is.
+//  -1 on a store error.
+static int
+s_report_store (hpo_sched_t *self, hpo_trial_t *t, s_report_t *r)
+{
+    if (r->has_step && s_values_put (self, t, r->attempt, r->step, r->metrics,
+                                     r->values, r->n))
+        return -1;
+    r->objective = s_objective (t, r->metrics, r->values, r->n);
+    r->point = r->has_step && r->objective >= 0 && r->attempt == t->attempt &&
+               s_point (t, r->step, r->values[r->objective]);
+    return 0;
+}
+
+//  A stored report of t's running attempt: its latest step and value,
+//  and the study's pruner asked about a new point of the objective.
+static hpo_sched_rc_t
+s_report_live (hpo_sched_t *self, hpo_trial_t *t, const s_report_t *r)
+{
+    if (r->objective >= 0) {
+        t->has_last = 1;
+        t->last_value = r->values[r->objective];
+    }
+    if (r->has_step && (!t->has_step || r->step >= t->last_step)) {
+        t->has_step = 1;
+        t->last_step = r->step;
+    }
+    return r->point ? s_prune_ask (self, t, r->step, r->values[r->objective])
+                    : HPO_SCHED_OK;
+}
+
 hpo_sched_rc_t
 hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
                   uint32_t attempt, int has_step, int64_t step,
@@ -1959,30 +2026,17 @@ hpo_sched_report (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
         return rc;
     //  A report proves the worker alive as much as a heartbeat does.
     worker->last_seen = now_ms;
-    if (has_step && s_values_put (self, t, attempt, step, metrics, values, n))
+    s_report_t r = {attempt, has_step, step, metrics, values, n, -1, 0};
+    if (s_report_store (self, t, &r))
         return HPO_SCHED_ERROR;
-    int objective = s_objective (t, metrics, values, n);
-    //  A late report joins the curve only while its attempt is the
-    //  trial's latest: the curve is that attempt's, as the store's is.
-    int point = has_step && objective >= 0 && attempt == t->attempt &&
-                s_point (t, step, values[objective]);
     if (late)
         //  values are the attempt's; the trial stays, its value may not
-        return point ? s_value_late (self, t) : HPO_SCHED_OK;
+        return r.point ? s_value_late (self, t) : HPO_SCHED_OK;
     s_adopt (t, worker);
     //  ... and renews the lease of the attempt it is about, so "alive"
     //  and "holds its lease" never disagree.
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
-    if (objective >= 0) {
-        t->has_last = 1;
-        t->last_value = values[objective];
-    }
-    if (has_step && (!t->has_step || step >= t->last_step)) {
-        t->has_step = 1;
-        t->last_step = step;
-    }
-    return point ? s_prune_ask (self, t, step, values[objective])
-                 : HPO_SCHED_OK;
+    return s_report_live (self, t, &r);
 }
 
 //  The event a worker's Finish is. A value that is not a finite number
@@ -2038,6 +2092,38 @@ hpo_sched_finish (hpo_sched_t *self, hpo_worker_t *worker, uint64_t trial_id,
 
 //  ---- dispatch ---------------------------------------------------------
 
+//  A new WAITING trial, the study's next number, with the values given
+//  where fixed says so (copied) and the suggestion driver's elsewhere
+//  (search/suggest.h). NULL when no configuration is left (*rc 1) or the
+//  sampler failed (*rc -1, logged). Ids are ours to give (the store
+//  keeps them): the row is written at the trial's first transition, or
+//  by the caller.
+static hpo_trial_t *
+s_trial_create (hpo_sched_t *self, hpo_study_t *study, const uint8_t *fixed,
+                const hpo_value_t *given, int *rc)
+{
+    const hpo_spec_t *spec = study->spec;
+    uint64_t number = study->n_trials;
+    hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
+    *rc = hpo_suggest_next (study->suggest, study->history, number, fixed,
+                            given, params);
+    if (*rc) {
+        if (*rc < 0)
+            hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
+                           "; no more trials",
+                           study->name, spec->sampler.ops->name, number);
+        free (params);
+        return NULL;
+    }
+    hpo_trial_t *t = s_trial_new (self, study, ++self->last_id, number);
+    free (t->params);
+    t->params = params;
+    if (s_history_add (t))
+        assert (!"a new trial's number is its history's next row");
+    s_count (t, HPO_TRIAL_WAITING);
+    return t;
+}
+
 //  The next trial this study can hand out, creating it if the budget
 //  allows; NULL if none (or on a store error, with *err set).
 static hpo_trial_t *
@@ -2056,33 +2142,15 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
             return study->trials[number];
     if (study->n_trials >= study->budget)
         return NULL;
-    number = study->n_trials;
-    const hpo_spec_t *spec = study->spec;
-    hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    int rc = hpo_suggest_next (study->suggest, study->history, number, NULL,
-                               NULL, params);
-    if (rc) {
+    int rc;
+    hpo_trial_t *t = s_trial_create (self, study, NULL, NULL, &rc);
+    if (!t) {
         //  No configuration left before the budget (a grid, a finite
-        //  space used up), or the sampler failed: either way the study ends
-        //  with the trials it has.
-        if (rc < 0)
-            hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
-                           "; no more trials",
-                           study->name, spec->sampler.ops->name, number);
-        free (params);
+        //  space used up), or the sampler failed: either way the study
+        //  ends with the trials it has.
         study->budget = study->n_trials;
         *err = s_study_check_end (self, study);
-        return NULL;
     }
-    //  Ids are ours to give (the store keeps them): the row is written
-    //  at the trial's first transition.
-    uint64_t id = ++self->last_id;
-    hpo_trial_t *t = s_trial_new (self, study, id, number);
-    free (t->params);
-    t->params = params;
-    if (s_history_add (t))
-        assert (!"a new trial's number is its history's next row");
-    s_count (t, HPO_TRIAL_WAITING);
     return t;
 }
 
@@ -2105,7 +2173,9 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
             for (size_t s = 0; s < self->n_studies && !t && !err; s++) {
                 hpo_study_t *study =
                     self->studies[(self->next_study + s) % self->n_studies];
-                t = s_next_trial (self, study, &err);
+                //  A study without a command is hpo ask's alone.
+                if (study->spec->command)
+                    t = s_next_trial (self, study, &err);
             }
             if (err)
                 return -1;
@@ -2118,5 +2188,237 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
                 return -1;
         }
     }
+    return 0;
+}
+
+//  ---- ask and tell --------------------------------------------------------
+
+int
+hpo_sched_asked (const hpo_trial_t *t)
+{
+    //  A worker's attempt always has its worker's name; a client's none.
+    return t->state == HPO_TRIAL_RUNNING && t->worker_name == NULL;
+}
+
+//  Why hpo ask gets nothing from this study now (NULL: it may). *busy:
+//  only budget.parallel stands in the way, so a tell makes room.
+static char *
+s_ask_refused (const hpo_study_t *study, int *busy)
+{
+    *busy = 0;
+    const char *name = study->name;
+    if (study->state == HPO_STUDY_FINISHED)
+        return hpo_sprintf ("study %s is FINISHED: its budget of %" PRIu64
+                            " trials is used up; hpo study extend %s "
+                            "--trials N adds more",
+                            name, study->budget, name);
+    if (study->state != HPO_STUDY_RUNNING)
+        return hpo_sprintf ("study %s is %s: it hands out no trials; hpo "
+                            "study resume %s runs it again",
+                            name, hpo_study_state_str (study->state), name);
+    uint32_t parallel = study->spec->parallel;
+    if (parallel && study->count[HPO_TRIAL_RUNNING] >= parallel) {
+        *busy = 1;
+        return hpo_sprintf ("study %s: %u trials are running "
+                            "(budget.parallel); tell one first",
+                            name, parallel);
+    }
+    if (study->count[HPO_TRIAL_WAITING] == 0 &&
+        study->n_trials >= study->budget)
+        return hpo_sprintf ("study %s: all %" PRIu64 " trials of its budget "
+                            "were handed out (%" PRIu64 " still running); "
+                            "hpo study extend %s --trials N adds more",
+                            name, study->budget,
+                            study->count[HPO_TRIAL_RUNNING], name);
+    return NULL;
+}
+
+int
+hpo_sched_ask (hpo_sched_t *self, hpo_study_t *study, int64_t now_ms,
+               hpo_trial_t **trial, int *busy, char **message)
+{
+    *trial = NULL;
+    *message = s_ask_refused (study, busy);
+    if (*message)
+        return 1;
+    int err = 0;
+    hpo_trial_t *t = s_next_trial (self, study, &err);
+    if (err)
+        return -1;
+    if (!t)
+        return s_refuse (
+            message, hpo_sprintf ("study %s: its %s sampler has no point "
+                                  "left; the study ends",
+                                  study->name, study->spec->sampler.ops->name));
+    hpo_sched_event_t ev = {.type = HPO_SCHED_ASK, .now_ms = now_ms};
+    if (s_apply (self, t, &ev))
+        return -1;
+    hpo_log_info (HPO_LOG_TRIAL ": handed out by hpo ask", study->name,
+                  t->number, t->attempt);
+    *trial = t;
+    return 0;
+}
+
+//  Whether the study's pruner stopped t, a trial hpo ask handed out: it
+//  is PRUNED with the pruner's reason (a tell of PRUNED leaves none).
+static int
+s_pruner_stopped (const hpo_trial_t *t)
+{
+    return t->state == HPO_TRIAL_PRUNED && t->worker_name == NULL &&
+           t->reason != NULL;
+}
+
+//  Why trial number of study cannot be told or reported on (NULL: it is
+//  a trial hpo ask handed out, still RUNNING), with *t_p the trial.
+static char *
+s_told_invalid (hpo_study_t *study, uint64_t number, hpo_trial_t **t_p)
+{
+    hpo_trial_t *t = *t_p = hpo_study_trial (study, number);
+    if (!t)
+        return hpo_sprintf ("study %s has no trial %" PRIu64, study->name,
+                            number);
+    if (hpo_sched_asked (t))
+        return NULL;
+    if (t->state == HPO_TRIAL_RUNNING)
+        return hpo_sprintf ("study %s: trial %" PRIu64 " is run by worker "
+                            "%s; only a trial handed out by hpo ask is told",
+                            study->name, number, t->worker_name);
+    if (t->state == HPO_TRIAL_WAITING)
+        return hpo_sprintf ("study %s: trial %" PRIu64 " is WAITING: nobody "
+                            "asked for it yet (hpo ask %s)",
+                            study->name, number, study->name);
+    return hpo_sprintf ("study %s: trial %" PRIu64 " is already %s; a trial "
+                        "is told once",
+                        study->name, number, hpo_trial_state_str (t->state));
+}
+
+//  The event that a tell of state is (the value is the client's, or for
+//  PRUNED without one the trial's last reported value). A client's word
+//  that a trial failed is final: no retry would run it (permanent).
+static hpo_sched_event_t
+s_tell_event (const hpo_trial_t *t, hpo_tell_t state, int has_value,
+              double value)
+{
+    hpo_sched_event_t ev = {.has_value = has_value, .value = value};
+    if (state == HPO_TELL_COMPLETE)
+        ev.type = HPO_SCHED_COMPLETE;
+    else if (state == HPO_TELL_PRUNED) {
+        ev.type = HPO_SCHED_PRUNED;
+        if (!has_value && t->has_last) {
+            ev.has_value = 1;
+            ev.value = t->last_value;
+        }
+    } else {
+        ev.type = HPO_SCHED_FAIL;
+        ev.permanent = 1;
+        ev.has_value = 0;
+        ev.reason = "failed (hpo tell)";
+    }
+    return ev;
+}
+
+int
+hpo_sched_tell (hpo_sched_t *self, hpo_study_t *study, uint64_t number,
+                hpo_tell_t state, int has_value, double value, char **message)
+{
+    hpo_trial_t *t;
+    *message = NULL;
+    if (has_value && !isfinite (value))
+        return s_refuse (message, hpo_sprintf ("tell: the value is %g, not "
+                                               "a finite number",
+                                               value));
+    if (state == HPO_TELL_COMPLETE && !has_value)
+        return s_refuse (message, hpo_strdup ("tell: COMPLETE needs a value"));
+    char *why = s_told_invalid (study, number, &t);
+    //  The loop that hears "prune" from hpo report tells PRUNED after.
+    if (why && t && state == HPO_TELL_PRUNED && s_pruner_stopped (t)) {
+        free (why);
+        *message = hpo_sprintf ("study %s: trial %" PRIu64 " was PRUNED by "
+                                "the study's pruner already",
+                                study->name, number);
+        return 0;
+    }
+    if (why)
+        return s_refuse (message, why);
+    hpo_sched_event_t ev = s_tell_event (t, state, has_value, value);
+    if (s_apply (self, t, &ev))
+        return -1;
+    *message = hpo_sprintf ("study %s: trial %" PRIu64 " %s", study->name,
+                            number, hpo_trial_state_str (t->state));
+    return 0;
+}
+
+int
+hpo_sched_client_report (hpo_sched_t *self, hpo_study_t *study, uint64_t number,
+                         int64_t step, char *const *metrics,
+                         const double *values, size_t n, int *prune,
+                         char **message)
+{
+    hpo_trial_t *t;
+    *prune = 0;
+    *message = s_told_invalid (study, number, &t);
+    if (*message && t && s_pruner_stopped (t)) {
+        free (*message);
+        *prune = 1;
+        *message = hpo_sprintf ("study %s: trial %" PRIu64 " was pruned: %s",
+                                study->name, number, t->reason);
+        return 0;
+    }
+    if (*message)
+        return 1;
+    s_report_t r = {t->attempt, 1, step, metrics, values, n, -1, 0};
+    if (s_report_store (self, t, &r) ||
+        s_report_live (self, t, &r) != HPO_SCHED_OK)
+        return -1;
+    *prune = t->state == HPO_TRIAL_PRUNED;
+    *message = *prune ? hpo_sprintf ("study %s: trial %" PRIu64 " pruned: %s",
+                                     study->name, number, t->reason)
+                      : hpo_sprintf ("study %s: trial %" PRIu64 " goes on",
+                                     study->name, number);
+    return 0;
+}
+
+//  Why a configuration cannot be enqueued in study now (NULL: it can).
+static char *
+s_enqueue_refused (const hpo_study_t *study)
+{
+    const char *name = study->name;
+    if (study->n_trials >= study->budget)
+        return hpo_sprintf ("study %s: its budget of %" PRIu64 " trials is "
+                            "full; hpo study extend %s --trials N makes room",
+                            name, study->budget, name);
+    if (study->state != HPO_STUDY_RUNNING)
+        return hpo_sprintf ("study %s is %s; hpo study resume %s first", name,
+                            hpo_study_state_str (study->state), name);
+    return NULL;
+}
+
+int
+hpo_sched_enqueue (hpo_sched_t *self, hpo_study_t *study,
+                   const hpo_value_t *values, const uint8_t *fixed,
+                   char **message)
+{
+    *message = s_enqueue_refused (study);
+    if (*message)
+        return 1;
+    int rc;
+    hpo_trial_t *t = s_trial_create (self, study, fixed, values, &rc);
+    if (!t)
+        return s_refuse (
+            message, hpo_sprintf ("study %s: its %s sampler cannot "
+                                  "complete this configuration",
+                                  study->name, study->spec->sampler.ops->name));
+    //  Stored now, so an acknowledged configuration survives a restart
+    //  (loaded WAITING, it is queued again).
+    if (s_persist (self, t))
+        return -1;
+    s_wait_push (study, t->number, 0);
+    char *json =
+        hpo_params_dump (study->names, t->params, study->spec->n_params);
+    *message = hpo_sprintf ("study %s: trial %" PRIu64 " enqueued: %s",
+                            study->name, t->number, json);
+    free (json);
+    hpo_log_info (HPO_LOG_TRIAL ": enqueued", study->name, t->number,
+                  t->attempt);
     return 0;
 }

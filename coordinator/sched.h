@@ -8,6 +8,8 @@
         RUNNING  complete                       COMPLETE
         RUNNING  pruned (by the program),       PRUNED
                  prune (by the study's pruner)
+        WAITING  ask (hpo ask: no worker, no    RUNNING
+                 lease)
         RUNNING  fail, lose: budget left        WAITING, first in line
         RUNNING  fail, lose: budget spent;      FAILED
                  fail: permanent; stop now
@@ -396,6 +398,8 @@ typedef enum {
     HPO_SCHED_RETRY,      //  FAILED -> WAITING: a person retries it
     HPO_SCHED_STUDY_STOP, //  WAITING -> FAILED: its study stopped before
                           //  its retry ran
+    HPO_SCHED_ASK,        //  WAITING -> RUNNING: a client takes it (hpo
+                          //  ask), with no worker and no lease
     HPO_SCHED_NEVENTS
 } hpo_sched_ev_t;
 
@@ -428,6 +432,66 @@ hpo_sched_rc_t hpo_sched_apply (hpo_sched_t *self, hpo_trial_t *trial,
 const char *hpo_sched_ev_str (hpo_sched_ev_t type);
 //  Whether some row moves a trial from -> to (derived from the table).
 int hpo_sched_legal (hpo_trial_state_t from, hpo_trial_state_t to);
+
+//  ---- ask and tell (a client drives the trials) -------------------------
+//
+//  hpo ask hands out a study's next trial as dispatch would (the same
+//  sampler, queue, budget and budget.parallel), event ASK: RUNNING with
+//  no worker and no lease, so it never expires; it stays RUNNING until
+//  hpo tell (COMPLETE, PRUNED; FAILED, a client's final word: FAIL with
+//  permanent, no retry), hpo study stop --now (STOP_NOW) or a restart,
+//  which loads it RUNNING again. Its attempt rows name HPO_SCHED_ASKER
+//  as the worker. A study without a command is driven this way alone:
+//  dispatch never hands its trials to workers.
+//
+//  Each returns 0 with *message saying what happened, 1 with *message
+//  saying why nothing was done (answer ERR_INVALID unless said), or -1 on
+//  a store error (*message NULL). The caller frees *message.
+#define HPO_SCHED_ASKER "(hpo ask)"
+
+//  Whether t is RUNNING, handed out by hpo ask.
+int hpo_sched_asked (const hpo_trial_t *t);
+
+//  The study's next trial, now RUNNING, in *trial. On a refusal, *busy
+//  is set when only budget.parallel stands in the way (a tell makes
+//  room: ERR_BUSY), else the study hands out no more (its budget is used
+//  up, it is not RUNNING, its sampler ran out: ERR_DONE).
+int hpo_sched_ask (hpo_sched_t *self, hpo_study_t *study, int64_t now_ms,
+                   hpo_trial_t **trial, int *busy, char **message);
+
+typedef enum {
+    HPO_TELL_COMPLETE = 0, //  with a value
+    HPO_TELL_PRUNED,       //  value optional: the last reported one
+    HPO_TELL_FAILED,       //  value ignored
+} hpo_tell_t;
+
+//  Finishes trial number, which hpo ask handed out, through the table;
+//  the sampler is told as for a worker's Finish. Refused for an unknown
+//  number, a trial a worker runs, one never handed out, one already
+//  told; a tell of PRUNED of a trial the study's pruner stopped is
+//  answered 0 (that is what a loop does on hearing "prune").
+int hpo_sched_tell (hpo_sched_t *self, hpo_study_t *study, uint64_t number,
+                    hpo_tell_t state, int has_value, double value,
+                    char **message);
+
+//  hpo report: n metrics (finite values, checked names) at step of trial
+//  number, which hpo ask handed out. Stored as a worker's report is, and
+//  the objective's value goes to the study's pruner; *prune says whether
+//  the trial is stopped (PRUNED by the pruner, now or before: stop
+//  training it). Refused as hpo_sched_tell is.
+int hpo_sched_client_report (hpo_sched_t *self, hpo_study_t *study,
+                             uint64_t number, int64_t step,
+                             char *const *metrics, const double *values,
+                             size_t n, int *prune, char **message);
+
+//  hpo enqueue: a new trial WAITING, first in line after any retries
+//  before anything sampled, with values[k] where fixed[k] (copied) and
+//  the sampler's draws for the rest, now. Stored before the answer, so
+//  it survives a restart. Refused when the budget is full (hpo study
+//  extend) or the study is not RUNNING.
+int hpo_sched_enqueue (hpo_sched_t *self, hpo_study_t *study,
+                       const hpo_value_t *values, const uint8_t *fixed,
+                       char **message);
 
 //  Whether the worker has been heard from within a lease period.
 int hpo_sched_worker_alive (hpo_sched_t *self, const hpo_worker_t *worker,

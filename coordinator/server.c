@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zmq.h>
 
 #include "../common/clock.h"
@@ -21,6 +22,7 @@
 #include "../common/wire.h"
 #include "../search/refine.h"
 #include "derive.h"
+#include "enqueue.h"
 #include "guard.h"
 #include "query.h"
 #include "sched.h"
@@ -382,6 +384,42 @@ s_settle (hpo_server_t *self, hpo_worker_t *w, s_msg_t *m, hpo_sched_rc_t rc,
                    rc == HPO_SCHED_STALE ? "stale attempt" : "unknown trial");
 }
 
+//  Checks a report's metrics (a worker's or a client's): how many, their
+//  names, finite values. NULL if they may be stored, else why not (the
+//  caller frees).
+static char *
+s_metrics_invalid (Hpo__Metric **metrics, size_t n)
+{
+    if (n > S_MAX_METRICS)
+        return hpo_sprintf ("report: %zu metrics, at most %d", n,
+                            S_MAX_METRICS);
+    for (size_t k = 0; k < n; k++) {
+        //  The worker's own rule for metric names (common/names.h): what
+        //  is stored is then valid as it came, with nothing to clean.
+        const char *name = metrics[k]->name ? metrics[k]->name : "";
+        const char *problem = hpo_name_metric_problem (name, strlen (name));
+        if (problem) {
+            char *clean = hpo_utf8_clean (name, 64);
+            char *text = hpo_sprintf ("report: metric name '%s' %s; nothing "
+                                      "of the report was stored",
+                                      clean, problem);
+            free (clean);
+            return text;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite (metrics[k]->value)) {
+            char *name = hpo_utf8_clean (metrics[k]->name, S_MAX_NAME);
+            char *text = hpo_sprintf ("report: metric '%s' is %g, not a "
+                                      "finite number; nothing of the report "
+                                      "was stored",
+                                      name, metrics[k]->value);
+            free (name);
+            return text;
+        }
+    return NULL;
+}
+
 //  Checks a Report's numbers; NULL if it may be applied, else why not
 //  (the caller frees). Nothing of a refused report is stored.
 static char *
@@ -394,34 +432,7 @@ s_report_invalid (const Hpo__Report *r)
         return hpo_sprintf ("report: step %" PRId64 " is out of range "
                             "(0 to 2^53)",
                             r->step);
-    if (r->n_metrics > S_MAX_METRICS)
-        return hpo_sprintf ("report: %zu metrics, at most %d", r->n_metrics,
-                            S_MAX_METRICS);
-    for (size_t k = 0; k < r->n_metrics; k++) {
-        //  The worker's own rule for metric names (common/names.h): what
-        //  is stored is then valid as it came, with nothing to clean.
-        const char *name = r->metrics[k]->name ? r->metrics[k]->name : "";
-        const char *problem = hpo_name_metric_problem (name, strlen (name));
-        if (problem) {
-            char *clean = hpo_utf8_clean (name, 64);
-            char *text = hpo_sprintf ("report: metric name '%s' %s; nothing "
-                                      "of the report was stored",
-                                      clean, problem);
-            free (clean);
-            return text;
-        }
-    }
-    for (size_t k = 0; k < r->n_metrics; k++)
-        if (!isfinite (r->metrics[k]->value)) {
-            char *name = hpo_utf8_clean (r->metrics[k]->name, S_MAX_NAME);
-            char *text = hpo_sprintf ("report: metric '%s' is %g, not a "
-                                      "finite number; nothing of the report "
-                                      "was stored",
-                                      name, r->metrics[k]->value);
-            free (name);
-            return text;
-        }
-    return NULL;
+    return s_metrics_invalid (r->metrics, r->n_metrics);
 }
 
 static void
@@ -731,6 +742,144 @@ s_on_study_delete (hpo_server_t *self, s_msg_t *m)
     s_decided (self, m, rc, message);
 }
 
+//  ---- ask and tell ------------------------------------------------------
+
+static void
+s_on_ask (hpo_server_t *self, s_msg_t *m)
+{
+    hpo_study_t *study = s_study_of (self, m, m->env->ask->name);
+    if (!study)
+        return;
+    hpo_trial_t *t;
+    char *message = NULL;
+    int busy = 0;
+    int rc = hpo_sched_ask (self->sched, study, self->now, &t, &busy, &message);
+    if (rc == 0) {
+        hpo_wire_msg_t reply;
+        hpo_query_trial (t, m->env->seq, &reply);
+        s_answer (self, m, &reply);
+    } else if (rc > 0)
+        s_error (self, m,
+                 busy ? HPO__ERROR_CODE__ERR_BUSY : HPO__ERROR_CODE__ERR_DONE,
+                 message);
+    free (message);
+}
+
+//  A Tell's state: COMPLETE (also ""), PRUNED or FAILED, in any case; -1
+//  for anything else.
+static int
+s_tell_state (const char *text)
+{
+    if (!text || !*text || strcasecmp (text, "COMPLETE") == 0)
+        return HPO_TELL_COMPLETE;
+    if (strcasecmp (text, "PRUNED") == 0)
+        return HPO_TELL_PRUNED;
+    if (strcasecmp (text, "FAILED") == 0)
+        return HPO_TELL_FAILED;
+    return -1;
+}
+
+static void
+s_on_tell (hpo_server_t *self, s_msg_t *m)
+{
+    const Hpo__Tell *req = m->env->tell;
+    int state = s_tell_state (req->state);
+    if (state < 0) {
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID,
+                 "tell: state must be COMPLETE, PRUNED or FAILED");
+        return;
+    }
+    hpo_study_t *study = s_study_of (self, m, req->study);
+    char *message = NULL;
+    if (!study)
+        return;
+    int rc = hpo_sched_tell (self->sched, study, req->number, state,
+                             req->has_value, req->value, &message);
+    s_decided (self, m, rc, message);
+}
+
+//  Applies a checked ClientReport; the answer says whether to stop.
+static void
+s_client_report (hpo_server_t *self, s_msg_t *m, hpo_study_t *study)
+{
+    const Hpo__ClientReport *req = m->env->client_report;
+    size_t n = req->n_metrics;
+    char **names = hpo_calloc (n + 1, sizeof (char *));
+    double *values = hpo_calloc (n + 1, sizeof (double));
+    for (size_t k = 0; k < n; k++) {
+        names[k] = req->metrics[k]->name;
+        values[k] = req->metrics[k]->value;
+    }
+    int prune = 0;
+    char *message = NULL;
+    int rc =
+        hpo_sched_client_report (self->sched, study, req->number, req->step,
+                                 names, values, n, &prune, &message);
+    free (names);
+    free (values);
+    if (rc == 0) {
+        hpo_wire_msg_t reply;
+        hpo_wire_report_answer (&reply, m->env->seq, prune, message);
+        s_answer (self, m, &reply);
+    } else if (rc > 0)
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, message);
+    free (message);
+}
+
+static void
+s_on_client_report (hpo_server_t *self, s_msg_t *m)
+{
+    const Hpo__ClientReport *req = m->env->client_report;
+    char *invalid =
+        req->step < 0 || req->step > S_MAX_STEP
+            ? hpo_sprintf ("report: step %" PRId64 " is out of range (0 to "
+                           "2^53)",
+                           req->step)
+            : s_metrics_invalid (req->metrics, req->n_metrics);
+    if (!invalid && req->n_metrics == 0)
+        invalid = hpo_strdup ("report: no metric given");
+    if (invalid) {
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, invalid);
+        free (invalid);
+        return;
+    }
+    hpo_study_t *study = s_study_of (self, m, req->study);
+    if (study)
+        s_client_report (self, m, study);
+}
+
+static void
+s_on_enqueue (hpo_server_t *self, s_msg_t *m)
+{
+    const Hpo__Enqueue *req = m->env->enqueue;
+    hpo_study_t *study = s_study_of (self, m, req->study);
+    if (!study)
+        return;
+    size_t n = study->spec->n_params;
+    if (req->n_params > n) {
+        char *why = hpo_sprintf ("enqueue: %zu values given; the space has "
+                                 "%zu parameters",
+                                 req->n_params, n);
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, why);
+        free (why);
+        return;
+    }
+    hpo_value_t *values = hpo_calloc (n + 1, sizeof *values);
+    uint8_t *fixed = hpo_calloc (n + 1, 1);
+    char *message = NULL;
+    //  Refused (1) when a value does not fit the space, as a study file's
+    //  would not.
+    int rc =
+        hpo_enqueue_parse (study->spec, req->params, req->n_params, values,
+                           fixed, &message)
+            ? 1
+            : hpo_sched_enqueue (self->sched, study, values, fixed, &message);
+    hpo_values_clear (values, n);
+    free (values);
+    free (fixed);
+    s_decided (self, m, rc, message);
+}
+
 //  A read-only request (query.h): answered from memory, nothing to commit.
 static void
 s_on_query (hpo_server_t *self, s_msg_t *m)
@@ -765,6 +914,10 @@ static const struct {
     {HPO__ENVELOPE__BODY_TRIAL_SHOW, s_on_query},
     {HPO__ENVELOPE__BODY_BEST, s_on_query},
     {HPO__ENVELOPE__BODY_WORKERS, s_on_query},
+    {HPO__ENVELOPE__BODY_ASK, s_on_ask},
+    {HPO__ENVELOPE__BODY_TELL, s_on_tell},
+    {HPO__ENVELOPE__BODY_CLIENT_REPORT, s_on_client_report},
+    {HPO__ENVELOPE__BODY_ENQUEUE, s_on_enqueue},
 };
 
 static void

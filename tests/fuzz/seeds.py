@@ -152,6 +152,61 @@ def regressions():
                          b"PH01", b"\xc3\x28\xff\xfe"))))
 
 
+ASKTELL = b"""name: a
+objective: {metric: loss}
+pruner: {type: median, n_startup_trials: 1}
+budget: {trials: 4, parallel: 2}
+space:
+  x: {type: float, low: -1, high: 1, step: 0.5}
+  c: {type: categorical, values: [a, b, 3]}
+"""
+
+
+def asktell():
+    """hpo ask, tell, report and enqueue (issue #7): a study without a
+    command driven by a client, and the same requests on a study that
+    workers run."""
+    def tell(n, state="", value=None):
+        t = pb.Tell(study="a", number=n, state=state)
+        if value is not None:
+            t.has_value = True
+            t.value = value
+        return env(tell=t)
+
+    def creport(n, step, **metrics):
+        return env(client_report=pb.ClientReport(
+            study="a", number=n, step=step,
+            metrics=[pb.Metric(name=k, value=v) for k, v in metrics.items()]))
+
+    def enqueue(*words, study="a"):
+        return env(enqueue=pb.Enqueue(study=study, params=list(words)))
+
+    ask = env(ask=pb.StudyRef(name="a"))
+    msgs = [(CLI, create(ASKTELL, "a.yaml")),
+            (CLI, enqueue("x=0.5", "c=3")), (CLI, enqueue("c=b")),
+            (CLI, enqueue("x=0.3")), (CLI, enqueue("y=1", "x=1")),
+            (CLI, ask), (CLI, ask), (CLI, ask),
+            (CLI, creport(0, 0, loss=1.0)), (CLI, creport(0, 1, loss=0.5)),
+            (CLI, tell(0, value=-0.5)), (CLI, tell(0, value=1.0)),
+            (CLI, creport(1, 0, loss=9.0)), (CLI, tell(1, "PRUNED")),
+            (CLI, ask), (CLI, tell(2, "failed")), (CLI, tell(3, "BOGUS")),
+            (CLI, tell(99, value=1.0)), (CLI, ask)]
+    write("server", "asktell", frames(*msgs))
+    start = [(W0, hello("w0")), (CLI, create()), (W0, heartbeat(free=1))]
+    write("server", "asktell_workers", frames(*start, (
+        CLI, enqueue("x=0.5", "n=2", study="s")),
+        (CLI, env(ask=pb.StudyRef(name="s"))),
+        (CLI, env(tell=pb.Tell(study="s", number=0, has_value=True,
+                               value=1.0))),
+        (W0, heartbeat([(1, 1)], free=1))))
+    write("wire", "ask", ask)
+    write("wire", "tell", tell(1, "COMPLETE", -301.5))
+    write("wire", "client_report", creport(1, 3, loss=0.25))
+    write("wire", "enqueue", enqueue("x=0.5", "c=a"))
+    write("wire", "report_answer", env(report_answer=pb.ReportAnswer(
+        prune=True, message="m")))
+
+
 def main():
     start = [(W0, hello("w0")), (CLI, create()),
              (W0, heartbeat(free=2)),      # assigned trials 1 and 2
@@ -183,10 +238,10 @@ def main():
             (W0, finish(1, 1, outcome=pb.OUTCOME_PRUNED)),
             (W0, finish(2, 1, outcome=pb.OUTCOME_KILLED)),
             (W0, goodbye([(3, 1)])),
-            (CLI, env(study_stop=pb.StudyRef(name="s")))],
+            (CLI, env(study_stop=pb.StudyStop(name="s")))],
         "cli": [(CLI, q) for q in queries()] + [
             (CLI, create(b'{"name": "j"}', "j.json")),
-            (CLI, env(study_stop=pb.StudyRef(name="nope")))],
+            (CLI, env(study_stop=pb.StudyStop(name="nope")))],
     }
     for name, msgs in conversations.items():
         write("server", name, frames(*msgs))
@@ -228,6 +283,7 @@ def main():
           b'{"loss": -0}\nbad line\nloss=nan\nstep=-1 loss=1\nend')
     write("report", "long_line", b"\xf1loss=1 ")
     regressions()
+    asktell()
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ test_study_json (void)
                "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
                "\"objective\":{\"metric\":\"val_loss\","
                "\"direction\":\"minimize\"},\"sampler\":\"random\","
+               "\"ask_tell\":false,"
                "\"reason\":null,\"last_failed\":null,"
                "\"pruned_steps\":null,\"mean_duration\":null}");
     free (text);
@@ -763,6 +764,34 @@ test_absent (void)
     free (text);
 }
 
+//  #7: the trial hpo ask hands out, as text and as JSON; a parameter
+//  absent from the trial is left out of both; study show says a study
+//  without a command is driven by ask and tell.
+static void
+test_asked (void)
+{
+    Hpo__Param none = HPO__PARAM__INIT;
+    none.name = "momentum"; //  kind 0: absent in this trial
+    Hpo__Param *params[] = {&s_lr, &none, &s_opt};
+    Hpo__TrialInfo trial = s_trial;
+    trial.number = 3;
+    trial.params = params;
+    trial.n_params = 3;
+    char *text = NULL;
+    CAPTURE (text, hpo_render_asked (out, &trial));
+    CHECK_STR (text, "trial 3: lr=0.25 opt=adam\n");
+    free (text);
+    text = s_compact (hpo_json_render_asked (&trial));
+    CHECK_STR (text, "{\"number\":3,\"params\":{\"lr\":0.25,"
+                     "\"opt\":\"adam\"}}");
+    free (text);
+    Hpo__StudyInfo study = s_make_study ();
+    study.ask_tell = 1;
+    CAPTURE (text, hpo_render_study (out, &study));
+    CHECK_CONTAINS (text, "trials by  ask/tell (no command)");
+    free (text);
+}
+
 int
 main (void)
 {
@@ -784,6 +813,7 @@ main (void)
     test_step_table ();
     test_eta ();
     test_absent ();
+    test_asked ();
     TEST_DONE ();
 }
 

@@ -1596,6 +1596,278 @@ s_test_median_pruner (void)
     s_env_destroy (&e);
 }
 
+//  ---- #7: ask and tell -------------------------------------------------
+
+static const char *s_asktell_text =
+    "name: a\n"
+    "objective: {metric: loss}\n"
+    "pruner: {type: median, n_startup_trials: 1}\n"
+    "budget: {trials: 4, parallel: 2}\n"
+    "trial: {retries: 2}\n"
+    "space:\n"
+    "  x: {type: float, low: -5, high: 5}\n"
+    "  opt: {type: categorical, values: [adam, sgd]}\n";
+
+//  hpo ask on study, which must hand out a trial.
+static hpo_trial_t *
+s_ask (s_env_t *e, hpo_study_t *study, int64_t now)
+{
+    hpo_trial_t *t = NULL;
+    char *message = NULL;
+    int busy = -1;
+    CHECK (hpo_sched_ask (e->sched, study, now, &t, &busy, &message) == 0);
+    CHECK (t && t->state == HPO_TRIAL_RUNNING && hpo_sched_asked (t));
+    free (message);
+    return t;
+}
+
+//  hpo tell, expecting rc; returns nothing, checks the message is set.
+static void
+s_tell (s_env_t *e, hpo_study_t *study, uint64_t number, hpo_tell_t state,
+        int has_value, double value, int rc)
+{
+    char *message = NULL;
+    CHECK (hpo_sched_tell (e->sched, study, number, state, has_value, value,
+                           &message) == rc);
+    CHECK (message != NULL);
+    free (message);
+}
+
+//  A study without a command: workers never take its trials; hpo ask
+//  hands them out with no lease, budget.parallel counts them, a tell
+//  finishes them through the table, and the study ends as usual.
+static void
+s_test_ask_tell (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_asktell_text);
+    s_env_worker (&e, "w", 4, 4, now);
+    CHECK (e.ev.n_assigned == 0 && study->n_trials == 0);
+    hpo_trial_t *t0 = s_ask (&e, study, now);
+    hpo_trial_t *t1 = s_ask (&e, study, now);
+    CHECK (t0->number == 0 && t1->number == 1 && t0->attempt == 1);
+    //  No lease: nothing ever expires.
+    CHECK (hpo_sched_next_deadline (e.sched) == INT64_MAX);
+    CHECK (hpo_sched_expire (e.sched, now + 1000000000) == 0);
+    CHECK (t0->state == HPO_TRIAL_RUNNING);
+    hpo_trial_t *t = NULL;
+    char *message = NULL;
+    int busy = 0;
+    CHECK (hpo_sched_ask (e.sched, study, now, &t, &busy, &message) == 1);
+    CHECK (busy == 1 && t == NULL);
+    CHECK_CONTAINS (message, "budget.parallel");
+    free (message);
+    //  Complete with a negative value; a second tell is refused.
+    s_tell (&e, study, 0, HPO_TELL_COMPLETE, 1, -301.5, 0);
+    CHECK (t0->state == HPO_TRIAL_COMPLETE && t0->value == -301.5);
+    CHECK (study->best == t0);
+    //  The sampler sees it as it sees a worker's trial.
+    CHECK (study->history->states[0] == HPO_TRIAL_COMPLETE);
+    CHECK (study->history->values[0] == -301.5);
+    s_tell (&e, study, 0, HPO_TELL_COMPLETE, 1, 1, 1);
+    s_tell (&e, study, 99, HPO_TELL_COMPLETE, 1, 1, 1);
+    s_tell (&e, study, 1, HPO_TELL_COMPLETE, 0, 0, 1); //  no value
+    //  A client's FAILED is final, whatever trial.retries says.
+    s_tell (&e, study, 1, HPO_TELL_FAILED, 0, 0, 0);
+    CHECK (t1->state == HPO_TRIAL_FAILED &&
+           study->count[HPO_TRIAL_WAITING] == 0);
+    //  PRUNED without a value takes the last reported one.
+    hpo_trial_t *t2 = s_ask (&e, study, now);
+    char *m[] = {"loss"};
+    double v[] = {-2};
+    int prune = -1;
+    CHECK (hpo_sched_client_report (e.sched, study, 2, 0, m, v, 1, &prune,
+                                    &message) == 0);
+    CHECK (prune == 0);
+    free (message);
+    s_tell (&e, study, 2, HPO_TELL_PRUNED, 0, 0, 0);
+    CHECK (t2->state == HPO_TRIAL_PRUNED && t2->has_value && t2->value == -2);
+    //  The last of the budget: after it, ask says the study is done.
+    s_ask (&e, study, now);
+    CHECK (hpo_sched_ask (e.sched, study, now, &t, &busy, &message) == 1);
+    CHECK (busy == 0);
+    CHECK_CONTAINS (message, "hpo study extend");
+    free (message);
+    s_tell (&e, study, 3, HPO_TELL_COMPLETE, 1, 4, 0);
+    CHECK (study->state == HPO_STUDY_FINISHED);
+    CHECK (e.ev.n_assigned == 0);
+    s_env_destroy (&e);
+}
+
+//  hpo report goes through the study's pruner: "prune" ends the trial
+//  PRUNED, and the loop's tell of PRUNED after it is answered OK.
+static void
+s_test_ask_report_prune (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_asktell_text);
+    s_ask (&e, study, now);
+    hpo_trial_t *t1 = s_ask (&e, study, now);
+    char *m[] = {"loss"};
+    double one[] = {1}, five[] = {5};
+    char *message = NULL;
+    int prune = -1;
+    for (int64_t step = 0; step < 2; step++) {
+        CHECK (hpo_sched_client_report (e.sched, study, 0, step, m, one, 1,
+                                        &prune, &message) == 0);
+        free (message);
+    }
+    s_tell (&e, study, 0, HPO_TELL_COMPLETE, 1, 1, 0);
+    CHECK (hpo_sched_client_report (e.sched, study, 1, 1, m, five, 1, &prune,
+                                    &message) == 0);
+    CHECK (prune == 1 && t1->state == HPO_TRIAL_PRUNED && t1->value == 5);
+    CHECK_CONTAINS (message, "pruned");
+    free (message);
+    //  Asked again (a report that crossed the answer): still "prune".
+    prune = 0;
+    CHECK (hpo_sched_client_report (e.sched, study, 1, 2, m, five, 1, &prune,
+                                    &message) == 0);
+    CHECK (prune == 1);
+    free (message);
+    s_tell (&e, study, 1, HPO_TELL_PRUNED, 0, 0, 0);
+    s_tell (&e, study, 1, HPO_TELL_COMPLETE, 1, 5, 1);
+    CHECK (t1->state == HPO_TRIAL_PRUNED);
+    s_env_destroy (&e);
+}
+
+//  A trial a worker runs is not told; an asked trial survives a restart
+//  RUNNING, with no lease, and is told after it; hpo study stop --now
+//  stops it.
+static void
+s_test_ask_restart (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_spec_text);
+    s_env_worker (&e, "w", 1, 1, now);
+    CHECK (e.ev.n_assigned == 1);
+    hpo_trial_t *held = e.ev.assigned[0];
+    hpo_trial_t *asked = s_ask (&e, study, now);
+    char *message = NULL;
+    CHECK (hpo_sched_tell (e.sched, study, held->number, HPO_TELL_COMPLETE, 1,
+                           1, &message) == 1);
+    CHECK_CONTAINS (message, "worker w");
+    free (message);
+    uint64_t id = asked->id;
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "s");
+    asked = hpo_sched_trial (e.sched, id);
+    CHECK (asked && hpo_sched_asked (asked));
+    //  Only the worker's trial waits for its worker; the asked one never
+    //  expires.
+    CHECK (hpo_sched_expire (e.sched, now + 100000) == 0);
+    CHECK (asked->state == HPO_TRIAL_RUNNING);
+    s_tell (&e, study, asked->number, HPO_TELL_COMPLETE, 1, 0.5, 0);
+    CHECK (asked->state == HPO_TRIAL_COMPLETE && asked->value == 0.5);
+    asked = s_ask (&e, study, now);
+    CHECK (hpo_sched_study_stop (e.sched, study, 1, &message) == 0);
+    free (message);
+    CHECK (asked->state == HPO_TRIAL_FAILED);
+    CHECK (e.ev.n_killed == 0);
+    s_env_destroy (&e);
+}
+
+//  hpo enqueue: the configuration is stored at once (a restart keeps
+//  it), runs before anything sampled, for workers and for ask, with the
+//  parameters not given drawn by the sampler; it counts toward the
+//  budget.
+static void
+s_test_enqueue (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, s_asktell_text);
+    hpo_value_t given[2] = {{0}};
+    uint8_t fixed[2] = {0, 1};
+    given[1] = (hpo_value_t){.kind = HPO_KIND_STR, .s = "sgd"};
+    char *message = NULL;
+    CHECK (hpo_sched_enqueue (e.sched, study, given, fixed, &message) == 0);
+    CHECK_CONTAINS (message, "trial 0 enqueued");
+    free (message);
+    given[0] = (hpo_value_t){.kind = HPO_KIND_FLOAT, .f = -1.25};
+    fixed[0] = 1;
+    CHECK (hpo_sched_enqueue (e.sched, study, given, fixed, &message) == 0);
+    free (message);
+    s_env_restart (&e, now);
+    study = hpo_sched_study (e.sched, "a");
+    CHECK (study->count[HPO_TRIAL_WAITING] == 2);
+    hpo_trial_t *t0 = s_ask (&e, study, now);
+    hpo_trial_t *t1 = s_ask (&e, study, now);
+    CHECK (t0->number == 0 && !strcmp (t0->params[1].s, "sgd"));
+    CHECK (t0->params[0].kind == HPO_KIND_FLOAT);
+    CHECK (t1->number == 1 && t1->params[0].f == -1.25);
+    //  Two more fill the budget of 4; a fifth is refused.
+    CHECK (hpo_sched_enqueue (e.sched, study, given, fixed, &message) == 0);
+    free (message);
+    CHECK (hpo_sched_enqueue (e.sched, study, given, fixed, &message) == 0);
+    free (message);
+    CHECK (hpo_sched_enqueue (e.sched, study, given, fixed, &message) == 1);
+    CHECK_CONTAINS (message, "hpo study extend a");
+    free (message);
+    s_env_destroy (&e);
+
+    //  With a command, workers take the enqueued trial before sampling.
+    s_env_new (&e, now);
+    study = s_create (e.sched, s_spec_text);
+    hpo_value_t x = {.kind = HPO_KIND_FLOAT, .f = 0.25};
+    CHECK (hpo_sched_enqueue (e.sched, study, &x, (uint8_t[]){1}, &message) ==
+           0);
+    free (message);
+    s_env_worker (&e, "w", 2, 2, now);
+    CHECK (e.ev.n_assigned == 2);
+    CHECK (e.ev.assigned[0]->number == 0 &&
+           e.ev.assigned[0]->params[0].f == 0.25);
+    CHECK (e.ev.assigned[1]->params[0].f != 0.25);
+    //  One still queued when the study stops never ran: its reason says
+    //  so (not "before a retry ran").
+    CHECK (hpo_sched_enqueue (e.sched, study, &x, (uint8_t[]){1}, &message) ==
+           0);
+    free (message);
+    hpo_trial_t *queued = hpo_study_trial (study, 2);
+    CHECK (hpo_sched_study_stop (e.sched, study, 0, &message) == 0);
+    free (message);
+    CHECK (queued && queued->state == HPO_TRIAL_FAILED);
+    CHECK_STR (queued ? queued->reason : NULL, "study stopped before it ran");
+    s_env_destroy (&e);
+}
+
+//  Fail fast counts a client's FAILED as a worker's: two told FAILED
+//  fail the study (budget.fail_fast: 2), which then hands out nothing.
+static void
+s_test_ask_fail_fast (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (e.sched, "name: f\n"
+                                            "objective: {metric: loss}\n"
+                                            "budget: {trials: 9, "
+                                            "fail_fast: 2}\n"
+                                            "space:\n"
+                                            "  x: {type: float, low: 0, "
+                                            "high: 1}\n");
+    for (uint64_t n = 0; n < 2; n++) {
+        s_ask (&e, study, now);
+        s_tell (&e, study, n, HPO_TELL_FAILED, 0, 0, 0);
+    }
+    CHECK (study->state == HPO_STUDY_FAILED);
+    CHECK_CONTAINS (study->reason, "all of the first 2 trials failed");
+    hpo_trial_t *t = NULL;
+    char *message = NULL;
+    int busy = 1;
+    CHECK (hpo_sched_ask (e.sched, study, now, &t, &busy, &message) == 1);
+    CHECK (busy == 0);
+    CHECK_CONTAINS (message, "hpo study resume f");
+    free (message);
+    s_env_destroy (&e);
+}
+
 int
 main (void)
 {
@@ -1630,6 +1902,11 @@ main (void)
     s_test_delete ();
     s_test_value_choice ();
     s_test_median_pruner ();
+    s_test_ask_tell ();
+    s_test_ask_report_prune ();
+    s_test_ask_restart ();
+    s_test_enqueue ();
+    s_test_ask_fail_fast ();
     char dir[] = "/tmp/hpo-test-sched-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
     char *path = hpo_sprintf ("%s/hpo.db", dir);

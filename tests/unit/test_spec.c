@@ -447,11 +447,19 @@ s_test_bad (void)
          "budget: {trials: 5}\n"
          "space: {x: {type: float, low: 0, high: 1}}\n",
          "t.yaml:1: name: missing");
-    BAD ("name: t\n"
-         "objective: {metric: loss}\n"
-         "budget: {trials: 5}\n"
-         "space: {x: {type: float, low: 0, high: 1}}\n",
-         "t.yaml:1: command: missing");
+    //  A study without a command is driven by hpo ask and tell alone.
+    {
+        char *error = NULL;
+        hpo_spec_t *spec = s_parse ("name: t\n"
+                                    "objective: {metric: loss}\n"
+                                    "budget: {trials: 5}\n"
+                                    "space: {x: {type: float, low: 0, "
+                                    "high: 1}}\n",
+                                    &error);
+        CHECK (spec && spec->command == NULL);
+        hpo_spec_destroy (&spec);
+        free (error);
+    }
     BAD ("name: t\n"
          "command: ./run {x}\n"
          "objective: {metric: loss}\n"
