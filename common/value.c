@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem.h"
 
@@ -48,6 +49,19 @@ hpo_value_format (const hpo_value_t *value)
         snprintf (buf, sizeof buf, "%.*g", precision, value->f);
         if (strtod (buf, NULL) == value->f || isnan (value->f))
             break;
+    }
+    //  %g picks an exponent whenever it is shorter, so 10.0 came out as
+    //  "1e+01" and 300.0 as "3e+02" on the user's command line. Between
+    //  1e-4 and 1e16 write the plain decimal instead, as Python's repr
+    //  does: the fewest decimals that still read back as the same double.
+    double a = fabs (value->f);
+    if (strchr (buf, 'e') && a >= 1e-4 && a < 1e16) {
+        char plain[64];
+        for (int decimals = 0; decimals <= 20; decimals++) {
+            snprintf (plain, sizeof plain, "%.*f", decimals, value->f);
+            if (strtod (plain, NULL) == value->f)
+                return hpo_strdup (plain);
+        }
     }
     return hpo_strdup (buf);
 }

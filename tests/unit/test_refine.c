@@ -105,7 +105,7 @@ s_test_window (void)
     //  Clipped to the bounds, and the clipped points run once.
     GRID_IS ("{type: refine, centres: '[{\"x\": 0.5}]'}", s_x, "0;0.5;1;1.5");
     GRID_IS ("{type: refine, shrink: 1, points: 3, centres: '[{\"x\": 10}]'}",
-             s_x, "5;1e+01"); //  value.c writes 10.0 so
+             s_x, "5;10");
 }
 
 static void

@@ -376,10 +376,38 @@ s_test_grid (void)
     hpo_spec_destroy (&spec);
 }
 
+//  A float reaches the command line in plain decimals between 1e-4 and
+//  1e16 (10.0 used to come out as "1e+01"), with the fewest digits that
+//  read back as the same double, and with an exponent outside that.
+static void
+s_test_value_format (void)
+{
+    struct {
+        double x;
+        const char *want;
+    } cases[] = {
+        {10.0, "10"},       {300.0, "300"},   {0.1, "0.1"},
+        {-2500.0, "-2500"}, {1e-4, "0.0001"}, {1e-5, "1e-05"},
+        {1.5e15, "1500000000000000"},         {1e16, "1e+16"},
+        {0.30000000000000004, "0.30000000000000004"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        hpo_value_t v = {.kind = HPO_KIND_FLOAT, .f = cases[k].x};
+        char *text = hpo_value_format (&v);
+        CHECK_STR (text, cases[k].want);
+        free (text);
+    }
+    hpo_value_t none = {.kind = HPO_KIND_NONE};
+    char *text = hpo_value_format (&none);
+    CHECK_STR (text, "");
+    free (text);
+}
+
 int
 main (void)
 {
     s_test_reproducible ();
+    s_test_value_format ();
     s_test_bounds ();
     s_test_grid ();
     s_test_instances ();
