@@ -75,7 +75,7 @@ static const struct {
     const char *name;
     const char *command;
 } s_options[] = {
-    {OPT_STATE, "--state", "trials"},   {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_STATE, "--state", "trials' and 'hpo tell"},   {OPT_INTERVAL, "--interval", "watch"},
     {OPT_NOW, "--now", "study stop"},   {OPT_TRIALS, "--trials", "study extend"},
     {OPT_FAILED, "--failed", "trial retry"},
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},

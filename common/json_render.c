@@ -244,6 +244,19 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
                              json_integer (study->pruned_step_max));
     }
     json_object_set_new (doc, "pruned_steps", pruned);
+    //  A hybrid search's grid (search/suggest.h): points and the fewest
+    //  and most trials any point has had; null without grid parameters.
+    json_t *grid = json_null ();
+    if (study->grid_points) {
+        grid = json_object ();
+        json_object_set_new (grid, "points",
+                             json_integer ((json_int_t)study->grid_points));
+        json_object_set_new (grid, "trials_min",
+                             json_integer ((json_int_t)study->grid_trials_min));
+        json_object_set_new (grid, "trials_max",
+                             json_integer ((json_int_t)study->grid_trials_max));
+    }
+    json_object_set_new (doc, "grid", grid);
     json_object_set_new (doc, "mean_duration",
                          study->mean_duration > 0
                              ? s_json_real (study->mean_duration)

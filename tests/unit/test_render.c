@@ -195,7 +195,7 @@ test_study_json (void)
                "\"direction\":\"minimize\"},\"sampler\":\"random\","
                "\"ask_tell\":false,"
                "\"reason\":null,\"last_failed\":null,"
-               "\"pruned_steps\":null,\"mean_duration\":null}");
+               "\"pruned_steps\":null,\"grid\":null,\"mean_duration\":null}");
     free (text);
 
     //  Where pruned trials stopped: in the JSON, study show and watch.
@@ -865,9 +865,17 @@ test_study_grid (void)
     text = s_compact (hpo_render_study_grid_json (&study));
     CHECK_CONTAINS (text, "\"points\":null");
     free (text);
-    //  No grid: true parameters: no line.
+    //  study show --json carries the summary too.
+    text = s_compact (hpo_json_render_study (&study));
+    CHECK_CONTAINS (text, "\"grid\":{\"points\":2,\"trials_min\":3,"
+                          "\"trials_max\":4}");
+    free (text);
+    //  No grid: true parameters: no line, and grid is null.
     study.grid_points = 0;
     CAPTURE (text, hpo_render_study (out, &study));
     CHECK (!strstr (text, "grid points"));
+    free (text);
+    text = s_compact (hpo_json_render_study (&study));
+    CHECK_CONTAINS (text, "\"grid\":null");
     free (text);
 }
