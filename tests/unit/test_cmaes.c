@@ -14,36 +14,10 @@
 #include "common/spec.h"
 #include "search/cmaes.h"
 #include "search/sampler.h"
+#include "searchtest.h"
 #include "testutil.h"
 
 #define S_MAX 16 //  parameters in a test space
-
-static hpo_spec_t *
-s_spec (const char *sampler, const char *space, char **error)
-{
-    char text[8192];
-    snprintf (text, sizeof text,
-              "name: s\n"
-              "command: ./run\n"
-              "objective: {metric: loss}\n"
-              "sampler: %s\n"
-              "budget: {trials: 100}\n"
-              "space:\n%s",
-              sampler, space);
-    return hpo_spec_parse (text, strlen (text), "s.yaml", error);
-}
-
-static hpo_spec_t *
-s_spec_ok (const char *sampler, const char *space)
-{
-    char *error = NULL;
-    hpo_spec_t *spec = s_spec (sampler, space, &error);
-    if (!spec)
-        fprintf (stderr, "spec: %s\n", error);
-    CHECK (spec != NULL);
-    free (error);
-    return spec;
-}
 
 //  "x0: {type: float, low: LOW, high: HIGH}" for n parameters.
 static char *
@@ -180,7 +154,7 @@ static void
 s_test_sphere (void)
 {
     char *space = s_floats (5, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 1}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 1}", space);
     free (space);
     if (!spec)
         return;
@@ -206,7 +180,7 @@ static void
 s_test_ellipsoid (void)
 {
     char *space = s_floats (5, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 2}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 2}", space);
     free (space);
     if (!spec)
         return;
@@ -258,16 +232,6 @@ s_test_maximize (void)
 }
 
 static int
-s_same (const hpo_value_t *a, const hpo_value_t *b)
-{
-    if (a->kind != b->kind)
-        return 0;
-    if (a->kind == HPO_KIND_STR)
-        return !strcmp (a->s, b->s);
-    return a->kind == HPO_KIND_NONE || (a->f == b->f && a->i == b->i);
-}
-
-static int
 s_rows_same (const s_study_t *a, const s_study_t *b, size_t from)
 {
     if (a->history->n != b->history->n)
@@ -275,7 +239,7 @@ s_rows_same (const s_study_t *a, const s_study_t *b, size_t from)
     size_t n = a->spec->n_params;
     for (size_t t = from; t < a->history->n; t++)
         for (size_t k = 0; k < n; k++)
-            if (!s_same (&hpo_history_params (a->history, t)[k],
+            if (!t_same (&hpo_history_params (a->history, t)[k],
                          &hpo_history_params (b->history, t)[k]))
                 return 0;
     return 1;
@@ -287,8 +251,8 @@ static void
 s_test_determinism (void)
 {
     char *space = s_floats (4, -2, 2);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 9}", space);
-    hpo_spec_t *other = s_spec_ok ("{type: cmaes, seed: 10}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 9}", space);
+    hpo_spec_t *other = t_spec_ok ("{type: cmaes, seed: 10}", space);
     free (space);
     if (!spec || !other)
         return;
@@ -345,7 +309,7 @@ static void
 s_test_kinds (void)
 {
     hpo_spec_t *spec =
-        s_spec_ok ("{type: cmaes, seed: 4}",
+        t_spec_ok ("{type: cmaes, seed: 4}",
                    "  x: {type: float, low: -2, high: 3}\n"
                    "  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}\n"
                    "  q: {type: float, low: 0, high: 1, step: 0.25}\n"
@@ -390,8 +354,8 @@ s_test_kinds (void)
         CHECK (spec->sampler.ops->suggest (s.self, spec, s.history, t, fixed,
                                            w) == 0);
         ok &= w[1].f == 0.5 && !strcmp (w[6].s, "a");
-        ok &= w[7].kind == HPO_KIND_NONE && s_same (&v[0], &w[0]);
-        ok &= s_same (&v[3], &w[3]);
+        ok &= w[7].kind == HPO_KIND_NONE && t_same (&v[0], &w[0]);
+        ok &= t_same (&v[3], &w[3]);
         hpo_values_clear (v, spec->n_params);
         hpo_values_clear (w, spec->n_params);
     }
@@ -406,7 +370,7 @@ static void
 s_test_dropped_and_late (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, popsize: 4}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, popsize: 4}", space);
     free (space);
     if (!spec)
         return;
@@ -439,10 +403,10 @@ static void
 s_test_restart (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *ipop = s_spec_ok ("{type: cmaes}", space);
-    hpo_spec_t *none = s_spec_ok ("{type: cmaes, restart: none}", space);
+    hpo_spec_t *ipop = t_spec_ok ("{type: cmaes}", space);
+    hpo_spec_t *none = t_spec_ok ("{type: cmaes, restart: none}", space);
     hpo_spec_t *three =
-        s_spec_ok ("{type: cmaes, popsize: 5, inc_popsize: 3}", space);
+        t_spec_ok ("{type: cmaes, popsize: 5, inc_popsize: 3}", space);
     free (space);
     if (!ipop || !none || !three)
         return;
@@ -498,7 +462,7 @@ static void
 s_test_replay (void)
 {
     char *space = s_floats (3, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 6}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 6}", space);
     free (space);
     if (!spec)
         return;
@@ -541,7 +505,7 @@ static void
 s_test_options (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, n_startup_trials: 5, "
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, n_startup_trials: 5, "
                                   "popsize: 4, sigma0: 0.1}",
                                   space);
     if (spec) {
@@ -563,7 +527,7 @@ s_test_options (void)
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char *error = NULL;
-        hpo_spec_t *no = s_spec (bad[k][0], space, &error);
+        hpo_spec_t *no = t_spec (bad[k][0], space, &error);
         CHECK (no == NULL);
         CHECK_CONTAINS (error, bad[k][1]);
         free (error);
@@ -576,7 +540,7 @@ s_test_options (void)
 static void
 s_test_no_coordinates (void)
 {
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes}",
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes}",
                                   "  c: {type: categorical, values: [a, b]}\n");
     if (!spec)
         return;
