@@ -16,8 +16,9 @@
 
     Sampling. Trial n's normal deviates come from a generator seeded with
     (seed, n), and x = m + sigma B D z; a point outside the box is drawn
-    again, up to 10 n times, then clipped (the repair of the python cmaes
-    library, with Optuna's limit). The trial remembers its generation.
+    again, up to 10 n times (Optuna's limit; at most 100), then clipped
+    (the python cmaes library's repair). The trial remembers its
+    generation.
 
     Updates. Results arrive in any order. A COMPLETE trial of the current
     generation is kept; when lambda are in, the generation ends: they are
@@ -38,6 +39,9 @@
     (the default) a converged run starts again from a random mean with
     sigma0 and C = I, and lambda times inc_popsize (2), up to 4096; with
     restart: none it carries on.
+
+    At most 200 parameters are modelled (S_MAX_DIMS); a larger space is
+    refused when the study file is read.
 
     After a coordinator restart, the sampler is rebuilt from tell()s of
     the finished trials in number order, and nothing says which
@@ -65,6 +69,11 @@
 #include "cube.h"
 #include "sampler.h"
 
+//  Coordinates modelled at most. Each generation costs O(lambda n^2) and
+//  an eigendecomposition O(n^3) on the coordinator's loop: about 0.1 s at
+//  200 on a busy machine, seconds at 1000; and CMA-ES needs on the order
+//  of n^2 trials to learn C, far beyond any study's budget past that.
+#define S_MAX_DIMS 200
 //  IPOP doubles lambda at each restart; past this it grows no more, so
 //  memory stays bounded (lambda x n doubles per generation).
 #define S_MAX_LAMBDA 4096
@@ -74,6 +83,10 @@
 #define S_TOLFUN 1e-12
 #define S_TOLXUP 1e4
 #define S_TOLCONDITION 1e14
+//  Draws of a point outside the box before it is clipped: 10 n, as
+//  Optuna's, but at most this many, since each costs n^2 and a large
+//  space whose mean lies on a face would spend seconds on them.
+#define S_MAX_REDRAWS 100
 //  How close a replayed trial's values must be to a draw's, in the box.
 #define S_SAME 1e-9
 
@@ -198,6 +211,15 @@ s_option (const hpo_search_option_t *options, size_t k, s_config_t *c,
     return 0;
 }
 
+//  Whether CMA-ES models parameter p: a float or int range that always
+//  exists and that no grid sweeps.
+static int
+s_modelled (const hpo_param_spec_t *p)
+{
+    return p->type != HPO_PARAM_CATEGORICAL && !p->values &&
+           p->when_param < 0 && !p->grid;
+}
+
 static int
 s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
          void **config, hpo_search_problem_t *problem)
@@ -206,6 +228,15 @@ s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
     for (size_t k = 0; k < n; k++)
         if (s_option (options, k, &c, problem))
             return -1;
+    size_t dims = 0;
+    for (size_t k = 0; k < spec->n_params; k++)
+        dims += s_modelled (&spec->params[k]);
+    if (dims > S_MAX_DIMS)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_SPACE, 0,
+                                "cmaes models at most %d float and int "
+                                "parameters, this space has %zu; use "
+                                "random or tpe",
+                                S_MAX_DIMS, dims);
     s_config_t *self = hpo_malloc (sizeof *self);
     *self = c;
     *config = self;
@@ -328,8 +359,7 @@ s_dist_free (s_dist_t *d)
     free (d->D);
 }
 
-//  The coordinates: float and int ranges that always exist and that no
-//  grid sweeps.
+//  The coordinates: the parameters it models, in space order.
 static void
 s_coordinates (s_cmaes_t *self, const hpo_spec_t *spec)
 {
@@ -337,8 +367,7 @@ s_coordinates (s_cmaes_t *self, const hpo_spec_t *spec)
     self->range = hpo_calloc (spec->n_params, sizeof *self->range);
     for (size_t k = 0; k < spec->n_params; k++) {
         const hpo_param_spec_t *p = &spec->params[k];
-        if (p->type == HPO_PARAM_CATEGORICAL || p->values ||
-            p->when_param >= 0 || p->grid)
+        if (!s_modelled (p))
             continue;
         self->param[self->n] = k;
         self->range[self->n] = *p;
@@ -447,7 +476,7 @@ s_draw (s_cmaes_t *self, const s_dist_t *d, uint64_t number)
         }
         if (inside)
             return;
-        if (attempt == 10 * n)
+        if (attempt == (10 * n < S_MAX_REDRAWS ? 10 * n : S_MAX_REDRAWS))
             break;
     }
     for (size_t i = 0; i < n; i++)

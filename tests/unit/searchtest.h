@@ -15,7 +15,7 @@
 static hpo_spec_t *
 t_spec (const char *sampler, const char *space, char **error)
 {
-    char text[8192];
+    char text[16384];
     snprintf (text, sizeof text,
               "name: s\n"
               "command: ./run\n"

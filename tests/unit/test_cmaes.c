@@ -536,6 +536,24 @@ s_test_options (void)
     free (space);
 }
 
+//  More than 200 float and int parameters are refused at check;
+//  categoricals do not count.
+static void
+s_test_too_many (void)
+{
+    char *space = s_floats (201, 0, 1);
+    char *error = NULL;
+    hpo_spec_t *spec = t_spec ("{type: cmaes}", space, &error);
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "cmaes models at most 200 float and int");
+    free (error);
+    strstr (space, "  x200:")[0] = 0;
+    strcat (space, "  c: {type: categorical, values: [a, b]}\n");
+    spec = t_spec_ok ("{type: cmaes}", space);
+    hpo_spec_destroy (&spec);
+    free (space);
+}
+
 //  A space with nothing to model is drawn uniformly.
 static void
 s_test_no_coordinates (void)
@@ -566,5 +584,6 @@ main (void)
     s_test_replay ();
     s_test_options ();
     s_test_no_coordinates ();
+    s_test_too_many ();
     TEST_DONE ();
 }
