@@ -536,6 +536,60 @@ s_test_options (void)
     free (space);
 }
 
+//  Corners of the options and spaces: the smallest population, one
+//  coordinate, a huge sigma0, a tiny int space that keeps converging (and
+//  restarting) all stay in bounds and finite.
+static double
+s_ints (const hpo_value_t *row, size_t n)
+{
+    return (double)(row[0].i + row[1].i);
+}
+
+static void
+s_test_corners (void)
+{
+    const char *cases[][2] = {
+        {"{type: cmaes, popsize: 2}", "  a: {type: float, low: -1, high: 1}\n"
+                                      "  b: {type: float, low: -1, high: 1}\n"},
+        {"{type: cmaes}", "  a: {type: float, low: -1, high: 1}\n"},
+        {"{type: cmaes, sigma0: 10}", "  a: {type: float, low: -1, high: 1}\n"
+                                      "  b: {type: float, low: -1, high: 1}\n"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        hpo_spec_t *spec = t_spec_ok (cases[k][0], cases[k][1]);
+        if (!spec)
+            return;
+        s_study_t s;
+        s_study_init (&s, spec, 0);
+        double best = s_run (&s, s_sphere, 400, 1);
+        int ok = 1;
+        for (size_t t = 0; t < s.history->n; t++)
+            for (size_t j = 0; j < spec->n_params; j++) {
+                double x = hpo_history_params (s.history, t)[j].f;
+                ok &= x >= -1 && x <= 1;
+            }
+        CHECK (ok);
+        CHECK (best < 1e-3);
+        double sigma = s_state (&s).sigma;
+        CHECK (isfinite (sigma) && sigma > 0);
+        s_study_fini (&s);
+        hpo_spec_destroy (&spec);
+    }
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, inc_popsize: 16}",
+                                  "  a: {type: int, low: 0, high: 1}\n"
+                                  "  b: {type: int, low: 0, high: 1}\n");
+    if (!spec)
+        return;
+    s_study_t s;
+    s_study_init (&s, spec, 0);
+    s_run (&s, s_ints, 25000, 3); //  lambda 6, 96, 1536, then 4096
+    hpo_cmaes_state_t state = s_state (&s);
+    CHECK (state.restarts == 3 && state.popsize == 4096);
+    CHECK (s.best == 0);
+    s_study_fini (&s);
+    hpo_spec_destroy (&spec);
+}
+
 //  More than 200 float and int parameters are refused at check;
 //  categoricals do not count.
 static void
@@ -585,5 +639,6 @@ main (void)
     s_test_options ();
     s_test_no_coordinates ();
     s_test_too_many ();
+    s_test_corners ();
     TEST_DONE ();
 }
