@@ -39,6 +39,19 @@ class CmaesTest(ClusterTest):
         with open(os.path.join(self.c.dir, "objective.py"), "w") as f:
             f.write(OBJECTIVE)
 
+    def cut(self, name, trials, parallel, after):
+        """Runs study name, restarting the coordinator once `after` trials
+        are COMPLETE; returns its values by trial number once it ends."""
+        c = self.c
+        c.create_study(study(name, trials, parallel), name + ".yaml")
+        wait_for(lambda: c.study(name)["counts"]["COMPLETE"] >= after, 60,
+                 "%d trials of %s" % (after, name))
+        c.stop_coordinator()
+        c.start_coordinator()
+        s = c.wait_study_done(name, timeout=120)
+        self.assertEqual(s["counts"]["COMPLETE"], trials, s)
+        return {t["number"]: t["value"] for t in c.trials(name)}
+
     def test_restart_replays_generations(self):
         c = self.c
         self.objective()
@@ -48,43 +61,25 @@ class CmaesTest(ClusterTest):
         s = c.wait_study_done("whole", timeout=120)
         self.assertEqual(s["counts"]["COMPLETE"], trials, s)
         whole = self.params("whole")
-
-        c.create_study(study("cut", trials), "cut.yaml")
-        wait_for(lambda: c.study("cut")["counts"]["COMPLETE"] >= 17, 60,
-                 "17 trials of cut")
-        c.stop_coordinator()
-        c.start_coordinator()
-        s = c.wait_study_done("cut", timeout=120)
-        self.assertEqual(s["counts"]["COMPLETE"], trials, s)
+        values = self.cut("cut", trials, 1, 17)
         cut = self.params("cut")
         # Same seed, same results in the same order: the same trials,
         # before the restart and after it.
         for n in range(trials):
             self.assertEqual(cut[n], whole[n], "trial %d" % n)
         # And the search moved: later trials are better than the first.
-        values = {t["number"]: t["value"] for t in c.trials("cut")}
         self.assertLess(min(values[n] for n in range(30, 40)),
                         min(values[n] for n in range(7)))
 
     def test_restart_with_trials_running(self):
         """Four workers, results in any order, a restart while trials
         run: the study ends with every trial, and the search went on."""
-        c = self.c
         self.objective()
         for w in "abcd":
-            c.start_worker(w, slots=1)
-        trials = 60
-        c.create_study(study("par", trials, parallel=4), "par.yaml")
-        wait_for(lambda: c.study("par")["counts"]["COMPLETE"] >= 25, 60,
-                 "25 trials of par")
-        c.stop_coordinator()
-        c.start_coordinator()
-        s = c.wait_study_done("par", timeout=120)
-        self.assertEqual(s["counts"]["COMPLETE"], trials, s)
-        values = {t["number"]: t["value"] for t in c.trials("par")}
+            self.c.start_worker(w, slots=1)
+        values = self.cut("par", 60, 4, 25)
         self.assertLess(min(values[n] for n in range(45, 60)),
                         min(values[n] for n in range(7)))
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
