@@ -56,10 +56,11 @@
     first lambda to finish; when later COMPLETE trials of the generation
     exist, the first trial of the next generation says which set it was
     (s_choose). So the state is rebuilt exactly when results came in
-    number order, and when out of order with a few more trials running
-    than lambda (found within S_MAX_TRIES updates per generation: in
-    tests, 12 running with lambda 7); past that the replay is a CMA-ES
-    that saw the same points in number order.                           */
+    number order, and out of order when few of a generation's results
+    overtook lower-numbered ones (the set is searched for within
+    max_tries updates per generation; in tests, 12 running with lambda
+    7, or 6 running through restarts to lambda 14); past that the
+    replay is a CMA-ES that saw the same points in number order.       */
 #include "cmaes.h"
 
 #include <assert.h>
@@ -100,8 +101,6 @@
 #define S_TRY_WORK 1e8
 //  In drawn[]: the generation was recognized in a replay, not drawn.
 #define S_RECOGNIZED (1ULL << 63)
-//  How close a replayed trial's values must be to a draw's, in the box.
-#define S_SAME 1e-9
 
 typedef struct {
     uint64_t seed;
@@ -780,8 +779,10 @@ s_generation_end (s_cmaes_t *self)
 
 //  ---- results ------------------------------------------------------------
 
-//  Whether trial number's point, from the history, is distribution d's
-//  draw for it.
+//  Whether trial number's values, from the history, are distribution d's
+//  draw for it. Exactly the same: the store keeps values exactly, and
+//  near enough would not do, since in a run that has converged the
+//  draws of different distributions differ in the last digits only.
 static int
 s_matches (s_cmaes_t *self, const s_dist_t *d, const hpo_history_t *history,
            uint64_t number)
@@ -789,11 +790,10 @@ s_matches (s_cmaes_t *self, const s_dist_t *d, const hpo_history_t *history,
     const hpo_value_t *row = hpo_history_params (history, number);
     s_draw (self, d, number);
     for (size_t j = 0; j < self->n; j++) {
-        const hpo_param_spec_t *p = &self->range[j];
+        const hpo_value_t *was = &row[self->param[j]];
         hpo_value_t v;
-        hpo_cube_value (p, self->x[j], &v);
-        double drawn = hpo_cube_point (p, &v);
-        if (fabs (drawn - hpo_cube_point (p, &row[self->param[j]])) > S_SAME)
+        hpo_cube_value (&self->range[j], self->x[j], &v);
+        if (v.kind != was->kind || v.f != was->f || v.i != was->i)
             return 0;
     }
     return 1;
@@ -926,9 +926,11 @@ s_try (const s_cmaes_t *self, const hpo_history_t *history, const uint64_t *set,
     return same;
 }
 
-//  Whether some set of `swaps` kept results, each at or past from[k],
-//  swapped for as many extras gives the distribution that drew next;
-//  set then holds it. *tries counts updates.
+//  Whether swapping `swaps` more kept results for as many extras gives
+//  the distribution that drew next; set then holds it. Kept results are
+//  dropped from the highest-numbered down (the latest drawn were the
+//  likeliest still running when the generation ended), from the drop-th
+//  on, extras taken from the add-th on; *tries counts updates.
 static int
 s_swap (const s_cmaes_t *self, const hpo_history_t *history, uint64_t *set,
         const uint64_t *extras, size_t n_extras, size_t swaps, size_t drop,
@@ -938,12 +940,13 @@ s_swap (const s_cmaes_t *self, const hpo_history_t *history, uint64_t *set,
         return ++*tries <= self->max_tries && s_try (self, history, set, next);
     for (size_t i = drop; i < self->lambda; i++)
         for (size_t j = add; j < n_extras; j++) {
-            uint64_t was = set[i];
-            set[i] = extras[j];
+            size_t at = self->lambda - 1 - i;
+            uint64_t was = set[at];
+            set[at] = extras[j];
             if (s_swap (self, history, set, extras, n_extras, swaps - 1, i + 1,
                         j + 1, next, tries))
                 return 1;
-            set[i] = was;
+            set[at] = was;
             if (*tries > self->max_tries)
                 return 0;
         }

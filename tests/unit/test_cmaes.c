@@ -539,6 +539,22 @@ s_test_replay (void)
     CHECK (s_rows_same (&live, &copy, 200));
     s_study_fini (&live);
     s_study_fini (&copy);
+    //  Long enough to converge and restart: the draws of a converged run
+    //  differ in their last digits only, and must still tell the sets
+    //  apart.
+    s_study_init (&live, spec, 32);
+    s_run (&live, s_sphere, 2500, 6);
+    s_replay (&live, &copy);
+    a = s_state (&live), b = s_state (&copy);
+    printf ("replay of 2500 trials, 6 at a time: %" PRIu64
+            " generations, live %" PRIu64 ", %" PRIu64 " restarts\n",
+            b.generation, a.generation, a.restarts);
+    CHECK (a.generation == b.generation && a.restarts >= 1);
+    s_run (&live, s_sphere, 2600, 6);
+    s_run (&copy, s_sphere, 2600, 6);
+    CHECK (s_rows_same (&live, &copy, 2500));
+    s_study_fini (&live);
+    s_study_fini (&copy);
     //  24 at a time: too many sets to try for the first generation, so
     //  the replay counts the results as they come in number order; it
     //  has more generations, and goes on converging.
