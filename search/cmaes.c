@@ -94,11 +94,13 @@
 //  space whose mean lies on a face would spend seconds on them.
 #define S_MAX_REDRAWS 100
 //  A replayed generation's later COMPLETE trials considered, and updates
-//  tried, to find which results it kept (s_choose): at most S_MAX_TRIES,
-//  and fewer in a large space, about S_TRY_WORK flops in all.
+//  tried, to find which results it kept (s_choose): at most S_MAX_TRIES
+//  per generation, fewer in a large space (about S_TRY_WORK flops), and
+//  S_MAX_TRIES_ALL in all, so a coordinator starts in seconds at worst.
 #define S_MAX_EXTRAS 64
-#define S_MAX_TRIES 20000
+#define S_MAX_TRIES 10000
 #define S_TRY_WORK 1e8
+#define S_MAX_TRIES_ALL 100000
 //  In drawn[]: the generation was recognized in a replay, not drawn.
 #define S_RECOGNIZED (1ULL << 63)
 
@@ -159,7 +161,7 @@ typedef struct {
     //  Replay: the updates s_choose may try per generation, and whether
     //  it gave up (the history is not what this replay rebuilds), after
     //  which it tries no more.
-    size_t max_tries;
+    size_t max_tries, tries_left;
     int lost;
     //  Scratch.
     double *x, *z, *u, *ys, *yw, *t; //  n, n, n_params, lambda x n, n, n
@@ -404,6 +406,7 @@ s_new (const hpo_spec_t *spec, const void *config)
     self->config = *(const s_config_t *)config;
     self->maximize = spec->maximize;
     self->n_params = spec->n_params;
+    self->tries_left = S_MAX_TRIES_ALL;
     self->u = hpo_calloc (spec->n_params + 1, sizeof *self->u);
     s_coordinates (self, spec);
     size_t n = self->n;
@@ -926,6 +929,14 @@ s_try (const s_cmaes_t *self, const hpo_history_t *history, const uint64_t *set,
     return same;
 }
 
+//  The updates s_choose may try for this generation.
+static size_t
+s_budget (const s_cmaes_t *self)
+{
+    return self->max_tries < self->tries_left ? self->max_tries
+                                              : self->tries_left;
+}
+
 //  Whether swapping `swaps` more kept results for as many extras gives
 //  the distribution that drew next; set then holds it. Kept results are
 //  dropped from the highest-numbered down (the latest drawn were the
@@ -937,7 +948,7 @@ s_swap (const s_cmaes_t *self, const hpo_history_t *history, uint64_t *set,
         size_t add, uint64_t next, size_t *tries)
 {
     if (swaps == 0)
-        return ++*tries <= self->max_tries && s_try (self, history, set, next);
+        return ++*tries <= s_budget (self) && s_try (self, history, set, next);
     for (size_t i = drop; i < self->lambda; i++)
         for (size_t j = add; j < n_extras; j++) {
             size_t at = self->lambda - 1 - i;
@@ -947,7 +958,7 @@ s_swap (const s_cmaes_t *self, const hpo_history_t *history, uint64_t *set,
                         j + 1, next, tries))
                 return 1;
             set[at] = was;
-            if (*tries > self->max_tries)
+            if (*tries > s_budget (self))
                 return 0;
         }
     return 0;
@@ -988,16 +999,20 @@ s_choose (s_cmaes_t *self, const hpo_history_t *history, uint64_t last)
     for (size_t k = 0; k < self->lambda; k++)
         set[k] = self->kept[k].number;
     size_t tries = 0;
-    for (size_t swaps = 0; swaps <= self->lambda && swaps <= n_extras; swaps++)
-        if (s_swap (self, history, set, extras, n_extras, swaps, 0, 0, next,
-                    &tries)) {
-            self->told = 0;
-            for (size_t k = 0; k < self->lambda; k++)
-                s_keep (self, history, set[k]);
-            return;
-        }
-    //  Not found: the replay has left what happened, and no later
-    //  generation will match either.
+    int found = 0;
+    for (size_t swaps = 0; !found && swaps <= self->lambda && swaps <= n_extras;
+         swaps++)
+        found = s_swap (self, history, set, extras, n_extras, swaps, 0, 0, next,
+                        &tries);
+    self->tries_left -= tries < self->tries_left ? tries : self->tries_left;
+    if (found) {
+        self->told = 0;
+        for (size_t k = 0; k < self->lambda; k++)
+            s_keep (self, history, set[k]);
+        return;
+    }
+    //  Not found, or no tries left: the replay has left what happened
+    //  (or cannot afford to follow it), and will search no more.
     self->lost = 1;
 }
 
