@@ -639,6 +639,16 @@ s_load_point (void *ctx, uint64_t number, int64_t step, double value)
     return 0;
 }
 
+static int
+s_ended_cmp (const void *a, const void *b)
+{
+    const hpo_trial_t *x = *(hpo_trial_t *const *)a;
+    const hpo_trial_t *y = *(hpo_trial_t *const *)b;
+    if (x->ended != y->ended)
+        return x->ended < y->ended ? -1 : 1;
+    return x->number < y->number ? -1 : x->number > y->number;
+}
+
 //  After loading a study's trials: the curves of their latest attempts
 //  where they are kept, and its sampler told what it would have been
 //  told had it run all along. -1 on a store error.
@@ -649,13 +659,24 @@ s_history_load (hpo_sched_t *self, hpo_study_t *study)
         hpo_store_curves (self->store, study->id, study->spec->metric,
                           s_load_point, study))
         return -1;
+    //  Finished trials are told in the order they ended (number breaks
+    //  ties), as the sampler heard them while it ran: a sampler whose
+    //  state depends on that order (CMA-ES: which results completed a
+    //  generation) is rebuilt as it was, not as if they ended in number
+    //  order.
+    hpo_trial_t **ended = hpo_calloc (study->n_trials + 1, sizeof *ended);
+    size_t n_ended = 0;
     for (size_t k = 0; k < study->n_trials; k++) {
-        hpo_trial_state_t state = study->trials[k]->state;
-        if (s_final (state))
-            hpo_suggest_tell (study->suggest, study->history, k);
-        else if (state == HPO_TRIAL_RUNNING)
+        hpo_trial_t *t = study->trials[k];
+        if (s_final (t->state))
+            ended[n_ended++] = t;
+        else if (t->state == HPO_TRIAL_RUNNING)
             hpo_suggest_pending (study->suggest, study->history, k);
     }
+    qsort (ended, n_ended, sizeof *ended, s_ended_cmp);
+    for (size_t k = 0; k < n_ended; k++)
+        hpo_suggest_tell (study->suggest, study->history, ended[k]->number);
+    free (ended);
     return 0;
 }
 

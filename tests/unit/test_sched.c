@@ -902,6 +902,55 @@ s_test_counts_restart (void)
     s_env_destroy (&e);
 }
 
+//  A restarted coordinator tells its sampler the finished trials in the
+//  order they ended, not in number order: CMA-ES (popsize 2) completes
+//  its first generation with the first two results that arrive, so
+//  trials 2 and 3 ending before 0 and 1 make another second generation
+//  than 0 and 1 would. The trial after a restart is the one an
+//  uninterrupted coordinator hands out.
+static void
+s_after_out_of_order (int restart, double *x)
+{
+    s_env_t e;
+    int64_t now = 5000000;
+    s_env_new (&e, now);
+    s_create (e.sched, "name: o\ncommand: t {x} {y}\n"
+                       "objective: {metric: loss}\n"
+                       "sampler: {type: cmaes, seed: 3, popsize: 2}\n"
+                       "budget: {trials: 8}\n"
+                       "space: {x: {type: float, low: -5, high: 5},"
+                       " y: {type: float, low: -5, high: 5}}\n");
+    hpo_worker_t *w = s_env_worker (&e, "w", 4, 4, now);
+    CHECK (e.ev.n_assigned == 4);
+    hpo_trial_t *t[4];
+    memcpy (t, e.ev.assigned, sizeof t);
+    int order[4] = {2, 3, 0, 1};
+    for (int k = 0; k < 4; k++) {
+        hpo_trial_t *u = t[order[k]];
+        double v = u->params[0].f * u->params[0].f + u->params[1].f;
+        CHECK (hpo_sched_finish (e.sched, w, u->id, 1, HPO_FINISH_COMPLETE, 1,
+                                 v, NULL, NULL, now) == HPO_SCHED_OK);
+        usleep (2000); //  distinct end times, whatever the clock's grain
+    }
+    if (restart)
+        s_env_restart (&e, now);
+    memset (&e.ev, 0, sizeof e.ev);
+    s_env_worker (&e, "w2", 1, 1, now);
+    CHECK (e.ev.n_assigned == 1 && e.ev.assigned[0]->number == 4);
+    x[0] = e.ev.assigned[0]->params[0].f;
+    x[1] = e.ev.assigned[0]->params[1].f;
+    s_env_destroy (&e);
+}
+
+static void
+s_test_replay_order (void)
+{
+    double live[2], again[2];
+    s_after_out_of_order (0, live);
+    s_after_out_of_order (1, again);
+    CHECK (live[0] == again[0] && live[1] == again[1]);
+}
+
 //  Random search is reproducible: a second coordinator on another
 //  database, with the same seed, draws the same parameters for the same
 //  trial numbers; another seed draws others.
@@ -1889,6 +1938,7 @@ main (void)
     s_test_row_study_stop ();
     s_test_row_missing ();
     s_test_counts_restart ();
+    s_test_replay_order ();
     s_test_reproducible ();
     s_test_history_restart ();
     s_test_search_wiring ();
