@@ -218,13 +218,17 @@ s_test_fixed (void)
 //  ---- determinism ------------------------------------------------------
 
 static void
-s_test_determinism (void)
+s_test_determinism (const char *options)
 {
     s_study_t a, b;
     const char *space = "  x: {type: float, low: 0, high: 1}\n"
                         "  n: {type: int, low: 0, high: 50}\n";
-    s_open (&a, s_spec ("{type: tpe, seed: 5}", space, 0));
-    s_open (&b, s_spec ("{type: tpe, seed: 5}", space, 0));
+    char text[128], other_text[128];
+    snprintf (text, sizeof text, "{type: tpe, seed: 5%s}", options);
+    snprintf (other_text, sizeof other_text, "{type: tpe, seed: 6%s}",
+              options);
+    s_open (&a, s_spec (text, space, 0));
+    s_open (&b, s_spec (text, space, 0));
     int same = 1;
     for (int t = 0; t < 40; t++) {
         hpo_value_t va[2], vb[2];
@@ -238,7 +242,7 @@ s_test_determinism (void)
     //  Asked again, with the same history, a suggestion is the same; and
     //  another seed gives another.
     hpo_value_t v1[2], v2[2], v3[2];
-    hpo_spec_t *other = s_spec ("{type: tpe, seed: 6}", space, 0);
+    hpo_spec_t *other = s_spec (other_text, space, 0);
     void *o = other->sampler.ops->new (other, other->sampler.config);
     CHECK (a.spec->sampler.ops->suggest (a.sampler, a.spec, a.history, 40,
                                          NULL, v1) == 0);
@@ -264,6 +268,10 @@ s_bowl (const char *sampler, uint64_t seed)
     char text[128];
     snprintf (text, sizeof text, "{type: %s, seed: %llu}", sampler,
               (unsigned long long)seed);
+    if (!strcmp (sampler, "multivariate"))
+        snprintf (text, sizeof text,
+                  "{type: tpe, seed: %llu, multivariate: true}",
+                  (unsigned long long)seed);
     s_study_t s;
     s_open (&s, s_spec (text,
                         "  x: {type: float, low: -5, high: 5}\n"
@@ -285,17 +293,21 @@ s_bowl (const char *sampler, uint64_t seed)
 static void
 s_test_concentrates (void)
 {
-    double tpe[5], random[5];
+    double tpe[5], mv[5], random[5];
     for (uint64_t seed = 0; seed < 5; seed++) {
         tpe[seed] = s_bowl ("tpe", seed);
+        mv[seed] = s_bowl ("multivariate", seed);
         random[seed] = s_bowl ("random", seed);
     }
-    double mt = s_median (tpe, 5), mr = s_median (random, 5);
+    double mt = s_median (tpe, 5), mm = s_median (mv, 5);
+    double mr = s_median (random, 5);
     printf ("bowl: median distance of the last 20 of 60: tpe %.3f, "
-            "random %.3f\n",
-            mt, mr);
+            "multivariate %.3f, random %.3f\n",
+            mt, mm, mr);
+    //  Optuna 3.1 (20 seeds): 0.98 univariate, 1.85 multivariate.
     CHECK (mt < 0.5 * mr);
     CHECK (mt < 1.1);
+    CHECK (mm < 0.7 * mr);
 }
 
 //  On a maximized 1-d function, over an int and a categorical.
@@ -494,8 +506,10 @@ main (void)
     s_test_space ("{type: tpe, seed: 2, n_startup_trials: 0, "
                   "consider_prior: false}",
                   0);
+    s_test_space ("{type: tpe, seed: 2, multivariate: true}", 1);
     s_test_fixed ();
-    s_test_determinism ();
+    s_test_determinism ("");
+    s_test_determinism (", multivariate: true");
     s_test_concentrates ();
     s_test_maximize ();
     s_test_liar ();
