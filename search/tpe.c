@@ -73,6 +73,10 @@ extern const hpo_sampler_ops_t hpo_sampler_random;
 #define S_GAMMA_MAX 25
 //  More candidates than this is a typo, and each costs a density.
 #define S_MAX_CANDIDATES 100000
+//  Terms of the expansions of s_kde_expand.
+#define S_TERMS 20
+//  Components of the smallest width worth expanding.
+#define S_EXPAND_MIN 64
 
 typedef struct {
     uint64_t seed;
@@ -103,8 +107,23 @@ typedef struct {
     size_t *wide;
     size_t n_wide;
     double low, high, q; //  q: the step of a discrete parameter, else 0
-    double cut;
+    double min_sigma, cut;
+    //  With many components of the smallest width s (= cut), those are
+    //  summed through Taylor expansions per block of width s / 2
+    //  (s_kde_expand): moments[b * S_TERMS + p] is the sum over block b's
+    //  components of c exp (-v^2 / 2) v^p / p!, v = (mu - centre) / s.
+    int expanded;
+    size_t n_blocks, cap_moments;
+    double *moments;
 } s_kde_t;
+
+//  A parameter's values in internal space over the history's rows, in
+//  order of (value, row).
+typedef struct {
+    double *x;
+    uint32_t *row;
+    size_t n, cap;
+} s_sorted_t;
 
 typedef struct {
     s_config_t cfg;
@@ -112,15 +131,28 @@ typedef struct {
     //  Scratch, grown as needed and kept between calls.
     s_obs_t *obs;
     size_t cap_obs;
-    uint8_t *below; //  per history row
-    size_t cap_below;
+    uint8_t *cls; //  per history row: S_ABOVE, S_BELOW, or 0: not counted
+    uint32_t *rank; //  per history row: its place in its set, by number
+    size_t cap_rows;
     double *xb, *xa;
     size_t cap_x;
     uint64_t *keys, *keys2;
     uint32_t *idx, *idx2;
     size_t cap_sort;
     s_kde_t l, g;
+    //  Kept in step with the history (s_sync): a row's parameters never
+    //  change once appended, so each suggestion reads only the new rows
+    //  instead of sorting every value again. Everything derived from
+    //  them is the same whatever order the rows were read in.
+    const hpo_history_t *synced_history;
+    size_t synced;     //  rows read
+    double *cache;     //  rows x n_params values in internal space
+    size_t cap_cache;  //  rows
+    s_sorted_t *sorted; //  per numeric parameter
+    size_t n_params;
 } s_tpe_t;
+
+enum { S_ABOVE = 1, S_BELOW = 2 };
 
 static const char *const s_keys[] = {
     "seed",          "n_startup_trials",    "n_ei_candidates",
@@ -243,6 +275,8 @@ s_new (const hpo_spec_t *spec, const void *config)
     (void)rc;
     self->random = hpo_sampler_random.new (spec, random_config);
     hpo_sampler_random.config_free (random_config);
+    self->n_params = spec->n_params;
+    self->sorted = hpo_calloc (spec->n_params + 1, sizeof *self->sorted);
     return self;
 }
 
@@ -255,6 +289,7 @@ s_kde_free (s_kde_t *kde)
     free (kde->c);
     free (kde->cum);
     free (kde->wide);
+    free (kde->moments);
 }
 
 static void
@@ -263,7 +298,14 @@ s_destroy (void *self_)
     s_tpe_t *self = self_;
     hpo_sampler_random.destroy (self->random);
     free (self->obs);
-    free (self->below);
+    free (self->cls);
+    free (self->rank);
+    free (self->cache);
+    for (size_t k = 0; k < self->n_params; k++) {
+        free (self->sorted[k].x);
+        free (self->sorted[k].row);
+    }
+    free (self->sorted);
     free (self->xb);
     free (self->xa);
     free (self->keys);
@@ -595,17 +637,22 @@ s_better (const s_obs_t *a, const s_obs_t *b)
     return a->k1 < b->k1 || (a->k1 == b->k1 && a->k2 < b->k2);
 }
 
-//  Scores the history into self->obs (trial order) and marks the best
-//  gamma(n) rows in self->below, ties going to the older trial as in a
-//  stable sort. Returns n, the COMPLETE and PRUNED trials counted.
+//  Scores the history into self->obs (trial order) and classes each row
+//  in self->cls: the best gamma(n) S_BELOW, ties going to the older trial
+//  as in a stable sort, the other counted ones S_ABOVE. Returns n, the
+//  COMPLETE and PRUNED trials counted.
 static size_t
 s_split (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
          size_t *n_obs)
 {
     s_grow ((void **)&self->obs, &self->cap_obs, history->n + 1,
             sizeof *self->obs);
-    s_grow ((void **)&self->below, &self->cap_below, history->n + 1, 1);
-    memset (self->below, 0, history->n);
+    size_t cap = self->cap_rows;
+    s_grow ((void **)&self->cls, &cap, history->n + 1, 1);
+    cap = self->cap_rows;
+    s_grow ((void **)&self->rank, &cap, history->n + 1, sizeof (uint32_t));
+    self->cap_rows = cap;
+    memset (self->cls, 0, history->n);
     size_t n = 0, m = 0;
     for (size_t row = 0; row < history->n; row++)
         if (s_score (self, spec, history, row, &self->obs[m])) {
@@ -626,10 +673,81 @@ s_split (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
         }
         best[at] = *o;
     }
+    for (size_t i = 0; i < m; i++)
+        self->cls[self->obs[i].row] = S_ABOVE;
     for (size_t i = 0; i < kept; i++)
-        self->below[best[i].row] = 1;
+        self->cls[best[i].row] = S_BELOW;
     *n_obs = m;
     return n;
+}
+
+//  ---- the history's values, kept sorted ----------------------------------
+
+//  Merges the m new values (x, rows) of parameter k, in row order, into
+//  its sorted list.
+static void
+s_sorted_add (s_tpe_t *self, s_sorted_t *sorted, const double *x,
+              const uint32_t *rows, size_t m)
+{
+    s_sort (self, x, m);
+    size_t n = sorted->n, cap = sorted->cap;
+    s_grow ((void **)&sorted->x, &cap, n + m, sizeof (double));
+    cap = sorted->cap;
+    s_grow ((void **)&sorted->row, &cap, n + m, sizeof (uint32_t));
+    sorted->cap = cap;
+    //  From the end: the new rows come after the old ones of equal value.
+    size_t i = n, j = m, at = n + m;
+    while (j > 0) {
+        uint32_t nj = self->idx[j - 1];
+        if (i > 0 && sorted->x[i - 1] > x[nj]) {
+            sorted->x[--at] = sorted->x[i - 1];
+            sorted->row[at] = sorted->row[--i];
+        } else {
+            sorted->x[--at] = x[nj];
+            sorted->row[at] = rows[nj];
+            j--;
+        }
+    }
+    sorted->n = n + m;
+}
+
+//  Reads the history's rows that are new since the last call into the
+//  cache and the sorted lists; starts over for another history.
+static void
+s_sync (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history)
+{
+    size_t np = spec->n_params;
+    assert (np == self->n_params);
+    if (history != self->synced_history || history->n < self->synced) {
+        self->synced_history = history;
+        self->synced = 0;
+        for (size_t k = 0; k < np; k++)
+            self->sorted[k].n = 0;
+    }
+    size_t from = self->synced, fresh = history->n - from;
+    if (fresh == 0)
+        return;
+    s_grow ((void **)&self->cache, &self->cap_cache, history->n,
+            np * sizeof (double));
+    double *x = hpo_malloc (fresh * sizeof *x);
+    uint32_t *rows = hpo_malloc (fresh * sizeof *rows);
+    for (size_t k = 0; k < np; k++) {
+        const hpo_param_spec_t *p = &spec->params[k];
+        size_t m = 0;
+        for (size_t r = from; r < history->n; r++) {
+            double v = s_internal (p, &history->params[r * np + k]);
+            self->cache[r * np + k] = v;
+            if (!isnan (v) && !s_is_categorical (p)) {
+                x[m] = v;
+                rows[m++] = (uint32_t)r;
+            }
+        }
+        if (m)
+            s_sorted_add (self, &self->sorted[k], x, rows, m);
+    }
+    free (x);
+    free (rows);
+    self->synced = history->n;
 }
 
 //  ---- the numeric Parzen estimator ---------------------------------------
@@ -683,12 +801,78 @@ s_kde_widths (const s_tpe_t *self, s_kde_t *kde)
         kde->sigma[i] = fmin (fmax (kde->sigma[i], lo), range);
 }
 
-//  log of a component's mass inside the bounds, 0 when all of it is.
+//  A component's mass inside the bounds; 1 when past 9 widths each side
+//  (the rest is under 1e-18).
 static double
-s_log_inside (const s_kde_t *kde, double mu, double sigma)
+s_inside (const s_kde_t *kde, double mu, double sigma)
 {
     double a = (kde->low - mu) / sigma, b = (kde->high - mu) / sigma;
-    return a < -9 && b > 9 ? 0 : log (s_mass (a, b));
+    return a < -9 && b > 9 ? 1 : s_mass (a, b);
+}
+
+//  With at least S_EXPAND_MIN continuous components of the smallest
+//  width s, and no narrower cut than s, sums them by block instead of
+//  one by one (the fast Gauss transform, Greengard and Strain, 1991).
+//  Block b of width h = s / 2 centred at m holds components at
+//  v = (mu - m) / s in [-1/4, 1/4]; at y, u = (y - m) / s, the block adds
+//  exp (-u^2 / 2) sum_i c_i exp (-v_i^2 / 2) exp (u v_i), and exp (u v)
+//  is its Taylor series: S_TERMS terms leave out less than
+//  |uv|^20 / 20! e^|uv| <= 2e-12 of each component's weight, for the
+//  blocks within S_WINDOW s + h of y (|uv| <= 2.2). A suggestion then
+//  costs O(n S_TERMS) once and S_TERMS per block per candidate, however
+//  many trials crowd around the candidates.
+static void
+s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
+{
+    double range = kde->high - kde->low, s = kde->cut;
+    kde->expanded = 0;
+    if (kde->q > 0 || s != kde->min_sigma ||
+        kde->n - kde->n_wide < S_EXPAND_MIN)
+        return;
+    double h = 0.5 * s;
+    size_t n_blocks = (size_t)ceil (range / h) + 1;
+    if (n_blocks > 100000)
+        return; //  only without the magic clip, where widths vary anyway
+    kde->expanded = 1;
+    kde->n_blocks = n_blocks;
+    s_grow ((void **)&kde->moments, &kde->cap_moments, n_blocks * S_TERMS,
+            sizeof (double));
+    memset (kde->moments, 0, n_blocks * S_TERMS * sizeof (double));
+    for (size_t i = 0; i < kde->n; i++) {
+        if (kde->sigma[i] > s)
+            continue;
+        size_t b = (size_t)((kde->mu[i] - kde->low) / h);
+        b = b < n_blocks ? b : n_blocks - 1;
+        double v = (kde->mu[i] - (kde->low + ((double)b + 0.5) * h)) / s;
+        double t = kde->c[i] * exp (-0.5 * v * v);
+        double *a = &kde->moments[b * S_TERMS];
+        for (int p = 0; p < S_TERMS; p++) {
+            a[p] += t;
+            t *= v / (p + 1);
+        }
+    }
+}
+
+//  The expanded components' density at y (s_kde_expand).
+static double
+s_kde_expanded_sum (const s_kde_t *kde, double y)
+{
+    double s = kde->cut, h = 0.5 * s, reach = S_WINDOW * s + h;
+    double from = (y - reach - kde->low) / h, to = (y + reach - kde->low) / h;
+    size_t b0 = from > 0 ? (size_t)from : 0;
+    size_t b1 = to < (double)(kde->n_blocks - 1) ? (size_t)to
+                                                  : kde->n_blocks - 1;
+    double sum = 0;
+    for (size_t b = b0; b <= b1 && to >= 0; b++) {
+        double u = (y - (kde->low + ((double)b + 0.5) * h)) / s;
+        const double *a = &kde->moments[b * S_TERMS];
+        double poly = 0;
+        for (int p = S_TERMS - 1; p >= 0; p--)
+            poly = poly * u + a[p];
+        if (poly != 0)
+            sum += exp (-0.5 * u * u) * poly;
+    }
+    return sum;
 }
 
 //  Merges neighbours with the same mean and width, and derives each
@@ -709,61 +893,83 @@ s_kde_finish (const s_tpe_t *self, s_kde_t *kde)
         out++;
     }
     double range = kde->high - kde->low, sum = 0;
-    kde->cut = fmax (s_min_sigma (self, range, kde->n), range / 100);
+    kde->min_sigma = s_min_sigma (self, range, kde->n);
+    kde->cut = fmax (kde->min_sigma, range / 100);
     kde->n = out;
     kde->n_wide = 0;
     for (size_t i = 0; i < out; i++) {
         double s = kde->sigma[i];
-        double c = log (kde->w[i]) - s_log_inside (kde, kde->mu[i], s);
+        double c = kde->w[i] / s_inside (kde, kde->mu[i], s);
         //  Not divided by the width: Optuna 3.1's truncated normal density
         //  leaves out the scale (its _truncnorm.logpdf), which favours
         //  wide components. Kept, as what its users tuned with, and it
         //  finds better points (a 2-d bowl in 60 trials: median distance
         //  to the optimum 0.92 with it, 1.27 without; Optuna 0.98).
-        if (kde->q == 0)
-            c -= 0.5 * log (2 * M_PI);
-        kde->c[i] = exp (c);
+        kde->c[i] = kde->q == 0 ? c / sqrt (2 * M_PI) : c;
         sum += kde->w[i];
         kde->cum[i] = sum;
         if (s > kde->cut)
             kde->wide[kde->n_wide++] = i;
     }
+    s_kde_expand (self, kde);
 }
 
-//  Builds the estimator of parameter p from m observations x (internal
-//  space, trial order): Optuna's weights, a prior unless consider_prior
-//  is off (always one when there is no observation), widths by
-//  s_kde_widths.
+//  The weights of the m observations of parameter k in class want,
+//  their places in trial order in self->rank; returns m and the total.
+static size_t
+s_kde_rank (s_tpe_t *self, size_t k, size_t n_obs, int want, double *total)
+{
+    size_t m = 0;
+    for (size_t r = 0; r < n_obs; r++) {
+        size_t row = self->obs[r].row;
+        if (self->cls[row] == want &&
+            !isnan (self->cache[row * self->n_params + k]))
+            self->rank[row] = (uint32_t)m++;
+    }
+    *total = 0;
+    for (size_t j = 0; j < m; j++)
+        *total += s_weight (j, m);
+    return m;
+}
+
+//  Builds the estimator of parameter p (index k) from the observations
+//  of class want: Optuna's weights, a prior unless consider_prior is off
+//  (always one when there is no observation), widths by s_kde_widths.
+//  The means come in order from the sorted values (s_sync), the prior's
+//  put in its place.
 static void
-s_kde_build (s_tpe_t *self, s_kde_t *kde, const double *x, size_t m,
-             const hpo_param_spec_t *p)
+s_kde_build (s_tpe_t *self, s_kde_t *kde, const hpo_param_spec_t *p,
+             size_t k, size_t n_obs, int want)
 {
     s_bounds (p, &kde->low, &kde->high, &kde->q);
+    double total;
+    size_t m = s_kde_rank (self, k, n_obs, want, &total);
     int prior = self->cfg.prior || m == 0;
-    size_t n = m + (prior ? 1 : 0);
-    s_kde_reserve (kde, n);
-    //  Unsorted means and weights first, in cum and c as scratch.
-    double *mu = kde->cum, *w = kde->c, total = 0;
-    for (size_t j = 0; j < m; j++) {
-        mu[j] = x[j];
-        total += w[j] = s_weight (j, m);
+    double prior_mu = 0.5 * (kde->low + kde->high);
+    if (prior)
+        total += self->cfg.prior_weight;
+    s_kde_reserve (kde, m + 1);
+    const s_sorted_t *sorted = &self->sorted[k];
+    size_t n = 0, at_prior = SIZE_MAX;
+    for (size_t i = 0; i <= sorted->n; i++) {
+        if (prior && at_prior == SIZE_MAX &&
+            (i == sorted->n || sorted->x[i] > prior_mu)) {
+            at_prior = n;
+            kde->mu[n] = prior_mu;
+            kde->w[n++] = self->cfg.prior_weight / total;
+        }
+        if (i == sorted->n)
+            break;
+        uint32_t row = sorted->row[i];
+        if (self->cls[row] != want)
+            continue;
+        kde->mu[n] = sorted->x[i];
+        kde->w[n++] = s_weight (self->rank[row], m) / total;
     }
-    if (prior) {
-        mu[m] = 0.5 * (kde->low + kde->high);
-        total += w[m] = self->cfg.prior_weight;
-    }
-    s_sort (self, mu, n);
-    size_t at_prior = n;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t j = self->idx[i];
-        kde->mu[i] = mu[j];
-        kde->w[i] = w[j] / total;
-        if (prior && j == m)
-            at_prior = i;
-    }
+    assert (n == m + (prior ? 1 : 0));
     kde->n = n;
     s_kde_widths (self, kde);
-    if (at_prior < n)
+    if (prior)
         kde->sigma[at_prior] = kde->high - kde->low;
     s_kde_finish (self, kde);
 }
@@ -805,6 +1011,8 @@ s_kde_log_pdf (const s_kde_t *kde, double y)
     double sum = 0;
     for (size_t k = 0; k < kde->n_wide; k++)
         sum += s_kde_term (kde, kde->wide[k], y);
+    if (kde->expanded)
+        return log (sum + s_kde_expanded_sum (kde, y));
     double reach = S_WINDOW * kde->cut;
     for (size_t i = s_kde_lower (kde, y - reach);
          i < kde->n && kde->mu[i] <= y + reach; i++)
@@ -843,8 +1051,7 @@ s_kde_draw_from (const s_kde_t *kde, size_t i, hpo_rng_t *rng)
 //  Parameter k's observations in internal space, in trial order: the
 //  below trials' into self->xb, the others' into self->xa.
 static void
-s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
-          size_t n_obs, size_t k, size_t *nb, size_t *na)
+s_gather (s_tpe_t *self, size_t n_obs, size_t k, size_t *nb, size_t *na)
 {
     size_t cap = self->cap_x;
     s_grow ((void **)&self->xb, &cap, n_obs + 1, sizeof (double));
@@ -854,11 +1061,10 @@ s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
     *nb = *na = 0;
     for (size_t i = 0; i < n_obs; i++) {
         size_t row = self->obs[i].row;
-        double x = s_internal (&spec->params[k],
-                               &history->params[row * spec->n_params + k]);
+        double x = self->cache[row * self->n_params + k];
         if (isnan (x))
             continue;
-        if (self->below[row])
+        if (self->cls[row] == S_BELOW)
             self->xb[(*nb)++] = x;
         else
             self->xa[(*na)++] = x;
@@ -866,11 +1072,11 @@ s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
 }
 
 static void
-s_numeric (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb, size_t na,
+s_numeric (s_tpe_t *self, const hpo_param_spec_t *p, size_t k, size_t n_obs,
            hpo_rng_t *rng, hpo_value_t *out)
 {
-    s_kde_build (self, &self->l, self->xb, nb, p);
-    s_kde_build (self, &self->g, self->xa, na, p);
+    s_kde_build (self, &self->l, p, k, n_obs, S_BELOW);
+    s_kde_build (self, &self->g, p, k, n_obs, S_ABOVE);
     double best = -INFINITY;
     for (uint64_t c = 0; c < self->cfg.candidates; c++) {
         size_t i = s_pick (self->l.cum, self->l.n, rng);
@@ -938,16 +1144,15 @@ s_categorical (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb,
 }
 
 static void
-s_univariate (s_tpe_t *self, const hpo_spec_t *spec,
-              const hpo_history_t *history, size_t n_obs, size_t k,
+s_univariate (s_tpe_t *self, const hpo_spec_t *spec, size_t n_obs, size_t k,
               hpo_rng_t *rng, hpo_value_t *out)
 {
-    size_t nb, na;
-    s_gather (self, spec, history, n_obs, k, &nb, &na);
-    if (s_is_categorical (&spec->params[k]))
+    if (s_is_categorical (&spec->params[k])) {
+        size_t nb, na;
+        s_gather (self, n_obs, k, &nb, &na);
         s_categorical (self, &spec->params[k], nb, na, rng, out);
-    else
-        s_numeric (self, &spec->params[k], nb, na, rng, out);
+    } else
+        s_numeric (self, &spec->params[k], k, n_obs, rng, out);
 }
 
 //  ---- multivariate: product kernels ---------------------------------------
@@ -994,8 +1199,8 @@ s_mv_kernel (const s_mv_t *mv, const s_dim_t *dim, size_t i, size_t j,
     *sigma = prior ? dim->high - dim->low : mv->sigma[j];
 }
 
-//  Builds the joint estimator from the m rows of self->obs whose below
-//  flag is want (trial order), their values in internal space xs
+//  Builds the joint estimator from the rows of self->obs of class want
+//  (S_BELOW or S_ABOVE; trial order), their values in internal space xs
 //  (n_obs x d, NAN where a row does not count).
 static void
 s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
@@ -1003,7 +1208,7 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
 {
     size_t m = 0;
     for (size_t r = 0; r < n_obs; r++)
-        m += self->below[self->obs[r].row] == want && !isnan (xs[r * d]);
+        m += self->cls[self->obs[r].row] == want && !isnan (xs[r * d]);
     mv->prior = self->cfg.prior || m == 0;
     mv->n = m + (mv->prior ? 1 : 0);
     mv->d = d;
@@ -1015,7 +1220,7 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
     double total = mv->prior ? self->cfg.prior_weight : 0;
     size_t i = 0;
     for (size_t r = 0; r < n_obs; r++) {
-        if (self->below[self->obs[r].row] != want || isnan (xs[r * d]))
+        if (self->cls[self->obs[r].row] != want || isnan (xs[r * d]))
             continue;
         memcpy (&mv->x[i * d], &xs[r * d], d * sizeof (double));
         total += mv->logw[i] = s_weight (i, m);
@@ -1163,8 +1368,8 @@ s_multivariate (s_tpe_t *self, const hpo_spec_t *spec,
                 xs[r * d] = NAN;
     }
     s_mv_t l = {0}, g = {0};
-    s_mv_build (self, &l, dims, d, xs, n_obs, 1);
-    s_mv_build (self, &g, dims, d, xs, n_obs, 0);
+    s_mv_build (self, &l, dims, d, xs, n_obs, S_BELOW);
+    s_mv_build (self, &g, dims, d, xs, n_obs, S_ABOVE);
     double *y = hpo_malloc (d * sizeof *y);
     double *scratch = hpo_malloc ((l.n > g.n ? l.n : g.n) * sizeof *scratch);
     hpo_value_t *cand = hpo_calloc (spec->n_params, sizeof *cand);
@@ -1206,6 +1411,7 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
     assert (history->n_params == spec->n_params);
     size_t n_obs;
     size_t n = s_split (self, spec, history, &n_obs);
+    s_sync (self, spec, history);
     if (n < self->cfg.startup)
         return hpo_sampler_random.suggest (self->random, spec, history,
                                            number, fixed, out);
@@ -1220,7 +1426,7 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
         if (!hpo_spec_active (spec, k, out))
             out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
         else
-            s_univariate (self, spec, history, n_obs, k, &rng, &out[k]);
+            s_univariate (self, spec, n_obs, k, &rng, &out[k]);
     }
     free (joint);
     return 0;
