@@ -71,8 +71,9 @@ extern const hpo_sampler_ops_t hpo_sampler_random;
 #define S_STARTUP 10
 #define S_CANDIDATES 24
 #define S_GAMMA_MAX 25
-//  More candidates than this is a typo, and each costs a density.
-#define S_MAX_CANDIDATES 100000
+//  More candidates than this is a typo; each costs a density of g on the
+//  coordinator's one thread.
+#define S_MAX_CANDIDATES 10000
 //  Terms of the expansions of s_kde_expand.
 #define S_TERMS 14
 //  Components of the smallest width worth expanding.
@@ -433,6 +434,8 @@ s_sort (s_tpe_t *self, const double *x, size_t n)
         s_grow ((void **)&self->idx, &cap, n, sizeof (uint32_t));
         self->cap_sort = cap;
     }
+    if (n == 0)
+        return;
     uint64_t *k = self->keys, *k2 = self->keys2;
     uint32_t *ix = self->idx, *ix2 = self->idx2;
     for (size_t i = 0; i < n; i++) {
@@ -591,16 +594,39 @@ s_gamma (size_t n)
     return g < S_GAMMA_MAX ? g : S_GAMMA_MAX;
 }
 
-//  Optuna's default_weights, the j-th of n observations in trial order:
-//  the 25 newest weigh 1, older ones ramp from 1/n up.
-static double
-s_weight (size_t j, size_t n)
+//  Optuna's default_weights for n observations in trial order: the 25
+//  newest weigh 1, the older ones ramp linearly from 1/n up to 1.
+typedef struct {
+    size_t n, ramp; //  ramp: how many are on the ramp
+    double a, slope;
+} s_weights_t;
+
+static s_weights_t
+s_weights (size_t n)
 {
-    if (n <= S_GAMMA_MAX || j >= n - S_GAMMA_MAX)
-        return 1;
-    size_t ramp = n - S_GAMMA_MAX;
-    double a = 1.0 / (double)n;
-    return ramp == 1 ? a : a + (1 - a) * (double)j / (double)(ramp - 1);
+    s_weights_t w = {.n = n};
+    if (n > S_GAMMA_MAX) {
+        w.ramp = n - S_GAMMA_MAX;
+        w.a = 1.0 / (double)n;
+        w.slope = w.ramp > 1 ? (1 - w.a) / (double)(w.ramp - 1) : 0;
+    }
+    return w;
+}
+
+//  The j-th one's weight.
+static inline double
+s_weight_at (const s_weights_t *w, size_t j)
+{
+    return j < w->ramp ? w->a + w->slope * (double)j : 1;
+}
+
+//  Their sum: the ramp's is its length times its middle.
+static double
+s_weights_total (const s_weights_t *w)
+{
+    double ramp = (double)w->ramp;
+    double on_ramp = w->ramp > 1 ? 0.5 * ramp * (w->a + 1) : ramp * w->a;
+    return on_ramp + (double)(w->n - w->ramp);
 }
 
 //  Trial row's rank key, as Optuna's _get_observation_pairs: COMPLETE
@@ -954,22 +980,44 @@ s_kde_finish (const s_tpe_t *self, s_kde_t *kde)
     s_kde_expand (self, kde);
 }
 
-//  The weights of the m observations of parameter k in class want,
-//  their places in trial order in self->rank; returns m and the total.
+//  Counts the observations of parameter k in class want, writing their
+//  places in trial order to self->rank and, when there are few, their
+//  values in trial order to self->xb. Returns how many.
 static size_t
-s_kde_rank (s_tpe_t *self, size_t k, size_t n_obs, int want, double *total)
+s_kde_rank (s_tpe_t *self, size_t k, size_t n_obs, int want, int few)
 {
+    if (few) {
+        size_t cap = self->cap_x;
+        s_grow ((void **)&self->xb, &cap, n_obs + 1, sizeof (double));
+        cap = self->cap_x;
+        s_grow ((void **)&self->xa, &cap, n_obs + 1, sizeof (double));
+        self->cap_x = cap;
+    }
     size_t m = 0;
     for (size_t r = 0; r < n_obs; r++) {
         size_t row = self->obs[r].row;
-        if (self->cls[row] == want &&
-            !isnan (self->cache[row * self->n_params + k]))
-            self->rank[row] = (uint32_t)m++;
+        double x = self->cache[row * self->n_params + k];
+        if (self->cls[row] != want || isnan (x))
+            continue;
+        if (few)
+            self->xb[m] = x;
+        self->rank[row] = (uint32_t)m++;
     }
-    *total = 0;
-    for (size_t j = 0; j < m; j++)
-        *total += s_weight (j, m);
     return m;
+}
+
+//  Appends a component, the prior first if its mean comes before x.
+static void
+s_kde_put (s_kde_t *kde, double x, double w, double prior_mu,
+           double prior_w, size_t *at_prior)
+{
+    if (*at_prior == SIZE_MAX && prior_w > 0 && x > prior_mu) {
+        *at_prior = kde->n;
+        kde->mu[kde->n] = prior_mu;
+        kde->w[kde->n++] = prior_w;
+    }
+    kde->mu[kde->n] = x;
+    kde->w[kde->n++] = w;
 }
 
 //  Builds the estimator of parameter p (index k) from the observations
@@ -982,32 +1030,43 @@ s_kde_build (s_tpe_t *self, s_kde_t *kde, const hpo_param_spec_t *p,
              size_t k, size_t n_obs, int want)
 {
     s_bounds (p, &kde->low, &kde->high, &kde->q);
-    double total;
-    size_t m = s_kde_rank (self, k, n_obs, want, &total);
+    const s_sorted_t *sorted = &self->sorted[k];
+    //  The below set is small: sorting its own values beats walking all.
+    int few = want == S_BELOW;
+    size_t m = s_kde_rank (self, k, n_obs, want, few);
     int prior = self->cfg.prior || m == 0;
-    double prior_mu = 0.5 * (kde->low + kde->high);
+    s_weights_t weights = s_weights (m);
+    double total = s_weights_total (&weights);
     if (prior)
         total += self->cfg.prior_weight;
+    double prior_mu = 0.5 * (kde->low + kde->high);
+    double prior_w = prior ? self->cfg.prior_weight / total : 0;
     s_kde_reserve (kde, m + 1);
-    const s_sorted_t *sorted = &self->sorted[k];
-    size_t n = 0, at_prior = SIZE_MAX;
-    for (size_t i = 0; i <= sorted->n; i++) {
-        if (prior && at_prior == SIZE_MAX &&
-            (i == sorted->n || sorted->x[i] > prior_mu)) {
-            at_prior = n;
-            kde->mu[n] = prior_mu;
-            kde->w[n++] = self->cfg.prior_weight / total;
+    kde->n = 0;
+    size_t at_prior = SIZE_MAX;
+    if (few) {
+        //  Stable, and the values are in row order: the same order as
+        //  the sorted list's.
+        s_sort (self, self->xb, m);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t j = self->idx[i];
+            s_kde_put (kde, self->xb[j], s_weight_at (&weights, j) / total,
+                       prior_mu, prior_w, &at_prior);
         }
-        if (i == sorted->n)
-            break;
-        uint32_t row = sorted->row[i];
-        if (self->cls[row] != want)
-            continue;
-        kde->mu[n] = sorted->x[i];
-        kde->w[n++] = s_weight (self->rank[row], m) / total;
+    } else
+        for (size_t i = 0; i < sorted->n; i++) {
+            uint32_t row = sorted->row[i];
+            if (self->cls[row] == want)
+                s_kde_put (kde, sorted->x[i],
+                           s_weight_at (&weights, self->rank[row]) / total,
+                           prior_mu, prior_w, &at_prior);
+        }
+    if (prior && at_prior == SIZE_MAX) {
+        at_prior = kde->n;
+        kde->mu[kde->n] = prior_mu;
+        kde->w[kde->n++] = prior_w;
     }
-    assert (n == m + (prior ? 1 : 0));
-    kde->n = n;
+    assert (kde->n == m + (prior ? 1 : 0));
     s_kde_widths (self, kde);
     if (prior)
         kde->sigma[at_prior] = kde->high - kde->low;
@@ -1145,17 +1204,16 @@ s_cat_probs (const s_tpe_t *self, const double *x, size_t m, size_t n_values,
     double pw = self->cfg.prior_weight;
     double v = pw / (double)(prior ? m + 1 : m);
     double norm = (double)n_values * v + 1;
-    double total = prior ? pw : 0, sum_obs = 0;
-    for (size_t j = 0; j < m; j++)
-        sum_obs += s_weight (j, m);
-    total += sum_obs;
+    s_weights_t weights = s_weights (m);
+    double sum_obs = s_weights_total (&weights);
+    double total = (prior ? pw : 0) + sum_obs;
     double base = sum_obs / total * v / norm;
     if (prior)
         base += pw / total / (double)n_values;
     for (size_t c = 0; c < n_values; c++)
         prob[c] = base;
     for (size_t j = 0; j < m; j++)
-        prob[(size_t)x[j]] += s_weight (j, m) / total / norm;
+        prob[(size_t)x[j]] += s_weight_at (&weights, j) / total / norm;
 }
 
 static void
@@ -1258,12 +1316,13 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
     mv->cum = hpo_calloc (mv->n, sizeof (double));
     mv->sigma = hpo_calloc (d, sizeof (double));
     double total = mv->prior ? self->cfg.prior_weight : 0;
+    s_weights_t weights = s_weights (m);
     size_t i = 0;
     for (size_t r = 0; r < n_obs; r++) {
         if (self->cls[self->obs[r].row] != want || isnan (xs[r * d]))
             continue;
         memcpy (&mv->x[i * d], &xs[r * d], d * sizeof (double));
-        total += mv->logw[i] = s_weight (i, m);
+        total += mv->logw[i] = s_weight_at (&weights, i);
         i++;
     }
     if (mv->prior)

@@ -562,7 +562,7 @@ s_test_options (void)
     s_bad ("{type: tpe, n_startup_trials: -1}",
            "sampler.n_startup_trials: must be a non-negative integer");
     s_bad ("{type: tpe, n_ei_candidates: 0}",
-           "sampler.n_ei_candidates: must be between 1 and 100000");
+           "sampler.n_ei_candidates: must be between 1 and 10000");
     s_bad ("{type: tpe, multivariate: 1}",
            "sampler.multivariate: must be true or false");
     s_bad ("{type: tpe, constant_liar: yes}",
