@@ -133,7 +133,7 @@ typedef struct {
     //  Scratch, grown as needed and kept between calls.
     s_obs_t *obs;
     size_t cap_obs;
-    uint8_t *cls; //  per history row: S_ABOVE, S_BELOW, or 0: not counted
+    uint8_t *cls;   //  per history row: S_ABOVE, S_BELOW, or 0: not counted
     uint32_t *rank; //  per history row: its place in its set, by number
     size_t cap_rows;
     double *xb, *xa;
@@ -147,20 +147,25 @@ typedef struct {
     //  instead of sorting every value again. Everything derived from
     //  them is the same whatever order the rows were read in.
     const hpo_history_t *synced_history;
-    size_t synced;     //  rows read
-    double *cache;     //  rows x n_params values in internal space
-    size_t cap_cache;  //  rows
+    size_t synced;      //  rows read
+    double *cache;      //  rows x n_params values in internal space
+    size_t cap_cache;   //  rows
     s_sorted_t *sorted; //  per numeric parameter
     size_t n_params;
 } s_tpe_t;
 
 enum { S_ABOVE = 1, S_BELOW = 2 };
 
-static const char *const s_keys[] = {
-    "seed",          "n_startup_trials",    "n_ei_candidates",
-    "multivariate",  "constant_liar",       "consider_prior",
-    "prior_weight",  "consider_magic_clip", "consider_endpoints",
-    NULL};
+static const char *const s_keys[] = {"seed",
+                                     "n_startup_trials",
+                                     "n_ei_candidates",
+                                     "multivariate",
+                                     "constant_liar",
+                                     "consider_prior",
+                                     "prior_weight",
+                                     "consider_magic_clip",
+                                     "consider_endpoints",
+                                     NULL};
 
 //  ---- options ----------------------------------------------------------
 
@@ -218,9 +223,9 @@ s_option (const hpo_search_option_t *options, size_t k, s_config_t *cfg,
     }
     if (!strcmp (key, "prior_weight"))
         return s_option_weight (options, k, &cfg->prior_weight, problem);
-    int *flag = !strcmp (key, "multivariate")     ? &cfg->multivariate
-                : !strcmp (key, "constant_liar")  ? &cfg->liar
-                : !strcmp (key, "consider_prior") ? &cfg->prior
+    int *flag = !strcmp (key, "multivariate")          ? &cfg->multivariate
+                : !strcmp (key, "constant_liar")       ? &cfg->liar
+                : !strcmp (key, "consider_prior")      ? &cfg->prior
                 : !strcmp (key, "consider_magic_clip") ? &cfg->magic_clip
                                                        : &cfg->endpoints;
     assert (flag != &cfg->endpoints || !strcmp (key, "consider_endpoints"));
@@ -271,11 +276,11 @@ s_new (const hpo_spec_t *spec, const void *config)
         .value = {.kind = HPO_KIND_INT, .i = (int64_t)self->cfg.seed}};
     hpo_search_problem_t problem = {0};
     void *random_config = NULL;
-    int rc = hpo_sampler_random.check (spec, &seed, 1, &random_config,
-                                       &problem);
+    int rc =
+        hpo_sampler_random.check (spec, &seed, 1, &random_config, &problem);
     assert (rc == 0);
     (void)rc;
-    self->random = hpo_sampler_random.new (spec, random_config);
+    self->random = hpo_sampler_random.new(spec, random_config);
     hpo_sampler_random.config_free (random_config);
     self->n_params = spec->n_params;
     self->sorted = hpo_calloc (spec->n_params + 1, sizeof *self->sorted);
@@ -375,9 +380,9 @@ s_quantile_lower (double p)
     if (!(p > 0))
         return -38.5; //  where erfc underflows; the caller clips
     double t = sqrt (-2 * log (p));
-    double z = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-                         (1 + 1.432788 * t + 0.189269 * t * t +
-                          0.001308 * t * t * t));
+    double z =
+        -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+                  (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
     for (int k = 0; k < 3; k++) {
         double cdf = s_phi_lower (z);
         if (!(cdf > 0))
@@ -660,8 +665,7 @@ s_score (const s_tpe_t *self, const hpo_spec_t *spec,
             if (c->steps[i] > c->steps[best])
                 best = i;
         obs->k1 = -(double)c->steps[best];
-        obs->k2 = isnan (c->values[best]) ? INFINITY
-                                           : sign * c->values[best];
+        obs->k2 = isnan (c->values[best]) ? INFINITY : sign * c->values[best];
         return 1;
     }
     case HPO_TRIAL_RUNNING:
@@ -820,8 +824,7 @@ s_kde_reserve (s_kde_t *kde, size_t n)
 static double
 s_min_sigma (const s_tpe_t *self, double range, size_t n)
 {
-    return self->cfg.magic_clip ? range / fmin (100.0, 1.0 + (double)n)
-                                : S_EPS;
+    return self->cfg.magic_clip ? range / fmin (100.0, 1.0 + (double)n) : S_EPS;
 }
 
 //  Widths by the gap to the neighbours (Optuna's univariate rule; the
@@ -877,8 +880,8 @@ s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
         return; //  the last only without the magic clip: widths vary then
     kde->expanded = 1;
     kde->n_blocks = (size_t)ceil (range / h) + 1;
-    s_grow ((void **)&kde->moments, &kde->cap_moments,
-            kde->n_blocks * S_TERMS, sizeof (double));
+    s_grow ((void **)&kde->moments, &kde->cap_moments, kde->n_blocks * S_TERMS,
+            sizeof (double));
     memset (kde->moments, 0, kde->n_blocks * S_TERMS * sizeof (double));
     //  A block's components are consecutive, the means being sorted; the
     //  powers go one term at a time over the whole run, which vectorizes.
@@ -1008,8 +1011,8 @@ s_kde_rank (s_tpe_t *self, size_t k, size_t n_obs, int want, int few)
 
 //  Appends a component, the prior first if its mean comes before x.
 static void
-s_kde_put (s_kde_t *kde, double x, double w, double prior_mu,
-           double prior_w, size_t *at_prior)
+s_kde_put (s_kde_t *kde, double x, double w, double prior_mu, double prior_w,
+           size_t *at_prior)
 {
     if (*at_prior == SIZE_MAX && prior_w > 0 && x > prior_mu) {
         *at_prior = kde->n;
@@ -1026,8 +1029,8 @@ s_kde_put (s_kde_t *kde, double x, double w, double prior_mu,
 //  The means come in order from the sorted values (s_sync), the prior's
 //  put in its place.
 static void
-s_kde_build (s_tpe_t *self, s_kde_t *kde, const hpo_param_spec_t *p,
-             size_t k, size_t n_obs, int want)
+s_kde_build (s_tpe_t *self, s_kde_t *kde, const hpo_param_spec_t *p, size_t k,
+             size_t n_obs, int want)
 {
     s_bounds (p, &kde->low, &kde->high, &kde->q);
     const s_sorted_t *sorted = &self->sorted[k];
@@ -1217,8 +1220,8 @@ s_cat_probs (const s_tpe_t *self, const double *x, size_t m, size_t n_values,
 }
 
 static void
-s_categorical (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb,
-               size_t na, hpo_rng_t *rng, hpo_value_t *out)
+s_categorical (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb, size_t na,
+               hpo_rng_t *rng, hpo_value_t *out)
 {
     size_t n = p->n_values;
     double *pl = hpo_malloc (3 * n * sizeof *pl), *pg = pl + n, *cum = pg + n;
@@ -1337,9 +1340,8 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
     double sigma0 = 0.2 * pow ((double)(m ? m : 1), -1.0 / ((double)d + 4));
     for (size_t j = 0; j < d; j++) {
         double range = dims[j].high - dims[j].low;
-        mv->sigma[j] = fmin (fmax (sigma0 * range,
-                                   s_min_sigma (self, range, mv->n)),
-                             range);
+        mv->sigma[j] = fmin (
+            fmax (sigma0 * range, s_min_sigma (self, range, mv->n)), range);
         for (i = 0; i < mv->n && !dims[j].categorical; i++) {
             double mu, sg;
             s_mv_kernel (mv, &dims[j], i, j, &mu, &sg);
@@ -1416,8 +1418,8 @@ s_mv_draw (const s_mv_t *mv, const s_dim_t *dims, hpo_rng_t *rng,
         } else {
             double mu, s;
             s_mv_kernel (mv, dim, i, j, &mu, &s);
-            double z = s_truncnorm (rng, (dim->low - mu) / s,
-                                    (dim->high - mu) / s);
+            double z =
+                s_truncnorm (rng, (dim->low - mu) / s, (dim->high - mu) / s);
             x = fmin (fmax (mu + s * z, dim->low), dim->high);
         }
         s_external (dim->p, x, &out[dim->k]);
@@ -1435,7 +1437,8 @@ s_joint_dims (const hpo_spec_t *spec, const uint8_t *fixed, s_dim_t *dims)
         const hpo_param_spec_t *p = &spec->params[k];
         if (p->when_param >= 0 || (fixed && fixed[k]))
             continue;
-        dims[d] = (s_dim_t){.p = p, .k = k, .categorical = s_is_categorical (p)};
+        dims[d] =
+            (s_dim_t){.p = p, .k = k, .categorical = s_is_categorical (p)};
         if (!dims[d].categorical)
             s_bounds (p, &dims[d].low, &dims[d].high, &dims[d].q);
         d++;
@@ -1512,8 +1515,8 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
     size_t n = s_split (self, spec, history, &n_obs);
     s_sync (self, spec, history);
     if (n < self->cfg.startup)
-        return hpo_sampler_random.suggest (self->random, spec, history,
-                                           number, fixed, out);
+        return hpo_sampler_random.suggest (self->random, spec, history, number,
+                                           fixed, out);
     hpo_rng_t rng;
     hpo_rng_seed (&rng, self->cfg.seed, number);
     uint8_t *joint = hpo_calloc (spec->n_params ? spec->n_params : 1, 1);

@@ -19,8 +19,7 @@
 #include "testutil.h"
 
 static hpo_spec_t *
-s_spec_try (const char *sampler, const char *space, int maximize,
-            char **error)
+s_spec_try (const char *sampler, const char *space, int maximize, char **error)
 {
     char text[4096];
     snprintf (text, sizeof text,
@@ -66,9 +65,8 @@ s_close (s_study_t *s)
 {
     s->spec->sampler.ops->destroy (s->sampler);
     for (size_t k = 0; k < s->history->n; k++)
-        hpo_values_clear (
-            (hpo_value_t *)hpo_history_params (s->history, k),
-            s->spec->n_params);
+        hpo_values_clear ((hpo_value_t *)hpo_history_params (s->history, k),
+                          s->spec->n_params);
     hpo_history_destroy (&s->history);
     hpo_spec_destroy (&s->spec);
 }
@@ -137,8 +135,8 @@ s_when_sgd (hpo_spec_t *spec)
 static double
 s_mixed_loss (const hpo_value_t *v)
 {
-    double loss = (v[0].f - 1) * (v[0].f - 1) +
-                  fabs (log10 (v[1].f) + 3) + (double)(v[3].i % 3);
+    double loss = (v[0].f - 1) * (v[0].f - 1) + fabs (log10 (v[1].f) + 3) +
+                  (double)(v[3].i % 3);
     if (v[7].kind != HPO_KIND_NONE)
         loss += v[7].f;
     return loss;
@@ -231,8 +229,7 @@ s_test_determinism (const char *options)
                         "  n: {type: int, low: 0, high: 50}\n";
     char text[128], other_text[128];
     snprintf (text, sizeof text, "{type: tpe, seed: 5%s}", options);
-    snprintf (other_text, sizeof other_text, "{type: tpe, seed: 6%s}",
-              options);
+    snprintf (other_text, sizeof other_text, "{type: tpe, seed: 6%s}", options);
     s_open (&a, s_spec (text, space, 0));
     s_open (&b, s_spec (text, space, 0));
     int same = 1;
@@ -250,10 +247,10 @@ s_test_determinism (const char *options)
     hpo_value_t v1[2], v2[2], v3[2];
     hpo_spec_t *other = s_spec (other_text, space, 0);
     void *o = other->sampler.ops->new (other, other->sampler.config);
-    CHECK (a.spec->sampler.ops->suggest (a.sampler, a.spec, a.history, 40,
-                                         NULL, v1) == 0);
-    CHECK (b.spec->sampler.ops->suggest (b.sampler, b.spec, b.history, 40,
-                                         NULL, v2) == 0);
+    CHECK (a.spec->sampler.ops->suggest (a.sampler, a.spec, a.history, 40, NULL,
+                                         v1) == 0);
+    CHECK (b.spec->sampler.ops->suggest (b.sampler, b.spec, b.history, 40, NULL,
+                                         v2) == 0);
     CHECK (other->sampler.ops->suggest (o, other, a.history, 40, NULL, v3) ==
            0);
     CHECK (v1[0].f == v2[0].f && v1[1].i == v2[1].i);
@@ -346,8 +343,8 @@ s_test_maximize (void)
         hpo_values_clear (v, 2);
     }
     double m = s_median (last, 20);
-    printf ("maximize: median |n - 70| of the last 20: %.1f, c %d of 20\n",
-            m, c_hits);
+    printf ("maximize: median |n - 70| of the last 20: %.1f, c %d of 20\n", m,
+            c_hits);
     CHECK (m < 12);
     CHECK (c_hits >= 12);
     s_close (&s);
@@ -488,8 +485,8 @@ static double
 s_kde_error (const char *sampler, size_t n, int *expanded)
 {
     s_study_t s;
-    s_open (&s, s_spec (sampler, "  x: {type: float, low: 0, high: 1000}\n",
-                        0));
+    s_open (&s,
+            s_spec (sampler, "  x: {type: float, low: 0, high: 1000}\n", 0));
     hpo_rng_t rng;
     hpo_rng_seed (&rng, 3, 3);
     for (size_t t = 0; t < n; t++) {
@@ -508,8 +505,8 @@ s_kde_error (const char *sampler, size_t n, int *expanded)
     double worst = 0;
     for (int i = 0; i <= 4000; i++) {
         double y = 0.25 * i;
-        double d = fabs (s_kde_log_pdf (&self->g, y) -
-                         s_plain_log_pdf (&self->g, y));
+        double d =
+            fabs (s_kde_log_pdf (&self->g, y) - s_plain_log_pdf (&self->g, y));
         worst = d > worst ? d : worst;
     }
     s_close (&s);
@@ -539,9 +536,8 @@ static void
 s_bad (const char *sampler, const char *want)
 {
     char *error = NULL;
-    hpo_spec_t *spec =
-        s_spec_try (sampler, "  x: {type: float, low: 0, high: 1}\n", 0,
-                    &error);
+    hpo_spec_t *spec = s_spec_try (
+        sampler, "  x: {type: float, low: 0, high: 1}\n", 0, &error);
     CHECK (spec == NULL);
     CHECK_CONTAINS (error, want);
     free (error);
