@@ -350,6 +350,39 @@ s_test_maximize (void)
     s_close (&s);
 }
 
+//  A parameter under when: is modelled from the trials where it existed:
+//  momentum (sgd only) near 0.9 is best, adam is mediocre.
+static void
+s_test_conditional (void)
+{
+    s_study_t s;
+    s_open (&s, s_spec ("{type: tpe, seed: 4}",
+                        "  opt: {type: categorical, values: [sgd, adam]}\n"
+                        "  momentum: {type: float, low: 0, high: 0.99}\n",
+                        0));
+    s_when_sgd (s.spec);
+    double late[40];
+    size_t n_late = 0;
+    for (int t = 0; t < 60; t++) {
+        hpo_value_t v[2];
+        uint64_t number = s_ask (&s, NULL, v);
+        int sgd = !strcmp (v[0].s, "sgd");
+        CHECK (sgd ? v[1].kind == HPO_KIND_FLOAT : v[1].kind == HPO_KIND_NONE);
+        double d = sgd ? v[1].f - 0.9 : 0;
+        s_tell (&s, number, HPO_TRIAL_COMPLETE, sgd ? d * d : 0.25);
+        if (t >= 30 && sgd)
+            late[n_late++] = fabs (d);
+        hpo_values_clear (v, 2);
+    }
+    double m = n_late ? s_median (late, n_late) : 1;
+    printf ("conditional: %zu of the last 30 chose sgd, momentum a median "
+            "%.3f from 0.9\n",
+            n_late, m);
+    CHECK (n_late >= 20);
+    CHECK (m < 0.1);
+    s_close (&s);
+}
+
 //  ---- the liar -----------------------------------------------------------
 
 //  The spread (mean distance between pairs) of 16 suggestions made while
@@ -586,6 +619,7 @@ main (void)
     s_test_determinism (", multivariate: true");
     s_test_concentrates ();
     s_test_maximize ();
+    s_test_conditional ();
     s_test_liar ();
     s_test_pruned ();
     s_test_options ();
