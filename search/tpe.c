@@ -41,7 +41,8 @@
     w exp (-z^2 / 2) / (Z sqrt (2 pi)), not divided by its width (as
     Optuna 3.1's: s_kde_finish), with Z >= 1/2 its mass inside the range.
     A component of g no wider than cut = max (minimum width, range / 100)
-    is summed only within S_WINDOW = 8 cut of the candidate: those left
+    is summed only within S_WINDOW = 8 cut of the candidate (and half a
+    step more for a discrete one, whose mass spans the step): those left
     out add less than 2 phi (8) < 1.1e-14 in all, where the prior
     component alone gives g at least 0.35 times its weight, so the
     relative error is under 3e-14 / (the prior's share of the weight),
@@ -1122,7 +1123,8 @@ s_kde_log_pdf (const s_kde_t *kde, double y)
         sum += s_kde_term (kde, kde->wide[k], y);
     if (kde->expanded)
         return log (sum + s_kde_expanded_sum (kde, y));
-    double reach = S_WINDOW * kde->cut;
+    //  A discrete kernel reaches y through the half step around it too.
+    double reach = S_WINDOW * kde->cut + 0.5 * kde->q;
     for (size_t i = s_kde_lower (kde, y - reach);
          i < kde->n && kde->mu[i] <= y + reach; i++)
         if (kde->sigma[i] <= kde->cut)

@@ -546,9 +546,41 @@ s_kde_error (const char *sampler, size_t n, int *expanded)
     return worst;
 }
 
+//  The same for an int with a large step (a discrete kernel reaches
+//  half a step further than a continuous one).
+static double
+s_kde_error_discrete (void)
+{
+    s_study_t s;
+    s_open (&s, s_spec ("{type: tpe}",
+                        "  s: {type: int, low: 0, high: 300, step: 30}\n", 0));
+    hpo_rng_t rng;
+    hpo_rng_seed (&rng, 5, 5);
+    for (size_t t = 0; t < 300; t++) {
+        int64_t i = 30 * (int64_t)hpo_rng_below (&rng, 11);
+        hpo_value_t v = {.kind = HPO_KIND_INT, .i = i, .f = (double)i};
+        hpo_history_append (s.history, &v);
+        s_tell (&s, t, HPO_TRIAL_COMPLETE, (double)((i * 7919) % 331));
+    }
+    s_tpe_t *self = s.sampler;
+    size_t n_obs;
+    s_split (self, s.spec, s.history, &n_obs);
+    s_sync (self, s.spec, s.history);
+    s_kde_build (self, &self->g, &s.spec->params[0], 0, n_obs, S_ABOVE);
+    double worst = 0;
+    for (int i = 0; i <= 10; i++) {
+        double d = fabs (s_kde_log_pdf (&self->g, 30.0 * i) -
+                         s_plain_log_pdf (&self->g, 30.0 * i));
+        worst = d > worst ? d : worst;
+    }
+    s_close (&s);
+    return worst;
+}
+
 static void
 s_test_sum (void)
 {
+    CHECK (s_kde_error_discrete () < 1e-12);
     int expanded;
     //  Windowed (too few trials to expand; and no magic clip).
     CHECK (s_kde_error ("{type: tpe}", 60, &expanded) < 1e-12);
