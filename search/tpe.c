@@ -50,7 +50,7 @@
     of them: a component is wide only beside a gap that wide) are always
     summed. When many components have the smallest width, they are summed
     by Hermite expansions per block instead (s_kde_expand), with an error
-    under 2e-14 of their weight, so a crowd of trials around the
+    under 3e-14 of their weight, so a crowd of trials around the
     candidates (a converged study) costs no more than a spread one.
     Components with the same mean and width are merged first, so an int
     with few values costs little however many trials there are.
@@ -89,7 +89,7 @@ extern const hpo_sampler_ops_t hpo_sampler_random;
 //  coordinator's one thread.
 #define S_MAX_CANDIDATES 10000
 //  Terms of the expansions of s_kde_expand.
-#define S_TERMS 14
+#define S_TERMS 11
 //  Components of the smallest width worth expanding.
 #define S_EXPAND_MIN 64
 
@@ -124,13 +124,12 @@ typedef struct {
     double low, high, q; //  q: the step of a discrete parameter, else 0
     double min_sigma, cut;
     //  With many components of the smallest width s (= cut), those are
-    //  summed through Hermite expansions per block of width s / 2
+    //  summed through Hermite expansions per block of width s / 4
     //  (s_kde_expand): moments[b * S_TERMS + p] is the sum over block b's
     //  components of c v^p / p!, v = (mu - centre) / s.
     int expanded;
     size_t n_blocks, cap_moments;
     double *moments;
-    double *scratch; //  2 n
 } s_kde_t;
 
 //  A parameter's values in internal space over the history's rows, in
@@ -311,7 +310,6 @@ s_kde_free (s_kde_t *kde)
     free (kde->cum);
     free (kde->wide);
     free (kde->moments);
-    free (kde->scratch);
 }
 
 static void
@@ -829,8 +827,6 @@ s_kde_reserve (s_kde_t *kde, size_t n)
     s_grow ((void **)&kde->cum, &cap, n, sizeof (double));
     cap = kde->cap;
     s_grow ((void **)&kde->wide, &cap, n, sizeof (size_t));
-    cap = kde->cap;
-    s_grow ((void **)&kde->scratch, &cap, n, 2 * sizeof (double));
     kde->cap = cap;
 }
 
@@ -874,20 +870,20 @@ s_inside (const s_kde_t *kde, double mu, double sigma)
 //  With at least S_EXPAND_MIN continuous components of the smallest
 //  width s, and no narrower cut than s, sums them by block instead of
 //  one by one: the fast Gauss transform (Greengard and Strain, 1991).
-//  Block b of width h = s / 2 centred at m holds components at
-//  v = (mu - m) / s in [-1/4, 1/4]; at y, with u = (y - m) / s,
+//  Block b of width h = s / 4 centred at m holds components at
+//  v = (mu - m) / s in [-1/8, 1/8]; at y, with u = (y - m) / s,
 //      exp (-(u - v)^2 / 2) = exp (-u^2 / 2) sum_p He_p (u) v^p / p!
 //  (He_p the Hermite polynomials: their generating function), so the
 //  block adds exp (-u^2 / 2) sum_p He_p (u) B_p, its moments
 //  B_p = sum_i c_i v_i^p / p!. By Cramer's bound on He_p, the terms from
-//  S_TERMS = 14 on leave out less than 1.1 sum_p>=14 4^-p / sqrt (p!),
-//  under 2e-14, of each component's weight. A suggestion then costs
+//  S_TERMS = 11 on leave out less than 1.1 sum_p>=11 8^-p / sqrt (p!),
+//  under 3e-14, of each component's weight. A suggestion then costs
 //  O(n S_TERMS) once and O(S_TERMS) per block within S_WINDOW s + h of a
 //  candidate, however many trials crowd around the candidates.
 static void
 s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
 {
-    double range = kde->high - kde->low, s = kde->cut, h = 0.5 * s;
+    double range = kde->high - kde->low, s = kde->cut, h = 0.25 * s;
     kde->expanded = 0;
     if (kde->q > 0 || s != kde->min_sigma ||
         kde->n - kde->n_wide < S_EXPAND_MIN || range / h > 100000)
@@ -897,36 +893,31 @@ s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
     s_grow ((void **)&kde->moments, &kde->cap_moments, kde->n_blocks * S_TERMS,
             sizeof (double));
     memset (kde->moments, 0, kde->n_blocks * S_TERMS * sizeof (double));
-    //  A block's components are consecutive, the means being sorted; the
-    //  powers go one term at a time over the whole run, which vectorizes.
-    double *v = kde->scratch, *t = kde->scratch + kde->n;
-    for (size_t i0 = 0, i1; i0 < kde->n; i0 = i1) {
-        size_t b = (size_t)((kde->mu[i0] - kde->low) / h);
+    double inv_fact[S_TERMS];
+    inv_fact[0] = 1;
+    for (int p = 1; p < S_TERMS; p++)
+        inv_fact[p] = inv_fact[p - 1] / p;
+    //  A block's components are consecutive, the means being sorted: its
+    //  sums stay in registers while they run.
+    for (size_t i = 0; i < kde->n;) {
+        size_t b = (size_t)((kde->mu[i] - kde->low) / h);
         b = b < kde->n_blocks ? b : kde->n_blocks - 1;
         double centre = kde->low + ((double)b + 0.5) * h;
-        for (i1 = i0; i1 < kde->n && kde->mu[i1] < centre + 0.5 * h; i1++) {
-            v[i1] = (kde->mu[i1] - centre) / s;
-            t[i1] = kde->sigma[i1] > s ? 0 : kde->c[i1];
-        }
-        if (i1 == i0) //  past the last block by rounding
-            for (; i1 < kde->n; i1++) {
-                v[i1] = (kde->mu[i1] - centre) / s;
-                t[i1] = kde->sigma[i1] > s ? 0 : kde->c[i1];
+        double end = b + 1 < kde->n_blocks ? centre + 0.5 * h : INFINITY;
+        double acc[S_TERMS] = {0};
+        for (; i < kde->n && kde->mu[i] < end; i++) {
+            if (kde->sigma[i] > s)
+                continue;
+            double v = (kde->mu[i] - centre) / s, t = kde->c[i];
+#pragma GCC unroll 16
+            for (int p = 0; p < S_TERMS; p++) {
+                acc[p] += t;
+                t *= v;
             }
-        double *a = &kde->moments[b * S_TERMS];
-        for (int p = 0; p < S_TERMS; p++) {
-            double acc[4] = {0, 0, 0, 0};
-            size_t i = i0;
-            for (; i + 4 <= i1; i += 4)
-                for (int q = 0; q < 4; q++)
-                    acc[q] += t[i + q];
-            for (; i < i1; i++)
-                acc[0] += t[i];
-            a[p] += (acc[0] + acc[1]) + (acc[2] + acc[3]);
-            double inv = 1.0 / (p + 1);
-            for (i = i0; i < i1; i++)
-                t[i] *= v[i] * inv;
         }
+        double *a = &kde->moments[b * S_TERMS];
+        for (int p = 0; p < S_TERMS; p++)
+            a[p] += acc[p] * inv_fact[p];
     }
 }
 
@@ -934,7 +925,7 @@ s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
 static double
 s_kde_expanded_sum (const s_kde_t *kde, double y)
 {
-    double s = kde->cut, h = 0.5 * s, reach = S_WINDOW * s + h;
+    double s = kde->cut, h = 0.25 * s, reach = S_WINDOW * s + h;
     double from = (y - reach - kde->low) / h, to = (y + reach - kde->low) / h;
     if (to < 0)
         return 0;
