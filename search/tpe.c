@@ -383,6 +383,24 @@ s_mass (double a, double b)
     return 1 - 0.5 * erfc (-a * M_SQRT1_2) - 0.5 * erfc (b * M_SQRT1_2);
 }
 
+//  log P(z - h/2 <= Z <= z + h/2). A narrow interval (h (|z| + 1) <=
+//  1/4) by the series of phi around z, which costs an exp where the
+//  difference costs two erfc:
+//      phi (z) h sum_k He_2k (z) (h/2)^2k / (2k + 1)!,
+//  to k = 3; the rest is under 2e-11 of the mass.
+static double
+s_log_step_mass (double z, double h)
+{
+    double hz = h * (fabs (z) + 1);
+    if (hz > 0.25)
+        return log (s_mass (z - 0.5 * h, z + 0.5 * h));
+    double z2 = z * z, h2 = h * h;
+    double he2 = z2 - 1, he4 = (z2 - 6) * z2 + 3;
+    double he6 = ((z2 - 15) * z2 + 45) * z2 - 15;
+    double series = h2 * (he2 / 24 + h2 * (he4 / 1920 + h2 * he6 / 322560));
+    return -0.5 * z2 - 0.5 * log (2 * M_PI) + log (h) + log1p (series);
+}
+
 //  The z with P(Z <= z) = p, for 0 < p <= 1/2: Abramowitz and Stegun's
 //  26.2.23 to start, then Newton's method on log P, which stays well
 //  conditioned far into the tail.
@@ -1089,6 +1107,8 @@ s_kde_term (const s_kde_t *kde, size_t i, double y)
     if (kde->q > 0) {
         double a = s_max (y - 0.5 * kde->q, kde->low);
         double b = s_clamp (y + 0.5 * kde->q, a, kde->high);
+        if (b - a == kde->q) //  not clipped: the usual case
+            return kde->c[i] * exp (s_log_step_mass ((y - mu) / s, kde->q / s));
         return kde->c[i] * s_mass ((a - mu) / s, (b - mu) / s);
     }
     double z = (y - mu) / s;
@@ -1269,6 +1289,7 @@ typedef struct {
     const hpo_param_spec_t *p;
     size_t k; //  index in the space
     int categorical;
+    int continuous; //  neither categorical nor discrete
     double low, high, q;
 } s_dim_t;
 
@@ -1284,6 +1305,9 @@ typedef struct {
     double *sigma; //  d: the observations' widths
     int prior;     //  the last component is the prior
     double v;      //  categorical smoothing: prior_weight / (m + 1)
+    //  n: log weight plus the constant parts of the continuous kernels,
+    //  for s_mv_log_pdf's loop over the observations.
+    double *base;
 } s_mv_t;
 
 static void
@@ -1294,6 +1318,7 @@ s_mv_free (s_mv_t *mv)
     free (mv->logw);
     free (mv->cum);
     free (mv->sigma);
+    free (mv->base);
 }
 
 //  Component i's mean and width in dimension j.
@@ -1351,9 +1376,16 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
         for (i = 0; i < mv->n && !dims[j].categorical; i++) {
             double mu, sg;
             s_mv_kernel (mv, &dims[j], i, j, &mu, &sg);
-            mv->logz[i * d + j] = log (
-                s_mass ((dims[j].low - mu) / sg, (dims[j].high - mu) / sg));
+            double a = (dims[j].low - mu) / sg, b = (dims[j].high - mu) / sg;
+            mv->logz[i * d + j] = a < -9 && b > 9 ? 0 : log (s_mass (a, b));
         }
+    }
+    mv->base = hpo_calloc (mv->n, sizeof (double));
+    for (i = 0; i < mv->n; i++) {
+        mv->base[i] = mv->logw[i];
+        for (size_t j = 0; j < d; j++)
+            if (dims[j].continuous)
+                mv->base[i] -= 0.5 * log (2 * M_PI) + mv->logz[i * d + j];
     }
 }
 
@@ -1374,8 +1406,10 @@ s_mv_log_kernel (const s_mv_t *mv, const s_dim_t *dim, size_t i, size_t j,
     s_mv_kernel (mv, dim, i, j, &mu, &s);
     double logz = mv->logz[i * mv->d + j];
     if (dim->q > 0) {
-        double a = fmax (y - 0.5 * dim->q, dim->low);
-        double b = fmin (y + 0.5 * dim->q, dim->high);
+        double a = s_max (y - 0.5 * dim->q, dim->low);
+        double b = s_clamp (y + 0.5 * dim->q, a, dim->high);
+        if (b - a == dim->q)
+            return s_log_step_mass ((y - mu) / s, dim->q / s) - logz;
         return log (s_mass ((a - mu) / s, (b - mu) / s)) - logz;
     }
     double z = (y - mu) / s;
@@ -1388,12 +1422,29 @@ s_mv_log_pdf (const s_mv_t *mv, const s_dim_t *dims, const double *y,
               double *scratch)
 {
     double top = -INFINITY;
+    size_t n_obs = mv->n - (mv->prior ? 1 : 0), d = mv->d;
     for (size_t i = 0; i < mv->n; i++) {
-        double s = mv->logw[i];
-        for (size_t j = 0; j < mv->d && s > -INFINITY; j++)
-            s += s_mv_log_kernel (mv, &dims[j], i, j, y[j]);
+        double s;
+        if (i < n_obs) {
+            //  The observations' continuous kernels inline (same width
+            //  in each dimension); the others through s_mv_log_kernel.
+            double q = 0;
+            s = mv->base[i];
+            for (size_t j = 0; j < d; j++) {
+                if (dims[j].continuous) {
+                    double z = (y[j] - mv->x[i * d + j]) / mv->sigma[j];
+                    q += z * z;
+                } else
+                    s += s_mv_log_kernel (mv, &dims[j], i, j, y[j]);
+            }
+            s -= 0.5 * q;
+        } else {
+            s = mv->logw[i];
+            for (size_t j = 0; j < d && s > -INFINITY; j++)
+                s += s_mv_log_kernel (mv, &dims[j], i, j, y[j]);
+        }
         scratch[i] = s;
-        top = fmax (top, s);
+        top = s > top ? s : top;
     }
     if (top == -INFINITY)
         return -INFINITY;
@@ -1447,6 +1498,7 @@ s_joint_dims (const hpo_spec_t *spec, const uint8_t *fixed, s_dim_t *dims)
             (s_dim_t){.p = p, .k = k, .categorical = s_is_categorical (p)};
         if (!dims[d].categorical)
             s_bounds (p, &dims[d].low, &dims[d].high, &dims[d].q);
+        dims[d].continuous = !dims[d].categorical && dims[d].q == 0;
         d++;
     }
     return d;

@@ -77,6 +77,10 @@ PARAMS = {
           IntDistribution(1, 1024, log=True),
           lambda r: int(round(math.exp(r.uniform(math.log(0.5),
                                                    math.log(1024.5)))))),
+    # A wide int: its kernels are much wider than a step (the series of
+    # s_log_step_mass).
+    "w": ("{type: int, low: 0, high: 5000}", IntDistribution(0, 5000),
+          lambda r: r.randint(0, 5000)),
     "c": ("{type: categorical, values: [a, b, c, d]}",
           CategoricalDistribution(["a", "b", "c", "d"]),
           lambda r: r.randint(0, 3)),
@@ -99,6 +103,8 @@ CASES = [
     {"params": ["x", "lr", "n", "c"], "trials": 70, "multivariate": True,
      "pruned": 0.2, "running": 0.05},
     {"params": ["q", "u"], "trials": 300, "multivariate": True},
+    {"params": ["w", "x"], "trials": 150, "pruned": 0.1},
+    {"params": ["w", "n"], "trials": 120, "multivariate": True},
 ]
 
 

@@ -577,9 +577,26 @@ s_kde_error_discrete (void)
     return worst;
 }
 
+//  The series for a narrow step agrees with the difference of erfc.
+static void
+s_test_step_mass (void)
+{
+    double worst = 0;
+    for (double h = 1e-4; h < 1; h *= 1.7)
+        for (double z = -30; z <= 30; z += 0.37) {
+            double exact = log (s_mass (z - 0.5 * h, z + 0.5 * h));
+            if (exact > -700) {
+                double d = fabs (s_log_step_mass (z, h) - exact);
+                worst = d > worst ? d : worst;
+            }
+        }
+    CHECK (worst < 1e-9);
+}
+
 static void
 s_test_sum (void)
 {
+    s_test_step_mass ();
     CHECK (s_kde_error_discrete () < 1e-12);
     int expanded;
     //  Windowed (too few trials to expand; and no magic clip).
