@@ -172,7 +172,7 @@ struct _hpo_spec_t {
 //      mnist.yaml:7: space.lr.low: must be a number
 //      mnist.yaml:9: space.opt.values[2]: duplicate value
 //      mnist.yaml:3: budget.trials: missing
-//      mnist.yaml:5: sampler.type: must be one of: random, grid
+//      mnist.yaml:5: sampler.type: must be one of: random, grid, tpe, qmc, cmaes, refine
 //      mnist.yaml:5: sampler.seed: must be a non-negative integer
 //      mnist.yaml:4: syntax error: <libfyaml's message>
 //      mnist.yaml:8: space.mom.when.opt: must be declared earlier in the
