@@ -13,6 +13,7 @@
 #ifndef HPO_CLIENT_H
 #define HPO_CLIENT_H
 
+#include "../common/keys.h"
 #include "../common/wire.h"
 
 typedef struct _hpo_client_t hpo_client_t;
@@ -27,6 +28,12 @@ typedef struct _hpo_client_t hpo_client_t;
 //  be > 0.
 hpo_client_t *hpo_client_new (const char *endpoint, int timeout_ms,
                               char **error);
+//  The same with CURVE keys (common/keys.h; NULL: none). A handshake the
+//  coordinator refuses (this key is not allowed, keys on one side only,
+//  a wrong server key) ends the request at once, keys or not:
+//  hpo_client_error says so instead of a timeout.
+hpo_client_t *hpo_client_new_keys (const char *endpoint, int timeout_ms,
+                                   const hpo_keys_t *keys, char **error);
 void hpo_client_destroy (hpo_client_t **self_p);
 
 //  Sends request (the caller builds it with hpo_wire_init and sets the

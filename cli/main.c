@@ -27,6 +27,7 @@
 #include "../common/spec.h"
 #include "../common/wire.h"
 #include "client.h"
+#include "keys.h"
 #include "render.h"
 
 #ifndef HPO_VERSION
@@ -52,6 +53,8 @@ enum {
     OPT_CSV = 256,
     OPT_JSONL = 512,
     OPT_CURVES = 1024,
+    OPT_DIR = 2048,
+    OPT_FORCE = 4096,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -67,6 +70,7 @@ static const struct {
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
     {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
     {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
+    {OPT_DIR, "--dir", "keygen"},       {OPT_FORCE, "--force", "keygen"},
 };
 
 typedef struct {
@@ -81,6 +85,9 @@ typedef struct {
     const char *csv;      //  --csv FILE
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
+    const char *dir;      //  --dir DIR (keygen)
+    const char *curve_secret; //  --curve-secret FILE
+    const char *server_key;   //  --server-key FILE
     unsigned given;       //  OPT_* seen on the command line
     int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
@@ -102,7 +109,8 @@ typedef struct {
 
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
-    s_trial_show, s_best, s_workers, s_watch, s_export;
+    s_trial_show, s_best, s_workers, s_watch, s_export, s_keygen,
+    s_admin_backup;
 
 static const s_command_t s_commands[] = {
     {"study", "create", 1, "study create FILE", "submit a study file",
@@ -205,6 +213,26 @@ static const s_command_t s_commands[] = {
      "(the last value of each metric), attempts, worker, started, ended\n"
      "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n",
      OPT_CSV | OPT_JSONL | OPT_CURVES, s_export},
+    {NULL, "keygen", 1, "keygen NAME [--dir DIR] [--force]",
+     "make a CURVE key pair",
+     "write a new key pair: NAME.key (public) and NAME.key_secret (secret,\n"
+     "mode 0600), in the current directory or DIR; talks to no coordinator",
+     "The coordinator's pair: hpo keygen server; give hpo-coordinator\n"
+     "--curve-secret server.key_secret, and every worker and client\n"
+     "server.key. A worker's or client's NAME.key goes in the coordinator's\n"
+     "--allow DIR, under worker/, client/ or admin/ (its role).\n"
+     "  --dir DIR        write the files there (it must exist)\n"
+     "  --force          replace existing files (the old key stops working)\n",
+     OPT_DIR | OPT_FORCE, s_keygen},
+    {"admin", "backup", 1, "admin backup FILE",
+     "copy the coordinator's database while it runs",
+     "the coordinator copies its database to FILE on its own host, a few\n"
+     "pages between loop turns, while studies run; answers once complete",
+     "FILE must not exist; a relative FILE is made absolute from this\n"
+     "directory (meant for a coordinator on this host). The copy is a\n"
+     "database hpo-coordinator --db FILE starts on. Needs an admin key when\n"
+     "the coordinator has keys. Waits at least 10 minutes (or --timeout).\n",
+     0, s_admin_backup},
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -213,6 +241,11 @@ static const char *s_global_help =
     "  --coordinator ENDPOINT  the coordinator (default $HPO_COORDINATOR,\n"
     "                          else " DEFAULT_ENDPOINT ")\n"
     "  --timeout SECONDS       how long to wait for an answer (default 5)\n"
+    "  --curve-secret FILE     this client's secret key (hpo keygen), and\n"
+    "  --server-key FILE       the coordinator's public key; default\n"
+    "                          $HPO_CURVE_SECRET and $HPO_SERVER_KEY, else\n"
+    "                          ~/.config/hpo/client.key_secret and\n"
+    "                          ~/.config/hpo/server.key if present\n"
     "  --json                  print one JSON document (read commands)\n"
     "  --help                  this help; hpo COMMAND --help for a command\n"
     "  --version               print the version\n";
@@ -265,7 +298,8 @@ s_group_usage (FILE *out, const char *group)
 static int
 s_is_group (const char *word)
 {
-    return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0;
+    return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0 ||
+           strcmp (word, "admin") == 0;
 }
 
 //  Finds the command the words name. Returns it, or NULL; *used says how
@@ -911,6 +945,62 @@ s_workers (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  ---- keys and admin -----------------------------------------------------
+
+static int
+s_keygen (s_ctx_t *ctx, char **args)
+{
+    char *error = NULL;
+    if (hpo_keys_generate (ctx->dir, args[0], (ctx->given & OPT_FORCE) != 0,
+                           &error)) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return EXIT_ERROR;
+    }
+    const char *dir = ctx->dir ? ctx->dir : ".";
+    printf ("wrote %s/%s.key (public) and %s/%s.key_secret (secret)\n", dir,
+            args[0], dir, args[0]);
+    return 0;
+}
+
+//  The backup's path as the coordinator is to read it: absolute, from
+//  this directory when relative (caller frees).
+static char *
+s_absolute (const char *path)
+{
+    if (path[0] == '/')
+        return hpo_strdup (path);
+    char cwd[4096];
+    if (!getcwd (cwd, sizeof cwd))
+        return NULL;
+    return hpo_sprintf ("%s/%s", cwd, path);
+}
+
+static int
+s_admin_backup (s_ctx_t *ctx, char **args)
+{
+    char *path = s_absolute (args[0]);
+    if (!path) {
+        hpo_log_warn ("getcwd");
+        return EXIT_ERROR;
+    }
+    //  A copy of a large database takes a while: its answer comes at the
+    //  end.
+    if (ctx->timeout_ms < 600000)
+        hpo_client_set_timeout (ctx->client, 600000);
+    hpo_wire_msg_t request;
+    hpo_wire_admin_backup (&request, 0, path);
+    hpo_env_t *reply;
+    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL,
+                         &reply);
+    if (status == 0) {
+        printf ("backup written to %s on the coordinator's host\n", path);
+        hpo_wire_free (&reply);
+    }
+    free (path);
+    return status;
+}
+
 //  ---- hpo watch ----------------------------------------------------------
 
 static void
@@ -1203,6 +1293,10 @@ s_main (int argc, char *argv[], char **words)
         {"csv", required_argument, NULL, 'C'},
         {"jsonl", required_argument, NULL, 'J'},
         {"curves", no_argument, NULL, 'K'},
+        {"dir", required_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'f'},
+        {"curve-secret", required_argument, NULL, 'X'},
+        {"server-key", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -1284,6 +1378,19 @@ s_main (int argc, char *argv[], char **words)
             ctx.curves = 1;
             ctx.given |= OPT_CURVES;
             break;
+        case 'D':
+            ctx.dir = optarg;
+            ctx.given |= OPT_DIR;
+            break;
+        case 'f':
+            ctx.given |= OPT_FORCE;
+            break;
+        case 'X':
+            ctx.curve_secret = optarg;
+            break;
+        case 'Y':
+            ctx.server_key = optarg;
+            break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
             return EXIT_USAGE;
@@ -1358,8 +1465,16 @@ s_main (int argc, char *argv[], char **words)
         return EXIT_USAGE;
     }
 
+    if (cmd->handler == s_keygen) //  talks to no coordinator
+        return s_keygen (&ctx, args);
+    hpo_keys_t keys;
+    int has_keys = hpo_cli_keys (ctx.curve_secret, ctx.server_key, &keys);
+    if (has_keys < 0)
+        return EXIT_USAGE;
     char *why = NULL;
-    ctx.client = hpo_client_new (ctx.endpoint, ctx.timeout_ms, &why);
+    ctx.client = hpo_client_new_keys (ctx.endpoint, ctx.timeout_ms,
+                                      has_keys ? &keys : NULL, &why);
+    memset (&keys, 0, sizeof keys);
     if (!ctx.client) {
         hpo_log_error ("%s", why);
         free (why);

@@ -504,9 +504,13 @@ s_zap_actor (zsock_t *pipe, void *arg)
         if (items[1].revents & ZMQ_POLLIN)
             s_zap_serve (self, handler);
         if (hpo_clock_mono_ms () >= next_scan) {
+            size_t before = hpo_keys_dir_size (self->dir);
             if (hpo_keys_dir_scan (self->dir))
-                hpo_log_info ("allow directory %s: %zu keys", self->dir->dir,
-                              hpo_keys_dir_size (self->dir));
+                hpo_log (before == hpo_keys_dir_size (self->dir)
+                             ? HPO_LOG_DEBUG
+                             : HPO_LOG_INFO,
+                         "allow directory %s: %zu keys", self->dir->dir,
+                         hpo_keys_dir_size (self->dir));
             next_scan = hpo_clock_mono_ms () + S_SCAN_MS;
         }
     }

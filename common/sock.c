@@ -259,9 +259,9 @@ s_watch_say (uint16_t event, uint32_t value, char *buf, size_t size)
                              "CURVE keys: one uses them, the other not "
                              "(--curve-secret, --server-key)");
     else
-        snprintf (buf, size, "the coordinator refused the connection during "
-                             "the handshake: wrong --server-key, or this "
-                             "key is not allowed");
+        snprintf (buf, size, "the coordinator broke off the handshake: a "
+                             "wrong --server-key (not the coordinator's "
+                             "server.key)?");
 }
 
 int

@@ -132,6 +132,7 @@ typedef struct {
         Hpo__TrialsQuery trials;
         Hpo__TrialRef trial_ref;
         Hpo__WorkersQuery workers;
+        Hpo__AdminBackup admin_backup;
     } body;
     //  The body's one repeated field being filled (leases or metrics):
     //  items, and the pointer array protobuf-c packs, both owned.
@@ -257,6 +258,9 @@ void hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                           uint64_t number);
 void hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name);
 void hpo_wire_workers (hpo_wire_msg_t *msg, uint64_t seq);
+//  hpo admin backup: path on the coordinator's host, absolute.
+void hpo_wire_admin_backup (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *path);
 
 //  The coordinator's answers to the CLI, around bodies the caller built
 //  (coordinator/query.c) and still owns.
