@@ -78,6 +78,7 @@ struct _hpo_server_t {
     hpo_keys_zap_t *zap;     //  the key check; NULL: keys are off
     zhashx_t *name_keys;     //  worker name -> name of the key it is bound to
     hpo_log_limit_t denied;  //  messages refused for their key's roles
+    hpo_log_limit_t handshakes; //  connections refused before the key check
     hpo_store_backup_t *backup; //  an online backup under way, or NULL
     uint8_t backup_rid[HPO_WIRE_MAX_RID]; //  who asked for it
     size_t backup_rid_size;
@@ -1010,7 +1011,7 @@ hpo_server_endpoint (hpo_server_t *self)
 static void
 s_on_handshake_failed (hpo_server_t *self, uint16_t id, uint32_t value)
 {
-    if (hpo_log_limit (&self->denied, self->now, 1000))
+    if (hpo_log_limit (&self->handshakes, self->now, 1000))
         hpo_log_warnx ("refused a connection: %s (%" PRIu64 " refused so far)",
                        value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                            ? "it has no CURVE keys"
@@ -1018,7 +1019,7 @@ s_on_handshake_failed (hpo_server_t *self, uint16_t id, uint32_t value)
                            ? "its handshake does not open with this "
                              "coordinator's key (a wrong --server-key?)"
                            : "its handshake broke off",
-                       self->denied.count);
+                       self->handshakes.count);
 }
 
 //  Reads the monitor's events: each is two frames, the event (16-bit id,
