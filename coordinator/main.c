@@ -34,7 +34,8 @@ s_usage (FILE *out)
         "Options:\n"
         "  --db FILE          the database (required)\n"
         "  --listen ENDPOINT  where workers and clients connect\n"
-        "                     (default tcp://*:5555)\n"
+        "                     (default tcp://*:5555 with keys, else\n"
+        "                     tcp://127.0.0.1:5555)\n"
         "  --heartbeat-ms N   how often workers heartbeat (default 1000)\n"
         "  --lease-ms N       a trial whose worker is silent this long is\n"
         "                     given to another worker (default 10000)\n"
@@ -176,7 +177,7 @@ int
 main (int argc, char **argv)
 {
     hpo_server_config_t cfg = {
-        .listen = "tcp://*:5555",
+        .listen = NULL, //  chosen after the options
         .heartbeat_ms = 1000,
         .lease_ms = 10000,
         .sync = HPO_SYNC_FULL,
@@ -296,6 +297,9 @@ main (int argc, char **argv)
         hpo_log_info ("copied %s to %s", cfg.db_path, backup_to);
         return 0;
     }
+    //  Open to the network by default only when keys say who may come.
+    if (!cfg.listen)
+        cfg.listen = cfg.curve_secret ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
     int rc = s_check_open (&cfg, insecure);
     if (rc)
         return rc;
