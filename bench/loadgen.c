@@ -292,8 +292,7 @@ main (int argc, char **argv)
     const char *secret = getenv ("HPO_CURVE_SECRET");
     const char *server = getenv ("HPO_SERVER_KEY");
     if (secret && *secret && server && *server) {
-        if (hpo_keys_load_secret (&keys_buf, secret, &error) ||
-            hpo_keys_load_server (&keys_buf, server, &error)) {
+        if (hpo_keys_load (&keys_buf, secret, server, &error)) {
             fprintf (stderr, "hpo-bench-load: %s\n", error);
             return 1;
         }

@@ -45,10 +45,7 @@ hpo_cli_keys (const char *secret, const char *server, hpo_keys_t *keys)
         hpo_log_error ("%s go together: only one was found", from);
         rc = -1;
     } else if (has_secret) {
-        rc = hpo_keys_load_secret (keys, secret, &error) ||
-                     hpo_keys_load_server (keys, server, &error)
-                 ? -1
-                 : 1;
+        rc = hpo_keys_load (keys, secret, server, &error) ? -1 : 1;
         if (rc < 0)
             hpo_log_error ("%s", error);
     }

@@ -151,6 +151,16 @@ hpo_keys_load_server (hpo_keys_t *keys, const char *path, char **error)
 }
 
 int
+hpo_keys_load (hpo_keys_t *keys, const char *secret, const char *server,
+               char **error)
+{
+    return hpo_keys_load_secret (keys, secret, error) ||
+                   hpo_keys_load_server (keys, server, error)
+               ? -1
+               : 0;
+}
+
+int
 hpo_keys_endpoint_local (const char *endpoint)
 {
     assert (endpoint);

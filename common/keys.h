@@ -59,6 +59,11 @@ int hpo_keys_load_secret (hpo_keys_t *keys, const char *path, char **error);
 //  Reads the coordinator's public key (its NAME.key) into keys.
 int hpo_keys_load_server (hpo_keys_t *keys, const char *path, char **error);
 
+//  Both of the above: a worker's or client's keys. Returns 0, or -1 with
+//  *error set.
+int hpo_keys_load (hpo_keys_t *keys, const char *secret, const char *server,
+                   char **error);
+
 //  Whether an endpoint can be reached only from this host: ipc://,
 //  inproc://, or tcp:// on 127.0.0.0/8, ::1 or localhost. Anything else
 //  (tcp://*, 0.0.0.0, a host name, an interface) is reachable from the

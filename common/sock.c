@@ -265,31 +265,40 @@ s_watch_say (uint16_t event, uint32_t value, char *buf, size_t size)
 }
 
 int
+hpo_sock_event_recv (void *monitor, uint16_t *id, uint32_t *value)
+{
+    zmq_msg_t event;
+    zmq_msg_init (&event);
+    if (zmq_msg_recv (&event, monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&event);
+        return -1;
+    }
+    //  Two frames: 16-bit id and 32-bit value, then the endpoint.
+    *id = 0;
+    *value = 0;
+    if (zmq_msg_size (&event) >= 6) {
+        memcpy (id, zmq_msg_data (&event), sizeof *id);
+        memcpy (value, (uint8_t *)zmq_msg_data (&event) + 2, sizeof *value);
+    }
+    int more = zmq_msg_more (&event);
+    zmq_msg_close (&event);
+    if (more) {
+        zmq_msg_t address;
+        zmq_msg_init (&address);
+        zmq_msg_recv (&address, monitor, ZMQ_DONTWAIT);
+        zmq_msg_close (&address);
+    }
+    return 0;
+}
+
+int
 hpo_sock_watch_read (void *watch, char *buf, size_t size)
 {
     assert (watch && buf && size > 0);
     int said = 0;
-    while (1) {
-        zmq_msg_t event;
-        zmq_msg_init (&event);
-        if (zmq_msg_recv (&event, watch, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&event);
-            return said;
-        }
-        uint16_t id = 0;
-        uint32_t value = 0;
-        if (zmq_msg_size (&event) >= 6) {
-            memcpy (&id, zmq_msg_data (&event), sizeof id);
-            memcpy (&value, (uint8_t *)zmq_msg_data (&event) + 2, sizeof value);
-        }
-        int more = zmq_msg_more (&event);
-        zmq_msg_close (&event);
-        if (more) { //  the endpoint, not needed
-            zmq_msg_t address;
-            zmq_msg_init (&address);
-            zmq_msg_recv (&address, watch, ZMQ_DONTWAIT);
-            zmq_msg_close (&address);
-        }
+    uint16_t id;
+    uint32_t value;
+    while (hpo_sock_event_recv (watch, &id, &value) == 0)
         if (id & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
@@ -299,5 +308,5 @@ hpo_sock_watch_read (void *watch, char *buf, size_t size)
                            ? HPO_SOCK_BROKEN
                            : HPO_SOCK_REFUSED;
         }
-    }
+    return said;
 }

@@ -6,6 +6,7 @@
 #define HPO_SOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "keys.h"
 
@@ -43,6 +44,11 @@ void hpo_sock_close (void **sock_p);
 //  The endpoint a bound socket really listens on (with the port the
 //  kernel chose for tcp://HOST:0), into buf. Returns buf, or "" if unknown.
 const char *hpo_sock_endpoint (void *sock, char *buf, size_t size);
+
+//  Reads one event from a socket monitor (zmq_socket_monitor's PAIR)
+//  without blocking: its id (ZMQ_EVENT_*) and value (errno, status,
+//  protocol error). Returns 0, or -1 when none is waiting.
+int hpo_sock_event_recv (void *monitor, uint16_t *id, uint32_t *value);
 
 //  Reads what a watch saw, without blocking. Returns 0 when nothing (more)
 //  is waiting, else a sentence in buf ("the coordinator refused this

@@ -1030,25 +1030,12 @@ s_on_monitor (hpo_server_t *self)
     //  A few a turn: when descriptors run out, libzmq retries accept()
     //  in a tight loop and would keep this loop from serving anyone.
     for (int k = 0; k < 64; k++) {
-        zmq_msg_t event;
-        zmq_msg_init (&event);
-        if (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&event);
+        uint16_t id;
+        uint32_t value;
+        if (hpo_sock_event_recv (self->monitor, &id, &value) < 0)
             return;
-        }
-        int value = 0;
-        uint16_t id = 0;
-        if (zmq_msg_size (&event) >= 6) {
-            memcpy (&id, zmq_msg_data (&event), sizeof id);
-            memcpy (&value, (uint8_t *)zmq_msg_data (&event) + 2, sizeof value);
-        }
-        zmq_msg_close (&event);
-        zmq_msg_t address;
-        zmq_msg_init (&address);
-        zmq_msg_recv (&address, self->monitor, ZMQ_DONTWAIT);
-        zmq_msg_close (&address);
         if (id != ZMQ_EVENT_ACCEPT_FAILED) {
-            s_on_handshake_failed (self, id, (uint32_t)value);
+            s_on_handshake_failed (self, id, value);
             continue;
         }
         if (hpo_log_limit (&self->accept_failed, self->now, 10000))

@@ -165,8 +165,7 @@ s_keys (const char *secret, const char *server, hpo_keys_t *keys)
         return -1;
     }
     char *error = NULL;
-    if (hpo_keys_load_secret (keys, secret, &error) ||
-        hpo_keys_load_server (keys, server, &error)) {
+    if (hpo_keys_load (keys, secret, server, &error)) {
         hpo_log_error ("%s", error);
         free (error);
         return -1;
