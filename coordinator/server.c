@@ -1018,7 +1018,8 @@ s_on_handshake_failed (hpo_server_t *self, uint16_t id, uint32_t value)
                        : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            ? "its handshake does not open with this "
                              "coordinator's key (a wrong --server-key?)"
-                           : "its handshake broke off",
+                           : "its handshake broke off (no CURVE keys, or "
+                             "a wrong --server-key?)",
                        self->handshakes.count);
 }
 

@@ -16,6 +16,7 @@
   hpo admin backup for a running one.
 """
 import os
+import shutil
 import subprocess
 import time
 import unittest
@@ -81,6 +82,31 @@ class KeysTest(unittest.TestCase):
                            timeout=20, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("s", r.stdout)
+        # ... and in ~/.config/hpo/ (client.key_secret, server.key).
+        home = os.path.join(self.c.dir, "home")
+        os.makedirs(os.path.join(home, ".config", "hpo"))
+        shutil.copy(self.client_secret,
+                    os.path.join(home, ".config", "hpo", "client.key_secret"))
+        shutil.copy(self.server_key,
+                    os.path.join(home, ".config", "hpo", "server.key"))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("HPO_") and k != "XDG_CONFIG_HOME"}
+        env["HOME"] = home
+        r = subprocess.run([exe("hpo"), "--coordinator", self.c.endpoint,
+                            "study", "list"], capture_output=True, text=True,
+                           timeout=20, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # A worker takes its keys from the environment.
+        p = self.c._spawn(
+            [exe("hpo-worker"), "--coordinator", self.c.endpoint, "--name",
+             "envkeys", "--state-dir", os.path.join(self.c.dir, "state-env")],
+            "worker-envkeys.log",
+            env={"HPO_CURVE_SECRET": self.worker_secret,
+                 "HPO_SERVER_KEY": self.server_key})
+        self.c.workers["envkeys"] = p
+        wait_for(lambda: '"envkeys"' in self.as_(
+            self.client_secret, "--json", "workers").stdout, 15,
+            "the worker with keys from its environment to join")
 
     def show(self, name):
         import json
@@ -100,7 +126,8 @@ class KeysTest(unittest.TestCase):
         self.assertIn("disagree on CURVE keys", r.stderr)
         # Said at once, not after the 20 s timeout.
         self.assertLess(time.monotonic() - start, 10)
-        self.coordinator_says("it has no CURVE keys")
+        # (Whichever side notices first, the coordinator's words differ.)
+        self.coordinator_says("refused a connection: ")
         time.sleep(1.1)  # the coordinator logs a refusal a second at most
         r = self.as_(self.stranger_secret, "study", "list", check=False,
                      timeout_s="20")
@@ -147,6 +174,14 @@ class KeysTest(unittest.TestCase):
         self.coordinator_says("is not in the allow directory")
         r = self.as_(self.client_secret, "--json", "workers")
         self.assertEqual(r.stdout.count('"name"'), 0, r.stdout)
+        # Once its key is allowed, the refused worker gets in: it opens
+        # its connection again (ZeroMQ gave the refused one up).
+        shutil.copy(os.path.join(self.c.dir, "elsewhere", "stranger.key"),
+                    os.path.join(self.allow, "worker"))
+        wait_for(lambda: '"stranger"' in self.as_(
+            self.client_secret, "--json", "workers").stdout, 20,
+            "the stranger worker to join once its key is allowed",
+            interval=0.5)
 
     def test_key_removed_and_added(self):
         secret = keygen("c2", os.path.join(self.allow, "client"))

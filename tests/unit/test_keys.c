@@ -4,7 +4,9 @@
     a wrong server key are each refused, and the client's watch says so. */
 #include <czmq.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -145,6 +147,19 @@ test_dir (void)
     hpo_keys_zap_decide (dir, "CURVE", stranger, HPO_KEYS_BYTES, &reply);
     CHECK_STR (reply.status, "400");
     CHECK_STR (reply.user_id, "");
+    //  Nothing changed (and nothing changed lately): not read again. The
+    //  directories' times are set an hour back, as if long untouched.
+    const char *subs[] = {"worker", "client", "admin"};
+    for (int k = 0; k < 3; k++) {
+        char *sub = s_path (subs[k]);
+        struct timespec old[2] = {{time (NULL) - 3600, 0},
+                                  {time (NULL) - 3600, 0}};
+        CHECK (utimensat (AT_FDCWD, sub, old, 0) == 0);
+        free (sub);
+    }
+    CHECK (hpo_keys_dir_scan (dir) == 1); //  their times changed
+    CHECK (hpo_keys_dir_scan (dir) == 0);
+    CHECK (hpo_keys_dir_size (dir) == 3);
     //  A removed key is gone at the next look.
     char *wpath = s_path ("worker/w.key");
     CHECK (unlink (wpath) == 0);
