@@ -13,7 +13,7 @@ s_config_file (const char *name)
 {
     const char *xdg = getenv ("XDG_CONFIG_HOME");
     const char *home = getenv ("HOME");
-    char *path = xdg && *xdg    ? hpo_sprintf ("%s/hpo/%s", xdg, name)
+    char *path = xdg && *xdg     ? hpo_sprintf ("%s/hpo/%s", xdg, name)
                  : home && *home ? hpo_sprintf ("%s/.config/hpo/%s", home, name)
                                  : NULL;
     if (path && access (path, F_OK) != 0) {

@@ -51,8 +51,7 @@ s_name_ok (const char *name, size_t len)
 }
 
 int
-hpo_keys_generate (const char *dir, const char *name, int force,
-                   char **error)
+hpo_keys_generate (const char *dir, const char *name, int force, char **error)
 {
     assert (name && error);
     if (!s_name_ok (name, strlen (name))) {
@@ -170,7 +169,8 @@ hpo_keys_endpoint_local (const char *endpoint)
     if (strncmp (endpoint, "tcp://", 6) != 0)
         return 0;
     const char *host = endpoint + 6;
-    if (strncmp (host, "[::1]:", 6) == 0 || strncmp (host, "localhost:", 10) == 0)
+    if (strncmp (host, "[::1]:", 6) == 0 ||
+        strncmp (host, "localhost:", 10) == 0)
         return 1;
     //  127.0.0.0/8: four numbers, the first 127, then the port.
     unsigned a, b, c, d;
@@ -332,9 +332,8 @@ hpo_keys_dir_scan (hpo_keys_dir_t *self)
         memset (&mtime[k], 0, sizeof mtime[k]);
         if (stat (subs[k], &st) == 0)
             mtime[k] = st.st_mtim;
-        long long age =
-            (now_ts.tv_sec - mtime[k].tv_sec) * 1000000000LL +
-            (now_ts.tv_nsec - mtime[k].tv_nsec);
+        long long age = (now_ts.tv_sec - mtime[k].tv_sec) * 1000000000LL +
+                        (now_ts.tv_nsec - mtime[k].tv_nsec);
         if (mtime[k].tv_sec != self->mtime[k].tv_sec ||
             mtime[k].tv_nsec != self->mtime[k].tv_nsec ||
             (mtime[k].tv_sec && age < S_FRESH_NS))
@@ -516,9 +515,8 @@ s_zap_actor (zsock_t *pipe, void *arg)
         if (hpo_clock_mono_ms () >= next_scan) {
             size_t before = hpo_keys_dir_size (self->dir);
             if (hpo_keys_dir_scan (self->dir))
-                hpo_log (before == hpo_keys_dir_size (self->dir)
-                             ? HPO_LOG_DEBUG
-                             : HPO_LOG_INFO,
+                hpo_log (before == hpo_keys_dir_size (self->dir) ? HPO_LOG_DEBUG
+                                                                 : HPO_LOG_INFO,
                          "allow directory %s: %zu keys", self->dir->dir,
                          hpo_keys_dir_size (self->dir));
             next_scan = hpo_clock_mono_ms () + S_SCAN_MS;

@@ -78,8 +78,7 @@ s_int (void *sock, int option, const char *name, int value, char **error)
 #define S_INT(sock, opt, value, error) s_int (sock, opt, #opt, value, error)
 
 static int
-s_options (void *sock, hpo_sock_role_t role, const char *endpoint,
-           char **error)
+s_options (void *sock, hpo_sock_role_t role, const char *endpoint, char **error)
 {
     if (S_INT (sock, ZMQ_LINGER, 0, error) ||
         S_INT (sock, ZMQ_IPV6, hpo_endpoint_ipv6 (endpoint), error))
@@ -126,8 +125,8 @@ s_options (void *sock, hpo_sock_role_t role, const char *endpoint,
 
 //  Sets one binary option (a key), on failure naming it in *error.
 static int
-s_bin (void *sock, int option, const char *name, const void *value,
-       size_t size, char **error)
+s_bin (void *sock, int option, const char *name, const void *value, size_t size,
+       char **error)
 {
     if (zmq_setsockopt (sock, option, value, size) == 0)
         return 0;
@@ -136,15 +135,14 @@ s_bin (void *sock, int option, const char *name, const void *value,
 }
 
 static int
-s_curve (void *sock, hpo_sock_role_t role, const hpo_keys_t *keys,
-         char **error)
+s_curve (void *sock, hpo_sock_role_t role, const hpo_keys_t *keys, char **error)
 {
     if (role == HPO_SOCK_SERVER)
         return S_INT (sock, ZMQ_CURVE_SERVER, 1, error) ||
                        s_bin (sock, ZMQ_CURVE_SECRETKEY, "ZMQ_CURVE_SECRETKEY",
                               keys->secret_key, HPO_KEYS_BYTES, error) ||
-                       s_bin (sock, ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", "hpo",
-                              3, error)
+                       s_bin (sock, ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", "hpo", 3,
+                              error)
                    ? -1
                    : 0;
     assert (keys->has_server_key);
@@ -192,8 +190,8 @@ hpo_sock_open_keys (void *ctx, hpo_sock_role_t role, const char *endpoint,
     assert (ctx && endpoint && error);
     assert (!watch || role != HPO_SOCK_SERVER);
     *error = NULL;
-    void *sock = zmq_socket (ctx, role == HPO_SOCK_SERVER ? ZMQ_ROUTER
-                                                          : ZMQ_DEALER);
+    void *sock =
+        zmq_socket (ctx, role == HPO_SOCK_SERVER ? ZMQ_ROUTER : ZMQ_DEALER);
     if (!sock) {
         *error = hpo_sprintf ("cannot open a socket: %s", zmq_strerror (errno));
         return NULL;
@@ -212,10 +210,10 @@ hpo_sock_open_keys (void *ctx, hpo_sock_role_t role, const char *endpoint,
     int rc = role == HPO_SOCK_SERVER ? zmq_bind (sock, endpoint)
                                      : zmq_connect (sock, endpoint);
     if (rc != 0) {
-        *error = hpo_sprintf ("cannot %s %.200s: %s",
-                              role == HPO_SOCK_SERVER ? "listen on"
-                                                      : "connect to",
-                              endpoint, zmq_strerror (errno));
+        *error =
+            hpo_sprintf ("cannot %s %.200s: %s",
+                         role == HPO_SOCK_SERVER ? "listen on" : "connect to",
+                         endpoint, zmq_strerror (errno));
         if (watch)
             hpo_sock_close (watch);
         hpo_sock_close (&sock);
@@ -250,18 +248,21 @@ static void
 s_watch_say (uint16_t event, uint32_t value, char *buf, size_t size)
 {
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        snprintf (buf, size, "the coordinator refused this key (ZAP status "
-                             "%u): its allow directory does not hold it",
+        snprintf (buf, size,
+                  "the coordinator refused this key (ZAP status "
+                  "%u): its allow directory does not hold it",
                   value);
     else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
              value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
-        snprintf (buf, size, "the coordinator and this process disagree on "
-                             "CURVE keys: one uses them, the other not "
-                             "(--curve-secret, --server-key)");
+        snprintf (buf, size,
+                  "the coordinator and this process disagree on "
+                  "CURVE keys: one uses them, the other not "
+                  "(--curve-secret, --server-key)");
     else
-        snprintf (buf, size, "the coordinator broke off the handshake: a "
-                             "wrong --server-key (not the coordinator's "
-                             "server.key)?");
+        snprintf (buf, size,
+                  "the coordinator broke off the handshake: a "
+                  "wrong --server-key (not the coordinator's "
+                  "server.key)?");
 }
 
 int

@@ -35,9 +35,8 @@ void *hpo_sock_open (void *ctx, hpo_sock_role_t role, const char *endpoint,
 //  socket, set up before the connection starts, on which the socket's
 //  failed handshakes arrive (hpo_sock_watch_read); NULL if it could not
 //  be set up (nothing is then reported). Close it before the socket.
-void *hpo_sock_open_keys (void *ctx, hpo_sock_role_t role,
-                          const char *endpoint, const hpo_keys_t *keys,
-                          void **watch, char **error);
+void *hpo_sock_open_keys (void *ctx, hpo_sock_role_t role, const char *endpoint,
+                          const hpo_keys_t *keys, void **watch, char **error);
 //  Closes a socket (linger 0: nothing waits at exit); NULL is ignored.
 void hpo_sock_close (void **sock_p);
 

@@ -3,8 +3,8 @@
     served with its roles in the User-Id; a key not allowed, no key, and
     a wrong server key are each refused, and the client's watch says so. */
 #include <czmq.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,8 +138,7 @@ test_dir (void)
     hpo_keys_zap_decide (dir, "CURVE", c.public_key, HPO_KEYS_BYTES, &reply);
     CHECK_STR (reply.status, "200");
     CHECK_STR (reply.user_id, "client:c");
-    hpo_keys_zap_decide (dir, "CURVE", both.public_key, HPO_KEYS_BYTES,
-                         &reply);
+    hpo_keys_zap_decide (dir, "CURVE", both.public_key, HPO_KEYS_BYTES, &reply);
     CHECK_STR (reply.user_id, "client,admin:root");
     hpo_keys_zap_decide (dir, "NULL", NULL, 0, &reply);
     CHECK_STR (reply.status, "400");
@@ -262,9 +261,8 @@ test_handshakes (void)
     void *ctx = hpo_sock_ctx_new (&error);
     hpo_keys_zap_t *zap = hpo_keys_zap_new (ctx, s_dir, &error);
     CHECK (zap && !error);
-    void *server = hpo_sock_open_keys (ctx, HPO_SOCK_SERVER,
-                                       "tcp://127.0.0.1:0", &server_keys,
-                                       NULL, &error);
+    void *server = hpo_sock_open_keys (
+        ctx, HPO_SOCK_SERVER, "tcp://127.0.0.1:0", &server_keys, NULL, &error);
     CHECK (server && !error);
     char ep[256], user_id[256], said[256];
     hpo_sock_endpoint (server, ep, sizeof ep);
