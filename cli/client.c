@@ -30,9 +30,9 @@ static int
 s_connect (hpo_client_t *self, char **error)
 {
     assert (!self->sock);
-    self->sock = hpo_sock_open_keys (
-        self->ctx, HPO_SOCK_CLIENT, self->endpoint,
-        self->has_keys ? &self->keys : NULL, &self->watch, error);
+    self->sock = hpo_sock_open_keys (self->ctx, HPO_SOCK_CLIENT, self->endpoint,
+                                     self->has_keys ? &self->keys : NULL,
+                                     &self->watch, error);
     return self->sock ? 0 : -1;
 }
 

@@ -991,8 +991,8 @@ s_admin_backup (s_ctx_t *ctx, char **args)
     hpo_wire_msg_t request;
     hpo_wire_admin_backup (&request, 0, path);
     hpo_env_t *reply;
-    int status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL,
-                         &reply);
+    int status =
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL, &reply);
     if (status == 0) {
         printf ("backup written to %s on the coordinator's host\n", path);
         hpo_wire_free (&reply);

@@ -5,12 +5,12 @@
 #include "server.h"
 
 #include <assert.h>
+#include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <czmq.h>
 #include <zmq.h>
 
 #include "../common/clock.h"
@@ -269,12 +269,12 @@ s_permitted (hpo_server_t *self, s_msg_t *m)
     unsigned needed = s_roles_for (m->env->body_case);
     if (roles & needed)
         return 1;
-    char *why = hpo_sprintf (
-        "this key may not send that: it needs a key in the allow "
-        "directory's %s",
-        needed == HPO_KEYS_WORKER  ? "worker/"
-        : needed == HPO_KEYS_ADMIN ? "admin/"
-                                   : "client/ or admin/");
+    char *why =
+        hpo_sprintf ("this key may not send that: it needs a key in the allow "
+                     "directory's %s",
+                     needed == HPO_KEYS_WORKER  ? "worker/"
+                     : needed == HPO_KEYS_ADMIN ? "admin/"
+                                                : "client/ or admin/");
     s_deny (self, m, why);
     free (why);
     return 0;
@@ -855,7 +855,6 @@ static const struct {
     {HPO__ENVELOPE__BODY_ADMIN_BACKUP, s_on_admin_backup},
 };
 
-
 static void
 s_bad (hpo_server_t *self, const hpo_wire_peer_t *peer,
        hpo_wire_status_t status)
@@ -904,14 +903,13 @@ s_listen (hpo_server_t *self, char **error)
         //  so no connection is ever made without it.
         assert (self->cfg.allow_dir);
         if (hpo_keys_load_secret (&keys, self->cfg.curve_secret, error) ||
-            !(self->zap = hpo_keys_zap_new (self->ctx, self->cfg.allow_dir,
-                                            error)))
+            !(self->zap =
+                  hpo_keys_zap_new (self->ctx, self->cfg.allow_dir, error)))
             return -1;
         self->name_keys = zhashx_new ();
         zhashx_set_destructor (self->name_keys,
                                (zhashx_destructor_fn *)zstr_free);
-        zhashx_set_duplicator (self->name_keys,
-                               (zhashx_duplicator_fn *)strdup);
+        zhashx_set_duplicator (self->name_keys, (zhashx_duplicator_fn *)strdup);
     }
     self->router =
         hpo_sock_open_keys (self->ctx, HPO_SOCK_SERVER, self->cfg.listen,

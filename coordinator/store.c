@@ -847,8 +847,8 @@ static hpo_store_backup_t *
 s_backup_new (sqlite3 *src, const char *path, char **error)
 {
     if (access (path, F_OK) == 0) {
-        *error = hpo_sprintf ("%s exists: a backup never replaces a file",
-                              path);
+        *error =
+            hpo_sprintf ("%s exists: a backup never replaces a file", path);
         return NULL;
     }
     hpo_store_backup_t *b = hpo_calloc (1, sizeof *b);
@@ -860,9 +860,9 @@ s_backup_new (sqlite3 *src, const char *path, char **error)
                              SQLITE_OPEN_NOMUTEX,
                          NULL) != SQLITE_OK ||
         !(b->backup = sqlite3_backup_init (b->dest, "main", src, "main"))) {
-        *error = hpo_sprintf ("cannot write %s: %s", b->part,
-                              b->dest ? sqlite3_errmsg (b->dest)
-                                      : "out of memory");
+        *error =
+            hpo_sprintf ("cannot write %s: %s", b->part,
+                         b->dest ? sqlite3_errmsg (b->dest) : "out of memory");
         hpo_store_backup_destroy (&b);
     }
     return b;

@@ -195,16 +195,14 @@ hpo_store_backup_t *hpo_store_backup_new (hpo_store_t *self, const char *path,
 //  Copies up to pages more pages. Returns 1 when the copy is complete
 //  (and renamed into place), 0 when pages remain, -1 with *error set when
 //  it failed (nothing is left at path).
-int hpo_store_backup_step (hpo_store_backup_t *backup, int pages,
-                           char **error);
+int hpo_store_backup_step (hpo_store_backup_t *backup, int pages, char **error);
 //  Stops a copy (removing what it wrote, unless complete) and frees it.
 void hpo_store_backup_destroy (hpo_store_backup_t **backup_p);
 //  A copy of the database at db_path made by this process, for a
 //  coordinator that is not running (a running one holds the file for
 //  itself: its copy is asked for through the socket, hpo admin backup).
 //  Returns 0, or -1 with *error set.
-int hpo_store_backup_file (const char *db_path, const char *path,
-                           char **error);
+int hpo_store_backup_file (const char *db_path, const char *path, char **error);
 
 //  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text

@@ -180,8 +180,8 @@ s_run (const char *endpoint, const char *name, uint32_t slots,
        const hpo_keys_t *keys)
 {
     int signal_fd = s_signals ();
-    hpo_session_config_t config = {
-        endpoint, name, slots, state_dir, signal_fd, 0, checkpoint_root, keys};
+    hpo_session_config_t config = {endpoint,  name, slots,           state_dir,
+                                   signal_fd, 0,    checkpoint_root, keys};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -308,8 +308,8 @@ main (int argc, char *argv[])
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir,
-                    checkpoint_root, has_keys ? &keys : NULL);
+    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root,
+                    has_keys ? &keys : NULL);
     free (name_buf);
     free (state_buf);
     return rc;
