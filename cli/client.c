@@ -18,6 +18,7 @@ struct _hpo_client_t {
     void *watch; //  the socket's failed handshakes, or NULL
     hpo_keys_t keys;
     int has_keys;
+    int refused; //  the last request failed on a refused handshake
     char *endpoint;
     int timeout_ms;
     uint64_t seq; //  seq of the last request sent
@@ -102,6 +103,12 @@ hpo_client_set_timeout (hpo_client_t *self, int timeout_ms)
     self->timeout_ms = timeout_ms;
 }
 
+int
+hpo_client_refused (const hpo_client_t *self)
+{
+    return self->refused;
+}
+
 const char *
 hpo_client_error (const hpo_client_t *self)
 {
@@ -141,6 +148,7 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
     assert (self);
     assert (request);
     self->error[0] = '\0';
+    self->refused = 0;
     char *why = NULL;
     if (!self->sock && s_connect (self, &why) != 0) {
         snprintf (self->error, sizeof self->error, "%s", why);
@@ -186,6 +194,7 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
             (what == HPO_SOCK_BROKEN && self->has_keys)) {
             snprintf (self->error, sizeof self->error, "cannot talk to %s: %s",
                       self->endpoint, said);
+            self->refused = 1;
             s_disconnect (self);
             return NULL;
         }

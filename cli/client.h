@@ -47,6 +47,11 @@ hpo_env_t *hpo_client_request (hpo_client_t *self, hpo_env_t *request);
 //  Changes how long later requests wait for their reply (> 0).
 void hpo_client_set_timeout (hpo_client_t *self, int timeout_ms);
 
+//  Whether the last hpo_client_request returned NULL because the
+//  coordinator refused the handshake (a key matter, not an outage: asking
+//  again will not help).
+int hpo_client_refused (const hpo_client_t *self);
+
 //  Why the last hpo_client_request returned NULL ("" if it did not).
 const char *hpo_client_error (const hpo_client_t *self);
 const char *hpo_client_endpoint (const hpo_client_t *self);

@@ -347,7 +347,8 @@ s_call_ex (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
     *reply_p = NULL;
     hpo_env_t *reply = hpo_client_request (ctx->client, request);
     if (!reply) {
-        if (no_answer)
+        //  A refused key is an answer of sorts: asking again won't help.
+        if (no_answer && !hpo_client_refused (ctx->client))
             *no_answer = 1;
         else
             hpo_log_error ("%s", hpo_client_error (ctx->client));

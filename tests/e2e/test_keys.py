@@ -136,6 +136,13 @@ class KeysTest(unittest.TestCase):
         self.assertIn("refused this key", r.stderr)
         self.assertLess(time.monotonic() - start, 15)
         self.coordinator_says("is not in the allow directory")
+        # hpo watch, which waits out outages, takes a refusal as final.
+        start = time.monotonic()
+        r = self.as_(self.stranger_secret, "watch", "s", check=False,
+                     timeout_s="30")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refused this key", r.stderr)
+        self.assertLess(time.monotonic() - start, 15)
         # A worker's key is authenticated but may not manage studies.
         r = self.as_(self.worker_secret, "study", "list", check=False)
         self.assertEqual(r.returncode, 1)
