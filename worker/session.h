@@ -65,6 +65,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/keys.h"
+
 //  Messages kept unacknowledged before reading reports pauses (the
 //  default of hpo_session_config_t.outbox_max).
 #define HPO_SESSION_OUTBOX_MAX 100000
@@ -87,6 +89,13 @@ typedef struct {
     //  every host that mounts it; NULL: under state_dir, this host's own.
     //  Created if missing.
     const char *checkpoint_root;
+    //  CURVE keys (common/keys.h): this worker's pair and the
+    //  coordinator's public key; NULL: none. A coordinator that refuses
+    //  the key is logged, and the connection opened again every
+    //  S_REOPEN_MS (a key may be added to its allow directory meanwhile).
+    //  ERR_DENIED in answer to a Hello (this key is not a worker's, or
+    //  the name is bound to another key) is final, like ERR_REPLACED.
+    const hpo_keys_t *keys;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;
