@@ -32,6 +32,7 @@
 #include "client.h"
 #include "keys.h"
 #include "render.h"
+#include "slurm.h"
 
 #ifndef HPO_VERSION
 #define HPO_VERSION "unknown"
@@ -69,6 +70,8 @@ enum {
     OPT_NAME = 32768,
     OPT_DIR = 65536,
     OPT_FORCE = 131072,
+    OPT_NODES = 262144,
+    OPT_WAIT = 524288,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -89,7 +92,10 @@ static const struct {
     {OPT_POINTS, "--points", "study refine"},
     {OPT_SHRINK, "--shrink", "study refine"},
     {OPT_NAME, "--name", "study refine"},
-    {OPT_DIR, "--dir", "keygen"},       {OPT_FORCE, "--force", "keygen"},
+    {OPT_DIR, "--dir", "keygen' and 'hpo slurm launch"},
+    {OPT_FORCE, "--force", "keygen"},
+    {OPT_NODES, "--nodes", "slurm launch"},
+    {OPT_WAIT, "--wait", "slurm launch"},
 };
 
 typedef struct {
@@ -108,7 +114,9 @@ typedef struct {
     //  hpo study refine's --top, --points, --shrink, --name; NULL if not
     //  given (the refine sampler's defaults).
     const char *top, *points, *shrink, *name;
-    const char *dir;      //  --dir DIR (keygen)
+    const char *dir;      //  --dir DIR (keygen, slurm launch)
+    long nodes;           //  --nodes N (slurm launch)
+    int wait_ms;          //  --wait (slurm launch)
     const char *curve_secret; //  --curve-secret FILE
     const char *server_key;   //  --server-key FILE
     unsigned given;       //  OPT_* seen on the command line
@@ -133,7 +141,7 @@ typedef struct {
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
     s_trial_show, s_best, s_workers, s_watch, s_export, s_ask, s_tell, s_report,
-    s_enqueue, s_keygen, s_admin_backup;
+    s_enqueue, s_keygen, s_admin_backup, s_slurm_launch;
 static s_handler_fn s_study_refine;
 
 static const s_command_t s_commands[] = {
@@ -323,6 +331,29 @@ static const s_command_t s_commands[] = {
      "database hpo-coordinator --db FILE starts on. Needs an admin key when\n"
      "the coordinator has keys. Waits at least 10 minutes (or --timeout).\n",
      0, s_admin_backup},
+    {"slurm", "launch", -1,
+     "slurm launch FILE --nodes N [--dir DIR] [--wait S] [-- SBATCH_OPT...]",
+     "a study and its workers as Slurm jobs",
+     "submit the coordinator job (unless one answers at the shared\n"
+     "directory's address), wait for it, create the study in FILE, and\n"
+     "submit N worker jobs (deploy/slurm/hpo-workers.sbatch); prints the\n"
+     "job ids",
+     "  --nodes N        worker jobs to submit, one node each\n"
+     "  --dir DIR        the shared directory (default $HPO_SLURM_DIR, else\n"
+     "                   ~/.hpo/slurm): the coordinator writes its endpoint\n"
+     "                   to DIR/coordinator.address, its database is\n"
+     "                   DIR/hpo.db, its output DIR/hpo-coordinator-JOB.out\n"
+     "  --wait S         how long to wait for the coordinator job to start\n"
+     "                   and answer (default 300 seconds)\n"
+     "Words after \"--\" go to sbatch for every worker job (--partition,\n"
+     "--gpus-per-node, --time, --output...). Both jobs also take sbatch's\n"
+     "SBATCH_* variables (SBATCH_PARTITION, SBATCH_ACCOUNT...), and their\n"
+     "scripts HPO_* ones (deploy/slurm/*.sbatch say which: HPO_INSECURE=1\n"
+     "runs the coordinator without keys). The scripts are looked for in\n"
+     "$HPO_SLURM_SCRIPTS, else next to this program (share/hpo/slurm).\n"
+     "Exit status: 0 every job submitted; 1 sbatch failed, or the\n"
+     "coordinator did not answer in time; 2 usage or a bad study file.\n",
+     OPT_NODES | OPT_DIR | OPT_WAIT, s_slurm_launch},
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -391,7 +422,7 @@ static int
 s_is_group (const char *word)
 {
     return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0 ||
-           strcmp (word, "admin") == 0;
+           strcmp (word, "admin") == 0 || strcmp (word, "slurm") == 0;
 }
 
 //  Finds the command the words name. Returns it, or NULL; *used says how
@@ -500,6 +531,28 @@ s_print_json (json_t *doc)
     return rc == 0 ? 0 : EXIT_ERROR;
 }
 
+//  (Re)connects ctx's client to endpoint, with the keys the options or
+//  the usual places give (keys.h). Returns 0, or EXIT_USAGE after logging.
+static int
+s_connect (s_ctx_t *ctx, const char *endpoint)
+{
+    hpo_client_destroy (&ctx->client);
+    hpo_keys_t keys;
+    int has_keys = hpo_cli_keys (ctx->curve_secret, ctx->server_key, &keys);
+    if (has_keys < 0)
+        return EXIT_USAGE;
+    char *why = NULL;
+    ctx->client = hpo_client_new_keys (endpoint, ctx->timeout_ms,
+                                       has_keys ? &keys : NULL, &why);
+    memset (&keys, 0, sizeof keys); //  no secret left on the stack
+    if (!ctx->client) {
+        hpo_log_error ("%s", why);
+        free (why);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 //  ---- commands -----------------------------------------------------------
 
 //  Reads a whole file ("-": stdin) into a new NUL-terminated buffer.
@@ -540,10 +593,12 @@ s_read_file (const char *path, size_t *len_p)
     return text;
 }
 
+//  Reads and checks the study file at path ("-": stdin), so a mistake is
+//  reported before anything is sent. Returns 0 with *text_p and *spec_p
+//  the caller's, or the exit status after saying what is wrong.
 static int
-s_study_create (s_ctx_t *ctx, char **args)
+s_load_study (const char *path, char **text_p, hpo_spec_t **spec_p)
 {
-    const char *path = args[0];
     const char *filename = strcmp (path, "-") == 0 ? "<stdin>" : path;
     size_t len;
     char *text = s_read_file (path, &len);
@@ -562,6 +617,21 @@ s_study_create (s_ctx_t *ctx, char **args)
         free (text);
         return EXIT_USAGE;
     }
+    *text_p = text;
+    *spec_p = spec;
+    return 0;
+}
+
+static int
+s_study_create (s_ctx_t *ctx, char **args)
+{
+    const char *path = args[0];
+    const char *filename = strcmp (path, "-") == 0 ? "<stdin>" : path;
+    char *text;
+    hpo_spec_t *spec;
+    int loaded = s_load_study (path, &text, &spec);
+    if (loaded)
+        return loaded;
     hpo_wire_msg_t request;
     hpo_wire_study_create (&request, 0, filename, text);
     char *exists = hpo_sprintf ("a study named %s already exists", spec->name);
@@ -1125,6 +1195,169 @@ s_workers (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  ---- hpo slurm launch ---------------------------------------------------
+
+//  Whether a coordinator answers at endpoint: 1 yes, 0 not (yet), -1 it
+//  refused our key or the endpoint is bad (logged). ctx's client is
+//  connected there afterwards.
+static int
+s_answers (s_ctx_t *ctx, const char *endpoint)
+{
+    if (s_connect (ctx, endpoint) != 0)
+        return -1;
+    //  A short try: the caller asks again until its own deadline.
+    hpo_client_set_timeout (ctx->client, 1000);
+    hpo_wire_msg_t request;
+    hpo_wire_study_list (&request, 0);
+    hpo_env_t *reply = hpo_client_request (ctx->client, &request.env);
+    hpo_client_set_timeout (ctx->client, ctx->timeout_ms);
+    if (reply) {
+        hpo_wire_free (&reply);
+        return 1;
+    }
+    if (hpo_client_refused (ctx->client)) {
+        hpo_log_error ("%s", hpo_client_error (ctx->client));
+        return -1;
+    }
+    return 0;
+}
+
+//  Waits, up to --wait, for the coordinator job to write its address and
+//  answer there. Returns the endpoint (new), or NULL after saying why.
+static char *
+s_await_coordinator (s_ctx_t *ctx, const char *dir, const char *job)
+{
+    int64_t deadline = hpo_clock_mono_ms () + ctx->wait_ms;
+    for (;;) {
+        char *address = hpo_slurm_address (dir);
+        int answers = address ? s_answers (ctx, address) : 0;
+        if (answers > 0) {
+            printf ("coordinator at %s\n", address);
+            return address;
+        }
+        free (address);
+        if (answers < 0)
+            return NULL;
+        if (hpo_slurm_listed (job) == 0) {
+            hpo_log_error ("coordinator job %s ended before it answered; "
+                           "see %s/hpo-coordinator-%s.out",
+                           job, dir, job);
+            return NULL;
+        }
+        if (hpo_clock_mono_ms () >= deadline) {
+            hpo_log_error ("coordinator job %s did not answer within %d s "
+                           "(still pending? squeue -j %s); hpo slurm launch "
+                           "finds it once it runs",
+                           job, ctx->wait_ms / 1000, job);
+            return NULL;
+        }
+        usleep (500 * 1000);
+    }
+}
+
+//  The coordinator at the shared directory's address if it answers, else
+//  a new coordinator job's once it does. Returns the endpoint (new), or
+//  NULL after saying why.
+static char *
+s_find_coordinator (s_ctx_t *ctx, const char *dir, const char *scripts)
+{
+    char *address = hpo_slurm_address (dir);
+    if (address) {
+        int answers = s_answers (ctx, address);
+        if (answers > 0) {
+            printf ("coordinator at %s (running)\n", address);
+            return address;
+        }
+        free (address);
+        if (answers < 0)
+            return NULL;
+        //  Left by a coordinator that no longer answers: not to be
+        //  mistaken for the new job's.
+        char *path = hpo_sprintf ("%s/coordinator.address", dir);
+        unlink (path);
+        free (path);
+    }
+    char *script = hpo_sprintf ("%s/hpo-coordinator.sbatch", scripts);
+    char *output = hpo_sprintf ("--output=%s/hpo-coordinator-%%j.out", dir);
+    char *env = hpo_sprintf ("HPO_SLURM_DIR=%s", dir);
+    char job[64];
+    int rc = hpo_slurm_sbatch (script, &output, 1, &env, 1, job, sizeof job);
+    free (env);
+    free (output);
+    free (script);
+    if (rc != 0)
+        return NULL;
+    printf ("coordinator job %s\n", job);
+    fflush (stdout);
+    return s_await_coordinator (ctx, dir, job);
+}
+
+//  Submits ctx->nodes worker jobs, opts going to sbatch. Returns 0, or
+//  EXIT_ERROR once one failed (those before it stay submitted).
+static int
+s_submit_workers (s_ctx_t *ctx, const char *scripts, const char *dir,
+                  const char *endpoint, char **opts, int n_opts)
+{
+    char *script = hpo_sprintf ("%s/hpo-workers.sbatch", scripts);
+    char *env[] = {hpo_sprintf ("HPO_COORDINATOR=%s", endpoint),
+                   hpo_sprintf ("HPO_SLURM_DIR=%s", dir)};
+    //  --nodes=1 first: a --nodes among opts has the last word.
+    char **argv = hpo_calloc ((size_t)n_opts + 1, sizeof (char *));
+    argv[0] = "--nodes=1";
+    memcpy (argv + 1, opts, (size_t)n_opts * sizeof (char *));
+    int status = 0;
+    printf ("worker jobs");
+    for (long k = 0; k < ctx->nodes && status == 0; k++) {
+        char job[64];
+        if (hpo_slurm_sbatch (script, argv, n_opts + 1, env, 2, job,
+                              sizeof job) != 0)
+            status = EXIT_ERROR;
+        else
+            printf (" %s", job);
+        fflush (stdout);
+    }
+    printf ("\n");
+    free (argv);
+    free (env[0]);
+    free (env[1]);
+    free (script);
+    return status;
+}
+
+static int
+s_slurm_launch (s_ctx_t *ctx, char **args)
+{
+    if (!(ctx->given & OPT_NODES)) {
+        hpo_log_error ("--nodes N is needed: how many worker jobs");
+        return EXIT_USAGE;
+    }
+    if (strcmp (args[0], "-") == 0) {
+        hpo_log_error ("hpo slurm launch reads FILE itself; not stdin");
+        return EXIT_USAGE;
+    }
+    char *text;
+    hpo_spec_t *spec;
+    int status = s_load_study (args[0], &text, &spec);
+    if (status)
+        return status;
+    hpo_spec_destroy (&spec);
+    free (text);
+    char *dir = hpo_slurm_dir (ctx->dir);
+    char *scripts = dir ? hpo_slurm_scripts () : NULL;
+    char *endpoint = scripts ? s_find_coordinator (ctx, dir, scripts) : NULL;
+    if (!endpoint)
+        status = EXIT_ERROR;
+    else
+        status = s_study_create (ctx, args);
+    if (status == 0)
+        status = s_submit_workers (ctx, scripts, dir, endpoint, args + 1,
+                                   ctx->n_args - 1);
+    free (endpoint);
+    free (scripts);
+    free (dir);
+    return status;
+}
+
 //  ---- keys and admin -----------------------------------------------------
 
 static int
@@ -1621,6 +1854,7 @@ s_main (int argc, char *argv[], char **words, char **given)
         ctx.endpoint = DEFAULT_ENDPOINT;
     ctx.timeout_ms = DEFAULT_TIMEOUT_MS;
     ctx.interval_ms = DEFAULT_INTERVAL_MS;
+    ctx.wait_ms = 300 * 1000;
 
     static const struct option options[] = {
         {"coordinator", required_argument, NULL, 'c'},
@@ -1648,6 +1882,8 @@ s_main (int argc, char *argv[], char **words, char **given)
         {"force", no_argument, NULL, 'f'},
         {"curve-secret", required_argument, NULL, 'X'},
         {"server-key", required_argument, NULL, 'Y'},
+        {"nodes", required_argument, NULL, 'M'},
+        {"wait", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -1763,6 +1999,24 @@ s_main (int argc, char *argv[], char **words, char **given)
         case 'Y':
             ctx.server_key = optarg;
             break;
+        case 'M': {
+            char *end;
+            errno = 0;
+            ctx.nodes = strtol (optarg, &end, 10);
+            if (!isdigit ((unsigned char)*optarg) || *end || errno ||
+                ctx.nodes <= 0 || ctx.nodes > 10000) {
+                hpo_log_error ("--nodes '%s': want a number from 1 to 10000",
+                               optarg);
+                return EXIT_USAGE;
+            }
+            ctx.given |= OPT_NODES;
+            break;
+        }
+        case 'W':
+            if (s_parse_ms ("wait", optarg, &ctx.wait_ms) != 0)
+                return EXIT_USAGE;
+            ctx.given |= OPT_WAIT;
+            break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
             return EXIT_USAGE;
@@ -1839,20 +2093,12 @@ s_main (int argc, char *argv[], char **words, char **given)
 
     if (cmd->handler == s_keygen) //  talks to no coordinator
         return s_keygen (&ctx, args);
-    hpo_keys_t keys;
-    int has_keys = hpo_cli_keys (ctx.curve_secret, ctx.server_key, &keys);
-    if (has_keys < 0)
-        return EXIT_USAGE;
-    char *why = NULL;
-    ctx.client = hpo_client_new_keys (ctx.endpoint, ctx.timeout_ms,
-                                      has_keys ? &keys : NULL, &why);
-    memset (&keys, 0, sizeof keys);
-    if (!ctx.client) {
-        hpo_log_error ("%s", why);
-        free (why);
-        return EXIT_USAGE;
-    }
-    int status = cmd->handler (&ctx, args);
+    int status = 0;
+    //  hpo slurm launch connects once it knows where the coordinator is.
+    if (cmd->handler != s_slurm_launch)
+        status = s_connect (&ctx, ctx.endpoint);
+    if (status == 0)
+        status = cmd->handler (&ctx, args);
     hpo_client_destroy (&ctx.client);
     if (fflush (stdout) != 0 || ferror (stdout)) {
         hpo_log_warn ("cannot write the output");
