@@ -29,7 +29,17 @@ PKGS=(
     python3-optuna                     # tests/conformance: Optuna 3.1's
                                        # pruners decide the same curves;
                                        # also the benchmarks' peer
+    systemd                            # test_deploy.py: systemd-analyze
+                                       # verify and security on the units
+                                       # (no daemon is started)
+    shellcheck                         # test_deploy.py: the Slurm scripts
 )
+# test_k8s.py: node and npm install the manifests' schema checker
+# (deploy/k8s/test). A node that is already there (nodesource's, say,
+# which carries its own npm) is kept: Debian's npm would fight it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    PKGS+=(nodejs npm)
+fi
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
