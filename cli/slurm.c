@@ -236,8 +236,7 @@ hpo_slurm_sbatch (const char *script, char **opts, int n_opts, char **env,
     //  --parsable: "JOBID" or "JOBID;CLUSTER".
     size_t len = strspn (out, "0123456789");
     if (len == 0 || len >= size) {
-        hpo_log_error ("sbatch %s: no job id in its output '%s'", script,
-                       out);
+        hpo_log_error ("sbatch %s: no job id in its output '%s'", script, out);
         return -1;
     }
     memcpy (job, out, len);
@@ -250,9 +249,10 @@ hpo_slurm_listed (const char *job)
 {
     //  The states a job has before it ends: some squeue versions list an
     //  ended job given by id for a while.
-    char *argv[] = {"squeue", "-h", "-j", (char *)job, "-t",
-                    "PENDING,CONFIGURING,RUNNING,SUSPENDED,COMPLETING",
-                    "-o", "%i", NULL};
+    char *argv[] = {
+        "squeue",    "-h", "-j",
+        (char *)job, "-t", "PENDING,CONFIGURING,RUNNING,SUSPENDED,COMPLETING",
+        "-o",        "%i", NULL};
     char out[256];
     int rc = s_run (argv, environ, out, sizeof out);
     //  squeue fails for a job id it no longer knows: not listed.

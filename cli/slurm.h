@@ -28,8 +28,8 @@ char *hpo_slurm_address (const char *dir);
 //  Runs sbatch --parsable OPTS... SCRIPT with the environment plus env
 //  (n_env "NAME=VALUE" strings, replacing variables of the same names).
 //  Returns 0 with the job id in job (size bytes), or -1 after logging.
-int hpo_slurm_sbatch (const char *script, char **opts, int n_opts,
-                      char **env, int n_env, char *job, size_t size);
+int hpo_slurm_sbatch (const char *script, char **opts, int n_opts, char **env,
+                      int n_env, char *job, size_t size);
 
 //  Whether Slurm still lists job (pending, running, ending): 1 yes, 0 no,
 //  -1 squeue failed (logged).
