@@ -45,9 +45,10 @@
     Fatal answers: ERR_REPLACED (a newer process took this worker's name;
     Hello carries a random incarnation and the process's start time so
     the coordinator can tell), or a Hello refused as invalid (a bad name)
-    or of the wrong version. The session stops its trials, finishes
-    without flushing, and hpo_session_failed says so: the process should
-    exit 1. Retrying would only be refused again.
+    or of the wrong version, or denied (ERR_DENIED: its key is not a
+    worker's, or the name is bound to another key). The session stops
+    its trials, finishes without flushing, and hpo_session_failed says
+    so: the process should exit 1. Retrying would only be refused again.
 
     Leases: a heartbeat names the attempts still running (including one
     being stopped for its timeout, whose Finish is still to come), and

@@ -317,6 +317,33 @@ class OpenTest(unittest.TestCase):
         finally:
             c.close()
 
+    def test_half_a_key_pair_is_a_usage_error(self):
+        c = Cluster()
+        try:
+            secret = keygen("k", c.dir)
+            r = subprocess.run([exe("hpo"), "--curve-secret", secret,
+                                "study", "list"], capture_output=True,
+                               text=True, timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("go together", r.stderr)
+            r = subprocess.run([exe("hpo-worker"), "--coordinator",
+                                "tcp://127.0.0.1:9", "--curve-secret", secret,
+                                "--state-dir", os.path.join(c.dir, "st")],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("go together", r.stderr)
+            # A public key given as the secret is said to be one.
+            os.unlink(secret)
+            r = subprocess.run([exe("hpo"), "--curve-secret",
+                                os.path.join(c.dir, "k.key"), "--server-key",
+                                os.path.join(c.dir, "k.key"), "study",
+                                "list"], capture_output=True, text=True,
+                               timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("no secret key", r.stderr)
+        finally:
+            c.close()
+
     def test_keygen_refuses_to_overwrite(self):
         c = Cluster()
         try:
