@@ -125,13 +125,14 @@ class K8sTest(unittest.TestCase):
         with open(os.path.join(K8S, "coordinator.yaml")) as f:
             coord = f.read()
         for text in ("nvidia.com/gpu: 1", "--gpus=auto",
-                     "secretName: hpo-worker-keys", "readOnly: true",
+                     "secretName: hpo-worker", "readOnly: true",
                      "terminationGracePeriodSeconds: 60"):
             self.assertIn(text, workers)
         for text in ("volumeClaimTemplates:", "kind: StatefulSet",
                      "kind: Service", "replicas: 1", "--db=/var/lib/hpo/",
                      "mountPath: /var/lib/hpo}", "readOnly: true",
-                     "secretName: hpo-coordinator-keys"):
+                     "secretName: hpo-server",
+                     "secretName: hpo-allow-worker"):
             self.assertIn(text, coord)
 
 
