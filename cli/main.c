@@ -339,8 +339,9 @@ static const s_command_t s_commands[] = {
      "submit N worker jobs (deploy/slurm/hpo-workers.sbatch); prints the\n"
      "job ids",
      "  --nodes N        worker jobs to submit, one node each\n"
-     "  --dir DIR        the shared directory (default $HPO_SLURM_DIR, else\n"
-     "                   ~/.hpo/slurm): the coordinator writes its endpoint\n"
+     "  --dir DIR        the shared directory, which must exist (default\n"
+     "                   $HPO_SLURM_DIR, else ~/.hpo/slurm, made if\n"
+     "                   missing): the coordinator writes its endpoint\n"
      "                   to DIR/coordinator.address, its database is\n"
      "                   DIR/hpo.db, its output DIR/hpo-coordinator-JOB.out\n"
      "  --wait S         how long to wait for the coordinator job to start\n"

@@ -64,27 +64,6 @@ hpo_slurm_scripts (void)
     return NULL;
 }
 
-//  mkdir -p: each missing component in turn.
-static int
-s_mkdirs (const char *path)
-{
-    char *copy = hpo_strdup (path);
-    int rc = 0;
-    for (char *p = copy + 1; rc == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char was = *p;
-        *p = '\0';
-        if (mkdir (copy, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = was;
-        if (was == '\0')
-            break;
-    }
-    free (copy);
-    return rc;
-}
-
 char *
 hpo_slurm_dir (const char *given)
 {
@@ -95,26 +74,33 @@ hpo_slurm_dir (const char *given)
         dir = hpo_strdup (given);
     else if (env && *env)
         dir = hpo_strdup (env);
-    else if (home && *home)
-        dir = hpo_sprintf ("%s/.hpo/slurm", home);
-    else {
-        hpo_log_error ("no shared directory: give --dir or set HPO_SLURM_DIR");
-        return NULL;
-    }
-    struct stat st;
-    if (s_mkdirs (dir) != 0 || stat (dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
-        hpo_log_error ("cannot make the directory %s: %s", dir,
-                       strerror (errno));
+    else if (home && *home) {
+        //  The default is made; a directory given must exist (a typo
+        //  should not become a new, empty shared directory).
+        dir = hpo_sprintf ("%s/.hpo", home);
+        if (mkdir (dir, 0755) != 0 && errno != EEXIST)
+            hpo_log_warn ("cannot make %s", dir);
         free (dir);
+        dir = hpo_sprintf ("%s/.hpo/slurm", home);
+        if (mkdir (dir, 0755) != 0 && errno != EEXIST)
+            hpo_log_warn ("cannot make %s", dir);
+    } else {
+        hpo_log_error ("no shared directory: give --dir or set HPO_SLURM_DIR");
         return NULL;
     }
     //  Absolute: the jobs read it from wherever they start.
     char *real = realpath (dir, NULL);
-    if (real) {
-        free (dir);
-        dir = hpo_strdup (real);
+    struct stat st;
+    if (!real || stat (real, &st) != 0 || !S_ISDIR (st.st_mode)) {
+        hpo_log_error ("%s: not a directory%s", dir,
+                       given || (env && *env) ? " (make it first)" : "");
         free (real);
+        free (dir);
+        return NULL;
     }
+    free (dir);
+    dir = hpo_strdup (real);
+    free (real);
     return dir;
 }
 

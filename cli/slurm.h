@@ -16,9 +16,9 @@
 //  this program's. Returns a new string, or NULL after logging.
 char *hpo_slurm_scripts (void);
 
-//  The shared directory: given if not NULL, else $HPO_SLURM_DIR, else
-//  ~/.hpo/slurm; made (with its parents) if missing. Returns a new
-//  string, or NULL after logging.
+//  The shared directory, absolute: given if not NULL, else
+//  $HPO_SLURM_DIR, else ~/.hpo/slurm (made if missing; one given must
+//  exist). Returns a new string, or NULL after logging.
 char *hpo_slurm_dir (const char *given);
 
 //  The endpoint in DIR/coordinator.address, a new string; NULL if there

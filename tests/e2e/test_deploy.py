@@ -112,22 +112,23 @@ class SystemdTest(unittest.TestCase):
             sys.stderr.write("%s: exposure %s\n" % (unit, level.group(1)))
 
     def test_units_as_documented(self):
-        with open(os.path.join(SYSTEMD, "hpo-coordinator.service")) as f:
-            coord = f.read()
-        with open(os.path.join(SYSTEMD, "hpo-worker@.service")) as f:
-            worker = f.read()
-        for line in ("DynamicUser=yes", "StateDirectory=hpo",
-                     "Restart=on-failure", "ProtectSystem=strict",
-                     "CapabilityBoundingSet=\n",
-                     "SystemCallFilter=@system-service",
-                     "/etc/hpo/keys/server.key_secret"):
-            self.assertIn(line, coord)
-        for line in ("User=hpo", "StateDirectory=hpo-worker/%i",
-                     "Restart=on-failure", "NoNewPrivileges=yes",
-                     "CapabilityBoundingSet=\n",
-                     "/etc/hpo/keys/workers.key_secret",
-                     "--coordinator ${HPO_COORDINATOR}"):
-            self.assertIn(line, worker)
+        wanted = {
+            "hpo-coordinator.service": [
+                "DynamicUser=yes", "StateDirectory=hpo",
+                "SystemCallFilter=@system-service",
+                "/etc/hpo/keys/server.key_secret"],
+            "hpo-worker@.service": [
+                "User=hpo", "StateDirectory=hpo-worker/%i",
+                "/etc/hpo/keys/workers.key_secret",
+                "--coordinator ${HPO_COORDINATOR}"],
+        }
+        for unit, lines in wanted.items():
+            with open(os.path.join(SYSTEMD, unit)) as f:
+                text = f.read()
+            for line in lines + ["Restart=on-failure", "NoNewPrivileges=yes",
+                                 "ProtectSystem=strict",
+                                 "CapabilityBoundingSet=\n"]:
+                self.assertIn(line, text, unit)
 
 
 class SlurmScriptTest(unittest.TestCase):

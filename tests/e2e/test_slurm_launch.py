@@ -27,6 +27,7 @@ class SlurmLaunchTest(unittest.TestCase):
         self.s = Slurm()
         test_slurm._live.append(self.s)
         self.shared = self.s.path("shared")
+        os.mkdir(self.shared)
         try:
             self.s.start()
         except BaseException:
