@@ -147,6 +147,14 @@ class SlurmLaunchTest(unittest.TestCase):
                  "the coordinator job to end", interval=0.2)
         self.assertFalse(os.path.exists(
             os.path.join(self.shared, "coordinator.address")))
+        # A sanitizer build (HPO_BIN=build-asan) reports into the jobs'
+        # output: every program must have stopped cleanly.
+        for name in os.listdir(self.shared):
+            if name.endswith(".out"):
+                with open(os.path.join(self.shared, name)) as f:
+                    out = f.read()
+                for bad in ("Sanitizer", "runtime error:"):
+                    self.assertNotIn(bad, out, name)
 
     def test_launch_refuses_a_bad_study_before_submitting(self):
         path = self.s.path("bad.yaml")
