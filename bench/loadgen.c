@@ -286,7 +286,20 @@ main (int argc, char **argv)
     //  Create the study through the same socket API the CLI uses. The
     //  sessions too are client sockets: they measure the coordinator, not
     //  a worker's reconnect and heartbeat options.
-    void *cli = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
+    //  CURVE keys from the environment (bench/run.py --keys): one key
+    //  that holds the worker and client roles.
+    hpo_keys_t keys_buf, *keys = NULL;
+    const char *secret = getenv ("HPO_CURVE_SECRET");
+    const char *server = getenv ("HPO_SERVER_KEY");
+    if (secret && *secret && server && *server) {
+        if (hpo_keys_load (&keys_buf, secret, server, &error)) {
+            fprintf (stderr, "hpo-bench-load: %s\n", error);
+            return 1;
+        }
+        keys = &keys_buf;
+    }
+    void *cli =
+        hpo_sock_open_keys (ctx, HPO_SOCK_CLIENT, endpoint, keys, NULL, &error);
     if (!cli) {
         fprintf (stderr, "hpo-bench-load: %s\n", error);
         return 1;
@@ -320,7 +333,8 @@ main (int argc, char **argv)
     zmq_pollitem_t *items = calloc ((size_t)sessions, sizeof *items);
     char name[64];
     for (int k = 0; k < sessions; k++) {
-        ss[k].sock = hpo_sock_open (ctx, HPO_SOCK_CLIENT, endpoint, &error);
+        ss[k].sock = hpo_sock_open_keys (ctx, HPO_SOCK_CLIENT, endpoint, keys,
+                                         NULL, &error);
         if (!ss[k].sock) {
             fprintf (stderr, "hpo-bench-load: socket %d: %s\n", k, error);
             return 1;

@@ -286,6 +286,26 @@ class Bench:
         self.bins = Bins(args.build, self.workdir)
         self.failures = []
         self.n = 0
+        self.key_args = self.keys() if args.keys else []
+
+    def keys(self):
+        """--keys: the coordinator's pair and one key in both the worker
+        and client roles, which hpo-bench-load reads from the
+        environment. Returns the coordinator's options."""
+        d = os.path.join(self.workdir, "keys")
+        allow = os.path.join(d, "allow")
+        for sub in ("worker", "client"):
+            os.makedirs(os.path.join(allow, sub))
+        for name in ("server", "load"):
+            subprocess.run([self.bins.hpo, "keygen", name, "--dir", d],
+                           check=True, capture_output=True)
+        for sub in ("worker", "client"):
+            shutil.copy(os.path.join(d, "load.key"),
+                        os.path.join(allow, sub))
+        os.environ["HPO_CURVE_SECRET"] = os.path.join(d, "load.key_secret")
+        os.environ["HPO_SERVER_KEY"] = os.path.join(d, "server.key")
+        return ["--curve-secret", os.path.join(d, "server.key_secret"),
+                "--allow", allow]
 
     def study(self):
         self.n += 1
@@ -339,7 +359,8 @@ class Bench:
             tmp = tempfile.mkdtemp(prefix="db-", dir=self.workdir)
             coord_db = os.path.join(tmp, "hpo.db")
             shutil.copyfile(db_src, coord_db)
-        c = Coordinator(self.bins, self.workdir, db=coord_db, sync=sync)
+        c = Coordinator(self.bins, self.workdir, db=coord_db, sync=sync,
+                        extra=self.key_args)
         try:
             c.wait_endpoint()
             rss_ready = proc_status_kb(c.pid, "VmRSS")
@@ -987,6 +1008,10 @@ def main():
                     help="seconds one load run may take")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
+    ap.add_argument("--keys", action="store_true",
+                    help="hpo's throughput with CURVE keys on (issue #13): "
+                    "the coordinator admits one key that the load "
+                    "generator's sessions share")
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")

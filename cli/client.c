@@ -14,7 +14,11 @@
 
 struct _hpo_client_t {
     void *ctx;
-    void *sock; //  NULL after a reconnect failed
+    void *sock;  //  NULL after a reconnect failed
+    void *watch; //  the socket's failed handshakes, or NULL
+    hpo_keys_t keys;
+    int has_keys;
+    int refused; //  the last request failed on a refused handshake
     char *endpoint;
     int timeout_ms;
     uint64_t seq; //  seq of the last request sent
@@ -27,19 +31,28 @@ static int
 s_connect (hpo_client_t *self, char **error)
 {
     assert (!self->sock);
-    self->sock =
-        hpo_sock_open (self->ctx, HPO_SOCK_CLIENT, self->endpoint, error);
+    self->sock = hpo_sock_open_keys (self->ctx, HPO_SOCK_CLIENT, self->endpoint,
+                                     self->has_keys ? &self->keys : NULL,
+                                     &self->watch, error);
     return self->sock ? 0 : -1;
 }
 
 static void
 s_disconnect (hpo_client_t *self)
 {
+    hpo_sock_close (&self->watch);
     hpo_sock_close (&self->sock);
 }
 
 hpo_client_t *
 hpo_client_new (const char *endpoint, int timeout_ms, char **error)
+{
+    return hpo_client_new_keys (endpoint, timeout_ms, NULL, error);
+}
+
+hpo_client_t *
+hpo_client_new_keys (const char *endpoint, int timeout_ms,
+                     const hpo_keys_t *keys, char **error)
 {
     assert (endpoint);
     assert (timeout_ms > 0);
@@ -56,6 +69,10 @@ hpo_client_new (const char *endpoint, int timeout_ms, char **error)
     hpo_client_t *self = hpo_calloc (1, sizeof *self);
     self->endpoint = hpo_strdup (endpoint);
     self->timeout_ms = timeout_ms;
+    if (keys) {
+        self->keys = *keys;
+        self->has_keys = 1;
+    }
     self->ctx = hpo_sock_ctx_new (error);
     if (!self->ctx || s_connect (self, error) != 0) {
         hpo_client_destroy (&self);
@@ -73,6 +90,7 @@ hpo_client_destroy (hpo_client_t **self_p)
         return;
     s_disconnect (self);
     hpo_sock_ctx_destroy (&self->ctx);
+    memset (&self->keys, 0, sizeof self->keys); //  no secret left behind
     free (self->endpoint);
     free (self);
     *self_p = NULL;
@@ -83,6 +101,12 @@ hpo_client_set_timeout (hpo_client_t *self, int timeout_ms)
 {
     assert (timeout_ms > 0);
     self->timeout_ms = timeout_ms;
+}
+
+int
+hpo_client_refused (const hpo_client_t *self)
+{
+    return self->refused;
 }
 
 const char *
@@ -124,6 +148,7 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
     assert (self);
     assert (request);
     self->error[0] = '\0';
+    self->refused = 0;
     char *why = NULL;
     if (!self->sock && s_connect (self, &why) != 0) {
         snprintf (self->error, sizeof self->error, "%s", why);
@@ -143,8 +168,9 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
         int64_t left = deadline - hpo_clock_mono_ms ();
         if (left <= 0)
             break;
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll (&item, 1, (long)left);
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {self->watch, 0, ZMQ_POLLIN, 0}};
+        int rc = zmq_poll (items, self->watch ? 2 : 1, (long)left);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -153,10 +179,24 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
             s_disconnect (self);
             return NULL;
         }
-        if (rc > 0 && (item.revents & ZMQ_POLLIN)) {
+        if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
             hpo_env_t *reply = s_read_replies (self, &dropped);
             if (reply)
                 return reply;
+        }
+        //  Without keys, a handshake that broke off is no refusal (a
+        //  restart, something else on the port): the timeout says it.
+        char said[256];
+        int what = rc > 0 && self->watch && (items[1].revents & ZMQ_POLLIN)
+                       ? hpo_sock_watch_read (self->watch, said, sizeof said)
+                       : 0;
+        if (what == HPO_SOCK_REFUSED ||
+            (what == HPO_SOCK_BROKEN && self->has_keys)) {
+            snprintf (self->error, sizeof self->error, "cannot talk to %s: %s",
+                      self->endpoint, said);
+            self->refused = 1;
+            s_disconnect (self);
+            return NULL;
         }
     }
     int n = snprintf (self->error, sizeof self->error,

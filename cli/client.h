@@ -13,6 +13,7 @@
 #ifndef HPO_CLIENT_H
 #define HPO_CLIENT_H
 
+#include "../common/keys.h"
 #include "../common/wire.h"
 
 typedef struct _hpo_client_t hpo_client_t;
@@ -27,6 +28,12 @@ typedef struct _hpo_client_t hpo_client_t;
 //  be > 0.
 hpo_client_t *hpo_client_new (const char *endpoint, int timeout_ms,
                               char **error);
+//  The same with CURVE keys (common/keys.h; NULL: none). A handshake the
+//  coordinator refuses (this key is not allowed, keys on one side only,
+//  a wrong server key) ends the request at once, keys or not:
+//  hpo_client_error says so instead of a timeout.
+hpo_client_t *hpo_client_new_keys (const char *endpoint, int timeout_ms,
+                                   const hpo_keys_t *keys, char **error);
 void hpo_client_destroy (hpo_client_t **self_p);
 
 //  Sends request (the caller builds it with hpo_wire_init and sets the
@@ -39,6 +46,11 @@ hpo_env_t *hpo_client_request (hpo_client_t *self, hpo_env_t *request);
 
 //  Changes how long later requests wait for their reply (> 0).
 void hpo_client_set_timeout (hpo_client_t *self, int timeout_ms);
+
+//  Whether the last hpo_client_request returned NULL because the
+//  coordinator refused the handshake (a key matter, not an outage: asking
+//  again will not help).
+int hpo_client_refused (const hpo_client_t *self);
 
 //  Why the last hpo_client_request returned NULL ("" if it did not).
 const char *hpo_client_error (const hpo_client_t *self);

@@ -30,6 +30,7 @@
 #include "../common/spec.h"
 #include "../common/wire.h"
 #include "client.h"
+#include "keys.h"
 #include "render.h"
 
 #ifndef HPO_VERSION
@@ -66,6 +67,8 @@ enum {
     OPT_POINTS = 8192,
     OPT_SHRINK = 16384,
     OPT_NAME = 32768,
+    OPT_DIR = 65536,
+    OPT_FORCE = 131072,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -86,6 +89,7 @@ static const struct {
     {OPT_POINTS, "--points", "study refine"},
     {OPT_SHRINK, "--shrink", "study refine"},
     {OPT_NAME, "--name", "study refine"},
+    {OPT_DIR, "--dir", "keygen"},       {OPT_FORCE, "--force", "keygen"},
 };
 
 typedef struct {
@@ -104,6 +108,9 @@ typedef struct {
     //  hpo study refine's --top, --points, --shrink, --name; NULL if not
     //  given (the refine sampler's defaults).
     const char *top, *points, *shrink, *name;
+    const char *dir;      //  --dir DIR (keygen)
+    const char *curve_secret; //  --curve-secret FILE
+    const char *server_key;   //  --server-key FILE
     unsigned given;       //  OPT_* seen on the command line
     int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
@@ -126,7 +133,7 @@ typedef struct {
 static s_handler_fn s_study_create, s_study_list, s_study_show, s_study_stop,
     s_study_extend, s_study_resume, s_study_delete, s_trial_retry, s_trials,
     s_trial_show, s_best, s_workers, s_watch, s_export, s_ask, s_tell, s_report,
-    s_enqueue;
+    s_enqueue, s_keygen, s_admin_backup;
 static s_handler_fn s_study_refine;
 
 static const s_command_t s_commands[] = {
@@ -296,6 +303,26 @@ static const s_command_t s_commands[] = {
      "the budget: when the budget is full, hpo study extend makes room.\n"
      "Workers, or hpo ask for a study without a command, run it next.\n",
      0, s_enqueue},
+    {NULL, "keygen", 1, "keygen NAME [--dir DIR] [--force]",
+     "make a CURVE key pair",
+     "write a new key pair: NAME.key (public) and NAME.key_secret (secret,\n"
+     "mode 0600), in the current directory or DIR; talks to no coordinator",
+     "The coordinator's pair: hpo keygen server; give hpo-coordinator\n"
+     "--curve-secret server.key_secret, and every worker and client\n"
+     "server.key. A worker's or client's NAME.key goes in the coordinator's\n"
+     "--allow DIR, under worker/, client/ or admin/ (its role).\n"
+     "  --dir DIR        write the files there (it must exist)\n"
+     "  --force          replace existing files (the old key stops working)\n",
+     OPT_DIR | OPT_FORCE, s_keygen},
+    {"admin", "backup", 1, "admin backup FILE",
+     "copy the coordinator's database while it runs",
+     "the coordinator copies its database to FILE on its own host, a few\n"
+     "pages between loop turns, while studies run; answers once complete",
+     "FILE must not exist; a relative FILE is made absolute from this\n"
+     "directory (meant for a coordinator on this host). The copy is a\n"
+     "database hpo-coordinator --db FILE starts on. Needs an admin key when\n"
+     "the coordinator has keys. Waits at least 10 minutes (or --timeout).\n",
+     0, s_admin_backup},
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -304,6 +331,11 @@ static const char *s_global_help =
     "  --coordinator ENDPOINT  the coordinator (default $HPO_COORDINATOR,\n"
     "                          else " DEFAULT_ENDPOINT ")\n"
     "  --timeout SECONDS       how long to wait for an answer (default 5)\n"
+    "  --curve-secret FILE     this client's secret key (hpo keygen), and\n"
+    "  --server-key FILE       the coordinator's public key; default\n"
+    "                          $HPO_CURVE_SECRET and $HPO_SERVER_KEY, else\n"
+    "                          ~/.config/hpo/client.key_secret and\n"
+    "                          ~/.config/hpo/server.key if present\n"
     "  --json                  print one JSON document (read commands)\n"
     "  --help                  this help; hpo COMMAND --help for a command\n"
     "  --version               print the version\n";
@@ -358,7 +390,8 @@ s_group_usage (FILE *out, const char *group)
 static int
 s_is_group (const char *word)
 {
-    return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0;
+    return strcmp (word, "study") == 0 || strcmp (word, "trial") == 0 ||
+           strcmp (word, "admin") == 0;
 }
 
 //  Finds the command the words name. Returns it, or NULL; *used says how
@@ -422,7 +455,8 @@ s_call_ex (s_ctx_t *ctx, hpo_env_t *request, Hpo__Envelope__BodyCase expect,
     *reply_p = NULL;
     hpo_env_t *reply = hpo_client_request (ctx->client, request);
     if (!reply) {
-        if (no_answer)
+        //  A refused key is an answer of sorts: asking again won't help.
+        if (no_answer && !hpo_client_refused (ctx->client))
             *no_answer = 1;
         else
             hpo_log_error ("%s", hpo_client_error (ctx->client));
@@ -1091,6 +1125,62 @@ s_workers (s_ctx_t *ctx, char **args)
     return status;
 }
 
+//  ---- keys and admin -----------------------------------------------------
+
+static int
+s_keygen (s_ctx_t *ctx, char **args)
+{
+    char *error = NULL;
+    if (hpo_keys_generate (ctx->dir, args[0], (ctx->given & OPT_FORCE) != 0,
+                           &error)) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return EXIT_ERROR;
+    }
+    const char *dir = ctx->dir ? ctx->dir : ".";
+    printf ("wrote %s/%s.key (public) and %s/%s.key_secret (secret)\n", dir,
+            args[0], dir, args[0]);
+    return 0;
+}
+
+//  The backup's path as the coordinator is to read it: absolute, from
+//  this directory when relative (caller frees).
+static char *
+s_absolute (const char *path)
+{
+    if (path[0] == '/')
+        return hpo_strdup (path);
+    char cwd[4096];
+    if (!getcwd (cwd, sizeof cwd))
+        return NULL;
+    return hpo_sprintf ("%s/%s", cwd, path);
+}
+
+static int
+s_admin_backup (s_ctx_t *ctx, char **args)
+{
+    char *path = s_absolute (args[0]);
+    if (!path) {
+        hpo_log_warn ("getcwd");
+        return EXIT_ERROR;
+    }
+    //  A copy of a large database takes a while: its answer comes at the
+    //  end.
+    if (ctx->timeout_ms < 600000)
+        hpo_client_set_timeout (ctx->client, 600000);
+    hpo_wire_msg_t request;
+    hpo_wire_admin_backup (&request, 0, path);
+    hpo_env_t *reply;
+    int status =
+        s_call (ctx, &request.env, HPO__ENVELOPE__BODY_OK, NULL, &reply);
+    if (status == 0) {
+        printf ("backup written to %s on the coordinator's host\n", path);
+        hpo_wire_free (&reply);
+    }
+    free (path);
+    return status;
+}
+
 //  ---- hpo watch ----------------------------------------------------------
 
 static void
@@ -1554,6 +1644,10 @@ s_main (int argc, char *argv[], char **words, char **given)
         {"points", required_argument, NULL, 'P'},
         {"shrink", required_argument, NULL, 'R'},
         {"name", required_argument, NULL, 'N'},
+        {"dir", required_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'f'},
+        {"curve-secret", required_argument, NULL, 'X'},
+        {"server-key", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -1656,6 +1750,19 @@ s_main (int argc, char *argv[], char **words, char **given)
             ctx.name = optarg;
             ctx.given |= OPT_NAME;
             break;
+        case 'D':
+            ctx.dir = optarg;
+            ctx.given |= OPT_DIR;
+            break;
+        case 'f':
+            ctx.given |= OPT_FORCE;
+            break;
+        case 'X':
+            ctx.curve_secret = optarg;
+            break;
+        case 'Y':
+            ctx.server_key = optarg;
+            break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);
             return EXIT_USAGE;
@@ -1730,8 +1837,16 @@ s_main (int argc, char *argv[], char **words, char **given)
         return EXIT_USAGE;
     }
 
+    if (cmd->handler == s_keygen) //  talks to no coordinator
+        return s_keygen (&ctx, args);
+    hpo_keys_t keys;
+    int has_keys = hpo_cli_keys (ctx.curve_secret, ctx.server_key, &keys);
+    if (has_keys < 0)
+        return EXIT_USAGE;
     char *why = NULL;
-    ctx.client = hpo_client_new (ctx.endpoint, ctx.timeout_ms, &why);
+    ctx.client = hpo_client_new_keys (ctx.endpoint, ctx.timeout_ms,
+                                      has_keys ? &keys : NULL, &why);
+    memset (&keys, 0, sizeof keys);
     if (!ctx.client) {
         hpo_log_error ("%s", why);
         free (why);

@@ -6,6 +6,9 @@
 #define HPO_SOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
 
 typedef enum {
     HPO_SOCK_SERVER, //  the coordinator's ROUTER: binds
@@ -24,11 +27,35 @@ void hpo_sock_ctx_destroy (void **ctx_p);
 //  sentence naming the endpoint (caller frees).
 void *hpo_sock_open (void *ctx, hpo_sock_role_t role, const char *endpoint,
                      char **error);
+//  The same with CURVE security when keys is not NULL: a server takes
+//  only CURVE connections (with its secret key; the ZAP handler of
+//  keys.h, started on ctx before, decides which), a worker or a client
+//  connects with its own pair to keys->server_key, which must be set.
+//  With watch not NULL (a worker or a client), *watch receives a PAIR
+//  socket, set up before the connection starts, on which the socket's
+//  failed handshakes arrive (hpo_sock_watch_read); NULL if it could not
+//  be set up (nothing is then reported). Close it before the socket.
+void *hpo_sock_open_keys (void *ctx, hpo_sock_role_t role, const char *endpoint,
+                          const hpo_keys_t *keys, void **watch, char **error);
 //  Closes a socket (linger 0: nothing waits at exit); NULL is ignored.
 void hpo_sock_close (void **sock_p);
 
 //  The endpoint a bound socket really listens on (with the port the
 //  kernel chose for tcp://HOST:0), into buf. Returns buf, or "" if unknown.
 const char *hpo_sock_endpoint (void *sock, char *buf, size_t size);
+
+//  Reads one event from a socket monitor (zmq_socket_monitor's PAIR)
+//  without blocking: its id (ZMQ_EVENT_*) and value (errno, status,
+//  protocol error). Returns 0, or -1 when none is waiting.
+int hpo_sock_event_recv (void *monitor, uint16_t *id, uint32_t *value);
+
+//  Reads what a watch saw, without blocking. Returns 0 when nothing (more)
+//  is waiting, else a sentence in buf ("the coordinator refused this
+//  key") and HPO_SOCK_REFUSED when the coordinator refused the key or
+//  disagrees on keys (ZeroMQ then gives the connection up for good: the
+//  socket must be opened again to retry), or HPO_SOCK_BROKEN when the
+//  handshake broke off (a wrong --server-key; ZeroMQ reconnects).
+enum { HPO_SOCK_REFUSED = 1, HPO_SOCK_BROKEN = 2 };
+int hpo_sock_watch_read (void *watch, char *buf, size_t size);
 
 #endif

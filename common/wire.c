@@ -837,6 +837,15 @@ hpo_wire_report_answer (hpo_wire_msg_t *msg, uint64_t seq, int prune,
 }
 
 void
+hpo_wire_admin_backup (hpo_wire_msg_t *msg, uint64_t seq, const char *path)
+{
+    s_msg_init (msg, seq, HPO__ENVELOPE__BODY_ADMIN_BACKUP);
+    hpo__admin_backup__init (&msg->body.admin_backup);
+    msg->body.admin_backup.path = s_str (path);
+    msg->env.admin_backup = &msg->body.admin_backup;
+}
+
+void
 hpo_wire_study_info (hpo_wire_msg_t *msg, uint64_t seq, Hpo__StudyInfo *info)
 {
     s_msg_init (msg, seq, HPO__ENVELOPE__BODY_STUDY_INFO);

@@ -136,6 +136,7 @@ typedef struct {
         Hpo__ClientReport client_report;
         Hpo__ReportAnswer report_answer;
         Hpo__Enqueue enqueue;
+        Hpo__AdminBackup admin_backup;
     } body;
     //  The body's one repeated field being filled (leases or metrics):
     //  items, and the pointer array protobuf-c packs, both owned.
@@ -279,6 +280,9 @@ void hpo_wire_enqueue (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
 //  The answer to a ClientReport: prune says the trial is stopped.
 void hpo_wire_report_answer (hpo_wire_msg_t *msg, uint64_t seq, int prune,
                              const char *message);
+//  hpo admin backup: path on the coordinator's host, absolute.
+void hpo_wire_admin_backup (hpo_wire_msg_t *msg, uint64_t seq,
+                            const char *path);
 
 //  The coordinator's answers to the CLI, around bodies the caller built
 //  (coordinator/query.c) and still owns.

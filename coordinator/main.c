@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../common/keys.h"
 #include "../common/log.h"
 #include "server.h"
+#include "store.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -32,7 +34,8 @@ s_usage (FILE *out)
         "Options:\n"
         "  --db FILE          the database (required)\n"
         "  --listen ENDPOINT  where workers and clients connect\n"
-        "                     (default tcp://*:5555)\n"
+        "                     (default tcp://*:5555 with keys, else\n"
+        "                     tcp://127.0.0.1:5555)\n"
         "  --heartbeat-ms N   how often workers heartbeat (default 1000)\n"
         "  --lease-ms N       a trial whose worker is silent this long is\n"
         "                     given to another worker (default 10000)\n"
@@ -44,7 +47,29 @@ s_usage (FILE *out)
         "  --endpoint-file F  write the bound endpoint to F once listening\n"
         "                     (useful with tcp://127.0.0.1:*)\n"
         "  --log-level LEVEL  debug, info (default), warn or error\n"
-        "  -h, --help         this text\n");
+        "  -h, --help         this text\n"
+        "\n"
+        "Keys (CURVE; README, Security):\n"
+        "  --curve-secret F   the coordinator's secret key (hpo keygen\n"
+        "                     server writes server.key_secret); give\n"
+        "                     workers and clients server.key\n"
+        "  --allow DIR        admit only the public keys in DIR/worker/\n"
+        "                     (workers), DIR/client/ (studies, trials,\n"
+        "                     reads), DIR/admin/ (also study delete and\n"
+        "                     hpo admin backup); looked at every second,\n"
+        "                     a key added or removed counts from the\n"
+        "                     next connection\n"
+        "  --insecure         listen beyond loopback without keys: anyone\n"
+        "                     who reaches the port can run commands on\n"
+        "                     every worker. Without keys and without this,\n"
+        "                     only 127.0.0.0/8, ::1, localhost, ipc:// and\n"
+        "                     inproc:// endpoints are accepted\n"
+        "\n"
+        "Backup:\n"
+        "  --backup-to FILE   copy the database (--db) to FILE and exit,\n"
+        "                     for a coordinator that is not running; a\n"
+        "                     running one is asked through its socket:\n"
+        "                     hpo admin backup FILE\n");
 }
 
 //  Every worker and client is a TCP connection: allow as many as the
@@ -80,6 +105,36 @@ s_write_endpoint (const char *path, const char *endpoint)
         hpo_log_warn ("cannot write %s", path);
         return -1;
     }
+    return 0;
+}
+
+//  Who may connect: keys on (both options), or an endpoint only this host
+//  reaches, or --insecure said out loud. Returns 0, or 2 (usage) after
+//  saying why not.
+static int
+s_check_open (const hpo_server_config_t *cfg, int insecure)
+{
+    if (!cfg->curve_secret != !cfg->allow_dir) {
+        fprintf (stderr, "hpo-coordinator: --curve-secret and --allow go "
+                         "together\n");
+        return 2;
+    }
+    if (cfg->curve_secret || hpo_keys_endpoint_local (cfg->listen))
+        return 0;
+    if (!insecure) {
+        fprintf (stderr,
+                 "hpo-coordinator: refusing to listen on %s without keys: "
+                 "anyone who reaches it could run commands on every "
+                 "worker. Give --curve-secret and --allow (hpo keygen; "
+                 "README, Security), listen on 127.0.0.1, or say "
+                 "--insecure\n",
+                 cfg->listen);
+        return 2;
+    }
+    hpo_log_warnx ("INSECURE: listening on %s without keys: anyone who "
+                   "reaches this port can submit studies, and so run any "
+                   "command on every worker",
+                   cfg->listen);
     return 0;
 }
 
@@ -122,12 +177,14 @@ int
 main (int argc, char **argv)
 {
     hpo_server_config_t cfg = {
-        .listen = "tcp://*:5555",
+        .listen = NULL, //  chosen after the options
         .heartbeat_ms = 1000,
         .lease_ms = 10000,
         .sync = HPO_SYNC_FULL,
     };
     const char *endpoint_file = NULL;
+    const char *backup_to = NULL;
+    int insecure = 0;
     int level = HPO_LOG_INFO;
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},
@@ -137,6 +194,10 @@ main (int argc, char **argv)
         {"sync", required_argument, NULL, 's'},
         {"endpoint-file", required_argument, NULL, 'e'},
         {"log-level", required_argument, NULL, 'v'},
+        {"curve-secret", required_argument, NULL, 'K'},
+        {"allow", required_argument, NULL, 'A'},
+        {"insecure", no_argument, NULL, 'I'},
+        {"backup-to", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +255,18 @@ main (int argc, char **argv)
                 return 2;
             }
             break;
+        case 'K':
+            cfg.curve_secret = optarg;
+            break;
+        case 'A':
+            cfg.allow_dir = optarg;
+            break;
+        case 'I':
+            insecure = 1;
+            break;
+        case 'B':
+            backup_to = optarg;
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -214,5 +287,21 @@ main (int argc, char **argv)
         return 2;
     }
     hpo_log_init ("hpo-coordinator", level);
+    if (backup_to) {
+        char *error = NULL;
+        if (hpo_store_backup_file (cfg.db_path, backup_to, &error)) {
+            hpo_log_error ("%s", error);
+            free (error);
+            return 1;
+        }
+        hpo_log_info ("copied %s to %s", cfg.db_path, backup_to);
+        return 0;
+    }
+    //  Open to the network by default only when keys say who may come.
+    if (!cfg.listen)
+        cfg.listen = cfg.curve_secret ? "tcp://*:5555" : "tcp://127.0.0.1:5555";
+    int rc = s_check_open (&cfg, insecure);
+    if (rc)
+        return rc;
     return s_run (&cfg, endpoint_file);
 }

@@ -5,6 +5,7 @@
 #include "server.h"
 
 #include <assert.h>
+#include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <zmq.h>
 
 #include "../common/clock.h"
+#include "../common/keys.h"
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/names.h"
@@ -45,6 +47,9 @@
 //  How long, in lease periods, the loop may stay behind its own queue
 //  before leases expire again anyway (s_may_expire).
 #define S_BEHIND_MAX_LEASES 3
+//  Database pages an online backup copies between two loop turns: a
+//  fraction of a millisecond, so the trial loop never waits on it.
+#define S_BACKUP_PAGES 64
 
 typedef struct {
     uint8_t rid[HPO_WIRE_MAX_RID];
@@ -74,6 +79,14 @@ struct _hpo_server_t {
     hpo_log_limit_t refused; //  worker messages refused (s_refuse)
     int64_t turn_at;         //  when the last turn started (0: none yet)
     int64_t behind_since;    //  a turn last left messages unread (0: none)
+    hpo_keys_zap_t *zap;     //  the key check; NULL: keys are off
+    zhashx_t *name_keys;     //  worker name -> name of the key it is bound to
+    hpo_log_limit_t denied;  //  messages refused for their key's roles
+    hpo_log_limit_t handshakes; //  connections refused before the key check
+    hpo_store_backup_t *backup; //  an online backup under way, or NULL
+    uint8_t backup_rid[HPO_WIRE_MAX_RID]; //  who asked for it
+    size_t backup_rid_size;
+    uint64_t backup_seq;
 };
 
 //  ---- replies ----------------------------------------------------------
@@ -213,6 +226,87 @@ s_pay_acks (hpo_server_t *self)
     self->n_owed = 0;
 }
 
+//  ---- keys (issue #13) ------------------------------------------------
+
+//  The roles that may send a body (common/keys.h): a worker's messages
+//  take a worker key; deleting and admin commands an admin key; the
+//  rest (a new request included) a client or admin key.
+static unsigned
+s_roles_for (Hpo__Envelope__BodyCase body)
+{
+    switch (body) {
+    case HPO__ENVELOPE__BODY_HELLO:
+    case HPO__ENVELOPE__BODY_HEARTBEAT:
+    case HPO__ENVELOPE__BODY_REPORT:
+    case HPO__ENVELOPE__BODY_FINISH:
+    case HPO__ENVELOPE__BODY_GOODBYE:
+        return HPO_KEYS_WORKER;
+    case HPO__ENVELOPE__BODY_STUDY_DELETE:
+    case HPO__ENVELOPE__BODY_ADMIN_BACKUP:
+        return HPO_KEYS_ADMIN;
+    default:
+        return HPO_KEYS_CLIENT | HPO_KEYS_ADMIN;
+    }
+}
+
+//  Refuses m with ERR_DENIED and logs why, naming the key and address
+//  (a line a second at most: a peer must not flood the log).
+static void
+s_deny (hpo_server_t *self, s_msg_t *m, const char *why)
+{
+    if (hpo_log_limit (&self->denied, self->now, 1000))
+        hpo_log_warnx ("refused a message from %s (key %s): %s (%" PRIu64
+                       " refused so far)",
+                       *m->peer->address ? m->peer->address : "?",
+                       *m->peer->user_id ? m->peer->user_id : "none", why,
+                       self->denied.count);
+    s_error (self, m, HPO__ERROR_CODE__ERR_DENIED, why);
+}
+
+//  With keys on: whether m's key holds a role that may send it; if not,
+//  m is refused.
+static int
+s_permitted (hpo_server_t *self, s_msg_t *m)
+{
+    char name[256];
+    unsigned roles = hpo_keys_user_parse (m->peer->user_id, name, sizeof name);
+    unsigned needed = s_roles_for (m->env->body_case);
+    if (roles & needed)
+        return 1;
+    char *why =
+        hpo_sprintf ("this key may not send that: it needs a key in the allow "
+                     "directory's %s",
+                     needed == HPO_KEYS_WORKER  ? "worker/"
+                     : needed == HPO_KEYS_ADMIN ? "admin/"
+                                                : "client/ or admin/");
+    s_deny (self, m, why);
+    free (why);
+    return 0;
+}
+
+//  With keys on: binds a worker name to the first key that says Hello
+//  with it; another key's Hello with that name is refused (1).
+static int
+s_name_taken (hpo_server_t *self, s_msg_t *m, const char *worker)
+{
+    char key[256];
+    hpo_keys_user_parse (m->peer->user_id, key, sizeof key);
+    const char *owner = zhashx_lookup (self->name_keys, worker);
+    if (!owner) {
+        zhashx_insert (self->name_keys, worker, key);
+        return 0;
+    }
+    if (strcmp (owner, key) == 0)
+        return 0;
+    char *clean = hpo_utf8_clean (worker, S_MAX_NAME);
+    char *why = hpo_sprintf ("worker name %s is bound to another key (%s)",
+                             clean, owner);
+    s_deny (self, m, why);
+    free (why);
+    free (clean);
+    return 1;
+}
+
 //  ---- scheduler events -------------------------------------------------
 
 static void
@@ -295,6 +389,8 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
                  "bytes, slots 1-4096, leases at most 4096");
         return;
     }
+    if (self->zap && s_name_taken (self, m, hello->name))
+        return;
     char *host = hpo_utf8_clean (hello->host, S_MAX_NAME);
     hpo_lease_t *leases = s_leases (hello->leases, hello->n_leases);
     hpo_lease_t *refused = hpo_calloc (hello->n_leases, sizeof *refused);
@@ -880,6 +976,31 @@ s_on_enqueue (hpo_server_t *self, s_msg_t *m)
     s_decided (self, m, rc, message);
 }
 
+//  hpo admin backup: starts a copy of the database, made between loop
+//  turns (s_backup_step); the answer comes once it is complete.
+static void
+s_on_admin_backup (hpo_server_t *self, s_msg_t *m)
+{
+    const char *path = m->env->admin_backup->path;
+    char *error = NULL;
+    if (self->backup)
+        error = hpo_strdup ("a backup is already under way");
+    else if (path[0] != '/')
+        error = hpo_strdup ("admin backup: the path must be absolute (it is "
+                            "on the coordinator's host)");
+    else
+        self->backup = hpo_store_backup_new (self->store, path, &error);
+    if (!self->backup) {
+        s_error (self, m, HPO__ERROR_CODE__ERR_INVALID, error);
+        free (error);
+        return;
+    }
+    memcpy (self->backup_rid, m->peer->rid, m->peer->rid_size);
+    self->backup_rid_size = m->peer->rid_size;
+    self->backup_seq = m->env->seq;
+    hpo_log_info ("backup to %s started", path);
+}
+
 //  A read-only request (query.h): answered from memory, nothing to commit.
 static void
 s_on_query (hpo_server_t *self, s_msg_t *m)
@@ -918,6 +1039,7 @@ static const struct {
     {HPO__ENVELOPE__BODY_TELL, s_on_tell},
     {HPO__ENVELOPE__BODY_CLIENT_REPORT, s_on_client_report},
     {HPO__ENVELOPE__BODY_ENQUEUE, s_on_enqueue},
+    {HPO__ENVELOPE__BODY_ADMIN_BACKUP, s_on_admin_backup},
 };
 
 static void
@@ -940,6 +1062,8 @@ static void
 s_handle (hpo_server_t *self, const hpo_wire_peer_t *peer, hpo_env_t *env)
 {
     s_msg_t m = {peer, env};
+    if (self->zap && !s_permitted (self, &m))
+        return;
     for (size_t k = 0; k < sizeof s_handlers / sizeof *s_handlers; k++)
         if (s_handlers[k].body == env->body_case) {
             s_handlers[k].handler (self, &m);
@@ -960,14 +1084,35 @@ s_listen (hpo_server_t *self, char **error)
     self->ctx = hpo_sock_ctx_new (error);
     if (!self->ctx)
         return -1;
+    hpo_keys_t keys;
+    if (self->cfg.curve_secret) {
+        //  The key check listens on the context before the socket binds,
+        //  so no connection is ever made without it.
+        assert (self->cfg.allow_dir);
+        if (hpo_keys_load_secret (&keys, self->cfg.curve_secret, error) ||
+            !(self->zap =
+                  hpo_keys_zap_new (self->ctx, self->cfg.allow_dir, error)))
+            return -1;
+        self->name_keys = zhashx_new ();
+        zhashx_set_destructor (self->name_keys,
+                               (zhashx_destructor_fn *)zstr_free);
+        zhashx_set_duplicator (self->name_keys, (zhashx_duplicator_fn *)strdup);
+    }
     self->router =
-        hpo_sock_open (self->ctx, HPO_SOCK_SERVER, self->cfg.listen, error);
+        hpo_sock_open_keys (self->ctx, HPO_SOCK_SERVER, self->cfg.listen,
+                            self->zap ? &keys : NULL, NULL, error);
     if (!self->router)
         return -1;
     //  When the process runs out of descriptors, libzmq retries accept()
     //  quietly; watch for that so the log says why workers cannot join.
+    //  With keys, it also sees handshakes that fail before the key check:
+    //  a peer without keys, or with another server's key.
+    int events = ZMQ_EVENT_ACCEPT_FAILED;
+    if (self->zap)
+        events |= ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     if (zmq_socket_monitor (self->router, "inproc://hpo-accept-monitor",
-                            ZMQ_EVENT_ACCEPT_FAILED) == 0) {
+                            events) == 0) {
         self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
         int linger = 0;
         zmq_setsockopt (self->monitor, ZMQ_LINGER, &linger, sizeof linger);
@@ -1028,7 +1173,10 @@ hpo_server_destroy (hpo_server_t **self_p)
     free (self->owed);
     hpo_sock_close (&self->monitor);
     hpo_sock_close (&self->router);
+    hpo_keys_zap_destroy (&self->zap);
     hpo_sock_ctx_destroy (&self->ctx);
+    zhashx_destroy (&self->name_keys);
+    hpo_store_backup_destroy (&self->backup);
     hpo_sched_destroy (&self->sched);
     hpo_store_destroy (&self->store);
     free (self->endpoint);
@@ -1042,6 +1190,24 @@ hpo_server_endpoint (hpo_server_t *self)
     return self->endpoint;
 }
 
+//  A connection refused before the key check (ZeroMQ does not say from
+//  where): one without CURVE keys, or whose HELLO this server's key
+//  cannot open (it was given another server's public key).
+static void
+s_on_handshake_failed (hpo_server_t *self, uint16_t id, uint32_t value)
+{
+    if (hpo_log_limit (&self->handshakes, self->now, 1000))
+        hpo_log_warnx ("refused a connection: %s (%" PRIu64 " refused so far)",
+                       value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                           ? "it has no CURVE keys"
+                       : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           ? "its handshake does not open with this "
+                             "coordinator's key (a wrong --server-key?)"
+                           : "its handshake broke off (no CURVE keys, or "
+                             "a wrong --server-key?)",
+                       self->handshakes.count);
+}
+
 //  Reads the monitor's events: each is two frames, the event (16-bit id,
 //  32-bit value: errno here) and the endpoint.
 static void
@@ -1050,20 +1216,14 @@ s_on_monitor (hpo_server_t *self)
     //  A few a turn: when descriptors run out, libzmq retries accept()
     //  in a tight loop and would keep this loop from serving anyone.
     for (int k = 0; k < 64; k++) {
-        zmq_msg_t event;
-        zmq_msg_init (&event);
-        if (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&event);
+        uint16_t id;
+        uint32_t value;
+        if (hpo_sock_event_recv (self->monitor, &id, &value) < 0)
             return;
+        if (id != ZMQ_EVENT_ACCEPT_FAILED) {
+            s_on_handshake_failed (self, id, value);
+            continue;
         }
-        int value = 0;
-        if (zmq_msg_size (&event) >= 6)
-            memcpy (&value, (uint8_t *)zmq_msg_data (&event) + 2, sizeof value);
-        zmq_msg_close (&event);
-        zmq_msg_t address;
-        zmq_msg_init (&address);
-        zmq_msg_recv (&address, self->monitor, ZMQ_DONTWAIT);
-        zmq_msg_close (&address);
         if (hpo_log_limit (&self->accept_failed, self->now, 10000))
             hpo_log_error ("cannot accept connections: %s (%" PRIu64
                            " failures so far)%s",
@@ -1168,11 +1328,38 @@ s_turn_end (hpo_server_t *self, int expire)
     return 0;
 }
 
+//  Copies a few pages of the backup under way, between turns (no
+//  transaction is open); once it is complete or failed, answers whoever
+//  asked for it.
+static void
+s_backup_step (hpo_server_t *self)
+{
+    char *error = NULL;
+    int rc = hpo_store_backup_step (self->backup, S_BACKUP_PAGES, &error);
+    if (rc == 0)
+        return;
+    hpo_wire_msg_t msg;
+    if (rc > 0) {
+        hpo_log_info ("backup complete");
+        hpo_wire_ok (&msg, self->backup_seq, "backup complete");
+    } else {
+        hpo_log_error ("%s", error);
+        hpo_wire_error (&msg, self->backup_seq, HPO__ERROR_CODE__ERR_INTERNAL,
+                        error);
+    }
+    free (error);
+    hpo_store_backup_destroy (&self->backup);
+    s_reply (self, self->backup_rid, self->backup_rid_size, &msg);
+    s_flush (self);
+}
+
 //  How long the loop may wait for a message: until the next lease
 //  deadline, and a second at most.
 static long
 s_timeout (hpo_server_t *self)
 {
+    if (self->backup)
+        return 0; //  copy the next pages as soon as the turn allows
     int64_t now = hpo_clock_mono_ms ();
     int64_t next = hpo_sched_next_deadline (self->sched);
     if (next == INT64_MAX)
@@ -1202,6 +1389,8 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
         int drained = s_turn_read (self);
         if (s_turn_end (self, s_may_expire (self, drained)))
             return -1;
+        if (self->backup)
+            s_backup_step (self);
     }
     return 0;
 }

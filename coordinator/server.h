@@ -19,6 +19,11 @@ typedef struct {
     int64_t lease_ms;
     hpo_sync_t sync;
     int max_batch; //  messages per transaction, at most
+    //  CURVE (issue #13): the coordinator's secret key file and the
+    //  allow directory (common/keys.h); both NULL: no keys, every
+    //  connection is served and has every role.
+    const char *curve_secret;
+    const char *allow_dir;
 } hpo_server_config_t;
 
 typedef struct _hpo_server_t hpo_server_t;
@@ -30,6 +35,15 @@ void hpo_server_destroy (hpo_server_t **self_p);
 
 //  The endpoint actually bound (a tcp://*:0 or :* port resolved).
 const char *hpo_server_endpoint (hpo_server_t *self);
+
+//  With keys on, every message is checked against the roles of the key
+//  its connection was made with (the User-Id the ZAP handler gave it):
+//  a worker key may send only the worker's messages, a client key the
+//  study, trial and read requests, an admin key those and study delete
+//  and admin backup. A refused message is answered ERR_DENIED naming the
+//  role it needs, and logged (a line a second at most). A worker name is
+//  bound to the first key that said Hello with it, until the coordinator
+//  restarts; another key's Hello with that name is refused the same way.
 
 //  Runs until *stop is set (by a signal handler); finishes the turn,
 //  commits, and returns 0. Returns -1 if the store fails: memory and disk

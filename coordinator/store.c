@@ -3,9 +3,11 @@
     tests, prepares its own).                                            */
 #include "store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <libgen.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -812,4 +814,122 @@ hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
         result = s_fail (self, sql);
     sqlite3_finalize (st);
     return result;
+}
+
+//  ---- online backup --------------------------------------------------------
+
+struct _hpo_store_backup_t {
+    sqlite3 *dest;
+    sqlite3_backup *backup;
+    char *path;
+    char *part; //  path.part, renamed path when complete
+    int done;
+};
+
+void
+hpo_store_backup_destroy (hpo_store_backup_t **backup_p)
+{
+    hpo_store_backup_t *b = *backup_p;
+    if (!b)
+        return;
+    if (b->backup)
+        sqlite3_backup_finish (b->backup);
+    sqlite3_close (b->dest);
+    if (!b->done)
+        unlink (b->part);
+    free (b->path);
+    free (b->part);
+    free (b);
+    *backup_p = NULL;
+}
+
+static hpo_store_backup_t *
+s_backup_new (sqlite3 *src, const char *path, char **error)
+{
+    if (access (path, F_OK) == 0) {
+        *error =
+            hpo_sprintf ("%s exists: a backup never replaces a file", path);
+        return NULL;
+    }
+    hpo_store_backup_t *b = hpo_calloc (1, sizeof *b);
+    b->path = hpo_strdup (path);
+    b->part = hpo_sprintf ("%s.part", path);
+    unlink (b->part);
+    if (sqlite3_open_v2 (b->part, &b->dest,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK ||
+        !(b->backup = sqlite3_backup_init (b->dest, "main", src, "main"))) {
+        *error =
+            hpo_sprintf ("cannot write %s: %s", b->part,
+                         b->dest ? sqlite3_errmsg (b->dest) : "out of memory");
+        hpo_store_backup_destroy (&b);
+    }
+    return b;
+}
+
+hpo_store_backup_t *
+hpo_store_backup_new (hpo_store_t *self, const char *path, char **error)
+{
+    return s_backup_new (self->db, path, error);
+}
+
+int
+hpo_store_backup_step (hpo_store_backup_t *b, int pages, char **error)
+{
+    assert (b->backup && pages > 0);
+    int rc = sqlite3_backup_step (b->backup, pages);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return 0; //  more to copy (or try again next turn)
+    if (rc == SQLITE_DONE) {
+        sqlite3_backup_finish (b->backup);
+        b->backup = NULL;
+        rc = sqlite3_close (b->dest);
+        b->dest = NULL;
+        if (rc == SQLITE_OK && rename (b->part, b->path) == 0) {
+            b->done = 1;
+            return 1;
+        }
+        *error = hpo_sprintf ("cannot complete %s: %s", b->path,
+                              rc == SQLITE_OK ? strerror (errno)
+                                              : sqlite3_errstr (rc));
+        return -1;
+    }
+    *error = hpo_sprintf ("backup to %s failed: %s", b->path,
+                          sqlite3_errmsg (b->dest));
+    return -1;
+}
+
+int
+hpo_store_backup_file (const char *db_path, const char *path, char **error)
+{
+    sqlite3 *src = NULL;
+    if (sqlite3_open_v2 (db_path, &src, SQLITE_OPEN_READONLY, NULL) !=
+        SQLITE_OK) {
+        *error = hpo_sprintf ("cannot open %s: %s", db_path,
+                              src ? sqlite3_errmsg (src) : "out of memory");
+        sqlite3_close (src);
+        return -1;
+    }
+    //  A running coordinator holds the file (exclusive locking): the read
+    //  is refused at once, and the step below would only wait.
+    if (sqlite3_exec (src, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+                      NULL) != SQLITE_OK) {
+        *error = sqlite3_errcode (src) == SQLITE_BUSY
+                     ? hpo_sprintf ("%s is held by a running "
+                                    "hpo-coordinator: ask it for the copy "
+                                    "with 'hpo admin backup %s'",
+                                    db_path, path)
+                     : hpo_sprintf ("cannot read %s: %s", db_path,
+                                    sqlite3_errmsg (src));
+        sqlite3_close (src);
+        return -1;
+    }
+    hpo_store_backup_t *b = s_backup_new (src, path, error);
+    int rc = b ? 0 : -1;
+    while (rc == 0)
+        rc = hpo_store_backup_step (b, 1024, error);
+    hpo_store_backup_destroy (&b);
+    sqlite3_close (src);
+    return rc < 0 ? -1 : 0;
 }

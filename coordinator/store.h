@@ -181,6 +181,29 @@ int hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
                             uint64_t skip, hpo_store_trial_value_fn *fn,
                             void *ctx);
 
+//  ---- online backup (issue #13) ----------------------------------------
+//  A copy of the database made a few pages at a time with SQLite's backup
+//  API, between loop turns (never inside a turn's transaction), so the
+//  trial loop never stalls on it. Pages written meanwhile by the store's
+//  own connection reach the copy as well. The copy goes to PATH.part and
+//  is renamed PATH once complete, so PATH is never half a database.
+typedef struct _hpo_store_backup_t hpo_store_backup_t;
+//  Starts a copy of the store into path, which must not exist. NULL with
+//  *error set (caller frees) if it cannot.
+hpo_store_backup_t *hpo_store_backup_new (hpo_store_t *self, const char *path,
+                                          char **error);
+//  Copies up to pages more pages. Returns 1 when the copy is complete
+//  (and renamed into place), 0 when pages remain, -1 with *error set when
+//  it failed (nothing is left at path).
+int hpo_store_backup_step (hpo_store_backup_t *backup, int pages, char **error);
+//  Stops a copy (removing what it wrote, unless complete) and frees it.
+void hpo_store_backup_destroy (hpo_store_backup_t **backup_p);
+//  A copy of the database at db_path made by this process, for a
+//  coordinator that is not running (a running one holds the file for
+//  itself: its copy is asked for through the socket, hpo admin backup).
+//  Returns 0, or -1 with *error set.
+int hpo_store_backup_file (const char *db_path, const char *path, char **error);
+
 //  ---- for tests only ---------------------------------------------------
 //  The query plan SQLite picks for one of the hot statements, as the text
 //  EXPLAIN QUERY PLAN prints, one line a step (for the test that checks

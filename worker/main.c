@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/endpoint.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/names.h"
@@ -49,6 +50,16 @@ s_usage (FILE *out)
         "                              kept across attempts on this host)\n"
         "  -l, --log-level LEVEL       debug, info, warn or error (default "
         "info)\n"
+        "      --curve-secret FILE     this worker's secret key (hpo keygen\n"
+        "                              NAME writes NAME.key_secret; its\n"
+        "                              NAME.key goes in the coordinator's\n"
+        "                              ALLOW/worker/) (default:\n"
+        "                              $HPO_CURVE_SECRET)\n"
+        "      --server-key FILE       the coordinator's public key,\n"
+        "                              server.key (default: $HPO_SERVER_KEY)\n"
+        "                              Both or neither. A coordinator that\n"
+        "                              refuses the key is logged and tried\n"
+        "                              again every 5 s.\n"
         "  -h, --help                  show this help and exit\n"
         "\n"
         "Under the state directory:\n"
@@ -136,14 +147,41 @@ s_signals (void)
     return signal_fd;
 }
 
+//  Loads the CURVE keys the options or environment name into keys.
+//  Returns 1 (keys on), 0 (none given), -1 after saying what is wrong.
+static int
+s_keys (const char *secret, const char *server, hpo_keys_t *keys)
+{
+    if (!secret || !*secret)
+        secret = getenv ("HPO_CURVE_SECRET");
+    if (!server || !*server)
+        server = getenv ("HPO_SERVER_KEY");
+    int has_secret = secret && *secret, has_server = server && *server;
+    if (!has_secret && !has_server)
+        return 0;
+    if (!has_secret || !has_server) {
+        hpo_log_error ("--curve-secret and --server-key (or "
+                       "HPO_CURVE_SECRET and HPO_SERVER_KEY) go together");
+        return -1;
+    }
+    char *error = NULL;
+    if (hpo_keys_load (keys, secret, server, &error)) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return -1;
+    }
+    return 1;
+}
+
 //  Runs the session until it ends; returns the exit status.
 static int
 s_run (const char *endpoint, const char *name, uint32_t slots,
-       const char *state_dir, const char *checkpoint_root)
+       const char *state_dir, const char *checkpoint_root,
+       const hpo_keys_t *keys)
 {
     int signal_fd = s_signals ();
-    hpo_session_config_t config = {endpoint,  name, slots,          state_dir,
-                                   signal_fd, 0,    checkpoint_root};
+    hpo_session_config_t config = {endpoint,  name, slots,           state_dir,
+                                   signal_fd, 0,    checkpoint_root, keys};
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -165,6 +203,7 @@ main (int argc, char *argv[])
     const char *name = NULL;
     const char *state_dir = NULL;
     const char *checkpoint_root = NULL;
+    const char *curve_secret = NULL, *server_key = NULL;
     unsigned long slots = 1;
     static const struct option options[] = {
         {"coordinator", required_argument, NULL, 'c'},
@@ -173,6 +212,8 @@ main (int argc, char *argv[])
         {"state-dir", required_argument, NULL, 'd'},
         {"checkpoint-root", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
+        {"curve-secret", required_argument, NULL, 'K'},
+        {"server-key", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -222,6 +263,12 @@ main (int argc, char *argv[])
             hpo_log_init ("hpo-worker", (hpo_log_level_t)level);
             break;
         }
+        case 'K':
+            curve_secret = optarg;
+            break;
+        case 'S':
+            server_key = optarg;
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -252,13 +299,17 @@ main (int argc, char *argv[])
         return 2;
     }
 
+    hpo_keys_t keys;
+    int has_keys = s_keys (curve_secret, server_key, &keys);
+    if (has_keys < 0)
+        return 2;
     char *name_buf = NULL, *state_buf = NULL;
     if (!name)
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    int rc =
-        s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root);
+    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root,
+                    has_keys ? &keys : NULL);
     free (name_buf);
     free (state_buf);
     return rc;

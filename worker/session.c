@@ -43,10 +43,16 @@
 //  A warning the coordinator provokes (garbage, errors, assignments
 //  beyond our slots) is logged at most this often.
 #define S_WARN_EVERY_MS 10000
+//  After the coordinator refused our key, ZeroMQ gives the connection up:
+//  it is opened again this much later.
+#define S_REOPEN_MS 5000
 
 struct _hpo_session_t {
     void *ctx;
     void *dealer;
+    void *watch;       //  the dealer's failed handshakes (sock.h), or NULL
+    hpo_keys_t *keys;  //  NULL: no CURVE
+    int64_t reopen_at; //  open the socket again then (0: no need)
     char *endpoint;
     char *name;
     char *host;
@@ -77,7 +83,7 @@ struct _hpo_session_t {
     uint64_t incarnation;
     uint64_t started_us;
     //  Warnings the coordinator can provoke at will, rate limited.
-    hpo_log_limit_t bad_messages, errors, overbooked;
+    hpo_log_limit_t bad_messages, errors, overbooked, handshakes;
 };
 
 static void s_stop (hpo_session_t *self, const char *reason);
@@ -432,6 +438,7 @@ s_on_error (hpo_session_t *self, const hpo_env_t *env, int64_t now)
     //  Saying Hello again would only be refused again.
     if (e->code == HPO__ERROR_CODE__ERR_BAD_VERSION ||
         ((e->code == HPO__ERROR_CODE__ERR_INVALID ||
+          e->code == HPO__ERROR_CODE__ERR_DENIED ||
           e->code == HPO__ERROR_CODE__ERR_BAD_MESSAGE) &&
          s_answers_hello (self, env->seq))) {
         hpo_log_error ("coordinator %s refused this worker: %.200s; "
@@ -561,13 +568,54 @@ s_timeout (const hpo_session_t *self, int64_t now, int max_wait_ms, int paused)
     }
     if (self->stopping)
         S_EARLIER (self->stop_deadline);
+    if (self->reopen_at)
+        S_EARLIER (self->reopen_at);
 #undef S_EARLIER
     return next > now ? (long)(next - now) : 0;
+}
+
+static int s_connect (hpo_session_t *self);
+
+//  What the handshake watch saw: a refused key is logged, and the
+//  socket, which ZeroMQ gave up, is opened again S_REOPEN_MS later; a
+//  handshake that broke off (a wrong server key) is logged, and ZeroMQ
+//  tries again by itself.
+static void
+s_on_watch (hpo_session_t *self, int64_t now)
+{
+    char said[256];
+    int what = hpo_sock_watch_read (self->watch, said, sizeof said);
+    if (!what || (what == HPO_SOCK_BROKEN && !self->keys))
+        return; //  without keys, a broken handshake is a network matter
+    if (hpo_log_limit (&self->handshakes, now, S_WARN_EVERY_MS))
+        hpo_log_error ("cannot connect to %s: %s (%" PRIu64 " times so far)%s",
+                       self->endpoint, said, self->handshakes.count,
+                       what == HPO_SOCK_REFUSED ? "; trying again every 5 s"
+                                                : "");
+    if (what == HPO_SOCK_REFUSED && !self->reopen_at)
+        self->reopen_at = now + S_REOPEN_MS;
+}
+
+//  Opens the socket again after a refused handshake, and says Hello on
+//  the new connection.
+static void
+s_reopen (hpo_session_t *self, int64_t now)
+{
+    self->reopen_at = 0;
+    hpo_sock_close (&self->watch);
+    hpo_sock_close (&self->dealer);
+    if (s_connect (self) < 0) {
+        self->reopen_at = now + S_REOPEN_MS;
+        return;
+    }
+    s_send_hello (self, now);
 }
 
 static void
 s_timers (hpo_session_t *self, int64_t now)
 {
+    if (self->reopen_at && now >= self->reopen_at && !self->stopping)
+        s_reopen (self, now);
     for (uint32_t k = 0; k < self->slots; k++)
         if (self->trials[k])
             hpo_attempt_check_timeout (self->trials[k], now);
@@ -610,6 +658,8 @@ s_poll_items (hpo_session_t *self, int paused, size_t *first_trial)
     if (self->signal_fd >= 0)
         self->items[n++] =
             (zmq_pollitem_t){NULL, self->signal_fd, ZMQ_POLLIN, 0};
+    if (self->watch)
+        self->items[n++] = (zmq_pollitem_t){self->watch, 0, ZMQ_POLLIN, 0};
     *first_trial = n;
     for (uint32_t k = 0; k < self->slots; k++) {
         int fds[2];
@@ -681,6 +731,8 @@ hpo_session_step (hpo_session_t *self, int max_wait_ms)
         s_on_signals (self, &sigchld);
     //  zmq_poll's readiness of a ZeroMQ socket is edge-like: always drain.
     s_recv_all (self, now);
+    if (self->watch)
+        s_on_watch (self, now);
     hpo_outbox_pump (self->outbox, now);
     s_service_trials (self, first_trial, n, sigchld, now);
     s_timers (self, now);
@@ -803,10 +855,12 @@ static int
 s_connect (hpo_session_t *self)
 {
     char *error = NULL;
-    self->ctx = hpo_sock_ctx_new (&error);
+    if (!self->ctx)
+        self->ctx = hpo_sock_ctx_new (&error);
     if (self->ctx)
         self->dealer =
-            hpo_sock_open (self->ctx, HPO_SOCK_WORKER, self->endpoint, &error);
+            hpo_sock_open_keys (self->ctx, HPO_SOCK_WORKER, self->endpoint,
+                                self->keys, &self->watch, &error);
     if (self->dealer)
         return 0;
     hpo_log_error ("%s", error);
@@ -843,9 +897,13 @@ hpo_session_new (const hpo_session_config_t *config)
     self->signal_fd = config->signal_fd;
     self->trials = hpo_calloc (self->slots, sizeof (hpo_attempt_t *));
     self->items =
-        hpo_calloc (2 + 2 * (size_t)self->slots, sizeof (zmq_pollitem_t));
+        hpo_calloc (3 + 2 * (size_t)self->slots, sizeof (zmq_pollitem_t));
     self->item_slot =
-        hpo_calloc (2 + 2 * (size_t)self->slots, sizeof (uint32_t));
+        hpo_calloc (3 + 2 * (size_t)self->slots, sizeof (uint32_t));
+    if (config->keys) {
+        self->keys = hpo_calloc (1, sizeof *self->keys);
+        *self->keys = *config->keys;
+    }
     self->ready = hpo_calloc (self->slots, sizeof (int));
     self->heartbeat_ms = S_DEFAULT_HEARTBEAT_MS;
     self->hello_retry_ms = S_HELLO_RETRY_MS;
@@ -880,6 +938,7 @@ hpo_session_destroy (hpo_session_t **self_p)
     free (self->item_slot);
     free (self->ready);
     hpo_outbox_destroy (&self->outbox);
+    hpo_sock_close (&self->watch);
     hpo_sock_close (&self->dealer);
     hpo_sock_ctx_destroy (&self->ctx);
     free (self->endpoint);
@@ -887,6 +946,9 @@ hpo_session_destroy (hpo_session_t **self_p)
     free (self->host);
     free (self->state_dir);
     free (self->checkpoint_root);
+    if (self->keys)
+        memset (self->keys, 0, sizeof *self->keys); //  no secret left behind
+    free (self->keys);
     free (self);
     *self_p = NULL;
 }

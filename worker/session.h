@@ -45,9 +45,10 @@
     Fatal answers: ERR_REPLACED (a newer process took this worker's name;
     Hello carries a random incarnation and the process's start time so
     the coordinator can tell), or a Hello refused as invalid (a bad name)
-    or of the wrong version. The session stops its trials, finishes
-    without flushing, and hpo_session_failed says so: the process should
-    exit 1. Retrying would only be refused again.
+    or of the wrong version, or denied (ERR_DENIED: its key is not a
+    worker's, or the name is bound to another key). The session stops
+    its trials, finishes without flushing, and hpo_session_failed says
+    so: the process should exit 1. Retrying would only be refused again.
 
     Leases: a heartbeat names the attempts still running (including one
     being stopped for its timeout, whose Finish is still to come), and
@@ -64,6 +65,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/keys.h"
 
 //  Messages kept unacknowledged before reading reports pauses (the
 //  default of hpo_session_config_t.outbox_max).
@@ -87,6 +90,13 @@ typedef struct {
     //  every host that mounts it; NULL: under state_dir, this host's own.
     //  Created if missing.
     const char *checkpoint_root;
+    //  CURVE keys (common/keys.h): this worker's pair and the
+    //  coordinator's public key; NULL: none. A coordinator that refuses
+    //  the key is logged, and the connection opened again every
+    //  S_REOPEN_MS (a key may be added to its allow directory meanwhile).
+    //  ERR_DENIED in answer to a Hello (this key is not a worker's, or
+    //  the name is bound to another key) is final, like ERR_REPLACED.
+    const hpo_keys_t *keys;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;

@@ -443,6 +443,76 @@ s_test_study_update_delete (const char *dir)
     free (path);
 }
 
+static int
+s_count_studies (void *ctx, const hpo_store_study_row_t *row)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+//  An online backup (issue #13): copied a page at a time while the store
+//  keeps writing, the copy holds what was written before its last step,
+//  is never left half at its path, opens as a store, and never replaces a
+//  file. A store held by its coordinator cannot be copied from outside.
+static void
+s_test_backup (const char *dir)
+{
+    char *path = hpo_sprintf ("%s/backup-src.db", dir);
+    char *copy = hpo_sprintf ("%s/backup-copy.db", dir);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    uint64_t id;
+    char name[32];
+    hpo_store_begin (store);
+    for (int k = 0; k < 200; k++) {
+        snprintf (name, sizeof name, "before-%d", k);
+        CHECK (hpo_store_study_insert (store, name, "x", 1.0, &id) == 0);
+    }
+    CHECK (hpo_store_commit (store) == 0);
+    hpo_store_backup_t *b = hpo_store_backup_new (store, copy, &error);
+    CHECK (b != NULL);
+    CHECK (hpo_store_backup_step (b, 1, &error) == 0);
+    char *part = hpo_sprintf ("%s.part", copy);
+    CHECK (access (copy, F_OK) != 0 && access (part, F_OK) == 0);
+    hpo_store_begin (store);
+    for (int k = 0; k < 50; k++) {
+        snprintf (name, sizeof name, "during-%d", k);
+        CHECK (hpo_store_study_insert (store, name, "x", 1.0, &id) == 0);
+    }
+    CHECK (hpo_store_commit (store) == 0);
+    int rc, steps = 0;
+    while ((rc = hpo_store_backup_step (b, 1, &error)) == 0 && steps < 10000)
+        steps++;
+    CHECK (rc == 1);
+    hpo_store_backup_destroy (&b);
+    CHECK (access (copy, F_OK) == 0 && access (part, F_OK) != 0);
+    //  The source is held: a copy from outside is refused, saying how.
+    char *other = hpo_sprintf ("%s/backup-other.db", dir);
+    CHECK (hpo_store_backup_file (path, other, &error) == -1);
+    CHECK_CONTAINS (error, "hpo admin backup");
+    free (error);
+    error = NULL;
+    CHECK (hpo_store_backup_new (store, copy, &error) == NULL);
+    CHECK_CONTAINS (error, "exists");
+    free (error);
+    error = NULL;
+    hpo_store_destroy (&store);
+    hpo_store_t *opened = hpo_store_open (copy, HPO_SYNC_OFF, &error);
+    CHECK (opened != NULL);
+    int n = 0;
+    CHECK (hpo_store_studies (opened, s_count_studies, &n) == 0);
+    CHECK (n == 250);
+    hpo_store_destroy (&opened);
+    //  Once its coordinator is gone, a copy is made from outside.
+    CHECK (hpo_store_backup_file (path, other, &error) == 0);
+    CHECK (access (other, F_OK) == 0);
+    free (other);
+    free (part);
+    free (copy);
+    free (path);
+}
+
 int
 main (void)
 {
@@ -451,6 +521,7 @@ main (void)
     CHECK (mkdtemp (dir) != NULL);
     s_test_study_update_delete (dir);
     s_test_poison (dir);
+    s_test_backup (dir);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_FULL, &error);
