@@ -65,6 +65,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gpus.h"
+
 //  Messages kept unacknowledged before reading reports pauses (the
 //  default of hpo_session_config_t.outbox_max).
 #define HPO_SESSION_OUTBOX_MAX 100000
@@ -87,6 +89,13 @@ typedef struct {
     //  every host that mounts it; NULL: under state_dir, this host's own.
     //  Created if missing.
     const char *checkpoint_root;
+    //  --gpus: the GPUs handed out, one attempt each at a time (copied;
+    //  n_gpus 0: none), and --cpus, the CPU capacity (0: slots). Both go
+    //  to the coordinator in the Hello, which picks each attempt's GPUs;
+    //  a Heartbeat lists those a process group still holds (gpus.h).
+    const hpo_gpu_t *gpus;
+    size_t n_gpus;
+    uint32_t cpus;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;
