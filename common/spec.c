@@ -1522,15 +1522,13 @@ s_parse_resources (s_ctx_t *ctx, const s_field_t *r, hpo_spec_t *self)
     int64_t n;
     if (r[0].present) {
         if (s_get_int_in (ctx, &r[0], 0, HPO_SPEC_MAX_GPUS,
-                          "an integer from 0 to 1024",
-                          &n))
+                          "an integer from 0 to 1024", &n))
             return -1;
         self->gpus = (uint32_t)n;
     }
     if (r[1].present) {
         if (s_get_int_in (ctx, &r[1], 1, HPO_SPEC_MAX_CPUS,
-                          "an integer from 1 to 65536",
-                          &n))
+                          "an integer from 1 to 65536", &n))
             return -1;
         self->cpus = (uint32_t)n;
     }
@@ -1546,7 +1544,8 @@ s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     s_field_t t[6] = {{.key = "timeout"}, {.key = "retries"},
                       {.key = "grace"},   {.key = "max_lost"},
                       {.key = "gpus"},    {.key = "cpus"}};
-    if (s_optional_fields (ctx, f, t, 6) || s_parse_resources (ctx, t + 4, self))
+    if (s_optional_fields (ctx, f, t, 6) ||
+        s_parse_resources (ctx, t + 4, self))
         return -1;
     if (t[0].present) {
         if (s_get_duration (ctx, &t[0], &self->timeout_ms))

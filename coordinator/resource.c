@@ -25,10 +25,10 @@ s_count_free (hpo_worker_t *w)
             w->gpus_free++;
 }
 
-static void
-s_gpus_clear (hpo_worker_gpu_t *gpus, uint32_t n)
+void
+hpo_resource_gpus_free (hpo_worker_gpu_t *gpus, size_t n)
 {
-    for (uint32_t k = 0; k < n; k++) {
+    for (size_t k = 0; gpus && k < n; k++) {
         free (gpus[k].name);
         free (gpus[k].uuid);
     }
@@ -55,7 +55,7 @@ hpo_resource_hello (hpo_worker_t *w, const hpo_hello_t *h)
         else
             t->n_gpus = 0;
     }
-    s_gpus_clear (w->gpus, w->n_gpus);
+    hpo_resource_gpus_free (w->gpus, w->n_gpus);
     w->gpus = gpus;
     w->n_gpus = (uint32_t)h->n_gpus;
     //  An older worker sends no CPUs: its slots are its capacity, as
@@ -67,7 +67,7 @@ hpo_resource_hello (hpo_worker_t *w, const hpo_hello_t *h)
 void
 hpo_resource_free (hpo_worker_t *w)
 {
-    s_gpus_clear (w->gpus, w->n_gpus);
+    hpo_resource_gpus_free (w->gpus, w->n_gpus);
     w->gpus = NULL;
     w->n_gpus = w->gpus_free = 0;
 }
@@ -149,10 +149,10 @@ hpo_resource_describe (const hpo_worker_t *w)
     char *out = hpo_strdup ("");
     for (uint32_t k = 0; k < w->n_gpus; k++) {
         const hpo_worker_gpu_t *g = &w->gpus[k];
-        char *held =
-            g->trial ? hpo_sprintf (" (%s#%" PRIu64 ")", g->trial->study->name,
-                                    g->trial->number)
-                     : hpo_strdup (g->busy ? " (busy)" : "");
+        char *held = g->trial
+                         ? hpo_sprintf (" (%s#%" PRIu64 ")",
+                                        g->trial->study->name, g->trial->number)
+                         : hpo_strdup (g->busy ? " (busy)" : "");
         char *next = hpo_sprintf ("%s%s%" PRIu32 "%s", out, k ? ", " : "",
                                   g->index, held);
         free (held);

@@ -23,6 +23,8 @@
 //  The worker's GPUs and CPUs as its Hello says (a second Hello of the
 //  same session keeps the holders of the GPUs that are still there).
 void hpo_resource_hello (hpo_worker_t *w, const hpo_hello_t *hello);
+//  Frees n GPUs (their names and UUIDs) and the array; NULL is fine.
+void hpo_resource_gpus_free (hpo_worker_gpu_t *gpus, size_t n);
 //  Frees what hpo_resource_hello allocated. Idempotent.
 void hpo_resource_free (hpo_worker_t *w);
 //  Whether w has free the GPUs and CPUs one trial of spec takes.

@@ -291,7 +291,7 @@ s_leases (Hpo__Lease **wire, size_t n)
 //  A Hello's GPUs (issue #11), checked: at most HPO_SPEC_MAX_GPUS, no
 //  index twice (two entries of one device would let two trials share
 //  it), names and UUIDs cleaned and bounded. Returns the array (free
-//  with s_gpus_free), or NULL when refused (*bad set) or empty.
+//  with hpo_resource_gpus_free), or NULL when refused (*bad set) or empty.
 static hpo_worker_gpu_t *
 s_hello_gpus (const Hpo__Hello *hello, int *bad)
 {
@@ -313,16 +313,6 @@ s_hello_gpus (const Hpo__Hello *hello, int *bad)
 }
 
 static void
-s_gpus_free (hpo_worker_gpu_t *gpus, size_t n)
-{
-    for (size_t k = 0; gpus && k < n; k++) {
-        free (gpus[k].name);
-        free (gpus[k].uuid);
-    }
-    free (gpus);
-}
-
-static void
 s_on_hello (hpo_server_t *self, s_msg_t *m)
 {
     Hpo__Hello *hello = m->env->hello;
@@ -339,7 +329,7 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
                  "characters, host at most 255 "
                  "bytes, slots 1-4096, leases at most 4096, GPUs at most "
                  "1024 with no index twice, CPUs at most 65536");
-        s_gpus_free (gpus, hello->n_gpus);
+        hpo_resource_gpus_free (gpus, hello->n_gpus);
         return;
     }
     char *host = hpo_utf8_clean (hello->host, S_MAX_NAME);
@@ -382,7 +372,7 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
     free (refused);
     free (leases);
     free (host);
-    s_gpus_free (gpus, h.n_gpus);
+    hpo_resource_gpus_free (gpus, h.n_gpus);
 }
 
 //  The worker session a message comes from; answers UNKNOWN_SESSION (say

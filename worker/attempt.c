@@ -422,8 +422,8 @@ s_prep_resources (s_prep_t *p)
     const Hpo__Assign *a = p->a;
     char *list = hpo_strdup ("");
     for (size_t k = 0; k < a->n_gpus; k++) {
-        char *next = hpo_sprintf ("%s%s%" PRIu32, list, k ? "," : "",
-                                  a->gpus[k]);
+        char *next =
+            hpo_sprintf ("%s%s%" PRIu32, list, k ? "," : "", a->gpus[k]);
         free (list);
         list = next;
     }

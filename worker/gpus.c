@@ -293,8 +293,7 @@ hpo_gpu_set_check (const hpo_gpu_set_t *self, const uint32_t *index, size_t n)
                                 index[k], self->holder[at]);
         for (size_t j = 0; j < k; j++)
             if (index[j] == index[k])
-                return hpo_sprintf ("GPU %" PRIu32 " is named twice",
-                                    index[k]);
+                return hpo_sprintf ("GPU %" PRIu32 " is named twice", index[k]);
     }
     return NULL;
 }

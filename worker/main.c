@@ -33,7 +33,8 @@ s_usage (FILE *out)
         "                              (default: $HPO_COORDINATOR)\n"
         "                              (required)\n"
         "  -s, --slots N               trials run at once (default 1; with\n"
-        "                              --gpus, one per GPU)\n"
+        "                              --gpus, one per GPU; with --cpus,\n"
+        "                              the CPUs, at most 1024)\n"
         "  -g, --gpus LIST|auto        the GPUs trials may use, one trial\n"
         "                              each at a time: indices (0,1,2,3)\n"
         "                              or auto (nvidia-smi -L's GPUs,\n"
@@ -155,6 +156,7 @@ s_signals (void)
 typedef struct {
     const char *gpus_arg; //  NULL: no GPUs
     unsigned long cpus;   //  0: the online CPUs
+    int slots_given;      //  --slots was given
     hpo_gpu_t *gpus;
     size_t n_gpus;
 } s_resources_t;
@@ -174,9 +176,13 @@ s_resources (s_resources_t *r, unsigned long *slots)
             return -1;
         }
     }
-    //  One slot per GPU; a worker with no GPU found keeps --slots.
+    //  One slot per GPU; a worker with no GPU found keeps --slots. With
+    //  --cpus and no --slots, CPUs bound the trials: --cpus 32 runs eight
+    //  trials of cpus: 4, or 32 of one.
     if (r->n_gpus)
         *slots = r->n_gpus;
+    else if (r->cpus && !r->slots_given)
+        *slots = r->cpus < 1024 ? r->cpus : 1024;
     if (r->cpus == 0) {
         long online = sysconf (_SC_NPROCESSORS_ONLN);
         r->cpus = online > 0 ? (unsigned long)online : 1;
@@ -241,8 +247,8 @@ main (int argc, char *argv[])
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "c:s:g:C:n:d:k:l:h", options, NULL)) !=
-           -1) {
+    while ((opt = getopt_long (argc, argv, "c:s:g:C:n:d:k:l:h", options,
+                               NULL)) != -1) {
         switch (opt) {
         case 'c':
             endpoint = optarg;
@@ -251,6 +257,7 @@ main (int argc, char *argv[])
             char *end;
             errno = 0;
             slots = strtoul (optarg, &end, 10);
+            res.slots_given = 1;
             if (errno || !*optarg || *end || slots < 1 || slots > 1024)
                 hpo_fatal ("--slots: '%s' is not a number from 1 to 1024",
                            optarg);
@@ -340,8 +347,8 @@ main (int argc, char *argv[])
         free (state_buf);
         return 2;
     }
-    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir,
-                    checkpoint_root, &res);
+    int rc = s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root,
+                    &res);
     hpo_gpus_free (res.gpus, res.n_gpus);
     free (name_buf);
     free (state_buf);

@@ -19,12 +19,12 @@
 #include <zmq.h>
 
 #include "attempt.h"
-#include "gpus.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sock.h"
 #include "common/wire.h"
+#include "gpus.h"
 #include "outbox.h"
 
 //  Until the first Welcome we do not know the heartbeat interval.
@@ -404,8 +404,8 @@ s_gpus_refused (hpo_session_t *self, const Hpo__Assign *a, const char *tag,
     if (!why)
         return 0;
     if (hpo_log_limit (&self->gpu_refused, now, S_WARN_EVERY_MS))
-        hpo_log_warnx ("%s: assigned but %s: ignored (%" PRIu64 " so far)",
-                       tag, why, self->gpu_refused.count);
+        hpo_log_warnx ("%s: assigned but %s: ignored (%" PRIu64 " so far)", tag,
+                       why, self->gpu_refused.count);
     free (why);
     return 1;
 }

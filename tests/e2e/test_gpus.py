@@ -18,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ClusterTest, PYTHON, wait_for  # noqa: E402
+from harness import ClusterTest, PYTHON, exe, wait_for  # noqa: E402
 
 # The fake training program: one JSON line per run in $HPO_TEST_DIR/
 # gpus.log, then the objective on HPO_REPORT_FD. --hold S sleeps S
@@ -282,6 +282,14 @@ class GpuTest(ClusterTest):
         c.create_study(study("huge", 1, cpus=9), name="huge.yaml")
         self.assertEqual(c.study("huge")["unrunnable"],
                          "needs 9 CPUs per trial; no connected worker has 9")
+        # --cpus without --slots: the CPUs bound the trials.
+        c.workers["c32"] = c._spawn(
+            [exe("hpo-worker"), "--coordinator", c.endpoint, "--name", "c32",
+             "--cpus", "32", "--state-dir", os.path.join(c.dir, "s32")],
+            "worker-c32.log")
+        w = wait_for(lambda: self.workers().get("c32"), 10, "the worker")
+        self.assertEqual((w["slots"], w["cpus"]), (32, 32), w)
+        self.assertEqual(c.wait_study_done("huge", 30)["state"], "FINISHED")
 
     def test_killed_trial_frees_its_gpu_only_when_its_group_is_gone(self):
         c = self.c
