@@ -54,6 +54,8 @@ if "--stubborn" in args:
         f.write("%d %d\n" % (os.getpid(), child))
     os.rename(os.path.join(d, "stubborn.pids.tmp"),
               os.path.join(d, "stubborn.pids"))
+    if "--report-high" in args:  # a threshold pruner stops it at step 1
+        os.write(3, b"step=1 loss=10.0\n")
 time.sleep(hold)
 rec["end"] = time.time()
 with open(os.path.join(d, "gpus.log"), "a") as f:
@@ -73,7 +75,7 @@ echo "  MIG 1g.10gb     Device  0: (UUID: MIG-not-a-gpu)"
 
 
 def study(name, trials, gpus=None, cpus=None, parallel=0, args="",
-          grace=None, env=None):
+          grace=None, env=None, pruner=None):
     res = []
     if gpus is not None:
         res.append("gpus: %d" % gpus)
@@ -92,6 +94,8 @@ def study(name, trials, gpus=None, cpus=None, parallel=0, args="",
     if env:
         lines.append("env: {%s}" % ", ".join("%s: '%s'" % kv
                                               for kv in env.items()))
+    if pruner:
+        lines.append("pruner: %s" % pruner)
     lines += ["space:", "  x: {type: float, low: 0, high: 1}"]
     return "\n".join(lines) + "\n"
 
@@ -292,20 +296,39 @@ class GpuTest(ClusterTest):
         self.assertEqual(c.wait_study_done("huge", 30)["state"], "FINISHED")
 
     def test_killed_trial_frees_its_gpu_only_when_its_group_is_gone(self):
+        self.stubborn_then_next(pruned=False)
+
+    def test_pruned_trial_frees_its_gpu_only_when_its_group_is_gone(self):
+        self.stubborn_then_next(pruned=True)
+
+    def stubborn_then_next(self, pruned):
+        """A trial on the worker's one GPU whose processes ignore SIGTERM
+        is stopped (hpo study stop --now) or pruned (a threshold pruner);
+        the next trial gets the GPU only after the 2 s grace, once both
+        processes are gone."""
         c = self.c
         c.start_worker("g1", extra=["--gpus", "0"])
         wait_for(lambda: self.workers().get("g1"), 10, "the worker")
-        c.create_study(study("stubborn", 1, gpus=1, grace="2s",
-                             args="--stubborn --hold 300"))
+        c.create_study(study(
+            "stubborn", 1, gpus=1, grace="2s",
+            args="--stubborn --hold 300" + (" --report-high" if pruned
+                                            else ""),
+            pruner="{type: threshold, upper: 1.0}" if pruned else None))
         pids_file = os.path.join(c.dir, "stubborn.pids")
         wait_for(lambda: os.path.exists(pids_file), 20, "the stubborn trial")
+        stopped = time.time()
         c.create_study(study("next", 1, gpus=1,
                              args="--check-pids stubborn.pids"),
                        name="next.yaml")
-        time.sleep(0.5)
-        self.assertEqual(self.records("next"), [])  # GPU 0 is taken
-        stopped = time.time()
-        c.cli("study", "stop", "stubborn", "--now")
+        if pruned:
+            t = wait_for(lambda: (lambda t: t if t["state"] == "PRUNED"
+                                  else None)(c.trials("stubborn")[0]),
+                         10, "the pruner to stop the trial")
+            self.assertIn("threshold", t["reason"] or "", t)
+        else:
+            time.sleep(0.5)
+            self.assertEqual(self.records("next"), [])  # GPU 0 is taken
+            c.cli("study", "stop", "stubborn", "--now")
         # The trial is over for the coordinator, but its processes ignore
         # SIGTERM for the 2 s grace: GPU 0 stays busy until then.
         w = self.workers()["g1"]
@@ -317,7 +340,6 @@ class GpuTest(ClusterTest):
         self.assertEqual(rec["others_alive"], [], rec)
         self.assertGreaterEqual(rec["start"], stopped + 1.5, rec)
         self.assertEqual(rec["HPO_GPUS"], "0", rec)
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
