@@ -56,13 +56,13 @@ s_feed (hpo_server_t *server, const char *rid, size_t rid_size,
     return seen;
 }
 
-int
-main (void)
+//  A coordinator on a new database in dir (a mkdtemp template), its
+//  path in db; NULL (said) if it cannot start.
+static hpo_server_t *
+s_server (char *dir, char *db, size_t db_size)
 {
-    char dir[] = "/tmp/hpo-test-server-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
-    char db[256];
-    snprintf (db, sizeof db, "%s/hpo.db", dir);
+    snprintf (db, db_size, "%s/hpo.db", dir);
     hpo_server_config_t cfg = {.db_path = db,
                                .listen = "tcp://127.0.0.1:*",
                                .heartbeat_ms = 1000,
@@ -71,10 +71,20 @@ main (void)
     char *error = NULL;
     hpo_server_t *server = hpo_server_new (&cfg, &error);
     CHECK (server != NULL);
-    if (!server) {
+    if (!server)
         fprintf (stderr, "%s\n", error);
+    free (error);
+    return server;
+}
+
+int
+main (void)
+{
+    char dir[] = "/tmp/hpo-test-server-XXXXXX";
+    char db[256];
+    hpo_server_t *server = s_server (dir, db, sizeof db);
+    if (!server)
         return 1;
-    }
     CHECK (strncmp (hpo_server_endpoint (server), "tcp://127.0.0.1:", 16) == 0);
 
     hpo_wire_msg_t msg;
@@ -131,17 +141,8 @@ __attribute__ ((constructor)) static void
 s_test_resources (void)
 {
     char dir[] = "/tmp/hpo-test-server-XXXXXX";
-    CHECK (mkdtemp (dir) != NULL);
     char db[256];
-    snprintf (db, sizeof db, "%s/hpo.db", dir);
-    hpo_server_config_t cfg = {.db_path = db,
-                               .listen = "tcp://127.0.0.1:*",
-                               .heartbeat_ms = 1000,
-                               .lease_ms = 10000,
-                               .sync = HPO_SYNC_OFF};
-    char *error = NULL;
-    hpo_server_t *server = hpo_server_new (&cfg, &error);
-    CHECK (server != NULL);
+    hpo_server_t *server = s_server (dir, db, sizeof db);
     if (!server)
         return;
     Hpo__Gpu g[1100];
