@@ -398,6 +398,10 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
         s_table_add (&table, hpo_strdup ("trials by"));
         s_table_add (&table, hpo_strdup ("ask/tell (no command)"));
     }
+    if (s_has (study->unrunnable)) { //  trial.gpus/cpus no worker has
+        s_table_add (&table, hpo_strdup ("waiting"));
+        s_table_add (&table, s_dup (study->unrunnable));
+    }
     s_table_add (&table, hpo_strdup ("budget"));
     if (study->parallel)
         s_table_addf (&table, "%" PRIu64 " trials, %u at a time", study->budget,
@@ -733,6 +737,37 @@ hpo_render_best (FILE *out, const Hpo__TrialInfo *trial, const char *study)
     s_render_params (out, trial);
 }
 
+//  Under the workers, their GPUs, one a line, and the trial on each:
+//  "(busy)" for one a process group still holds after its trial ended.
+static void
+s_render_worker_gpus (FILE *out, const Hpo__WorkerList *list)
+{
+    s_table_t table;
+    s_table_init (&table, 4);
+    const char *head[] = {"WORKER", "GPU", "NAME", "TRIAL"};
+    for (size_t c = 0; c < 4; c++)
+        s_table_add (&table, hpo_strdup (head[c]));
+    size_t rows = 0;
+    for (size_t k = 0; k < list->n_workers; k++) {
+        const Hpo__WorkerInfo *w = list->workers[k];
+        for (size_t g = 0; g < w->n_gpus; g++, rows++) {
+            const Hpo__WorkerGpu *gpu = w->gpus[g];
+            s_table_add (&table, s_cell (w->name, S_MAX_NAME));
+            s_table_addf (&table, "%u", gpu->index);
+            s_table_add (&table, s_cell (s_has (gpu->name) ? gpu->name : "-",
+                                         S_MAX_NAME));
+            s_table_add (&table, s_has (gpu->trial)
+                                     ? s_cell (gpu->trial, S_MAX_NAME)
+                                     : hpo_strdup (gpu->busy ? "(busy)" : "-"));
+        }
+    }
+    if (rows) {
+        fprintf (out, "\n");
+        s_table_print (&table, out, "");
+    }
+    s_table_clear (&table);
+}
+
 void
 hpo_render_workers (FILE *out, const Hpo__WorkerList *list)
 {
@@ -741,10 +776,10 @@ hpo_render_workers (FILE *out, const Hpo__WorkerList *list)
         return;
     }
     s_table_t table;
-    s_table_init (&table, 6);
-    const char *head[] = {"NAME",    "HOST",           "SLOTS",
-                          "RUNNING", "LAST-HEARTBEAT", "ALIVE"};
-    for (size_t c = 0; c < 6; c++)
+    s_table_init (&table, 7);
+    const char *head[] = {"NAME",           "HOST",  "SLOTS", "RUNNING",
+                          "LAST-HEARTBEAT", "ALIVE", "CPUS"};
+    for (size_t c = 0; c < 7; c++)
         s_table_add (&table, hpo_strdup (head[c]));
     for (size_t k = 0; k < list->n_workers; k++) {
         const Hpo__WorkerInfo *w = list->workers[k];
@@ -758,9 +793,14 @@ hpo_render_workers (FILE *out, const Hpo__WorkerList *list)
         } else
             s_table_add (&table, hpo_strdup ("-"));
         s_table_add (&table, hpo_strdup (w->alive ? "yes" : "no"));
+        if (w->cpus)
+            s_table_addf (&table, "%u/%u", w->cpus_used, w->cpus);
+        else
+            s_table_add (&table, hpo_strdup ("-"));
     }
     s_table_print (&table, out, "");
     s_table_clear (&table);
+    s_render_worker_gpus (out, list);
 }
 
 //  ---- hpo watch ----------------------------------------------------------

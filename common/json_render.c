@@ -226,6 +226,7 @@ hpo_json_render_study (const Hpo__StudyInfo *study)
     json_object_set_new (doc, "objective", objective);
     json_object_set_new (doc, "sampler", s_json_str (study->sampler));
     json_object_set_new (doc, "ask_tell", json_boolean (study->ask_tell));
+    json_object_set_new (doc, "unrunnable", s_json_str (study->unrunnable));
     json_object_set_new (doc, "reason", s_json_str (study->reason));
     const Hpo__TrialInfo *last = study->has_last_failed && study->last_failed
                                      ? study->last_failed
@@ -289,6 +290,27 @@ hpo_json_render_trials (const char *study, const Hpo__TrialList *list)
     return doc;
 }
 
+//  A worker's "cpus", "cpus_used" and "gpus": [{index, name, uuid,
+//  trial, busy}] (issue #11).
+static void
+s_json_worker_resources (json_t *obj, const Hpo__WorkerInfo *w)
+{
+    json_object_set_new (obj, "cpus", json_integer (w->cpus));
+    json_object_set_new (obj, "cpus_used", json_integer (w->cpus_used));
+    json_t *gpus = json_array ();
+    for (size_t g = 0; g < w->n_gpus; g++) {
+        const Hpo__WorkerGpu *gpu = w->gpus[g];
+        json_t *o = json_object ();
+        json_object_set_new (o, "index", json_integer (gpu->index));
+        json_object_set_new (o, "name", s_json_str (gpu->name));
+        json_object_set_new (o, "uuid", s_json_str (gpu->uuid));
+        json_object_set_new (o, "trial", s_json_str (gpu->trial));
+        json_object_set_new (o, "busy", json_boolean (gpu->busy));
+        json_array_append_new (gpus, o);
+    }
+    json_object_set_new (obj, "gpus", gpus);
+}
+
 json_t *
 hpo_json_render_workers (const Hpo__WorkerList *list)
 {
@@ -308,6 +330,7 @@ hpo_json_render_workers (const Hpo__WorkerList *list)
         json_object_set_new (obj, "alive", json_boolean (w->alive));
         json_object_set_new (obj, "pid",
                              w->pid ? json_integer (w->pid) : json_null ());
+        s_json_worker_resources (obj, w);
         json_array_append_new (workers, obj);
     }
     json_t *doc = json_object ();

@@ -1513,16 +1513,39 @@ s_parse_budget (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self,
     return 0;
 }
 
+//  trial.gpus and trial.cpus (r[0], r[1]): what each trial takes of one
+//  worker. Bounded like a worker's own --gpus and --cpus, so a study no
+//  worker could ever run is refused here rather than waiting forever.
+static int
+s_parse_resources (s_ctx_t *ctx, const s_field_t *r, hpo_spec_t *self)
+{
+    int64_t n;
+    if (r[0].present) {
+        if (s_get_int_in (ctx, &r[0], 0, HPO_SPEC_MAX_GPUS,
+                          "an integer from 0 to 1024", &n))
+            return -1;
+        self->gpus = (uint32_t)n;
+    }
+    if (r[1].present) {
+        if (s_get_int_in (ctx, &r[1], 1, HPO_SPEC_MAX_CPUS,
+                          "an integer from 1 to 65536", &n))
+            return -1;
+        self->cpus = (uint32_t)n;
+    }
+    return 0;
+}
+
 static int
 s_parse_trial (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
 {
     self->grace_ms = S_DEFAULT_GRACE_MS;
     self->max_lost = S_DEFAULT_MAX_LOST;
-    s_field_t t[4] = {{.key = "timeout"},
-                      {.key = "retries"},
-                      {.key = "grace"},
-                      {.key = "max_lost"}};
-    if (s_optional_fields (ctx, f, t, 4))
+    self->cpus = 1;
+    s_field_t t[6] = {{.key = "timeout"}, {.key = "retries"},
+                      {.key = "grace"},   {.key = "max_lost"},
+                      {.key = "gpus"},    {.key = "cpus"}};
+    if (s_optional_fields (ctx, f, t, 6) ||
+        s_parse_resources (ctx, t + 4, self))
         return -1;
     if (t[0].present) {
         if (s_get_duration (ctx, &t[0], &self->timeout_ms))

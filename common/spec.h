@@ -66,6 +66,10 @@
 //  arguments) past a quarter of the stack limit, 2 MiB by default.
 #define HPO_SPEC_MAX_ENV 256
 #define HPO_SPEC_MAX_ENV_VALUE 32768
+//  trial.gpus and trial.cpus at most; a worker's --gpus and --cpus have
+//  the same bounds.
+#define HPO_SPEC_MAX_GPUS 1024
+#define HPO_SPEC_MAX_CPUS 65536
 
 typedef enum {
     HPO_PARAM_FLOAT = 1,
@@ -148,6 +152,10 @@ struct _hpo_spec_t {
     uint32_t retries;           //  extra attempts after the program failed
     uint32_t max_lost;          //  attempts lost to the worker that are
                                 //  re-run (default 3); never uses retries
+    //  trial.gpus, trial.cpus: what each trial takes of ONE worker
+    //  (defaults 0 and 1); only a worker with that many free takes it.
+    uint32_t gpus;
+    uint32_t cpus;
     hpo_param_spec_t *params;
     size_t n_params;
     //  The directory the command runs in, absolute or relative to the

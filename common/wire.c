@@ -589,7 +589,42 @@ hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
     a->env = (char **)assign->env;
     a->metrics_source = s_str (assign->metrics_source);
     a->metrics_pattern = s_str (assign->metrics_pattern);
+    a->n_gpus = assign->n_gpus;
+    a->gpus = (uint32_t *)assign->gpus;
+    a->cpus = assign->cpus;
     msg->env.assign = a;
+}
+
+void
+hpo_wire_hello_resources (hpo_wire_msg_t *msg, Hpo__Gpu *const *gpus,
+                          size_t n_gpus, uint32_t cpus)
+{
+    assert (msg->env.body_case == HPO__ENVELOPE__BODY_HELLO);
+    msg->body.hello.n_gpus = n_gpus;
+    msg->body.hello.gpus = (Hpo__Gpu **)gpus;
+    msg->body.hello.cpus = cpus;
+}
+
+void
+hpo_wire_busy_gpus (hpo_wire_msg_t *msg, const uint32_t *gpus, size_t n)
+{
+    uint32_t *busy = (uint32_t *)gpus;
+    switch (msg->env.body_case) {
+    case HPO__ENVELOPE__BODY_HELLO:
+        msg->body.hello.n_busy_gpus = n;
+        msg->body.hello.busy_gpus = busy;
+        break;
+    case HPO__ENVELOPE__BODY_HEARTBEAT:
+        msg->body.heartbeat.n_busy_gpus = n;
+        msg->body.heartbeat.busy_gpus = busy;
+        break;
+    case HPO__ENVELOPE__BODY_FINISH:
+        msg->body.finish.n_busy_gpus = n;
+        msg->body.finish.busy_gpus = busy;
+        break;
+    default:
+        assert (!"busy GPUs go in a Hello, Heartbeat or Finish");
+    }
 }
 
 void

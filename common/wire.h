@@ -174,6 +174,12 @@ void hpo_wire_hello (hpo_wire_msg_t *msg, uint64_t seq, const char *name,
                      uint64_t incarnation, uint64_t started_us);
 void hpo_wire_heartbeat (hpo_wire_msg_t *msg, uint64_t seq,
                          uint32_t free_slots);
+//  A Hello's resources: the worker's GPUs (n_gpus, borrowed) and CPUs.
+void hpo_wire_hello_resources (hpo_wire_msg_t *msg, Hpo__Gpu *const *gpus,
+                               size_t n_gpus, uint32_t cpus);
+//  The GPU indices a live process group of the worker holds (n, borrowed),
+//  in a Hello, Heartbeat or Finish.
+void hpo_wire_busy_gpus (hpo_wire_msg_t *msg, const uint32_t *gpus, size_t n);
 void hpo_wire_report (hpo_wire_msg_t *msg, uint64_t seq, uint64_t trial_id,
                       uint32_t attempt, int has_step, int64_t step);
 //  What a Finish says, field by field as in proto/hpo.proto.
@@ -218,6 +224,11 @@ typedef struct {
     //  Assign.metrics_source and metrics_pattern; NULL: "".
     const char *metrics_source;
     const char *metrics_pattern;
+    //  The GPU indices the attempt alone uses (n_gpus, borrowed), and its
+    //  CPUs (trial.cpus).
+    const uint32_t *gpus;
+    size_t n_gpus;
+    uint32_t cpus;
 } hpo_wire_assign_t;
 void hpo_wire_assign (hpo_wire_msg_t *msg, uint64_t seq,
                       const hpo_wire_assign_t *assign);

@@ -263,6 +263,8 @@ s_study_info_free (Hpo__StudyInfo *info)
     s_trial_info_free (info->best);
     s_trial_info_free (info->last_failed);
     s_grid_info_free (info);
+    if (info->unrunnable && *info->unrunnable) //  else the static ""
+        free (info->unrunnable);
     free (info);
 }
 
@@ -288,7 +290,8 @@ hpo_query_study (hpo_sched_t *sched, const char *name, uint64_t seq,
 }
 
 static void
-s_study_show (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
+s_study_show (hpo_sched_t *sched, const hpo_env_t *req, int64_t now_ms,
+              hpo_wire_msg_t *reply)
 {
     hpo_study_t *study =
         hpo_query_study (sched, req->study_show->name, req->seq, reply);
@@ -296,6 +299,13 @@ s_study_show (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
         return;
     Hpo__StudyInfo *info = s_study_info (study);
     s_grid_info (study, info, 1);
+    //  Only while it has trials to hand out: a scan of the workers, for
+    //  a person's request, never on the dispatch path.
+    char *why = study->state == HPO_STUDY_RUNNING
+                    ? hpo_sched_unrunnable (sched, study, now_ms)
+                    : NULL;
+    if (why)
+        info->unrunnable = why;
     hpo_wire_study_info (reply, req->seq, info);
     hpo_wire_msg_own (reply, s_study_info_release, info);
 }
@@ -555,9 +565,43 @@ static void
 s_workers_release (void *workers_)
 {
     s_workers_t *workers = workers_;
+    for (size_t k = 0; k < workers->list.n_workers; k++) {
+        Hpo__WorkerInfo *info = workers->list.workers[k];
+        for (size_t g = 0; g < info->n_gpus; g++)
+            if (*info->gpus[g]->trial)
+                free (info->gpus[g]->trial);
+        if (info->n_gpus)
+            free (info->gpus[0]);
+        free (info->gpus);
+    }
     free (workers->list.workers);
     free (workers->infos);
     free (workers);
+}
+
+//  The worker's GPUs and the trial holding each, and its CPUs.
+static void
+s_worker_resources (const hpo_worker_t *w, Hpo__WorkerInfo *info)
+{
+    info->cpus = w->cpus;
+    info->cpus_used = w->cpus_used;
+    if (w->n_gpus == 0)
+        return;
+    Hpo__WorkerGpu *gpus = hpo_calloc (w->n_gpus, sizeof *gpus);
+    info->gpus = hpo_calloc (w->n_gpus, sizeof (void *));
+    for (uint32_t k = 0; k < w->n_gpus; k++) {
+        const hpo_worker_gpu_t *g = &w->gpus[k];
+        hpo__worker_gpu__init (&gpus[k]);
+        gpus[k].index = g->index;
+        gpus[k].name = g->name ? g->name : "";
+        gpus[k].uuid = g->uuid ? g->uuid : "";
+        if (g->trial)
+            gpus[k].trial = hpo_sprintf ("%s#%" PRIu64, g->trial->study->name,
+                                         g->trial->number);
+        gpus[k].busy = g->busy;
+        info->gpus[k] = &gpus[k];
+    }
+    info->n_gpus = w->n_gpus;
 }
 
 static void
@@ -584,6 +628,7 @@ s_workers (hpo_sched_t *sched, const hpo_env_t *req, int64_t now_ms,
         info->last_seen = w->last_seen_wall;
         info->alive = hpo_sched_worker_alive (sched, w, now_ms);
         info->pid = w->pid;
+        s_worker_resources (w, info);
         list->workers[list->n_workers++] = info;
     }
     list->now = hpo_clock_wall ();
@@ -616,7 +661,7 @@ hpo_query_answer (hpo_sched_t *sched, hpo_store_t *store,
 {
     switch (request->body_case) {
     case HPO__ENVELOPE__BODY_STUDY_SHOW:
-        s_study_show (sched, request, reply);
+        s_study_show (sched, request, now_ms, reply);
         break;
     case HPO__ENVELOPE__BODY_STUDY_LIST:
         s_study_list (sched, request, reply);

@@ -14,6 +14,7 @@
 #include "../common/mem.h"
 #include "../common/params.h"
 #include "../search/space.h"
+#include "resource.h"
 
 struct _hpo_sched_t {
     hpo_store_t *store;
@@ -457,6 +458,7 @@ s_trial_free (hpo_trial_t *t, size_t n_params)
     free (t->params);
     free (t->worker_name);
     free (t->reason);
+    free (t->gpus);
     free (t);
 }
 
@@ -688,6 +690,7 @@ s_worker_free (hpo_worker_t *w)
     free (w->replaced_by);
     free (w->name);
     free (w->host);
+    hpo_resource_free (w);
     free (w);
 }
 
@@ -913,6 +916,7 @@ s_release (hpo_sched_t *self, hpo_trial_t *t)
     if (t->worker) {
         assert (t->worker->held > 0);
         t->worker->held--;
+        hpo_resource_give (t->worker, t);
         t->worker = NULL;
     }
 }
@@ -939,6 +943,7 @@ s_lease (hpo_sched_t *self, hpo_trial_t *t, hpo_worker_t *w, int64_t now_ms)
     s_attempt_begin (t, w->name);
     t->worker = w;
     w->held++;
+    hpo_resource_take (w, t);
     if (w->want)
         w->want--;
     s_lease_set (self, t, now_ms + self->cfg.lease_ms);
@@ -1678,6 +1683,7 @@ s_adopt (hpo_trial_t *t, hpo_worker_t *worker)
     assert (t->worker == NULL);
     t->worker = worker;
     worker->held++;
+    hpo_resource_adopt (worker, t);
 }
 
 //  Of two processes claiming one name, does the newcomer (started_us,
@@ -1746,6 +1752,7 @@ s_supersede (hpo_sched_t *self, hpo_worker_t *old, hpo_worker_t *w,
             w->name, w->host, w->pid);
     for (size_t h = 0; h < self->n_heap; h++)
         if (self->heap[h]->worker == old) {
+            hpo_resource_give (old, self->heap[h]);
             self->heap[h]->worker = NULL;
             old->held--;
         }
@@ -1808,6 +1815,7 @@ hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
     w->last_seen = now_ms;
     w->last_seen_wall = hpo_clock_wall ();
     w->want = 0;
+    hpo_resource_hello (w, h);
     //  An older session of the same worker name is over.
     if (cur && s_supersede (self, cur, w, replaced, h->leases, h->n_leases))
         return NULL;
@@ -1821,10 +1829,12 @@ hpo_sched_hello (hpo_sched_t *self, const uint8_t *rid, size_t rid_size,
         } else
             refused[(*n_refused)++] = h->leases[k];
     }
-    hpo_log_info ("worker %s (%s pid %u): hello, %u slots, %zu leases kept, "
-                  "%zu refused",
-                  h->name, h->host, h->pid, h->slots, h->n_leases - *n_refused,
-                  *n_refused);
+    char *gpus = hpo_resource_describe (w);
+    hpo_log_info ("worker %s (%s pid %u): hello, %u slots, %u CPUs, GPUs %s, "
+                  "%zu leases kept, %zu refused",
+                  h->name, h->host, h->pid, h->slots, w->cpus,
+                  gpus ? gpus : "none", h->n_leases - *n_refused, *n_refused);
+    free (gpus);
     return w;
 }
 
@@ -2175,6 +2185,27 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     return t;
 }
 
+//  The next trial for w, round-robin over the studies so that one large
+//  study does not starve the others: only of a study whose trials fit
+//  w's free GPUs and CPUs (*unfit set when one did not). NULL if none.
+static hpo_trial_t *
+s_next_for (hpo_sched_t *self, hpo_worker_t *w, int *unfit, int *err)
+{
+    hpo_trial_t *t = NULL;
+    for (size_t s = 0; s < self->n_studies && !t && !*err; s++) {
+        hpo_study_t *study =
+            self->studies[(self->next_study + s) % self->n_studies];
+        //  A study without a command is hpo ask's alone.
+        if (!study->spec->command)
+            continue;
+        if (hpo_resource_fits (w, study->spec))
+            t = s_next_trial (self, study, err);
+        else
+            *unfit = 1;
+    }
+    return t;
+}
+
 int
 hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
 {
@@ -2187,21 +2218,16 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
         if (!hpo_sched_worker_alive (self, w, now_ms) || w->leaving)
             continue;
         while (w->want > 0 && w->held < w->slots) {
-            //  Round-robin over studies so that one large study does not
-            //  starve the others.
-            hpo_trial_t *t = NULL;
-            int err = 0;
-            for (size_t s = 0; s < self->n_studies && !t && !err; s++) {
-                hpo_study_t *study =
-                    self->studies[(self->next_study + s) % self->n_studies];
-                //  A study without a command is hpo ask's alone.
-                if (study->spec->command)
-                    t = s_next_trial (self, study, &err);
-            }
+            int err = 0, unfit = 0;
+            hpo_trial_t *t = s_next_for (self, w, &unfit, &err);
             if (err)
                 return -1;
+            //  Nothing for anyone, unless a study skipped here for want
+            //  of GPUs or CPUs fits another worker.
+            if (!t && !unfit)
+                return 0;
             if (!t)
-                return 0; //  nothing to hand out to anyone
+                break;
             self->next_study = (self->next_study + 1) % self->n_studies;
             hpo_sched_event_t ev = {
                 .type = HPO_SCHED_ASSIGN, .worker = w, .now_ms = now_ms};
@@ -2210,6 +2236,37 @@ hpo_sched_dispatch (hpo_sched_t *self, int64_t now_ms)
         }
     }
     return 0;
+}
+
+char *
+hpo_sched_unrunnable (hpo_sched_t *self, const hpo_study_t *study,
+                      int64_t now_ms)
+{
+    uint32_t gpus = study->spec->gpus;
+    uint32_t cpus = study->spec->cpus ? study->spec->cpus : 1;
+    if (!study->spec->command || (gpus == 0 && cpus == 1))
+        return NULL;
+    int has_gpus = 0, has_cpus = 0;
+    for (size_t k = 0; k < self->n_workers; k++) {
+        const hpo_worker_t *w = self->workers[k];
+        if (w->gone || w->leaving || !hpo_sched_worker_alive (self, w, now_ms))
+            continue;
+        if (w->n_gpus >= gpus && w->cpus >= cpus)
+            return NULL;
+        has_gpus |= w->n_gpus >= gpus;
+        has_cpus |= w->cpus >= cpus;
+    }
+    if (!has_gpus && gpus)
+        return hpo_sprintf ("needs %u GPU%s per trial; no connected worker "
+                            "has %u",
+                            gpus, gpus == 1 ? "" : "s", gpus);
+    if (!has_cpus)
+        return hpo_sprintf ("needs %u CPUs per trial; no connected worker "
+                            "has %u",
+                            cpus, cpus);
+    return hpo_sprintf ("needs %u GPU%s and %u CPUs per trial; no connected "
+                        "worker has both",
+                        gpus, gpus == 1 ? "" : "s", cpus);
 }
 
 //  ---- ask and tell --------------------------------------------------------

@@ -126,6 +126,14 @@ typedef struct {
     //  Loaded RUNNING after a coordinator restart and not claimed back
     //  yet: if its lease runs out, the reason says so.
     int unclaimed;
+    //  Resources of its lease (coordinator/resource.h): positions in
+    //  worker->gpus of the GPUs it holds, and the CPUs it counts in
+    //  worker->cpus_used. None while it holds no lease; a trial claimed
+    //  back after a restart holds CPUs but no recorded GPUs (the worker's
+    //  busy list keeps those GPUs from anyone else).
+    uint32_t *gpus;
+    uint32_t n_gpus;
+    uint32_t cpus;
 } hpo_trial_t;
 
 struct _hpo_study_t {
@@ -166,6 +174,18 @@ struct _hpo_study_t {
     hpo_trial_t *best;
 };
 
+//  A GPU of a worker, as its Hello said, and who has it now.
+typedef struct {
+    uint32_t index; //  what CUDA_VISIBLE_DEVICES names
+    char *name;     //  from nvidia-smi -L, or NULL
+    char *uuid;
+    hpo_trial_t *trial; //  the lease holding it, or NULL
+    //  The worker's last Heartbeat (or Finish, Hello) listed it busy: a
+    //  process group still holds it (one being killed, or a trial this
+    //  coordinator does not know of). Not handed out until it says free.
+    int busy;
+} hpo_worker_gpu_t;
+
 struct _hpo_worker_t {
     uint8_t rid[256]; //  ZeroMQ routing id of its session
     size_t rid_size;
@@ -187,6 +207,13 @@ struct _hpo_worker_t {
     //  answered ERR_REPLACED with this text (who holds the name now).
     char *replaced_by;
     int leaving; //  said Goodbye: gets no more work
+    //  Resources (coordinator/resource.h): its GPUs, how many of them
+    //  neither a lease nor a live process group holds, and its CPUs.
+    hpo_worker_gpu_t *gpus;
+    uint32_t n_gpus;
+    uint32_t gpus_free;
+    uint32_t cpus;      //  capacity (Hello.cpus; an older worker: slots)
+    uint32_t cpus_used; //  by the trials it holds
     //  Owned by the server: acknowledgements owed this loop turn.
     uint64_t *acks;
     size_t n_acks, cap_acks;
@@ -296,6 +323,13 @@ typedef struct {
     uint64_t started_us;
     const hpo_lease_t *leases; //  the attempts it still runs
     size_t n_leases;
+    //  Its GPUs (index, name, uuid; trial and busy unused), CPUs (0: an
+    //  older worker) and the GPU indices a live process group holds.
+    const hpo_worker_gpu_t *gpus;
+    size_t n_gpus;
+    uint32_t cpus;
+    const uint32_t *busy_gpus;
+    size_t n_busy;
 } hpo_hello_t;
 
 //  A worker session starts (or restarts). Leases the worker says it runs
@@ -333,6 +367,11 @@ size_t hpo_sched_workers (hpo_sched_t *self, hpo_worker_t ***workers);
 void hpo_sched_heartbeat (hpo_sched_t *self, hpo_worker_t *worker,
                           const hpo_lease_t *leases, size_t n, uint32_t free,
                           int64_t now_ms);
+//  Why no live worker could ever run study's trials (trial.gpus or
+//  trial.cpus more than any one has: "needs 2 GPUs per trial; no
+//  connected worker has 2"), or NULL when one could; the caller frees it.
+char *hpo_sched_unrunnable (hpo_sched_t *self, const hpo_study_t *study,
+                            int64_t now_ms);
 
 //  ---- trials -----------------------------------------------------------
 //  An intermediate report: metrics at step (has_step) for an attempt.

@@ -27,6 +27,7 @@
 #include "enqueue.h"
 #include "guard.h"
 #include "query.h"
+#include "resource.h"
 #include "sched.h"
 
 //  Limits on what a peer may ask of us in one message. A worker runs at
@@ -314,6 +315,10 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
 {
     hpo_server_t *self = ctx;
     const hpo_spec_t *spec = t->study->spec;
+    //  The device indices of the GPUs the scheduler picked (resource.h).
+    uint32_t *gpus = hpo_calloc (t->n_gpus + 1, sizeof *gpus);
+    for (uint32_t k = 0; k < t->n_gpus; k++)
+        gpus[k] = w->gpus[t->gpus[k]].index;
     hpo_wire_assign_t assign = {
         .trial_id = t->id,
         .attempt = t->attempt,
@@ -332,11 +337,15 @@ s_on_assign (void *ctx, hpo_worker_t *w, hpo_trial_t *t)
         .n_env = spec->n_env,
         .metrics_source = spec->metrics_stdout ? "stdout" : NULL,
         .metrics_pattern = spec->metrics_pattern,
+        .gpus = gpus,
+        .n_gpus = t->n_gpus,
+        .cpus = t->cpus,
     };
     hpo_wire_msg_t msg;
     hpo_wire_assign (&msg, ++self->seq, &assign);
     s_take_acks (w, &msg);
     s_reply (self, w->rid, w->rid_size, &msg);
+    free (gpus);
     hpo_log_debug (HPO_LOG_TRIAL ": assigned to %s", t->study->name, t->number,
                    t->attempt, w->name);
 }
@@ -373,20 +382,48 @@ s_leases (Hpo__Lease **wire, size_t n)
     return leases;
 }
 
+//  A Hello's GPUs (issue #11), checked: at most HPO_SPEC_MAX_GPUS, no
+//  index twice (two entries of one device would let two trials share
+//  it), names and UUIDs cleaned and bounded. Returns the array (free
+//  with hpo_resource_gpus_free), or NULL when refused (*bad set) or empty.
+static hpo_worker_gpu_t *
+s_hello_gpus (const Hpo__Hello *hello, int *bad)
+{
+    size_t n = hello->n_gpus;
+    *bad = n > HPO_SPEC_MAX_GPUS || hello->cpus > HPO_SPEC_MAX_CPUS ||
+           hello->n_busy_gpus > HPO_SPEC_MAX_GPUS;
+    for (size_t k = 0; k < n && !*bad; k++)
+        for (size_t j = 0; j < k && !*bad; j++)
+            *bad = hello->gpus[j]->index == hello->gpus[k]->index;
+    if (*bad || n == 0)
+        return NULL;
+    hpo_worker_gpu_t *gpus = hpo_calloc (n, sizeof *gpus);
+    for (size_t k = 0; k < n; k++) {
+        gpus[k].index = hello->gpus[k]->index;
+        gpus[k].name = hpo_utf8_clean (hello->gpus[k]->name, S_MAX_NAME);
+        gpus[k].uuid = hpo_utf8_clean (hello->gpus[k]->uuid, S_MAX_NAME);
+    }
+    return gpus;
+}
+
 static void
 s_on_hello (hpo_server_t *self, s_msg_t *m)
 {
     Hpo__Hello *hello = m->env->hello;
+    int bad_gpus;
+    hpo_worker_gpu_t *gpus = s_hello_gpus (hello, &bad_gpus);
     //  The name is the worker's identity in the store and in every
     //  reason shown: it must be valid as it is, not cleaned.
     if (!hpo_name_worker_ok (hello->name) ||
         strnlen (hello->host, S_MAX_NAME + 1) > S_MAX_NAME ||
         hello->slots == 0 || hello->slots > S_MAX_SLOTS ||
-        hello->n_leases > S_MAX_LEASES) {
+        hello->n_leases > S_MAX_LEASES || bad_gpus) {
         s_error (self, m, HPO__ERROR_CODE__ERR_INVALID,
                  "hello: name must be 1-255 bytes of UTF-8 without control "
                  "characters, host at most 255 "
-                 "bytes, slots 1-4096, leases at most 4096");
+                 "bytes, slots 1-4096, leases at most 4096, GPUs at most "
+                 "1024 with no index twice, CPUs at most 65536");
+        hpo_resource_gpus_free (gpus, hello->n_gpus);
         return;
     }
     if (self->zap && s_name_taken (self, m, hello->name))
@@ -404,6 +441,11 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
         .started_us = hello->started_us,
         .leases = leases,
         .n_leases = hello->n_leases,
+        .gpus = gpus,
+        .n_gpus = gpus ? hello->n_gpus : 0,
+        .cpus = hello->cpus,
+        .busy_gpus = hello->busy_gpus,
+        .n_busy = hello->n_busy_gpus,
     };
     hpo_worker_t *winner = NULL;
     hpo_worker_t *w =
@@ -426,6 +468,7 @@ s_on_hello (hpo_server_t *self, s_msg_t *m)
     free (refused);
     free (leases);
     free (host);
+    hpo_resource_gpus_free (gpus, h.n_gpus);
 }
 
 //  The worker session a message comes from; answers UNKNOWN_SESSION (say
@@ -454,14 +497,17 @@ s_on_heartbeat (hpo_server_t *self, s_msg_t *m)
     if (!w)
         return;
     Hpo__Heartbeat *hb = m->env->heartbeat;
-    if (hb->n_leases > S_MAX_LEASES || hb->free > S_MAX_SLOTS) {
+    if (hb->n_leases > S_MAX_LEASES || hb->free > S_MAX_SLOTS ||
+        hb->n_busy_gpus > HPO_SPEC_MAX_GPUS) {
         s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID,
-                  "heartbeat: at most 4096 leases and 4096 free slots");
+                  "heartbeat: at most 4096 leases, 4096 free slots and 1024 "
+                  "busy GPUs");
         return;
     }
     hpo_lease_t *leases = s_leases (hb->leases, hb->n_leases);
     hpo_sched_heartbeat (self->sched, w, leases, hb->n_leases, hb->free,
                          self->now);
+    hpo_resource_busy (w, hb->busy_gpus, hb->n_busy_gpus);
     free (leases);
     s_ack (self, w, m->env->seq);
 }
@@ -573,10 +619,12 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
     if (!w)
         return;
     Hpo__Finish *f = m->env->finish;
-    if (f->attempt == 0 || f->free > S_MAX_SLOTS) {
+    if (f->attempt == 0 || f->free > S_MAX_SLOTS ||
+        f->n_busy_gpus > HPO_SPEC_MAX_GPUS) {
         s_refuse (self, w, m->env->seq, HPO__ERROR_CODE__ERR_INVALID,
                   f->attempt == 0 ? "finish: attempt 0 does not exist"
-                                  : "finish: at most 4096 free slots");
+                                  : "finish: at most 4096 free slots and "
+                                    "1024 busy GPUs");
         return;
     }
     hpo_finish_t outcome;
@@ -622,8 +670,10 @@ s_on_finish (hpo_server_t *self, s_msg_t *m)
         free (text);
     } else
         s_settle (self, w, m, rc, f->trial_id, f->attempt);
-    if (f->asks && rc != HPO_SCHED_ERROR)
+    if (f->asks && rc != HPO_SCHED_ERROR) {
         hpo_sched_heartbeat (self->sched, w, NULL, 0, f->free, self->now);
+        hpo_resource_busy (w, f->busy_gpus, f->n_busy_gpus);
+    }
 }
 
 static void

@@ -401,6 +401,46 @@ s_prep_command (s_prep_t *p, char **reason)
     return -1;
 }
 
+//  Whether the study's env sets the variable name (with its '=').
+static int
+s_study_sets (const Hpo__Assign *a, const char *name_eq)
+{
+    for (size_t k = 0; k < a->n_env; k++)
+        if (!strncmp (a->env[k], name_eq, strlen (name_eq)))
+            return 1;
+    return 0;
+}
+
+//  The attempt's resources (issue #11): HPO_GPUS and HPO_CPUS, and
+//  OMP_NUM_THREADS and MKL_NUM_THREADS as HPO_CPUS unless the study's
+//  env sets them. Returns CUDA_VISIBLE_DEVICES=its GPUs when this worker
+//  hands out GPUs (to go after the study's env, which cannot override
+//  it: another trial's GPU is not the program's to take), else NULL.
+static char *
+s_prep_resources (s_prep_t *p)
+{
+    const Hpo__Assign *a = p->a;
+    char *list = hpo_strdup ("");
+    for (size_t k = 0; k < a->n_gpus; k++) {
+        char *next =
+            hpo_sprintf ("%s%s%" PRIu32, list, k ? "," : "", a->gpus[k]);
+        free (list);
+        list = next;
+    }
+    uint32_t cpus = a->cpus ? a->cpus : 1;
+    s_env_add (&p->env, hpo_sprintf ("HPO_GPUS=%s", list));
+    s_env_add (&p->env, hpo_sprintf ("HPO_CPUS=%" PRIu32, cpus));
+    if (!s_study_sets (a, "OMP_NUM_THREADS="))
+        s_env_add (&p->env, hpo_sprintf ("OMP_NUM_THREADS=%" PRIu32, cpus));
+    if (!s_study_sets (a, "MKL_NUM_THREADS="))
+        s_env_add (&p->env, hpo_sprintf ("MKL_NUM_THREADS=%" PRIu32, cpus));
+    char *cuda = NULL;
+    if (p->host->has_gpus || a->n_gpus)
+        cuda = hpo_sprintf ("CUDA_VISIBLE_DEVICES=%s", list);
+    free (list);
+    return cuda;
+}
+
 //  HPO_* variables: which trial this is, where its files are, and each
 //  parameter that exists in this trial as HPO_PARAM_NAME (upper case).
 static void
@@ -429,12 +469,17 @@ s_prep_env (s_prep_t *p)
                 *c = (char)(*c - 'a' + 'A');
         s_env_add (env, entry);
     }
+    char *cuda = s_prep_resources (p);
     //  The study's own, after hpo's: s_check_env let no HPO_ name in.
     int unbuffered = 0;
     for (size_t k = 0; k < a->n_env; k++) {
+        if (cuda && !strncmp (a->env[k], "CUDA_VISIBLE_DEVICES=", 21))
+            continue;
         s_env_add (env, hpo_strdup (a->env[k]));
         unbuffered |= !strncmp (a->env[k], "PYTHONUNBUFFERED=", 17);
     }
+    if (cuda)
+        s_env_add (env, cuda);
     //  Python buffers a pipe's output in 8 KiB blocks: metrics printed to
     //  stdout would reach the coordinator in bursts, or only at the end.
     if (a->metrics_source && !strcmp (a->metrics_source, "stdout") &&

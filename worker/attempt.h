@@ -47,6 +47,9 @@ typedef struct {
     const char *worker;    //  this worker's name: HPO_WORKER, log header
     //  Absolute, or NULL: where HPO_CHECKPOINT_DIR is (see above).
     const char *checkpoint_root;
+    //  The worker hands out GPUs (--gpus): every attempt gets
+    //  CUDA_VISIBLE_DEVICES, its own GPUs or "" for none.
+    int has_gpus;
 } hpo_attempt_host_t;
 
 //  Where an attempt's report lines go.

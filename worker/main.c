@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/names.h"
+#include "common/spec.h"
 #include "worker/session.h"
 
 static void
@@ -32,7 +33,19 @@ s_usage (FILE *out)
         "  -c, --coordinator ENDPOINT  the coordinator, e.g. tcp://head:5555\n"
         "                              (default: $HPO_COORDINATOR)\n"
         "                              (required)\n"
-        "  -s, --slots N               trials run at once (default 1)\n"
+        "  -s, --slots N               trials run at once (default 1; with\n"
+        "                              --gpus, one per GPU; with --cpus,\n"
+        "                              the CPUs, at most 1024)\n"
+        "  -g, --gpus LIST|auto        the GPUs trials may use, one trial\n"
+        "                              each at a time: indices (0,1,2,3)\n"
+        "                              or auto (nvidia-smi -L's GPUs,\n"
+        "                              within CUDA_VISIBLE_DEVICES if set;\n"
+        "                              none without nvidia-smi). A study's\n"
+        "                              trial: {gpus: K} takes K of them\n"
+        "  -C, --cpus N                CPU capacity shared by the trials,\n"
+        "                              each taking its study's trial.cpus\n"
+        "                              (default: the online CPUs, at least\n"
+        "                              --slots)\n"
         "  -n, --name NAME             this worker's name, 1-255 bytes of\n"
         "                              UTF-8 without control characters\n"
         "                              (default HOSTNAME-PID)\n"
@@ -71,7 +84,10 @@ s_usage (FILE *out)
         "A trial's program runs in the worker's working directory and gets\n"
         "HPO_STUDY, HPO_TRIAL, HPO_ATTEMPT, HPO_TRIAL_ID, HPO_OBJECTIVE,\n"
         "HPO_WORKER, HPO_PARAMS_FILE, HPO_CHECKPOINT_DIR, HPO_PARAM_<NAME>\n"
-        "for each parameter, and HPO_REPORT_FD=3: it reports by writing\n"
+        "for each parameter, HPO_GPUS (its GPUs, also CUDA_VISIBLE_DEVICES\n"
+        "on a worker with --gpus), HPO_CPUS (also OMP_NUM_THREADS and\n"
+        "MKL_NUM_THREADS unless the study's env sets them), and\n"
+        "HPO_REPORT_FD=3: it reports by writing\n"
         "lines like \"step=3 val_loss=0.41\" or {\"step\": 3, \"val_loss\": "
         "0.41}\n"
         "to that descriptor. stdin is /dev/null. A study with\n"
@@ -173,15 +189,66 @@ s_keys (const char *secret, const char *server, hpo_keys_t *keys)
     return 1;
 }
 
+//  The worker's resources: --gpus (a list, or auto) and --cpus.
+typedef struct {
+    const char *gpus_arg; //  NULL: no GPUs
+    unsigned long cpus;   //  0: the online CPUs
+    int slots_given;      //  --slots was given
+    hpo_gpu_t *gpus;
+    size_t n_gpus;
+} s_resources_t;
+
+//  Reads --gpus and settles slots and CPUs. 0, or -1 after logging a
+//  usage error.
+static int
+s_resources (s_resources_t *r, unsigned long *slots)
+{
+    if (r->gpus_arg && !strcmp (r->gpus_arg, "auto"))
+        r->n_gpus = hpo_gpus_detect (&r->gpus);
+    else if (r->gpus_arg) {
+        char *error = NULL;
+        if (hpo_gpus_parse_list (r->gpus_arg, &r->gpus, &r->n_gpus, &error)) {
+            hpo_log_error ("--gpus: %s", error);
+            free (error);
+            return -1;
+        }
+    }
+    //  One slot per GPU; a worker with no GPU found keeps --slots. With
+    //  --cpus and no --slots, CPUs bound the trials: --cpus 32 runs eight
+    //  trials of cpus: 4, or 32 of one.
+    if (r->n_gpus)
+        *slots = r->n_gpus;
+    else if (r->cpus && !r->slots_given)
+        *slots = r->cpus < 1024 ? r->cpus : 1024;
+    if (r->cpus == 0) {
+        long online = sysconf (_SC_NPROCESSORS_ONLN);
+        r->cpus = online > 0 ? (unsigned long)online : 1;
+        //  --slots alone works as before: each default trial takes one.
+        if (r->cpus < *slots)
+            r->cpus = *slots;
+    }
+    return 0;
+}
+
 //  Runs the session until it ends; returns the exit status.
 static int
 s_run (const char *endpoint, const char *name, uint32_t slots,
        const char *state_dir, const char *checkpoint_root,
-       const hpo_keys_t *keys)
+       const s_resources_t *r, const hpo_keys_t *keys)
 {
     int signal_fd = s_signals ();
-    hpo_session_config_t config = {endpoint,  name, slots,           state_dir,
-                                   signal_fd, 0,    checkpoint_root, keys};
+    hpo_session_config_t config = {
+        .endpoint = endpoint,
+        .name = name,
+        .slots = slots,
+        .state_dir = state_dir,
+        .signal_fd = signal_fd,
+        .checkpoint_root = checkpoint_root,
+        .gpus = r->gpus,
+        .n_gpus = r->n_gpus,
+        .cpus = (uint32_t)r->cpus,
+        .keys = keys,
+    };
     hpo_session_t *session = hpo_session_new (&config);
     int rc = 1;
     if (session) {
@@ -203,23 +270,26 @@ main (int argc, char *argv[])
     const char *name = NULL;
     const char *state_dir = NULL;
     const char *checkpoint_root = NULL;
-    const char *curve_secret = NULL, *server_key = NULL;
     unsigned long slots = 1;
+    s_resources_t res = {0};
+    const char *curve_secret = NULL, *server_key = NULL;
     static const struct option options[] = {
+        {"gpus", required_argument, NULL, 'g'},
+        {"cpus", required_argument, NULL, 'C'},
+        {"curve-secret", required_argument, NULL, 'K'},
+        {"server-key", required_argument, NULL, 'S'},
         {"coordinator", required_argument, NULL, 'c'},
         {"slots", required_argument, NULL, 's'},
         {"name", required_argument, NULL, 'n'},
         {"state-dir", required_argument, NULL, 'd'},
         {"checkpoint-root", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
-        {"curve-secret", required_argument, NULL, 'K'},
-        {"server-key", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "c:s:n:d:k:l:h", options, NULL)) !=
-           -1) {
+    while ((opt = getopt_long (argc, argv, "c:s:g:C:n:d:k:l:h", options,
+                               NULL)) != -1) {
         switch (opt) {
         case 'c':
             endpoint = optarg;
@@ -228,8 +298,28 @@ main (int argc, char *argv[])
             char *end;
             errno = 0;
             slots = strtoul (optarg, &end, 10);
+            res.slots_given = 1;
             if (errno || !*optarg || *end || slots < 1 || slots > 1024)
                 hpo_fatal ("--slots: '%s' is not a number from 1 to 1024",
+                           optarg);
+            break;
+        }
+        case 'g':
+            res.gpus_arg = optarg;
+            break;
+        case 'K':
+            curve_secret = optarg;
+            break;
+        case 'S':
+            server_key = optarg;
+            break;
+        case 'C': {
+            char *end;
+            errno = 0;
+            res.cpus = strtoul (optarg, &end, 10);
+            if (errno || !*optarg || *end || res.cpus < 1 ||
+                res.cpus > HPO_SPEC_MAX_CPUS)
+                hpo_fatal ("--cpus: '%s' is not a number from 1 to 65536",
                            optarg);
             break;
         }
@@ -263,12 +353,6 @@ main (int argc, char *argv[])
             hpo_log_init ("hpo-worker", (hpo_log_level_t)level);
             break;
         }
-        case 'K':
-            curve_secret = optarg;
-            break;
-        case 'S':
-            server_key = optarg;
-            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -299,17 +383,24 @@ main (int argc, char *argv[])
         return 2;
     }
 
-    hpo_keys_t keys;
-    int has_keys = s_keys (curve_secret, server_key, &keys);
-    if (has_keys < 0)
-        return 2;
     char *name_buf = NULL, *state_buf = NULL;
     if (!name)
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
+    hpo_keys_t keys;
+    int has_keys = s_keys (curve_secret, server_key, &keys);
+    if (has_keys < 0)
+        return 2;
+    if (s_resources (&res, &slots) < 0) {
+        s_usage (stderr);
+        free (name_buf);
+        free (state_buf);
+        return 2;
+    }
     int rc = s_run (endpoint, name, (uint32_t)slots, state_dir, checkpoint_root,
-                    has_keys ? &keys : NULL);
+                    &res, has_keys ? &keys : NULL);
+    hpo_gpus_free (res.gpus, res.n_gpus);
     free (name_buf);
     free (state_buf);
     return rc;

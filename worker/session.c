@@ -24,6 +24,7 @@
 #include "common/mem.h"
 #include "common/sock.h"
 #include "common/wire.h"
+#include "gpus.h"
 #include "outbox.h"
 
 //  Until the first Welcome we do not know the heartbeat interval.
@@ -59,6 +60,8 @@ struct _hpo_session_t {
     char *state_dir;
     char *checkpoint_root; //  absolute; NULL: STATE/checkpoints
     uint32_t slots;
+    hpo_gpu_set_t *gpus; //  --gpus, and which slot holds each
+    uint32_t cpus;       //  --cpus
     int signal_fd;
     hpo_attempt_t **trials; //  [slots]; NULL: free slot
     hpo_outbox_t *outbox;   //  Reports, Finishes, Goodbyes until Acked
@@ -83,7 +86,7 @@ struct _hpo_session_t {
     uint64_t incarnation;
     uint64_t started_us;
     //  Warnings the coordinator can provoke at will, rate limited.
-    hpo_log_limit_t bad_messages, errors, overbooked, handshakes;
+    hpo_log_limit_t bad_messages, errors, overbooked, handshakes, gpu_refused;
 };
 
 static void s_stop (hpo_session_t *self, const char *reason);
@@ -175,12 +178,26 @@ hpo_session_unacked (const hpo_session_t *self)
     return hpo_outbox_live (self->outbox);
 }
 
+//  Adds to a Hello, Heartbeat or Finish the GPUs a process group still
+//  holds (borrowed from busy: room for every GPU, kept until sent).
+static void
+s_add_busy (const hpo_session_t *self, hpo_wire_msg_t *msg, uint32_t *busy)
+{
+    size_t n = hpo_gpu_set_busy (self->gpus, UINT32_MAX, busy);
+    hpo_wire_busy_gpus (msg, busy, n);
+}
+
 static void
 s_send_hello (hpo_session_t *self, int64_t now)
 {
     hpo_wire_msg_t msg;
     hpo_wire_hello (&msg, ++self->seq, self->name, self->host, self->slots,
                     (uint32_t)getpid (), self->incarnation, self->started_us);
+    uint32_t *busy =
+        hpo_calloc (hpo_gpu_set_size (self->gpus) + 1, sizeof *busy);
+    hpo_wire_hello_resources (&msg, hpo_gpu_set_wire (self->gpus),
+                              hpo_gpu_set_size (self->gpus), self->cpus);
+    s_add_busy (self, &msg, busy);
     //  Running attempts and finished ones whose Finish is unacknowledged.
     s_add_leases (self, &msg, 1, 0);
     hpo_log_debug ("hello to %s (%zu leases)", self->endpoint,
@@ -190,6 +207,7 @@ s_send_hello (hpo_session_t *self, int64_t now)
              (ring - 1) * sizeof self->hello_seqs[0]);
     self->hello_seqs[0] = self->seq;
     s_send (self, &msg);
+    free (busy);
     self->hello_ms = now;
     self->hello_wanted = 0;
     self->welcomed = 0;
@@ -210,7 +228,11 @@ s_send_heartbeat (hpo_session_t *self, int64_t now)
     //  Running attempts, and ended ones whose Finish still waits in the
     //  outbox, never sent: the heartbeat would overtake it.
     s_add_leases (self, &msg, 1, 1);
+    uint32_t *busy =
+        hpo_calloc (hpo_gpu_set_size (self->gpus) + 1, sizeof *busy);
+    s_add_busy (self, &msg, busy);
     s_send (self, &msg);
+    free (busy);
     self->next_heartbeat = now + self->heartbeat_ms;
 }
 
@@ -274,7 +296,14 @@ s_queue_finish (hpo_session_t *self, uint64_t trial_id, uint32_t attempt,
     };
     hpo_wire_msg_t msg;
     hpo_wire_finish (&msg, 0, &f);
+    //  With asks, the GPUs still held, so the coordinator can hand out
+    //  the ones this attempt (whose processes are gone) gave back.
+    uint32_t *busy =
+        hpo_calloc (hpo_gpu_set_size (self->gpus) + 1, sizeof *busy);
+    if (asks)
+        s_add_busy (self, &msg, busy);
     s_queue (self, &msg, HPO_OUTBOX_FINISH, trial_id, attempt, now);
+    free (busy);
 }
 
 //  The attempt's processes are gone and all it reported is queued: tell
@@ -284,6 +313,8 @@ s_trial_end (hpo_session_t *self, uint32_t slot, int64_t now)
 {
     hpo_attempt_t *t = self->trials[slot];
     int asks = self->welcomed && !self->stopping;
+    //  Its process group is gone: its GPUs are free from here on.
+    hpo_gpu_set_release (self->gpus, slot);
     hpo_attempt_result_t result;
     if (hpo_attempt_end (t, now, &result)) {
         s_queue_finish (self, hpo_attempt_trial_id (t), hpo_attempt_number (t),
@@ -317,11 +348,14 @@ s_trial_start (hpo_session_t *self, uint32_t slot, const Hpo__Assign *a,
                int64_t now)
 {
     hpo_attempt_host_t host = {self->state_dir, self->name,
-                               self->checkpoint_root};
+                               self->checkpoint_root,
+                               hpo_gpu_set_size (self->gpus) > 0};
     hpo_attempt_result_t result;
     self->trials[slot] = hpo_attempt_start (a, &host, now, &result);
-    if (self->trials[slot])
+    if (self->trials[slot]) {
+        hpo_gpu_set_hold (self->gpus, slot, a->gpus, a->n_gpus);
         return;
+    }
     s_queue_finish (self, a->trial_id, a->attempt, &result, 0, now);
     hpo_attempt_result_clear (&result);
 }
@@ -364,6 +398,24 @@ s_free_slot (const hpo_session_t *self)
     return slot;
 }
 
+//  Whether an Assign names a GPU that is not ours or that a process group
+//  still holds. The coordinator hands out neither; if it ever does (an
+//  old heartbeat crossed a kill), two trials must still not share a GPU:
+//  the Assign is ignored and its lease runs out (a lost attempt).
+static int
+s_gpus_refused (hpo_session_t *self, const Hpo__Assign *a, const char *tag,
+                int64_t now)
+{
+    char *why = hpo_gpu_set_check (self->gpus, a->gpus, a->n_gpus);
+    if (!why)
+        return 0;
+    if (hpo_log_limit (&self->gpu_refused, now, S_WARN_EVERY_MS))
+        hpo_log_warnx ("%s: assigned but %s: ignored (%" PRIu64 " so far)", tag,
+                       why, self->gpu_refused.count);
+    free (why);
+    return 1;
+}
+
 static void
 s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
 {
@@ -381,7 +433,7 @@ s_on_assign (hpo_session_t *self, const hpo_env_t *env, int64_t now)
             hpo_log_warnx ("%s: assigned but all %u slots are busy: ignored "
                            "(%" PRIu64 " so far)",
                            tag, self->slots, self->overbooked.count);
-    } else
+    } else if (!s_gpus_refused (self, a, tag, now))
         s_trial_start (self, slot, a, now);
     free (tag);
 }
@@ -894,6 +946,15 @@ hpo_session_new (const hpo_session_config_t *config)
     host[sizeof host - 1] = '\0';
     self->host = hpo_strdup (host);
     self->slots = config->slots;
+    self->cpus = config->cpus ? config->cpus : config->slots;
+    hpo_gpu_t *gpus = hpo_calloc (config->n_gpus + 1, sizeof *gpus);
+    for (size_t k = 0; k < config->n_gpus; k++) {
+        const hpo_gpu_t *g = &config->gpus[k];
+        gpus[k].index = g->index;
+        gpus[k].name = g->name ? hpo_strdup (g->name) : NULL;
+        gpus[k].uuid = g->uuid ? hpo_strdup (g->uuid) : NULL;
+    }
+    self->gpus = hpo_gpu_set_new (&gpus, config->n_gpus);
     self->signal_fd = config->signal_fd;
     self->trials = hpo_calloc (self->slots, sizeof (hpo_attempt_t *));
     self->items =
@@ -934,6 +995,7 @@ hpo_session_destroy (hpo_session_t **self_p)
     for (uint32_t k = 0; self->trials && k < self->slots; k++)
         hpo_attempt_destroy (&self->trials[k]);
     free (self->trials);
+    hpo_gpu_set_destroy (&self->gpus);
     free (self->items);
     free (self->item_slot);
     free (self->ready);

@@ -67,6 +67,7 @@
 #include <stdint.h>
 
 #include "common/keys.h"
+#include "gpus.h"
 
 //  Messages kept unacknowledged before reading reports pauses (the
 //  default of hpo_session_config_t.outbox_max).
@@ -97,6 +98,13 @@ typedef struct {
     //  ERR_DENIED in answer to a Hello (this key is not a worker's, or
     //  the name is bound to another key) is final, like ERR_REPLACED.
     const hpo_keys_t *keys;
+    //  --gpus: the GPUs handed out, one attempt each at a time (copied;
+    //  n_gpus 0: none), and --cpus, the CPU capacity (0: slots). Both go
+    //  to the coordinator in the Hello, which picks each attempt's GPUs;
+    //  a Heartbeat lists those a process group still holds (gpus.h).
+    const hpo_gpu_t *gpus;
+    size_t n_gpus;
+    uint32_t cpus;
 } hpo_session_config_t;
 
 typedef struct _hpo_session_t hpo_session_t;

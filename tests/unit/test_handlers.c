@@ -56,13 +56,13 @@ s_feed (hpo_server_t *server, const char *rid, size_t rid_size,
     return seen;
 }
 
-int
-main (void)
+//  A coordinator on a new database in dir (a mkdtemp template), its
+//  path in db; NULL (said) if it cannot start.
+static hpo_server_t *
+s_server (char *dir, char *db, size_t db_size)
 {
-    char dir[] = "/tmp/hpo-test-server-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
-    char db[256];
-    snprintf (db, sizeof db, "%s/hpo.db", dir);
+    snprintf (db, db_size, "%s/hpo.db", dir);
     hpo_server_config_t cfg = {.db_path = db,
                                .listen = "tcp://127.0.0.1:*",
                                .heartbeat_ms = 1000,
@@ -71,10 +71,20 @@ main (void)
     char *error = NULL;
     hpo_server_t *server = hpo_server_new (&cfg, &error);
     CHECK (server != NULL);
-    if (!server) {
+    if (!server)
         fprintf (stderr, "%s\n", error);
+    free (error);
+    return server;
+}
+
+int
+main (void)
+{
+    char dir[] = "/tmp/hpo-test-server-XXXXXX";
+    char db[256];
+    hpo_server_t *server = s_server (dir, db, sizeof db);
+    if (!server)
         return 1;
-    }
     CHECK (strncmp (hpo_server_endpoint (server), "tcp://127.0.0.1:", 16) == 0);
 
     hpo_wire_msg_t msg;
@@ -121,4 +131,64 @@ main (void)
     unlink (path);
     rmdir (dir);
     TEST_DONE ();
+}
+
+//  A Hello's and Heartbeat's resources (issue #11) are checked, never
+//  asserted on: two entries of one GPU index (two trials would share the
+//  device), too many GPUs or busy ones, absurd CPUs are refused. A
+//  constructor with its own server, clear of other changes to main.
+__attribute__ ((constructor)) static void
+s_test_resources (void)
+{
+    char dir[] = "/tmp/hpo-test-server-XXXXXX";
+    char db[256];
+    hpo_server_t *server = s_server (dir, db, sizeof db);
+    if (!server)
+        return;
+    Hpo__Gpu g[1100];
+    Hpo__Gpu *gp[1100];
+    for (size_t k = 0; k < 1100; k++) {
+        hpo__gpu__init (&g[k]);
+        g[k].index = (uint32_t)k;
+        gp[k] = &g[k];
+    }
+    uint32_t busy[1100] = {0};
+    hpo_wire_msg_t msg;
+    //  Fine: two GPUs, one busy.
+    hpo_wire_hello (&msg, 1, "g1", "box", 2, 42, 7, 1);
+    hpo_wire_hello_resources (&msg, gp, 2, 16);
+    hpo_wire_busy_gpus (&msg, busy, 1);
+    s_seen_t seen = s_feed (server, "g1", 2, &msg);
+    CHECK (seen.body == HPO__ENVELOPE__BODY_WELCOME);
+    //  The same index twice.
+    g[1].index = 0;
+    hpo_wire_hello (&msg, 2, "g2", "box", 2, 43, 8, 1);
+    hpo_wire_hello_resources (&msg, gp, 2, 16);
+    seen = s_feed (server, "g2", 2, &msg);
+    CHECK (seen.body == HPO__ENVELOPE__BODY_ERROR &&
+           seen.code == HPO__ERROR_CODE__ERR_INVALID);
+    g[1].index = 1;
+    //  Too many GPUs; too many CPUs.
+    hpo_wire_hello (&msg, 3, "g3", "box", 2, 44, 9, 1);
+    hpo_wire_hello_resources (&msg, gp, 1025, 16);
+    seen = s_feed (server, "g3", 2, &msg);
+    CHECK (seen.code == HPO__ERROR_CODE__ERR_INVALID);
+    hpo_wire_hello (&msg, 4, "g4", "box", 2, 45, 10, 1);
+    hpo_wire_hello_resources (&msg, gp, 1, 65537);
+    seen = s_feed (server, "g4", 2, &msg);
+    CHECK (seen.code == HPO__ERROR_CODE__ERR_INVALID);
+    //  A heartbeat listing more busy GPUs than a worker may have.
+    hpo_wire_heartbeat (&msg, 5, 1);
+    hpo_wire_busy_gpus (&msg, busy, 1025);
+    seen = s_feed (server, "g1", 2, &msg);
+    CHECK (seen.body == HPO__ENVELOPE__BODY_ERROR &&
+           seen.code == HPO__ERROR_CODE__ERR_INVALID);
+    hpo_wire_heartbeat (&msg, 6, 1);
+    hpo_wire_busy_gpus (&msg, busy, 2);
+    seen = s_feed (server, "g1", 2, &msg);
+    CHECK (seen.body == HPO__ENVELOPE__BODY_ACK);
+    hpo_server_destroy (&server);
+    char cmd[320];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
 }

@@ -193,7 +193,7 @@ test_study_json (void)
                "\"created\":1000.0,\"ended\":null,\"elapsed\":184.0,"
                "\"objective\":{\"metric\":\"val_loss\","
                "\"direction\":\"minimize\"},\"sampler\":\"random\","
-               "\"ask_tell\":false,"
+               "\"ask_tell\":false,\"unrunnable\":null,"
                "\"reason\":null,\"last_failed\":null,"
                "\"pruned_steps\":null,\"grid\":null,\"mean_duration\":null}");
     free (text);
@@ -269,10 +269,11 @@ test_trials_workers_json (void)
     CHECK_STR (text,
                "{\"workers\":[{\"name\":\"gpu1\",\"host\":\"node3\","
                "\"slots\":4,\"running\":2,\"last_heartbeat\":998.5,"
-               "\"age\":1.5,\"alive\":true,\"pid\":4242},"
+               "\"age\":1.5,\"alive\":true,\"pid\":4242,\"cpus\":0,"
+               "\"cpus_used\":0,\"gpus\":[]},"
                "{\"name\":\"cpu9\",\"host\":null,\"slots\":0,\"running\":0,"
                "\"last_heartbeat\":null,\"age\":null,\"alive\":false,"
-               "\"pid\":null}]}");
+               "\"pid\":null,\"cpus\":0,\"cpus_used\":0,\"gpus\":[]}]}");
     free (text);
 }
 
@@ -386,8 +387,30 @@ test_tables (void)
     wl.workers = workers;
     wl.now = 1000;
     CAPTURE (text, hpo_render_workers (out, &wl));
-    CHECK_STR (text, "NAME  HOST   SLOTS  RUNNING  LAST-HEARTBEAT  ALIVE\n"
-                     "gpu1  node3  4      2        1.5s ago        yes\n");
+    CHECK_STR (text,
+               "NAME  HOST   SLOTS  RUNNING  LAST-HEARTBEAT  ALIVE  CPUS\n"
+               "gpu1  node3  4      2        1.5s ago        yes    -\n");
+    free (text);
+    //  Resources (issue #11): CPUs used of all, and each GPU's trial.
+    w.cpus = 8;
+    w.cpus_used = 6;
+    Hpo__WorkerGpu g0 = HPO__WORKER_GPU__INIT, g1 = HPO__WORKER_GPU__INIT;
+    g0.index = 0;
+    g0.name = "NVIDIA H200";
+    g0.trial = "mnist#4";
+    g1.index = 3;
+    g1.busy = 1;
+    Hpo__WorkerGpu *gpus[] = {&g0, &g1};
+    w.n_gpus = 2;
+    w.gpus = gpus;
+    CAPTURE (text, hpo_render_workers (out, &wl));
+    CHECK_STR (text,
+               "NAME  HOST   SLOTS  RUNNING  LAST-HEARTBEAT  ALIVE  CPUS\n"
+               "gpu1  node3  4      2        1.5s ago        yes    6/8\n"
+               "\n"
+               "WORKER  GPU  NAME         TRIAL\n"
+               "gpu1    0    NVIDIA H200  mnist#4\n"
+               "gpu1    3    -            (busy)\n");
     free (text);
 }
 

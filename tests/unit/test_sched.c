@@ -2285,3 +2285,101 @@ s_test_extend_finite_space (void)
     CHECK (study->budget == 3);
     s_env_destroy (&e);
 }
+
+//  Resources (issue #11): a study's trial.gpus/cpus go only to a worker
+//  with that many free; the scheduler picks the GPUs, no two leases share
+//  one, and a released GPU stays out of service until the worker says no
+//  process group holds it. A constructor, clear of other changes to main.
+#include "../../coordinator/resource.h"
+
+static hpo_worker_t *
+s_res_worker (s_env_t *e, uint8_t id, const char *name, uint32_t slots,
+              uint32_t n_gpus, uint32_t cpus, int64_t now)
+{
+    uint8_t rid[5] = {9, 9, 9, 9, id};
+    hpo_worker_gpu_t gpus[8] = {{0}};
+    for (uint32_t k = 0; k < n_gpus; k++)
+        gpus[k].index = 10 + k; //  indices need not start at 0
+    hpo_hello_t h = {.name = name,
+                     .host = "h",
+                     .pid = id,
+                     .slots = slots,
+                     .gpus = gpus,
+                     .n_gpus = n_gpus,
+                     .cpus = cpus};
+    hpo_worker_t *winner = NULL;
+    size_t n_refused = 0;
+    hpo_worker_t *w = hpo_sched_hello (e->sched, rid, 5, &h, NULL, &n_refused,
+                                       &winner, now);
+    CHECK (w != NULL);
+    hpo_sched_heartbeat (e->sched, w, NULL, 0, slots, now);
+    return w;
+}
+
+__attribute__ ((constructor)) static void
+s_test_resources (void)
+{
+    s_env_t e;
+    int64_t now = 7000000;
+    s_env_new (&e, now);
+    hpo_study_t *study = s_create (
+        e.sched, "name: g\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 4}\ntrial: {gpus: 2}\n"
+                 "space: {x: {type: float, low: 0, high: 1}}\n");
+    //  A worker without GPUs takes none of its trials.
+    hpo_worker_t *cpu = s_res_worker (&e, 1, "cpu", 4, 0, 4, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 0);
+    char *why = hpo_sched_unrunnable (e.sched, study, now);
+    CHECK_STR (why, "needs 2 GPUs per trial; no connected worker has 2");
+    free (why);
+    //  Three GPUs hold one 2-GPU trial; the third waits for a second.
+    hpo_worker_t *gpu = s_res_worker (&e, 2, "gpu", 3, 3, 8, now);
+    CHECK (hpo_sched_unrunnable (e.sched, study, now) == NULL);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 1 && e.ev.assigned_to[0] == gpu);
+    hpo_trial_t *t = e.ev.assigned[0];
+    CHECK (t->n_gpus == 2 && gpu->gpus_free == 1);
+    CHECK (gpu->gpus[t->gpus[0]].trial == t && gpu->gpus[t->gpus[1]].trial == t);
+    CHECK (gpu->gpus[t->gpus[0]].index == 10 && gpu->cpus_used == 1);
+    CHECK (cpu->held == 0);
+    //  It ends: its GPUs stay busy until the worker's list says free.
+    CHECK (hpo_sched_finish (e.sched, gpu, t->id, t->attempt,
+                             HPO_FINISH_COMPLETE, 1, 0.5, NULL, NULL,
+                             now) == HPO_SCHED_OK);
+    CHECK (t->n_gpus == 0 && gpu->cpus_used == 0 && gpu->gpus_free == 1);
+    hpo_sched_heartbeat (e.sched, gpu, NULL, 0, 3, now);
+    uint32_t still[] = {11}; //  one of them: its group is still dying
+    hpo_resource_busy (gpu, still, 1);
+    CHECK (gpu->gpus_free == 2 && gpu->gpus[1].busy);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 2);
+    hpo_trial_t *t2 = e.ev.assigned[1];
+    //  Not the busy one.
+    CHECK (t2->n_gpus == 2 && gpu->gpus[t2->gpus[0]].index == 10 &&
+           gpu->gpus[t2->gpus[1]].index == 12);
+    CHECK (gpu->gpus_free == 0);
+    char *text = hpo_resource_describe (gpu);
+    CHECK_STR (text, "10 (g#1), 11 (busy), 12 (g#1)");
+    free (text);
+    //  A lost lease (the worker went silent) gives its GPUs back the
+    //  same way: busy until the worker says otherwise.
+    CHECK (hpo_sched_expire (e.sched, now + 5000) == 0);
+    CHECK (t2->state == HPO_TRIAL_WAITING && gpu->gpus_free == 0);
+    s_env_destroy (&e);
+
+    //  CPUs: 8 of them hold two 4-CPU trials, never three.
+    s_env_new (&e, now);
+    s_create (e.sched, "name: c\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 4}\ntrial: {cpus: 4}\n"
+                       "space: {x: {type: float, low: 0, high: 1}}\n");
+    hpo_worker_t *big = s_res_worker (&e, 3, "big", 4, 0, 8, now);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 2 && big->cpus_used == 8 && big->held == 2);
+    //  An older worker (no cpus in its Hello) has its slots as CPUs.
+    hpo_worker_t *old = s_res_worker (&e, 4, "old", 2, 0, 0, now);
+    CHECK (old->cpus == 2);
+    CHECK (hpo_sched_dispatch (e.sched, now) == 0);
+    CHECK (e.ev.n_assigned == 2 && old->held == 0);
+    s_env_destroy (&e);
+}

@@ -294,9 +294,12 @@ static void
 s_start_with (uint32_t slots, size_t outbox_max, int signal_fd)
 {
     s_router_new ("tcp://127.0.0.1:*");
-    hpo_session_config_t config = {s_endpoint, "test-worker", slots,
-                                   s_dir,      signal_fd,     outbox_max,
-                                   NULL,       NULL};
+    hpo_session_config_t config = {.endpoint = s_endpoint,
+                                   .name = "test-worker",
+                                   .slots = slots,
+                                   .state_dir = s_dir,
+                                   .signal_fd = signal_fd,
+                                   .outbox_max = outbox_max};
     s_session = hpo_session_new (&config);
     CHECK (s_session);
     hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
@@ -1077,7 +1080,11 @@ static void
 test_hello_refused (void)
 {
     s_router_new ("tcp://127.0.0.1:*");
-    hpo_session_config_t config = {s_endpoint, "test-worker", 1, s_dir, -1, 0, NULL, NULL};
+    hpo_session_config_t config = {.endpoint = s_endpoint,
+                                   .name = "test-worker",
+                                   .slots = 1,
+                                   .state_dir = s_dir,
+                                   .signal_fd = -1};
     s_session = hpo_session_new (&config);
     CHECK (s_session);
     hpo_env_t *hello = s_take (HPO__ENVELOPE__BODY_HELLO, 5000);
@@ -1118,7 +1125,11 @@ test_hello_refused (void)
     hello = NULL;
     zsock_t *first_router = s_router;
     s_router_new ("tcp://127.0.0.1:*");
-    hpo_session_config_t again = {s_endpoint, "w2", 1, s_dir, -1, 0, NULL, NULL};
+    hpo_session_config_t again = {.endpoint = s_endpoint,
+                                  .name = "w2",
+                                  .slots = 1,
+                                  .state_dir = s_dir,
+                                  .signal_fd = -1};
     hpo_session_t *second = hpo_session_new (&again);
     hpo_session_t *first = s_session;
     s_session = second;

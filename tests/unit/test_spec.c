@@ -698,8 +698,8 @@ s_test_bad (void)
          "trial: {grace: -5s}",
          "t.yaml:4: trial.grace: must be a duration"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
-         "trial: {gpus: 1}",
-         "t.yaml:4: trial.gpus: unknown key"},
+         "trial: {gpu: 1}",
+         "t.yaml:4: trial.gpu: unknown key"},
     };
     for (size_t k = 0; k < sizeof sections / sizeof sections[0]; k++) {
         char text[1024];
@@ -1973,4 +1973,39 @@ s_test_space_when_linear (void)
                  t_small, t_large);
     free (small);
     free (large);
+}
+
+//  trial.gpus and trial.cpus (issue #11): defaults 0 and 1, bounds, and
+//  errors with file and line. A constructor, like s_test_max_lost, to stay
+//  clear of other changes to main.
+__attribute__ ((constructor)) static void
+s_test_resources (void)
+{
+    const char *base = "name: m\ncommand: t {x}\nobjective: {metric: loss}\n"
+                       "budget: {trials: 2}\nspace: {x: {type: int, low: 1, "
+                       "high: 9}}\n";
+    char text[512];
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (base, &error);
+    CHECK (spec && spec->gpus == 0 && spec->cpus == 1);
+    hpo_spec_destroy (&spec);
+    snprintf (text, sizeof text, "%strial: {gpus: 2, cpus: 4}\n", base);
+    spec = s_parse (text, &error);
+    CHECK (spec && spec->gpus == 2 && spec->cpus == 4);
+    hpo_spec_destroy (&spec);
+    snprintf (text, sizeof text, "%strial: {gpus: 0}\n", base);
+    spec = s_parse (text, &error);
+    CHECK (spec && spec->gpus == 0 && spec->cpus == 1);
+    hpo_spec_destroy (&spec);
+    free (error);
+    snprintf (text, sizeof text, "%strial: {gpus: -1}\n", base);
+    BAD (text, "t.yaml:6: trial.gpus: must be an integer from 0 to 1024");
+    snprintf (text, sizeof text, "%strial: {gpus: 1025}\n", base);
+    BAD (text, "t.yaml:6: trial.gpus: is out of range");
+    snprintf (text, sizeof text, "%strial: {gpus: 1.5}\n", base);
+    BAD (text, "t.yaml:6: trial.gpus: must be an integer from 0 to 1024");
+    snprintf (text, sizeof text, "%strial: {cpus: 0}\n", base);
+    BAD (text, "t.yaml:6: trial.cpus: must be an integer from 1 to 65536");
+    snprintf (text, sizeof text, "%strial:\n  cpus: two\n", base);
+    BAD (text, "t.yaml:7: trial.cpus: must be an integer from 1 to 65536");
 }
