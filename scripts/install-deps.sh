@@ -29,6 +29,11 @@ PKGS=(
     python3-optuna                     # tests/conformance: Optuna 3.1's
                                        # pruners decide the same curves;
                                        # also the benchmarks' peer
+    python3-sklearn                    # examples/sklearn_digits.py, the
+                                       # digits data; bench/prune_saving.py
+    python3-torch                      # examples/torch_digits.py (CPU
+                                       # build; ~140 MB download with its
+                                       # dependencies, ~560 MB installed)
 )
 
 SUDO=
