@@ -52,8 +52,17 @@ def load_data(device):
             tensor(y_va, torch.long))
 
 
+def settings():
+    """The study's fixed settings (--epochs, --passes...) from the command
+    line, under the trial's parameters: under a worker hpo.params() reads
+    only the parameters file, which holds only the space's parameters."""
+    p = hpo.params(sys.argv[1:])
+    p.update(hpo.params())
+    return p
+
+
 def main():
-    p = hpo.params()
+    p = settings()
     lr = float(p.get("lr", 0.05))
     hidden = int(p.get("hidden", 64))
     dropout = float(p.get("dropout", 0.1))

@@ -75,6 +75,11 @@ class ExamplesTest(ClusterTest):
             self.assertTrue(0.0 <= v <= 1.0, t)
             if t["state"] == "COMPLETE":
                 best = v if best is None else max(best, v)
+                # The command line's --epochs counts (under a worker
+                # hpo.params() has only the space's parameters).
+                shown = c.cli_json("trial", "show", name, str(t["number"]))
+                self.assertEqual(max(p["step"] for p in shown["intermediate"]),
+                                 epochs - 1, shown)
         # Ten classes: chance is 0.1; any sane setting of these models
         # passes 0.8 within a few epochs, and TPE's first trials are
         # random, so the best of them is far from the worst corners.
