@@ -69,8 +69,7 @@ typedef struct {
     //  calls it at its own first report, so the wrapped pruner then
     //  records only what it is asked, as Optuna's does. Later calls do
     //  nothing.
-    void (*restore) (void *self, const hpo_history_t *history,
-                     uint64_t number);
+    void (*restore) (void *self, const hpo_history_t *history, uint64_t number);
 } hpo_pruner_ops_t;
 
 //  Whether a report of trial number at step is judged at all, as Optuna's
