@@ -28,8 +28,17 @@ def cpu_seconds():
     return t.user + t.system
 
 
+def settings():
+    """The study's fixed settings (--epochs, --passes...) from the command
+    line, under the trial's parameters: under a worker hpo.params() reads
+    only the parameters file, which holds only the space's parameters."""
+    p = hpo.params(sys.argv[1:])
+    p.update(hpo.params())
+    return p
+
+
 def main():
-    p = hpo.params()
+    p = settings()
     alpha = float(p.get("alpha", 1e-4))
     eta0 = float(p.get("eta0", 0.01))
     epochs = int(p.get("epochs", 40))

@@ -119,7 +119,9 @@ def params(argv=None):
     floats and strings as the study's space gives them); by hand, from
     "--name value" arguments (argv, default sys.argv[1:]), each an int, a
     float or else a string. The result is read once and kept (unless argv
-    is given)."""
+    is given). Under a worker the file holds only the space's parameters:
+    read settings the study's command fixes (--epochs 30) with
+    params(sys.argv[1:])."""
     global _params
     if argv is not None:
         return _from_argv(argv)

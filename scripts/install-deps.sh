@@ -33,6 +33,11 @@ PKGS=(
                                        # verify and security on the units
                                        # (no daemon is started)
     shellcheck                         # test_deploy.py: the Slurm scripts
+    python3-sklearn                    # examples/sklearn_digits.py, the
+                                       # digits data; bench/prune_saving.py
+    python3-torch                      # examples/torch_digits.py (CPU
+                                       # build; ~140 MB download with its
+                                       # dependencies, ~560 MB installed)
 )
 # test_k8s.py: node and npm install the manifests' schema checker
 # (deploy/k8s/test). A node that is already there (nodesource's, say,

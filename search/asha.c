@@ -47,11 +47,11 @@
     differ from the original ones (a PRUNED trial it promotes, values
     recorded late under auto), a rung may hold a value more or fewer than
     before the restart; decisions after it follow the rebuilt rungs.
-    An instance cannot tell a restart from a late first question: wrapped
-    by patient, which asks only when patience runs out, the first
-    question also rebuilds, where Optuna's wrapped pruner has recorded
-    nothing (tests/conformance finds 1 decision in 527 different). A
-    restore op the scheduler calls after loading would separate the two. */
+    The rebuild is the pruner's restore op (pruner.h): wrapped by
+    patient, which asks only when patience runs out, it is called at
+    patient's first report, not at the first question, so the rungs then
+    hold only the values of the reports patient asked about, as Optuna's
+    wrapped pruner's do (tests/conformance, patient-asha).               */
 #include "asha.h"
 
 #include <assert.h>
@@ -374,20 +374,29 @@ s_rebuild (hpo_asha_run_t *run, const hpo_history_t *history,
     }
 }
 
+void
+hpo_asha_restore (void *self, const hpo_history_t *history, uint64_t number)
+{
+    hpo_asha_run_t *run = self;
+    if (run->restored)
+        return;
+    run->restored = 1;
+    //  With auto, reports before the first completion record nothing, as
+    //  in Optuna, so no rebuild follows them.
+    if (run->ready (run->owner, history))
+        s_rebuild (run, history, number);
+}
+
 hpo_prune_t
 hpo_asha_report (void *self, const hpo_history_t *history, uint64_t number,
                  int64_t step, double value, char **reason)
 {
     hpo_asha_run_t *run = self;
-    int first = !run->asked;
-    run->asked = 1;
+    //  Only a new instance's first report finds curves it was not asked
+    //  about.
+    hpo_asha_restore (self, history, number);
     if (!run->ready (run->owner, history))
         return HPO_PRUNE_CONTINUE;
-    //  Only a new instance's first report finds curves it was not asked
-    //  about; with auto, reports before the first completion record
-    //  nothing, as in Optuna, so no rebuild follows them.
-    if (first)
-        s_rebuild (run, history, number);
     int fresh = number < history->n && history->curves[number].n <= 1;
     return s_point (run, number, step, value, fresh, reason);
 }
@@ -581,4 +590,5 @@ const hpo_pruner_ops_t hpo_pruner_asha = {
     .new = s_new,
     .destroy = s_destroy,
     .report = hpo_asha_report,
+    .restore = hpo_asha_restore,
 };

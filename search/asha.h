@@ -59,7 +59,7 @@ typedef struct {
     int bracketed;           //  reasons name the ladder as a bracket
     hpo_asha_trial_t *rows;  //  by trial number
     size_t n_rows;
-    int asked;               //  a report has reached this instance
+    int restored;            //  hpo_asha_restore has run
 } hpo_asha_run_t;
 
 //  A report of the pruner's (pruner.h's report): the trial's latest
@@ -72,6 +72,10 @@ typedef struct {
 hpo_prune_t hpo_asha_report (void *self, const hpo_history_t *history,
                              uint64_t number, int64_t step, double value,
                              char **reason);
+//  Both pruners' restore (pruner.h): the rebuild above, at most once per
+//  instance (with auto, only once the ladders are ready at that call).
+void hpo_asha_restore (void *self, const hpo_history_t *history,
+                       uint64_t number);
 void hpo_asha_run_free (hpo_asha_run_t *run);
 
 //  Largest last step of the COMPLETE trials with a curve, or -1 if none:

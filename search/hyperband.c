@@ -206,4 +206,5 @@ const hpo_pruner_ops_t hpo_pruner_hyperband = {
     .new = s_new,
     .destroy = s_destroy,
     .report = hpo_asha_report,
+    .restore = hpo_asha_restore,
 };

@@ -11,7 +11,13 @@
     decision reads the trial's own curve once: O(s) in its steps, not in
     the study's trials; the wrapped pruner's costs its own. As elsewhere,
     a NaN report never joins a curve, so it does not count as a step as
-    it does in Optuna.                                                     */
+    it does in Optuna.
+
+    The wrapped pruner is asked only when patience runs out, so it must
+    not rebuild its state from every point of the history at its first
+    question (asha's rungs would then hold values Optuna's wrapped
+    pruner never saw): patient's first report calls its restore op
+    (pruner.h) instead, when there is little or nothing to rebuild.      */
 #include "pruner.h"
 
 #include <inttypes.h>
@@ -97,11 +103,22 @@ s_better (const s_self_t *self, double a, double b)
     return (self->maximize ? b > a : b < a) ? b : a;
 }
 
+//  Every report reaches patient, so its first one is the instance's
+//  first: the wrapped pruner restores there (it ignores later calls).
+static void
+s_restore (void *self_, const hpo_history_t *history, uint64_t number)
+{
+    s_self_t *self = self_;
+    if (self->wrapped_ops && self->wrapped_ops->restore)
+        self->wrapped_ops->restore (self->wrapped, history, number);
+}
+
 static hpo_prune_t
 s_report (void *self_, const hpo_history_t *history, uint64_t number,
           int64_t step, double value, char **reason)
 {
     s_self_t *self = self_;
+    s_restore (self, history, number);
     if (number >= history->n)
         return HPO_PRUNE_CONTINUE;
     const hpo_curve_t *c = &history->curves[number];
@@ -141,4 +158,5 @@ const hpo_pruner_ops_t hpo_pruner_patient = {
     .new = s_new,
     .destroy = s_destroy,
     .report = s_report,
+    .restore = s_restore,
 };

@@ -58,6 +58,18 @@ typedef struct {
     hpo_prune_t (*report) (void *self, const hpo_history_t *history,
                            uint64_t number, int64_t step, double value,
                            char **reason);
+    //  Optional, for a pruner that keeps state derived from the reports
+    //  it is asked about (asha's rungs); NULL: nothing to restore. Once
+    //  per instance, at the first report that reaches it, it rebuilds
+    //  that state from the history's curves, leaving out trial number's
+    //  latest point (the report in hand): a new instance cannot tell a
+    //  restarted coordinator from a new study, where there is nothing
+    //  to rebuild. report calls it itself at its first report; a wrapper
+    //  that asks its wrapped pruner about only some reports (patient)
+    //  calls it at its own first report, so the wrapped pruner then
+    //  records only what it is asked, as Optuna's does. Later calls do
+    //  nothing.
+    void (*restore) (void *self, const hpo_history_t *history, uint64_t number);
 } hpo_pruner_ops_t;
 
 //  Whether a report of trial number at step is judged at all, as Optuna's

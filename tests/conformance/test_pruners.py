@@ -335,6 +335,21 @@ CASES = [
     {"name": "hyperband-ties", "shape": "ties", "trials": 60, "seed": 29,
      "pruner": {"type": "hyperband", "max_resource": 20,
                 "reduction_factor": 2}},
+    # Patient asks its wrapped pruner only when patience runs out: the
+    # wrapped ASHA or Hyperband records only those reports, not the
+    # points before them (search/pruner.h's restore).
+    {"name": "patient-asha", "seed": 30, "steps": 40, "trials": 60,
+     "parallel": 6,
+     "pruner": {"type": "patient", "patience": 2,
+                "wrapped": {"type": "asha", "min_resource": 1,
+                            "reduction_factor": 2}}},
+    {"name": "patient-asha-auto", "seed": 31, "steps": 40, "trials": 60,
+     "pruner": {"type": "patient", "patience": 1,
+                "wrapped": {"type": "asha"}}},
+    {"name": "patient-hyperband", "seed": 32, "steps": 30, "trials": 80,
+     "parallel": 8,
+     "pruner": {"type": "patient", "patience": 1, "min_delta": 0.01,
+                "wrapped": {"type": "hyperband", "max_resource": 30}}},
 ]
 
 
