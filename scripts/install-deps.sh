@@ -27,6 +27,8 @@ PKGS=(
     python3-optuna                     # tests/conformance: Optuna 3.1's
                                        # pruners decide the same curves;
                                        # also the benchmarks' peer
+    python3-cmaes                      # bench/samplers_optuna.py: Optuna's
+                                       # CmaEsSampler needs it
 )
 
 SUDO=
