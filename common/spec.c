@@ -737,7 +737,18 @@ s_parse_values (s_ctx_t *ctx, const s_field_t *f, hpo_param_spec_t *p)
     return rc;
 }
 
-enum { F_TYPE, F_LOW, F_HIGH, F_LOG, F_STEP, F_VALUES, F_PARAM_KEYS };
+enum {
+    F_TYPE,
+    F_LOW,
+    F_HIGH,
+    F_LOG,
+    F_STEP,
+    F_VALUES,
+    F_POINTS,
+    F_WHEN,
+    F_GRID,
+    F_PARAM_KEYS
+};
 
 //  low, high, log and step of a float or int range.
 static int
@@ -794,13 +805,193 @@ s_parse_range (s_ctx_t *ctx, s_field_t *f, hpo_param_spec_t *p)
     return 0;
 }
 
+//  points: N on a range: N points from low to high, evenly spaced in
+//  log space when log is true, written out as the parameter's values
+//  (ints rounded, repeats dropped), so every sampler and the grid see
+//  the same finite set.
 static int
-s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_param_spec_t *p)
+s_parse_points (s_ctx_t *ctx, const s_field_t *f, hpo_param_spec_t *p)
 {
+    int64_t n;
+    if (s_get_int_in (ctx, f, 2, HPO_SPEC_MAX_VALUES,
+                      "an integer from 2 to 10000", &n))
+        return -1;
+    bool is_int = p->type == HPO_PARAM_INT;
+    double a = p->log ? log (p->low) : p->low;
+    double b = p->log ? log (p->high) : p->high;
+    p->values = hpo_calloc ((size_t)n, sizeof (hpo_value_t));
+    for (int64_t k = 0; k < n; k++) {
+        double x = a + (b - a) * (double)k / (double)(n - 1);
+        x = p->log ? exp (x) : x;
+        //  The ends exactly, whatever exp (log (x)) made of them.
+        x = k == 0 ? p->low : k == n - 1 ? p->high : hpo_search_tidy (x);
+        hpo_value_t v = {.kind = HPO_KIND_FLOAT, .f = x};
+        if (is_int) {
+            v.kind = HPO_KIND_INT;
+            v.i = (int64_t)round (x);
+            v.f = (double)v.i;
+        }
+        //  Increasing in k, so a repeat (ints rounded together) is the
+        //  last one kept.
+        if (p->n_values == 0 || p->values[p->n_values - 1].f != v.f)
+            p->values[p->n_values++] = v;
+    }
+    return 0;
+}
+
+//  One value of a when: condition, checked against the parameter it
+//  names (which must be able to take it).
+static int
+s_parse_when_value (s_ctx_t *ctx, const s_field_t *f,
+                    const hpo_param_spec_t *target, hpo_value_t *v)
+{
+    bool null;
+    if (s_get_scalar (ctx, f, v, &null))
+        return -1;
+    int ok = 0;
+    if (target->values) {
+        for (size_t k = 0; k < target->n_values && !ok; k++) {
+            const hpo_value_t *t = &target->values[k];
+            ok = t->kind == HPO_KIND_STR
+                     ? v->kind == HPO_KIND_STR && !strcmp (t->s, v->s)
+                     : v->kind != HPO_KIND_STR && t->f == v->f;
+        }
+    } else if (target->type == HPO_PARAM_INT && v->kind == HPO_KIND_INT) {
+        int64_t step = target->has_step ? (int64_t)target->step : 1;
+        ok = v->f >= target->low && v->f <= target->high &&
+             (v->i - (int64_t)target->low) % step == 0;
+    }
+    if (ok)
+        return 0;
+    char *text = hpo_value_format (v);
+    hpo_values_clear (v, 1);
+    s_fail (ctx, s_vline (f), f->path, "%s is not a value %s can take",
+            text, target->name);
+    free (text);
+    return -1;
+}
+
+//  when: {PARAM: VALUE} or {PARAM: [VALUES]}: parameter k exists only
+//  when PARAM, declared before it, has one of the values.
+static int
+s_parse_when (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self, size_t k)
+{
+    hpo_param_spec_t *p = &self->params[k];
+    struct fy_node *map = f->value;
+    if (!map || !fy_node_is_mapping (map) ||
+        fy_node_mapping_item_count (map) != 1)
+        return s_fail (ctx, s_vline (f), f->path,
+                       "must be a mapping of one parameter to a value or a "
+                       "list of values, like {opt: sgd}");
+    void *iter = NULL;
+    struct fy_node_pair *pair = fy_node_mapping_iterate (map, &iter);
+    s_field_t at = {.value = fy_node_pair_value (pair), .present = true};
+    size_t len = 0;
+    const char *name = s_scalar (ctx, fy_node_pair_key (pair), &len);
+    at.line = s_line (fy_node_pair_key (pair), f->line);
+    if (!name)
+        return s_fail (ctx, at.line, f->path, "keys must be strings");
+    s_path (at.path, f->path, name, len > 64 ? 64 : len);
+    int target = -1;
+    for (size_t j = 0; j < self->n_params && target < 0; j++)
+        if (strlen (self->params[j].name) == len &&
+            !memcmp (self->params[j].name, name, len))
+            target = (int)j;
+    if (target < 0)
+        return s_fail (ctx, at.line, at.path, "no such parameter");
+    if ((size_t)target == k)
+        return s_fail (ctx, at.line, at.path,
+                       "a parameter cannot depend on itself");
+    if ((size_t)target > k)
+        return s_fail (ctx, at.line, at.path,
+                       "must be declared earlier in the space than %s",
+                       p->name);
+    const hpo_param_spec_t *t = &self->params[target];
+    if (!t->values && t->type != HPO_PARAM_INT)
+        return s_fail (ctx, at.line, at.path,
+                       "a condition needs a categorical, an int, or a float "
+                       "with values or points");
+    p->when_param = target;
+    if (!fy_node_is_sequence (at.value)) {
+        p->when_values = hpo_calloc (1, sizeof (hpo_value_t));
+        if (s_parse_when_value (ctx, &at, t, &p->when_values[0]))
+            return -1;
+        p->n_when_values = 1;
+        return 0;
+    }
+    int count = fy_node_sequence_item_count (at.value);
+    if (count <= 0)
+        return s_fail (ctx, s_vline (&at), at.path, "must not be empty");
+    if (count > HPO_SPEC_MAX_VALUES)
+        return s_fail (ctx, s_vline (&at), at.path,
+                       "has %d values; at most %d are allowed", count,
+                       HPO_SPEC_MAX_VALUES);
+    p->when_values = hpo_calloc ((size_t)count, sizeof (hpo_value_t));
+    iter = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate (at.value, &iter))) {
+        s_field_t v = {.value = item, .present = true, .line = at.line};
+        s_path_index (v.path, at.path, p->n_when_values);
+        if (s_parse_when_value (ctx, &v, t, &p->when_values[p->n_when_values]))
+            return -1;
+        p->n_when_values++;
+    }
+    return 0;
+}
+
+//  grid: true (hybrid search): the parameter is swept, so it needs a
+//  finite set of points, and exists in every trial.
+static int
+s_parse_grid (s_ctx_t *ctx, const s_field_t *f, const s_field_t *when,
+              hpo_param_spec_t *p)
+{
+    if (s_get_bool (ctx, f, &p->grid))
+        return -1;
+    if (!p->grid)
+        return 0;
+    if (when->present)
+        return s_fail (ctx, f->line, f->path,
+                       "cannot be combined with when: every grid point gets "
+                       "its share of trials, so a grid parameter must exist "
+                       "in every trial");
+    if (hpo_param_grid_count (p) == 0)
+        return s_fail (ctx, f->line, f->path,
+                       "needs a finite set of points: values, an int range, "
+                       "a float with step, or points");
+    return 0;
+}
+
+//  The range or values of a float or int, with points.
+static int
+s_parse_numeric (s_ctx_t *ctx, s_field_t *f, hpo_param_spec_t *p)
+{
+    if (f[F_VALUES].present) {
+        for (int k = F_LOW; k <= F_POINTS; k++)
+            if (k != F_VALUES && f[k].present)
+                return s_fail (ctx, f[k].line, f[k].path,
+                               "cannot be combined with values");
+        return s_parse_values (ctx, &f[F_VALUES], p);
+    }
+    if (s_parse_range (ctx, f, p))
+        return -1;
+    if (!f[F_POINTS].present)
+        return 0;
+    if (f[F_STEP].present)
+        return s_fail (ctx, f[F_POINTS].line, f[F_POINTS].path,
+                       "cannot be combined with step");
+    return s_parse_points (ctx, &f[F_POINTS], p);
+}
+
+static int
+s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_spec_t *self, size_t k)
+{
+    hpo_param_spec_t *p = &self->params[k];
     s_field_t f[F_PARAM_KEYS] = {
-        [F_TYPE] = {.key = "type"}, [F_LOW] = {.key = "low"},
-        [F_HIGH] = {.key = "high"}, [F_LOG] = {.key = "log"},
-        [F_STEP] = {.key = "step"}, [F_VALUES] = {.key = "values"},
+        [F_TYPE] = {.key = "type"},     [F_LOW] = {.key = "low"},
+        [F_HIGH] = {.key = "high"},     [F_LOG] = {.key = "log"},
+        [F_STEP] = {.key = "step"},     [F_VALUES] = {.key = "values"},
+        [F_POINTS] = {.key = "points"}, [F_WHEN] = {.key = "when"},
+        [F_GRID] = {.key = "grid"},
     };
     p->when_param = -1;
     if (s_fields (ctx, pf, f, F_PARAM_KEYS))
@@ -820,20 +1011,24 @@ s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_param_spec_t *p)
         return s_fail (ctx, s_vline (&f[F_TYPE]), f[F_TYPE].path,
                        "must be float, int or categorical");
 
-    if (p->type == HPO_PARAM_CATEGORICAL || f[F_VALUES].present) {
+    int rc;
+    if (p->type == HPO_PARAM_CATEGORICAL) {
         //  Values are the whole story: a range beside them would be
         //  ignored, so it is an error instead.
-        const char *why = p->type == HPO_PARAM_CATEGORICAL
-                              ? "not allowed for categorical"
-                              : "cannot be combined with values";
-        for (int k = F_LOW; k <= F_STEP; k++)
-            if (f[k].present)
-                return s_fail (ctx, f[k].line, f[k].path, "%s", why);
+        for (int j = F_LOW; j <= F_POINTS; j++)
+            if (j != F_VALUES && f[j].present)
+                return s_fail (ctx, f[j].line, f[j].path,
+                               "not allowed for categorical");
         if (!f[F_VALUES].present)
             return s_missing (ctx, &f[F_VALUES]);
-        return s_parse_values (ctx, &f[F_VALUES], p);
-    }
-    return s_parse_range (ctx, f, p);
+        rc = s_parse_values (ctx, &f[F_VALUES], p);
+    } else
+        rc = s_parse_numeric (ctx, f, p);
+    if (rc == 0 && f[F_WHEN].present)
+        rc = s_parse_when (ctx, &f[F_WHEN], self, k);
+    if (rc == 0 && f[F_GRID].present)
+        rc = s_parse_grid (ctx, &f[F_GRID], &f[F_WHEN], p);
+    return rc;
 }
 
 static int
@@ -936,8 +1131,22 @@ s_parse_space (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
     s_field_t *fields = hpo_calloc ((size_t)count, sizeof *fields);
     int rc = s_param_names (ctx, f, self, fields);
     for (size_t k = 0; rc == 0 && k < self->n_params; k++)
-        rc = s_parse_param (ctx, &fields[k], &self->params[k]);
+        rc = s_parse_param (ctx, &fields[k], self, k);
     free (fields);
+    //  The grid points of a hybrid search: each is a row of the counts
+    //  hpo study show reports, so they are bounded as a grid is.
+    uint64_t points = 1;
+    for (size_t k = 0; rc == 0 && k < self->n_params; k++) {
+        uint64_t c = hpo_param_grid_count (&self->params[k]);
+        if (!self->params[k].grid)
+            continue;
+        if (c > HPO_SPEC_MAX_GRID || points > HPO_SPEC_MAX_GRID / c)
+            rc = s_fail (ctx, f->line, f->path,
+                         "the grid: true parameters have more than %llu "
+                         "points",
+                         (unsigned long long)HPO_SPEC_MAX_GRID);
+        points *= c;
+    }
     return rc;
 }
 

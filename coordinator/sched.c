@@ -465,7 +465,7 @@ s_study_add (hpo_sched_t *self, uint64_t id, const char *name,
     study->spec = spec;
     study->created = created;
     study->budget = spec->trials;
-    study->sampler = spec->sampler.ops->new (spec, spec->sampler.config);
+    study->suggest = hpo_suggest_new (spec);
     study->pruner = spec->pruner.ops->new (spec, spec->pruner.config);
     study->history = hpo_history_new (spec->n_params);
     study->curves = self->cfg.curves || spec->sampler.ops->needs_curves ||
@@ -495,7 +495,7 @@ s_study_free (hpo_study_t *study)
     free (study->reason);
     free (study->spec_text);
     free (study->names);
-    study->spec->sampler.ops->destroy (study->sampler);
+    hpo_suggest_destroy (&study->suggest);
     study->spec->pruner.ops->destroy (study->pruner);
     hpo_history_destroy (&study->history);
     hpo_spec_destroy (&study->spec);
@@ -641,13 +641,12 @@ s_history_load (hpo_sched_t *self, hpo_study_t *study)
         hpo_store_curves (self->store, study->id, study->spec->metric,
                           s_load_point, study))
         return -1;
-    const hpo_sampler_ops_t *ops = study->spec->sampler.ops;
     for (size_t k = 0; k < study->n_trials; k++) {
         hpo_trial_state_t state = study->trials[k]->state;
-        if (s_final (state) && ops->tell)
-            ops->tell (study->sampler, study->history, k);
-        else if (state == HPO_TRIAL_RUNNING && ops->pending)
-            ops->pending (study->sampler, study->history, k);
+        if (s_final (state))
+            hpo_suggest_tell (study->suggest, study->history, k);
+        else if (state == HPO_TRIAL_RUNNING)
+            hpo_suggest_pending (study->suggest, study->history, k);
     }
     return 0;
 }
@@ -1059,11 +1058,10 @@ s_actions_after (hpo_sched_t *self, hpo_trial_t *t, const s_row_t *row,
     s_log_row (t, row, attempt);
     if (a & A_REOPEN && s_study_apply (self, study, S_STUDY_RESUME))
         return -1;
-    const hpo_sampler_ops_t *sampler = study->spec->sampler.ops;
-    if (a & A_PENDING && sampler->pending)
-        sampler->pending (study->sampler, study->history, t->number);
-    if (a & A_TELL && sampler->tell)
-        sampler->tell (study->sampler, study->history, t->number);
+    if (a & A_PENDING)
+        hpo_suggest_pending (study->suggest, study->history, t->number);
+    if (a & A_TELL)
+        hpo_suggest_tell (study->suggest, study->history, t->number);
     if (a & A_SEND)
         self->events.assign (self->events.ctx, t->worker, t);
     if (a & A_FAIL_CHECK && s_fail_check (self, study))
@@ -2051,11 +2049,11 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
     number = study->n_trials;
     const hpo_spec_t *spec = study->spec;
     hpo_value_t *params = hpo_calloc (spec->n_params, sizeof *params);
-    int rc = spec->sampler.ops->suggest (study->sampler, spec, study->history,
-                                         number, NULL, params);
+    int rc = hpo_suggest_next (study->suggest, study->history, number, NULL,
+                               NULL, params);
     if (rc) {
-        //  No point left before the budget (a grid), or the sampler
-        //  failed: either way the study ends with the trials it has.
+        //  No configuration left before the budget (a grid, a finite
+        //  space used up), or the sampler failed: either way the study ends with the trials it has.
         if (rc < 0)
             hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
                            "; no more trials",

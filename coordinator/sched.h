@@ -71,6 +71,7 @@
 
 #include "../common/spec.h"
 #include "../search/history.h" //  hpo_trial_state_t
+#include "../search/suggest.h"
 #include "store.h"
 
 typedef enum {
@@ -130,7 +131,9 @@ struct _hpo_study_t {
     char *name;
     char *spec_text;
     hpo_spec_t *spec;
-    void *sampler; //  spec->sampler.ops's instance for this study
+    //  The study's suggestion driver and, inside it, its sampler
+    //  instance (search/suggest.h).
+    hpo_suggest_t *suggest;
     void *pruner;  //  spec->pruner.ops's instance for this study
     //  The trials as the sampler and pruner see them, row = number: kept
     //  in step with every creation and state change, rebuilt from the

@@ -1,9 +1,12 @@
 /*  grid.c: grid search.
 
-    Trial n reads n as a mixed-radix number whose digits index each
-    parameter's points (hpo_param_grid_count), the last parameter's digit
-    changing fastest. Every point comes up exactly once, in order; after
-    the last the study ends. The history is never read.                   */
+    Trial n is configuration n of the space as search/space.h numbers
+    them: without conditions, n read as a mixed-radix number whose digits
+    index each parameter's points (hpo_param_grid_count), the last
+    parameter's digit changing fastest; with conditions, a parameter that
+    does not exist multiplies nothing. Every distinct configuration comes
+    up exactly once, in order; after the last the study ends. The history
+    is never read.                                                        */
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,16 +15,11 @@
 #include "../common/mem.h"
 #include "../common/spec.h"
 #include "sampler.h"
+#include "space.h"
 
 typedef struct {
     uint64_t size; //  points: the product of the parameters' counts
 } s_config_t;
-
-typedef struct {
-    uint64_t size;
-    uint64_t *counts; //  each parameter's points
-    size_t n;
-} s_grid_t;
 
 //  A seed does nothing here; grid takes one so that a study file switches
 //  between random and grid by its type alone.
@@ -37,18 +35,19 @@ s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
         if (hpo_search_option_uint (options, k, &seed, problem))
             return -1;
     }
-    uint64_t size = 1;
-    for (size_t k = 0; k < spec->n_params; k++) {
-        uint64_t count = hpo_param_grid_count (&spec->params[k]);
-        if (count == 0)
+    for (size_t k = 0; k < spec->n_params; k++)
+        if (hpo_param_grid_count (&spec->params[k]) == 0)
             return hpo_search_fail (problem, HPO_SEARCH_AT_PARAM, k,
-                                    "grid needs values or step");
-        if (count > HPO_SPEC_MAX_GRID || size > HPO_SPEC_MAX_GRID / count)
-            return hpo_search_fail (problem, HPO_SEARCH_AT_SPACE, 0,
-                                    "grid has more than %llu points",
-                                    (unsigned long long)HPO_SPEC_MAX_GRID);
-        size *= count;
-    }
+                                    "grid needs values, step or points");
+    //  Distinct configurations: a parameter absent from some of them
+    //  counts once there, not once per point.
+    hpo_space_t *space = hpo_space_new (spec, NULL, NULL);
+    uint64_t size = hpo_space_size (space);
+    hpo_space_destroy (&space);
+    if (size > HPO_SPEC_MAX_GRID)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_SPACE, 0,
+                                "grid has more than %llu points",
+                                (unsigned long long)HPO_SPEC_MAX_GRID);
     s_config_t *self = hpo_malloc (sizeof *self);
     self->size = size;
     *config = self;
@@ -70,64 +69,39 @@ s_size (const hpo_spec_t *spec, const void *config)
 static void *
 s_new (const hpo_spec_t *spec, const void *config)
 {
-    s_grid_t *self = hpo_calloc (1, sizeof *self);
-    self->size = s_size (spec, config);
-    self->n = spec->n_params;
-    self->counts = hpo_calloc (self->n, sizeof *self->counts);
-    for (size_t k = 0; k < self->n; k++) {
-        self->counts[k] = hpo_param_grid_count (&spec->params[k]);
-        assert (self->counts[k] > 0 && self->counts[k] != UINT64_MAX);
-    }
+    hpo_space_t *self = hpo_space_new (spec, NULL, NULL);
+    assert (hpo_space_size (self) == s_size (spec, config));
     return self;
 }
 
 static void
 s_destroy (void *self_)
 {
-    s_grid_t *self = self_;
-    free (self->counts);
-    free (self);
-}
-
-//  The value of point k (< count) of a parameter's grid.
-static void
-s_point (const hpo_param_spec_t *p, uint64_t k, hpo_value_t *out)
-{
-    if (p->values) {
-        assert (k < p->n_values);
-        hpo_value_copy (out, &p->values[k]);
-    } else if (p->type == HPO_PARAM_INT) {
-        int64_t step = p->has_step ? (int64_t)p->step : 1;
-        int64_t i = (int64_t)p->low + (int64_t)k * step;
-        *out = (hpo_value_t){.kind = HPO_KIND_INT, .i = i, .f = (double)i};
-    } else {
-        assert (p->type == HPO_PARAM_FLOAT && p->has_step);
-        double x = hpo_search_tidy (p->low + (double)k * p->step);
-        *out = (hpo_value_t){.kind = HPO_KIND_FLOAT, .f = fmin (x, p->high)};
-    }
+    hpo_space_t *self = self_;
+    hpo_space_destroy (&self);
 }
 
 static int
 s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
            uint64_t number, const uint8_t *fixed, hpo_value_t *out)
 {
-    const s_grid_t *self = self_;
-    assert (self->n == spec->n_params);
-    if (number >= self->size)
+    const hpo_space_t *self = self_;
+    if (number >= hpo_space_size (self))
         return 1;
-    uint64_t digits[self->n ? self->n : 1];
-    for (size_t k = spec->n_params; k-- > 0;) {
-        digits[k] = number % self->counts[k];
-        number /= self->counts[k];
-    }
-    for (size_t k = 0; k < spec->n_params; k++) {
+    size_t n = spec->n_params;
+    hpo_value_t point[n ? n : 1];
+    hpo_space_at (self, number, point);
+    for (size_t k = 0; k < n; k++) {
         if (fixed && fixed[k])
             continue;
         if (!hpo_spec_active (spec, k, out))
             out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
-        else
-            s_point (&spec->params[k], digits[k], &out[k]);
+        else if (point[k].kind != HPO_KIND_NONE)
+            hpo_value_copy (&out[k], &point[k]);
+        else //  a fixed value made it exist: its first point
+            hpo_space_point (&spec->params[k], 0, &out[k]);
     }
+    hpo_values_clear (point, n);
     return 0;
 }
 

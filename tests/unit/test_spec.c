@@ -397,7 +397,7 @@ s_test_grid (void)
               "  a: {type: int, low: 1, high: 3}\n"
               "  b: {type: float, low: 0, high: 1}\n",
               head);
-    BAD (text, "t.yaml:7: space.b: grid needs values or step");
+    BAD (text, "t.yaml:7: space.b: grid needs values, step or points");
 
     //  1e5 * 1e5 points: too many, and the message says where.
     snprintf (text, sizeof text,
@@ -1690,4 +1690,225 @@ s_test_metrics (void)
     BAD (S_MBASE "metrics: {source: stdout, pattern: [a]}\n",
          "metrics.pattern: must be a string");
 #undef S_MBASE
+}
+
+//  Search spaces (issue #7): when:, grid: true, points:, log ints. A
+//  constructor, like the tests above, to keep clear of other changes.
+#define S_SPACE_HEAD                                                         \
+    "name: s\n"                                                              \
+    "command: ./run\n"                                                       \
+    "objective: {metric: loss}\n"                                            \
+    "budget: {trials: 10}\n"                                                 \
+    "space:\n"
+
+__attribute__ ((constructor)) static void
+s_test_space_when (void)
+{
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (
+        S_SPACE_HEAD "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
+                     "  momentum: {type: float, low: 0, high: 1, when: {opt: "
+                     "sgd}}\n"
+                     "  nesterov: {type: categorical, values: [0, 1], when: "
+                     "{momentum: [0.5]}}\n"
+                     "  layers: {type: int, low: 1, high: 4}\n"
+                     "  width: {type: int, low: 8, high: 64, when: {layers: "
+                     "[2, 3]}}\n"
+                     "  decay: {type: float, values: [0.1, 0.2], when: "
+                     "{opt: [sgd, rms]}}\n"
+                     "  beta: {type: float, low: 0, high: 1, when: {decay: "
+                     "0.2}}\n",
+        &error);
+    //  momentum, a continuous float, cannot be a condition: nesterov is
+    //  refused.
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "t.yaml:8: space.nesterov.when.momentum: a "
+                           "condition needs a categorical, an int, or a float "
+                           "with values or points");
+    free (error);
+    spec = s_parse (
+        S_SPACE_HEAD "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
+                     "  momentum: {type: float, low: 0, high: 1, when: {opt: "
+                     "sgd}}\n"
+                     "  layers: {type: int, low: 1, high: 4}\n"
+                     "  width: {type: int, low: 8, high: 64, when: {layers: "
+                     "[2, 3]}}\n"
+                     "  decay: {type: float, values: [0.1, 0.2], when: "
+                     "{opt: [sgd, rms]}}\n"
+                     "  beta: {type: float, low: 0, high: 1, when: {decay: "
+                     "0.2}}\n",
+        &error);
+    CHECK (spec != NULL);
+    if (!spec) {
+        fprintf (stderr, "%s\n", error);
+        free (error);
+        return;
+    }
+    CHECK (spec->params[0].when_param == -1);
+    CHECK (spec->params[1].when_param == 0 &&
+           spec->params[1].n_when_values == 1);
+    CHECK (spec->params[3].when_param == 2 &&
+           spec->params[3].n_when_values == 2);
+    CHECK (spec->params[4].n_when_values == 2);
+    CHECK (spec->params[5].when_param == 4);
+    //  Chains: beta exists when decay is 0.2, which exists for sgd, rms.
+    hpo_value_t row[6] = {
+        {.kind = HPO_KIND_STR, .s = "adam"},
+        {.kind = HPO_KIND_NONE},
+        {.kind = HPO_KIND_INT, .i = 2, .f = 2},
+        {.kind = HPO_KIND_INT, .i = 9, .f = 9},
+        {.kind = HPO_KIND_NONE},
+    };
+    CHECK (!hpo_spec_active (spec, 1, row));
+    CHECK (hpo_spec_active (spec, 3, row));
+    CHECK (!hpo_spec_active (spec, 4, row));
+    CHECK (!hpo_spec_active (spec, 5, row)); //  decay does not exist
+    row[0].s = "rms";
+    CHECK (hpo_spec_active (spec, 4, row));
+    row[4] = (hpo_value_t){.kind = HPO_KIND_FLOAT, .f = 0.2};
+    CHECK (hpo_spec_active (spec, 5, row));
+    row[4].f = 0.1;
+    CHECK (!hpo_spec_active (spec, 5, row));
+    row[2].i = 4, row[2].f = 4;
+    CHECK (!hpo_spec_active (spec, 3, row));
+    hpo_spec_destroy (&spec);
+
+    //  Each mistake, with its message.
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {c: x}}\n"
+                      "  c: {type: categorical, values: [x, y]}\n",
+         "t.yaml:7: space.b.when.c: must be declared earlier in the space "
+         "than b");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {zz: x}}\n",
+         "t.yaml:7: space.b.when.zz: no such parameter");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y], when: {a: "
+                      "x}}\n",
+         "t.yaml:6: space.a.when.a: a parameter cannot depend on itself");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: z}}\n",
+         "t.yaml:7: space.b.when.a: z is not a value a can take");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: [x, w]}}\n",
+         "t.yaml:7: space.b.when.a[1]: w is not a value a can take");
+    BAD (S_SPACE_HEAD "  a: {type: int, low: 1, high: 8, step: 2}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: 4}}\n",
+         "t.yaml:7: space.b.when.a: 4 is not a value a can take");
+    BAD (S_SPACE_HEAD "  a: {type: int, low: 1, high: 8}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: 9}}\n",
+         "t.yaml:7: space.b.when.a: 9 is not a value a can take");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: x, c: "
+                      "y}}\n",
+         "t.yaml:7: space.b.when: must be a mapping of one parameter");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: x}\n",
+         "t.yaml:7: space.b.when: must be a mapping of one parameter");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: []}}\n",
+         "space.b.when.a: must not be empty");
+}
+
+__attribute__ ((constructor)) static void
+s_test_space_grid_points (void)
+{
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (
+        S_SPACE_HEAD "  a: {type: categorical, values: [x, y], grid: true}\n"
+                     "  b: {type: int, low: 1, high: 5, grid: true}\n"
+                     "  c: {type: float, low: 0, high: 1, step: 0.25, grid: "
+                     "true}\n"
+                     "  d: {type: float, low: 1.0e-4, high: 1, log: true, "
+                     "points: 5, grid: true}\n"
+                     "  e: {type: float, low: 0, high: 1, grid: false}\n",
+        &error);
+    CHECK (spec != NULL);
+    if (spec) {
+        CHECK (spec->params[0].grid && spec->params[1].grid &&
+               spec->params[2].grid && spec->params[3].grid &&
+               !spec->params[4].grid);
+        const hpo_param_spec_t *d = &spec->params[3];
+        CHECK (d->n_values == 5);
+        double want[] = {1e-4, 1e-3, 1e-2, 1e-1, 1};
+        for (size_t k = 0; k < 5 && k < d->n_values; k++)
+            CHECK (d->values[k].kind == HPO_KIND_FLOAT &&
+                   d->values[k].f == want[k]);
+    }
+    hpo_spec_destroy (&spec);
+    BAD (S_SPACE_HEAD "  a: {type: float, low: 0, high: 1, grid: true}\n",
+         "t.yaml:6: space.a.grid: needs a finite set of points: values, an "
+         "int range, a float with step, or points");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x, y]}\n"
+                      "  b: {type: int, low: 1, high: 2, when: {a: x}, grid: "
+                      "true}\n",
+         "t.yaml:7: space.b.grid: cannot be combined with when: every grid "
+         "point gets its share of trials");
+    BAD (S_SPACE_HEAD "  a: {type: int, low: 1, high: 2, grid: yes}\n",
+         "space.a.grid: must be true or false");
+    //  Sampler grid: grid: true says nothing more, and is accepted.
+    spec = s_parse ("name: s\ncommand: ./run\nobjective: {metric: loss}\n"
+                    "sampler: {type: grid}\n"
+                    "space: {a: {type: int, low: 1, high: 3, grid: true}}\n",
+                    &error);
+    CHECK (spec && s_size (spec) == 3);
+    hpo_spec_destroy (&spec);
+
+    //  Log ints with points: rounded, repeats dropped, sorted.
+    spec = s_parse (S_SPACE_HEAD "  a: {type: int, low: 1, high: 1000, log: "
+                                 "true, points: 7}\n"
+                                 "  b: {type: int, low: 1, high: 3, log: "
+                                 "true, points: 10}\n"
+                                 "  c: {type: float, low: 0, high: 1, "
+                                 "points: 3}\n",
+                    &error);
+    CHECK (spec != NULL);
+    if (spec) {
+        const hpo_param_spec_t *a = &spec->params[0];
+        int64_t want[] = {1, 3, 10, 32, 100, 316, 1000};
+        CHECK (a->n_values == 7);
+        for (size_t k = 0; k < 7 && k < a->n_values; k++)
+            CHECK (a->values[k].kind == HPO_KIND_INT &&
+                   a->values[k].i == want[k]);
+        CHECK (spec->params[1].n_values == 3);
+        CHECK (spec->params[2].n_values == 3 &&
+               spec->params[2].values[1].f == 0.5);
+    }
+    hpo_spec_destroy (&spec);
+    BAD (S_SPACE_HEAD "  a: {type: float, low: 0, high: 1, step: 0.1, "
+                      "points: 3}\n",
+         "t.yaml:6: space.a.points: cannot be combined with step");
+    BAD (S_SPACE_HEAD "  a: {type: float, low: 0, high: 1, points: 1}\n",
+         "t.yaml:6: space.a.points: must be an integer from 2 to 10000");
+    BAD (S_SPACE_HEAD "  a: {type: float, values: [1, 2], points: 3}\n",
+         "t.yaml:6: space.a.points: cannot be combined with values");
+    BAD (S_SPACE_HEAD "  a: {type: categorical, values: [x], points: 3}\n",
+         "t.yaml:6: space.a.points: not allowed for categorical");
+    //  A log float with points grids; without, it cannot.
+    spec = s_parse ("name: s\ncommand: ./run\nobjective: {metric: loss}\n"
+                    "sampler: {type: grid}\n"
+                    "space: {a: {type: float, low: 0.001, high: 10, log: "
+                    "true, points: 5}}\n",
+                    &error);
+    CHECK (spec && s_size (spec) == 5);
+    hpo_spec_destroy (&spec);
+}
+
+__attribute__ ((constructor)) static void
+s_test_space_distinct (void)
+{
+    //  Grid size counts distinct configurations: momentum (3 points)
+    //  exists only for sgd, so adam 1 + sgd 3 = 4, times layers 2 = 8;
+    //  not 2 * 3 * 2 = 12.
+    char *error = NULL;
+    hpo_spec_t *spec = s_parse (
+        "name: s\ncommand: ./run\nobjective: {metric: loss}\n"
+        "sampler: {type: grid}\n"
+        "space:\n"
+        "  opt: {type: categorical, values: [adam, sgd]}\n"
+        "  momentum: {type: float, values: [0.5, 0.9, 0.99], when: {opt: "
+        "sgd}}\n"
+        "  layers: {type: int, low: 1, high: 2}\n",
+        &error);
+    CHECK (spec && s_size (spec) == 8 && spec->trials == 8);
+    hpo_spec_destroy (&spec);
 }
