@@ -3,7 +3,8 @@
 
     Each run parses a study file made of the function's space and the
     sampler's options with hpo_spec_parse, makes the sampler through the
-    registry, and plays the scheduler's part: a new trial gets its
+    registry and its suggestion driver (search/suggest.h, as the
+    coordinator does), and plays the scheduler's part: a new trial gets its
     parameters from suggest, a row in the history (search/history.h) and
     the state RUNNING (the sampler hears pending); once evaluated it
     becomes COMPLETE with its value (the sampler hears tell). With
@@ -33,6 +34,7 @@
 #include "../common/spec.h"
 #include "../search/history.h"
 #include "../search/sampler.h"
+#include "../search/suggest.h"
 #include "samplers_fn.h"
 
 //  Sampler options from --option, appended to the study's sampler:.
@@ -60,8 +62,7 @@ typedef struct {
 typedef struct {
     int fn;
     hpo_spec_t *spec;
-    const hpo_sampler_ops_t *ops;
-    void *sampler;
+    hpo_suggest_t *driver; //  the study's sampler, as sched.c drives it
     hpo_history_t *history;
     double best;
     uint64_t violations;
@@ -160,8 +161,7 @@ s_run_open (s_run_t *run, const s_args_t *args, int fn, const char *sampler,
     free (text);
     if (!run->spec)
         return -1;
-    run->ops = run->spec->sampler.ops;
-    run->sampler = run->ops->new (run->spec, run->spec->sampler.config);
+    run->driver = hpo_suggest_new (run->spec);
     run->history = hpo_history_new (run->spec->n_params);
     return 0;
 }
@@ -171,7 +171,7 @@ s_run_close (s_run_t *run)
 {
     if (!run->spec)
         return;
-    run->ops->destroy (run->sampler);
+    hpo_suggest_destroy (&run->driver);
     hpo_history_destroy (&run->history);
     hpo_spec_destroy (&run->spec);
 }
@@ -243,24 +243,22 @@ s_point (const hpo_spec_t *spec, const hpo_value_t *row, double *x)
     return bad;
 }
 
-//  Trial number gets its parameters from sampler (ops, self), which is
-//  the run's own or another of the same space (the speed benchmark's
-//  random filler), and starts running. Returns 0, 1 when the sampler has
-//  no point left, -1 if it failed.
+//  Trial number gets its parameters from driver, the run's own or another
+//  of the same space (the speed benchmark's random filler), and starts
+//  running. Returns 0, 1 when the sampler has no point left, -1 if it
+//  failed.
 static int
-s_ask_from (s_run_t *run, const hpo_sampler_ops_t *ops, void *self,
-            uint64_t number)
+s_ask_from (s_run_t *run, hpo_suggest_t *driver, uint64_t number)
 {
     size_t n = run->spec->n_params;
     hpo_value_t *row = hpo_calloc (n ? n : 1, sizeof *row);
-    int rc = ops->suggest (self, run->spec, run->history, number, NULL, row);
+    int rc = hpo_suggest_next (driver, run->history, number, NULL, NULL, row);
     if (rc == 0) {
         uint64_t got = hpo_history_append (run->history, row);
         assert (got == number);
         hpo_values_clear (row, n);
         hpo_history_set_state (run->history, number, HPO_TRIAL_RUNNING);
-        if (run->ops->pending)
-            run->ops->pending (run->sampler, run->history, number);
+        hpo_suggest_pending (run->driver, run->history, number);
     }
     free (row);
     return rc;
@@ -270,7 +268,7 @@ s_ask_from (s_run_t *run, const hpo_sampler_ops_t *ops, void *self,
 static int
 s_ask (s_run_t *run, uint64_t number)
 {
-    return s_ask_from (run, run->ops, run->sampler, number);
+    return s_ask_from (run, run->driver, number);
 }
 
 //  Evaluates trial number, which completes with its value.
@@ -292,8 +290,7 @@ s_tell (s_run_t *run, uint64_t number)
         hpo_history_set_value (run->history, number, y);
         run->best = fmin (run->best, y);
     }
-    if (run->ops->tell)
-        run->ops->tell (run->sampler, run->history, number);
+    hpo_suggest_tell (run->driver, run->history, number);
 }
 
 //  Runs trials trials, batch at a time; -1 if the sampler failed.
@@ -424,7 +421,7 @@ s_speed (const s_args_t *args, int fn)
     for (int k = 0; k < args->n_finished && rc == 0; k++) {
         while (run.history->n < (size_t)args->finished[k] && rc == 0) {
             uint64_t number = run.history->n;
-            rc = s_ask_from (&run, filler.ops, filler.sampler, number);
+            rc = s_ask_from (&run, filler.driver, number);
             if (rc == 0)
                 s_tell (&run, number);
         }
