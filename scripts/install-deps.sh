@@ -12,6 +12,8 @@ PKGS=(
     libpcre2-dev                       # metrics from stdout: named groups,
                                        # a bounded match per line
     libjansson-dev                     # JSON for --json output and reports
+    libgsl-dev                         # samplers: Sobol points (qmc),
+                                       # symmetric eigensystems (cmaes)
     python3                            # end-to-end tests and example programs
     iproute2 iptables                  # test_netns.py: hosts in network
                                        # namespaces, partitions, unplugging
