@@ -1000,7 +1000,7 @@ class SamplerBench:
         else:
             argv += ["--finished", self.args.speed_finished, "--repeat",
                      str(self.args.speed_repeat)]
-        return argv + (["--no-when"] if self.args.no_when else [])
+        return argv
 
     def optuna_argv(self, mode, fn, sampler, batch=1, liar=False):
         argv = [PYTHON, os.path.join(ROOT, "bench", "samplers_optuna.py"),
@@ -1012,8 +1012,7 @@ class SamplerBench:
         else:
             argv += ["--finished", self.args.speed_finished, "--repeat",
                      str(self.args.speed_repeat)]
-        argv += ["--liar"] if liar else []
-        return argv + (["--no-when"] if self.args.no_when else [])
+        return argv + (["--liar"] if liar else [])
 
     def cache_path(self, argv):
         """Where --cache keeps the result of an Optuna argv, keyed by it
@@ -1445,9 +1444,6 @@ def main():
                    help="history sizes at which a suggestion is timed")
     g.add_argument("--speed-repeat", type=int, default=9,
                    help="suggestions timed per size (median)")
-    g.add_argument("--no-when", action="store_true",
-                   help="drop the mixed space's condition (for an hpo "
-                   "without when:)")
     g.add_argument("--run-timeout", type=int, default=1800,
                    help="seconds one side's run may take")
     g.add_argument("--out", default=os.path.join(ROOT, "bench", "results",

@@ -50,8 +50,6 @@ typedef struct {
     int batch;
     const char *options[S_MAX_OPTIONS];
     int n_options;
-    //  Drops the conditions from the space: every parameter exists.
-    int no_when;
     //  speed
     long finished[16];
     int n_finished;
@@ -103,19 +101,6 @@ s_has_key (const hpo_sampler_ops_t *ops, const char *key)
     return 0;
 }
 
-//  Removes every ', "when": {...}' from a space's JSON text, in place.
-static void
-s_drop_when (char *space)
-{
-    const char *key = ", \"when\": {";
-    char *at;
-    while ((at = strstr (space, key))) {
-        char *end = strchr (at + strlen (key), '}');
-        assert (end);
-        memmove (at, end + 1, strlen (end + 1) + 1);
-    }
-}
-
 //  The study file for function fn under this sampler; malloc'd.
 static char *
 s_study_text (const s_args_t *args, int fn, const char *sampler, uint64_t seed,
@@ -135,16 +120,12 @@ s_study_text (const s_args_t *args, int fn, const char *sampler, uint64_t seed,
         free (opts);
         opts = more;
     }
-    char *space = hpo_strdup (hpo_bench_fn_space (fn));
-    if (args->no_when)
-        s_drop_when (space);
     char *text = hpo_sprintf ("name: bench\ncommand: \"true\"\n"
                               "objective: {metric: y, direction: minimize}\n"
                               "sampler: {type: %s%s}\n"
                               "budget: {trials: %d}\n"
                               "space: %s\n",
-                              sampler, opts, trials, space);
-    free (space);
+                              sampler, opts, trials, hpo_bench_fn_space (fn));
     free (opts);
     return text;
 }
@@ -478,8 +459,7 @@ s_usage (FILE *out)
         "  --batch B        trials suggested before any is told (default 1)\n"
         "  --finished L     speed: comma-separated history sizes\n"
         "                   (default 100,1000,10000)\n"
-        "  --repeat R       speed: suggestions timed per size (default 9)\n"
-        "  --no-when        drop the conditions (when:) from the space\n");
+        "  --repeat R       speed: suggestions timed per size (default 9)\n");
 }
 
 //  Parses "100,1000,10000" into args->finished; -1 if malformed.
@@ -516,7 +496,6 @@ s_parse_args (s_args_t *args, int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},
         {"finished", required_argument, NULL, 'F'},
         {"repeat", required_argument, NULL, 'r'},
-        {"no-when", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -552,9 +531,6 @@ s_parse_args (s_args_t *args, int argc, char **argv)
             break;
         case 'r':
             args->repeat = atoi (optarg);
-            break;
-        case 'w':
-            args->no_when = 1;
             break;
         case 'h':
             s_usage (stdout);

@@ -73,9 +73,7 @@ s_mixed (const double *x)
     static const double cost[3] = {0.2, 0.0, 0.4};
     double layers = x[0], units = x[1], lr = x[2], momentum = x[4];
     int opt = (int)x[3];
-    //  momentum is ignored without sgd, so the space without its when:
-    //  (hpo-bench-samplers --no-when) is the same function.
-    if (opt < 0 || opt > 2 || (opt == 1 && isnan (momentum)))
+    if (opt < 0 || opt > 2 || (opt == 1) == isnan (momentum))
         return NAN;
     double a = log10 (lr) - best_lr[opt], w = log2 (units) - 6;
     double f = a * a / 4 + 0.05 * (layers - 5) * (layers - 5) + 0.1 * w * w +

@@ -70,12 +70,12 @@ def active(spec, row):
     return name in row and row[name] in want
 
 
-def suggest(trial, space, no_when=False):
+def suggest(trial, space):
     """Suggests every parameter of space that exists; returns the point
     as samplers_fn.h takes it (categoricals as indices, NaN if absent)."""
     row, x = {}, []
     for name, p in space.items():
-        if not no_when and not active(p, row):
+        if not active(p, row):
             x.append(math.nan)
             continue
         if p["type"] == "categorical":
@@ -129,7 +129,7 @@ def quality(args, fns):
             # Every trial of the batch has its parameters before any is
             # told: the others are RUNNING while each is sampled.
             asked = [study.ask() for _ in range(m)]
-            points = [suggest(t, space, args.no_when) for t in asked]
+            points = [suggest(t, space) for t in asked]
             for t, x in zip(asked, points):
                 y = fns.eval(k, x)
                 if math.isnan(y):
@@ -227,8 +227,6 @@ def main():
                     help="speed: comma-separated history sizes")
     ap.add_argument("--repeat", type=int, default=9,
                     help="speed: suggestions timed per size")
-    ap.add_argument("--no-when", action="store_true",
-                    help="drop the conditions: every parameter exists")
     args = ap.parse_args()
     args.finished = [int(w) for w in args.finished.split(",")]
     if args.seeds < 1 or args.trials < 1 or args.batch < 1 \
