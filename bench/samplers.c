@@ -34,6 +34,7 @@
 #include "../common/spec.h"
 #include "../search/history.h"
 #include "../search/sampler.h"
+#include "../search/space.h"
 #include "../search/suggest.h"
 #include "samplers_fn.h"
 
@@ -157,24 +158,12 @@ s_run_close (s_run_t *run)
     hpo_spec_destroy (&run->spec);
 }
 
-static int
-s_value_eq (const hpo_value_t *a, const hpo_value_t *b)
-{
-    if (a->kind != b->kind)
-        return 0;
-    if (a->kind == HPO_KIND_STR)
-        return !strcmp (a->s, b->s);
-    if (a->kind == HPO_KIND_INT)
-        return a->i == b->i;
-    return a->f == b->f;
-}
-
 //  Index of v among p's values, or -1.
 static int
 s_value_index (const hpo_param_spec_t *p, const hpo_value_t *v)
 {
     for (size_t k = 0; k < p->n_values; k++)
-        if (s_value_eq (&p->values[k], v))
+        if (hpo_space_value_eq (&p->values[k], v))
             return (int)k;
     return -1;
 }
