@@ -1140,11 +1140,11 @@ s_parse_space (s_ctx_t *ctx, const s_field_t *f, hpo_spec_t *self)
         uint64_t c = hpo_param_grid_count (&self->params[k]);
         if (!self->params[k].grid)
             continue;
-        if (c > HPO_SPEC_MAX_GRID || points > HPO_SPEC_MAX_GRID / c)
+        if (c > HPO_SPEC_MAX_HYBRID || points > HPO_SPEC_MAX_HYBRID / c)
             rc = s_fail (ctx, f->line, f->path,
                          "the grid: true parameters have more than %llu "
                          "points",
-                         (unsigned long long)HPO_SPEC_MAX_GRID);
+                         (unsigned long long)HPO_SPEC_MAX_HYBRID);
         points *= c;
     }
     return rc;

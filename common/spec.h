@@ -44,6 +44,9 @@
 #define HPO_SPEC_MAX_COMMAND 65536
 //  Points in a grid: the product of its parameters' counts.
 #define HPO_SPEC_MAX_GRID 1000000000ULL
+//  Points of a hybrid search's grid (the grid: true parameters): the
+//  coordinator keeps counts for each, and hpo study show lists them.
+#define HPO_SPEC_MAX_HYBRID 1000000ULL
 //  Bytes in the study file. A study at the limits above is far smaller
 //  (1024 parameters take about 60 KB); this bounds the time loading one
 //  takes on the coordinator's loop to about 0.1 s.
@@ -70,13 +73,15 @@ typedef struct {
     int log;                    //  sample uniformly in log space; low > 0
     int has_step;
     double step;                //  float and int: grid spacing / quantum
+                                //  (points: N fills values instead)
     //  Explicit values: always for categorical (each scalar typed as int,
     //  float or string by its YAML form); optional for float/int, where
     //  they are the grid's points.
     hpo_value_t *values;
     size_t n_values;
     //  grid: true: in a study whose sampler is not grid, this parameter
-    //  is swept exhaustively and the others are sampled (hybrid search).
+    //  is swept exhaustively and the others are sampled (hybrid search,
+    //  search/suggest.h). It has a finite grid and no when:.
     int grid;
     //  when: {PARAM: VALUE or [VALUES]}: the parameter exists only in
     //  trials where parameter when_param (declared earlier in the space,

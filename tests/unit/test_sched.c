@@ -876,7 +876,9 @@ s_test_counts_restart (void)
     hpo_study_t *study = s_create (
         e.sched, "name: c\ncommand: t {x}\nobjective: {metric: loss}\n"
                  "budget: {trials: 6}\ntrial: {retries: 1}\n"
-                 "space: {x: {type: int, low: 1, high: 3}}\n");
+                 //  Six configurations at least: a finite space hands
+                 //  each out once (search/suggest.h).
+                 "space: {x: {type: int, low: 1, high: 9}}\n");
     hpo_worker_t *w = s_env_worker (&e, "w", 5, 5, now);
     hpo_trial_t **t = e.ev.assigned;
     CHECK (hpo_sched_finish (e.sched, w, t[0]->id, 1, HPO_FINISH_COMPLETE, 1,
