@@ -133,3 +133,17 @@ hpo_cube_point (const hpo_param_spec_t *p, const hpo_value_t *v)
         u = (x - p->low) / (p->high - p->low);
     return isnan (u) ? 0.5 : fmin (fmax (u, 0), 1);
 }
+
+void
+hpo_cube_row (const hpo_spec_t *spec, const uint8_t *fixed, const double *u,
+              hpo_value_t *out)
+{
+    for (size_t k = 0; k < spec->n_params; k++) {
+        if (fixed && fixed[k])
+            continue;
+        if (hpo_spec_active (spec, k, out))
+            hpo_cube_value (&spec->params[k], u[k], &out[k]);
+        else
+            out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
+    }
+}

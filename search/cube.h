@@ -24,4 +24,11 @@ void hpo_cube_value (const hpo_param_spec_t *p, double u, hpo_value_t *out);
 //  not a number, else the point of the nearest value.
 double hpo_cube_point (const hpo_param_spec_t *p, const hpo_value_t *v);
 
+//  Fills a trial's row from the points u[0 .. n_params), in space order:
+//  out[k] is parameter k's value at u[k], HPO_KIND_NONE where its
+//  condition does not hold given the row so far (hpo_spec_active), and
+//  left as it is where fixed (NULL: none) says the caller set it.
+void hpo_cube_row (const hpo_spec_t *spec, const uint8_t *fixed,
+                   const double *u, hpo_value_t *out);
+
 #endif

@@ -173,18 +173,12 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
     s_qmc_t *self = self_;
     assert (spec->n_params == self->dims);
     uint32_t digits[S_MAX_DIMS];
+    double u[S_MAX_DIMS];
     if (self->dims)
         s_raw (self, number, digits);
-    for (size_t k = 0; k < spec->n_params; k++) {
-        if (fixed && fixed[k])
-            continue;
-        if (!hpo_spec_active (spec, k, out)) {
-            out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
-            continue;
-        }
-        uint64_t key = s_mix (s_mix (self->seed) ^ (uint64_t)k);
-        hpo_cube_value (&spec->params[k], s_owen (digits[k], key), &out[k]);
-    }
+    for (size_t k = 0; k < self->dims; k++)
+        u[k] = s_owen (digits[k], s_mix (s_mix (self->seed) ^ (uint64_t)k));
+    hpo_cube_row (spec, fixed, u, out);
     return 0;
 }
 

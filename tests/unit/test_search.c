@@ -24,9 +24,10 @@ s_test_registry (void)
     CHECK (hpo_sampler_at (0) == random);
     CHECK (hpo_sampler_at (1) == grid);
     CHECK (hpo_sampler_at (2) == hpo_sampler_find ("qmc"));
-    CHECK (hpo_sampler_at (3) == NULL);
+    CHECK (hpo_sampler_at (3) == hpo_sampler_find ("cmaes"));
+    CHECK (hpo_sampler_at (4) == NULL);
     char *names = hpo_sampler_names ();
-    CHECK_STR (names, "random, grid, qmc");
+    CHECK_STR (names, "random, grid, qmc, cmaes");
     free (names);
     //  Every entry is complete: what the scheduler and spec.c call is set.
     for (size_t k = 0; hpo_sampler_at (k); k++) {

@@ -304,7 +304,7 @@ static void
 s_test_search (void)
 {
     s_search ("sampler: {type: tpe}",
-              "t.yaml:4: sampler.type: must be one of: random, grid, qmc");
+              "t.yaml:4: sampler.type: must be one of: random, grid, qmc, cmaes");
     s_search ("sampler:\n  seed: 3\n  type: [grid]",
               "t.yaml:6: sampler.type: must be a string");
     //  An option's value is the entry's to judge, at the option's line.
@@ -671,7 +671,7 @@ s_test_bad (void)
          "t.yaml:3: budget: must be a mapping"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {type: tpe}",
-         "t.yaml:4: sampler.type: must be one of: random, grid, qmc"},
+         "t.yaml:4: sampler.type: must be one of: random, grid, qmc, cmaes"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {seed: -3}",
          "t.yaml:4: sampler.seed: must be a non-negative integer"},
