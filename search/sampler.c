@@ -8,7 +8,7 @@
 
 #include "../common/mem.h"
 
-#define S_SAMPLERS(X) X (random) X (grid) X (qmc) X (cmaes)
+#define S_SAMPLERS(X) X (random) X (grid) X (tpe) X (qmc) X (cmaes)
 
 #define S_DECLARE(name) extern const hpo_sampler_ops_t hpo_sampler_##name;
 S_SAMPLERS (S_DECLARE)

@@ -17,17 +17,18 @@ s_test_registry (void)
     CHECK (random && !strcmp (random->name, "random"));
     CHECK (grid && !strcmp (grid->name, "grid"));
     CHECK (random != grid);
-    CHECK (hpo_sampler_find ("tpe") == NULL);
+    CHECK (hpo_sampler_find ("bogus") == NULL);
     CHECK (hpo_sampler_find ("") == NULL);
     CHECK (hpo_sampler_find ("Random") == NULL);
     //  The first entry is the default; the list ends in NULL.
     CHECK (hpo_sampler_at (0) == random);
     CHECK (hpo_sampler_at (1) == grid);
-    CHECK (hpo_sampler_at (2) == hpo_sampler_find ("qmc"));
-    CHECK (hpo_sampler_at (3) == hpo_sampler_find ("cmaes"));
-    CHECK (hpo_sampler_at (4) == NULL);
+    CHECK (hpo_sampler_at (2) == hpo_sampler_find ("tpe"));
+    CHECK (hpo_sampler_at (3) == hpo_sampler_find ("qmc"));
+    CHECK (hpo_sampler_at (4) == hpo_sampler_find ("cmaes"));
+    CHECK (hpo_sampler_at (5) == NULL);
     char *names = hpo_sampler_names ();
-    CHECK_STR (names, "random, grid, qmc, cmaes");
+    CHECK_STR (names, "random, grid, tpe, qmc, cmaes");
     free (names);
     //  Every entry is complete: what the scheduler and spec.c call is set.
     for (size_t k = 0; hpo_sampler_at (k); k++) {
@@ -35,7 +36,8 @@ s_test_registry (void)
         CHECK (ops->summary && *ops->summary && ops->keys);
         CHECK (ops->check && ops->size && ops->new && ops->destroy &&
                ops->suggest);
-        CHECK (!ops->needs_curves);
+        //  TPE ranks PRUNED trials by their curves' last step.
+        CHECK (!ops->needs_curves || !strcmp (ops->name, "tpe"));
     }
 
     const hpo_pruner_ops_t *none = hpo_pruner_find ("none");

@@ -303,8 +303,9 @@ s_search (const char *lines, const char *want)
 static void
 s_test_search (void)
 {
-    s_search ("sampler: {type: tpe}",
-              "t.yaml:4: sampler.type: must be one of: random, grid, qmc, cmaes");
+    s_search ("sampler: {type: bogus}",
+              "t.yaml:4: sampler.type: must be one of: random, grid, tpe, "
+              "qmc, cmaes");
     s_search ("sampler:\n  seed: 3\n  type: [grid]",
               "t.yaml:6: sampler.type: must be a string");
     //  An option's value is the entry's to judge, at the option's line.
@@ -670,8 +671,9 @@ s_test_bad (void)
         {"objective: {metric: loss}\nbudget: 5",
          "t.yaml:3: budget: must be a mapping"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
-         "sampler: {type: tpe}",
-         "t.yaml:4: sampler.type: must be one of: random, grid, qmc, cmaes"},
+         "sampler: {type: bogus}",
+         "t.yaml:4: sampler.type: must be one of: random, grid, tpe, qmc, "
+         "cmaes"},
         {"objective: {metric: loss}\nbudget: {trials: 5}\n"
          "sampler: {seed: -3}",
          "t.yaml:4: sampler.seed: must be a non-negative integer"},
