@@ -71,8 +71,13 @@ extern const hpo_sampler_ops_t hpo_sampler_random;
 #define S_STARTUP 10
 #define S_CANDIDATES 24
 #define S_GAMMA_MAX 25
-//  More candidates than this is a typo, and each costs a density.
-#define S_MAX_CANDIDATES 100000
+//  More candidates than this is a typo; each costs a density of g on the
+//  coordinator's one thread.
+#define S_MAX_CANDIDATES 10000
+//  Terms of the expansions of s_kde_expand.
+#define S_TERMS 14
+//  Components of the smallest width worth expanding.
+#define S_EXPAND_MIN 64
 
 typedef struct {
     uint64_t seed;
@@ -103,8 +108,24 @@ typedef struct {
     size_t *wide;
     size_t n_wide;
     double low, high, q; //  q: the step of a discrete parameter, else 0
-    double cut;
+    double min_sigma, cut;
+    //  With many components of the smallest width s (= cut), those are
+    //  summed through Hermite expansions per block of width s / 2
+    //  (s_kde_expand): moments[b * S_TERMS + p] is the sum over block b's
+    //  components of c v^p / p!, v = (mu - centre) / s.
+    int expanded;
+    size_t n_blocks, cap_moments;
+    double *moments;
+    double *scratch; //  2 n
 } s_kde_t;
+
+//  A parameter's values in internal space over the history's rows, in
+//  order of (value, row).
+typedef struct {
+    double *x;
+    uint32_t *row;
+    size_t n, cap;
+} s_sorted_t;
 
 typedef struct {
     s_config_t cfg;
@@ -112,15 +133,28 @@ typedef struct {
     //  Scratch, grown as needed and kept between calls.
     s_obs_t *obs;
     size_t cap_obs;
-    uint8_t *below; //  per history row
-    size_t cap_below;
+    uint8_t *cls; //  per history row: S_ABOVE, S_BELOW, or 0: not counted
+    uint32_t *rank; //  per history row: its place in its set, by number
+    size_t cap_rows;
     double *xb, *xa;
     size_t cap_x;
     uint64_t *keys, *keys2;
     uint32_t *idx, *idx2;
     size_t cap_sort;
     s_kde_t l, g;
+    //  Kept in step with the history (s_sync): a row's parameters never
+    //  change once appended, so each suggestion reads only the new rows
+    //  instead of sorting every value again. Everything derived from
+    //  them is the same whatever order the rows were read in.
+    const hpo_history_t *synced_history;
+    size_t synced;     //  rows read
+    double *cache;     //  rows x n_params values in internal space
+    size_t cap_cache;  //  rows
+    s_sorted_t *sorted; //  per numeric parameter
+    size_t n_params;
 } s_tpe_t;
+
+enum { S_ABOVE = 1, S_BELOW = 2 };
 
 static const char *const s_keys[] = {
     "seed",          "n_startup_trials",    "n_ei_candidates",
@@ -243,6 +277,8 @@ s_new (const hpo_spec_t *spec, const void *config)
     (void)rc;
     self->random = hpo_sampler_random.new (spec, random_config);
     hpo_sampler_random.config_free (random_config);
+    self->n_params = spec->n_params;
+    self->sorted = hpo_calloc (spec->n_params + 1, sizeof *self->sorted);
     return self;
 }
 
@@ -255,6 +291,8 @@ s_kde_free (s_kde_t *kde)
     free (kde->c);
     free (kde->cum);
     free (kde->wide);
+    free (kde->moments);
+    free (kde->scratch);
 }
 
 static void
@@ -263,7 +301,14 @@ s_destroy (void *self_)
     s_tpe_t *self = self_;
     hpo_sampler_random.destroy (self->random);
     free (self->obs);
-    free (self->below);
+    free (self->cls);
+    free (self->rank);
+    free (self->cache);
+    for (size_t k = 0; k < self->n_params; k++) {
+        free (self->sorted[k].x);
+        free (self->sorted[k].row);
+    }
+    free (self->sorted);
     free (self->xb);
     free (self->xa);
     free (self->keys);
@@ -273,6 +318,20 @@ s_destroy (void *self_)
     s_kde_free (&self->l);
     s_kde_free (&self->g);
     free (self);
+}
+
+//  fmin and fmax are calls into libm where NaN rules apply; these inline,
+//  for the loops over every component (no NaN reaches them).
+static inline double
+s_max (double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static inline double
+s_clamp (double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
 }
 
 //  Grows *p to hold n elements of size each, by doubling.
@@ -375,6 +434,8 @@ s_sort (s_tpe_t *self, const double *x, size_t n)
         s_grow ((void **)&self->idx, &cap, n, sizeof (uint32_t));
         self->cap_sort = cap;
     }
+    if (n == 0)
+        return;
     uint64_t *k = self->keys, *k2 = self->keys2;
     uint32_t *ix = self->idx, *ix2 = self->idx2;
     for (size_t i = 0; i < n; i++) {
@@ -533,16 +594,39 @@ s_gamma (size_t n)
     return g < S_GAMMA_MAX ? g : S_GAMMA_MAX;
 }
 
-//  Optuna's default_weights, the j-th of n observations in trial order:
-//  the 25 newest weigh 1, older ones ramp from 1/n up.
-static double
-s_weight (size_t j, size_t n)
+//  Optuna's default_weights for n observations in trial order: the 25
+//  newest weigh 1, the older ones ramp linearly from 1/n up to 1.
+typedef struct {
+    size_t n, ramp; //  ramp: how many are on the ramp
+    double a, slope;
+} s_weights_t;
+
+static s_weights_t
+s_weights (size_t n)
 {
-    if (n <= S_GAMMA_MAX || j >= n - S_GAMMA_MAX)
-        return 1;
-    size_t ramp = n - S_GAMMA_MAX;
-    double a = 1.0 / (double)n;
-    return ramp == 1 ? a : a + (1 - a) * (double)j / (double)(ramp - 1);
+    s_weights_t w = {.n = n};
+    if (n > S_GAMMA_MAX) {
+        w.ramp = n - S_GAMMA_MAX;
+        w.a = 1.0 / (double)n;
+        w.slope = w.ramp > 1 ? (1 - w.a) / (double)(w.ramp - 1) : 0;
+    }
+    return w;
+}
+
+//  The j-th one's weight.
+static inline double
+s_weight_at (const s_weights_t *w, size_t j)
+{
+    return j < w->ramp ? w->a + w->slope * (double)j : 1;
+}
+
+//  Their sum: the ramp's is its length times its middle.
+static double
+s_weights_total (const s_weights_t *w)
+{
+    double ramp = (double)w->ramp;
+    double on_ramp = w->ramp > 1 ? 0.5 * ramp * (w->a + 1) : ramp * w->a;
+    return on_ramp + (double)(w->n - w->ramp);
 }
 
 //  Trial row's rank key, as Optuna's _get_observation_pairs: COMPLETE
@@ -595,17 +679,22 @@ s_better (const s_obs_t *a, const s_obs_t *b)
     return a->k1 < b->k1 || (a->k1 == b->k1 && a->k2 < b->k2);
 }
 
-//  Scores the history into self->obs (trial order) and marks the best
-//  gamma(n) rows in self->below, ties going to the older trial as in a
-//  stable sort. Returns n, the COMPLETE and PRUNED trials counted.
+//  Scores the history into self->obs (trial order) and classes each row
+//  in self->cls: the best gamma(n) S_BELOW, ties going to the older trial
+//  as in a stable sort, the other counted ones S_ABOVE. Returns n, the
+//  COMPLETE and PRUNED trials counted.
 static size_t
 s_split (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
          size_t *n_obs)
 {
     s_grow ((void **)&self->obs, &self->cap_obs, history->n + 1,
             sizeof *self->obs);
-    s_grow ((void **)&self->below, &self->cap_below, history->n + 1, 1);
-    memset (self->below, 0, history->n);
+    size_t cap = self->cap_rows;
+    s_grow ((void **)&self->cls, &cap, history->n + 1, 1);
+    cap = self->cap_rows;
+    s_grow ((void **)&self->rank, &cap, history->n + 1, sizeof (uint32_t));
+    self->cap_rows = cap;
+    memset (self->cls, 0, history->n);
     size_t n = 0, m = 0;
     for (size_t row = 0; row < history->n; row++)
         if (s_score (self, spec, history, row, &self->obs[m])) {
@@ -626,10 +715,81 @@ s_split (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
         }
         best[at] = *o;
     }
+    for (size_t i = 0; i < m; i++)
+        self->cls[self->obs[i].row] = S_ABOVE;
     for (size_t i = 0; i < kept; i++)
-        self->below[best[i].row] = 1;
+        self->cls[best[i].row] = S_BELOW;
     *n_obs = m;
     return n;
+}
+
+//  ---- the history's values, kept sorted ----------------------------------
+
+//  Merges the m new values (x, rows) of parameter k, in row order, into
+//  its sorted list.
+static void
+s_sorted_add (s_tpe_t *self, s_sorted_t *sorted, const double *x,
+              const uint32_t *rows, size_t m)
+{
+    s_sort (self, x, m);
+    size_t n = sorted->n, cap = sorted->cap;
+    s_grow ((void **)&sorted->x, &cap, n + m, sizeof (double));
+    cap = sorted->cap;
+    s_grow ((void **)&sorted->row, &cap, n + m, sizeof (uint32_t));
+    sorted->cap = cap;
+    //  From the end: the new rows come after the old ones of equal value.
+    size_t i = n, j = m, at = n + m;
+    while (j > 0) {
+        uint32_t nj = self->idx[j - 1];
+        if (i > 0 && sorted->x[i - 1] > x[nj]) {
+            sorted->x[--at] = sorted->x[i - 1];
+            sorted->row[at] = sorted->row[--i];
+        } else {
+            sorted->x[--at] = x[nj];
+            sorted->row[at] = rows[nj];
+            j--;
+        }
+    }
+    sorted->n = n + m;
+}
+
+//  Reads the history's rows that are new since the last call into the
+//  cache and the sorted lists; starts over for another history.
+static void
+s_sync (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history)
+{
+    size_t np = spec->n_params;
+    assert (np == self->n_params);
+    if (history != self->synced_history || history->n < self->synced) {
+        self->synced_history = history;
+        self->synced = 0;
+        for (size_t k = 0; k < np; k++)
+            self->sorted[k].n = 0;
+    }
+    size_t from = self->synced, fresh = history->n - from;
+    if (fresh == 0)
+        return;
+    s_grow ((void **)&self->cache, &self->cap_cache, history->n,
+            np * sizeof (double));
+    double *x = hpo_malloc (fresh * sizeof *x);
+    uint32_t *rows = hpo_malloc (fresh * sizeof *rows);
+    for (size_t k = 0; k < np; k++) {
+        const hpo_param_spec_t *p = &spec->params[k];
+        size_t m = 0;
+        for (size_t r = from; r < history->n; r++) {
+            double v = s_internal (p, &history->params[r * np + k]);
+            self->cache[r * np + k] = v;
+            if (!isnan (v) && !s_is_categorical (p)) {
+                x[m] = v;
+                rows[m++] = (uint32_t)r;
+            }
+        }
+        if (m)
+            s_sorted_add (self, &self->sorted[k], x, rows, m);
+    }
+    free (x);
+    free (rows);
+    self->synced = history->n;
 }
 
 //  ---- the numeric Parzen estimator ---------------------------------------
@@ -651,6 +811,8 @@ s_kde_reserve (s_kde_t *kde, size_t n)
     s_grow ((void **)&kde->cum, &cap, n, sizeof (double));
     cap = kde->cap;
     s_grow ((void **)&kde->wide, &cap, n, sizeof (size_t));
+    cap = kde->cap;
+    s_grow ((void **)&kde->scratch, &cap, n, 2 * sizeof (double));
     kde->cap = cap;
 }
 
@@ -672,7 +834,7 @@ s_kde_widths (const s_tpe_t *self, s_kde_t *kde)
     for (size_t i = 0; i < n; i++) {
         double left = kde->mu[i] - (i ? kde->mu[i - 1] : kde->low);
         double right = (i + 1 < n ? kde->mu[i + 1] : kde->high) - kde->mu[i];
-        kde->sigma[i] = fmax (left, right);
+        kde->sigma[i] = s_max (left, right);
     }
     if (!self->cfg.endpoints && n >= 2) {
         kde->sigma[0] = kde->mu[1] - kde->mu[0];
@@ -680,15 +842,103 @@ s_kde_widths (const s_tpe_t *self, s_kde_t *kde)
     }
     double lo = s_min_sigma (self, range, n);
     for (size_t i = 0; i < n; i++)
-        kde->sigma[i] = fmin (fmax (kde->sigma[i], lo), range);
+        kde->sigma[i] = s_clamp (kde->sigma[i], lo, range);
 }
 
-//  log of a component's mass inside the bounds, 0 when all of it is.
+//  A component's mass inside the bounds; 1 when past 9 widths each side
+//  (the rest is under 1e-18).
 static double
-s_log_inside (const s_kde_t *kde, double mu, double sigma)
+s_inside (const s_kde_t *kde, double mu, double sigma)
 {
     double a = (kde->low - mu) / sigma, b = (kde->high - mu) / sigma;
-    return a < -9 && b > 9 ? 0 : log (s_mass (a, b));
+    return a < -9 && b > 9 ? 1 : s_mass (a, b);
+}
+
+//  With at least S_EXPAND_MIN continuous components of the smallest
+//  width s, and no narrower cut than s, sums them by block instead of
+//  one by one: the fast Gauss transform (Greengard and Strain, 1991).
+//  Block b of width h = s / 2 centred at m holds components at
+//  v = (mu - m) / s in [-1/4, 1/4]; at y, with u = (y - m) / s,
+//      exp (-(u - v)^2 / 2) = exp (-u^2 / 2) sum_p He_p (u) v^p / p!
+//  (He_p the Hermite polynomials: their generating function), so the
+//  block adds exp (-u^2 / 2) sum_p He_p (u) B_p, its moments
+//  B_p = sum_i c_i v_i^p / p!. By Cramer's bound on He_p, the terms from
+//  S_TERMS = 14 on leave out less than 1.1 sum_p>=14 4^-p / sqrt (p!),
+//  under 2e-14, of each component's weight. A suggestion then costs
+//  O(n S_TERMS) once and O(S_TERMS) per block within S_WINDOW s + h of a
+//  candidate, however many trials crowd around the candidates.
+static void
+s_kde_expand (const s_tpe_t *self, s_kde_t *kde)
+{
+    double range = kde->high - kde->low, s = kde->cut, h = 0.5 * s;
+    kde->expanded = 0;
+    if (kde->q > 0 || s != kde->min_sigma ||
+        kde->n - kde->n_wide < S_EXPAND_MIN || range / h > 100000)
+        return; //  the last only without the magic clip: widths vary then
+    kde->expanded = 1;
+    kde->n_blocks = (size_t)ceil (range / h) + 1;
+    s_grow ((void **)&kde->moments, &kde->cap_moments,
+            kde->n_blocks * S_TERMS, sizeof (double));
+    memset (kde->moments, 0, kde->n_blocks * S_TERMS * sizeof (double));
+    //  A block's components are consecutive, the means being sorted; the
+    //  powers go one term at a time over the whole run, which vectorizes.
+    double *v = kde->scratch, *t = kde->scratch + kde->n;
+    for (size_t i0 = 0, i1; i0 < kde->n; i0 = i1) {
+        size_t b = (size_t)((kde->mu[i0] - kde->low) / h);
+        b = b < kde->n_blocks ? b : kde->n_blocks - 1;
+        double centre = kde->low + ((double)b + 0.5) * h;
+        for (i1 = i0; i1 < kde->n && kde->mu[i1] < centre + 0.5 * h; i1++) {
+            v[i1] = (kde->mu[i1] - centre) / s;
+            t[i1] = kde->sigma[i1] > s ? 0 : kde->c[i1];
+        }
+        if (i1 == i0) //  past the last block by rounding
+            for (; i1 < kde->n; i1++) {
+                v[i1] = (kde->mu[i1] - centre) / s;
+                t[i1] = kde->sigma[i1] > s ? 0 : kde->c[i1];
+            }
+        double *a = &kde->moments[b * S_TERMS];
+        for (int p = 0; p < S_TERMS; p++) {
+            double acc[4] = {0, 0, 0, 0};
+            size_t i = i0;
+            for (; i + 4 <= i1; i += 4)
+                for (int q = 0; q < 4; q++)
+                    acc[q] += t[i + q];
+            for (; i < i1; i++)
+                acc[0] += t[i];
+            a[p] += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            double inv = 1.0 / (p + 1);
+            for (i = i0; i < i1; i++)
+                t[i] *= v[i] * inv;
+        }
+    }
+}
+
+//  The expanded components' density at y (s_kde_expand).
+static double
+s_kde_expanded_sum (const s_kde_t *kde, double y)
+{
+    double s = kde->cut, h = 0.5 * s, reach = S_WINDOW * s + h;
+    double from = (y - reach - kde->low) / h, to = (y + reach - kde->low) / h;
+    if (to < 0)
+        return 0;
+    size_t last = kde->n_blocks - 1;
+    size_t b0 = from > 0 ? (size_t)from : 0;
+    size_t b1 = to < (double)last ? (size_t)to : last;
+    double sum = 0;
+    for (size_t b = b0; b <= b1; b++) {
+        double u = (y - (kde->low + ((double)b + 0.5) * h)) / s;
+        const double *a = &kde->moments[b * S_TERMS];
+        double he0 = 1, he1 = u, poly = a[0] + a[1] * u;
+        for (int p = 1; p + 1 < S_TERMS; p++) {
+            double he2 = u * he1 - p * he0;
+            poly += a[p + 1] * he2;
+            he0 = he1;
+            he1 = he2;
+        }
+        if (poly != 0)
+            sum += exp (-0.5 * u * u) * poly;
+    }
+    return sum;
 }
 
 //  Merges neighbours with the same mean and width, and derives each
@@ -709,61 +959,116 @@ s_kde_finish (const s_tpe_t *self, s_kde_t *kde)
         out++;
     }
     double range = kde->high - kde->low, sum = 0;
-    kde->cut = fmax (s_min_sigma (self, range, kde->n), range / 100);
+    kde->min_sigma = s_min_sigma (self, range, kde->n);
+    kde->cut = fmax (kde->min_sigma, range / 100);
     kde->n = out;
     kde->n_wide = 0;
     for (size_t i = 0; i < out; i++) {
         double s = kde->sigma[i];
-        double c = log (kde->w[i]) - s_log_inside (kde, kde->mu[i], s);
+        double c = kde->w[i] / s_inside (kde, kde->mu[i], s);
         //  Not divided by the width: Optuna 3.1's truncated normal density
         //  leaves out the scale (its _truncnorm.logpdf), which favours
         //  wide components. Kept, as what its users tuned with, and it
         //  finds better points (a 2-d bowl in 60 trials: median distance
         //  to the optimum 0.92 with it, 1.27 without; Optuna 0.98).
-        if (kde->q == 0)
-            c -= 0.5 * log (2 * M_PI);
-        kde->c[i] = exp (c);
+        kde->c[i] = kde->q == 0 ? c / sqrt (2 * M_PI) : c;
         sum += kde->w[i];
         kde->cum[i] = sum;
         if (s > kde->cut)
             kde->wide[kde->n_wide++] = i;
     }
+    s_kde_expand (self, kde);
 }
 
-//  Builds the estimator of parameter p from m observations x (internal
-//  space, trial order): Optuna's weights, a prior unless consider_prior
-//  is off (always one when there is no observation), widths by
-//  s_kde_widths.
+//  Counts the observations of parameter k in class want, writing their
+//  places in trial order to self->rank and, when there are few, their
+//  values in trial order to self->xb. Returns how many.
+static size_t
+s_kde_rank (s_tpe_t *self, size_t k, size_t n_obs, int want, int few)
+{
+    if (few) {
+        size_t cap = self->cap_x;
+        s_grow ((void **)&self->xb, &cap, n_obs + 1, sizeof (double));
+        cap = self->cap_x;
+        s_grow ((void **)&self->xa, &cap, n_obs + 1, sizeof (double));
+        self->cap_x = cap;
+    }
+    size_t m = 0;
+    for (size_t r = 0; r < n_obs; r++) {
+        size_t row = self->obs[r].row;
+        double x = self->cache[row * self->n_params + k];
+        if (self->cls[row] != want || isnan (x))
+            continue;
+        if (few)
+            self->xb[m] = x;
+        self->rank[row] = (uint32_t)m++;
+    }
+    return m;
+}
+
+//  Appends a component, the prior first if its mean comes before x.
 static void
-s_kde_build (s_tpe_t *self, s_kde_t *kde, const double *x, size_t m,
-             const hpo_param_spec_t *p)
+s_kde_put (s_kde_t *kde, double x, double w, double prior_mu,
+           double prior_w, size_t *at_prior)
+{
+    if (*at_prior == SIZE_MAX && prior_w > 0 && x > prior_mu) {
+        *at_prior = kde->n;
+        kde->mu[kde->n] = prior_mu;
+        kde->w[kde->n++] = prior_w;
+    }
+    kde->mu[kde->n] = x;
+    kde->w[kde->n++] = w;
+}
+
+//  Builds the estimator of parameter p (index k) from the observations
+//  of class want: Optuna's weights, a prior unless consider_prior is off
+//  (always one when there is no observation), widths by s_kde_widths.
+//  The means come in order from the sorted values (s_sync), the prior's
+//  put in its place.
+static void
+s_kde_build (s_tpe_t *self, s_kde_t *kde, const hpo_param_spec_t *p,
+             size_t k, size_t n_obs, int want)
 {
     s_bounds (p, &kde->low, &kde->high, &kde->q);
+    const s_sorted_t *sorted = &self->sorted[k];
+    //  The below set is small: sorting its own values beats walking all.
+    int few = want == S_BELOW;
+    size_t m = s_kde_rank (self, k, n_obs, want, few);
     int prior = self->cfg.prior || m == 0;
-    size_t n = m + (prior ? 1 : 0);
-    s_kde_reserve (kde, n);
-    //  Unsorted means and weights first, in cum and c as scratch.
-    double *mu = kde->cum, *w = kde->c, total = 0;
-    for (size_t j = 0; j < m; j++) {
-        mu[j] = x[j];
-        total += w[j] = s_weight (j, m);
+    s_weights_t weights = s_weights (m);
+    double total = s_weights_total (&weights);
+    if (prior)
+        total += self->cfg.prior_weight;
+    double prior_mu = 0.5 * (kde->low + kde->high);
+    double prior_w = prior ? self->cfg.prior_weight / total : 0;
+    s_kde_reserve (kde, m + 1);
+    kde->n = 0;
+    size_t at_prior = SIZE_MAX;
+    if (few) {
+        //  Stable, and the values are in row order: the same order as
+        //  the sorted list's.
+        s_sort (self, self->xb, m);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t j = self->idx[i];
+            s_kde_put (kde, self->xb[j], s_weight_at (&weights, j) / total,
+                       prior_mu, prior_w, &at_prior);
+        }
+    } else
+        for (size_t i = 0; i < sorted->n; i++) {
+            uint32_t row = sorted->row[i];
+            if (self->cls[row] == want)
+                s_kde_put (kde, sorted->x[i],
+                           s_weight_at (&weights, self->rank[row]) / total,
+                           prior_mu, prior_w, &at_prior);
+        }
+    if (prior && at_prior == SIZE_MAX) {
+        at_prior = kde->n;
+        kde->mu[kde->n] = prior_mu;
+        kde->w[kde->n++] = prior_w;
     }
-    if (prior) {
-        mu[m] = 0.5 * (kde->low + kde->high);
-        total += w[m] = self->cfg.prior_weight;
-    }
-    s_sort (self, mu, n);
-    size_t at_prior = n;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t j = self->idx[i];
-        kde->mu[i] = mu[j];
-        kde->w[i] = w[j] / total;
-        if (prior && j == m)
-            at_prior = i;
-    }
-    kde->n = n;
+    assert (kde->n == m + (prior ? 1 : 0));
     s_kde_widths (self, kde);
-    if (at_prior < n)
+    if (prior)
         kde->sigma[at_prior] = kde->high - kde->low;
     s_kde_finish (self, kde);
 }
@@ -774,8 +1079,8 @@ s_kde_term (const s_kde_t *kde, size_t i, double y)
 {
     double mu = kde->mu[i], s = kde->sigma[i];
     if (kde->q > 0) {
-        double a = fmax (y - 0.5 * kde->q, kde->low);
-        double b = fmin (y + 0.5 * kde->q, kde->high);
+        double a = s_max (y - 0.5 * kde->q, kde->low);
+        double b = s_clamp (y + 0.5 * kde->q, a, kde->high);
         return kde->c[i] * s_mass ((a - mu) / s, (b - mu) / s);
     }
     double z = (y - mu) / s;
@@ -805,6 +1110,8 @@ s_kde_log_pdf (const s_kde_t *kde, double y)
     double sum = 0;
     for (size_t k = 0; k < kde->n_wide; k++)
         sum += s_kde_term (kde, kde->wide[k], y);
+    if (kde->expanded)
+        return log (sum + s_kde_expanded_sum (kde, y));
     double reach = S_WINDOW * kde->cut;
     for (size_t i = s_kde_lower (kde, y - reach);
          i < kde->n && kde->mu[i] <= y + reach; i++)
@@ -843,8 +1150,7 @@ s_kde_draw_from (const s_kde_t *kde, size_t i, hpo_rng_t *rng)
 //  Parameter k's observations in internal space, in trial order: the
 //  below trials' into self->xb, the others' into self->xa.
 static void
-s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
-          size_t n_obs, size_t k, size_t *nb, size_t *na)
+s_gather (s_tpe_t *self, size_t n_obs, size_t k, size_t *nb, size_t *na)
 {
     size_t cap = self->cap_x;
     s_grow ((void **)&self->xb, &cap, n_obs + 1, sizeof (double));
@@ -854,11 +1160,10 @@ s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
     *nb = *na = 0;
     for (size_t i = 0; i < n_obs; i++) {
         size_t row = self->obs[i].row;
-        double x = s_internal (&spec->params[k],
-                               &history->params[row * spec->n_params + k]);
+        double x = self->cache[row * self->n_params + k];
         if (isnan (x))
             continue;
-        if (self->below[row])
+        if (self->cls[row] == S_BELOW)
             self->xb[(*nb)++] = x;
         else
             self->xa[(*na)++] = x;
@@ -866,11 +1171,11 @@ s_gather (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history,
 }
 
 static void
-s_numeric (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb, size_t na,
+s_numeric (s_tpe_t *self, const hpo_param_spec_t *p, size_t k, size_t n_obs,
            hpo_rng_t *rng, hpo_value_t *out)
 {
-    s_kde_build (self, &self->l, self->xb, nb, p);
-    s_kde_build (self, &self->g, self->xa, na, p);
+    s_kde_build (self, &self->l, p, k, n_obs, S_BELOW);
+    s_kde_build (self, &self->g, p, k, n_obs, S_ABOVE);
     double best = -INFINITY;
     for (uint64_t c = 0; c < self->cfg.candidates; c++) {
         size_t i = s_pick (self->l.cum, self->l.n, rng);
@@ -899,17 +1204,16 @@ s_cat_probs (const s_tpe_t *self, const double *x, size_t m, size_t n_values,
     double pw = self->cfg.prior_weight;
     double v = pw / (double)(prior ? m + 1 : m);
     double norm = (double)n_values * v + 1;
-    double total = prior ? pw : 0, sum_obs = 0;
-    for (size_t j = 0; j < m; j++)
-        sum_obs += s_weight (j, m);
-    total += sum_obs;
+    s_weights_t weights = s_weights (m);
+    double sum_obs = s_weights_total (&weights);
+    double total = (prior ? pw : 0) + sum_obs;
     double base = sum_obs / total * v / norm;
     if (prior)
         base += pw / total / (double)n_values;
     for (size_t c = 0; c < n_values; c++)
         prob[c] = base;
     for (size_t j = 0; j < m; j++)
-        prob[(size_t)x[j]] += s_weight (j, m) / total / norm;
+        prob[(size_t)x[j]] += s_weight_at (&weights, j) / total / norm;
 }
 
 static void
@@ -938,16 +1242,15 @@ s_categorical (s_tpe_t *self, const hpo_param_spec_t *p, size_t nb,
 }
 
 static void
-s_univariate (s_tpe_t *self, const hpo_spec_t *spec,
-              const hpo_history_t *history, size_t n_obs, size_t k,
+s_univariate (s_tpe_t *self, const hpo_spec_t *spec, size_t n_obs, size_t k,
               hpo_rng_t *rng, hpo_value_t *out)
 {
-    size_t nb, na;
-    s_gather (self, spec, history, n_obs, k, &nb, &na);
-    if (s_is_categorical (&spec->params[k]))
+    if (s_is_categorical (&spec->params[k])) {
+        size_t nb, na;
+        s_gather (self, n_obs, k, &nb, &na);
         s_categorical (self, &spec->params[k], nb, na, rng, out);
-    else
-        s_numeric (self, &spec->params[k], nb, na, rng, out);
+    } else
+        s_numeric (self, &spec->params[k], k, n_obs, rng, out);
 }
 
 //  ---- multivariate: product kernels ---------------------------------------
@@ -994,8 +1297,8 @@ s_mv_kernel (const s_mv_t *mv, const s_dim_t *dim, size_t i, size_t j,
     *sigma = prior ? dim->high - dim->low : mv->sigma[j];
 }
 
-//  Builds the joint estimator from the m rows of self->obs whose below
-//  flag is want (trial order), their values in internal space xs
+//  Builds the joint estimator from the rows of self->obs of class want
+//  (S_BELOW or S_ABOVE; trial order), their values in internal space xs
 //  (n_obs x d, NAN where a row does not count).
 static void
 s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
@@ -1003,7 +1306,7 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
 {
     size_t m = 0;
     for (size_t r = 0; r < n_obs; r++)
-        m += self->below[self->obs[r].row] == want && !isnan (xs[r * d]);
+        m += self->cls[self->obs[r].row] == want && !isnan (xs[r * d]);
     mv->prior = self->cfg.prior || m == 0;
     mv->n = m + (mv->prior ? 1 : 0);
     mv->d = d;
@@ -1013,12 +1316,13 @@ s_mv_build (const s_tpe_t *self, s_mv_t *mv, const s_dim_t *dims, size_t d,
     mv->cum = hpo_calloc (mv->n, sizeof (double));
     mv->sigma = hpo_calloc (d, sizeof (double));
     double total = mv->prior ? self->cfg.prior_weight : 0;
+    s_weights_t weights = s_weights (m);
     size_t i = 0;
     for (size_t r = 0; r < n_obs; r++) {
-        if (self->below[self->obs[r].row] != want || isnan (xs[r * d]))
+        if (self->cls[self->obs[r].row] != want || isnan (xs[r * d]))
             continue;
         memcpy (&mv->x[i * d], &xs[r * d], d * sizeof (double));
-        total += mv->logw[i] = s_weight (i, m);
+        total += mv->logw[i] = s_weight_at (&weights, i);
         i++;
     }
     if (mv->prior)
@@ -1163,8 +1467,8 @@ s_multivariate (s_tpe_t *self, const hpo_spec_t *spec,
                 xs[r * d] = NAN;
     }
     s_mv_t l = {0}, g = {0};
-    s_mv_build (self, &l, dims, d, xs, n_obs, 1);
-    s_mv_build (self, &g, dims, d, xs, n_obs, 0);
+    s_mv_build (self, &l, dims, d, xs, n_obs, S_BELOW);
+    s_mv_build (self, &g, dims, d, xs, n_obs, S_ABOVE);
     double *y = hpo_malloc (d * sizeof *y);
     double *scratch = hpo_malloc ((l.n > g.n ? l.n : g.n) * sizeof *scratch);
     hpo_value_t *cand = hpo_calloc (spec->n_params, sizeof *cand);
@@ -1206,6 +1510,7 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
     assert (history->n_params == spec->n_params);
     size_t n_obs;
     size_t n = s_split (self, spec, history, &n_obs);
+    s_sync (self, spec, history);
     if (n < self->cfg.startup)
         return hpo_sampler_random.suggest (self->random, spec, history,
                                            number, fixed, out);
@@ -1220,7 +1525,7 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
         if (!hpo_spec_active (spec, k, out))
             out[k] = (hpo_value_t){.kind = HPO_KIND_NONE};
         else
-            s_univariate (self, spec, history, n_obs, k, &rng, &out[k]);
+            s_univariate (self, spec, n_obs, k, &rng, &out[k]);
     }
     free (joint);
     return 0;
