@@ -52,6 +52,7 @@ enum {
     OPT_CSV = 256,
     OPT_JSONL = 512,
     OPT_CURVES = 1024,
+    OPT_GRID = 2048,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -67,6 +68,7 @@ static const struct {
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
     {OPT_LIMIT, "--limit", "trials"},   {OPT_CSV, "--csv", "export"},
     {OPT_JSONL, "--jsonl", "export"},   {OPT_CURVES, "--curves", "export"},
+    {OPT_GRID, "--grid", "study show"},
 };
 
 typedef struct {
@@ -81,6 +83,7 @@ typedef struct {
     const char *csv;      //  --csv FILE
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
+    int grid;             //  --grid
     unsigned given;       //  OPT_* seen on the command line
     int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
@@ -113,10 +116,14 @@ static const s_command_t s_commands[] = {
     {"study", "list", 0, "study list", "all studies and their progress",
      "all studies: NAME STATE DONE/BUDGET RUNNING BEST ELAPSED", NULL, 0,
      s_study_list},
-    {"study", "show", 1, "study show NAME", "one study in detail",
+    {"study", "show", 1, "study show NAME [--grid]", "one study in detail",
      "one study: trials per state, best so far, elapsed, objective, "
      "sampler",
-     NULL, 0, s_study_show},
+     "A hybrid search (grid: true parameters) shows how many grid points\n"
+     "it has and the fewest and most trials any of them has had.\n"
+     "  --grid           one row per grid point: its values and trials\n"
+     "                   (with --json, one document of them)\n",
+     OPT_GRID, s_study_show},
     {"study", "stop", 1, "study stop NAME [--now]", "start no new trials",
      "start no new trials of NAME; the running ones finish",
      "Trials waiting for a retry end FAILED. A study already FINISHED,\n"
@@ -481,7 +488,11 @@ s_study_show (s_ctx_t *ctx, char **args)
     int status = s_get_study (ctx, args[0], &reply, NULL);
     if (status)
         return status;
-    if (ctx->json)
+    if (ctx->grid && ctx->json)
+        status = s_print_json (hpo_render_study_grid_json (reply->study_info));
+    else if (ctx->grid)
+        hpo_render_study_grid (stdout, reply->study_info);
+    else if (ctx->json)
         status = s_print_json (hpo_json_render_study (reply->study_info));
     else
         hpo_render_study (stdout, reply->study_info);
@@ -1203,6 +1214,7 @@ s_main (int argc, char *argv[], char **words)
         {"csv", required_argument, NULL, 'C'},
         {"jsonl", required_argument, NULL, 'J'},
         {"curves", no_argument, NULL, 'K'},
+        {"grid", no_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -1283,6 +1295,10 @@ s_main (int argc, char *argv[], char **words)
         case 'K':
             ctx.curves = 1;
             ctx.given |= OPT_CURVES;
+            break;
+        case 'G':
+            ctx.grid = 1;
+            ctx.given |= OPT_GRID;
             break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);

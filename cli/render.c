@@ -274,6 +274,83 @@ hpo_render_study_list (FILE *out, const Hpo__StudyList *list)
     s_table_clear (&table);
 }
 
+//  "12, trials each 3-4": a hybrid search's grid points and how evenly
+//  its trials are spread over them.
+static char *
+s_grid_line (const Hpo__StudyInfo *study)
+{
+    if (study->grid_trials_min == study->grid_trials_max)
+        return hpo_sprintf ("%" PRIu64 ", trials each %" PRIu64,
+                            study->grid_points, study->grid_trials_min);
+    return hpo_sprintf ("%" PRIu64 ", trials each %" PRIu64 "-%" PRIu64,
+                        study->grid_points, study->grid_trials_min,
+                        study->grid_trials_max);
+}
+
+void
+hpo_render_study_grid (FILE *out, const Hpo__StudyInfo *study)
+{
+    if (!study->grid_points) {
+        fprintf (out, "study %s has no grid: true parameters\n",
+                 study->name ? study->name : "");
+        return;
+    }
+    char *line = s_grid_line (study);
+    fprintf (out, "grid points: %s\n", line);
+    free (line);
+    if (study->n_grid < study->grid_points) {
+        fprintf (out, "(too many points to list one by one)\n");
+        return;
+    }
+    size_t cols = (study->n_grid ? study->grid[0]->n_params : 0) + 1;
+    s_table_t table;
+    s_table_init (&table, cols);
+    for (size_t j = 0; j + 1 < cols; j++) {
+        const char *name = study->grid[0]->params[j]->name;
+        s_table_add (&table, s_cell (name ? name : "", S_MAX_NAME));
+    }
+    s_table_add (&table, hpo_strdup ("TRIALS"));
+    for (size_t p = 0; p < study->n_grid; p++) {
+        const Hpo__GridPoint *g = study->grid[p];
+        for (size_t j = 0; j + 1 < cols; j++)
+            s_table_add (&table, j < g->n_params ? s_param_text (g->params[j])
+                                                 : hpo_strdup ("-"));
+        s_table_addf (&table, "%" PRIu64, g->trials);
+    }
+    s_table_print (&table, out, "");
+    s_table_clear (&table);
+}
+
+json_t *
+hpo_render_study_grid_json (const Hpo__StudyInfo *study)
+{
+    json_t *doc = json_object ();
+    json_object_set_new (doc, "study", hpo_json_render_string (study->name));
+    json_object_set_new (doc, "grid_points",
+                         json_integer ((json_int_t)study->grid_points));
+    json_object_set_new (doc, "trials_min",
+                         json_integer ((json_int_t)study->grid_trials_min));
+    json_object_set_new (doc, "trials_max",
+                         json_integer ((json_int_t)study->grid_trials_max));
+    json_t *points =
+        study->n_grid < study->grid_points ? json_null () : json_array ();
+    for (size_t p = 0; p < study->n_grid && json_is_array (points); p++) {
+        const Hpo__GridPoint *g = study->grid[p];
+        json_t *params = json_object ();
+        for (size_t j = 0; j < g->n_params; j++)
+            json_object_set_new (params,
+                                 g->params[j]->name ? g->params[j]->name : "",
+                                 hpo_json_render_param (g->params[j]));
+        json_t *row = json_object ();
+        json_object_set_new (row, "params", params);
+        json_object_set_new (row, "trials",
+                             json_integer ((json_int_t)g->trials));
+        json_array_append_new (points, row);
+    }
+    json_object_set_new (doc, "points", points);
+    return doc;
+}
+
 void
 hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
 {
@@ -308,6 +385,10 @@ hpo_render_study (FILE *out, const Hpo__StudyInfo *study)
                   "  FAILED %" PRIu64,
                   s_done (study), study->budget, study->waiting, study->running,
                   study->complete, study->pruned, study->failed);
+    if (study->grid_points) {
+        s_table_add (&table, hpo_strdup ("grid points"));
+        s_table_add (&table, s_grid_line (study));
+    }
     if (study->has_pruned_steps) {
         s_table_add (&table, hpo_strdup ("pruned at"));
         s_table_addf (&table,

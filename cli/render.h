@@ -11,6 +11,7 @@
 #ifndef HPO_RENDER_H
 #define HPO_RENDER_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "../common/wire.h"
@@ -21,6 +22,14 @@
 void hpo_render_study_list (FILE *out, const Hpo__StudyList *list);
 //  Counts per state, best so far, elapsed, objective, sampler.
 void hpo_render_study (FILE *out, const Hpo__StudyInfo *study);
+//  hpo study show NAME --grid: a hybrid search's grid points, a column
+//  per grid parameter and TRIALS, one row per point (a line saying so
+//  when there are too many to list, or none).
+void hpo_render_study_grid (FILE *out, const Hpo__StudyInfo *study);
+//  The same as one JSON document: {"study", "grid_points", "trials_min",
+//  "trials_max", "points": [{"params": {...}, "trials": N}] or null when
+//  too many to list}. A new reference the caller owns.
+json_t *hpo_render_study_grid_json (const Hpo__StudyInfo *study);
 //  NUMBER STATE VALUE ATTEMPT WORKER DURATION, one column per parameter,
 //  REASON.
 void hpo_render_trials (FILE *out, const Hpo__TrialList *list);

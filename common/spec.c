@@ -23,6 +23,7 @@
 #include "linepat.h"
 #include "mem.h"
 #include "names.h"
+#include "../search/space.h"
 #include "utf8.h"
 
 //  Int parameters keep low and high as doubles too; beyond 2^53 a double
@@ -805,6 +806,24 @@ s_parse_range (s_ctx_t *ctx, s_field_t *f, hpo_param_spec_t *p)
     return 0;
 }
 
+//  Builds p's values lookup (hpo_param_value_index): conditions and
+//  grid points look values up per row, and a list may hold 10,000.
+static void
+s_index_values (hpo_param_spec_t *p)
+{
+    size_t cap = 4;
+    while (cap < 2 * p->n_values)
+        cap *= 2;
+    p->value_slots = hpo_calloc (cap, sizeof (uint32_t));
+    p->n_value_slots = cap;
+    for (size_t k = 0; k < p->n_values; k++) {
+        size_t i = (size_t)hpo_space_row_hash (&p->values[k], 1) & (cap - 1);
+        while (p->value_slots[i])
+            i = (i + 1) & (cap - 1);
+        p->value_slots[i] = (uint32_t)k + 1;
+    }
+}
+
 //  points: N on a range: N points from low to high, evenly spaced in
 //  log space when log is true, written out as the parameter's values
 //  (ints rounded, repeats dropped), so every sampler and the grid see
@@ -849,14 +868,9 @@ s_parse_when_value (s_ctx_t *ctx, const s_field_t *f,
     if (s_get_scalar (ctx, f, v, &null))
         return -1;
     int ok = 0;
-    if (target->values) {
-        for (size_t k = 0; k < target->n_values && !ok; k++) {
-            const hpo_value_t *t = &target->values[k];
-            ok = t->kind == HPO_KIND_STR
-                     ? v->kind == HPO_KIND_STR && !strcmp (t->s, v->s)
-                     : v->kind != HPO_KIND_STR && t->f == v->f;
-        }
-    } else if (target->type == HPO_PARAM_INT && v->kind == HPO_KIND_INT) {
+    if (target->values)
+        ok = hpo_param_value_index (target, v) >= 0;
+    else if (target->type == HPO_PARAM_INT && v->kind == HPO_KIND_INT) {
         int64_t step = target->has_step ? (int64_t)target->step : 1;
         ok = v->f >= target->low && v->f <= target->high &&
              (v->i - (int64_t)target->low) % step == 0;
@@ -865,8 +879,8 @@ s_parse_when_value (s_ctx_t *ctx, const s_field_t *f,
         return 0;
     char *text = hpo_value_format (v);
     hpo_values_clear (v, 1);
-    s_fail (ctx, s_vline (f), f->path, "%s is not a value %s can take",
-            text, target->name);
+    s_fail (ctx, s_vline (f), f->path, "%s is not a value %s can take", text,
+            target->name);
     free (text);
     return -1;
 }
@@ -1024,6 +1038,8 @@ s_parse_param (s_ctx_t *ctx, const s_field_t *pf, hpo_spec_t *self, size_t k)
         rc = s_parse_values (ctx, &f[F_VALUES], p);
     } else
         rc = s_parse_numeric (ctx, f, p);
+    if (rc == 0 && p->values)
+        s_index_values (p);
     if (rc == 0 && f[F_WHEN].present)
         rc = s_parse_when (ctx, &f[F_WHEN], self, k);
     if (rc == 0 && f[F_GRID].present)
@@ -1727,6 +1743,12 @@ s_parse_study (s_ctx_t *ctx, struct fy_node *root, hpo_spec_t *self)
             self->trials = size;
     } else if (!trials.present)
         return s_missing (ctx, &trials);
+    //  No sampler hands out a configuration twice (search/suggest.h), so
+    //  a finite space caps any study's budget at its size.
+    hpo_space_t *space = hpo_space_new (self, NULL, NULL);
+    if (self->trials > hpo_space_size (space))
+        self->trials = hpo_space_size (space);
+    hpo_space_destroy (&space);
     return 0;
 }
 
@@ -2236,6 +2258,7 @@ hpo_spec_destroy (hpo_spec_t **self_p)
         free (p->values);
         hpo_values_clear (p->when_values, p->n_when_values);
         free (p->when_values);
+        free (p->value_slots);
     }
     free (self->params);
     if (self->sampler.config && self->sampler.ops->config_free)
@@ -2275,6 +2298,26 @@ hpo_spec_active (const hpo_spec_t *self, size_t k, const hpo_value_t *row)
             return 1;
     }
     return 0;
+}
+
+int64_t
+hpo_param_value_index (const hpo_param_spec_t *p, const hpo_value_t *v)
+{
+    if (!p->value_slots) {
+        for (size_t k = 0; k < p->n_values; k++)
+            if (hpo_space_value_eq (&p->values[k], v))
+                return (int64_t)k;
+        return -1;
+    }
+    size_t mask = p->n_value_slots - 1;
+    for (size_t i = (size_t)hpo_space_row_hash (v, 1) & mask;;
+         i = (i + 1) & mask) {
+        uint32_t slot = p->value_slots[i];
+        if (slot == 0)
+            return -1;
+        if (hpo_space_value_eq (&p->values[slot - 1], v))
+            return (int64_t)slot - 1;
+    }
 }
 
 int

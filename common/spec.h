@@ -14,7 +14,15 @@
         space:
           lr:     {type: float, low: 1.0e-5, high: 1.0e-1, log: true}
           layers: {type: int, low: 1, high: 8}
-          opt:    {type: categorical, values: [adam, sgd]}
+          opt:    {type: categorical, values: [adam, sgd], grid: true}
+          mom:    {type: float, low: 0.5, high: 0.99, when: {opt: sgd}}
+          wd:     {type: float, low: 1.0e-6, high: 1.0e-2, log: true,
+                   points: 5}
+
+    when: makes a parameter conditional (when_param, when_values below),
+    grid: true sweeps it in a study whose sampler draws the rest (hybrid
+    search, search/suggest.h), and points: N writes a range out as N
+    values, evenly spaced in log space when log is true.
 
     The parser is the only judge of what a valid study is: the CLI runs it
     to give the user early errors, and the coordinator runs it again on what
@@ -73,12 +81,16 @@ typedef struct {
     int log;                    //  sample uniformly in log space; low > 0
     int has_step;
     double step;                //  float and int: grid spacing / quantum
-                                //  (points: N fills values instead)
     //  Explicit values: always for categorical (each scalar typed as int,
     //  float or string by its YAML form); optional for float/int, where
-    //  they are the grid's points.
+    //  they are the grid's points (points: N writes a range out here).
     hpo_value_t *values;
     size_t n_values;
+    //  values' lookup table for hpo_param_value_index (index + 1 per
+    //  slot, 0: empty), built by the parser; NULL in a spec built by
+    //  hand, whose values are then searched in order.
+    uint32_t *value_slots;
+    size_t n_value_slots;
     //  grid: true: in a study whose sampler is not grid, this parameter
     //  is swept exhaustively and the others are sampled (hybrid search,
     //  search/suggest.h). It has a finite grid and no when:.
@@ -162,6 +174,10 @@ struct _hpo_spec_t {
 //      mnist.yaml:5: sampler.type: must be one of: random, grid
 //      mnist.yaml:5: sampler.seed: must be a non-negative integer
 //      mnist.yaml:4: syntax error: <libfyaml's message>
+//      mnist.yaml:8: space.mom.when.opt: must be declared earlier in the
+//          space than mom
+//      mnist.yaml:8: space.mom.when.opt: rms is not a value opt can take
+//      mnist.yaml:9: space.lr.grid: needs a finite set of points: ...
 //
 //  Nothing is printed. Text that is not UTF-8, duplicate keys, unknown
 //  keys, wrong types, values out of range and studies past the limits
@@ -181,12 +197,18 @@ int hpo_spec_active (const hpo_spec_t *self, size_t k, const hpo_value_t *row);
 //  Index of the parameter named name, or -1.
 int hpo_spec_param_index (const hpo_spec_t *self, const char *name);
 
-//  How many points a parameter has in a grid: its values, the integers
-//  low, low + step, ... up to high (step 1 by default), or for a float
-//  with a step the points low + k * step up to high. 0 when the set is not
-//  finite (a float without values or step); UINT64_MAX when too large to
-//  count.
+//  How many points a parameter has in a grid: its values (points: N
+//  fills them), the integers low, low + step, ... up to high (step 1 by
+//  default), or for a float with a step the points low + k * step up to
+//  high. 0 when the set is not finite (a float without values or step);
+//  UINT64_MAX when too large to count. A space's distinct configurations,
+//  conditions counted, are search/space.h's.
 uint64_t hpo_param_grid_count (const hpo_param_spec_t *param);
+
+//  The index of value among param's values (numbers by value, strings by
+//  their bytes), or -1 when it is none of them. O(1) in a parsed spec.
+int64_t hpo_param_value_index (const hpo_param_spec_t *param,
+                               const hpo_value_t *value);
 
 //  Parses a duration: "90s", "30m", "2h", "1d", "500ms", or a plain number
 //  of seconds ("1.5"). Returns 0 and sets *ms, or -1 if malformed.

@@ -165,6 +165,58 @@ s_pruned_steps (hpo_study_t *study, Hpo__StudyInfo *info)
     free (steps);
 }
 
+//  Points of a hybrid search listed one by one in study show's answer:
+//  about 40 bytes each, so a table this long stays well inside a message.
+#define S_MAX_GRID_ROWS 10000
+
+//  The grid points of a hybrid search and their trials: how many, the
+//  spread, and with rows, each point (study show). O(points), for a
+//  request a person makes.
+static void
+s_grid_info (hpo_study_t *study, Hpo__StudyInfo *info, int rows)
+{
+    uint64_t points = hpo_suggest_grid_points (study->suggest);
+    if (points == 0)
+        return;
+    info->grid_points = points;
+    hpo_suggest_grid_spread (study->suggest, study->history,
+                             &info->grid_trials_min, &info->grid_trials_max);
+    if (!rows || points > S_MAX_GRID_ROWS)
+        return;
+    const hpo_spec_t *spec = study->spec;
+    size_t n_grid = 0;
+    char *names[spec->n_params ? spec->n_params : 1];
+    for (size_t k = 0; k < spec->n_params; k++)
+        if (spec->params[k].grid)
+            names[n_grid++] = spec->params[k].name;
+    info->grid = hpo_calloc (points, sizeof (Hpo__GridPoint *));
+    info->n_grid = points;
+    for (uint64_t p = 0; p < points; p++) {
+        hpo_value_t values[n_grid ? n_grid : 1];
+        Hpo__GridPoint *g = hpo_malloc (sizeof *g);
+        hpo__grid_point__init (g);
+        g->trials =
+            hpo_suggest_grid_trials (study->suggest, study->history, p, values);
+        g->params = hpo_wire_params_new (names, values, n_grid);
+        g->n_params = n_grid;
+        info->grid[p] = g; //  its Params hold the values' strings
+    }
+}
+
+static void
+s_grid_info_free (Hpo__StudyInfo *info)
+{
+    for (size_t p = 0; p < info->n_grid; p++) {
+        Hpo__GridPoint *g = info->grid[p];
+        for (size_t j = 0; j < g->n_params; j++)
+            if (g->params[j]->kind == HPO_KIND_STR)
+                free (g->params[j]->s);
+        hpo_wire_params_free (g->params, g->n_params);
+        free (g);
+    }
+    free (info->grid);
+}
+
 static Hpo__StudyInfo *
 s_study_info (hpo_study_t *study)
 {
@@ -197,6 +249,7 @@ s_study_info (hpo_study_t *study)
     info->mean_duration =
         study->duration_n ? study->duration_sum / study->duration_n : 0;
     s_pruned_steps (study, info);
+    s_grid_info (study, info, 0);
     return info;
 }
 
@@ -205,6 +258,7 @@ s_study_info_free (Hpo__StudyInfo *info)
 {
     s_trial_info_free (info->best);
     s_trial_info_free (info->last_failed);
+    s_grid_info_free (info);
     free (info);
 }
 
@@ -237,6 +291,7 @@ s_study_show (hpo_sched_t *sched, const hpo_env_t *req, hpo_wire_msg_t *reply)
     if (!study)
         return;
     Hpo__StudyInfo *info = s_study_info (study);
+    s_grid_info (study, info, 1);
     hpo_wire_study_info (reply, req->seq, info);
     hpo_wire_msg_own (reply, s_study_info_release, info);
 }

@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/params.h"
+#include "../search/space.h"
 
 struct _hpo_sched_t {
     hpo_store_t *store;
@@ -1295,21 +1296,30 @@ hpo_sched_study_stop (hpo_sched_t *self, hpo_study_t *study, int now,
 }
 
 //  Why the budget cannot grow by trials (NULL: it can): past what the
-//  sampler can suggest (a grid's points), or past 2^64.
+//  sampler can suggest (a grid's points) or the distinct configurations
+//  of a finite space (none is handed out twice), or past 2^64.
 static char *
 s_extend_invalid (const hpo_study_t *study, uint64_t trials)
 {
     const hpo_spec_t *spec = study->spec;
     uint64_t size = spec->sampler.ops->size (spec, spec->sampler.config);
+    hpo_space_t *space = hpo_space_new (spec, NULL, NULL);
+    uint64_t distinct = hpo_space_size (space);
+    hpo_space_destroy (&space);
+    int capped = distinct < size; //  by the space, not the sampler
+    if (capped)
+        size = distinct;
     uint64_t budget = study->budget;
     if (trials == 0)
         return hpo_sprintf ("study %s: --trials must be at least 1",
                             study->name);
     if (size != UINT64_MAX && (budget >= size || trials > size - budget))
-        return hpo_sprintf ("study %s: its %s sampler has %" PRIu64
+        return hpo_sprintf ("study %s: its %s%s has %" PRIu64
                             " points and the budget "
                             "holds %" PRIu64 ": %" PRIu64 " left to add",
-                            study->name, spec->sampler.ops->name, size, budget,
+                            study->name,
+                            capped ? "space" : spec->sampler.ops->name,
+                            capped ? "" : " sampler", size, budget,
                             budget < size ? size - budget : 0);
     if (trials > UINT64_MAX - budget)
         return hpo_sprintf ("study %s: a budget of more than 2^64 trials",
@@ -2053,7 +2063,8 @@ s_next_trial (hpo_sched_t *self, hpo_study_t *study, int *err)
                                NULL, params);
     if (rc) {
         //  No configuration left before the budget (a grid, a finite
-        //  space used up), or the sampler failed: either way the study ends with the trials it has.
+        //  space used up), or the sampler failed: either way the study ends
+        //  with the trials it has.
         if (rc < 0)
             hpo_log_error ("study %s: sampler %s failed at trial %" PRIu64
                            "; no more trials",

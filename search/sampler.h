@@ -10,8 +10,14 @@
         ops = hpo_sampler_find (NAME)          common/spec.c, parsing
         ops->check (spec, options, ...)        -> config, or a problem
         ops->size (spec, config)               -> the budget's cap
-        self = ops->new (spec, config)         once per study, scheduler
-        ops->suggest (self, spec, history, number, out)  per new trial
+        self = ops->new (spec, config)         once per study, by its
+                                               driver (search/suggest.h)
+        ops->suggest (self, spec, history, number, fixed, out)
+                                               per new trial; the driver
+                                               holds given values and
+                                               grid points in fixed, and
+                                               replaces a configuration
+                                               already taken
         ops->pending / ops->tell               as trials start and end
         ops->destroy (self)                    with the study
         ops->config_free (config)              with the spec            */

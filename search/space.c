@@ -21,19 +21,20 @@
 typedef struct {
     uint64_t index; //  the point's index in the domain
     uint64_t weight;
+    size_t child; //  while counting: the child whose condition names it
 } s_special_t;
 
 struct _hpo_space_t {
     const hpo_spec_t *spec;
     size_t n;
-    uint8_t *fixed;          //  n flags
-    hpo_value_t *row;        //  n values: the fixed ones (copies)
-    uint64_t *domain;        //  points per parameter (1 when fixed; 0:
-                             //  not finite)
-    uint64_t *count;         //  configurations of each one's subtree
-    size_t *child_off;       //  n + 1: children of k: child[off[k]..]
+    uint8_t *fixed;    //  n flags
+    hpo_value_t *row;  //  n values: the fixed ones (copies)
+    uint64_t *domain;  //  points per parameter (1 when fixed; 0:
+                       //  not finite)
+    uint64_t *count;   //  configurations of each one's subtree
+    size_t *child_off; //  n + 1: children of k: child[off[k]..]
     size_t *child;
-    s_special_t **specials;  //  per parameter, by index
+    s_special_t **specials; //  per parameter, by index
     size_t *n_specials;
     uint64_t size;
 };
@@ -56,6 +57,13 @@ s_add (uint64_t a, uint64_t b)
     return a + b;
 }
 
+//  A number's value; an int's from i, whoever filled in f.
+static double
+s_num (const hpo_value_t *v)
+{
+    return v->kind == HPO_KIND_INT ? (double)v->i : v->f;
+}
+
 int
 hpo_space_value_eq (const hpo_value_t *a, const hpo_value_t *b)
 {
@@ -63,7 +71,7 @@ hpo_space_value_eq (const hpo_value_t *a, const hpo_value_t *b)
         return a->kind == b->kind;
     if (a->kind == HPO_KIND_STR || b->kind == HPO_KIND_STR)
         return a->kind == b->kind && !strcmp (a->s, b->s);
-    return a->f == b->f;
+    return s_num (a) == s_num (b);
 }
 
 uint64_t
@@ -78,12 +86,11 @@ hpo_space_row_hash (const hpo_value_t *row, size_t n)
         size_t len = 1;
         const unsigned char *bytes = buf;
         if (v->kind == HPO_KIND_STR) {
-            buf[0] = 's';
             bytes = (const unsigned char *)v->s;
             len = strlen (v->s) + 1;
             h = (h ^ 's') * 1099511628211ULL;
         } else if (v->kind != HPO_KIND_NONE) {
-            double f = v->f == 0 ? 0 : v->f; //  -0 is 0
+            double f = s_num (v) == 0 ? 0 : s_num (v); //  -0 is 0
             buf[0] = 'n';
             memcpy (buf + 1, &f, 8);
             len = 9;
@@ -116,16 +123,12 @@ hpo_space_point_index (const hpo_param_spec_t *p, const hpo_value_t *v)
 {
     if (v->kind == HPO_KIND_NONE)
         return -1;
-    if (p->values) {
-        for (size_t k = 0; k < p->n_values; k++)
-            if (hpo_space_value_eq (&p->values[k], v))
-                return (int64_t)k;
-        return -1;
-    }
+    if (p->values)
+        return hpo_param_value_index (p, v);
     uint64_t count = hpo_param_grid_count (p);
     if (v->kind == HPO_KIND_STR || count == 0 || count == UINT64_MAX)
         return -1;
-    double k = round ((v->f - p->low) / (p->has_step ? p->step : 1));
+    double k = round ((s_num (v) - p->low) / (p->has_step ? p->step : 1));
     if (!(k >= 0 && k < (double)count))
         return -1;
     hpo_value_t point;
@@ -147,7 +150,9 @@ static int
 s_special_cmp (const void *a, const void *b)
 {
     const s_special_t *x = a, *y = b;
-    return x->index < y->index ? -1 : x->index > y->index;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->child < y->child ? -1 : x->child > y->child;
 }
 
 //  The product of the counts of k's children that exist given value v.
@@ -175,28 +180,34 @@ s_count_param (hpo_space_t *self, size_t k)
     s_special_t *sp = hpo_calloc (room, sizeof *sp);
     size_t n = 0;
     if (self->fixed[k]) {
-        sp[n++] = (s_special_t){0, s_weight (self, k, &self->row[k])};
+        sp[n++] = (s_special_t){0, s_weight (self, k, &self->row[k]), 0};
     } else {
+        //  (point, child) for each condition value, sorted and each
+        //  once; a point's weight is the product of its children's
+        //  counts. No condition is searched per point, so this is
+        //  n log n in the conditions' values.
         for (size_t j = self->child_off[k]; j < self->child_off[k + 1]; j++) {
-            const hpo_param_spec_t *c = &self->spec->params[self->child[j]];
-            for (size_t w = 0; w < c->n_when_values; w++) {
-                int64_t i = hpo_space_point_index (p, &c->when_values[w]);
+            size_t c = self->child[j];
+            const hpo_param_spec_t *cp = &self->spec->params[c];
+            for (size_t w = 0; w < cp->n_when_values; w++) {
+                int64_t i = hpo_space_point_index (p, &cp->when_values[w]);
                 if (i >= 0)
-                    sp[n++] = (s_special_t){(uint64_t)i, 0};
+                    sp[n++] = (s_special_t){(uint64_t)i, 0, c};
             }
         }
         qsort (sp, n, sizeof *sp, s_special_cmp);
-        size_t m = 0;
-        for (size_t j = 0; j < n; j++)
-            if (m == 0 || sp[m - 1].index != sp[j].index)
-                sp[m++] = sp[j];
-        n = m;
+        size_t m = 0, last_child = SIZE_MAX;
         for (size_t j = 0; j < n; j++) {
-            hpo_value_t v;
-            hpo_space_point (p, sp[j].index, &v);
-            sp[j].weight = s_weight (self, k, &v);
-            hpo_values_clear (&v, 1);
+            s_special_t at = sp[j]; //  sp[m - 1] may be sp[j - 1]
+            int same_point = m > 0 && sp[m - 1].index == at.index;
+            if (same_point && at.child == last_child)
+                continue; //  a child naming the point twice
+            if (!same_point)
+                sp[m++] = (s_special_t){at.index, 1, 0};
+            sp[m - 1].weight = s_mul (sp[m - 1].weight, self->count[at.child]);
+            last_child = at.child;
         }
+        n = m;
     }
     self->specials[k] = sp;
     self->n_specials[k] = n;

@@ -55,16 +55,16 @@ struct _hpo_suggest_t {
     //  Hybrid search: grid points numbered mixed-radix over the grid
     //  parameters (space order, the last fastest).
     size_t n_grid;
-    size_t *grid;     //  their indices in the space
-    uint64_t *radix;  //  their counts
+    size_t *grid;    //  their indices in the space
+    uint64_t *radix; //  their counts
     uint64_t points;
     uint64_t *trials; //  per point
     uint64_t *taken;  //  distinct configurations per point (finite)
     uint64_t *sub;    //  configurations per point; 0: not counted yet
     s_cursor_t *cursors;
-    uint8_t *full;    //  every configuration of the point is taken
-    uint64_t *heap;   //  points not full, min (trials, point) on top
-    uint64_t *pos;    //  each point's place in the heap
+    uint8_t *full;  //  every configuration of the point is taken
+    uint64_t *heap; //  points not full, min (trials, point) on top
+    uint64_t *pos;  //  each point's place in the heap
     size_t heap_n;
 };
 
@@ -115,8 +115,8 @@ s_grow (hpo_suggest_t *self, const hpo_history_t *history)
     self->slots = hpo_calloc (self->cap, sizeof *self->slots);
     for (size_t k = 0; k < old_cap; k++)
         if (old[k].row)
-            *s_slot (self, history, hpo_history_params (history,
-                                                        old[k].row - 1),
+            *s_slot (self, history,
+                     hpo_history_params (history, old[k].row - 1),
                      old[k].hash) = old[k];
     free (old);
 }
@@ -224,7 +224,8 @@ s_hybrid_new (hpo_suggest_t *self)
     for (size_t k = 0; k < self->n; k++)
         if (spec->params[k].grid) {
             self->grid[self->n_grid] = k;
-            self->radix[self->n_grid++] = hpo_param_grid_count (&spec->params[k]);
+            self->radix[self->n_grid++] =
+                hpo_param_grid_count (&spec->params[k]);
             self->points *= hpo_param_grid_count (&spec->params[k]);
         }
     assert (self->points <= HPO_SPEC_MAX_HYBRID);
@@ -358,13 +359,55 @@ s_next_point (hpo_suggest_t *self)
     return UINT64_MAX;
 }
 
+//  Some grid parameters given (an enqueued configuration in part): the
+//  others from the point with the fewest trials among those that agree,
+//  so the spread holds. A scan of the points, for the rare given case.
+static void
+s_given_point (hpo_suggest_t *self, hpo_value_t *out, uint8_t *held)
+{
+    int64_t want[self->n_grid];
+    for (size_t j = 0; j < self->n_grid; j++) {
+        size_t k = self->grid[j];
+        want[j] = held[k] ? hpo_space_point_index (&self->spec->params[k],
+                                                   &out[k])
+                          : -1;
+        if (held[k] && want[j] < 0)
+            return; //  off the grid: the sampler draws the rest
+    }
+    uint64_t best = UINT64_MAX;
+    for (uint64_t p = 0; p < self->points; p++) {
+        uint64_t q = p;
+        int match = 1;
+        for (size_t j = self->n_grid; j-- > 0 && match;) {
+            match = want[j] < 0 || (uint64_t)want[j] == q % self->radix[j];
+            q /= self->radix[j];
+        }
+        if (match && !self->full[p] &&
+            (best == UINT64_MAX || self->trials[p] < self->trials[best]))
+            best = p;
+    }
+    if (best == UINT64_MAX)
+        return;
+    hpo_value_t row[self->n ? self->n : 1];
+    memset (row, 0, sizeof row);
+    s_point_values (self, best, row);
+    for (size_t j = 0; j < self->n_grid; j++) {
+        size_t k = self->grid[j];
+        if (!held[k]) {
+            out[k] = row[k];
+            held[k] = 1;
+        } else
+            hpo_values_clear (&row[k], 1);
+    }
+}
+
 //  A configuration not taken in the space with the fixed parameters held
 //  at out's values, into out; 0 if every one is taken. cursor, when not
 //  NULL, persists the scan for this sub-space, named by cursor_key.
 static int
-s_free_one (hpo_suggest_t *self, const hpo_history_t *history,
-            uint64_t number, const uint8_t *fixed, hpo_value_t *out,
-            s_cursor_t *cursor, uint64_t cursor_key)
+s_free_one (hpo_suggest_t *self, const hpo_history_t *history, uint64_t number,
+            const uint8_t *fixed, hpo_value_t *out, s_cursor_t *cursor,
+            uint64_t cursor_key)
 {
     hpo_space_t *space = hpo_space_new (self->spec, fixed, out);
     uint64_t size = hpo_space_size (space);
@@ -412,9 +455,8 @@ static int
 s_draw (hpo_suggest_t *self, const hpo_history_t *history, uint64_t number,
         const uint8_t *fixed, hpo_value_t *out, int dedup, uint64_t point)
 {
-    int rc =
-        self->ops->suggest (self->sampler, self->spec, history, number,
-                            fixed, out);
+    int rc = self->ops->suggest (self->sampler, self->spec, history, number,
+                                 fixed, out);
     if (rc) {
         hpo_values_clear (out, self->n);
         return rc < 0 ? -1 : 2;
@@ -432,8 +474,9 @@ s_draw (hpo_suggest_t *self, const hpo_history_t *history, uint64_t number,
     //  point's) is kept; one of given values is the caller's once.
     int given = 0;
     for (size_t k = 0; k < self->n; k++)
-        given |= fixed[k] && (point == UINT64_MAX || !self->spec->params[k].grid);
-    s_cursor_t *cursor = given                ? NULL
+        given |=
+            fixed[k] && (point == UINT64_MAX || !self->spec->params[k].grid);
+    s_cursor_t *cursor = given                 ? NULL
                          : point != UINT64_MAX ? &self->cursors[point]
                                                : &self->cursor;
     if (s_free_one (self, history, number, fixed, out, cursor, point))
@@ -481,14 +524,14 @@ hpo_suggest_next (hpo_suggest_t *self, const hpo_history_t *history,
             s_point_values (self, point, out);
             for (size_t j = 0; j < self->n_grid; j++)
                 held[self->grid[j]] = 1;
-        }
+        } else if (grid_given && grid_given < self->n_grid)
+            s_given_point (self, out, held);
         int rc = s_draw (self, history, number, held, out, dedup, point);
         if (rc == 0)
             return 0;
         if (rc < 0 || rc == 2)
             return rc < 0 ? -1 : 1;
-        if (point != UINT64_MAX && self->heap_n &&
-            self->heap[0] == point) {
+        if (point != UINT64_MAX && self->heap_n && self->heap[0] == point) {
             s_heap_remove_top (self); //  used up: on to the next point
             continue;
         }

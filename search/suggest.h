@@ -53,10 +53,11 @@ void hpo_suggest_destroy (hpo_suggest_t **self_p);
 //  fully given is handed out even if a trial already has it (the caller
 //  asked for it), and so is a partial one whose every completion is
 //  taken. A given value of a parameter whose condition does not hold in
-//  the row is dropped (HPO_KIND_NONE). Returns 0 (the caller frees out's
-//  values with hpo_values_clear), 1 when no configuration is left (the
-//  study ends), -1 when the sampler failed (logged); on 1 and -1 out
-//  holds nothing.
+//  the row is dropped (HPO_KIND_NONE). Some grid parameters given: the
+//  others come from the least-tried grid point that agrees. Returns 0
+//  (the caller frees out's values with hpo_values_clear), 1 when no
+//  configuration is left (the study ends), -1 when the sampler failed
+//  (the caller logs it); on 1 and -1 out holds nothing.
 int hpo_suggest_next (hpo_suggest_t *self, const hpo_history_t *history,
                       uint64_t number, const uint8_t *given,
                       const hpo_value_t *given_values, hpo_value_t *out);

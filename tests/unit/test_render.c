@@ -747,3 +747,58 @@ main (void)
     test_eta ();
     TEST_DONE ();
 }
+
+//  A hybrid search's grid points (issue #7): the line in study show,
+//  the --grid table and its JSON. A constructor, to stay clear of other
+//  changes to main.
+__attribute__ ((constructor)) static void
+test_study_grid (void)
+{
+    Hpo__Param a = HPO__PARAM__INIT, b = HPO__PARAM__INIT;
+    a.name = "opt", a.kind = 3, a.s = "adam";
+    b.name = "opt", b.kind = 3, b.s = "sgd";
+    Hpo__Param *pa[] = {&a}, *pb[] = {&b};
+    Hpo__GridPoint g0 = HPO__GRID_POINT__INIT, g1 = HPO__GRID_POINT__INIT;
+    g0.n_params = g1.n_params = 1;
+    g0.params = pa, g1.params = pb;
+    g0.trials = 4, g1.trials = 3;
+    Hpo__GridPoint *grid[] = {&g0, &g1};
+    Hpo__StudyInfo study = HPO__STUDY_INFO__INIT;
+    study.name = "hy";
+    study.state = "RUNNING";
+    study.grid_points = 2;
+    study.grid_trials_min = 3;
+    study.grid_trials_max = 4;
+    study.grid = grid;
+    study.n_grid = 2;
+    char *text = NULL;
+    CAPTURE (text, hpo_render_study (out, &study));
+    CHECK_CONTAINS (text, "grid points  2, trials each 3-4\n");
+    free (text);
+    CAPTURE (text, hpo_render_study_grid (out, &study));
+    CHECK_STR (text, "grid points: 2, trials each 3-4\n"
+                     "opt   TRIALS\n"
+                     "adam  4\n"
+                     "sgd   3\n");
+    free (text);
+    text = s_compact (hpo_render_study_grid_json (&study));
+    CHECK_STR (text, "{\"study\":\"hy\",\"grid_points\":2,\"trials_min\":3,"
+                     "\"trials_max\":4,\"points\":[{\"params\":{\"opt\":"
+                     "\"adam\"},\"trials\":4},{\"params\":{\"opt\":\"sgd\"},"
+                     "\"trials\":3}]}");
+    free (text);
+    //  Too many points to list: the counts alone.
+    study.n_grid = 0;
+    CAPTURE (text, hpo_render_study_grid (out, &study));
+    CHECK_STR (text, "grid points: 2, trials each 3-4\n"
+                     "(too many points to list one by one)\n");
+    free (text);
+    text = s_compact (hpo_render_study_grid_json (&study));
+    CHECK_CONTAINS (text, "\"points\":null");
+    free (text);
+    //  No grid: true parameters: no line.
+    study.grid_points = 0;
+    CAPTURE (text, hpo_render_study (out, &study));
+    CHECK (!strstr (text, "grid points"));
+    free (text);
+}

@@ -1935,3 +1935,26 @@ main (void)
     free (path);
     TEST_DONE ();
 }
+
+//  A random study in a finite space cannot grow past its distinct
+//  configurations, which no sampler hands out twice (issue #7). A
+//  constructor, to stay clear of other changes to main.
+__attribute__ ((constructor)) static void
+s_test_extend_finite_space (void)
+{
+    s_env_t e;
+    s_env_new (&e, 5000000);
+    hpo_study_t *study = s_create (
+        e.sched, "name: f\ncommand: t {x}\nobjective: {metric: loss}\n"
+                 "budget: {trials: 2}\n"
+                 "space: {x: {type: int, low: 1, high: 3}}\n");
+    char *message;
+    CHECK (hpo_sched_study_extend (e.sched, study, 2, &message) == 1);
+    CHECK_STR (message, "study f: its space has 3 points and the budget "
+                        "holds 2: 1 left to add");
+    free (message);
+    CHECK (hpo_sched_study_extend (e.sched, study, 1, &message) == 0);
+    free (message);
+    CHECK (study->budget == 3);
+    s_env_destroy (&e);
+}

@@ -150,10 +150,10 @@ s_test_space_numbering (void)
     CHECK (hpo_space_size (space) == 27);
     hpo_space_destroy (&space);
     //  A float without points that can exist: not finite.
-    hpo_spec_t *open = s_spec (
-        "{type: random}", "10",
-        "  a: {type: categorical, values: [x, y]}\n"
-        "  b: {type: float, low: 0, high: 1, when: {a: y}}\n");
+    hpo_spec_t *open =
+        s_spec ("{type: random}", "10",
+                "  a: {type: categorical, values: [x, y]}\n"
+                "  b: {type: float, low: 0, high: 1, when: {a: y}}\n");
     space = hpo_space_new (open, NULL, NULL);
     CHECK (hpo_space_size (space) == UINT64_MAX);
     hpo_space_destroy (&space);
@@ -169,17 +169,43 @@ s_test_space_numbering (void)
     hpo_spec_destroy (&spec);
 }
 
+//  A study's spec, driver and history, for the driver's tests.
+typedef struct {
+    hpo_spec_t *spec;
+    hpo_suggest_t *driver;
+    hpo_history_t *history;
+} s_fix_t;
+
+static int
+s_fix_new (s_fix_t *f, const char *sampler, const char *trials,
+           const char *space)
+{
+    f->spec = s_spec (sampler, trials, space);
+    if (!f->spec)
+        return -1;
+    f->driver = hpo_suggest_new (f->spec);
+    f->history = hpo_history_new (f->spec->n_params);
+    return 0;
+}
+
+static void
+s_fix_free (s_fix_t *f)
+{
+    hpo_history_destroy (&f->history);
+    hpo_suggest_destroy (&f->driver);
+    hpo_spec_destroy (&f->spec);
+}
+
 //  Runs the driver for up to max trials, appending each to history;
 //  returns how many it handed out before it said the space is used up.
 static size_t
-s_run (hpo_suggest_t *driver, hpo_history_t *history, size_t max,
-       s_set_t *keys)
+s_run (hpo_suggest_t *driver, hpo_history_t *history, size_t max, s_set_t *keys)
 {
     size_t n = history->n_params, made = 0;
     for (; made < max; made++) {
         hpo_value_t row[n ? n : 1];
-        int rc = hpo_suggest_next (driver, history, history->n, NULL, NULL,
-                                   row);
+        int rc =
+            hpo_suggest_next (driver, history, history->n, NULL, NULL, row);
         CHECK (rc == 0 || rc == 1);
         if (rc)
             break;
@@ -195,18 +221,14 @@ s_run (hpo_suggest_t *driver, hpo_history_t *history, size_t max,
 static void
 s_test_grid_conditions (void)
 {
-    hpo_spec_t *spec = s_spec ("{type: grid}", "1000", s_cond_space);
-    if (!spec)
+    s_fix_t f;
+    if (s_fix_new (&f, "{type: grid}", "1000", s_cond_space))
         return;
-    hpo_suggest_t *driver = hpo_suggest_new (spec);
-    hpo_history_t *history = hpo_history_new (spec->n_params);
     s_set_t keys = {0};
-    CHECK (s_run (driver, history, 1000, &keys) == 63);
+    CHECK (s_run (f.driver, f.history, 1000, &keys) == 63);
     CHECK (keys.n == 63);
     s_set_free (&keys);
-    hpo_history_destroy (&history);
-    hpo_suggest_destroy (&driver);
-    hpo_spec_destroy (&spec);
+    s_fix_free (&f);
 }
 
 //  Random search in a finite space: never a configuration twice, and
@@ -214,23 +236,21 @@ s_test_grid_conditions (void)
 static void
 s_test_no_duplicates (void)
 {
-    hpo_spec_t *spec = s_spec ("{type: random, seed: 3}", "1000", s_cond_space);
-    if (!spec)
+    s_fix_t f;
+    if (s_fix_new (&f, "{type: random, seed: 3}", "1000", s_cond_space))
         return;
-    hpo_suggest_t *driver = hpo_suggest_new (spec);
-    hpo_history_t *history = hpo_history_new (spec->n_params);
     s_set_t keys = {0};
-    CHECK (s_run (driver, history, 1000, &keys) == 63);
+    CHECK (s_run (f.driver, f.history, 1000, &keys) == 63);
     CHECK (keys.n == 63);
     //  Used up: it stays so.
     hpo_value_t row[5];
-    CHECK (hpo_suggest_next (driver, history, history->n, NULL, NULL, row) ==
-           1);
+    CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, NULL, NULL,
+                             row) == 1);
     //  But a configuration given whole is what the caller asked for.
     uint8_t given[5] = {1, 1, 1, 1, 1};
     hpo_value_t values[5];
-    memcpy (values, hpo_history_params (history, 0), sizeof values);
-    CHECK (hpo_suggest_next (driver, history, history->n, given, values,
+    memcpy (values, hpo_history_params (f.history, 0), sizeof values);
+    CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, given, values,
                              row) == 0);
     char *a = s_key (5, row), *b = s_key (5, values);
     CHECK_STR (a, b);
@@ -238,9 +258,7 @@ s_test_no_duplicates (void)
     free (b);
     hpo_values_clear (row, 5);
     s_set_free (&keys);
-    hpo_history_destroy (&history);
-    hpo_suggest_destroy (&driver);
-    hpo_spec_destroy (&spec);
+    s_fix_free (&f);
 }
 
 static const char *s_hybrid_space =
@@ -254,35 +272,36 @@ static const char *s_hybrid_space =
 static void
 s_test_hybrid_spread (void)
 {
-    hpo_spec_t *spec = s_spec ("{type: random, seed: 1}", "20", s_hybrid_space);
-    if (!spec)
+    s_fix_t f;
+    if (s_fix_new (&f, "{type: random, seed: 1}", "20", s_hybrid_space))
         return;
-    hpo_suggest_t *driver = hpo_suggest_new (spec);
-    hpo_history_t *history = hpo_history_new (spec->n_params);
-    CHECK (hpo_suggest_grid_points (driver) == 6);
+    CHECK (hpo_suggest_grid_points (f.driver) == 6);
     for (int t = 0; t < 20; t++) {
-        CHECK (s_run (driver, history, 1, NULL) == 1);
+        CHECK (s_run (f.driver, f.history, 1, NULL) == 1);
         uint64_t min, max;
-        hpo_suggest_grid_spread (driver, history, &min, &max);
+        hpo_suggest_grid_spread (f.driver, f.history, &min, &max);
         CHECK (max - min <= 1);
     }
     for (uint64_t p = 0; p < 6; p++) {
         hpo_value_t values[2];
-        uint64_t trials = hpo_suggest_grid_trials (driver, history, p, values);
+        uint64_t trials =
+            hpo_suggest_grid_trials (f.driver, f.history, p, values);
         CHECK (trials == (p < 20 % 6 ? 4u : 3u));
         hpo_values_clear (values, 2);
     }
     //  Point 0 is (adam, 1), point 1 (adam, 2): the last grid parameter
     //  fastest. The first trials go to points 0, 1, 2 ... in order.
-    const hpo_value_t *r = hpo_history_params (history, 1);
+    const hpo_value_t *r = hpo_history_params (f.history, 1);
     CHECK (r[0].kind == HPO_KIND_STR && !strcmp (r[0].s, "adam") &&
            r[1].i == 2);
-    //  A driver that reads the same history (a coordinator restarted)
+    //  A f.driver that reads the same f.history (a coordinator restarted)
     //  counts the same, and suggests what the first would have.
-    hpo_suggest_t *again = hpo_suggest_new (spec);
+    hpo_suggest_t *again = hpo_suggest_new (f.spec);
     hpo_value_t x[3], y[3];
-    CHECK (hpo_suggest_next (driver, history, history->n, NULL, NULL, x) == 0);
-    CHECK (hpo_suggest_next (again, history, history->n, NULL, NULL, y) == 0);
+    CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, NULL, NULL,
+                             x) == 0);
+    CHECK (hpo_suggest_next (again, f.history, f.history->n, NULL, NULL, y) ==
+           0);
     char *a = s_key (3, x), *b = s_key (3, y);
     CHECK_STR (a, b);
     free (a);
@@ -290,9 +309,35 @@ s_test_hybrid_spread (void)
     hpo_values_clear (x, 3);
     hpo_values_clear (y, 3);
     hpo_suggest_destroy (&again);
-    hpo_history_destroy (&history);
-    hpo_suggest_destroy (&driver);
-    hpo_spec_destroy (&spec);
+    s_fix_free (&f);
+}
+
+//  Hybrid with a grid parameter given (an enqueued configuration in
+//  part): the other grid parameters come from the least-tried point that
+//  agrees, and the f.driver's own choices then fill the other points.
+static void
+s_test_hybrid_given (void)
+{
+    s_fix_t f;
+    if (s_fix_new (&f, "{type: random, seed: 1}", "20", s_hybrid_space))
+        return;
+    uint8_t given[3] = {1, 0, 0};
+    hpo_value_t values[3] = {{.kind = HPO_KIND_STR, .s = "sgd"}};
+    for (int t = 0; t < 4; t++) {
+        hpo_value_t row[3];
+        CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, given,
+                                 values, row) == 0);
+        CHECK (!strcmp (row[0].s, "sgd") && row[1].i == 1 + t % 2);
+        hpo_history_append (f.history, row);
+        hpo_values_clear (row, 3);
+    }
+    //  Points 2 and 3 (sgd) have 2 trials each: the next four go to
+    //  adam 1, adam 2, rms 1, rms 2.
+    CHECK (s_run (f.driver, f.history, 4, NULL) == 4);
+    for (uint64_t p = 0; p < 6; p++)
+        CHECK (hpo_suggest_grid_trials (f.driver, f.history, p, NULL) ==
+               (p == 2 || p == 3 ? 2u : 1u));
+    s_fix_free (&f);
 }
 
 //  Hybrid in a finite space: a grid point whose configurations are all
@@ -300,28 +345,24 @@ s_test_hybrid_spread (void)
 static void
 s_test_hybrid_finite (void)
 {
-    hpo_spec_t *spec = s_spec (
-        "{type: random, seed: 5}", "1000",
-        "  opt: {type: categorical, values: [adam, sgd], grid: true}\n"
-        "  mom: {type: categorical, values: [a, b, c], when: {opt: sgd}}\n"
-        "  k: {type: int, low: 1, high: 2}\n");
-    if (!spec)
+    s_fix_t f;
+    if (s_fix_new (
+            &f, "{type: random, seed: 5}", "1000",
+            "  opt: {type: categorical, values: [adam, sgd], grid: true}\n"
+            "  mom: {type: categorical, values: [a, b, c], when: {opt: sgd}}\n"
+            "  k: {type: int, low: 1, high: 2}\n"))
         return;
-    hpo_suggest_t *driver = hpo_suggest_new (spec);
-    hpo_history_t *history = hpo_history_new (spec->n_params);
     s_set_t keys = {0};
     //  adam: 2 configurations; sgd: 6.
-    CHECK (s_run (driver, history, 1000, &keys) == 8);
+    CHECK (s_run (f.driver, f.history, 1000, &keys) == 8);
     CHECK (keys.n == 8);
-    CHECK (hpo_suggest_grid_trials (driver, history, 0, NULL) == 2);
-    CHECK (hpo_suggest_grid_trials (driver, history, 1, NULL) == 6);
+    CHECK (hpo_suggest_grid_trials (f.driver, f.history, 0, NULL) == 2);
+    CHECK (hpo_suggest_grid_trials (f.driver, f.history, 1, NULL) == 6);
     s_set_free (&keys);
-    hpo_history_destroy (&history);
-    hpo_suggest_destroy (&driver);
-    hpo_spec_destroy (&spec);
+    s_fix_free (&f);
 }
 
-//  Same spec, seed and history: the same suggestions.
+//  Same f.spec, seed and f.history: the same suggestions.
 static void
 s_test_determinism (void)
 {
@@ -353,11 +394,9 @@ s_test_determinism (void)
 static void
 s_test_given (void)
 {
-    hpo_spec_t *spec = s_spec ("{type: random, seed: 2}", "100", s_cond_space);
-    if (!spec)
+    s_fix_t f;
+    if (s_fix_new (&f, "{type: random, seed: 2}", "100", s_cond_space))
         return;
-    hpo_suggest_t *driver = hpo_suggest_new (spec);
-    hpo_history_t *history = hpo_history_new (spec->n_params);
     uint8_t given[5] = {1, 0, 0, 1, 0};
     hpo_value_t values[5] = {{.kind = HPO_KIND_STR, .s = "sgd"},
                              {0},
@@ -368,11 +407,11 @@ s_test_given (void)
     //  3 configurations; after those, the caller still gets one.
     for (int t = 0; t < 4; t++) {
         hpo_value_t row[5];
-        CHECK (hpo_suggest_next (driver, history, history->n, given, values,
-                                 row) == 0);
+        CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, given,
+                                 values, row) == 0);
         CHECK (!strcmp (row[0].s, "sgd") && row[3].i == 1);
         CHECK (row[1].kind == HPO_KIND_FLOAT && row[4].kind == HPO_KIND_NONE);
-        hpo_history_append (history, row);
+        hpo_history_append (f.history, row);
         CHECK (s_set_add (&keys, s_key (5, row)) == (t < 3));
         hpo_values_clear (row, 5);
     }
@@ -381,14 +420,47 @@ s_test_given (void)
     given[1] = 1;
     values[1] = (hpo_value_t){.kind = HPO_KIND_FLOAT, .f = 0.5};
     hpo_value_t row[5];
-    CHECK (hpo_suggest_next (driver, history, history->n, given, values, row) ==
-           0);
+    CHECK (hpo_suggest_next (f.driver, f.history, f.history->n, given, values,
+                             row) == 0);
     CHECK (row[1].kind == HPO_KIND_NONE && row[2].kind == HPO_KIND_NONE);
     hpo_values_clear (row, 5);
     s_set_free (&keys);
-    hpo_history_destroy (&history);
-    hpo_suggest_destroy (&driver);
-    hpo_spec_destroy (&spec);
+    s_fix_free (&f);
+}
+
+//  A space used up at scale: 100 x 200 configurations, a grid point
+//  per value of a. Every one exactly once, then the end; the scan for a
+//  free one moves forward, so this takes well under a second.
+static void
+s_test_exhaust_large (void)
+{
+    for (int hybrid = 0; hybrid < 2; hybrid++) {
+        char space[256];
+        snprintf (space, sizeof space,
+                  "  a: {type: int, low: 1, high: 100%s}\n"
+                  "  b: {type: int, low: 1, high: 200}\n",
+                  hybrid ? ", grid: true" : "");
+        s_fix_t f;
+        if (s_fix_new (&f, "{type: random, seed: 4}", "100000", space))
+            return;
+        CHECK (s_run (f.driver, f.history, 100000, NULL) == 20000);
+        uint8_t *seen = calloc (20000, 1);
+        size_t distinct = 0;
+        for (uint64_t k = 0; k < f.history->n; k++) {
+            const hpo_value_t *r = hpo_history_params (f.history, k);
+            size_t i = (size_t)((r[0].i - 1) * 200 + (r[1].i - 1));
+            distinct += !seen[i];
+            seen[i] = 1;
+        }
+        CHECK (distinct == 20000);
+        if (hybrid) {
+            uint64_t min, max;
+            hpo_suggest_grid_spread (f.driver, f.history, &min, &max);
+            CHECK (min == 200 && max == 200);
+        }
+        free (seen);
+        s_fix_free (&f);
+    }
 }
 
 int
@@ -399,7 +471,9 @@ main (void)
     s_test_no_duplicates ();
     s_test_hybrid_spread ();
     s_test_hybrid_finite ();
+    s_test_hybrid_given ();
     s_test_determinism ();
     s_test_given ();
+    s_test_exhaust_large ();
     TEST_DONE ();
 }

@@ -1696,11 +1696,11 @@ s_test_metrics (void)
 
 //  Search spaces (issue #7): when:, grid: true, points:, log ints. A
 //  constructor, like the tests above, to keep clear of other changes.
-#define S_SPACE_HEAD                                                         \
-    "name: s\n"                                                              \
-    "command: ./run\n"                                                       \
-    "objective: {metric: loss}\n"                                            \
-    "budget: {trials: 10}\n"                                                 \
+#define S_SPACE_HEAD                                                           \
+    "name: s\n"                                                                \
+    "command: ./run\n"                                                         \
+    "objective: {metric: loss}\n"                                              \
+    "budget: {trials: 10}\n"                                                   \
     "space:\n"
 
 __attribute__ ((constructor)) static void
@@ -1728,18 +1728,18 @@ s_test_space_when (void)
                            "condition needs a categorical, an int, or a float "
                            "with values or points");
     free (error);
-    spec = s_parse (
-        S_SPACE_HEAD "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
-                     "  momentum: {type: float, low: 0, high: 1, when: {opt: "
-                     "sgd}}\n"
-                     "  layers: {type: int, low: 1, high: 4}\n"
-                     "  width: {type: int, low: 8, high: 64, when: {layers: "
-                     "[2, 3]}}\n"
-                     "  decay: {type: float, values: [0.1, 0.2], when: "
-                     "{opt: [sgd, rms]}}\n"
-                     "  beta: {type: float, low: 0, high: 1, when: {decay: "
-                     "0.2}}\n",
-        &error);
+    spec = s_parse (S_SPACE_HEAD
+                    "  opt: {type: categorical, values: [adam, sgd, rms]}\n"
+                    "  momentum: {type: float, low: 0, high: 1, when: {opt: "
+                    "sgd}}\n"
+                    "  layers: {type: int, low: 1, high: 4}\n"
+                    "  width: {type: int, low: 8, high: 64, when: {layers: "
+                    "[2, 3]}}\n"
+                    "  decay: {type: float, values: [0.1, 0.2], when: "
+                    "{opt: [sgd, rms]}}\n"
+                    "  beta: {type: float, low: 0, high: 1, when: {decay: "
+                    "0.2}}\n",
+                    &error);
     CHECK (spec != NULL);
     if (!spec) {
         fprintf (stderr, "%s\n", error);
@@ -1913,4 +1913,56 @@ s_test_space_distinct (void)
         &error);
     CHECK (spec && s_size (spec) == 8 && spec->trials == 8);
     hpo_spec_destroy (&spec);
+    //  Any sampler: a finite space caps the budget, as no configuration
+    //  is handed out twice; an infinite one does not.
+    spec = s_parse (S_SPACE_HEAD "  a: {type: int, low: 1, high: 3}\n"
+                                 "  b: {type: categorical, values: [x, y]}\n",
+                    &error);
+    CHECK (spec && spec->trials == 6);
+    hpo_spec_destroy (&spec);
+    spec = s_parse (S_SPACE_HEAD "  a: {type: int, low: 1, high: 3}\n"
+                                 "  b: {type: float, low: 0, high: 1}\n",
+                    &error);
+    CHECK (spec && spec->trials == 10);
+    hpo_spec_destroy (&spec);
+}
+
+//  A condition's values are looked up in its parameter's values by hash,
+//  not by a scan of the list for each: 10,000 against 10,000 would be
+//  10^8 comparisons. Time grows linearly: 8 times the values, well
+//  under 24 times the time (a scan makes it 64).
+static char *
+s_when_study (int n)
+{
+    size_t cap = 64 + (size_t)n * 24, len = 0;
+    char *text = malloc (cap);
+    len += (size_t)snprintf (text + len, cap - len,
+                             S_SPACE_HEAD "  a: {type: categorical, values: [");
+    for (int k = 0; k < n; k++)
+        len += (size_t)snprintf (text + len, cap - len, "%sv%d", k ? "," : "",
+                                 k);
+    len += (size_t)snprintf (text + len, cap - len,
+                             "]}\n  b: {type: int, low: 1, high: 2, when: "
+                             "{a: [");
+    for (int k = 0; k < n; k++)
+        len += (size_t)snprintf (text + len, cap - len, "%sv%d", k ? "," : "",
+                                 n - 1 - k);
+    snprintf (text + len, cap - len, "]}}\n");
+    return text;
+}
+
+__attribute__ ((constructor)) static void
+s_test_space_when_linear (void)
+{
+    char *small = s_when_study (1250), *large = s_when_study (10000);
+    s_parse_ms (large, 1);
+    double t_small = s_parse_ms (small, 7), t_large = s_parse_ms (large, 3);
+    if (t_small < 0.05)
+        t_small = 0.05;
+    CHECK (t_large < 24 * t_small);
+    if (t_large >= 24 * t_small)
+        fprintf (stderr, "  when: 1250 values %.2f ms, 10000: %.2f ms\n",
+                 t_small, t_large);
+    free (small);
+    free (large);
 }
