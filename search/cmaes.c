@@ -16,8 +16,9 @@
 
     Sampling. Trial n's normal deviates come from a generator seeded with
     (seed, n), and x = m + sigma B D z; a point outside the box is drawn
-    again, up to 10 n times, then clipped (the repair of the python cmaes
-    library, with Optuna's limit). The trial remembers its generation.
+    again, up to 10 n times (Optuna's limit; at most 100), then clipped
+    (the python cmaes library's repair). The trial remembers its
+    generation.
 
     Updates. Results arrive in any order. A COMPLETE trial of the current
     generation is kept; when lambda are in, the generation ends: they are
@@ -39,18 +40,27 @@
     sigma0 and C = I, and lambda times inc_popsize (2), up to 4096; with
     restart: none it carries on.
 
+    At most 200 parameters are modelled (S_MAX_DIMS); a larger space is
+    refused when the study file is read.
+
     After a coordinator restart, the sampler is rebuilt from tell()s of
-    the finished trials in number order, and nothing says which
-    generation drew which trial. A trial this instance did not draw is
-    matched against the current generation: if its values are what the
-    generation's draw for its number gives, it belongs to it; if they are
-    the previous generation's draw, it was a late result, ignored;
-    otherwise (the replay diverged from what happened, or the caller gave
-    the values) it counts for the current generation, a point the update
-    uses wherever it came from. So the state is rebuilt exactly when each
-    generation kept its lowest-numbered COMPLETE trials (results in
-    number order, with any number of extra asks); otherwise it is a
-    CMA-ES that saw the same points in number order.                      */
+    the finished trials in number order (pending() for the running ones),
+    and nothing says which generation drew which trial. A trial this
+    instance did not draw is recognized by its values: if they are what
+    the current generation's draw for its number gives, it belongs to it;
+    if they are the previous generation's, it is a late result, ignored;
+    if neither (the caller gave them, or the replay lost track) it counts
+    for the current generation, a point the update uses wherever it came
+    from. Replayed in number order, a generation would keep its lambda
+    lowest-numbered COMPLETE trials, where the run that drew them kept the
+    first lambda to finish; when later COMPLETE trials of the generation
+    exist, the first trial of the next generation says which set it was
+    (s_choose). So the state is rebuilt exactly when results came in
+    number order, and out of order when few of a generation's results
+    overtook lower-numbered ones (the set is searched for within
+    max_tries updates per generation; in tests, 12 running with lambda
+    7, or 6 running through restarts to lambda 14); past that the
+    replay is a CMA-ES that saw the same points in number order.       */
 #include "cmaes.h"
 
 #include <assert.h>
@@ -65,6 +75,11 @@
 #include "cube.h"
 #include "sampler.h"
 
+//  Coordinates modelled at most. Each generation costs O(lambda n^2) and
+//  an eigendecomposition O(n^3) on the coordinator's loop: about 0.1 s at
+//  200 on a busy machine, seconds at 1000; and CMA-ES needs on the order
+//  of n^2 trials to learn C, far beyond any study's budget past that.
+#define S_MAX_DIMS 200
 //  IPOP doubles lambda at each restart; past this it grows no more, so
 //  memory stays bounded (lambda x n doubles per generation).
 #define S_MAX_LAMBDA 4096
@@ -74,8 +89,20 @@
 #define S_TOLFUN 1e-12
 #define S_TOLXUP 1e4
 #define S_TOLCONDITION 1e14
-//  How close a replayed trial's values must be to a draw's, in the box.
-#define S_SAME 1e-9
+//  Draws of a point outside the box before it is clipped: 10 n, as
+//  Optuna's, but at most this many, since each costs n^2 and a large
+//  space whose mean lies on a face would spend seconds on them.
+#define S_MAX_REDRAWS 100
+//  A replayed generation's later COMPLETE trials considered, and updates
+//  tried, to find which results it kept (s_choose): at most S_MAX_TRIES
+//  per generation, fewer in a large space (about S_TRY_WORK flops), and
+//  S_MAX_TRIES_ALL in all, so a coordinator starts in seconds at worst.
+#define S_MAX_EXTRAS 64
+#define S_MAX_TRIES 10000
+#define S_TRY_WORK 1e8
+#define S_MAX_TRIES_ALL 100000
+//  In drawn[]: the generation was recognized in a replay, not drawn.
+#define S_RECOGNIZED (1ULL << 63)
 
 typedef struct {
     uint64_t seed;
@@ -131,6 +158,11 @@ typedef struct {
     //  Trial number -> 1 + the epoch that drew it; 0: not drawn here.
     uint64_t *drawn;
     size_t n_drawn;
+    //  Replay: the updates s_choose may try per generation, and whether
+    //  it gave up (the history is not what this replay rebuilds), after
+    //  which it tries no more.
+    size_t max_tries, tries_left;
+    int lost;
     //  Scratch.
     double *x, *z, *u, *ys, *yw, *t; //  n, n, n_params, lambda x n, n, n
     gsl_eigen_symmv_workspace *eigen;
@@ -198,6 +230,15 @@ s_option (const hpo_search_option_t *options, size_t k, s_config_t *c,
     return 0;
 }
 
+//  Whether CMA-ES models parameter p: a float or int range that always
+//  exists and that no grid sweeps.
+static int
+s_modelled (const hpo_param_spec_t *p)
+{
+    return p->type != HPO_PARAM_CATEGORICAL && !p->values &&
+           p->when_param < 0 && !p->grid;
+}
+
 static int
 s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
          void **config, hpo_search_problem_t *problem)
@@ -206,6 +247,15 @@ s_check (const hpo_spec_t *spec, const hpo_search_option_t *options, size_t n,
     for (size_t k = 0; k < n; k++)
         if (s_option (options, k, &c, problem))
             return -1;
+    size_t dims = 0;
+    for (size_t k = 0; k < spec->n_params; k++)
+        dims += s_modelled (&spec->params[k]);
+    if (dims > S_MAX_DIMS)
+        return hpo_search_fail (problem, HPO_SEARCH_AT_SPACE, 0,
+                                "cmaes models at most %d float and int "
+                                "parameters, this space has %zu; use "
+                                "random or tpe",
+                                S_MAX_DIMS, dims);
     s_config_t *self = hpo_malloc (sizeof *self);
     *self = c;
     *config = self;
@@ -263,6 +313,8 @@ s_constants (s_cmaes_t *self)
     self->ds = 1 + 2 * fmax (0, sqrt ((mueff - 1) / (n + 1)) - 1) + self->cs;
     self->cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n);
     self->chin = sqrt (n) * (1 - 1 / (4 * n) + 1 / (21 * n * n));
+    double work = n * n * (n + (double)lambda) + 1000; //  + a clone's cost
+    self->max_tries = (size_t)fmax (1, fmin (S_MAX_TRIES, S_TRY_WORK / work));
     double every = floor (1 / (c1 + cmu) / n / 10);
     self->eigen_every = every > 1 ? (uint64_t)every : 1;
 }
@@ -328,8 +380,7 @@ s_dist_free (s_dist_t *d)
     free (d->D);
 }
 
-//  The coordinates: float and int ranges that always exist and that no
-//  grid sweeps.
+//  The coordinates: the parameters it models, in space order.
 static void
 s_coordinates (s_cmaes_t *self, const hpo_spec_t *spec)
 {
@@ -337,8 +388,7 @@ s_coordinates (s_cmaes_t *self, const hpo_spec_t *spec)
     self->range = hpo_calloc (spec->n_params, sizeof *self->range);
     for (size_t k = 0; k < spec->n_params; k++) {
         const hpo_param_spec_t *p = &spec->params[k];
-        if (p->type == HPO_PARAM_CATEGORICAL || p->values ||
-            p->when_param >= 0 || p->grid)
+        if (!s_modelled (p))
             continue;
         self->param[self->n] = k;
         self->range[self->n] = *p;
@@ -356,6 +406,7 @@ s_new (const hpo_spec_t *spec, const void *config)
     self->config = *(const s_config_t *)config;
     self->maximize = spec->maximize;
     self->n_params = spec->n_params;
+    self->tries_left = S_MAX_TRIES_ALL;
     self->u = hpo_calloc (spec->n_params + 1, sizeof *self->u);
     s_coordinates (self, spec);
     size_t n = self->n;
@@ -447,16 +498,17 @@ s_draw (s_cmaes_t *self, const s_dist_t *d, uint64_t number)
         }
         if (inside)
             return;
-        if (attempt == 10 * n)
+        if (attempt == (10 * n < S_MAX_REDRAWS ? 10 * n : S_MAX_REDRAWS))
             break;
     }
     for (size_t i = 0; i < n; i++)
         x[i] = fmin (fmax (x[i], 0), 1);
 }
 
-//  Records that this instance drew trial number in the current epoch.
+//  Records that trial number belongs to the generation `mark` - 1
+//  (drawn[]); S_RECOGNIZED in mark says a replay found it, not a draw.
 static void
-s_mark (s_cmaes_t *self, uint64_t number)
+s_mark (s_cmaes_t *self, uint64_t number, uint64_t mark)
 {
     if (number >= self->n_drawn) {
         size_t cap = self->n_drawn * 2 > number + 1 ? self->n_drawn * 2
@@ -466,7 +518,14 @@ s_mark (s_cmaes_t *self, uint64_t number)
                 (cap - self->n_drawn) * sizeof *self->drawn);
         self->n_drawn = cap;
     }
-    self->drawn[number] = self->epoch + 1;
+    self->drawn[number] = mark;
+}
+
+//  drawn[number], 0 when none.
+static uint64_t
+s_drawn (const s_cmaes_t *self, uint64_t number)
+{
+    return number < self->n_drawn ? self->drawn[number] : 0;
 }
 
 static int
@@ -485,7 +544,7 @@ s_suggest (void *self_, const hpo_spec_t *spec, const hpo_history_t *history,
         s_draw (self, &self->dist, number);
         for (size_t j = 0; j < self->n; j++)
             self->u[self->param[j]] = self->x[j];
-        s_mark (self, number);
+        s_mark (self, number, self->epoch + 1);
     }
     hpo_cube_row (spec, fixed, self->u, out);
     return 0;
@@ -723,8 +782,10 @@ s_generation_end (s_cmaes_t *self)
 
 //  ---- results ------------------------------------------------------------
 
-//  Whether trial number's point, from the history, is distribution d's
-//  draw for it.
+//  Whether trial number's values, from the history, are distribution d's
+//  draw for it. Exactly the same: the store keeps values exactly, and
+//  near enough would not do, since in a run that has converged the
+//  draws of different distributions differ in the last digits only.
 static int
 s_matches (s_cmaes_t *self, const s_dist_t *d, const hpo_history_t *history,
            uint64_t number)
@@ -732,14 +793,26 @@ s_matches (s_cmaes_t *self, const s_dist_t *d, const hpo_history_t *history,
     const hpo_value_t *row = hpo_history_params (history, number);
     s_draw (self, d, number);
     for (size_t j = 0; j < self->n; j++) {
-        const hpo_param_spec_t *p = &self->range[j];
+        const hpo_value_t *was = &row[self->param[j]];
         hpo_value_t v;
-        hpo_cube_value (p, self->x[j], &v);
-        double drawn = hpo_cube_point (p, &v);
-        if (fabs (drawn - hpo_cube_point (p, &row[self->param[j]])) > S_SAME)
+        hpo_cube_value (&self->range[j], self->x[j], &v);
+        if (v.kind != was->kind || v.f != was->f || v.i != was->i)
             return 0;
     }
     return 1;
+}
+
+//  The mark (s_mark) of a trial this instance did not draw, by the draw
+//  its values are: the current generation's or the one before; 0 for
+//  neither.
+static uint64_t
+s_recognize (s_cmaes_t *self, const hpo_history_t *history, uint64_t number)
+{
+    if (s_matches (self, &self->dist, history, number))
+        return S_RECOGNIZED | (self->epoch + 1);
+    if (self->have_prev && s_matches (self, &self->prev, history, number))
+        return S_RECOGNIZED | self->epoch;
+    return 0;
 }
 
 //  Whether trial number's result counts for the current generation.
@@ -751,34 +824,228 @@ s_member (s_cmaes_t *self, const hpo_history_t *history, uint64_t number)
     for (size_t k = 0; k < self->told; k++)
         if (self->kept[k].number == number)
             return 0; //  told twice
-    if (number < self->n_drawn && self->drawn[number])
-        return self->drawn[number] == self->epoch + 1;
-    //  Not drawn here: replayed after a restart, or the caller's values.
-    if (s_matches (self, &self->dist, history, number))
-        return 1;
-    return !(self->have_prev && s_matches (self, &self->prev, history, number));
+    uint64_t mark = s_drawn (self, number);
+    if (!mark) {
+        //  Not drawn here: replayed after a restart, or values the caller
+        //  gave (enqueued). Neither generation's draw: it counts, as a
+        //  point of the search wherever it came from.
+        mark = s_recognize (self, history, number);
+        if (!mark)
+            return 1;
+        s_mark (self, number, mark);
+    }
+    return (mark & ~S_RECOGNIZED) == self->epoch + 1;
+}
+
+//  Keeps trial number's result (COMPLETE, finite) for the generation.
+static void
+s_keep (s_cmaes_t *self, const hpo_history_t *history, uint64_t number)
+{
+    size_t n = self->n, slot = self->told++;
+    assert (slot < self->lambda);
+    const hpo_value_t *row = hpo_history_params (history, number);
+    for (size_t j = 0; j < n; j++)
+        self->xs[slot * n + j] =
+            hpo_cube_point (&self->range[j], &row[self->param[j]]);
+    double f = history->values[number];
+    self->kept[slot] = (s_rank_t){
+        .f = self->maximize ? -f : f, .number = number, .slot = slot};
+}
+
+//  ---- replay: which results a generation kept ---------------------------
+//
+//  Replayed in number order, a generation keeps its lambda lowest-numbered
+//  COMPLETE trials, where the run that drew them kept the first lambda to
+//  finish. When later trials of the generation are COMPLETE too, the kept
+//  set is in doubt; the first trial of the next generation settles it:
+//  only the right set gives a distribution whose draw for that trial is
+//  what the history holds. s_choose tries the sets nearest the
+//  lowest-numbered one (one result swapped for a later one, then two,
+//  and so on), up to max_tries updates; when none is found, the replay
+//  has lost track (lost) and keeps what it has from then on.
+
+static void *
+s_dup (const void *p, size_t size)
+{
+    void *q = hpo_malloc (size ? size : 1);
+    memcpy (q, p, size);
+    return q;
+}
+
+static void
+s_dist_dup (s_dist_t *dst, const s_dist_t *src, size_t n)
+{
+    s_dist_alloc (dst, n);
+    s_dist_copy (dst, src, n);
+}
+
+//  A copy of self that can end the generation and draw; no drawn[].
+static s_cmaes_t *
+s_clone (const s_cmaes_t *self)
+{
+    size_t n = self->n, lambda = self->lambda;
+    s_cmaes_t *c = hpo_malloc (sizeof *c);
+    *c = *self;
+    c->param = s_dup (self->param, n * sizeof *c->param);
+    c->range = s_dup (self->range, n * sizeof *c->range);
+    c->w = s_dup (self->w, lambda * sizeof *c->w);
+    s_dist_dup (&c->dist, &self->dist, n);
+    s_dist_dup (&c->prev, &self->prev, n);
+    c->C = s_dup (self->C, n * n * sizeof *c->C);
+    c->ps = s_dup (self->ps, n * sizeof *c->ps);
+    c->pc = s_dup (self->pc, n * sizeof *c->pc);
+    c->funhist =
+        s_dup (self->funhist, 2 * self->funhist_term * sizeof *c->funhist);
+    c->xs = s_dup (self->xs, lambda * n * sizeof *c->xs);
+    c->ys = s_dup (self->ys, lambda * n * sizeof *c->ys);
+    c->kept = s_dup (self->kept, lambda * sizeof *c->kept);
+    c->drawn = NULL;
+    c->n_drawn = 0;
+    c->x = hpo_calloc (n, sizeof *c->x);
+    c->z = hpo_calloc (n, sizeof *c->z);
+    c->yw = hpo_calloc (n, sizeof *c->yw);
+    c->t = hpo_calloc (n, sizeof *c->t);
+    c->u = hpo_calloc (self->n_params + 1, sizeof *c->u);
+    c->eigen = gsl_eigen_symmv_alloc (n);
+    c->a = gsl_matrix_alloc (n, n);
+    c->evec = gsl_matrix_alloc (n, n);
+    c->eval = gsl_vector_alloc (n);
+    return c;
+}
+
+//  Whether ending the generation with trials set[0 .. lambda) gives the
+//  distribution that drew trial next.
+static int
+s_try (const s_cmaes_t *self, const hpo_history_t *history, const uint64_t *set,
+       uint64_t next)
+{
+    s_cmaes_t *c = s_clone (self);
+    c->told = 0;
+    for (size_t k = 0; k < c->lambda; k++)
+        s_keep (c, history, set[k]);
+    s_generation_end (c);
+    int same = s_matches (c, &c->dist, history, next);
+    s_destroy (c);
+    return same;
+}
+
+//  The updates s_choose may try for this generation.
+static size_t
+s_budget (const s_cmaes_t *self)
+{
+    return self->max_tries < self->tries_left ? self->max_tries
+                                              : self->tries_left;
+}
+
+//  Whether swapping `swaps` more kept results for as many extras gives
+//  the distribution that drew next; set then holds it. Kept results are
+//  dropped from the highest-numbered down (the latest drawn were the
+//  likeliest still running when the generation ended), from the drop-th
+//  on, extras taken from the add-th on; *tries counts updates.
+static int
+s_swap (const s_cmaes_t *self, const hpo_history_t *history, uint64_t *set,
+        const uint64_t *extras, size_t n_extras, size_t swaps, size_t drop,
+        size_t add, uint64_t next, size_t *tries)
+{
+    if (swaps == 0)
+        return ++*tries <= s_budget (self) && s_try (self, history, set, next);
+    for (size_t i = drop; i < self->lambda; i++)
+        for (size_t j = add; j < n_extras; j++) {
+            size_t at = self->lambda - 1 - i;
+            uint64_t was = set[at];
+            set[at] = extras[j];
+            if (s_swap (self, history, set, extras, n_extras, swaps - 1, i + 1,
+                        j + 1, next, tries))
+                return 1;
+            set[at] = was;
+            if (*tries > s_budget (self))
+                return 0;
+        }
+    return 0;
+}
+
+//  Whether trial number's result is already kept.
+static int
+s_kept (const s_cmaes_t *self, uint64_t number)
+{
+    for (size_t k = 0; k < self->told; k++)
+        if (self->kept[k].number == number)
+            return 1;
+    return 0;
+}
+
+//  The current generation has lambda results, the last one trial last,
+//  which this instance did not draw: if later COMPLETE trials of the
+//  generation are in the history, keeps the set that explains the next
+//  generation's first trial (see above), else what it has.
+static void
+s_choose (s_cmaes_t *self, const hpo_history_t *history, uint64_t last)
+{
+    uint64_t extras[S_MAX_EXTRAS], next = UINT64_MAX;
+    size_t n_extras = 0;
+    for (uint64_t t = last + 1; t < history->n; t++) {
+        if (!s_matches (self, &self->dist, history, t)) {
+            next = t;
+            break;
+        }
+        if (history->states[t] == HPO_TRIAL_COMPLETE &&
+            isfinite (history->values[t]) && !s_kept (self, t) &&
+            n_extras < S_MAX_EXTRAS)
+            extras[n_extras++] = t;
+    }
+    if (!n_extras || next == UINT64_MAX)
+        return;
+    uint64_t set[S_MAX_LAMBDA];
+    for (size_t k = 0; k < self->lambda; k++)
+        set[k] = self->kept[k].number;
+    size_t tries = 0;
+    int found = 0;
+    for (size_t swaps = 0; !found && swaps <= self->lambda && swaps <= n_extras;
+         swaps++)
+        found = s_swap (self, history, set, extras, n_extras, swaps, 0, 0, next,
+                        &tries);
+    self->tries_left -= tries < self->tries_left ? tries : self->tries_left;
+    if (found) {
+        self->told = 0;
+        for (size_t k = 0; k < self->lambda; k++)
+            s_keep (self, history, set[k]);
+        return;
+    }
+    //  Not found, or no tries left: the replay has left what happened
+    //  (or cannot afford to follow it), and will search no more.
+    self->lost = 1;
 }
 
 static void
 s_tell (void *self_, const hpo_history_t *history, uint64_t number)
 {
     s_cmaes_t *self = self_;
-    size_t n = self->n;
     assert (number < history->n);
-    if (!n || history->states[number] != HPO_TRIAL_COMPLETE)
+    if (!self->n || history->states[number] != HPO_TRIAL_COMPLETE)
         return;
-    double f = history->values[number];
-    if (!isfinite (f) || !s_member (self, history, number))
+    if (!isfinite (history->values[number]) ||
+        !s_member (self, history, number))
         return;
-    const hpo_value_t *row = hpo_history_params (history, number);
-    size_t slot = self->told++;
-    for (size_t j = 0; j < n; j++)
-        self->xs[slot * n + j] =
-            hpo_cube_point (&self->range[j], &row[self->param[j]]);
-    self->kept[slot] = (s_rank_t){
-        .f = self->maximize ? -f : f, .number = number, .slot = slot};
-    if (self->told == self->lambda)
-        s_generation_end (self);
+    s_keep (self, history, number);
+    if (self->told < self->lambda)
+        return;
+    if (!self->lost && s_drawn (self, number) & S_RECOGNIZED)
+        s_choose (self, history, number);
+    s_generation_end (self);
+}
+
+//  A trial that was running when the coordinator stopped is found its
+//  generation now, while the replay is at it, for when it ends.
+static void
+s_pending (void *self_, const hpo_history_t *history, uint64_t number)
+{
+    s_cmaes_t *self = self_;
+    assert (number < history->n);
+    if (!self->n || number < self->config.n_startup || s_drawn (self, number))
+        return;
+    uint64_t mark = s_recognize (self, history, number);
+    if (mark)
+        s_mark (self, number, mark);
 }
 
 void
@@ -807,4 +1074,5 @@ const hpo_sampler_ops_t hpo_sampler_cmaes = {
     .destroy = s_destroy,
     .suggest = s_suggest,
     .tell = s_tell,
+    .pending = s_pending,
 };

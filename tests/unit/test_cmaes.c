@@ -14,36 +14,10 @@
 #include "common/spec.h"
 #include "search/cmaes.h"
 #include "search/sampler.h"
+#include "searchtest.h"
 #include "testutil.h"
 
 #define S_MAX 16 //  parameters in a test space
-
-static hpo_spec_t *
-s_spec (const char *sampler, const char *space, char **error)
-{
-    char text[8192];
-    snprintf (text, sizeof text,
-              "name: s\n"
-              "command: ./run\n"
-              "objective: {metric: loss}\n"
-              "sampler: %s\n"
-              "budget: {trials: 100}\n"
-              "space:\n%s",
-              sampler, space);
-    return hpo_spec_parse (text, strlen (text), "s.yaml", error);
-}
-
-static hpo_spec_t *
-s_spec_ok (const char *sampler, const char *space)
-{
-    char *error = NULL;
-    hpo_spec_t *spec = s_spec (sampler, space, &error);
-    if (!spec)
-        fprintf (stderr, "spec: %s\n", error);
-    CHECK (spec != NULL);
-    free (error);
-    return spec;
-}
 
 //  "x0: {type: float, low: LOW, high: HIGH}" for n parameters.
 static char *
@@ -180,7 +154,7 @@ static void
 s_test_sphere (void)
 {
     char *space = s_floats (5, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 1}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 1}", space);
     free (space);
     if (!spec)
         return;
@@ -206,7 +180,7 @@ static void
 s_test_ellipsoid (void)
 {
     char *space = s_floats (5, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 2}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 2}", space);
     free (space);
     if (!spec)
         return;
@@ -217,6 +191,50 @@ s_test_ellipsoid (void)
     CHECK (best < 1e-6);
     s_study_fini (&s);
     hpo_spec_destroy (&spec);
+}
+
+//  Rosenbrock's valley in [-2, 2]^5 needs the evolution path (the rank-one
+//  update) to follow its bend: the median best of five seeds after 1500
+//  trials is below 1e-3 with it, near 0.1 without.
+static double
+s_rosenbrock (const hpo_value_t *row, size_t n)
+{
+    double s = 0;
+    for (size_t k = 0; k + 1 < n; k++)
+        s += 100 * pow (row[k + 1].f - row[k].f * row[k].f, 2) +
+             pow (1 - row[k].f, 2);
+    return s;
+}
+
+static int
+s_by_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_test_rosenbrock (void)
+{
+    char *space = s_floats (5, -2, 2);
+    double best[5];
+    for (int seed = 0; seed < 5; seed++) {
+        char sampler[64];
+        snprintf (sampler, sizeof sampler,
+                  "{type: cmaes, seed: %d, restart: none}", seed);
+        hpo_spec_t *spec = t_spec_ok (sampler, space);
+        if (!spec)
+            break;
+        s_study_t s;
+        s_study_init (&s, spec, 0);
+        best[seed] = s_run (&s, s_rosenbrock, 1500, 1);
+        s_study_fini (&s);
+        hpo_spec_destroy (&spec);
+    }
+    free (space);
+    qsort (best, 5, sizeof best[0], s_by_double);
+    printf ("rosenbrock 5-d, 1500 trials: median best %.3g\n", best[2]);
+    CHECK (best[2] < 1e-3);
 }
 
 //  Maximizing -sphere is minimizing the sphere.
@@ -258,16 +276,6 @@ s_test_maximize (void)
 }
 
 static int
-s_same (const hpo_value_t *a, const hpo_value_t *b)
-{
-    if (a->kind != b->kind)
-        return 0;
-    if (a->kind == HPO_KIND_STR)
-        return !strcmp (a->s, b->s);
-    return a->kind == HPO_KIND_NONE || (a->f == b->f && a->i == b->i);
-}
-
-static int
 s_rows_same (const s_study_t *a, const s_study_t *b, size_t from)
 {
     if (a->history->n != b->history->n)
@@ -275,7 +283,7 @@ s_rows_same (const s_study_t *a, const s_study_t *b, size_t from)
     size_t n = a->spec->n_params;
     for (size_t t = from; t < a->history->n; t++)
         for (size_t k = 0; k < n; k++)
-            if (!s_same (&hpo_history_params (a->history, t)[k],
+            if (!t_same (&hpo_history_params (a->history, t)[k],
                          &hpo_history_params (b->history, t)[k]))
                 return 0;
     return 1;
@@ -287,8 +295,8 @@ static void
 s_test_determinism (void)
 {
     char *space = s_floats (4, -2, 2);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 9}", space);
-    hpo_spec_t *other = s_spec_ok ("{type: cmaes, seed: 10}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 9}", space);
+    hpo_spec_t *other = t_spec_ok ("{type: cmaes, seed: 10}", space);
     free (space);
     if (!spec || !other)
         return;
@@ -345,7 +353,7 @@ static void
 s_test_kinds (void)
 {
     hpo_spec_t *spec =
-        s_spec_ok ("{type: cmaes, seed: 4}",
+        t_spec_ok ("{type: cmaes, seed: 4}",
                    "  x: {type: float, low: -2, high: 3}\n"
                    "  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}\n"
                    "  q: {type: float, low: 0, high: 1, step: 0.25}\n"
@@ -390,8 +398,8 @@ s_test_kinds (void)
         CHECK (spec->sampler.ops->suggest (s.self, spec, s.history, t, fixed,
                                            w) == 0);
         ok &= w[1].f == 0.5 && !strcmp (w[6].s, "a");
-        ok &= w[7].kind == HPO_KIND_NONE && s_same (&v[0], &w[0]);
-        ok &= s_same (&v[3], &w[3]);
+        ok &= w[7].kind == HPO_KIND_NONE && t_same (&v[0], &w[0]);
+        ok &= t_same (&v[3], &w[3]);
         hpo_values_clear (v, spec->n_params);
         hpo_values_clear (w, spec->n_params);
     }
@@ -406,7 +414,7 @@ static void
 s_test_dropped_and_late (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, popsize: 4}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, popsize: 4}", space);
     free (space);
     if (!spec)
         return;
@@ -439,10 +447,10 @@ static void
 s_test_restart (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *ipop = s_spec_ok ("{type: cmaes}", space);
-    hpo_spec_t *none = s_spec_ok ("{type: cmaes, restart: none}", space);
+    hpo_spec_t *ipop = t_spec_ok ("{type: cmaes}", space);
+    hpo_spec_t *none = t_spec_ok ("{type: cmaes, restart: none}", space);
     hpo_spec_t *three =
-        s_spec_ok ("{type: cmaes, popsize: 5, inc_popsize: 3}", space);
+        t_spec_ok ("{type: cmaes, popsize: 5, inc_popsize: 3}", space);
     free (space);
     if (!ipop || !none || !three)
         return;
@@ -468,10 +476,10 @@ s_test_restart (void)
 }
 
 //  A new instance told every finished trial in number order, as the
-//  coordinator does at start-up. With results in number order (and
-//  asks beyond lambda) it is the old instance again: the same state,
-//  the same next trials. In any order it is a sane CMA-ES that carries
-//  on converging.
+//  coordinator does at start-up, is the old instance again: the same
+//  state, the same next trials, with results in number order (and asks
+//  beyond lambda) or out of order with a few more running than lambda.
+//  With many more, it is a sane CMA-ES that carries on converging.
 static void
 s_replay (s_study_t *live, s_study_t *copy)
 {
@@ -484,9 +492,12 @@ s_replay (s_study_t *live, s_study_t *copy)
         hpo_history_set_value (copy->history, t, live->history->values[t]);
         hpo_history_set_state (copy->history, t, live->history->states[t]);
     }
+    const hpo_sampler_ops_t *ops = live->spec->sampler.ops;
     for (size_t t = 0; t < live->history->n; t++)
         if (live->history->states[t] >= HPO_TRIAL_COMPLETE)
-            live->spec->sampler.ops->tell (copy->self, copy->history, t);
+            ops->tell (copy->self, copy->history, t);
+        else if (live->history->states[t] == HPO_TRIAL_RUNNING)
+            ops->pending (copy->self, copy->history, t);
     memcpy (copy->running, live->running, sizeof live->running);
     copy->n_running = live->n_running;
     copy->shuffle = live->shuffle;
@@ -498,7 +509,7 @@ static void
 s_test_replay (void)
 {
     char *space = s_floats (3, -1, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, seed: 6}", space);
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, seed: 6}", space);
     free (space);
     if (!spec)
         return;
@@ -516,19 +527,46 @@ s_test_replay (void)
     CHECK (s_rows_same (&live, &copy, 150));
     s_study_fini (&live);
     s_study_fini (&copy);
-    //  Out of order: the replay keeps trials 0 .. 6 for the first
-    //  generation where the live run kept the first 7 to finish, and
-    //  counts every later trial, so it has more generations; it goes on
-    //  converging.
+    //  Out of order, 12 at a time: the replay finds which 7 results each
+    //  generation kept, though it sees them in number order.
     s_study_init (&live, spec, 31);
     s_run (&live, s_sphere, 200, 12);
     s_replay (&live, &copy);
     a = s_state (&live), b = s_state (&copy);
-    printf ("replay of 200 trials out of order: %" PRIu64
+    CHECK (a.generation == b.generation && a.sigma == b.sigma);
+    s_run (&live, s_sphere, 300, 12);
+    s_run (&copy, s_sphere, 300, 12);
+    CHECK (s_rows_same (&live, &copy, 200));
+    s_study_fini (&live);
+    s_study_fini (&copy);
+    //  Long enough to converge and restart: the draws of a converged run
+    //  differ in their last digits only, and must still tell the sets
+    //  apart.
+    s_study_init (&live, spec, 32);
+    s_run (&live, s_sphere, 2500, 6);
+    s_replay (&live, &copy);
+    a = s_state (&live), b = s_state (&copy);
+    printf ("replay of 2500 trials, 6 at a time: %" PRIu64
+            " generations, live %" PRIu64 ", %" PRIu64 " restarts\n",
+            b.generation, a.generation, a.restarts);
+    CHECK (a.generation == b.generation && a.restarts >= 1);
+    s_run (&live, s_sphere, 2600, 6);
+    s_run (&copy, s_sphere, 2600, 6);
+    CHECK (s_rows_same (&live, &copy, 2500));
+    s_study_fini (&live);
+    s_study_fini (&copy);
+    //  24 at a time: too many sets to try for the first generation, so
+    //  the replay counts the results as they come in number order; it
+    //  has more generations, and goes on converging.
+    s_study_init (&live, spec, 31);
+    s_run (&live, s_sphere, 200, 24);
+    s_replay (&live, &copy);
+    a = s_state (&live), b = s_state (&copy);
+    printf ("replay of 200 trials, 24 at a time: %" PRIu64
             " generations, live %" PRIu64 "\n",
             b.generation, a.generation);
-    CHECK (b.generation >= a.generation && b.sigma > 0 && b.sigma < 1);
-    double best = s_run (&copy, s_sphere, 900, 12);
+    CHECK (b.generation > a.generation && b.sigma > 0 && b.sigma < 1);
+    double best = s_run (&copy, s_sphere, 900, 24);
     CHECK (best < 1e-6);
     s_study_fini (&live);
     s_study_fini (&copy);
@@ -541,7 +579,7 @@ static void
 s_test_options (void)
 {
     char *space = s_floats (2, 0, 1);
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes, n_startup_trials: 5, "
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, n_startup_trials: 5, "
                                   "popsize: 4, sigma0: 0.1}",
                                   space);
     if (spec) {
@@ -563,7 +601,7 @@ s_test_options (void)
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char *error = NULL;
-        hpo_spec_t *no = s_spec (bad[k][0], space, &error);
+        hpo_spec_t *no = t_spec (bad[k][0], space, &error);
         CHECK (no == NULL);
         CHECK_CONTAINS (error, bad[k][1]);
         free (error);
@@ -572,11 +610,83 @@ s_test_options (void)
     free (space);
 }
 
+//  Corners of the options and spaces: the smallest population, one
+//  coordinate, a huge sigma0, a tiny int space that keeps converging (and
+//  restarting) all stay in bounds and finite.
+static double
+s_ints (const hpo_value_t *row, size_t n)
+{
+    return (double)(row[0].i + row[1].i);
+}
+
+static void
+s_test_corners (void)
+{
+    const char *cases[][2] = {
+        {"{type: cmaes, popsize: 2}", "  a: {type: float, low: -1, high: 1}\n"
+                                      "  b: {type: float, low: -1, high: 1}\n"},
+        {"{type: cmaes}", "  a: {type: float, low: -1, high: 1}\n"},
+        {"{type: cmaes, sigma0: 10}", "  a: {type: float, low: -1, high: 1}\n"
+                                      "  b: {type: float, low: -1, high: 1}\n"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        hpo_spec_t *spec = t_spec_ok (cases[k][0], cases[k][1]);
+        if (!spec)
+            return;
+        s_study_t s;
+        s_study_init (&s, spec, 0);
+        double best = s_run (&s, s_sphere, 400, 1);
+        int ok = 1;
+        for (size_t t = 0; t < s.history->n; t++)
+            for (size_t j = 0; j < spec->n_params; j++) {
+                double x = hpo_history_params (s.history, t)[j].f;
+                ok &= x >= -1 && x <= 1;
+            }
+        CHECK (ok);
+        CHECK (best < 1e-3);
+        double sigma = s_state (&s).sigma;
+        CHECK (isfinite (sigma) && sigma > 0);
+        s_study_fini (&s);
+        hpo_spec_destroy (&spec);
+    }
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes, inc_popsize: 16}",
+                                  "  a: {type: int, low: 0, high: 1}\n"
+                                  "  b: {type: int, low: 0, high: 1}\n");
+    if (!spec)
+        return;
+    s_study_t s;
+    s_study_init (&s, spec, 0);
+    s_run (&s, s_ints, 25000, 3); //  lambda 6, 96, 1536, then 4096
+    hpo_cmaes_state_t state = s_state (&s);
+    CHECK (state.restarts == 3 && state.popsize == 4096);
+    CHECK (s.best == 0);
+    s_study_fini (&s);
+    hpo_spec_destroy (&spec);
+}
+
+//  More than 200 float and int parameters are refused at check;
+//  categoricals do not count.
+static void
+s_test_too_many (void)
+{
+    char *space = s_floats (201, 0, 1);
+    char *error = NULL;
+    hpo_spec_t *spec = t_spec ("{type: cmaes}", space, &error);
+    CHECK (spec == NULL);
+    CHECK_CONTAINS (error, "cmaes models at most 200 float and int");
+    free (error);
+    strstr (space, "  x200:")[0] = 0;
+    strcat (space, "  c: {type: categorical, values: [a, b]}\n");
+    spec = t_spec_ok ("{type: cmaes}", space);
+    hpo_spec_destroy (&spec);
+    free (space);
+}
+
 //  A space with nothing to model is drawn uniformly.
 static void
 s_test_no_coordinates (void)
 {
-    hpo_spec_t *spec = s_spec_ok ("{type: cmaes}",
+    hpo_spec_t *spec = t_spec_ok ("{type: cmaes}",
                                   "  c: {type: categorical, values: [a, b]}\n");
     if (!spec)
         return;
@@ -594,6 +704,7 @@ main (void)
 {
     s_test_sphere ();
     s_test_ellipsoid ();
+    s_test_rosenbrock ();
     s_test_maximize ();
     s_test_determinism ();
     s_test_kinds ();
@@ -602,5 +713,7 @@ main (void)
     s_test_replay ();
     s_test_options ();
     s_test_no_coordinates ();
+    s_test_too_many ();
+    s_test_corners ();
     TEST_DONE ();
 }

@@ -8,36 +8,8 @@
 #include "common/spec.h"
 #include "search/cube.h"
 #include "search/sampler.h"
+#include "searchtest.h"
 #include "testutil.h"
-
-#define S_MAX 64 //  parameters in a test space
-
-static hpo_spec_t *
-s_spec (const char *sampler, const char *space, char **error)
-{
-    char text[8192];
-    snprintf (text, sizeof text,
-              "name: s\n"
-              "command: ./run\n"
-              "objective: {metric: loss}\n"
-              "sampler: %s\n"
-              "budget: {trials: 100}\n"
-              "space:\n%s",
-              sampler, space);
-    return hpo_spec_parse (text, strlen (text), "s.yaml", error);
-}
-
-static hpo_spec_t *
-s_spec_ok (const char *sampler, const char *space)
-{
-    char *error = NULL;
-    hpo_spec_t *spec = s_spec (sampler, space, &error);
-    if (!spec)
-        fprintf (stderr, "spec: %s\n", error);
-    CHECK (spec != NULL);
-    free (error);
-    return spec;
-}
 
 //  Trial number's parameters from instance self.
 static void
@@ -49,16 +21,6 @@ s_draw (const hpo_spec_t *spec, void *self, uint64_t number,
                                        out) == 0);
 }
 
-static int
-s_same (const hpo_value_t *a, const hpo_value_t *b)
-{
-    if (a->kind != b->kind)
-        return 0;
-    if (a->kind == HPO_KIND_STR)
-        return !strcmp (a->s, b->s);
-    return a->kind == HPO_KIND_NONE || (a->f == b->f && a->i == b->i);
-}
-
 //  Every value of 512 trials is in its parameter's range, on its step,
 //  in its list; a categorical's values come equally often; a log range
 //  puts half its points below the geometric mean.
@@ -66,7 +28,7 @@ static void
 s_test_bounds (void)
 {
     hpo_spec_t *spec =
-        s_spec_ok ("{type: qmc, seed: 3}",
+        t_spec_ok ("{type: qmc, seed: 3}",
                    "  x: {type: float, low: -2, high: 3}\n"
                    "  lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}\n"
                    "  q: {type: float, low: 0, high: 1, step: 0.25}\n"
@@ -96,7 +58,7 @@ s_test_bounds (void)
         ok &= v[5].kind == HPO_KIND_INT && v[5].i % 5 == 0;
         ok &= v[5].i >= 0 && v[5].i <= 20;
         for (size_t k = 0; k < 4; k++)
-            counts[k] += s_same (&v[6], &spec->params[6].values[k]);
+            counts[k] += t_same (&v[6], &spec->params[6].values[k]);
         hpo_values_clear (v, 7);
     }
     CHECK (ok);
@@ -140,7 +102,7 @@ s_test_net (void)
     for (int seed = 0; seed < 4; seed++) {
         char sampler[64];
         snprintf (sampler, sizeof sampler, "{type: qmc, seed: %d}", seed);
-        hpo_spec_t *spec = s_spec_ok (sampler, space);
+        hpo_spec_t *spec = t_spec_ok (sampler, space);
         if (!spec)
             return;
         void *self = spec->sampler.ops->new (spec, spec->sampler.config);
@@ -149,7 +111,7 @@ s_test_net (void)
         spec->sampler.ops->destroy (self);
         hpo_spec_destroy (&spec);
     }
-    hpo_spec_t *random = s_spec_ok ("{type: random, seed: 1}", space);
+    hpo_spec_t *random = t_spec_ok ("{type: random, seed: 1}", space);
     if (!random)
         return;
     void *self = random->sampler.ops->new (random, random->sampler.config);
@@ -165,10 +127,10 @@ s_test_seeds (void)
 {
     const char *space = "  x: {type: float, low: 0, high: 1}\n"
                         "  c: {type: categorical, values: [a, b, c]}\n";
-    hpo_spec_t *a = s_spec_ok ("{type: qmc, seed: 11}", space);
-    hpo_spec_t *b = s_spec_ok ("{type: qmc, seed: 12}", space);
-    hpo_spec_t *zero = s_spec_ok ("{type: qmc, seed: 0}", space);
-    hpo_spec_t *plain = s_spec_ok ("{type: qmc}", space);
+    hpo_spec_t *a = t_spec_ok ("{type: qmc, seed: 11}", space);
+    hpo_spec_t *b = t_spec_ok ("{type: qmc, seed: 12}", space);
+    hpo_spec_t *zero = t_spec_ok ("{type: qmc, seed: 0}", space);
+    hpo_spec_t *plain = t_spec_ok ("{type: qmc}", space);
     if (!a || !b || !zero || !plain)
         return;
     const hpo_sampler_ops_t *ops = a->sampler.ops;
@@ -185,14 +147,14 @@ s_test_seeds (void)
         hpo_values_clear (y, 2);
         s_draw (a, two, t, NULL, y);
         s_draw (b, other, t, NULL, w);
-        same &= s_same (&x[0], &y[0]) && s_same (&x[1], &y[1]);
+        same &= t_same (&x[0], &y[0]) && t_same (&x[1], &y[1]);
         differ += fabs (x[0].f - w[0].f) > 1e-6; //  not just low digits
         hpo_values_clear (x, 2);
         hpo_values_clear (y, 2);
         hpo_values_clear (w, 2);
         s_draw (zero, z, t, NULL, x);
         s_draw (plain, p, t, NULL, y);
-        plain_same &= s_same (&x[0], &y[0]) && s_same (&x[1], &y[1]);
+        plain_same &= t_same (&x[0], &y[0]) && t_same (&x[1], &y[1]);
         hpo_values_clear (x, 2);
         hpo_values_clear (y, 2);
     }
@@ -217,7 +179,7 @@ static void
 s_test_conditions_fixed (void)
 {
     hpo_spec_t *spec =
-        s_spec_ok ("{type: qmc, seed: 5}",
+        t_spec_ok ("{type: qmc, seed: 5}",
                    "  opt: {type: categorical, values: [sgd, adam]}\n"
                    "  momentum: {type: float, low: 0, high: 1}\n"
                    "  lr: {type: float, low: 0.1, high: 1}\n");
@@ -245,7 +207,7 @@ s_test_conditions_fixed (void)
         uint8_t fixed[3] = {1, 0, 0};
         s_draw (spec, self, t, fixed, w);
         ok &= !strcmp (w[0].s, "adam") && w[1].kind == HPO_KIND_NONE;
-        ok &= s_same (&w[2], &v[2]);
+        ok &= t_same (&w[2], &v[2]);
         hpo_values_clear (w, 3);
         hpo_values_clear (v, 3);
     }
@@ -268,14 +230,14 @@ s_test_too_many (void)
         strcat (space, line);
     }
     char *error = NULL;
-    hpo_spec_t *spec = s_spec ("{type: qmc}", space, &error);
+    hpo_spec_t *spec = t_spec ("{type: qmc}", space, &error);
     CHECK (spec == NULL);
     CHECK_CONTAINS (error, "at most 40 parameters");
     free (error);
     hpo_spec_destroy (&spec);
     //  40 are fine.
     strstr (space, "  p40:")[0] = 0;
-    spec = s_spec_ok ("{type: qmc}", space);
+    spec = t_spec_ok ("{type: qmc}", space);
     hpo_spec_destroy (&spec);
 }
 
@@ -283,7 +245,7 @@ s_test_too_many (void)
 static void
 s_test_cube (void)
 {
-    hpo_spec_t *spec = s_spec_ok (
+    hpo_spec_t *spec = t_spec_ok (
         "{type: qmc}", "  x: {type: float, low: -2, high: 3}\n"
                        "  lr: {type: float, low: 1.0e-5, high: 1, log: true}\n"
                        "  q: {type: float, low: 0, high: 1, step: 0.1}\n"
@@ -299,7 +261,7 @@ s_test_cube (void)
             hpo_cube_value (&spec->params[k], i / 100.0, &v);
             double u = hpo_cube_point (&spec->params[k], &v);
             hpo_cube_value (&spec->params[k], u, &w);
-            ok &= u >= 0 && u <= 1 && s_same (&v, &w);
+            ok &= u >= 0 && u <= 1 && t_same (&v, &w);
             if (spec->params[k].type == HPO_PARAM_FLOAT &&
                 !spec->params[k].has_step)
                 ok &= fabs (u - i / 100.0) < 1e-9;
