@@ -943,6 +943,13 @@ def fmt_value(x):
     return "%.4g" % x
 
 
+def fmt_delta(x):
+    """A difference of best values, signed."""
+    if x is None:
+        return "–"
+    return "{:+,.0f}".format(x) if abs(x) >= 10000 else "%+.3g" % x
+
+
 def fmt_quartiles(xs):
     """median (q1–q3)"""
     if not xs:
@@ -1148,8 +1155,7 @@ class SamplerBench:
             loss = [None if None in (meds[i], meds[j]) else meds[j] - meds[i]
                     for i, j in ((0, 1), (2, 3), (2, 4))]
             rows.append([fn] + [fmt_value(m) for m in meds] +
-                        ["%+.3g" % x if x is not None else "–"
-                         for x in loss])
+                        [fmt_delta(x) for x in loss])
         return table(["function", "hpo TPE, 1 at a time",
                       "hpo TPE, %d pending (liar)" % a.batch,
                       "Optuna TPE, 1 at a time",
@@ -1245,7 +1251,8 @@ class SamplerBench:
                 continue
             hl, ol = med(k[1]) - med(k[0]), med(k[3]) - med(k[2])
             if hl >= ol:
-                bad.append("%s: hpo loses %+.3g, Optuna %+.3g" % (fn, hl, ol))
+                bad.append("%s: hpo loses %s, Optuna %s"
+                           % (fn, fmt_delta(hl), fmt_delta(ol)))
         return ["- with %d trials pending, hpo's TPE loses less than Optuna's "
                 "(median best, %d pending minus 1 at a time): %s%s"
                 % (a.batch, a.batch, met(not bad),
