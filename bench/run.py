@@ -24,6 +24,7 @@ needs Debian's python3-optuna, which only /usr/bin/python3 sees).
 """
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -958,6 +959,38 @@ def fmt_quartiles(xs):
     return "%s (%s – %s)" % (fmt_value(m), fmt_value(q1), fmt_value(q3))
 
 
+def rank_sum_p(xs, ys):
+    """Two-sided p-value of the Mann-Whitney rank-sum test of xs against
+    ys (normal approximation, ties corrected): how often samples this far
+    apart would come from one distribution. Tells a real difference of
+    medians from the noise of 20 seeds."""
+    n1, n2 = len(xs), len(ys)
+    if n1 < 2 or n2 < 2:
+        return float("nan")
+    vals = sorted([(v, 0) for v in xs] + [(v, 1) for v in ys])
+    r1, ties, i = 0.0, 0, 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1][0] == vals[i][0]:
+            j += 1
+        r1 += (i + j + 2) / 2 * sum(1 for k in range(i, j + 1)
+                                    if vals[k][1] == 0)
+        ties += (j - i + 1) ** 3 - (j - i + 1)
+        i = j + 1
+    n = n1 + n2
+    u = r1 - n1 * (n1 + 1) / 2
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
+    if sigma == 0:
+        return 1.0
+    z = max(abs(u - n1 * n2 / 2) - 0.5, 0) / sigma
+    return math.erfc(z / math.sqrt(2))
+
+
+def fmt_p(xs, ys):
+    p = rank_sum_p(xs, ys)
+    return "p %.2g" % p if p == p else "p –"
+
+
 def met(ok):
     return "**met**" if ok else "**not met**"
 
@@ -1135,13 +1168,15 @@ class SamplerBench:
                 cmp = "–"
                 if h and o:
                     d = med(h) - med(o)
-                    cmp = ("hpo better" if d < 0 else "equal" if d == 0
-                           else "Optuna better")
+                    cmp = "%s (%s)" % ("hpo better" if d < 0 else "equal"
+                                       if d == 0 else "Optuna better",
+                                       fmt_p(h, o))
                 rows.append(["%s (min %s)" % (fn, fmt_value(
                     self.functions[fn]["minimum"])), s, fmt_quartiles(h or []),
                     fmt_quartiles(o or []), cmp])
         return table(["function", "sampler", "hpo: median (q1 – q3)",
-                      "Optuna: median (q1 – q3)", "medians"], rows)
+                      "Optuna: median (q1 – q3)", "medians (rank-sum p)"],
+                     rows)
 
     def parallel_table(self, q):
         a = self.args
@@ -1186,8 +1221,9 @@ class SamplerBench:
                 if not h or not o:
                     bad.append("%s: no result" % fn)
                 elif med(h) > med(o):
-                    bad.append("%s: %s vs %s" % (fn, fmt_value(med(h)),
-                                                 fmt_value(med(o))))
+                    bad.append("%s: %s vs %s, %s" % (
+                        fn, fmt_value(med(h)), fmt_value(med(o)),
+                        fmt_p(h, o)))
             return bad
 
         cont = [fn for fn in a.functions if self.functions[fn]["continuous"]]
@@ -1285,9 +1321,12 @@ class SamplerBench:
             "(1 .. %d): median and quartiles. Same functions (one C "
             "definition, bench/samplers_fn.c), spaces and budgets on both "
             "sides; Optuna %s with default settings and a seed, "
-            "in-process, in memory. n/a: hpo has no such sampler%s."
+            "in-process, in memory. n/a: hpo has no such sampler%s. The "
+            "last column compares the medians; p is the two-sided "
+            "rank-sum (Mann-Whitney) test of the two sets of %d: above "
+            "0.05, the difference is within the noise of this many seeds."
             % (a.trials, a.seeds, a.seeds, optuna_version(),
-               " (%s)" % ", ".join(missing) if missing else ""), "",
+               " (%s)" % ", ".join(missing) if missing else "", a.seeds), "",
             self.quality_table(q), "",
             "### With %d trials pending" % a.batch, "",
             "TPE asked for %d trials before any is told, then told them "
