@@ -801,8 +801,10 @@ s_sync (s_tpe_t *self, const hpo_spec_t *spec, const hpo_history_t *history)
             self->sorted[k].n = 0;
     }
     size_t from = self->synced, fresh = history->n - from;
-    if (fresh == 0)
+    if (fresh == 0 || np == 0)
         return;
+    //  Rows are kept as 32-bit numbers; a study has far fewer trials.
+    assert (history->n < UINT32_MAX);
     s_grow ((void **)&self->cache, &self->cap_cache, history->n,
             np * sizeof (double));
     double *x = hpo_malloc (fresh * sizeof *x);

@@ -510,10 +510,32 @@ s_plain_log_pdf (const s_kde_t *kde, double y)
     return log (sum);
 }
 
-//  The largest difference between s_kde_log_pdf and the plain sum over
-//  [0, 1000], for g built on n trials, two thirds of them crowded in
-//  [300, 320], the others spread with more weight near 0; expanded says
-//  whether the expansions were used.
+//  g of study s's only parameter, built from its history as suggest
+//  would; the largest difference between s_kde_log_pdf and the plain sum
+//  at y = step * i, i = 0 .. points. Closes s.
+static double
+s_kde_worst (s_study_t *s, double step, int points, int *expanded)
+{
+    s_tpe_t *self = s->sampler;
+    size_t n_obs;
+    s_split (self, s->spec, s->history, &n_obs);
+    s_sync (self, s->spec, s->history);
+    s_kde_build (self, &self->g, &s->spec->params[0], 0, n_obs, S_ABOVE);
+    *expanded = self->g.expanded;
+    double worst = 0;
+    for (int i = 0; i <= points; i++) {
+        double y = step * i;
+        double d =
+            fabs (s_kde_log_pdf (&self->g, y) - s_plain_log_pdf (&self->g, y));
+        worst = d > worst ? d : worst;
+    }
+    s_close (s);
+    return worst;
+}
+
+//  The largest error over [0, 1000], for g built on n trials, two thirds
+//  of them crowded in [300, 320], the others spread with more weight
+//  near 0; expanded says whether the expansions were used.
 static double
 s_kde_error (const char *sampler, size_t n, int *expanded)
 {
@@ -529,21 +551,7 @@ s_kde_error (const char *sampler, size_t n, int *expanded)
         hpo_history_append (s.history, &v);
         s_tell (&s, t, HPO_TRIAL_COMPLETE, fabs (v.f - 310));
     }
-    s_tpe_t *self = s.sampler;
-    size_t n_obs;
-    s_split (self, s.spec, s.history, &n_obs);
-    s_sync (self, s.spec, s.history);
-    s_kde_build (self, &self->g, &s.spec->params[0], 0, n_obs, S_ABOVE);
-    *expanded = self->g.expanded;
-    double worst = 0;
-    for (int i = 0; i <= 4000; i++) {
-        double y = 0.25 * i;
-        double d =
-            fabs (s_kde_log_pdf (&self->g, y) - s_plain_log_pdf (&self->g, y));
-        worst = d > worst ? d : worst;
-    }
-    s_close (&s);
-    return worst;
+    return s_kde_worst (&s, 0.25, 4000, expanded);
 }
 
 //  The same for an int with a large step (a discrete kernel reaches
@@ -562,19 +570,8 @@ s_kde_error_discrete (void)
         hpo_history_append (s.history, &v);
         s_tell (&s, t, HPO_TRIAL_COMPLETE, (double)((i * 7919) % 331));
     }
-    s_tpe_t *self = s.sampler;
-    size_t n_obs;
-    s_split (self, s.spec, s.history, &n_obs);
-    s_sync (self, s.spec, s.history);
-    s_kde_build (self, &self->g, &s.spec->params[0], 0, n_obs, S_ABOVE);
-    double worst = 0;
-    for (int i = 0; i <= 10; i++) {
-        double d = fabs (s_kde_log_pdf (&self->g, 30.0 * i) -
-                         s_plain_log_pdf (&self->g, 30.0 * i));
-        worst = d > worst ? d : worst;
-    }
-    s_close (&s);
-    return worst;
+    int expanded;
+    return s_kde_worst (&s, 30, 10, &expanded);
 }
 
 //  The series for a narrow step agrees with the difference of erfc.
