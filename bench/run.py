@@ -948,7 +948,7 @@ def fmt_delta(x):
     """A difference of best values, signed."""
     if x is None:
         return "–"
-    return "{:+,.0f}".format(x) if abs(x) >= 10000 else "%+.3g" % x
+    return "{:+,.0f}".format(x) if abs(x) >= 1000 else "%+.3g" % x
 
 
 def fmt_quartiles(xs):
