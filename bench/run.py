@@ -1330,12 +1330,12 @@ class SamplerBench:
             self.quality_table(q), "",
             "### With %d trials pending" % a.batch, "",
             "TPE asked for %d trials before any is told, then told them "
-            "together, and again: 16 workers on one study. hpo's liar "
+            "together, and again: %d workers on one study. hpo's liar "
             "counts every pending trial; Optuna's default TPESampler does "
-            "not see running trials (what 16 workers on one study get); "
+            "not see running trials (what %d workers on one study get); "
             "constant_liar=True is shown as a note. Median best value; loss "
             "= %d pending minus 1 at a time (lower is better)."
-            % (a.batch, a.batch), "",
+            % (a.batch, a.batch, a.batch, a.batch), "",
             self.parallel_table(q), "",
             "### Speed of one TPE suggestion", "",
             "%s's 4 floats; the history filled with random finished trials "
