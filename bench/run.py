@@ -7,6 +7,9 @@ printing a markdown table (median of --repeat runs, with min and max).
     bench/run.py growth       throughput and hand-out time on a large database
     bench/run.py startup      time to the first answer on a large database
     bench/run.py all          all four
+    bench/run.py samplers     search quality and TPE speed, hpo's samplers
+                              vs Optuna's on the same functions (issue #7);
+                              not part of all
 
 Every measurement starts a fresh hpo-coordinator on a fresh database in a
 temporary directory and stops it (by pid: SIGTERM, then SIGKILL after a
@@ -21,6 +24,7 @@ needs Debian's python3-optuna, which only /usr/bin/python3 sees).
 """
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -100,11 +104,11 @@ def proc_nfds(pid):
 class Bins:
     """The binaries, copied out of the shared build directory."""
 
-    def __init__(self, build, workdir):
+    def __init__(self, build, workdir, names=BINARIES):
         self.build = build
         self.dir = os.path.join(workdir, "bin")
         os.makedirs(self.dir)
-        for name in BINARIES:
+        for name in names:
             src = os.path.join(build, name)
             if not os.access(src, os.X_OK):
                 raise BenchError("%s is missing: build first (cmake -S . -B "
@@ -112,8 +116,7 @@ class Bins:
             shutil.copy2(src, self.dir)
         self.built = time.strftime(
             "%Y-%m-%d %H:%M:%S",
-            time.localtime(os.stat(os.path.join(build, "hpo-coordinator"))
-                           .st_mtime))
+            time.localtime(os.stat(os.path.join(build, names[0])).st_mtime))
 
     def __getattr__(self, name):
         return os.path.join(self.dir, name.replace("_", "-"))
@@ -938,6 +941,487 @@ class Bench:
         return "\n".join(out)
 
 
+# ---- samplers: search quality and speed against Optuna (issue #7) -----------
+
+SAMPLER_BINARIES = ["hpo-bench-samplers", "libhpo-bench-fn.so"]
+SAMPLER_FUNCTIONS = ["branin", "hartmann6", "rosenbrock10", "mixed"]
+SAMPLER_KINDS = ["random", "tpe", "qmc", "cmaes"]
+
+
+def quartiles(xs):
+    """(q1, median, q3) of xs."""
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def fmt_value(x):
+    """A best value, to four significant digits (grouped when large)."""
+    if x is None or x != x:
+        return "–"
+    if abs(x) >= 10000:
+        return "{:,.0f}".format(x)
+    return "%.4g" % x
+
+
+def fmt_delta(x):
+    """A difference of best values, signed."""
+    if x is None:
+        return "–"
+    return "{:+,.0f}".format(x) if abs(x) >= 1000 else "%+.3g" % x
+
+
+def fmt_quartiles(xs):
+    """median (q1–q3)"""
+    if not xs:
+        return "n/a"
+    q1, m, q3 = quartiles(xs)
+    return "%s (%s – %s)" % (fmt_value(m), fmt_value(q1), fmt_value(q3))
+
+
+def rank_sum_p(xs, ys):
+    """Two-sided p-value of the Mann-Whitney rank-sum test of xs against
+    ys (normal approximation, ties corrected): how often samples this far
+    apart would come from one distribution. Tells a real difference of
+    medians from the noise of 20 seeds."""
+    n1, n2 = len(xs), len(ys)
+    if n1 < 2 or n2 < 2:
+        return float("nan")
+    vals = sorted([(v, 0) for v in xs] + [(v, 1) for v in ys])
+    r1, ties, i = 0.0, 0, 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1][0] == vals[i][0]:
+            j += 1
+        r1 += (i + j + 2) / 2 * sum(1 for k in range(i, j + 1)
+                                    if vals[k][1] == 0)
+        ties += (j - i + 1) ** 3 - (j - i + 1)
+        i = j + 1
+    n = n1 + n2
+    u = r1 - n1 * (n1 + 1) / 2
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
+    if sigma == 0:
+        return 1.0
+    z = max(abs(u - n1 * n2 / 2) - 0.5, 0) / sigma
+    return math.erfc(z / math.sqrt(2))
+
+
+def fmt_p(xs, ys):
+    p = rank_sum_p(xs, ys)
+    return "p %.2g" % p if p == p else "p –"
+
+
+def met(ok):
+    return "**met**" if ok else "**not met**"
+
+
+class SamplerBench:
+    """hpo-bench-samplers and samplers_optuna.py on the same functions,
+    seeds and budgets; the tables of issue #7's proof of quality.
+
+    Quality runs are not timed, so up to --jobs of them run at once. The
+    speed runs (hpo's, then Optuna's) run alone, after them. Optuna's
+    quality results depend only on Optuna, samplers_optuna.py and the
+    functions, so --cache DIR keeps them between invocations; hpo's are
+    always measured afresh."""
+
+    def __init__(self, args):
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="hpo-bench-samplers-")
+        self.bins = Bins(args.build, self.workdir, SAMPLER_BINARIES)
+        self.lib = os.path.join(self.bins.dir, "libhpo-bench-fn.so")
+        self.failures = []
+        self.notes = []
+        self.hpo_samplers = self.hpo_list()
+
+    def cleanup(self):
+        if self.args.keep:
+            log("kept %s" % self.workdir)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def hpo_list(self):
+        r = subprocess.run([self.bins.hpo_bench_samplers, "list"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise BenchError("hpo-bench-samplers list failed: " + r.stderr)
+        lines = [json.loads(line) for line in r.stdout.splitlines()]
+        self.functions = {d["function"]: d for d in lines if "function" in d}
+        return [d["sampler"] for d in lines if "sampler" in d]
+
+    # -- running one side --
+
+    def hpo_argv(self, mode, fn, sampler, batch=1):
+        argv = [self.bins.hpo_bench_samplers, mode, "--function", fn,
+                "--sampler", sampler]
+        if mode == "quality":
+            argv += ["--seeds", str(self.args.seeds), "--trials",
+                     str(self.args.trials), "--batch", str(batch)]
+        else:
+            argv += ["--finished", self.args.speed_finished, "--repeat",
+                     str(self.args.speed_repeat)]
+        return argv
+
+    def optuna_argv(self, mode, fn, sampler, batch=1, liar=False):
+        argv = [PYTHON, os.path.join(ROOT, "bench", "samplers_optuna.py"),
+                mode, "--lib", self.lib, "--function", fn, "--sampler",
+                sampler]
+        if mode == "quality":
+            argv += ["--seeds", str(self.args.seeds), "--trials",
+                     str(self.args.trials), "--batch", str(batch)]
+        else:
+            argv += ["--finished", self.args.speed_finished, "--repeat",
+                     str(self.args.speed_repeat)]
+        return argv + (["--liar"] if liar else [])
+
+    def cache_path(self, argv):
+        """Where --cache keeps the result of an Optuna argv, keyed by it
+        and by the code it ran (Optuna's version, the script, the
+        functions); None without --cache."""
+        if not self.args.cache:
+            return None
+        import hashlib
+        h = hashlib.sha256()
+        h.update(optuna_version().encode())
+        for part in argv:
+            if part != self.lib:
+                h.update(part.encode() + b"\0")
+        for name in ("samplers_optuna.py", "samplers_fn.c"):
+            with open(os.path.join(ROOT, "bench", name), "rb") as f:
+                h.update(f.read())
+        os.makedirs(self.args.cache, exist_ok=True)
+        return os.path.join(self.args.cache,
+                            "samplers-%s.jsonl" % h.hexdigest()[:20])
+
+    def run_lines(self, argv, cache=None):
+        """Runs one side; its JSON lines, or None (with the failure
+        recorded) if it failed or refused the study."""
+        if cache and os.path.exists(cache):
+            with open(cache) as f:
+                return [json.loads(line) for line in f]
+        label = shown(argv[:6], {self.bins.dir + "/": "build/",
+                                 ROOT + "/": ""})
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True,
+                               timeout=self.args.run_timeout)
+        except subprocess.TimeoutExpired:
+            self.failures.append("%s: no result in %d s"
+                                 % (label, self.args.run_timeout))
+            return None
+        lines = [json.loads(line) for line in r.stdout.splitlines()
+                 if line.startswith("{")]
+        errors = [d["error"] for d in lines if "error" in d]
+        if r.returncode != 0 or errors:
+            self.failures.append("%s: %s" % (
+                label, errors[0] if errors else r.stderr.strip()[-300:]))
+            return None
+        if cache:
+            with open(cache + ".tmp", "w") as f:
+                f.write("".join(json.dumps(d) + "\n" for d in lines))
+            os.rename(cache + ".tmp", cache)
+        return lines
+
+    def quality_runs(self):
+        """Every quality run: {(side, fn, sampler, batch): [best, ...]}."""
+        a = self.args
+        todo = []
+        for fn in a.functions:
+            for s in a.samplers:
+                # CMA-ES on the mixed space: both sides draw what it does
+                # not model (categoricals, conditional parameters) at
+                # random; shown, though its target is on the others.
+                todo.append(("hpo", fn, s, 1))
+                todo.append(("optuna", fn, s, 1))
+            todo += [("hpo", fn, "tpe", a.batch), ("optuna", fn, "tpe", a.batch),
+                     ("optuna", fn, "tpe+liar", a.batch)]
+
+        def one(key):
+            side, fn, s, batch = key
+            if side == "hpo":
+                if s not in self.hpo_samplers:
+                    return key, None
+                return key, self.run_lines(self.hpo_argv("quality", fn, s,
+                                                         batch))
+            argv = self.optuna_argv("quality", fn, s.split("+")[0], batch,
+                                    liar=s.endswith("+liar"))
+            return key, self.run_lines(argv, self.cache_path(argv))
+
+        from concurrent.futures import ThreadPoolExecutor
+        out = {}
+        with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+            for key, lines in pool.map(one, todo):
+                log("%s %s %s batch %d: %s" % (
+                    key + (("%d runs" % len(lines)) if lines else "n/a",)))
+                out[key] = None if lines is None else [
+                    d["best"] for d in lines if d.get("best") is not None]
+                bad = sum(d.get("violations", 0) for d in lines or [])
+                if bad:
+                    self.failures.append("%s %s %s: %d suggestions broke "
+                                         "the space" % (key[0], key[1],
+                                                        key[2], bad))
+        return out
+
+    def speed_runs(self):
+        """hpo's TPE, then Optuna's, each alone on the machine."""
+        res = {}
+        for side in ("hpo", "optuna"):
+            if side == "hpo" and "tpe" not in self.hpo_samplers:
+                continue
+            argv = (self.hpo_argv if side == "hpo" else self.optuna_argv)(
+                "speed", self.args.speed_function, "tpe")
+            log("speed: %s" % side)
+            lines = self.run_lines(argv)
+            for d in lines or []:
+                res[(side, d["finished"])] = d
+        return res
+
+    # -- the tables --
+
+    def quality_table(self, q):
+        a = self.args
+        rows = []
+        for fn in a.functions:
+            for s in a.samplers:
+                if ("optuna", fn, s, 1) not in q:
+                    continue
+                h, o = q.get(("hpo", fn, s, 1)), q[("optuna", fn, s, 1)]
+                cmp = "–"
+                if h and o:
+                    d = med(h) - med(o)
+                    cmp = "%s (%s)" % ("hpo better" if d < 0 else "equal"
+                                       if d == 0 else "Optuna better",
+                                       fmt_p(h, o))
+                rows.append(["%s (min %s)" % (fn, fmt_value(
+                    self.functions[fn]["minimum"])), s, fmt_quartiles(h or []),
+                    fmt_quartiles(o or []), cmp])
+        return table(["function", "sampler", "hpo: median (q1 – q3)",
+                      "Optuna: median (q1 – q3)", "medians (rank-sum p)"],
+                     rows)
+
+    def parallel_table(self, q):
+        a = self.args
+        rows = []
+        for fn in a.functions:
+            cells = [q.get(k) for k in (
+                ("hpo", fn, "tpe", 1), ("hpo", fn, "tpe", a.batch),
+                ("optuna", fn, "tpe", 1), ("optuna", fn, "tpe", a.batch),
+                ("optuna", fn, "tpe+liar", a.batch))]
+            meds = [med(c) if c else None for c in cells]
+            loss = [None if None in (meds[i], meds[j]) else meds[j] - meds[i]
+                    for i, j in ((0, 1), (2, 3), (2, 4))]
+            rows.append([fn] + [fmt_value(m) for m in meds] +
+                        [fmt_delta(x) for x in loss])
+        return table(["function", "hpo TPE, 1 at a time",
+                      "hpo TPE, %d pending (liar)" % a.batch,
+                      "Optuna TPE, 1 at a time",
+                      "Optuna TPE, %d pending" % a.batch,
+                      "Optuna TPE, %d pending, constant_liar" % a.batch,
+                      "hpo loss", "Optuna loss", "Optuna loss, liar"], rows)
+
+    def speed_table(self, sp):
+        rows = []
+        for n in [int(w) for w in self.args.speed_finished.split(",")]:
+            h, o = sp.get(("hpo", n)), sp.get(("optuna", n))
+            hm = h["median_ms"] if h else None
+            om = o["median_ms"] if o else None
+            rows.append([fmt(n), "%.3f" % hm if h else "n/a",
+                         "%.1f" % om if o else "n/a",
+                         "%s×" % fmt(om / hm) if h and o and hm > 0 else "–"])
+        return table(["finished trials", "hpo TPE ms", "Optuna TPE ms",
+                      "Optuna ÷ hpo"], rows)
+
+    def targets(self, q, sp):
+        a = self.args
+        out = []
+
+        def cmp_all(s, fns):
+            bad = []
+            for fn in fns:
+                h, o = q.get(("hpo", fn, s, 1)), q.get(("optuna", fn, s, 1))
+                if not h or not o:
+                    bad.append("%s: no result" % fn)
+                elif med(h) > med(o):
+                    bad.append("%s: %s vs %s, %s" % (
+                        fn, fmt_value(med(h)), fmt_value(med(o)),
+                        fmt_p(h, o)))
+            return bad
+
+        cont = [fn for fn in a.functions if self.functions[fn]["continuous"]]
+        for s, fns, what in (("tpe", a.functions, "every function"),
+                             ("cmaes", cont, "every continuous function")):
+            if s not in a.samplers:
+                continue
+            bad = cmp_all(s, fns)
+            out.append("- hpo's %s at least as good as Optuna's (median "
+                       "best) on %s: %s%s" % (s, what, met(not bad),
+                                              "; short on " + ", ".join(bad)
+                                              if bad else ""))
+        out += self.beats_random(q)
+        out += self.speed_target(sp)
+        out += self.parallel_target(q)
+        return "\n".join(out)
+
+    def beats_random(self, q):
+        a = self.args
+        bad, checked = [], 0
+        for s in a.samplers:
+            for fn in a.functions if s != "random" else []:
+                o, orand = q.get(("optuna", fn, s, 1)), q.get(
+                    ("optuna", fn, "random", 1))
+                if not o or not orand or med(o) >= med(orand):
+                    continue  # Optuna's does not beat random here
+                checked += 1
+                h, hrand = q.get(("hpo", fn, s, 1)), q.get(
+                    ("hpo", fn, "random", 1))
+                if not h or not hrand or med(h) >= med(hrand):
+                    bad.append("%s on %s (%s vs random %s)" % (
+                        s, fn, fmt_value(med(h)) if h else "n/a",
+                        fmt_value(med(hrand)) if hrand else "n/a"))
+        return ["- each hpo sampler beats random where Optuna's counterpart "
+                "does (%d cases): %s%s" % (checked, met(not bad),
+                                           "; not on " + ", ".join(bad)
+                                           if bad else "")]
+
+    def speed_target(self, sp):
+        n = max(int(w) for w in self.args.speed_finished.split(","))
+        h, o = sp.get(("hpo", n)), sp.get(("optuna", n))
+        if not h or not o:
+            return ["- one TPE suggestion at %s trials under 3 ms and 100× "
+                    "faster than Optuna: **not measured**" % fmt(n)]
+        ratio = o["median_ms"] / h["median_ms"] if h["median_ms"] else 0
+        return ["- one TPE suggestion at %s trials under 3 ms: %s (%.3f ms); "
+                "at least 100× faster than Optuna's: %s (%s×, Optuna %.0f ms)"
+                % (fmt(n), met(h["median_ms"] < 3), h["median_ms"],
+                   met(ratio >= 100), fmt(ratio), o["median_ms"])]
+
+    def parallel_target(self, q):
+        a = self.args
+        bad = []
+        for fn in a.functions:
+            k = [q.get(x) for x in (("hpo", fn, "tpe", 1),
+                                    ("hpo", fn, "tpe", a.batch),
+                                    ("optuna", fn, "tpe", 1),
+                                    ("optuna", fn, "tpe", a.batch))]
+            if not all(k):
+                bad.append("%s: no result" % fn)
+                continue
+            hl, ol = med(k[1]) - med(k[0]), med(k[3]) - med(k[2])
+            if hl >= ol:
+                bad.append("%s: hpo loses %s, Optuna %s"
+                           % (fn, fmt_delta(hl), fmt_delta(ol)))
+        return ["- with %d trials pending, hpo's TPE loses less than Optuna's "
+                "(median best, %d pending minus 1 at a time): %s%s"
+                % (a.batch, a.batch, met(not bad),
+                   "; not on " + "; ".join(bad) if bad else "")]
+
+    def report(self):
+        a = self.args
+        t0 = time.monotonic()
+        q = self.quality_runs()
+        sp = self.speed_runs()
+        subst = {self.bins.dir + "/": "build/", ROOT + "/": "",
+                 self.lib: "build/libhpo-bench-fn.so"}
+        cmds = ["# quality: every function F and sampler S",
+                shown(self.hpo_argv("quality", "F", "S"), subst),
+                shown(self.optuna_argv("quality", "F", "S"), subst),
+                "# parallel: TPE with %d pending" % a.batch,
+                shown(self.hpo_argv("quality", "F", "tpe", a.batch), subst),
+                shown(self.optuna_argv("quality", "F", "tpe", a.batch),
+                      subst),
+                shown(self.optuna_argv("quality", "F", "tpe", a.batch, True),
+                      subst),
+                "# speed",
+                shown(self.hpo_argv("speed", a.speed_function, "tpe"), subst),
+                shown(self.optuna_argv("speed", a.speed_function, "tpe"),
+                      subst)]
+        missing = [s for s in a.samplers if s not in self.hpo_samplers]
+        out = [
+            "## Search quality vs Optuna", "",
+            "The best value found in %d trials, minimising, over %d seeds "
+            "(1 .. %d): median and quartiles. Same functions (one C "
+            "definition, bench/samplers_fn.c), spaces and budgets on both "
+            "sides; Optuna %s with default settings and a seed, "
+            "in-process, in memory. n/a: hpo has no such sampler%s. The "
+            "last column compares the medians; p is the two-sided "
+            "rank-sum (Mann-Whitney) test of the two sets of %d: above "
+            "0.05, the difference is within the noise of this many seeds."
+            % (a.trials, a.seeds, a.seeds, optuna_version(),
+               " (%s)" % ", ".join(missing) if missing else "", a.seeds), "",
+            self.quality_table(q), "",
+            "### With %d trials pending" % a.batch, "",
+            "TPE asked for %d trials before any is told, then told them "
+            "together, and again: %d workers on one study. hpo's liar "
+            "counts every pending trial; Optuna's default TPESampler does "
+            "not see running trials (what %d workers on one study get); "
+            "constant_liar=True is shown as a note. Median best value; loss "
+            "= %d pending minus 1 at a time (lower is better)."
+            % (a.batch, a.batch, a.batch, a.batch), "",
+            self.parallel_table(q), "",
+            "### Speed of one TPE suggestion", "",
+            "%s's 4 floats; the history filled with random finished trials "
+            "(untimed), then %d suggestions timed at each size, median. "
+            "Optuna: study.ask() and the 4 suggest_float calls, which run "
+            "TPESampler.sample_independent. Same run, one after the other."
+            % (a.speed_function, a.speed_repeat), "",
+            self.speed_table(sp), "",
+            "### Targets of issue #7", "",
+            self.targets(q, sp), "",
+            commands_block(cmds)]
+        if self.failures:
+            out += ["", "Failed or refused runs (n/a above):", ""]
+            out += ["- " + f.replace("\n", " / ") for f in self.failures]
+        out += ["", "Took %.0f s." % (time.monotonic() - t0)]
+        return "\n".join(out)
+
+
+def optuna_version():
+    r = subprocess.run([PYTHON, "-c", "import optuna; print(optuna.__version__)"],
+                       capture_output=True, text=True, timeout=120)
+    return r.stdout.strip() or "?"
+
+
+def samplers_header(bench):
+    def sh(cmd):
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                              cwd=ROOT, timeout=30).stdout.strip()
+    dirty = sh("git status --porcelain -- search common bench")
+    return ("# hpo sampler benchmark\n\n"
+            "- date: %s\n- machine: %s, %d cores, load average at start %s\n"
+            "- commit: %s%s\n- binaries: %s (built %s), copied before the "
+            "run\n" % (time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                       platform.node(), os.cpu_count(),
+                       " ".join(open("/proc/loadavg").read().split()[:3]),
+                       sh("git rev-parse --short HEAD"),
+                       " (search/, common/ or bench/ differ from it: "
+                       "uncommitted changes)" if dirty else "",
+                       bench.args.build, bench.bins.built))
+
+
+def samplers_main(args):
+    """bench/run.py samplers: prints the tables and writes them to
+    --out."""
+    try:
+        bench = SamplerBench(args)
+    except BenchError as e:
+        print("run.py: %s" % e, file=sys.stderr)
+        return 1
+    try:
+        text = samplers_header(bench) + "\n" + bench.report() + "\n"
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        bench.cleanup()
+    print(text, flush=True)
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            f.write(text)
+        log("wrote %s" % args.out)
+    return 0
+
+
 def header(bench):
     def sh(cmd):
         try:
@@ -964,11 +1448,12 @@ def header(bench):
 
 def main():
     ap = argparse.ArgumentParser(
-        description="hpo benchmarks (issue #3); prints markdown tables",
+        description="hpo benchmarks (issues #3 and #7); prints markdown "
+        "tables",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("what", choices=["throughput", "reports", "workers",
                                      "growth",
-                                     "startup", "all"])
+                                     "startup", "all", "samplers"])
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per configuration; tables show the median")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -1002,8 +1487,9 @@ def main():
     ap.add_argument("--optuna-reports-journal-trials", type=int, default=60)
     ap.add_argument("--optuna-reports-sqlite-trials", type=int, default=20)
     ap.add_argument("--cache", default=None,
-                    help="directory to keep the large database in between "
-                    "runs (default: this run's temporary directory)")
+                    help="directory to keep the large database (and, for "
+                    "samplers, Optuna's quality results) in between runs "
+                    "(default: this run's temporary directory)")
     ap.add_argument("--load-timeout", type=int, default=300,
                     help="seconds one load run may take")
     ap.add_argument("--keep", action="store_true",
@@ -1012,9 +1498,38 @@ def main():
                     help="hpo's throughput with CURVE keys on (issue #13): "
                     "the coordinator admits one key that the load "
                     "generator's sessions share")
+    g = ap.add_argument_group("samplers (issue #7)")
+    g.add_argument("--seeds", type=int, default=20,
+                   help="seeds per function and sampler")
+    g.add_argument("--trials", type=int, default=100,
+                   help="trials per run")
+    g.add_argument("--batch", type=int, default=16,
+                   help="trials pending at once in the parallel table")
+    g.add_argument("--functions", default=",".join(SAMPLER_FUNCTIONS))
+    g.add_argument("--samplers", default=",".join(SAMPLER_KINDS))
+    g.add_argument("--jobs", type=int, default=2,
+                   help="quality runs at once (they are not timed)")
+    g.add_argument("--speed-function", default="sphere4")
+    g.add_argument("--speed-finished", default="100,1000,10000",
+                   help="history sizes at which a suggestion is timed")
+    g.add_argument("--speed-repeat", type=int, default=9,
+                   help="suggestions timed per size (median)")
+    g.add_argument("--run-timeout", type=int, default=1800,
+                   help="seconds one side's run may take")
+    g.add_argument("--out", default=os.path.join(ROOT, "bench", "results",
+                                                 "samplers.md"),
+                   help="where the tables are written too ('' for nowhere)")
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    if args.what == "samplers":
+        args.functions = args.functions.split(",")
+        args.samplers = args.samplers.split(",")
+        if min(args.seeds, args.trials, args.batch, args.jobs,
+               args.speed_repeat) < 1:
+            ap.error("--seeds, --trials, --batch, --jobs and --speed-repeat "
+                     "must be positive")
+        return samplers_main(args)
 
     try:
         bench = Bench(args)

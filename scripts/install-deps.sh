@@ -38,6 +38,8 @@ PKGS=(
     python3-torch                      # examples/torch_digits.py (CPU
                                        # build; ~140 MB download with its
                                        # dependencies, ~560 MB installed)
+    python3-cmaes                      # bench/samplers_optuna.py: Optuna's
+                                       # CmaEsSampler needs it
 )
 # test_k8s.py: node and npm install the manifests' schema checker
 # (deploy/k8s/test). A node that is already there (nodesource's, say,
