@@ -184,14 +184,14 @@ hpo_client_request (hpo_client_t *self, hpo_env_t *request)
             if (reply)
                 return reply;
         }
-        //  Without keys, a handshake that broke off is no refusal (a
-        //  restart, something else on the port): the timeout says it.
+        //  A refused key, keys on one side only, or (with keys) a
+        //  handshake broken off: waiting longer would not help.
         char said[256];
         int what = rc > 0 && self->watch && (items[1].revents & ZMQ_POLLIN)
-                       ? hpo_sock_watch_read (self->watch, said, sizeof said)
+                       ? hpo_sock_watch_read (self->watch, self->has_keys,
+                                              said, sizeof said)
                        : 0;
-        if (what == HPO_SOCK_REFUSED ||
-            (what == HPO_SOCK_BROKEN && self->has_keys)) {
+        if (what) {
             snprintf (self->error, sizeof self->error, "cannot talk to %s: %s",
                       self->endpoint, said);
             self->refused = 1;

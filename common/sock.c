@@ -245,7 +245,8 @@ hpo_sock_endpoint (void *sock, char *buf, size_t size)
 
 //  Says what a failed handshake means for the person who started us.
 static void
-s_watch_say (uint16_t event, uint32_t value, char *buf, size_t size)
+s_watch_say (uint16_t event, uint32_t value, int has_keys, char *buf,
+             size_t size)
 {
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         snprintf (buf, size,
@@ -258,6 +259,15 @@ s_watch_say (uint16_t event, uint32_t value, char *buf, size_t size)
                   "the coordinator and this process disagree on "
                   "CURVE keys: one uses them, the other not "
                   "(--curve-secret, --server-key)");
+    else if (!has_keys)
+        //  A coordinator with keys that reads our NULL greeting first
+        //  closes the connection before ours has read its CURVE one, so
+        //  which of the two events we see is a race: both mean this.
+        snprintf (buf, size,
+                  "the coordinator and this process disagree on "
+                  "CURVE keys: it broke off the handshake, and this "
+                  "process has none (--curve-secret, --server-key); or "
+                  "the port is not an hpo coordinator's");
     else
         snprintf (buf, size,
                   "the coordinator broke off the handshake: a "
@@ -293,7 +303,7 @@ hpo_sock_event_recv (void *monitor, uint16_t *id, uint32_t *value)
 }
 
 int
-hpo_sock_watch_read (void *watch, char *buf, size_t size)
+hpo_sock_watch_read (void *watch, int has_keys, char *buf, size_t size)
 {
     assert (watch && buf && size > 0);
     int said = 0;
@@ -303,9 +313,9 @@ hpo_sock_watch_read (void *watch, char *buf, size_t size)
         if (id & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
-            s_watch_say (id, value, buf, size);
+            s_watch_say (id, value, has_keys, buf, size);
             if (said != HPO_SOCK_REFUSED)
-                said = id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                said = id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && has_keys
                            ? HPO_SOCK_BROKEN
                            : HPO_SOCK_REFUSED;
         }

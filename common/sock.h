@@ -55,7 +55,11 @@ int hpo_sock_event_recv (void *monitor, uint16_t *id, uint32_t *value);
 //  disagrees on keys (ZeroMQ then gives the connection up for good: the
 //  socket must be opened again to retry), or HPO_SOCK_BROKEN when the
 //  handshake broke off (a wrong --server-key; ZeroMQ reconnects).
+//  has_keys says whether the socket has CURVE keys: without them, a
+//  handshake that broke off is a coordinator that wants keys (it closed
+//  the connection on our NULL greeting before we read its CURVE one), so
+//  it is REFUSED, as a mechanism mismatch is.
 enum { HPO_SOCK_REFUSED = 1, HPO_SOCK_BROKEN = 2 };
-int hpo_sock_watch_read (void *watch, char *buf, size_t size);
+int hpo_sock_watch_read (void *watch, int has_keys, char *buf, size_t size);
 
 #endif

@@ -636,9 +636,10 @@ static void
 s_on_watch (hpo_session_t *self, int64_t now)
 {
     char said[256];
-    int what = hpo_sock_watch_read (self->watch, said, sizeof said);
-    if (!what || (what == HPO_SOCK_BROKEN && !self->keys))
-        return; //  without keys, a broken handshake is a network matter
+    int what =
+        hpo_sock_watch_read (self->watch, self->keys != NULL, said, sizeof said);
+    if (!what)
+        return;
     if (hpo_log_limit (&self->handshakes, now, S_WARN_EVERY_MS))
         hpo_log_error ("cannot connect to %s: %s (%" PRIu64 " times so far)%s",
                        self->endpoint, said, self->handshakes.count,

@@ -176,7 +176,7 @@ test_dir (void)
 //  a failed handshake. Returns 1 (reply), 2 + what the watch said (a
 //  failed handshake), 0 (nothing).
 static int
-s_outcome (void *client, void *watch, char *said, size_t size)
+s_outcome (void *client, void *watch, int has_keys, char *said, size_t size)
 {
     int64_t deadline = hpo_clock_mono_ms () + 3000;
     while (hpo_clock_mono_ms () < deadline) {
@@ -190,7 +190,7 @@ s_outcome (void *client, void *watch, char *said, size_t size)
         }
         int what = 0;
         if ((items[1].revents & ZMQ_POLLIN) &&
-            (what = hpo_sock_watch_read (watch, said, size)))
+            (what = hpo_sock_watch_read (watch, has_keys, said, size)))
             return 2 + what;
     }
     return 0;
@@ -236,7 +236,7 @@ s_try (void *ctx, void *server, const char *ep, const hpo_keys_t *keys,
                                    {watch, 0, ZMQ_POLLIN, 0}};
         zmq_poll (items, 2, 0);
         if (items[0].revents || items[1].revents)
-            outcome = s_outcome (client, watch, said, 256);
+            outcome = s_outcome (client, watch, keys != NULL, said, 256);
     }
     hpo_sock_close (&watch);
     hpo_sock_close (&client);
