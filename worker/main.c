@@ -383,15 +383,15 @@ main (int argc, char *argv[])
         return 2;
     }
 
+    hpo_keys_t keys;
+    int has_keys = s_keys (curve_secret, server_key, &keys);
+    if (has_keys < 0)
+        return 2;
     char *name_buf = NULL, *state_buf = NULL;
     if (!name)
         name = name_buf = s_default_name ();
     if (!state_dir)
         state_dir = state_buf = s_default_state_dir ();
-    hpo_keys_t keys;
-    int has_keys = s_keys (curve_secret, server_key, &keys);
-    if (has_keys < 0)
-        return 2;
     if (s_resources (&res, &slots) < 0) {
         s_usage (stderr);
         free (name_buf);
