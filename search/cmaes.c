@@ -177,21 +177,6 @@ static const char *const s_keys[] = {
 //  ---- options ----------------------------------------------------------
 
 static int
-s_number_option (const hpo_search_option_t *options, size_t k, double *out,
-                 hpo_search_problem_t *problem)
-{
-    const hpo_value_t *v = &options[k].value;
-    double x = v->kind == HPO_KIND_INT     ? (double)v->i
-               : v->kind == HPO_KIND_FLOAT ? v->f
-                                           : NAN;
-    if (!(x > 0) || !isfinite (x))
-        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, k,
-                                "must be a positive number");
-    *out = x;
-    return 0;
-}
-
-static int
 s_restart_option (const hpo_search_option_t *options, size_t k, int *ipop,
                   hpo_search_problem_t *problem)
 {
@@ -212,7 +197,7 @@ s_option (const hpo_search_option_t *options, size_t k, s_config_t *c,
 {
     const char *key = options[k].key;
     if (!strcmp (key, "sigma0"))
-        return s_number_option (options, k, &c->sigma0, problem);
+        return hpo_search_option_positive (options, k, &c->sigma0, problem);
     if (!strcmp (key, "restart"))
         return s_restart_option (options, k, &c->ipop, problem);
     uint64_t *out = !strcmp (key, "seed")          ? &c->seed

@@ -43,6 +43,22 @@ hpo_search_option_uint (const hpo_search_option_t *options, size_t index,
     return 0;
 }
 
+int
+hpo_search_option_positive (const hpo_search_option_t *options, size_t index,
+                            double *out, hpo_search_problem_t *problem)
+{
+    assert (options && out);
+    const hpo_value_t *v = &options[index].value;
+    double x = v->kind == HPO_KIND_INT     ? (double)v->i
+               : v->kind == HPO_KIND_FLOAT ? v->f
+                                           : NAN;
+    if (!(x > 0) || !isfinite (x))
+        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, index,
+                                "must be a positive number");
+    *out = x;
+    return 0;
+}
+
 //  15 significant digits drop the noise and keep every intended digit.
 double
 hpo_search_tidy (double x)

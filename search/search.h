@@ -62,6 +62,13 @@ int hpo_search_fail (hpo_search_problem_t *problem, hpo_search_at_t at,
 int hpo_search_option_uint (const hpo_search_option_t *options, size_t index,
                             uint64_t *out, hpo_search_problem_t *problem);
 
+//  Reads options[index] as a finite number above 0 (a weight, a step
+//  size), plain integer or not. Returns 0 and sets *out, or -1 with
+//  *problem naming the option.
+int hpo_search_option_positive (const hpo_search_option_t *options,
+                                size_t index, double *out,
+                                hpo_search_problem_t *problem);
+
 //  x with the binary noise of low + k * step removed: 0.1 * 3 is
 //  0.30000000000000004, and the command line should read 0.3.
 double hpo_search_tidy (double x);

@@ -202,21 +202,6 @@ s_option_bool (const hpo_search_option_t *options, size_t k, int *out,
 }
 
 static int
-s_option_weight (const hpo_search_option_t *options, size_t k, double *out,
-                 hpo_search_problem_t *problem)
-{
-    const hpo_value_t *v = &options[k].value;
-    double x = v->kind == HPO_KIND_INT     ? (double)v->i
-               : v->kind == HPO_KIND_FLOAT ? v->f
-                                           : NAN;
-    if (!(x > 0) || !isfinite (x))
-        return hpo_search_fail (problem, HPO_SEARCH_AT_OPTION, k,
-                                "must be a positive number");
-    *out = x;
-    return 0;
-}
-
-static int
 s_option (const hpo_search_option_t *options, size_t k, s_config_t *cfg,
           hpo_search_problem_t *problem)
 {
@@ -235,7 +220,7 @@ s_option (const hpo_search_option_t *options, size_t k, s_config_t *cfg,
         return 0;
     }
     if (!strcmp (key, "prior_weight"))
-        return s_option_weight (options, k, &cfg->prior_weight, problem);
+        return hpo_search_option_positive (options, k, &cfg->prior_weight, problem);
     int *flag = !strcmp (key, "multivariate")          ? &cfg->multivariate
                 : !strcmp (key, "constant_liar")       ? &cfg->liar
                 : !strcmp (key, "consider_prior")      ? &cfg->prior
