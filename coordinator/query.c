@@ -299,6 +299,7 @@ s_study_show (hpo_sched_t *sched, const hpo_env_t *req, int64_t now_ms,
         return;
     Hpo__StudyInfo *info = s_study_info (study);
     s_grid_info (study, info, 1);
+    info->spec = study->spec_text ? study->spec_text : "";
     //  Only while it has trials to hand out: a scan of the workers, for
     //  a person's request, never on the dispatch path.
     char *why = study->state == HPO_STUDY_RUNNING
