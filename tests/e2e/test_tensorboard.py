@@ -30,7 +30,7 @@ import tempfile
 import time
 import unittest
 
-from harness import ClusterTest, exe, wait_for
+from harness import ClusterTest, PYTHON, exe, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,6 +41,25 @@ SPACE = """space:
   mom: {type: float, low: 0.5, high: 0.99, when: {opt: sgd}}
   bs: {type: int, values: [16, 32, 64]}
 """
+
+
+# A worker's trial: loss and acc at each step, then the objective. Trial
+# 0's first attempt reports two steps more and fails; its retry's curve
+# is the one exported (the store keeps attempt 1's steps 3 and 4).
+TRAIN = r'''
+import json, os, sys
+fd = int(os.environ["HPO_REPORT_FD"])
+with open(os.environ["HPO_PARAMS_FILE"]) as f:
+    p = json.load(f)
+first = os.environ["HPO_TRIAL"] == "0" and os.environ["HPO_ATTEMPT"] == "1"
+for step in range(5 if first else 3):
+    loss = p["lr"] * 10 + 1.0 / (step + 1)
+    os.write(fd, ("step=%d loss=%.17g acc=%.17g\n"
+                  % (step, loss, 1 - loss / 3)).encode())
+if first:
+    sys.exit(3)
+os.write(fd, ("loss=%.17g\n" % (p["lr"] * 10)).encode())
+'''
 
 
 def study_text(name, trials):
@@ -318,6 +337,25 @@ class TensorBoardTest(ClusterTest):
         r = c.cli("export", "cond", "--tensorboard", gone, "--curves",
                   check=False)
         self.assertEqual(r.returncode, 2)
+
+    def test_worker_retried(self):
+        c = self.c
+        script = os.path.join(c.dir, "train.py")
+        with open(script, "w") as f:
+            f.write(TRAIN)
+        text = study_text("run", 3).replace(
+            "budget:", "command: %s %s\ntrial: {retries: 1}\nbudget:"
+            % (PYTHON, script))
+        c.start_worker("w1", slots=1)
+        c.create_study(text)
+        c.wait_study_done("run")
+        show = c.cli_json("trial", "show", "run", "0")
+        self.assertEqual(show["attempt"], 2)
+        self.assertIn(1, [v["attempt"] for v in show["intermediate"]])
+        out = os.path.join(c.dir, "tb-run")
+        self.export("run", out)
+        trials = self.check_export(out, "run")
+        self.assertEqual([t["state"] for t in trials], ["COMPLETE"] * 3)
 
     def follow(self, name, out):
         log = open(os.path.join(self.c.dir, "follow-%s.out" % name), "w+")
