@@ -47,22 +47,22 @@ typedef struct {
 struct _hpo_tb_t {
     char *dir;
     char *host;
-    int started;       //  the study was read (first update)
-    char *objective;   //  its metric
+    int started;     //  the study was read (first update)
+    char *objective; //  its metric
     double created;
-    hpo_spec_t *spec;  //  NULL: none came, or it did not parse
-    char **metrics;    //  every metric seen, objective first
+    hpo_spec_t *spec; //  NULL: none came, or it did not parse
+    char **metrics;   //  every metric seen, objective first
     size_t n_metrics;
-    char **params;     //  every parameter seen (without a spec)
+    char **params; //  every parameter seen (without a spec)
     size_t n_params;
-    s_run_t *runs;     //  by trial number
+    s_run_t *runs; //  by trial number
     size_t n_runs;
     size_t n_started, n_scalars;
-    unsigned files;    //  files made, for unique names
+    unsigned files; //  files made, for unique names
     int finished;
 };
 
-//  ---- CRC-32C and TFRecord framing ---------------------------------------
+//  ---- CRC-32C and TFRecord framing
 
 //  The Castagnoli polynomial, 0x1EDC6F41, bit-reversed: CRC-32C is
 //  computed LSB first (RFC 3720, appendix B.4).
@@ -123,11 +123,10 @@ s_record (s_buf_t *buf, const Tensorboard__Event *event)
     s_put_le (at, len, 8);
     s_put_le (at + 8, hpo_tb_crc_mask (hpo_tb_crc32c (at, 8)), 4);
     tensorboard__event__pack (event, at + 12);
-    s_put_le (at + 12 + len, hpo_tb_crc_mask (hpo_tb_crc32c (at + 12, len)),
-              4);
+    s_put_le (at + 12 + len, hpo_tb_crc_mask (hpo_tb_crc32c (at + 12, len)), 4);
 }
 
-//  ---- events ---------------------------------------------------------------
+//  ---- events
 
 static double
 s_now (void)
@@ -173,8 +172,8 @@ s_plugin_event (s_buf_t *buf, const char *tag, double wall_time,
                 Tensorboard__Hparams__HParamsPluginData *data)
 {
     data->version = 0;
-    size_t len = tensorboard__hparams__hparams_plugin_data__get_packed_size (
-        data);
+    size_t len =
+        tensorboard__hparams__hparams_plugin_data__get_packed_size (data);
     uint8_t *content = hpo_malloc (len ? len : 1);
     tensorboard__hparams__hparams_plugin_data__pack (data, content);
     Tensorboard__SummaryMetadata__PluginData plugin =
@@ -210,7 +209,7 @@ s_plugin_event (s_buf_t *buf, const char *tag, double wall_time,
     free (content);
 }
 
-//  ---- files ------------------------------------------------------------------
+//  ---- files
 
 //  Appends buf to path (made if missing) and empties buf.
 static int
@@ -219,8 +218,7 @@ s_flush (const char *path, s_buf_t *buf)
     if (buf->len == 0)
         return 0;
     FILE *file = fopen (path, "ab");
-    int rc = file && fwrite (buf->data, 1, buf->len, file) == buf->len ? 0
-                                                                      : -1;
+    int rc = file && fwrite (buf->data, 1, buf->len, file) == buf->len ? 0 : -1;
     if (file && fclose (file) != 0)
         rc = -1;
     if (rc)
@@ -265,12 +263,12 @@ hpo_tb_new (const char *dir, char **why)
     }
     int empty = s_dir_empty (dir);
     if (empty <= 0) {
-        *why = empty < 0 ? hpo_sprintf ("cannot read %s: %s", dir,
-                                        strerror (errno))
-                         : hpo_sprintf ("%s is not empty: an export does "
-                                        "not resume; give a new or empty "
-                                        "directory",
-                                        dir);
+        *why = empty < 0
+                   ? hpo_sprintf ("cannot read %s: %s", dir, strerror (errno))
+                   : hpo_sprintf ("%s is not empty: an export does "
+                                  "not resume; give a new or empty "
+                                  "directory",
+                                  dir);
         return NULL;
     }
     hpo_tb_t *self = hpo_calloc (1, sizeof *self);
@@ -312,7 +310,7 @@ hpo_tb_destroy (hpo_tb_t **self_p)
     *self_p = NULL;
 }
 
-//  ---- trials ---------------------------------------------------------------
+//  ---- trials
 
 //  The index of name in *names, added if new.
 static size_t
@@ -440,8 +438,9 @@ s_session_end (hpo_tb_t *self, s_buf_t *buf, s_run_t *run,
     if (has) {
         size_t m = s_intern (&self->metrics, &self->n_metrics, self->objective);
         int64_t last = *s_last_step (self, run, m);
-        int64_t step = last != S_NO_STEP ? last : t->has_step ? t->last_step
-                                                              : 0;
+        int64_t step = last != S_NO_STEP ? last
+                       : t->has_step     ? t->last_step
+                                         : 0;
         s_scalar (buf, self->objective, step,
                   t->has_value ? t->value : t->last_value);
         self->n_scalars++;
@@ -470,8 +469,8 @@ s_trial (hpo_tb_t *self, s_buf_t *buf, const Hpo__TrialInfo *t)
     if (run->ended)
         return 0;
     if (!run->path) {
-        char *dir = hpo_sprintf ("%s/%llu", self->dir,
-                                 (unsigned long long)t->number);
+        char *dir =
+            hpo_sprintf ("%s/%llu", self->dir, (unsigned long long)t->number);
         if (mkdir (dir, 0777) != 0 && errno != EEXIST) {
             hpo_log_warn ("cannot make %s", dir);
             free (dir);
@@ -525,14 +524,15 @@ hpo_tb_update (hpo_tb_t *self, const Hpo__StudyInfo *study,
     return rc;
 }
 
-//  ---- the experiment -----------------------------------------------------
+//  ---- the experiment
 
 //  A parameter's type and domain from the space. A list of values (a
 //  categorical's, or a numeric parameter's grid) is discrete; TensorBoard
 //  wants one type per list, so a categorical that mixes numbers and
 //  strings gets no domain.
 static void
-s_hparam_domain (const hpo_param_spec_t *p, Tensorboard__Hparams__HParamInfo *info,
+s_hparam_domain (const hpo_param_spec_t *p,
+                 Tensorboard__Hparams__HParamInfo *info,
                  Tensorboard__Hparams__Interval *interval,
                  Tensorboard__Hparams__ListValue *list)
 {

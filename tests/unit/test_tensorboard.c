@@ -54,16 +54,15 @@ s_read_run (const char *dir, char *out, size_t size)
             if (len > sizeof data || fread (data, 1, len, f) != len ||
                 fread (crc, 1, 4, f) != 4)
                 break;
-            Tensorboard__Event *e = tensorboard__event__unpack (NULL, len,
-                                                                data);
+            Tensorboard__Event *e =
+                tensorboard__event__unpack (NULL, len, data);
             n++;
             if (e && e->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY &&
                 e->summary->value[0]->value_case ==
                     TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE) {
                 size_t used = strlen (out);
-                snprintf (out + used, size - used, "%s%s@%lld",
-                          used ? " " : "", e->summary->value[0]->tag,
-                          (long long)e->step);
+                snprintf (out + used, size - used, "%s%s@%lld", used ? " " : "",
+                          e->summary->value[0]->tag, (long long)e->step);
             }
             tensorboard__event__free_unpacked (e, NULL);
         }
@@ -113,8 +112,10 @@ s_test_follow (const char *root)
     t.n_params = 1;
     t.params = params;
     Hpo__IntermediateValue *values[] = {
-        s_value (0, "loss", 1.0, 1), s_value (1, "loss", 0.5, 1),
-        s_value (0, "loss", 0.9, 2), s_value (1, "loss", 0.4, 2),
+        s_value (0, "loss", 1.0, 1),
+        s_value (1, "loss", 0.5, 1),
+        s_value (0, "loss", 0.9, 2),
+        s_value (1, "loss", 0.4, 2),
     };
     t.values = values;
     t.n_values = 2;
