@@ -268,7 +268,7 @@ static const s_command_t s_commands[] = {
     {NULL, "export", 1,
      "export NAME (--csv|--jsonl) FILE [--curves] | --tensorboard DIR "
      "[--follow]",
-     "a study's results as CSV, JSON Lines or TensorBoard files",
+     "results: CSV, JSON Lines, TensorBoard",
      "write NAME's trials to FILE (\"-\": standard output), one row each,\n"
      "or as TensorBoard event files under DIR",
      "  --csv FILE     CSV with a header line (pandas.read_csv reads it)\n"
@@ -277,7 +277,7 @@ static const s_command_t s_commands[] = {
      "                 trial, attempt, step, metric, value\n"
      "Columns: number, state, a column per parameter, value, metric:NAME\n"
      "(the last value of each metric), attempts, worker, started, ended\n"
-     "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n"
+     "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n\n"
      "  --tensorboard DIR  event files for TensorBoard's HParams dashboard\n"
      "                 (tensorboard --logdir DIR): DIR/N/ per trial that\n"
      "                 ran (its parameters, a scalar per report, its end:\n"
@@ -285,9 +285,10 @@ static const s_command_t s_commands[] = {
      "                 FAILED), and the experiment (domains, metrics) at\n"
      "                 DIR's root. DIR must be new or empty: an export does\n"
      "                 not resume. Scalars are float, as TensorBoard's are.\n"
-     "  --follow       keep adding what is new every --interval (default\n"
-     "                 2 s) until the study is FINISHED, STOPPED or\n"
-     "                 FAILED; Ctrl-C stops it, with the experiment written\n",
+     "  --follow       keep adding what is new until the study is\n"
+     "                 FINISHED, STOPPED or FAILED; Ctrl-C stops it, with\n"
+     "                 the experiment written\n"
+     "  --interval SECONDS  time between polls with --follow (default 2)\n",
      OPT_CSV | OPT_JSONL | OPT_CURVES | OPT_TENSORBOARD | OPT_FOLLOW |
          OPT_INTERVAL,
      s_export},
