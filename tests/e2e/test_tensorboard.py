@@ -308,12 +308,16 @@ class TensorBoardTest(ClusterTest):
         # RFC 3720's check value, so the reader's CRC is itself right.
         self.assertEqual(crc32c(b"123456789"), 0xE3069283)
 
-    def test_export(self):
-        c = self.c
-        c.create_study(study_text("cond", 6))
+    def make_cond(self):
+        """Study cond: 6 trials, every end, one left RUNNING."""
+        self.c.create_study(study_text("cond", 6))
         ends = ["complete", "pruned", "failed", "complete", "complete", None]
         for end in ends:
             self.play("cond", self.ask("cond"), end)
+
+    def test_export(self):
+        c = self.c
+        self.make_cond()
         out = os.path.join(c.dir, "tb")
         r = self.export("cond", out)
         self.assertIn("wrote 6 trials", r.stdout)
@@ -356,6 +360,57 @@ class TensorBoardTest(ClusterTest):
         self.export("run", out)
         trials = self.check_export(out, "run")
         self.assertEqual([t["state"] for t in trials], ["COMPLETE"] * 3)
+
+    def test_tensorboard_reads_it(self):
+        """TensorBoard's own loader and HParams backend, where TensorBoard
+        can be imported (not packaged in Debian: skipped unless it is on
+        the Python path, from pip or a source tree with its protos)."""
+        try:
+            from tensorboard import context
+            from tensorboard.backend.event_processing import \
+                data_provider, plugin_event_multiplexer
+            from tensorboard.plugins import base_plugin
+            from tensorboard.plugins.hparams import api_pb2, \
+                backend_context, get_experiment, list_session_groups
+        except ImportError as e:
+            self.skipTest("TensorBoard cannot be imported: %s" % e)
+        self.make_cond()
+        out = os.path.join(self.c.dir, "tb")
+        self.export("cond", out)
+        mux = plugin_event_multiplexer.EventMultiplexer()
+        mux.AddRunsFromDirectory(out)
+        mux.Reload()
+        tb = base_plugin.TBContext(
+            logdir=out, multiplexer=mux,
+            data_provider=data_provider.MultiplexerDataProvider(mux, out))
+        backend = backend_context.Context(tb)
+        rc = context.RequestContext()
+        exp = get_experiment.Handler(
+            rc, backend, "", api_pb2.GetExperimentRequest()).run()
+        self.assertEqual(sorted(i.name for i in exp.hparam_infos),
+                         sorted(h[0] for h in EXPECTED_HPARAMS))
+        self.assertEqual([m.name.tag for m in exp.metric_infos],
+                         ["loss", "acc"])
+        request = api_pb2.ListSessionGroupsRequest(
+            start_index=0, slice_size=100, allowed_statuses=[0, 1, 2, 3],
+            aggregation_type=api_pb2.AGGREGATION_AVG)
+        groups = list_session_groups.Handler(rc, backend, "",
+                                             request).run().session_groups
+        status = {"COMPLETE": api_pb2.STATUS_SUCCESS,
+                  "PRUNED": api_pb2.STATUS_SUCCESS,
+                  "FAILED": api_pb2.STATUS_FAILURE,
+                  "RUNNING": api_pb2.STATUS_UNKNOWN}
+        trials = {str(t["number"]): t for t in self.c.trials("cond")}
+        self.assertEqual(sorted(g.name for g in groups), sorted(trials))
+        for g in groups:
+            t = trials[g.name]
+            hparams = {k: getattr(v, v.WhichOneof("kind"))
+                       for k, v in g.hparams.items()}
+            self.assertEqual(hparams, t["params"])
+            self.assertEqual(g.sessions[0].status, status[t["state"]])
+            loss = [m.value for m in g.metric_values if m.name.tag == "loss"]
+            if t["state"] in ("COMPLETE", "PRUNED"):
+                self.assertEqual(loss, [f32(t["value"])])
 
     def follow(self, name, out):
         log = open(os.path.join(self.c.dir, "follow-%s.out" % name), "w+")
