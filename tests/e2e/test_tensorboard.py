@@ -16,7 +16,10 @@ up trials that end after it started, stopping by itself when the study
 ends, and stopping on SIGINT with the experiment written.
 
 TensorBoard itself is not packaged in Debian bookworm (apt-cache search
-tensorboard finds nothing), so its own reader is not run here.
+tensorboard finds nothing). Where it can be imported anyway (pip, or a
+source tree with its protos compiled, on PYTHONPATH), its own loader and
+HParams backend read the export too (test_tensorboard_reads_it);
+elsewhere that test is skipped.
 """
 import glob
 import importlib
