@@ -117,7 +117,7 @@ typedef struct {
     const char *csv;      //  --csv FILE
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
-    const char *tensorboard; //  --tensorboard DIR
+    const char *tb_dir;   //  --tensorboard DIR
     int grid;             //  --grid
     //  hpo study refine's --top, --points, --shrink, --name; NULL if not
     //  given (the refine sampler's defaults).
@@ -976,6 +976,7 @@ typedef struct {
     const char *state; //  "" for all
     int metrics;       //  TrialsQuery.metrics
     int curves;        //  TrialsQuery.curves
+    uint64_t after;    //  the first trial number wanted (0: all)
 } s_trials_query_t;
 
 //  Asks for a study's trials. The coordinator answers a page at a time
@@ -988,7 +989,7 @@ s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
 {
     *reply_p = NULL;
     char *not_found = hpo_sprintf ("no study named %s", name);
-    uint64_t after = 0, values_after = 0;
+    uint64_t after = query->after, values_after = 0;
     int status = 0;
     for (;;) {
         hpo_wire_msg_t request;
@@ -1660,19 +1661,22 @@ s_catch_stop (void)
 //  wrong name leaves no directory behind). *over: the study had ended
 //  before its trials were read, so they hold every end.
 static int
-s_tensorboard_turn (s_ctx_t *ctx, const char *name, hpo_tb_t **tb,
-                    int *over, int *no_answer)
+s_tensorboard_turn (s_ctx_t *ctx, const char *name, hpo_tb_t **tb, int *over,
+                    int *no_answer)
 {
     hpo_env_t *study;
     int status = s_get_study (ctx, name, &study, no_answer);
     if (status)
         return status;
     *over = s_study_over (study->study_info);
-    s_trials_query_t query = {.state = "", .curves = 1};
+    //  Trials below the first one still open were written to the end:
+    //  only the rest is asked for again.
+    s_trials_query_t query = {
+        .state = "", .curves = 1, .after = *tb ? hpo_tb_first_open (*tb) : 0};
     hpo_env_t *trials = NULL;
     status = s_get_pages (ctx, name, &query, &trials, no_answer);
     char *why = NULL;
-    if (status == 0 && !*tb && !(*tb = hpo_tb_new (ctx->tensorboard, &why))) {
+    if (status == 0 && !*tb && !(*tb = hpo_tb_new (ctx->tb_dir, &why))) {
         hpo_log_error ("%s", why);
         free (why);
         status = EXIT_ERROR;
@@ -1726,7 +1730,7 @@ s_export_tensorboard (s_ctx_t *ctx, const char *name)
         hpo_tb_counts (tb, &runs, &scalars);
         printf ("%s %zu trials and %zu scalars to %s\n",
                 s_stopped ? "stopped; wrote" : "wrote", runs, scalars,
-                ctx->tensorboard);
+                ctx->tb_dir);
     }
     hpo_tb_destroy (&tb);
     return status;
@@ -1735,21 +1739,21 @@ s_export_tensorboard (s_ctx_t *ctx, const char *name)
 static int
 s_export (s_ctx_t *ctx, char **args)
 {
-    if (!ctx->csv + !ctx->jsonl + !ctx->tensorboard != 2) {
+    if (!ctx->csv + !ctx->jsonl + !ctx->tb_dir != 2) {
         hpo_log_error ("hpo export needs one of --csv FILE, --jsonl FILE or "
                        "--tensorboard DIR");
         return EXIT_USAGE;
     }
-    if (ctx->tensorboard && ctx->curves) {
+    if (ctx->tb_dir && ctx->curves) {
         hpo_log_error ("--curves goes with --csv or --jsonl: --tensorboard "
                        "writes the curves anyway");
         return EXIT_USAGE;
     }
-    if (!ctx->tensorboard && (ctx->given & (OPT_FOLLOW | OPT_INTERVAL))) {
+    if (!ctx->tb_dir && (ctx->given & (OPT_FOLLOW | OPT_INTERVAL))) {
         hpo_log_error ("--follow and --interval go with --tensorboard");
         return EXIT_USAGE;
     }
-    if (ctx->tensorboard)
+    if (ctx->tb_dir)
         return s_export_tensorboard (ctx, args[0]);
     const char *path = ctx->csv ? ctx->csv : ctx->jsonl;
     s_trials_query_t query = {
@@ -2158,7 +2162,7 @@ s_main (int argc, char *argv[], char **words, char **given)
             ctx.given |= OPT_WAIT;
             break;
         case 'B':
-            ctx.tensorboard = optarg;
+            ctx.tb_dir = optarg;
             ctx.given |= OPT_TENSORBOARD;
             break;
         case 'L':

@@ -58,7 +58,8 @@ struct _hpo_tb_t {
     s_run_t *runs; //  by trial number
     size_t n_runs;
     size_t n_started, n_scalars;
-    unsigned files; //  files made, for unique names
+    uint64_t first_open; //  hpo_tb_first_open
+    unsigned files;      //  files made, for unique names
     int finished;
 };
 
@@ -521,6 +522,9 @@ hpo_tb_update (hpo_tb_t *self, const Hpo__StudyInfo *study,
     for (size_t k = 0; k < trials->n_trials && rc == 0; k++)
         rc = s_trial (self, &buf, trials->trials[k]);
     free (buf.data);
+    while (self->first_open < self->n_runs &&
+           self->runs[self->first_open].ended)
+        self->first_open++;
     return rc;
 }
 
@@ -666,6 +670,13 @@ hpo_tb_finish (hpo_tb_t *self)
     free (buf.data);
     s_hparams_free (&h);
     return rc;
+}
+
+uint64_t
+hpo_tb_first_open (hpo_tb_t *self)
+{
+    assert (self);
+    return self->first_open;
 }
 
 void

@@ -53,10 +53,11 @@ hpo_tb_t *hpo_tb_new (const char *dir, char **why);
 void hpo_tb_destroy (hpo_tb_t **self_p);
 
 //  Writes what is new in study (a study show answer: its objective, its
-//  creation time, and the space from its spec) and trials (every trial,
-//  with TrialsQuery.curves): runs of trials that started, reports not
-//  written yet, ends. The study is read on the first call only. Returns
-//  0, or -1 after logging when a file cannot be written.
+//  creation time, and the space from its spec) and trials (with
+//  TrialsQuery.curves: every trial, or those from hpo_tb_first_open on):
+//  runs of trials that started, reports not written yet, ends. The study
+//  is read on the first call only. Returns 0, or -1 after logging when a
+//  file cannot be written.
 int hpo_tb_update (hpo_tb_t *self, const Hpo__StudyInfo *study,
                    const Hpo__TrialList *trials);
 
@@ -66,6 +67,11 @@ int hpo_tb_update (hpo_tb_t *self, const Hpo__StudyInfo *study,
 //  without a domain) and every metric seen, the objective's first. Once:
 //  a second call does nothing. Returns 0, or -1 after logging.
 int hpo_tb_finish (hpo_tb_t *self);
+
+//  The lowest trial number whose run is not ended (or not seen yet):
+//  every trial below it has its session end written, so an update needs
+//  only the trials from it on.
+uint64_t hpo_tb_first_open (hpo_tb_t *self);
 
 //  What has been written: runs (trials) and scalars.
 void hpo_tb_counts (hpo_tb_t *self, size_t *runs, size_t *scalars);

@@ -126,8 +126,10 @@ s_test_follow (const char *root)
 
     char run[64], got[512];
     sprintf (run, "%s/0", dir);
+    CHECK (hpo_tb_first_open (tb) == 0);
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
     CHECK (s_read_run (run, got, sizeof got) == 4); //  version, start
+    CHECK (hpo_tb_first_open (tb) == 0); //  trial 0 runs
     CHECK_STR (got, "loss@0 loss@1");
     //  Nothing new: nothing appended.
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
@@ -148,6 +150,7 @@ s_test_follow (const char *root)
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
     CHECK (s_read_run (run, got, sizeof got) == 8); //  + scalar, end
     CHECK_STR (got, "loss@0 loss@1 loss@0 loss@1 loss@1");
+    CHECK (hpo_tb_first_open (tb) == 1);
     //  Ended: later updates add nothing.
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
     CHECK (s_read_run (run, got, sizeof got) == 8);
