@@ -74,8 +74,8 @@ enum {
     OPT_FORCE = 131072,
     OPT_NODES = 262144,
     OPT_WAIT = 524288,
-    OPT_TENSORBOARD = 1048576,
-    OPT_FOLLOW = 2097152,
+    OPT_TENSORBOARD = 2097152, //  1048576: OPT_OUTPUT (hpo report -o)
+    OPT_FOLLOW = 4194304,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
