@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/mem.h"
 #include "../common/spec.h"
+#include "../common/value.h"
 #include "tensorboard.h"
 #include "tensorboard/event.pb-c.h"
 #include "tensorboard/hparams.pb-c.h"
@@ -28,6 +29,11 @@
 #define S_TAG_START "_hparams_/session_start_info"
 #define S_TAG_END "_hparams_/session_end_info"
 #define S_NO_STEP INT64_MIN
+//  Runs are kept by trial number in one array. A run per trial is one
+//  directory per trial, which TensorBoard cannot show by the millions
+//  anyway; a larger number (from a confused peer) is refused instead of
+//  growing the array.
+#define S_MAX_TRIAL (1u << 26)
 
 //  What has been written of one trial's run.
 typedef struct {
@@ -368,10 +374,10 @@ s_session_start (hpo_tb_t *self, s_buf_t *buf, const Hpo__TrialInfo *t)
         const Hpo__Param *p = t->params[k];
         Tensorboard__Hparams__Value *v = &values[used];
         tensorboard__hparams__value__init (v);
-        if (p->kind == 1 || p->kind == 2) {
+        if (p->kind == HPO_KIND_FLOAT || p->kind == HPO_KIND_INT) {
             v->kind_case = TENSORBOARD__HPARAMS__VALUE__KIND_NUMBER_VALUE;
-            v->number_value = p->kind == 1 ? p->f : (double)p->i;
-        } else if (p->kind == 3) {
+            v->number_value = p->kind == HPO_KIND_FLOAT ? p->f : (double)p->i;
+        } else if (p->kind == HPO_KIND_STR) {
             v->kind_case = TENSORBOARD__HPARAMS__VALUE__KIND_STRING_VALUE;
             v->string_value = p->s ? p->s : "";
         } else
@@ -466,6 +472,11 @@ s_trial (hpo_tb_t *self, s_buf_t *buf, const Hpo__TrialInfo *t)
 {
     if (!t->state || strcmp (t->state, "WAITING") == 0)
         return 0;
+    if (t->number >= S_MAX_TRIAL) {
+        hpo_log_error ("trial %llu: an export holds trials below %u only",
+                       (unsigned long long)t->number, S_MAX_TRIAL);
+        return -1;
+    }
     s_run_t *run = s_run (self, t->number);
     if (run->ended)
         return 0;

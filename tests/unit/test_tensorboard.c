@@ -129,7 +129,7 @@ s_test_follow (const char *root)
     CHECK (hpo_tb_first_open (tb) == 0);
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
     CHECK (s_read_run (run, got, sizeof got) == 4); //  version, start
-    CHECK (hpo_tb_first_open (tb) == 0); //  trial 0 runs
+    CHECK (hpo_tb_first_open (tb) == 0);            //  trial 0 runs
     CHECK_STR (got, "loss@0 loss@1");
     //  Nothing new: nothing appended.
     CHECK (hpo_tb_update (tb, &study, &list) == 0);
@@ -157,6 +157,11 @@ s_test_follow (const char *root)
     size_t runs, scalars;
     hpo_tb_counts (tb, &runs, &scalars);
     CHECK (runs == 1 && scalars == 5);
+    //  A trial number past what an export keeps is refused, not grown
+    //  into (a confused peer must not make it allocate gigabytes).
+    t.number = 1ull << 40;
+    t.state = "RUNNING";
+    CHECK (hpo_tb_update (tb, &study, &list) == -1);
     CHECK (hpo_tb_finish (tb) == 0);
     CHECK (s_read_run (dir, got, sizeof got) == 2); //  version, experiment
     hpo_tb_destroy (&tb);
