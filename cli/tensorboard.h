@@ -57,7 +57,8 @@ void hpo_tb_destroy (hpo_tb_t **self_p);
 //  TrialsQuery.curves: every trial, or those from hpo_tb_first_open on):
 //  runs of trials that started, reports not written yet, ends. The study
 //  is read on the first call only. Returns 0, or -1 after logging when a
-//  file cannot be written.
+//  file cannot be written or a trial is numbered 2^26 or more (a run per
+//  trial is kept in memory by number).
 int hpo_tb_update (hpo_tb_t *self, const Hpo__StudyInfo *study,
                    const Hpo__TrialList *trials);
 
