@@ -415,11 +415,35 @@ class TensorBoardTest(ClusterTest):
             if t["state"] in ("COMPLETE", "PRUNED"):
                 self.assertEqual(loss, [f32(t["value"])])
 
-    def follow(self, name, out):
+    def test_follow_restart(self):
+        """A coordinator restart does not end a follow: it tries again
+        until the coordinator answers, then carries on."""
+        c = self.c
+        c.create_study(study_text("again", 2))
+        self.play("again", self.ask("again"), "complete", steps=2)
+        out = os.path.join(c.dir, "tb-again")
+        p, log = self.follow("again", out, "--timeout", "1")
+        wait_for(lambda: self.ended_in(out, 0), 20, "trial 0's end")
+        c.stop_coordinator(signal.SIGKILL)
+        # Longer than --timeout: a request has gone unanswered.
+        time.sleep(2.5)
+        self.assertIsNone(p.poll(), "the follow ended with the coordinator")
+        c.start_coordinator()
+        self.play("again", self.ask("again"), "complete", steps=2)
+        rc = p.wait(timeout=30)
+        log.seek(0)
+        text = log.read()
+        self.assertEqual(rc, 0, text)
+        self.assertIn("trying again", text)
+        self.assertIn("wrote 2 trials", text)
+        self.check_export(out, "again")
+
+    def follow(self, name, out, *options):
         log = open(os.path.join(self.c.dir, "follow-%s.out" % name), "w+")
         p = subprocess.Popen(
-            [exe("hpo"), "--coordinator", self.c.endpoint, "export", name,
-             "--tensorboard", out, "--follow", "--interval", "0.1"],
+            [exe("hpo"), "--coordinator", self.c.endpoint] + list(options) +
+            ["export", name, "--tensorboard", out, "--follow",
+             "--interval", "0.1"],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.c.dir)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
         self.addCleanup(log.close)
