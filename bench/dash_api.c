@@ -5,6 +5,7 @@
 
         hpo-bench-dash [TRIALS] (default 100000)                        */
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -70,6 +71,20 @@ s_time (hpo_model_t *m, const char *path, const char *query)
             best_cpu * 1e3, len / 1e6);
 }
 
+//  A yardstick for a shared machine: CPU ns of one snprintf ("%.17g"),
+//  about 600 on this repository's unloaded 2-core builder.
+static double
+s_yardstick (void)
+{
+    char buf[40];
+    double c0 = s_clock (CLOCK_THREAD_CPUTIME_ID);
+    size_t n = 0;
+    for (int k = 0; k < 200000; k++)
+        n += (size_t)snprintf (buf, sizeof buf, "%.17g", 1.8e9 + k * 0.37);
+    double c = s_clock (CLOCK_THREAD_CPUTIME_ID) - c0;
+    return n ? c / 200000 * 1e9 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -120,6 +135,10 @@ main (int argc, char **argv)
             "apply %.2f us/record, skipped %" PRIu64 "\n",
             n, t_fill / records * 1e9, t_apply / records * 1e6,
             hpo_model_skipped (m));
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    printf ("peak resident set after loading: %.0f MB\n", ru.ru_maxrss / 1e3);
+    printf ("yardstick: snprintf %%.17g %.0f ns cpu\n", s_yardstick ());
     s_time (m, "/api/studies", NULL);
     s_time (m, "/api/studies/big/trials", NULL);
     s_time (m, "/api/studies/big/curves", NULL);
