@@ -3,11 +3,12 @@
     parameters and ~20 values each through batches, then times the
     answers. Prints; asserts nothing about time.
 
-        hpo-bench-dash [TRIALS] (default 100000)                        */
+        hpo-bench-dash [TRIALS [PATH]] (default 100000; every path)                        */
 #include <inttypes.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../common/mem.h"
@@ -44,9 +45,13 @@ s_now (void)
     return s_clock (CLOCK_MONOTONIC);
 }
 
+static const char *s_only;  //  argv[2]: time only this path
+
 static void
 s_time (hpo_model_t *m, const char *path, const char *query)
 {
+    if (s_only && strcmp (path, s_only) != 0)
+        return;
     //  Wall time and the thread's CPU time: on a shared machine the
     //  second says what the answer costs, the first what a client waits.
     double best = 1e9, best_cpu = 1e9;
@@ -89,6 +94,7 @@ int
 main (int argc, char **argv)
 {
     uint64_t n = argc > 1 ? strtoull (argv[1], NULL, 10) : 100000;
+    s_only = argc > 2 ? argv[2] : NULL;
     const char *opts[] = {"adam", "sgd", "rmsprop"};
     const char *acts[] = {"relu", "gelu", "tanh"};
     srand48 (1);

@@ -419,6 +419,8 @@ s_trials (s_req_t *r, const hpo_dash_study_t *s)
     hpo_jw_t *cols = hpo_malloc (n_cols * sizeof *cols);
     for (size_t c = 0; c < n_cols; c++) {
         hpo_jw_init (&cols[c]);
+        //  About a timestamp's worth a cell: most columns grow once.
+        hpo_jw_reserve (&cols[c], s->n_trials * 20 + 16);
         hpo_jw_open (&cols[c], '[');
     }
     for (size_t k = 0; k < s->n_numbers; k++) {
@@ -433,6 +435,10 @@ s_trials (s_req_t *r, const hpo_dash_study_t *s)
                                  &t->params[p]);
     }
     hpo_jw_t *w = &r->w;
+    size_t total = 256;
+    for (size_t c = 0; c < n_cols; c++)
+        total += cols[c].len + 64;
+    hpo_jw_reserve (w, total);
     s_begin (r);
     hpo_jw_key (w, "n");
     hpo_jw_uint (w, s->n_trials);
