@@ -277,6 +277,35 @@ s_metrics (hpo_model_t *model, const char *path, double now)
     return metrics ? metrics : json_array ();
 }
 
+//  JSON text made safe inside a <script> element, whose raw text ends at
+//  the first "</" and whose parsing changes after "<!--": "</" is written
+//  "<\/" (JSON's escape of "/") and "<!--" "\u003c!--". A '<' occurs
+//  only inside strings, where both escapes read back the same.
+static char *
+s_script_safe (const char *text, size_t n, size_t *len)
+{
+    char *out = hpo_malloc (n * 6 / 4 + 16);
+    size_t cap = n * 6 / 4 + 16, o = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (o + 8 > cap) {
+            cap *= 2;
+            out = hpo_realloc (out, cap);
+        }
+        if (text[k] == '<' && k + 1 < n && text[k + 1] == '/') {
+            memcpy (out + o, "<\\", 2);
+            o += 2;
+        } else if (text[k] == '<' && n - k >= 4 &&
+                   memcmp (text + k, "<!--", 4) == 0) {
+            memcpy (out + o, "\\u003c", 6);
+            o += 6;
+        } else
+            out[o++] = text[k];
+    }
+    out[o] = 0;
+    *len = o;
+    return out;
+}
+
 char *
 hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
 {
@@ -328,23 +357,10 @@ hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
     hpo_jw_close (&w, '}');
     hpo_jw_close (&w, '}');
     free (base);
-    //  Inside a <script> element the text ends at the first "</": JSON
-    //  may write "/" as "\/", and "</" occurs only inside strings.
     size_t n_text;
     char *text = hpo_jw_take (&w, &n_text);
-    size_t extra = 0;
-    for (size_t k = 0; k + 1 < n_text; k++)
-        extra += text[k] == '<' && text[k + 1] == '/';
-    char *out = hpo_malloc (n_text + extra + 1);
-    size_t o = 0;
-    for (size_t k = 0; k < n_text; k++) {
-        out[o++] = text[k];
-        if (text[k] == '<' && k + 1 < n_text && text[k + 1] == '/')
-            out[o++] = '\\';
-    }
-    out[o] = 0;
+    char *out = s_script_safe (text, n_text, len);
     free (text);
-    *len = o;
     return out;
 }
 
