@@ -259,6 +259,15 @@ s_digits17 (double v, uint64_t *digits, int *exp10)
     //  log10 (v) to within one, from the binary exponent; the loop below
     //  corrects it.
     int d = (int)floor ((e + 52) * 0.30102999566398120);
+    //  The estimate is the exponent or one less: a comparison with the
+    //  next power settles it (a power that is not exact in binary may
+    //  misjudge a value right at it, which the loop below corrects).
+    static const double next[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,
+                                  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14,
+                                  1e15, 1e16, 1e17};
+    if (d >= -7 && d <= 16 && v >= next[d + 7])
+        d++;
     for (int tries = 0; tries < 3; tries++) {
         int p = 16 - d;
         if (p < 0 || p > 22 || e > 8 || e <= -127)
@@ -348,10 +357,9 @@ hpo_jw_real (hpo_jw_t *self, double value)
         hpo_jw_null (self);
         return;
     }
-    char buf[40];
-    size_t n = hpo_jw_format_real (buf, value);
     s_comma (self);
-    hpo_jw_raw (self, buf, n);
+    s_reserve (self, 40);
+    self->len += hpo_jw_format_real (self->data + self->len, value);
 }
 
 void
