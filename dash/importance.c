@@ -65,11 +65,11 @@ typedef struct {
     unsigned char *top; //  per trial: among the top ones
     size_t n_top;
     //  Scratch for one parameter at a time.
-    unsigned char *has;      //  per trial: a finite y and the parameter
-    double *rank_x, *rank_y; //  per trial, among those
-    s_pair_t *pairs, *tmp;   //  what s_sort sorts, its scratch
-    unsigned char *bucket;   //  s_sort's too
-    size_t grid;             //  room in the grid arrays
+    unsigned char *has;    //  per trial: a finite y and the parameter
+    double *rank_y;        //  per trial: y's rank among those
+    s_pair_t *pairs, *tmp; //  what s_sort sorts, its scratch
+    unsigned char *bucket; //  s_sort's too
+    size_t grid;           //  room in the grid arrays
     double *count_all, *count_top, *pdf_all, *pdf_top, *kernel;
     size_t *tally; //  2 grid: s_score's counts
 } s_work_t;
@@ -179,20 +179,27 @@ s_rank (const s_pair_t *sorted, size_t m, double *rank)
     }
 }
 
-//  Pearson's correlation of the ranks over the m trials that have the
-//  parameter: Spearman's rho. NAN when either column is constant.
+//  Spearman's rho: Pearson's correlation of x's ranks, read off the m
+//  pairs sorted by x (equal values share the average of their ranks),
+//  with y's in rank_y. NAN when either column is constant.
 static double
-s_spearman (const s_work_t *w, const double *rank_y, size_t m)
+s_spearman (const s_pair_t *sorted, size_t m, const double *rank_y)
 {
     double mean = (double)(m + 1) / 2.0; //  of either column's ranks
     double sxy = 0, sxx = 0, syy = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        if (!w->has[i])
-            continue;
-        double dx = w->rank_x[i] - mean, dy = rank_y[i] - mean;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
+    size_t k = 0;
+    while (k < m) {
+        size_t end = k + 1;
+        while (end < m && sorted[end].v == sorted[k].v)
+            end++;
+        double dx = (double)(k + 1 + end) / 2.0 - mean;
+        for (size_t j = k; j < end; j++) {
+            double dy = rank_y[sorted[j].i] - mean;
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        k = end;
     }
     if (sxx <= 0 || syy <= 0)
         return NAN;
@@ -289,44 +296,55 @@ s_has (const hpo_importance_param_t *param, size_t i)
     return 1;
 }
 
-//  Marks the trials with a finite y that have the parameter; their count.
-static size_t
-s_mark (s_work_t *w, const hpo_importance_param_t *param, const double *y)
+//  Whether the parameter can tell anything: more than one value.
+static int
+s_single (const hpo_importance_param_t *param)
 {
+    return param->categorical ? param->n_choices < 2 : !(param->hi > param->lo);
+}
+
+//  One pass over the trials: marks those with a finite y that have the
+//  parameter, counts them on its grid (all, and top), and lists a
+//  numeric one's values for the rank correlation. Returns their count.
+static size_t
+s_gather (s_work_t *w, const hpo_importance_param_t *param, const double *y)
+{
+    size_t g = param->categorical ? (size_t)param->n_choices : S_GRID;
+    int count = !s_single (param), list = !param->categorical;
+    //  Counted as integers, all and top interleaved: 2 cell + top.
+    memset (w->tally, 0, 2 * g * sizeof *w->tally);
+    double scale = (S_GRID - 1) / (param->hi - param->lo);
     size_t m = 0;
     for (size_t i = 0; i < w->n; i++) {
         w->has[i] = isfinite (y[i]) && s_has (param, i);
-        m += w->has[i];
+        if (!w->has[i])
+            continue;
+        double x = param->x[i];
+        if (count) {
+            size_t cell =
+                param->categorical ? (size_t)x : s_cell (x, param->lo, scale);
+            w->tally[2 * cell + w->top[i]]++;
+        }
+        if (list)
+            w->pairs[m] = (s_pair_t){x, i};
+        m++;
     }
     return m;
 }
 
-//  PED-ANOVA's score before normalising: alpha^2 / beta D (see top).
+//  PED-ANOVA's score before normalising, alpha^2 / beta D (see top), from
+//  the m trials s_gather counted.
 static double
 s_score (s_work_t *w, const hpo_importance_param_t *param, size_t m)
 {
     size_t g = param->categorical ? (size_t)param->n_choices : S_GRID;
-    int single =
-        param->categorical ? param->n_choices < 2 : !(param->hi > param->lo);
-    if (m < 2 || single)
+    if (m < 2 || s_single (param))
         return 0;
-    //  Counted as integers, all and top interleaved: 2 cell + top.
-    size_t *tally = w->tally;
-    memset (tally, 0, 2 * g * sizeof *tally);
-    double scale = (S_GRID - 1) / (param->hi - param->lo);
-    for (size_t i = 0; i < w->n; i++) {
-        if (!w->has[i])
-            continue;
-        size_t cell = param->categorical
-                          ? (size_t)param->x[i]
-                          : s_cell (param->x[i], param->lo, scale);
-        tally[2 * cell + w->top[i]]++;
-    }
     size_t m_top = 0;
     for (size_t t = 0; t < g; t++) {
-        w->count_all[t] = (double)(tally[2 * t] + tally[2 * t + 1]);
-        w->count_top[t] = (double)tally[2 * t + 1];
-        m_top += tally[2 * t + 1];
+        w->count_all[t] = (double)(w->tally[2 * t] + w->tally[2 * t + 1]);
+        w->count_top[t] = (double)w->tally[2 * t + 1];
+        m_top += w->tally[2 * t + 1];
     }
     if (m_top == 0)
         return 0;
@@ -342,7 +360,8 @@ s_score (s_work_t *w, const hpo_importance_param_t *param, size_t m)
     return alpha * alpha / beta * divergence;
 }
 
-//  Spearman's rho of a numeric parameter over the m trials that have it.
+//  Spearman's rho of a numeric parameter over the m trials s_gather
+//  listed.
 static double
 s_correlate (s_work_t *w, const hpo_importance_param_t *param, const double *y,
              size_t m)
@@ -355,17 +374,12 @@ s_correlate (s_work_t *w, const hpo_importance_param_t *param, const double *y,
         size_t k = 0;
         for (size_t j = 0; j < w->n_finite; j++)
             if (w->has[w->by_y[j]])
-                w->pairs[k++] = (s_pair_t){y[w->by_y[j]], w->by_y[j]};
-        s_rank (w->pairs, m, w->rank_y);
+                w->tmp[k++] = (s_pair_t){y[w->by_y[j]], w->by_y[j]};
+        s_rank (w->tmp, m, w->rank_y);
         rank_y = w->rank_y;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < w->n; i++)
-        if (w->has[i])
-            w->pairs[k++] = (s_pair_t){param->x[i], i};
     s_sort_pairs (w, m);
-    s_rank (w->pairs, m, w->rank_x);
-    return s_spearman (w, rank_y, m);
+    return s_spearman (w->pairs, m, rank_y);
 }
 
 //  ---------------------------------------------------------------------
@@ -381,7 +395,6 @@ s_work_init (s_work_t *w, const hpo_importance_param_t *params, size_t n_params,
     w->rank_y_all = hpo_malloc (n * sizeof *w->rank_y_all);
     w->top = hpo_calloc (n, 1);
     w->has = hpo_malloc (n);
-    w->rank_x = hpo_malloc (n * sizeof *w->rank_x);
     w->rank_y = hpo_malloc (n * sizeof *w->rank_y);
     w->pairs = hpo_malloc (n * sizeof *w->pairs);
     w->tmp = hpo_malloc (n * sizeof *w->tmp);
@@ -405,7 +418,6 @@ s_work_free (s_work_t *w)
     hpo_free (&w->rank_y_all);
     hpo_free (&w->top);
     hpo_free (&w->has);
-    hpo_free (&w->rank_x);
     hpo_free (&w->rank_y);
     hpo_free (&w->pairs);
     hpo_free (&w->tmp);
@@ -464,7 +476,7 @@ hpo_importance (const hpo_importance_param_t *params, size_t n_params,
     double total = 0;
     for (size_t k = 0; k < n_params; k++) {
         assert (params[k].x);
-        size_t m = s_mark (&w, &params[k], y);
+        size_t m = s_gather (&w, &params[k], y);
         //  The score waits in .importance until the total is known.
         out[k].importance = s_score (&w, &params[k], m);
         out[k].spearman = s_correlate (&w, &params[k], y, m);
