@@ -832,6 +832,11 @@ s_importance (s_req_t *r, const hpo_dash_study_t *s)
     if (np && hpo_importance (params, np, y, n, 0, out) != 0)
         for (size_t p = 0; p < np; p++)
             out[p].importance = out[p].spearman = NAN;
+    //  y was negated for a maximized objective (importance wants lower is
+    //  better); the answer's spearman is against the value itself.
+    if (maximize)
+        for (size_t p = 0; p < np; p++)
+            out[p].spearman = -out[p].spearman;
     s_ranked_t *ranked = hpo_malloc ((np + 1) * sizeof *ranked);
     for (size_t p = 0; p < np; p++)
         ranked[p] = (s_ranked_t){out[p], p};

@@ -452,6 +452,38 @@ test_importance_ranked (void)
     hpo_model_destroy (&m);
 }
 
+//  spearman is the correlation with the objective's value, also when it
+//  is maximized (the importance code ranks -value then).
+static void
+test_importance_maximize (void)
+{
+    static const char spec[] =
+        "name: up\n"
+        "objective: {metric: acc, direction: maximize}\n"
+        "sampler: {type: random}\n"
+        "budget: {trials: 40}\n"
+        "space:\n"
+        "  x: {type: float, low: 0.0, high: 1.0}\n";
+    hpo_model_t *m = hpo_model_new ();
+    hpo_batch_t *b = hpo_batch_new ();
+    hpo_batch_study_insert (b, 1, "up", spec, 1000.0);
+    for (int k = 0; k < 40; k++) {
+        char *params = hpo_sprintf ("{\"x\": %.17g}", k / 40.0);
+        t_trial (b, 100 + k, 1, k, "COMPLETE", 1, params, 1, 2.0 * k, "w",
+                 1000 + k, 1001 + k, NULL);
+        free (params);
+    }
+    hpo_model_apply (m, b);
+    hpo_batch_destroy (&b);
+    json_t *doc = s_get (m, "/api/studies/up/importance", NULL, 200);
+    json_t *x = json_array_get (json_object_get (doc, "params"), 0);
+    CHECK_STR (S_STR (x, "name"), "x");
+    CHECK_NEAR (json_number_value (json_object_get (x, "spearman")), 1.0,
+                1e-9);
+    json_decref (doc);
+    hpo_model_destroy (&m);
+}
+
 static void
 test_errors (hpo_model_t *m)
 {
@@ -486,5 +518,6 @@ main (void)
     test_errors (m);
     hpo_model_destroy (&m);
     test_importance_ranked ();
+    test_importance_maximize ();
     TEST_DONE ();
 }
