@@ -224,6 +224,10 @@ class DashboardTest(ClusterTest):
         self.assertIn("HttpOnly", cookie)
         self.assertIn("SameSite=Strict", cookie)
         self.assertIn("Path=/", cookie)
+        # Never to another site.
+        status, headers, _ = h.request("//evil.example/?token=%s" % q,
+                                       token=None)
+        self.assertEqual((status, headers["location"]), (303, "/"))
         pair = cookie.split(";")[0]
         status, _, body = h.request("/api/studies", {"Cookie": pair},
                                     token=None)
