@@ -17,6 +17,19 @@
 
 //  ---- shared documents (modelp.h) -------------------------------------
 
+static void
+s_write_value (hpo_jw_t *w, const hpo_value_t *v)
+{
+    if (v->kind == HPO_KIND_STR)
+        hpo_jw_str (w, v->s ? v->s : "");
+    else if (v->kind == HPO_KIND_INT)
+        hpo_jw_int (w, v->i);
+    else if (v->kind == HPO_KIND_FLOAT)
+        hpo_jw_real (w, v->f);
+    else
+        hpo_jw_null (w);
+}
+
 void
 hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
                      const hpo_dash_pval_t *v)
@@ -28,30 +41,30 @@ hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
     case HPO_KIND_INT:
         hpo_jw_int (w, v->u.i);
         break;
-    case HPO_KIND_STR: {
-        const hpo_value_t *c = &param->values[v->u.cat];
-        if (c->kind == HPO_KIND_STR)
-            hpo_jw_str (w, c->s ? c->s : "");
-        else if (c->kind == HPO_KIND_INT)
-            hpo_jw_int (w, c->i);
-        else
-            hpo_jw_real (w, c->f);
+    case HPO_KIND_STR:
+        //  A listed value, written as the study file typed it.
+        s_write_value (w, &param->values[v->u.cat]);
         break;
-    }
     default:
         hpo_jw_null (w);
     }
 }
 
+//  A value, or null when the row has none.
 static void
-s_write_value (hpo_jw_t *w, const hpo_value_t *v)
+s_maybe_real (hpo_jw_t *w, int has, double value)
 {
-    if (v->kind == HPO_KIND_STR)
-        hpo_jw_str (w, v->s ? v->s : "");
-    else if (v->kind == HPO_KIND_INT)
-        hpo_jw_int (w, v->i);
-    else if (v->kind == HPO_KIND_FLOAT)
-        hpo_jw_real (w, v->f);
+    if (has)
+        hpo_jw_real (w, value);
+    else
+        hpo_jw_null (w);
+}
+
+static void
+s_maybe_int (hpo_jw_t *w, int has, int64_t value)
+{
+    if (has)
+        hpo_jw_int (w, value);
     else
         hpo_jw_null (w);
 }
@@ -100,10 +113,7 @@ hpo_dash_write_study (hpo_jw_t *w, const hpo_dash_study_t *s, double now)
     hpo_jw_time (w, s->ended);
     hpo_jw_key (w, "budget");
     uint64_t budget = s->budget ? s->budget : spec ? spec->trials : 0;
-    if (budget)
-        hpo_jw_uint (w, budget);
-    else
-        hpo_jw_null (w);
+    s_maybe_int (w, budget > 0, (int64_t)budget);
     hpo_jw_key (w, "counts");
     hpo_jw_open (w, '{');
     for (int k = 0; k < HPO_DASH_STATES; k++) {
@@ -164,10 +174,7 @@ hpo_dash_write_trial (hpo_jw_t *w, const hpo_dash_trial_t *t)
     }
     hpo_jw_close (w, '}');
     hpo_jw_key (w, "value");
-    if (t->has_value)
-        hpo_jw_real (w, t->value);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, t->has_value, t->value);
     hpo_jw_key (w, "attempt");
     hpo_jw_uint (w, t->attempt);
     hpo_jw_key (w, "worker");
@@ -182,15 +189,9 @@ hpo_dash_write_trial (hpo_jw_t *w, const hpo_dash_trial_t *t)
     double last;
     int has_last = hpo_dash_trial_last (t, &step, &last);
     hpo_jw_key (w, "last_step");
-    if (has_last)
-        hpo_jw_int (w, step);
-    else
-        hpo_jw_null (w);
+    s_maybe_int (w, has_last, step);
     hpo_jw_key (w, "last_value");
-    if (has_last)
-        hpo_jw_real (w, last);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, has_last, last);
     hpo_jw_close (w, '}');
 }
 
@@ -299,20 +300,11 @@ s_space_param (hpo_jw_t *w, const hpo_spec_t *spec, const hpo_param_spec_t *p)
     hpo_jw_key (w, "log");
     hpo_jw_bool (w, p->log);
     hpo_jw_key (w, "low");
-    if (numeric)
-        hpo_jw_real (w, p->low);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, numeric, p->low);
     hpo_jw_key (w, "high");
-    if (numeric)
-        hpo_jw_real (w, p->high);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, numeric, p->high);
     hpo_jw_key (w, "step");
-    if (p->has_step)
-        hpo_jw_real (w, p->step);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, p->has_step, p->step);
     hpo_jw_key (w, "values");
     if (p->n_values) {
         hpo_jw_open (w, '[');
@@ -380,10 +372,7 @@ s_trial_cell (hpo_jw_t *w, const hpo_dash_trial_t *t, s_col_t col)
         hpo_jw_str (w, hpo_dash_states[t->state]);
         break;
     case S_COL_VALUE:
-        if (t->has_value)
-            hpo_jw_real (w, t->value);
-        else
-            hpo_jw_null (w);
+        s_maybe_real (w, t->has_value, t->value);
         break;
     case S_COL_ATTEMPT:
         hpo_jw_uint (w, t->attempt);
@@ -397,58 +386,75 @@ s_trial_cell (hpo_jw_t *w, const hpo_dash_trial_t *t, s_col_t col)
     case S_COL_ENDED:
         hpo_jw_time (w, t->ended);
         break;
-    case S_COL_LAST_STEP:
-        if (hpo_dash_trial_last (t, &step, &last))
-            hpo_jw_int (w, step);
-        else
-            hpo_jw_null (w);
+    case S_COL_LAST_STEP: {
+        int has = hpo_dash_trial_last (t, &step, &last);
+        s_maybe_int (w, has, step);
         break;
-    case S_COL_LAST_VALUE:
-        if (hpo_dash_trial_last (t, &step, &last))
-            hpo_jw_real (w, last);
-        else
-            hpo_jw_null (w);
+    }
+    case S_COL_LAST_VALUE: {
+        int has = hpo_dash_trial_last (t, &step, &last);
+        s_maybe_real (w, has, last);
         break;
+    }
     case S_COL_REASON:
         hpo_jw_str (w, t->reason);
         break;
     }
 }
 
+//  One pass over the trials, each column written into a writer of its
+//  own, then joined: a pass per column would fetch every trial from
+//  memory once per column.
 static int
 s_trials (s_req_t *r, const hpo_dash_study_t *s)
 {
+    size_t n_fixed = sizeof s_col_names / sizeof *s_col_names;
+    size_t n_cols = 1 + n_fixed + s->n_params;
+    hpo_jw_t *cols = hpo_malloc (n_cols * sizeof *cols);
+    for (size_t c = 0; c < n_cols; c++) {
+        hpo_jw_init (&cols[c]);
+        //  About a timestamp's worth a cell: most columns grow once.
+        hpo_jw_reserve (&cols[c], s->n_trials * 20 + 16);
+        hpo_jw_open (&cols[c], '[');
+    }
+    for (size_t k = 0; k < s->n_numbers; k++) {
+        const hpo_dash_trial_t *t = s->trials[k];
+        if (!t)
+            continue;
+        hpo_jw_uint (&cols[0], k);
+        for (size_t c = 0; c < n_fixed; c++)
+            s_trial_cell (&cols[1 + c], t, (s_col_t)c);
+        for (size_t p = 0; p < s->n_params; p++)
+            hpo_dash_write_pval (&cols[1 + n_fixed + p], &s->spec->params[p],
+                                 &t->params[p]);
+    }
     hpo_jw_t *w = &r->w;
+    size_t total = 256;
+    for (size_t c = 0; c < n_cols; c++)
+        total += cols[c].len + 64;
+    hpo_jw_reserve (w, total);
     s_begin (r);
     hpo_jw_key (w, "n");
     hpo_jw_uint (w, s->n_trials);
-    hpo_jw_key (w, "number");
-    hpo_jw_open (w, '[');
-    for (size_t k = 0; k < s->n_numbers; k++)
-        if (s->trials[k])
-            hpo_jw_uint (w, k);
-    hpo_jw_close (w, ']');
-    for (size_t c = 0; c < sizeof s_col_names / sizeof *s_col_names; c++) {
-        hpo_jw_key (w, s_col_names[c]);
-        hpo_jw_open (w, '[');
-        for (size_t k = 0; k < s->n_numbers; k++)
-            if (s->trials[k])
-                s_trial_cell (w, s->trials[k], (s_col_t)c);
+    for (size_t c = 0; c < n_cols; c++) {
+        if (c == 1 + n_fixed) {
+            hpo_jw_key (w, "params");
+            hpo_jw_open (w, '{');
+        }
+        hpo_jw_key (w, c == 0 ? "number"
+                       : c <= n_fixed ? s_col_names[c - 1]
+                                      : s->spec->params[c - 1 - n_fixed].name);
+        hpo_jw_raw (w, cols[c].data, cols[c].len);
         hpo_jw_close (w, ']');
+        hpo_jw_free (&cols[c]);
     }
-    hpo_jw_key (w, "params");
-    hpo_jw_open (w, '{');
-    for (size_t p = 0; p < s->n_params; p++) {
-        hpo_jw_key (w, s->spec->params[p].name);
-        hpo_jw_open (w, '[');
-        for (size_t k = 0; k < s->n_numbers; k++)
-            if (s->trials[k])
-                hpo_dash_write_pval (w, &s->spec->params[p],
-                                     &s->trials[k]->params[p]);
-        hpo_jw_close (w, ']');
+    if (!s->n_params) {
+        hpo_jw_key (w, "params");
+        hpo_jw_open (w, '{');
     }
     hpo_jw_close (w, '}');
     hpo_jw_close (w, '}');
+    free (cols);
     return 200;
 }
 
@@ -668,12 +674,7 @@ s_timeline (s_req_t *r, const hpo_dash_study_t *s)
             case 1: hpo_jw_uint (w, a ? a->attempt : sp->t->attempt); break;
             case 2: hpo_jw_str (w, a ? a->worker : sp->t->worker); break;
             case 3: hpo_jw_time (w, sp->started); break;
-            case 4:
-                if (a)
-                    hpo_jw_time (w, a->ended);
-                else
-                    hpo_jw_null (w);
-                break;
+            case 4: hpo_jw_time (w, a ? a->ended : 0); break;
             case 5: hpo_jw_str (w, a ? a->outcome : "RUNNING"); break;
             default: hpo_jw_str (w, a ? a->reason : NULL);
             }
@@ -877,13 +878,15 @@ s_study_path (s_req_t *r, const char *rest, const char *query)
         return s_error (r, 400, "bad percent-encoding in the study name");
     const hpo_dash_study_t *s = hpo_model_study (r->model, name);
     if (!s) {
-        hpo_jw_t msg;
-        hpo_jw_init (&msg);
-        hpo_jw_raw (&msg, "no study named ", 15);
-        hpo_jw_strn (&msg, name, strlen (name));
+        //  The name quoted as JSON quotes it: no study named "x".
+        hpo_jw_t quoted;
+        hpo_jw_init (&quoted);
+        hpo_jw_str (&quoted, name);
+        char *text = hpo_sprintf ("no study named %s", quoted.data);
+        s_error (r, 404, text);
+        free (text);
+        hpo_jw_free (&quoted);
         free (name);
-        s_error (r, 404, msg.data);
-        hpo_jw_free (&msg);
         return 404;
     }
     free (name);

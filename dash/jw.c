@@ -49,6 +49,12 @@ s_reserve (hpo_jw_t *self, size_t more)
 }
 
 void
+hpo_jw_reserve (hpo_jw_t *self, size_t more)
+{
+    s_reserve (self, more);
+}
+
+void
 hpo_jw_raw (hpo_jw_t *self, const char *text, size_t len)
 {
     s_reserve (self, len);
@@ -218,17 +224,19 @@ s_pow10_128 (int p)
     return (unsigned __int128)s_pow10[19] * s_pow10[p - 19];
 }
 
-//  round (m * 10^p * 2^e), ties to even; e > -128.
+//  m * 10^p * 2^e: its integer part in *whole, and round (), ties to
+//  even, as the result; e > -128.
 static unsigned __int128
-s_scaled (uint64_t m, int p, int e)
+s_scaled (uint64_t m, int p, int e, unsigned __int128 *whole)
 {
     unsigned __int128 n = (unsigned __int128)m * s_pow10_128 (p);
     if (e >= 0)
-        return n << e;
+        return *whole = n << e;
     int s = -e;
     unsigned __int128 q = n >> s;
     unsigned __int128 rem = n - (q << s);
     unsigned __int128 half = (unsigned __int128)1 << (s - 1);
+    *whole = q;
     if (rem > half || (rem == half && (q & 1)))
         q++;
     return q;
@@ -239,29 +247,49 @@ s_scaled (uint64_t m, int p, int e)
 static int
 s_digits17 (double v, uint64_t *digits, int *exp10)
 {
-    int e2;
-    double fr = frexp (v, &e2);
-    uint64_t m = (uint64_t)ldexp (fr, 53);
-    int e = e2 - 53;
-    int d = (int)floor (log10 (v));
+    //  v = m * 2^e with m's top bit at 2^52 (v is normal and positive
+    //  here: subnormals are far below the fast path's range).
+    uint64_t bits;
+    memcpy (&bits, &v, sizeof bits);
+    int biased = (int)(bits >> 52);
+    if (biased == 0 || biased == 0x7ff)
+        return -1;
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int e = biased - 1075;
+    //  log10 (v) to within one, from the binary exponent; the loop below
+    //  corrects it.
+    //  floor ((e + 52) * log10 (2)), in integers: 78913 / 2^18 is log10 (2)
+    //  to within 2^-20 (near enough: the loop below corrects a miss).
+    int d = ((e + 52) * 78913) >> 18;
+    //  The estimate is the exponent or one less: a comparison with the
+    //  next power settles it (a power that is not exact in binary may
+    //  misjudge a value right at it, which the loop below corrects).
+    static const double next[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,
+                                  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14,
+                                  1e15, 1e16, 1e17};
+    if (d >= -7 && d <= 16 && v >= next[d + 7])
+        d++;
     for (int tries = 0; tries < 3; tries++) {
         int p = 16 - d;
         if (p < 0 || p > 22 || e > 8 || e <= -127)
             return -1;
-        unsigned __int128 q = s_scaled (m, p, e);
-        if (q >= s_pow10[17]) {
-            //  log10 was low, or rounding carried into an 18th digit.
-            if (q == s_pow10[17] && tries > 0) {
-                *digits = s_pow10[16];
-                *exp10 = d + 1;
-                return 0;
-            }
+        //  The exponent is right when the exact value (not its rounding)
+        //  has 17 digits left of the point.
+        unsigned __int128 whole;
+        unsigned __int128 q = s_scaled (m, p, e, &whole);
+        if (whole >= s_pow10[17]) {
             d++;
             continue;
         }
-        if (q < s_pow10[16]) {
+        if (whole < s_pow10[16]) {
             d--;
             continue;
+        }
+        if (q == s_pow10[17]) {
+            //  Rounding carried into an 18th digit: 1 followed by zeros.
+            q = s_pow10[16];
+            d++;
         }
         *digits = (uint64_t)q;
         *exp10 = d;
@@ -279,10 +307,21 @@ hpo_jw_format_real (char *out, double value)
     double mag = fabs (value);
     if (mag == 0 || s_digits17 (mag, &digits, &d))
         return (size_t)snprintf (out, 32, "%.17g", value);
-    char dig[17];
-    for (int k = 16; k >= 0; k--) {
-        dig[k] = (char)('0' + digits % 10);
-        digits /= 10;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    //  1 + 8 + 8 digits: each half in 32-bit arithmetic, which is cheaper.
+    char dig[18];
+    uint32_t halves[2] = {(uint32_t)(digits / 100000000 % 100000000),
+                          (uint32_t)(digits % 100000000)};
+    dig[0] = (char)('0' + digits / 10000000000000000ULL);
+    for (int h = 0; h < 2; h++) {
+        uint32_t v = halves[h];
+        for (int k = 7; k > 0; k -= 2) {
+            memcpy (dig + 1 + 8 * h + k - 1, pairs + 2 * (v % 100), 2);
+            v /= 100;
+        }
     }
     int last = 16; //  %g drops trailing zeros
     while (last > 0 && dig[last] == '0')
@@ -326,10 +365,9 @@ hpo_jw_real (hpo_jw_t *self, double value)
         hpo_jw_null (self);
         return;
     }
-    char buf[40];
-    size_t n = hpo_jw_format_real (buf, value);
     s_comma (self);
-    hpo_jw_raw (self, buf, n);
+    s_reserve (self, 40);
+    self->len += hpo_jw_format_real (self->data + self->len, value);
 }
 
 void
