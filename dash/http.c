@@ -561,7 +561,21 @@ s_on_request (void *cls, struct MHD_Connection *conn, const char *url,
             return MHD_NO;
         s_common_headers (r, "text/plain; charset=utf-8");
         s_header (r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        //  At once, body unread: the library then closes the connection.
         return s_queue (conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+    }
+    //  The first call comes with the headers: answering then, before the
+    //  request is read to its end, makes the library close the
+    //  connection. Answered on the next call, it is kept alive.
+    static int first;
+    if (!*con_cls) {
+        *con_cls = &first;
+        return MHD_YES;
+    }
+    //  A GET's body, if one is sent, is read and ignored.
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
     }
     const char *given =
         MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "token");

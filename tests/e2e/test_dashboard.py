@@ -242,6 +242,16 @@ class DashboardTest(ClusterTest):
             self.assertIn("GET", headers["allow"])
         status, _, body = h.request("/api/studies", method="HEAD")
         self.assertEqual((status, body), (200, b""))
+        # Connections are kept alive: a page's requests share one.
+        conn = http.client.HTTPConnection(h.host, h.port, timeout=10)
+        for path in ("/api/studies", "/api/workers", "/"):
+            conn.request("GET", path,
+                         headers={"Authorization": "Bearer " + TOKEN})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+            self.assertNotEqual(r.getheader("Connection"), "close", path)
+        conn.close()
 
     def test_page(self):
         status, headers, body = self.http.request("/")
