@@ -59,12 +59,17 @@ VIEWS = ["", "history", "parallel", "importance", "trials", "curves",
 
 # Fails the trial when fail is "yes"; reports three steps of loss, slowly
 # enough that a worker can be killed in the middle of one.
+# Its pid goes to runs.log as trainer.py's does, so Cluster.close kills
+# one the killed worker left behind.
 PROGRAM = r'''
 import os, sys, time
 x, fail = float(sys.argv[1]), sys.argv[2]
+with open(os.path.join(os.environ["HPO_TEST_DIR"], "runs.log"), "a") as f:
+    f.write("%s %s %d start\n" % (os.environ["HPO_TRIAL"],
+                                  os.environ["HPO_ATTEMPT"], os.getpid()))
 fd = int(os.environ["HPO_REPORT_FD"])
 for step in range(3):
-    time.sleep(0.4)
+    time.sleep(0.8)
     os.write(fd, b"step=%d loss=%r\n" % (step, (x - 0.3) ** 2 + 1.0 / (step + 1)))
 if fail == "yes":
     sys.stderr.write("Traceback (most recent call last):\nValueError: boom\n")
@@ -205,7 +210,7 @@ class Fixtures:
         wait_for(lambda: any(t["state"] == "RUNNING"
                              for t in c.trials("rerun")), 20,
                  "a trial of rerun to start")
-        time.sleep(0.5)
+        time.sleep(0.3)
         c.kill_worker("a")
         c.start_worker("b")
         s = c.wait_study_done("rerun", timeout=90)
