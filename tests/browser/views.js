@@ -14,7 +14,10 @@ const path = require('path');
 
 const [cfgPath, outPath] = process.argv.slice(2);
 const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+// A view ends ready, empty (nothing to show) or error (it says why);
+// only the first two pass, but waiting on error too fails fast.
 const READY = 'main#view[data-state=ready], main#view[data-state=empty]';
+const SETTLED = READY + ', main#view[data-state=error]';
 const WAIT_MS = 60000;     // a view that takes longer is a failure
 const SETTLE_MS = 300;     // late console errors after ready still count
 
@@ -65,8 +68,12 @@ async function visit(context, url, shot) {
     let state = null;
     try {
         await page.goto(url, { waitUntil: 'commit', timeout: WAIT_MS });
-        const el = await page.waitForSelector(READY, { timeout: WAIT_MS });
+        const el = await page.waitForSelector(SETTLED, { timeout: WAIT_MS });
         state = await el.getAttribute('data-state');
+        if (await el.getAttribute('data-view') === 'notfound')
+            state = 'notfound';
+        if (state === 'error')
+            w.errors.push('view error: ' + await el.innerText());
     } catch (e) {
         w.errors.push('not ready: ' + e.message.split('\n')[0]);
         state = await page.evaluate(() => {
