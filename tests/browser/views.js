@@ -58,24 +58,36 @@ function watch(page) {
     return w;
 }
 
-// Opens url in a new page of context, waits for the view to be ready
-// (or empty), screenshots it to shot (unless null), and returns what
-// happened, with the seconds from navigation to ready.
-async function visit(context, url, shot) {
-    const page = await context.newPage();
-    const w = watch(page);
+// Shows url in page, which w watches: page.goto for a new page (or
+// another document), else by setting location.hash, as a click on a tab
+// does; the page then replaces main#view, so the old one is marked and
+// only a new one counts. Waits for the view to settle, screenshots it to
+// shot (unless null) and returns what went wrong meanwhile, with the
+// seconds from navigation to settled.
+async function show(page, w, url, shot, byHash) {
+    const e0 = w.errors.length, f0 = w.failed.length;
     const t0 = Date.now();
     let state = null;
     try {
-        await page.goto(url, { waitUntil: 'commit', timeout: WAIT_MS });
-        const el = await page.waitForSelector(SETTLED, { timeout: WAIT_MS });
+        if (byHash)
+            await page.evaluate((u) => {
+                const old = document.getElementById('view');
+                if (old)
+                    old.dataset.stale = '1';
+                location.hash = new URL(u).hash;
+            }, url);
+        else
+            await page.goto(url, { waitUntil: 'commit', timeout: WAIT_MS });
+        const el = await page.waitForSelector(
+            SETTLED.split(', ').map((x) => x + ':not([data-stale])')
+                .join(', '), { timeout: WAIT_MS });
         state = await el.getAttribute('data-state');
         if (await el.getAttribute('data-view') === 'notfound')
             state = 'notfound';
         if (state === 'error')
             w.errors.push('view error: ' + await el.innerText());
     } catch (e) {
-        w.errors.push('not ready: ' + e.message.split('\n')[0]);
+        w.errors.push('not settled: ' + e.message.split('\n')[0]);
         state = await page.evaluate(() => {
             const v = document.querySelector('main#view');
             return v ? v.getAttribute('data-state') : 'no main#view';
@@ -87,32 +99,59 @@ async function visit(context, url, shot) {
         await page.screenshot({ path: shot }).catch((e) => {
             w.errors.push('screenshot: ' + e.message);
         });
-    w.on = false;     // closing aborts the event stream: not a failure
-    await page.close();
-    return { url, state, seconds, shot, errors: w.errors, failed: w.failed };
+    return { url, state, seconds, shot, errors: w.errors.slice(e0),
+             failed: w.failed.slice(f0) };
 }
 
-// Every view of every fixture study, and the study list.
-async function views(context, res) {
-    const base = cfg.base + '/';
-    const list = [[null, null, null, 'studies']];
-    for (const f of cfg.fixtures)
-        for (const v of cfg.views)
-            if (v !== 'trial' || f.trial !== null)
-                list.push([f.study, v, f.trial,
-                           f.study + '-' + (v || 'overview')]);
-    for (const [study, view, trial, name] of list) {
-        const url = base + route(study, view, trial);
+// url in a new page of context, closed after.
+async function visit(context, url, shot) {
+    const page = await context.newPage();
+    const w = watch(page);
+    const r = await show(page, w, url, shot, false);
+    w.on = false;     // closing aborts the event stream: not a failure
+    await page.close();
+    return r;
+}
+
+function logView(r) {
+    log(`${r.state === 'ready' || r.state === 'empty' ? 'ok ' : 'BAD'} `
+        + `${r.seconds.toFixed(2)}s ${r.url}`
+        + (r.errors.length + r.failed.length
+           ? ` (${r.errors.length} errors, ${r.failed.length} failed)` : ''));
+}
+
+// Every view of one study in one page: the first loaded, the others
+// reached through the hash; prefix names the screenshots.
+async function study(context, res, base, f, prefix) {
+    const page = await context.newPage();
+    const w = watch(page);
+    let first = true;
+    for (const v of cfg.views) {
+        if (v === 'trial' && f.trial === null)
+            continue;       // a study without trials has no trial to show
+        const url = base + route(f.study, v, f.trial);
         res.expected.push(url);
-        const r = await visit(context, url,
-                              path.join(cfg.shots, name + '.png'));
-        log(`${r.state === 'ready' || r.state === 'empty' ? 'ok ' : 'BAD'} `
-            + `${r.seconds.toFixed(2)}s ${url}`
-            + (r.errors.length + r.failed.length
-               ? ` (${r.errors.length} errors, ${r.failed.length} failed)`
-               : ''));
+        const r = await show(page, w, url, path.join(
+            cfg.shots, prefix + f.study + '-' + (v || 'overview') + '.png'),
+                             !first);
+        first = false;
+        logView(r);
         res.views.push(r);
     }
+    w.on = false;
+    await page.close();
+}
+
+// The study list, then every view of every fixture study.
+async function views(context, res) {
+    const base = cfg.base + '/';
+    res.expected.push(base + route(null));
+    const r = await visit(context, base + route(null),
+                          path.join(cfg.shots, 'studies.png'));
+    logView(r);
+    res.views.push(r);
+    for (const f of cfg.fixtures)
+        await study(context, res, base, f, '');
 }
 
 // hpo report's files from file://: every view, no console error.
@@ -120,15 +159,7 @@ async function reports(browser, res) {
     const context = await browser.newContext({ viewport: { width: 1280,
                                                           height: 800 } });
     for (const r of cfg.reports)
-        for (const v of cfg.views) {
-            const url = 'file://' + r.file + route(r.study, v, r.trial);
-            res.expected.push(url);
-            const got = await visit(context, url, path.join(
-                cfg.shots, 'report-' + r.study + '-' + (v || 'overview')
-                + '.png'));
-            log(`report ${got.state} ${got.seconds.toFixed(2)}s ${url}`);
-            res.views.push(got);
-        }
+        await study(context, res, 'file://' + r.file, r, 'report-');
     await context.close();
 }
 
