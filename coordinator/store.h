@@ -199,6 +199,8 @@ typedef struct {
     void (*study_delete) (void *ctx, uint64_t id);
     //  row->id is the id the trial got, even when the caller passed 0.
     void (*trial_insert) (void *ctx, const hpo_store_trial_row_t *row);
+    //  row->params and row->study_id, which an update does not write,
+    //  may be NULL and 0.
     void (*trial_update) (void *ctx, const hpo_store_trial_row_t *row);
     void (*attempt_end) (void *ctx, uint64_t trial_id,
                          const hpo_store_attempt_row_t *row);

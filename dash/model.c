@@ -566,7 +566,10 @@ s_trial (hpo_model_t *self, const hpo_store_trial_row_t *row)
     t->started = row->started;
     t->ended = row->ended;
     s_replace (&t->reason, row->reason);
-    s_params_load (s, t, row->params);
+    //  An update (store.h's tap) does not carry the params: keep the
+    //  insert's.
+    if (row->params)
+        s_params_load (s, t, row->params);
     s_trial_dirty (self, t);
     s_study_dirty (self, s);
 }
