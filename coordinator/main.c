@@ -9,6 +9,9 @@
 
 #include "../common/keys.h"
 #include "../common/log.h"
+#include "../dash/http.h"
+#include "../dash/model.h"
+#include "feed.h"
 #include "server.h"
 #include "store.h"
 
@@ -69,7 +72,18 @@ s_usage (FILE *out)
         "  --backup-to FILE   copy the database (--db) to FILE and exit,\n"
         "                     for a coordinator that is not running; a\n"
         "                     running one is asked through its socket:\n"
-        "                     hpo admin backup FILE\n");
+        "                     hpo admin backup FILE\n"
+        "\n"
+        "Dashboard (README, Dashboard):\n"
+        "  --http ADDR:PORT   serve the read-only web dashboard there; PORT\n"
+        "                     alone listens on 127.0.0.1, 0.0.0.0:PORT on\n"
+        "                     every address, port 0 where the kernel picks\n"
+        "                     (the log says where: dashboard on http://...)\n"
+        "                     (default: $HPO_HTTP, else no dashboard)\n"
+        "  --http-token-file F  the token every request must carry is F's\n"
+        "                     first line; required with --http; keep F\n"
+        "                     private (chmod 600) (default:\n"
+        "                     $HPO_HTTP_TOKEN_FILE)\n");
 }
 
 //  Every worker and client is a TCP connection: allow as many as the
@@ -138,9 +152,52 @@ s_check_open (const hpo_server_config_t *cfg, int insecure)
     return 0;
 }
 
+//  The dashboard, when --http is given: its thread and its tap.
+typedef struct {
+    hpo_http_t *http;
+    hpo_feed_t *feed;
+} s_dash_t;
+
+static void
+s_on_workers (void *arg, const void *envelope, size_t size)
+{
+    hpo_feed_workers (arg, envelope, size);
+}
+
+//  Loads what the store holds into the dashboard's read model before the
+//  loop runs, starts serving it, and taps the store for what the loop
+//  writes from then on. Returns 0, or -1 after logging why not.
+static int
+s_dash_start (hpo_server_t *server, const hpo_http_config_t *cfg,
+              s_dash_t *dash)
+{
+    hpo_store_t *store = hpo_server_store (server);
+    hpo_batch_t *snapshot = hpo_feed_snapshot (store);
+    if (!snapshot)
+        return -1;
+    hpo_model_t *model = hpo_model_new ();
+    //  Loaded whole, not news: a page fetches it, no event says it.
+    hpo_model_quiet (model, 1);
+    hpo_model_apply (model, snapshot);
+    hpo_model_quiet (model, 0);
+    hpo_batch_destroy (&snapshot);
+    char *error = NULL;
+    dash->http = hpo_http_new (cfg, &model, &error);
+    if (!dash->http) {
+        hpo_log_error ("%s", error);
+        free (error);
+        return -1;
+    }
+    dash->feed = hpo_feed_new (store, dash->http);
+    hpo_server_publish_workers (server, s_on_workers, dash->feed);
+    hpo_log_info ("dashboard on %s", hpo_http_url (dash->http));
+    return 0;
+}
+
 //  Everything after the options: signals, limits, the server's life.
 static int
-s_run (const hpo_server_config_t *cfg, const char *endpoint_file)
+s_run (const hpo_server_config_t *cfg, const char *endpoint_file,
+       const hpo_http_config_t *http)
 {
     struct sigaction sa = {.sa_handler = s_on_signal};
     sigemptyset (&sa.sa_mask);
@@ -162,13 +219,19 @@ s_run (const hpo_server_config_t *cfg, const char *endpoint_file)
                   cfg->sync == HPO_SYNC_FULL     ? "full"
                   : cfg->sync == HPO_SYNC_NORMAL ? "normal"
                                                  : "off");
-    if (endpoint_file &&
-        s_write_endpoint (endpoint_file, hpo_server_endpoint (server))) {
+    s_dash_t dash = {NULL, NULL};
+    if ((http->listen && s_dash_start (server, http, &dash)) ||
+        (endpoint_file &&
+         s_write_endpoint (endpoint_file, hpo_server_endpoint (server)))) {
+        hpo_feed_destroy (&dash.feed);
         hpo_server_destroy (&server);
+        hpo_http_destroy (&dash.http);
         return 1;
     }
     int rc = hpo_server_run (server, &s_stop);
+    hpo_feed_destroy (&dash.feed);
     hpo_server_destroy (&server);
+    hpo_http_destroy (&dash.http);
     hpo_log_info (rc == 0 ? "stopped" : "stopped on a store failure");
     return rc == 0 ? 0 : 1;
 }
@@ -184,6 +247,8 @@ main (int argc, char **argv)
     };
     const char *endpoint_file = NULL;
     const char *backup_to = NULL;
+    hpo_http_config_t http = {getenv ("HPO_HTTP"),
+                              getenv ("HPO_HTTP_TOKEN_FILE")};
     int insecure = 0;
     int level = HPO_LOG_INFO;
     static const struct option options[] = {
@@ -198,6 +263,8 @@ main (int argc, char **argv)
         {"allow", required_argument, NULL, 'A'},
         {"insecure", no_argument, NULL, 'I'},
         {"backup-to", required_argument, NULL, 'B'},
+        {"http", required_argument, NULL, 'H'},
+        {"http-token-file", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -267,6 +334,12 @@ main (int argc, char **argv)
         case 'B':
             backup_to = optarg;
             break;
+        case 'H':
+            http.listen = optarg;
+            break;
+        case 'T':
+            http.token_file = optarg;
+            break;
         case 'h':
             s_usage (stdout);
             return 0;
@@ -303,5 +376,12 @@ main (int argc, char **argv)
     int rc = s_check_open (&cfg, insecure);
     if (rc)
         return rc;
-    return s_run (&cfg, endpoint_file);
+    if (http.listen && *http.listen && (!http.token_file || !*http.token_file)) {
+        fprintf (stderr, "hpo-coordinator: --http needs --http-token-file: "
+                         "every request must carry the token it holds\n");
+        return 2;
+    }
+    if (http.listen && !*http.listen)
+        http.listen = NULL; //  HPO_HTTP= set empty: no dashboard
+    return s_run (&cfg, endpoint_file, &http);
 }

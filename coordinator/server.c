@@ -88,6 +88,9 @@ struct _hpo_server_t {
     uint8_t backup_rid[HPO_WIRE_MAX_RID]; //  who asked for it
     size_t backup_rid_size;
     uint64_t backup_seq;
+    hpo_server_workers_fn *workers_fn; //  the dashboard's, or NULL
+    void *workers_arg;
+    int64_t workers_at; //  when they were last published
 };
 
 //  ---- replies ----------------------------------------------------------
@@ -1403,6 +1406,34 @@ s_backup_step (hpo_server_t *self)
     s_flush (self);
 }
 
+//  About once a second, the dashboard's live workers: the answer hpo
+//  workers would get, encoded. s_timeout wakes the loop every second.
+static void
+s_publish_workers (hpo_server_t *self)
+{
+    if (self->now - self->workers_at < 1000)
+        return;
+    self->workers_at = self->now;
+    hpo_wire_msg_t request, reply;
+    hpo_wire_workers (&request, 0);
+    hpo_query_answer (self->sched, self->store, &request.env, self->now,
+                      &reply);
+    size_t size;
+    uint8_t *data = hpo_wire_encode (&reply.env, &size);
+    self->workers_fn (self->workers_arg, data, size);
+    free (data);
+    hpo_wire_msg_done (&reply);
+    hpo_wire_msg_done (&request);
+}
+
+void
+hpo_server_publish_workers (hpo_server_t *self, hpo_server_workers_fn *fn,
+                            void *arg)
+{
+    self->workers_fn = fn;
+    self->workers_arg = arg;
+}
+
 //  How long the loop may wait for a message: until the next lease
 //  deadline, and a second at most.
 static long
@@ -1441,6 +1472,8 @@ hpo_server_run (hpo_server_t *self, volatile sig_atomic_t *stop)
             return -1;
         if (self->backup)
             s_backup_step (self);
+        if (self->workers_fn)
+            s_publish_workers (self);
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #define HPO_SERVER_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -65,8 +66,18 @@ typedef void (hpo_server_tap_fn) (void *arg, const uint8_t *rid,
 int hpo_server_feed_tap (hpo_server_t *self, const uint8_t *rid,
                          size_t rid_size, const void *frame, size_t size,
                          hpo_server_tap_fn *tap, void *arg);
-//  Test hook: the server's store, for a test that makes a write fail
-//  (hpo_store_fail_after) or counts commits. For tests only.
+//  The server's store: for the dashboard's snapshot and tap
+//  (coordinator/feed.h), taken before hpo_server_run; and for a test that
+//  makes a write fail (hpo_store_fail_after) or counts commits.
 hpo_store_t *hpo_server_store (hpo_server_t *self);
+
+//  The dashboard's live workers: fn is called from the loop, between
+//  turns, about once a second, with the answer hpo workers gets (an
+//  encoded Envelope holding a WorkerList, size bytes, borrowed). NULL:
+//  never (the default).
+typedef void (hpo_server_workers_fn) (void *arg, const void *envelope,
+                                      size_t size);
+void hpo_server_publish_workers (hpo_server_t *self, hpo_server_workers_fn *fn,
+                                 void *arg);
 
 #endif

@@ -89,6 +89,8 @@ typedef enum {
     S_ATTEMPTS,
     S_VALUE_PUT,
     S_VALUES,
+    S_ALL_ATTEMPTS,
+    S_ALL_VALUES,
     S_COUNT
 } s_stmt_t;
 
@@ -140,6 +142,12 @@ static const char *s_sql[S_COUNT] = {
         " WHERE excluded.attempt > value.attempt",
     [S_VALUES] = "SELECT step, metric, value FROM value WHERE trial_id = ?"
                  " ORDER BY step, metric",
+    //  A snapshot's (hpo_feed_snapshot): whole tables, by primary key.
+    [S_ALL_ATTEMPTS] =
+        "SELECT attempt, worker, started, ended, outcome, reason, log_tail,"
+        " trial_id FROM attempt ORDER BY trial_id, attempt",
+    [S_ALL_VALUES] = "SELECT trial_id, attempt, step, metric, value"
+                     " FROM value ORDER BY trial_id, step, metric",
 };
 
 struct _hpo_store_t {
@@ -150,6 +158,8 @@ struct _hpo_store_t {
     int failed;     //  a write of a turn failed: no more writes or commits
     int fail_after; //  test hook: writes that run before one fails; -1 off
     uint64_t commits;
+    const hpo_store_tap_t *tap; //  the dashboard's, or NULL
+    void *tap_ctx;
 };
 
 static int
@@ -413,14 +423,35 @@ s_end (hpo_store_t *self, s_stmt_t which)
     return s_run (self, which);
 }
 
+//  A write made outside a turn was its own transaction: the tap hears
+//  it committed at once.
+static void
+s_tapped (hpo_store_t *self)
+{
+    if (!self->want_tx)
+        self->tap->commit (self->tap_ctx);
+}
+
+void
+hpo_store_set_tap (hpo_store_t *self, const hpo_store_tap_t *tap, void *ctx)
+{
+    assert (!tap || (tap->commit && tap->rollback));
+    self->tap = tap;
+    self->tap_ctx = ctx;
+}
+
 int
 hpo_store_commit (hpo_store_t *self)
 {
     int open = self->in_tx;
     if (!self->failed && s_end (self, S_COMMIT) == 0) {
         self->commits += open;
+        if (self->tap)
+            self->tap->commit (self->tap_ctx);
         return 0;
     }
+    if (self->tap)
+        self->tap->rollback (self->tap_ctx);
     //  Nothing of a failed turn may stay. A COMMIT that failed may have
     //  left the transaction open, or SQLite may have rolled it back.
     self->failed = 1;
@@ -433,6 +464,8 @@ hpo_store_commit (hpo_store_t *self)
 int
 hpo_store_rollback (hpo_store_t *self)
 {
+    if (self->tap)
+        self->tap->rollback (self->tap_ctx);
     return s_end (self, S_ROLLBACK);
 }
 
@@ -466,6 +499,12 @@ hpo_store_study_insert (hpo_store_t *self, const char *name,
     if (s_write (self, S_STUDY_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
+    if (self->tap) {
+        if (self->tap->study_insert)
+            self->tap->study_insert (self->tap_ctx, *id, name, spec_text,
+                                     created);
+        s_tapped (self);
+    }
     return 0;
 }
 
@@ -477,7 +516,14 @@ hpo_store_study_state (hpo_store_t *self, uint64_t id, const char *state,
     s_bind_text (st, 1, state);
     sqlite3_bind_double (st, 2, ended);
     sqlite3_bind_int64 (st, 3, (sqlite3_int64)id);
-    return s_write (self, S_STUDY_STATE);
+    if (s_write (self, S_STUDY_STATE))
+        return -1;
+    if (self->tap) {
+        if (self->tap->study_state)
+            self->tap->study_state (self->tap_ctx, id, state, ended);
+        s_tapped (self);
+    }
+    return 0;
 }
 
 int
@@ -490,7 +536,14 @@ hpo_store_study_update (hpo_store_t *self, const hpo_store_study_row_t *row)
     sqlite3_bind_int64 (st, 4, (sqlite3_int64)row->budget);
     sqlite3_bind_int64 (st, 5, (sqlite3_int64)row->fail_base);
     sqlite3_bind_int64 (st, 6, (sqlite3_int64)row->id);
-    return s_write (self, S_STUDY_UPDATE);
+    if (s_write (self, S_STUDY_UPDATE))
+        return -1;
+    if (self->tap) {
+        if (self->tap->study_update)
+            self->tap->study_update (self->tap_ctx, row);
+        s_tapped (self);
+    }
+    return 0;
 }
 
 int
@@ -507,6 +560,9 @@ hpo_store_study_delete (hpo_store_t *self, uint64_t id)
         sqlite3_bind_int64 (self->stmt[steps[k]], 1, (sqlite3_int64)id);
         rc = s_write (self, steps[k]);
     }
+    //  Reported before its own commit, which tells the tap it committed.
+    if (rc == 0 && self->tap && self->tap->study_delete)
+        self->tap->study_delete (self->tap_ctx, id);
     if (own) {
         //  Outside a turn a failure is only returned (store.h).
         if (rc == 0)
@@ -594,6 +650,14 @@ hpo_store_trial_insert (hpo_store_t *self, const hpo_store_trial_row_t *row,
     if (s_write (self, S_TRIAL_INSERT))
         return -1;
     *id = (uint64_t)sqlite3_last_insert_rowid (self->db);
+    if (self->tap) {
+        if (self->tap->trial_insert) {
+            hpo_store_trial_row_t got = *row;
+            got.id = *id;
+            self->tap->trial_insert (self->tap_ctx, &got);
+        }
+        s_tapped (self);
+    }
     return 0;
 }
 
@@ -612,7 +676,14 @@ hpo_store_trial_update (hpo_store_t *self, const hpo_store_trial_row_t *row)
     s_bind_text (st, 8, row->reason);
     sqlite3_bind_int64 (st, 9, (sqlite3_int64)row->lost);
     sqlite3_bind_int64 (st, 10, (sqlite3_int64)row->id);
-    return s_write (self, S_TRIAL_UPDATE);
+    if (s_write (self, S_TRIAL_UPDATE))
+        return -1;
+    if (self->tap) {
+        if (self->tap->trial_update)
+            self->tap->trial_update (self->tap_ctx, row);
+        s_tapped (self);
+    }
+    return 0;
 }
 
 static int
@@ -656,13 +727,23 @@ hpo_store_attempt_end (hpo_store_t *self, uint64_t trial_id,
     s_bind_text (st, 6, row->outcome);
     s_bind_text (st, 7, row->reason);
     s_bind_text (st, 8, row->log_tail);
-    return s_write (self, S_ATTEMPT_END);
+    if (s_write (self, S_ATTEMPT_END))
+        return -1;
+    //  INSERT OR IGNORE: an attempt ended again wrote nothing.
+    if (self->tap && sqlite3_changes (self->db) > 0) {
+        if (self->tap->attempt_end)
+            self->tap->attempt_end (self->tap_ctx, trial_id, row);
+        s_tapped (self);
+    }
+    return 0;
 }
 
-static int
-s_attempt_row (sqlite3_stmt *st, void *fn, void *ctx)
+//  The attempt row in the first seven columns of S_ATTEMPTS and
+//  S_ALL_ATTEMPTS.
+static hpo_store_attempt_row_t
+s_attempt_of (sqlite3_stmt *st)
 {
-    hpo_store_attempt_row_t row = {
+    return (hpo_store_attempt_row_t){
         .attempt = (uint32_t)sqlite3_column_int (st, 0),
         .worker = s_col_text (st, 1),
         .started = sqlite3_column_double (st, 2),
@@ -671,6 +752,12 @@ s_attempt_row (sqlite3_stmt *st, void *fn, void *ctx)
         .reason = s_col_text (st, 5),
         .log_tail = s_col_text (st, 6),
     };
+}
+
+static int
+s_attempt_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    hpo_store_attempt_row_t row = s_attempt_of (st);
     return ((hpo_store_attempt_fn *)fn) (ctx, &row);
 }
 
@@ -692,7 +779,16 @@ hpo_store_value_put (hpo_store_t *self, uint64_t trial_id, uint32_t attempt,
     s_bind_text (st, 3, metric);
     sqlite3_bind_int (st, 4, (int)attempt);
     sqlite3_bind_double (st, 5, value);
-    return s_write (self, S_VALUE_PUT);
+    if (s_write (self, S_VALUE_PUT))
+        return -1;
+    //  A value resent by the attempt that wrote it changed nothing.
+    if (self->tap && sqlite3_changes (self->db) > 0) {
+        if (self->tap->value_put)
+            self->tap->value_put (self->tap_ctx, trial_id, attempt, step,
+                                  metric, value);
+        s_tapped (self);
+    }
+    return 0;
 }
 
 static int
@@ -709,6 +805,36 @@ hpo_store_values (hpo_store_t *self, uint64_t trial_id, hpo_store_value_fn *fn,
 {
     sqlite3_bind_int64 (self->stmt[S_VALUES], 1, (sqlite3_int64)trial_id);
     return s_query (self, S_VALUES, s_value_row, (void *)fn, ctx);
+}
+
+static int
+s_any_attempt_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    hpo_store_attempt_row_t row = s_attempt_of (st);
+    return ((hpo_store_any_attempt_fn *)fn) (
+        ctx, (uint64_t)sqlite3_column_int64 (st, 7), &row);
+}
+
+int
+hpo_store_all_attempts (hpo_store_t *self, hpo_store_any_attempt_fn *fn,
+                        void *ctx)
+{
+    return s_query (self, S_ALL_ATTEMPTS, s_any_attempt_row, (void *)fn, ctx);
+}
+
+static int
+s_any_value_row (sqlite3_stmt *st, void *fn, void *ctx)
+{
+    return ((hpo_store_any_value_fn *)fn) (
+        ctx, (uint64_t)sqlite3_column_int64 (st, 0),
+        (uint32_t)sqlite3_column_int (st, 1), sqlite3_column_int64 (st, 2),
+        s_col_text (st, 3), sqlite3_column_double (st, 4));
+}
+
+int
+hpo_store_all_values (hpo_store_t *self, hpo_store_any_value_fn *fn, void *ctx)
+{
+    return s_query (self, S_ALL_VALUES, s_any_value_row, (void *)fn, ctx);
 }
 
 char *

@@ -181,6 +181,55 @@ int hpo_store_trial_values (hpo_store_t *self, uint64_t trial_id, int last,
                             uint64_t skip, hpo_store_trial_value_fn *fn,
                             void *ctx);
 
+//  ---- the dashboard's tap (docs/dashboard.md) ---------------------------
+//  Callbacks for each successful write, made as the store makes it, with
+//  what it wrote (strings live until the callback returns), then commit
+//  when the turn's commit succeeded (or, outside a turn, when that one
+//  write succeeded), or rollback when the turn's writes were dropped
+//  (hpo_store_rollback, or a commit that failed). A write that changed
+//  no row (an attempt ended again, a value resent by the same attempt)
+//  is not reported. A callback must not call the store. Any member may
+//  be NULL except commit and rollback.
+typedef struct {
+    void (*study_insert) (void *ctx, uint64_t id, const char *name,
+                          const char *spec_text, double created);
+    void (*study_state) (void *ctx, uint64_t id, const char *state,
+                         double ended);
+    void (*study_update) (void *ctx, const hpo_store_study_row_t *row);
+    void (*study_delete) (void *ctx, uint64_t id);
+    //  row->id is the id the trial got, even when the caller passed 0.
+    void (*trial_insert) (void *ctx, const hpo_store_trial_row_t *row);
+    //  row->params and row->study_id, which an update does not write,
+    //  may be NULL and 0.
+    void (*trial_update) (void *ctx, const hpo_store_trial_row_t *row);
+    void (*attempt_end) (void *ctx, uint64_t trial_id,
+                         const hpo_store_attempt_row_t *row);
+    void (*value_put) (void *ctx, uint64_t trial_id, uint32_t attempt,
+                       int64_t step, const char *metric, double value);
+    void (*commit) (void *ctx);
+    void (*rollback) (void *ctx);
+} hpo_store_tap_t;
+
+//  Sets the tap (borrowed: it and ctx must outlive the store, or be
+//  replaced), or removes it (NULL). Without one a write costs one branch
+//  more.
+void hpo_store_set_tap (hpo_store_t *self, const hpo_store_tap_t *tap,
+                        void *ctx);
+
+//  Bulk readers for a snapshot (hpo_feed_snapshot): every ended attempt
+//  and every intermediate value of every trial, one statement each (not
+//  one per trial), in trial id order. fn and the result as for the
+//  readers above.
+typedef int (hpo_store_any_attempt_fn) (void *ctx, uint64_t trial_id,
+                                        const hpo_store_attempt_row_t *row);
+int hpo_store_all_attempts (hpo_store_t *self, hpo_store_any_attempt_fn *fn,
+                            void *ctx);
+typedef int (hpo_store_any_value_fn) (void *ctx, uint64_t trial_id,
+                                      uint32_t attempt, int64_t step,
+                                      const char *metric, double value);
+int hpo_store_all_values (hpo_store_t *self, hpo_store_any_value_fn *fn,
+                          void *ctx);
+
 //  ---- online backup (issue #13) ----------------------------------------
 //  A copy of the database made a few pages at a time with SQLite's backup
 //  API, between loop turns (never inside a turn's transaction), so the

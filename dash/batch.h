@@ -40,4 +40,37 @@ void hpo_batch_value (hpo_batch_t *self, uint64_t trial_id, uint32_t attempt,
 //  once a second.
 void hpo_batch_workers (hpo_batch_t *self, const void *envelope, size_t size);
 
+//  ---- reading a batch back (dash/model.c) ------------------------------
+typedef enum {
+    HPO_BATCH_STUDY_INSERT = 1, //  id, study.name, .spec, .created
+    HPO_BATCH_STUDY_STATE,      //  id, study.state, .ended
+    HPO_BATCH_STUDY_UPDATE,     //  id, study (the mutable columns)
+    HPO_BATCH_STUDY_DELETE,     //  id
+    HPO_BATCH_TRIAL,            //  id, trial
+    HPO_BATCH_ATTEMPT,          //  id (the trial's), attempt
+    HPO_BATCH_VALUE,            //  id (the trial's), value
+    HPO_BATCH_WORKERS,          //  blob, size: the encoded envelope
+} hpo_batch_kind_t;
+
+typedef struct {
+    hpo_batch_kind_t kind;
+    uint64_t id;
+    hpo_store_study_row_t study;
+    hpo_store_trial_row_t trial;
+    hpo_store_attempt_row_t attempt;
+    struct {
+        uint32_t attempt;
+        int64_t step;
+        const char *metric;
+        double value;
+    } value;
+    const void *blob;
+    size_t size;
+} hpo_batch_record_t;
+
+//  Fills *record with the index'th record (index < hpo_batch_size); its
+//  pointers live until the batch is appended to or destroyed.
+void hpo_batch_get (const hpo_batch_t *self, size_t index,
+                    hpo_batch_record_t *record);
+
 #endif

@@ -33,6 +33,11 @@ typedef void (hpo_model_event_fn) (void *ctx, const char *type,
 size_t hpo_model_events (hpo_model_t *self, double now,
                          hpo_model_event_fn *fn, void *ctx);
 
+//  While quiet, applying records nothing for hpo_model_events: for a
+//  model loaded at once and never followed (the start-up snapshot, whose
+//  state a page fetches whole; hpo report). Off by default.
+void hpo_model_quiet (hpo_model_t *self, int quiet);
+
 //  Records skipped by hpo_model_apply so far (tests).
 uint64_t hpo_model_skipped (const hpo_model_t *self);
 

@@ -14,6 +14,8 @@ PKGS=(
     libjansson-dev                     # JSON for --json output and reports
     libgsl-dev                         # samplers: Sobol points (qmc),
                                        # symmetric eigensystems (cmaes)
+    libmicrohttpd-dev zlib1g-dev       # the dashboard (--http): HTTP
+                                       # server, gzip of its answers
     python3                            # end-to-end tests and example programs
     iproute2 iptables                  # test_netns.py: hosts in network
                                        # namespaces, partitions, unplugging

@@ -513,6 +513,159 @@ s_test_backup (const char *dir)
     free (path);
 }
 
+//  ---- the tap (hpo_store_set_tap): a log of what it was told ----------
+typedef struct {
+    char log[1024];
+} s_tap_log_t;
+
+static void
+s_tap_add (void *ctx, const char *what)
+{
+    s_tap_log_t *t = ctx;
+    size_t len = strlen (t->log);
+    snprintf (t->log + len, sizeof t->log - len, "%s ", what);
+}
+
+static void
+s_tap_study_insert (void *ctx, uint64_t id, const char *name,
+                    const char *spec, double created)
+{
+    char line[64];
+    snprintf (line, sizeof line, "study+%s", name);
+    s_tap_add (ctx, line);
+}
+
+static void
+s_tap_study_delete (void *ctx, uint64_t id)
+{
+    s_tap_add (ctx, "study-");
+}
+
+static void
+s_tap_trial_insert (void *ctx, const hpo_store_trial_row_t *row)
+{
+    char line[64];
+    snprintf (line, sizeof line, "trial+%llu", (unsigned long long)row->id);
+    s_tap_add (ctx, line);
+}
+
+static void
+s_tap_trial_update (void *ctx, const hpo_store_trial_row_t *row)
+{
+    s_tap_add (ctx, row->state);
+}
+
+static void
+s_tap_attempt (void *ctx, uint64_t trial_id, const hpo_store_attempt_row_t *row)
+{
+    s_tap_add (ctx, row->outcome);
+}
+
+static void
+s_tap_value (void *ctx, uint64_t trial_id, uint32_t attempt, int64_t step,
+             const char *metric, double value)
+{
+    char line[64];
+    snprintf (line, sizeof line, "v%u:%lld=%g", attempt, (long long)step,
+              value);
+    s_tap_add (ctx, line);
+}
+
+static void
+s_tap_commit (void *ctx)
+{
+    s_tap_add (ctx, "C");
+}
+
+static void
+s_tap_rollback (void *ctx)
+{
+    s_tap_add (ctx, "R");
+}
+
+static int
+s_any_attempt (void *ctx, uint64_t trial_id, const hpo_store_attempt_row_t *row)
+{
+    s_tap_add (ctx, row->outcome);
+    return 0;
+}
+
+static int
+s_any_value (void *ctx, uint64_t trial_id, uint32_t attempt, int64_t step,
+             const char *metric, double value)
+{
+    s_tap_value (ctx, trial_id, attempt, step, metric, value);
+    return 0;
+}
+
+//  The tap hears each write that changed something, then commit or
+//  rollback; a write outside a turn is committed at once. The bulk
+//  readers see every attempt and value.
+static void
+s_test_tap (const char *dir)
+{
+    char *path = hpo_sprintf ("%s/tap.db", dir);
+    char *error = NULL;
+    hpo_store_t *store = hpo_store_open (path, HPO_SYNC_OFF, &error);
+    CHECK (store != NULL);
+    static const hpo_store_tap_t tap = {
+        .study_insert = s_tap_study_insert,
+        .study_delete = s_tap_study_delete,
+        .trial_insert = s_tap_trial_insert,
+        .trial_update = s_tap_trial_update,
+        .attempt_end = s_tap_attempt,
+        .value_put = s_tap_value,
+        .commit = s_tap_commit,
+        .rollback = s_tap_rollback,
+    };
+    s_tap_log_t log = {{0}};
+    hpo_store_set_tap (store, &tap, &log);
+    uint64_t sid, tid, ghost;
+    CHECK (hpo_store_study_insert (store, "a", "x", 1.0, &sid) == 0);
+    hpo_store_begin (store);
+    hpo_store_trial_row_t row = {
+        .study_id = sid, .state = "RUNNING", .params = "{}"};
+    CHECK (hpo_store_trial_insert (store, &row, &tid) == 0);
+    CHECK (hpo_store_value_put (store, tid, 1, 0, "loss", 0.5) == 0);
+    CHECK (hpo_store_value_put (store, tid, 1, 0, "loss", 0.5) == 0);
+    hpo_store_attempt_row_t a = {.attempt = 1,
+                                 .worker = "w",
+                                 .started = 1.0,
+                                 .ended = 2.0,
+                                 .outcome = "LOST"};
+    CHECK (hpo_store_attempt_end (store, tid, &a) == 0);
+    CHECK (hpo_store_attempt_end (store, tid, &a) == 0);
+    row.id = tid;
+    row.state = "WAITING";
+    CHECK (hpo_store_trial_update (store, &row) == 0);
+    CHECK (hpo_store_commit (store) == 0);
+    hpo_store_begin (store);
+    CHECK (hpo_store_study_insert (store, "b", "x", 1.0, &ghost) == 0);
+    CHECK (hpo_store_rollback (store) == 0);
+    char *want = hpo_sprintf ("study+a C trial+%llu v1:0=0.5 LOST WAITING C "
+                              "study+b R ",
+                              (unsigned long long)tid);
+    CHECK_STR (log.log, want);
+    free (want);
+
+    s_tap_log_t bulk = {{0}};
+    CHECK (hpo_store_all_attempts (store, s_any_attempt, &bulk) == 0);
+    CHECK (hpo_store_all_values (store, s_any_value, &bulk) == 0);
+    CHECK_STR (bulk.log, "LOST v1:0=0.5 ");
+
+    //  A delete outside a turn is reported once, then committed; a failed
+    //  turn is rolled back.
+    log.log[0] = 0;
+    CHECK (hpo_store_study_delete (store, sid) == 0);
+    hpo_store_begin (store);
+    hpo_store_fail_after (store, 0);
+    CHECK (hpo_store_study_insert (store, "c", "x", 1.0, &ghost) == -1);
+    CHECK (hpo_store_commit (store) == -1);
+    CHECK_STR (log.log, "study- C R ");
+    hpo_store_destroy (&store);
+    free (path);
+}
+
 int
 main (void)
 {
@@ -522,6 +675,7 @@ main (void)
     s_test_study_update_delete (dir);
     s_test_poison (dir);
     s_test_backup (dir);
+    s_test_tap (dir);
     char *path = hpo_sprintf ("%s/hpo.db", dir);
     char *error = NULL;
     hpo_store_t *store = hpo_store_open (path, HPO_SYNC_FULL, &error);
