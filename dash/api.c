@@ -415,40 +415,53 @@ s_trial_cell (hpo_jw_t *w, const hpo_dash_trial_t *t, s_col_t col)
     }
 }
 
+//  One pass over the trials, each column written into a writer of its
+//  own, then joined: a pass per column would fetch every trial from
+//  memory once per column.
 static int
 s_trials (s_req_t *r, const hpo_dash_study_t *s)
 {
+    size_t n_fixed = sizeof s_col_names / sizeof *s_col_names;
+    size_t n_cols = 1 + n_fixed + s->n_params;
+    hpo_jw_t *cols = hpo_malloc (n_cols * sizeof *cols);
+    for (size_t c = 0; c < n_cols; c++) {
+        hpo_jw_init (&cols[c]);
+        hpo_jw_open (&cols[c], '[');
+    }
+    for (size_t k = 0; k < s->n_numbers; k++) {
+        const hpo_dash_trial_t *t = s->trials[k];
+        if (!t)
+            continue;
+        hpo_jw_uint (&cols[0], k);
+        for (size_t c = 0; c < n_fixed; c++)
+            s_trial_cell (&cols[1 + c], t, (s_col_t)c);
+        for (size_t p = 0; p < s->n_params; p++)
+            hpo_dash_write_pval (&cols[1 + n_fixed + p], &s->spec->params[p],
+                                 &t->params[p]);
+    }
     hpo_jw_t *w = &r->w;
     s_begin (r);
     hpo_jw_key (w, "n");
     hpo_jw_uint (w, s->n_trials);
-    hpo_jw_key (w, "number");
-    hpo_jw_open (w, '[');
-    for (size_t k = 0; k < s->n_numbers; k++)
-        if (s->trials[k])
-            hpo_jw_uint (w, k);
-    hpo_jw_close (w, ']');
-    for (size_t c = 0; c < sizeof s_col_names / sizeof *s_col_names; c++) {
-        hpo_jw_key (w, s_col_names[c]);
-        hpo_jw_open (w, '[');
-        for (size_t k = 0; k < s->n_numbers; k++)
-            if (s->trials[k])
-                s_trial_cell (w, s->trials[k], (s_col_t)c);
+    for (size_t c = 0; c < n_cols; c++) {
+        if (c == 1 + n_fixed) {
+            hpo_jw_key (w, "params");
+            hpo_jw_open (w, '{');
+        }
+        hpo_jw_key (w, c == 0 ? "number"
+                       : c <= n_fixed ? s_col_names[c - 1]
+                                      : s->spec->params[c - 1 - n_fixed].name);
+        hpo_jw_raw (w, cols[c].data, cols[c].len);
         hpo_jw_close (w, ']');
+        hpo_jw_free (&cols[c]);
     }
-    hpo_jw_key (w, "params");
-    hpo_jw_open (w, '{');
-    for (size_t p = 0; p < s->n_params; p++) {
-        hpo_jw_key (w, s->spec->params[p].name);
-        hpo_jw_open (w, '[');
-        for (size_t k = 0; k < s->n_numbers; k++)
-            if (s->trials[k])
-                hpo_dash_write_pval (w, &s->spec->params[p],
-                                     &s->trials[k]->params[p]);
-        hpo_jw_close (w, ']');
+    if (!s->n_params) {
+        hpo_jw_key (w, "params");
+        hpo_jw_open (w, '{');
     }
     hpo_jw_close (w, '}');
     hpo_jw_close (w, '}');
+    free (cols);
     return 200;
 }
 
@@ -877,13 +890,15 @@ s_study_path (s_req_t *r, const char *rest, const char *query)
         return s_error (r, 400, "bad percent-encoding in the study name");
     const hpo_dash_study_t *s = hpo_model_study (r->model, name);
     if (!s) {
-        hpo_jw_t msg;
-        hpo_jw_init (&msg);
-        hpo_jw_raw (&msg, "no study named ", 15);
-        hpo_jw_strn (&msg, name, strlen (name));
+        //  The name quoted as JSON quotes it: no study named "x".
+        hpo_jw_t quoted;
+        hpo_jw_init (&quoted);
+        hpo_jw_str (&quoted, name);
+        char *text = hpo_sprintf ("no study named %s", quoted.data);
+        s_error (r, 404, text);
+        free (text);
+        hpo_jw_free (&quoted);
         free (name);
-        s_error (r, 404, msg.data);
-        hpo_jw_free (&msg);
         return 404;
     }
     free (name);

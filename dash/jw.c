@@ -218,17 +218,19 @@ s_pow10_128 (int p)
     return (unsigned __int128)s_pow10[19] * s_pow10[p - 19];
 }
 
-//  round (m * 10^p * 2^e), ties to even; e > -128.
+//  m * 10^p * 2^e: its integer part in *whole, and round (), ties to
+//  even, as the result; e > -128.
 static unsigned __int128
-s_scaled (uint64_t m, int p, int e)
+s_scaled (uint64_t m, int p, int e, unsigned __int128 *whole)
 {
     unsigned __int128 n = (unsigned __int128)m * s_pow10_128 (p);
     if (e >= 0)
-        return n << e;
+        return *whole = n << e;
     int s = -e;
     unsigned __int128 q = n >> s;
     unsigned __int128 rem = n - (q << s);
     unsigned __int128 half = (unsigned __int128)1 << (s - 1);
+    *whole = q;
     if (rem > half || (rem == half && (q & 1)))
         q++;
     return q;
@@ -239,29 +241,38 @@ s_scaled (uint64_t m, int p, int e)
 static int
 s_digits17 (double v, uint64_t *digits, int *exp10)
 {
-    int e2;
-    double fr = frexp (v, &e2);
-    uint64_t m = (uint64_t)ldexp (fr, 53);
-    int e = e2 - 53;
-    int d = (int)floor (log10 (v));
+    //  v = m * 2^e with m's top bit at 2^52 (v is normal and positive
+    //  here: subnormals are far below the fast path's range).
+    uint64_t bits;
+    memcpy (&bits, &v, sizeof bits);
+    int biased = (int)(bits >> 52);
+    if (biased == 0 || biased == 0x7ff)
+        return -1;
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int e = biased - 1075;
+    //  log10 (v) to within one, from the binary exponent; the loop below
+    //  corrects it.
+    int d = (int)floor ((e + 52) * 0.30102999566398120);
     for (int tries = 0; tries < 3; tries++) {
         int p = 16 - d;
         if (p < 0 || p > 22 || e > 8 || e <= -127)
             return -1;
-        unsigned __int128 q = s_scaled (m, p, e);
-        if (q >= s_pow10[17]) {
-            //  log10 was low, or rounding carried into an 18th digit.
-            if (q == s_pow10[17] && tries > 0) {
-                *digits = s_pow10[16];
-                *exp10 = d + 1;
-                return 0;
-            }
+        //  The exponent is right when the exact value (not its rounding)
+        //  has 17 digits left of the point.
+        unsigned __int128 whole;
+        unsigned __int128 q = s_scaled (m, p, e, &whole);
+        if (whole >= s_pow10[17]) {
             d++;
             continue;
         }
-        if (q < s_pow10[16]) {
+        if (whole < s_pow10[16]) {
             d--;
             continue;
+        }
+        if (q == s_pow10[17]) {
+            //  Rounding carried into an 18th digit: 1 followed by zeros.
+            q = s_pow10[16];
+            d++;
         }
         *digits = (uint64_t)q;
         *exp10 = d;
@@ -279,11 +290,16 @@ hpo_jw_format_real (char *out, double value)
     double mag = fabs (value);
     if (mag == 0 || s_digits17 (mag, &digits, &d))
         return (size_t)snprintf (out, 32, "%.17g", value);
-    char dig[17];
-    for (int k = 16; k >= 0; k--) {
-        dig[k] = (char)('0' + digits % 10);
-        digits /= 10;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    char dig[18];
+    for (int k = 16; k > 0; k -= 2) {
+        memcpy (dig + k - 1, pairs + 2 * (digits % 100), 2);
+        digits /= 100;
     }
+    dig[0] = (char)('0' + digits);
     int last = 16; //  %g drops trailing zeros
     while (last > 0 && dig[last] == '0')
         last--;
