@@ -15,7 +15,8 @@ export function rng(seed) {
     };
 }
 
-const T0 = 1764290000;
+// Times end about now, so running attempts and rates look as they would.
+const NOW = Math.floor(Date.now() / 1000);
 const SPACE = [
     { name: 'lr', kind: 'float', log: true, low: 1e-5, high: 0.1, step: null,
       values: null, when: null },
@@ -56,12 +57,12 @@ export function makeStudy(name, opts) {
     const r = rng(opts.seed || 1);
     const space = opts.space || SPACE;
     const st = {
-        name, space, trials: [], attempts: [], values: [],
+        name, space, t0: NOW - 3 * (opts.n || 0) - 60, trials: [], attempts: [], values: [],
         spec: `study ${name}\nobjective minimize val_loss\nsampler tpe\n`,
         info: { name, state: opts.state || 'RUNNING', direction: 'minimize',
                 metric: 'val_loss', sampler: 'tpe',
                 pruner: opts.pruner === undefined ? 'median' : opts.pruner,
-                created: T0, ended: null, budget: opts.budget ?? null },
+                created: NOW - 3 * (opts.n || 0) - 120, ended: null, budget: opts.budget ?? null },
         workers: opts.workers || ['gpu1', 'gpu2', 'gpu3', 'gpu4'],
     };
     const curves = opts.curves ?? true;
@@ -76,7 +77,7 @@ export function addTrial(st, n, state, r, curves, reruns) {
     const params = drawParams(st.space, r);
     const v = loss(params, r);
     const w = st.workers[n % st.workers.length];
-    const started = T0 + n * 3;
+    const started = st.t0 + n * 3;
     const ended = state === 'RUNNING' || state === 'WAITING' ? null : started + 2 + r() * 5;
     const attempts = 1 + (reruns || 0);
     const steps = state === 'PRUNED' ? 3 : 10;

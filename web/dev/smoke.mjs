@@ -53,6 +53,21 @@ await visit('#/', 'studies');
 for (const s of studies)
     for (const v of VIEWS)
         await visit(`#/study/${encodeURIComponent(s)}/${v}`, `${s}/${v}`);
+// Live: the mock's study "live" gains trials over the event stream; the
+// table must grow without a reload.
+if (studies.includes('live') && !opt('--path', '').includes('report')) {
+    await visit('#/study/live/trials', 'live/trials (SSE)');
+    const count = () => page.$eval('#view', (m) => m.querySelector('.note').textContent);
+    const before = await count();
+    let after = before;
+    for (let k = 0; k < 20 && after === before; k++) {
+        await page.waitForTimeout(500);
+        after = await count();
+    }
+    const ok = after !== before;
+    if (!ok) failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} live update: "${before}" -> "${after}"`);
+}
 await browser.close();
 console.log(failed ? `${failed} view(s) failed` : 'every view ok');
 process.exit(failed ? 1 : 0);

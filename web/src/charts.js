@@ -20,19 +20,29 @@ export const STATE_COLORS = {
 };
 
 // A chart in el that follows el's size and is disposed with the view.
-// onReady runs once the first option is drawn (ECharts' "finished", which
-// waits for progressive rendering), or after 4 s at the latest.
 export function makeChart(el, views) {
     const chart = echarts.init(el, null, { renderer: 'canvas' });
     const ro = new ResizeObserver(() => chart.resize());
     ro.observe(el);
-    views.onDispose(() => { ro.disconnect(); chart.dispose(); });
+    views.onDispose(() => {
+        ro.disconnect();
+        // A paint spread over frames (a big list) would go on after
+        // dispose and throw: an empty immediate repaint supersedes it.
+        chart.clear();
+        chart.getZr().refreshImmediately();
+        chart.dispose();
+    });
     return chart;
 }
 
+// fn runs once the chart's first frame is on screen: setOption draws
+// synchronously, so two animation frames later it has been painted
+// (progressive series go on filling in after). ECharts' "finished" was
+// tried and is too late or missing with progressive custom series. The
+// timer covers a hidden tab, which gets no animation frames.
 export function whenDrawn(chart, fn) {
     let done = false;
     const once = () => { if (!done) { done = true; fn(); } };
-    chart.on('finished', once);
-    setTimeout(once, 4000);
+    requestAnimationFrame(() => requestAnimationFrame(once));
+    setTimeout(once, 1000);
 }

@@ -63,6 +63,7 @@ export default {
                 yAxis: { ...ay, cat: undefined },
                 visualMap: { type: 'continuous', dimension: 2, min: lo, max: hi,
                              right: 10, top: 'middle', calculable: true,
+                             formatter: (v) => fmt(v),
                              inRange: { color: maximize
                                  ? ['#d73027', '#fee090', '#4575b4']
                                  : ['#4575b4', '#fee090', '#d73027'] } },

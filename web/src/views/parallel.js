@@ -164,7 +164,7 @@ export default {
             }
             chart.setOption({
                 animation: false,
-                parallel: { left: 60, right: 110, top: 50, bottom: 40,
+                parallel: { left: 60, right: 150, top: 50, bottom: 40,
                             parallelAxisDefault: { nameLocation: 'end', nameGap: 18,
                                 nameTextStyle: { fontSize: 12 },
                                 areaSelectStyle: { width: 18 } } },
@@ -178,6 +178,7 @@ export default {
                 visualMap: rows.length ? {
                     type: 'continuous', dimension: objK, min: lo, max: hi,
                     right: 10, top: 'middle', calculable: true,
+                    formatter: (v) => fmt(v),
                     text: [maximize ? 'best' : 'worst', maximize ? 'worst' : 'best'],
                     inRange: { color: maximize
                         ? ['#d73027', '#fee090', '#4575b4']

@@ -7,7 +7,7 @@ import { echarts, makeChart, whenDrawn, STATE_COLORS } from '../charts.js';
 import { h, fmt, fmtTime, fmtDuration, ui, studyHref, sample } from '../util.js';
 import { loadStudy, emptyStudy, note } from './common.js';
 
-const MAX_BARS = 30000;
+const MAX_BARS = 10000;
 const MAX_LINKS = 3000;
 
 export default {
@@ -34,7 +34,8 @@ export default {
                 all.push(i);
             }
             const shown = sample(all, MAX_BARS);
-            const workers = [...new Set(shown.map((i) => tl.worker[i] || '?'))].sort();
+            const workers = [...new Set(shown.map((i) => tl.worker[i] || '?'))]
+                .sort((x, y) => x.localeCompare(y, undefined, { numeric: true }));
             const wix = new Map(workers.map((w, k) => [w, k]));
             const bars = shown.map((i) => ({
                 value: [wix.get(tl.worker[i] || '?'), tl.started[i] * 1000,
