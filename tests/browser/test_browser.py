@@ -47,11 +47,14 @@ from harness import (BIN, PYTHON, Cluster, exe, run_or_skip,  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM = os.environ.get("HPO_CHROMIUM") or "/usr/bin/chromium"
 
-# Seconds from navigation to main#view[data-state=ready], median of
-# REPEAT loads, on the build machine (2 shared cores); scaled by
-# $HPO_BROWSER_BUDGET_SCALE (the sanitized build sets 4). Stated in the
-# README's "Dashboard" section: keep the two in step.
-BUDGET = {"overview": 3.0, "parallel": 5.0}
+# Seconds from navigation (a fresh page) to main#view[data-state=ready],
+# median of REPEAT loads, 1,000- and 100,000-trial studies alike. On the
+# shared 2-core build machine under a load average of 13 the 100,000-trial
+# study took 2.9-4.4 s (overview) and 5.8-8.1 s (parallel), the 1,000-
+# trial one 0.8-2.8 s. Scaled by $HPO_BROWSER_BUDGET_SCALE (the sanitized
+# build sets 4). Stated in the README's "Dashboard" section: keep the two
+# in step.
+BUDGET = {"overview": 8.0, "parallel": 12.0}
 REPEAT = 3
 
 VIEWS = ["", "history", "parallel", "importance", "trials", "curves",
@@ -282,9 +285,13 @@ class BrowserTest(unittest.TestCase):
         with open(out) as fh:
             res = json.load(fh)
         sys.stderr.write("\nscreenshots: %s\n" % shots)
-        self.check_views(res)
-        self.check_live(res)
-        self.check_timing(res, scale)
+        # Each check on its own, so one run reports every failure.
+        with self.subTest("views"):
+            self.check_views(res)
+        with self.subTest("live"):
+            self.check_live(res)
+        with self.subTest("timing"):
+            self.check_timing(res, scale)
 
     def check_views(self, res):
         bad = [v for v in res["views"] if v["errors"] or v["failed"]
@@ -304,6 +311,7 @@ class BrowserTest(unittest.TestCase):
         sys.stderr.write("live: the told trial showed after %.3f s\n"
                          % live["seconds"])
         self.assertTrue(live["seen"], live)
+        self.assertEqual(live["errors"] + live["failed"], [], live)
         self.assertLess(live["seconds"], 1.0, live)
 
     def check_timing(self, res, scale):

@@ -164,38 +164,44 @@ async function reports(browser, res) {
 }
 
 // A trial finished through the CLI shows in the open page: the study's
-// trial table, which follows the event stream, must come to show the
-// told value. Texts the page shows before the tell are not evidence.
+// trial table (its row of the trial: data-testid=trial-row, data-number),
+// which follows the event stream, must come to show the told value.
 async function live(context, res) {
     const l = cfg.live;
     const page = await context.newPage();
     const w = watch(page);
+    const row = `[data-testid=trial-row][data-number="${l.trial}"]`;
     await page.goto(cfg.base + '/' + route(l.study, 'trials', l.trial));
     await page.waitForSelector(READY, { timeout: WAIT_MS });
-    const text = () => page.evaluate(
-        () => document.querySelector('main#view').innerText);
-    const before = await text();
-    const shown = [String(l.value), l.value.toFixed(3), l.value.toFixed(4)]
-        .filter((s) => !before.includes(s));
+    const before = await page.$eval(row, (r) => r.innerText).catch(
+        () => null);
+    const shown = [String(l.value), l.value.toFixed(3)];
     const t0 = Date.now();
     execFileSync(cfg.hpo, ['--coordinator', cfg.endpoint, 'tell', l.study,
                            String(l.trial), String(l.value)]);
     const told = (Date.now() - t0) / 1000;
     let seen = false;
-    try {
-        await page.waitForFunction((want) => {
-            const t = document.querySelector('main#view').innerText;
-            return want.some((s) => t.includes(s));
-        }, shown, { polling: 10, timeout: 5000 });
-        seen = true;
-    } catch (e) {
-        w.errors.push('told value never shown: ' + e.message.split('\n')[0]);
-    }
+    if (before === null)
+        w.errors.push('no row for trial ' + l.trial + ' before the tell');
+    else if (shown.some((s) => before.includes(s)))
+        w.errors.push('the row showed the value before the tell: ' + before);
+    else
+        try {
+            await page.waitForFunction(([sel, want]) => {
+                const r = document.querySelector(sel);
+                return r && want.some((s) => r.innerText.includes(s))
+                    && r.innerText.includes('COMPLETE');
+            }, [row, shown], { polling: 10, timeout: 5000 });
+            seen = true;
+        } catch (e) {
+            w.errors.push('told value never shown: '
+                          + e.message.split('\n')[0]);
+        }
     const seconds = (Date.now() - t0) / 1000;
     await page.screenshot({ path: path.join(cfg.shots, 'live-told.png') });
     w.on = false;
     await page.close();
-    res.live = { seen, seconds, told, looked_for: shown, errors: w.errors,
+    res.live = { seen, seconds, told, before, errors: w.errors,
                  failed: w.failed };
     log(`live: ${seen ? 'seen' : 'NOT seen'} after ${seconds.toFixed(3)} s`
         + ` (the tell itself took ${told.toFixed(3)} s)`);
