@@ -392,6 +392,9 @@ s_token_redirect (hpo_http_t *self, struct MHD_Connection *conn,
     if (!s_token_ok (self, given, strlen (given), 1))
         return s_unauthorized (conn);
     char *rest = s_query (conn, "token");
+    //  "//host/..." would send the browser to another site.
+    if (url[0] != '/' || url[1] == '/')
+        url = "/";
     char *location = hpo_sprintf ("%s%s%s", url, rest ? "?" : "",
                                   rest ? rest : "");
     //  Percent-encoded: a cookie value may not hold every byte a token may.
