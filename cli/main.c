@@ -968,12 +968,17 @@ typedef struct {
     int metrics;       //  TrialsQuery.metrics
     int curves;        //  TrialsQuery.curves
     int attempts;      //  TrialsQuery.attempts (with curves)
+    //  With each: every page is handed to each and dropped, not joined
+    //  (hpo report: a study's values need not all be held at once).
+    void (*each) (void *arg, const Hpo__TrialList *page);
+    void *arg;
 } s_trials_query_t;
 
 //  Asks for a study's trials. The coordinator answers a page at a time
 //  (so no listing holds its loop for long, and a trial with many values
 //  may come in pieces); the pages are asked for in turn and joined into
-//  one reply, as if it came whole. no_answer as for s_call_ex.
+//  one reply, as if it came whole (or each handed to query->each, and
+//  *reply_p left NULL). no_answer as for s_call_ex.
 static int
 s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
              hpo_env_t **reply_p, int *no_answer)
@@ -1008,7 +1013,10 @@ s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
             s_trials_continue ((*reply_p)->trial_list, list);
         after = list->next;
         values_after = list->values_next;
-        if (!*reply_p)
+        if (query->each) {
+            query->each (query->arg, list);
+            hpo_wire_free (&page);
+        } else if (!*reply_p)
             *reply_p = page;
         else {
             s_trials_take ((*reply_p)->trial_list, list);
@@ -1746,15 +1754,26 @@ s_report_metrics (hpo_wire_msg_t *request, char **words, int n)
 }
 
 //  hpo report NAME -o FILE: the study, every trial with its values and
-//  attempts, and the workers, made into the dashboard's page.
+//  attempts (page by page), and the workers, made into the dashboard's
+//  page.
+static void
+s_report_page_trials (void *report, const Hpo__TrialList *page)
+{
+    hpo_htmlreport_trials (report, page);
+}
+
 static int
 s_report_page (s_ctx_t *ctx, const char *name)
 {
-    hpo_env_t *study = NULL, *trials = NULL, *workers = NULL;
+    hpo_env_t *study = NULL, *workers = NULL;
     int status = s_get_study (ctx, name, &study, NULL);
-    s_trials_query_t query = {.state = "", .curves = 1, .attempts = 1};
-    if (status == 0)
-        status = s_get_pages (ctx, name, &query, &trials, NULL);
+    if (status)
+        return status;
+    hpo_htmlreport_t *report = hpo_htmlreport_new (study->study_info);
+    s_trials_query_t query = {.state = "", .curves = 1, .attempts = 1,
+                              .each = s_report_page_trials, .arg = report};
+    hpo_env_t *none = NULL;
+    status = s_get_pages (ctx, name, &query, &none, NULL);
     if (status == 0) {
         hpo_wire_msg_t request;
         hpo_wire_workers (&request, 0);
@@ -1762,22 +1781,19 @@ s_report_page (s_ctx_t *ctx, const char *name)
                          NULL, &workers);
     }
     if (status == 0) {
+        hpo_htmlreport_workers (report, workers->worker_list);
         double now = study->study_info->now;
-        hpo_htmlreport_input_t input = {
-            .study = study->study_info,
-            .trials = trials->trial_list,
-            .workers = workers->worker_list,
-            .now = now > 0 ? now : (double)time (NULL)};
         char *error = NULL;
-        if (hpo_htmlreport_write (&input, hpo_page, hpo_page_size,
-                                  ctx->output, &error) != 0) {
+        if (hpo_htmlreport_write (report, now > 0 ? now : (double)time (NULL),
+                                  hpo_page, hpo_page_size, ctx->output,
+                                  &error) != 0) {
             hpo_log_error ("%s", error);
             free (error);
             status = EXIT_ERROR;
         }
     }
+    hpo_htmlreport_destroy (&report);
     hpo_wire_free (&study);
-    hpo_wire_free (&trials);
     hpo_wire_free (&workers);
     return status;
 }

@@ -91,10 +91,27 @@ s_fill_workers (hpo_batch_t *b, const Hpo__WorkerList *workers)
     hpo_wire_msg_done (&msg);
 }
 
-static hpo_model_t *
-s_model (const hpo_htmlreport_input_t *in)
+//  What choosing the detailed trials needs of each trial, by number.
+typedef struct {
+    int present;
+    int complete;       //  COMPLETE with a finite value
+    double value, ended;
+} s_seen_t;
+
+struct _hpo_htmlreport_t {
+    const Hpo__StudyInfo *study;
+    hpo_model_t *model;
+    s_seen_t *seen;
+    size_t n_seen;      //  highest number + 1
+};
+
+hpo_htmlreport_t *
+hpo_htmlreport_new (const Hpo__StudyInfo *study)
 {
-    const Hpo__StudyInfo *study = in->study;
+    hpo_htmlreport_t *self = hpo_calloc (1, sizeof *self);
+    self->study = study;
+    self->model = hpo_model_new ();
+    hpo_model_quiet (self->model, 1);
     hpo_batch_t *b = hpo_batch_new ();
     hpo_batch_study_insert (b, 1, study->name, study->spec, study->created);
     hpo_store_study_row_t row = {.id = 1, .state = study->state,
@@ -102,15 +119,67 @@ s_model (const hpo_htmlreport_input_t *in)
                                  .reason = s_or_null (study->reason),
                                  .budget = study->budget};
     hpo_batch_study_update (b, &row);
-    for (size_t k = 0; in->trials && k < in->trials->n_trials; k++)
-        s_fill_trial (b, in->trials->trials[k]);
-    if (in->workers)
-        s_fill_workers (b, in->workers);
-    hpo_model_t *model = hpo_model_new ();
-    hpo_model_quiet (model, 1);
-    hpo_model_apply (model, b);
+    hpo_model_apply (self->model, b);
     hpo_batch_destroy (&b);
-    return model;
+    return self;
+}
+
+void
+hpo_htmlreport_destroy (hpo_htmlreport_t **self_p)
+{
+    hpo_htmlreport_t *self = *self_p;
+    if (!self)
+        return;
+    hpo_model_destroy (&self->model);
+    free (self->seen);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_seen (hpo_htmlreport_t *self, const Hpo__TrialInfo *t)
+{
+    //  Numbers are dense from 0 (a bound keeps a bad answer from asking
+    //  for the moon: such a trial is simply not chosen).
+    if (t->number >= (1ULL << 27))
+        return;
+    if (t->number >= self->n_seen) {
+        size_t n = self->n_seen ? self->n_seen : 64;
+        while (n <= t->number)
+            n *= 2;
+        self->seen = hpo_realloc (self->seen, n * sizeof *self->seen);
+        memset (self->seen + self->n_seen, 0,
+                (n - self->n_seen) * sizeof *self->seen);
+        self->n_seen = n;
+    }
+    s_seen_t *seen = &self->seen[t->number];
+    seen->present = 1;
+    seen->complete = t->has_value && isfinite (t->value) && t->state &&
+                     strcmp (t->state, "COMPLETE") == 0;
+    seen->value = t->value;
+    seen->ended = t->ended;
+}
+
+void
+hpo_htmlreport_trials (hpo_htmlreport_t *self, const Hpo__TrialList *page)
+{
+    hpo_batch_t *b = hpo_batch_new ();
+    for (size_t k = 0; k < page->n_trials; k++) {
+        s_fill_trial (b, page->trials[k]);
+        s_seen (self, page->trials[k]);
+    }
+    hpo_model_apply (self->model, b);
+    hpo_batch_destroy (&b);
+}
+
+void
+hpo_htmlreport_workers (hpo_htmlreport_t *self,
+                        const Hpo__WorkerList *workers)
+{
+    hpo_batch_t *b = hpo_batch_new ();
+    s_fill_workers (b, workers);
+    hpo_model_apply (self->model, b);
+    hpo_batch_destroy (&b);
 }
 
 //  ---- the documents -----------------------------------------------------
@@ -153,7 +222,7 @@ s_answer (hpo_jw_t *w, hpo_model_t *model, double now, const char *path,
 }
 
 typedef struct {
-    const Hpo__TrialInfo *t;
+    uint64_t number;
     double key;
 } s_pick_t;
 
@@ -163,40 +232,33 @@ s_pick_cmp (const void *a_, const void *b_)
     const s_pick_t *a = a_, *b = b_;
     if (a->key != b->key)
         return a->key < b->key ? -1 : 1;
-    return a->t->number < b->t->number ? -1 : a->t->number > b->t->number;
+    return a->number < b->number ? -1 : a->number > b->number;
 }
 
-//  Marks in chosen (by trial index) the best S_DETAIL_BEST COMPLETE
-//  trials and the S_DETAIL_LAST that ended last.
+//  Marks in chosen (by number) the best S_DETAIL_BEST COMPLETE trials
+//  and the S_DETAIL_LAST that ended last.
 static void
-s_choose (const hpo_htmlreport_input_t *in, uint8_t *chosen)
+s_choose (const hpo_htmlreport_t *self, uint8_t *chosen)
 {
-    const Hpo__TrialList *list = in->trials;
-    size_t n = list ? list->n_trials : 0;
+    size_t n = self->n_seen;
     s_pick_t *best = hpo_calloc (n + 1, sizeof *best);
     s_pick_t *last = hpo_calloc (n + 1, sizeof *last);
     size_t n_best = 0, n_last = 0;
-    int maximize = in->study->direction &&
-                   strcmp (in->study->direction, "maximize") == 0;
+    const char *direction = self->study->direction;
+    int maximize = direction && strcmp (direction, "maximize") == 0;
     for (size_t k = 0; k < n; k++) {
-        const Hpo__TrialInfo *t = list->trials[k];
-        if (t->has_value && isfinite (t->value) && t->state &&
-            strcmp (t->state, "COMPLETE") == 0)
-            best[n_best++] = (s_pick_t){t, maximize ? -t->value : t->value};
-        if (t->ended > 0)
-            last[n_last++] = (s_pick_t){t, -t->ended};
+        const s_seen_t *t = &self->seen[k];
+        if (t->complete)
+            best[n_best++] = (s_pick_t){k, maximize ? -t->value : t->value};
+        if (t->present && t->ended > 0)
+            last[n_last++] = (s_pick_t){k, -t->ended};
     }
     qsort (best, n_best, sizeof *best, s_pick_cmp);
     qsort (last, n_last, sizeof *last, s_pick_cmp);
-    for (size_t k = 0; k < n; k++) {
-        const Hpo__TrialInfo *t = list->trials[k];
-        for (size_t j = 0; j < n_best && j < S_DETAIL_BEST; j++)
-            if (best[j].t == t)
-                chosen[k] = 1;
-        for (size_t j = 0; j < n_last && j < S_DETAIL_LAST; j++)
-            if (last[j].t == t)
-                chosen[k] = 1;
-    }
+    for (size_t j = 0; j < n_best && j < S_DETAIL_BEST; j++)
+        chosen[best[j].number] = 1;
+    for (size_t j = 0; j < n_last && j < S_DETAIL_LAST; j++)
+        chosen[last[j].number] = 1;
     free (best);
     free (last);
 }
@@ -215,11 +277,41 @@ s_metrics (hpo_model_t *model, const char *path, double now)
     return metrics ? metrics : json_array ();
 }
 
-char *
-hpo_htmlreport_data (const hpo_htmlreport_input_t *in, size_t *len)
+//  JSON text made safe inside a <script> element, whose raw text ends at
+//  the first "</" and whose parsing changes after "<!--": "</" is written
+//  "<\/" (JSON's escape of "/") and "<!--" "\u003c!--". A '<' occurs
+//  only inside strings, where both escapes read back the same.
+static char *
+s_script_safe (const char *text, size_t n, size_t *len)
 {
-    hpo_model_t *model = s_model (in);
-    char *name = s_encode (in->study->name ? in->study->name : "");
+    char *out = hpo_malloc (n * 6 / 4 + 16);
+    size_t cap = n * 6 / 4 + 16, o = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (o + 8 > cap) {
+            cap *= 2;
+            out = hpo_realloc (out, cap);
+        }
+        if (text[k] == '<' && k + 1 < n && text[k + 1] == '/') {
+            memcpy (out + o, "<\\", 2);
+            o += 2;
+        } else if (text[k] == '<' && n - k >= 4 &&
+                   memcmp (text + k, "<!--", 4) == 0) {
+            memcpy (out + o, "\\u003c", 6);
+            o += 6;
+        } else
+            out[o++] = text[k];
+    }
+    out[o] = 0;
+    *len = o;
+    return out;
+}
+
+char *
+hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
+{
+    hpo_model_t *model = self->model;
+    const char *study = self->study->name ? self->study->name : "";
+    char *name = s_encode (study);
     char *base = hpo_sprintf ("/api/studies/%s", name);
     free (name);
     hpo_jw_t w;
@@ -228,63 +320,47 @@ hpo_htmlreport_data (const hpo_htmlreport_input_t *in, size_t *len)
     hpo_jw_key (&w, "mode");
     hpo_jw_str (&w, "report");
     hpo_jw_key (&w, "generated");
-    hpo_jw_real (&w, in->now);
+    hpo_jw_real (&w, now);
     hpo_jw_key (&w, "api");
     hpo_jw_open (&w, '{');
-    s_answer (&w, model, in->now, "/api/studies", NULL);
-    s_answer (&w, model, in->now, "/api/workers", NULL);
-    s_answer (&w, model, in->now, base, NULL);
+    s_answer (&w, model, now, "/api/studies", NULL);
+    s_answer (&w, model, now, "/api/workers", NULL);
+    s_answer (&w, model, now, base, NULL);
     const char *subs[] = {"trials", "importance", "timeline"};
     for (size_t k = 0; k < 3; k++) {
         char *path = hpo_sprintf ("%s/%s", base, subs[k]);
-        s_answer (&w, model, in->now, path, NULL);
+        s_answer (&w, model, now, path, NULL);
         free (path);
     }
     char *curves = hpo_sprintf ("%s/curves", base);
-    s_answer (&w, model, in->now, curves, NULL);
-    json_t *metrics = s_metrics (model, base, in->now);
+    s_answer (&w, model, now, curves, NULL);
+    json_t *metrics = s_metrics (model, base, now);
     for (size_t k = 0; k < json_array_size (metrics); k++) {
         char *metric = s_encode (json_string_value (json_array_get (metrics, k)));
         char *query = hpo_sprintf ("metric=%s", metric);
-        s_answer (&w, model, in->now, curves, query);
+        s_answer (&w, model, now, curves, query);
         free (query);
         free (metric);
     }
     json_decref (metrics);
     free (curves);
-    size_t n = in->trials ? in->trials->n_trials : 0;
-    uint8_t *chosen = hpo_calloc (n + 1, 1);
-    s_choose (in, chosen);
-    for (size_t k = 0; k < n; k++) {
+    uint8_t *chosen = hpo_calloc (self->n_seen + 1, 1);
+    s_choose (self, chosen);
+    for (size_t k = 0; k < self->n_seen; k++) {
         if (!chosen[k])
             continue;
-        char *path = hpo_sprintf ("%s/trials/%llu", base,
-                                  (unsigned long long)in->trials->trials[k]->number);
-        s_answer (&w, model, in->now, path, NULL);
+        char *path = hpo_sprintf ("%s/trials/%zu", base, k);
+        s_answer (&w, model, now, path, NULL);
         free (path);
     }
     free (chosen);
     hpo_jw_close (&w, '}');
     hpo_jw_close (&w, '}');
     free (base);
-    hpo_model_destroy (&model);
-    //  Inside a <script> element the text ends at the first "</": JSON
-    //  may write "/" as "\/", and "</" occurs only inside strings.
     size_t n_text;
     char *text = hpo_jw_take (&w, &n_text);
-    size_t extra = 0;
-    for (size_t k = 0; k + 1 < n_text; k++)
-        extra += text[k] == '<' && text[k + 1] == '/';
-    char *out = hpo_malloc (n_text + extra + 1);
-    size_t o = 0;
-    for (size_t k = 0; k < n_text; k++) {
-        out[o++] = text[k];
-        if (text[k] == '<' && k + 1 < n_text && text[k + 1] == '/')
-            out[o++] = '\\';
-    }
-    out[o] = 0;
+    char *out = s_script_safe (text, n_text, len);
     free (text);
-    *len = o;
     return out;
 }
 
@@ -297,11 +373,11 @@ s_write_all (FILE *f, const char *data, size_t len)
 }
 
 int
-hpo_htmlreport_write (const hpo_htmlreport_input_t *in, const char *page,
+hpo_htmlreport_write (hpo_htmlreport_t *self, double now, const char *page,
                       size_t page_size, const char *path, char **error)
 {
     size_t len;
-    char *data = hpo_htmlreport_data (in, &len);
+    char *data = hpo_htmlreport_data (self, now, &len);
     //  Before the page's first script, so the data is there when it runs.
     const char *script = memmem (page, page_size, "<script", 7);
     size_t at = script ? (size_t)(script - page) : page_size;
