@@ -3,10 +3,12 @@
     parameters and ~20 values each through batches, then times the
     answers. Prints; asserts nothing about time.
 
-        hpo-bench-dash [TRIALS] (default 100000)                        */
+        hpo-bench-dash [TRIALS [PATH]] (default 100000; every path)                        */
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../common/mem.h"
@@ -43,9 +45,13 @@ s_now (void)
     return s_clock (CLOCK_MONOTONIC);
 }
 
+static const char *s_only;  //  argv[2]: time only this path
+
 static void
 s_time (hpo_model_t *m, const char *path, const char *query)
 {
+    if (s_only && strcmp (path, s_only) != 0)
+        return;
     //  Wall time and the thread's CPU time: on a shared machine the
     //  second says what the answer costs, the first what a client waits.
     double best = 1e9, best_cpu = 1e9;
@@ -70,10 +76,25 @@ s_time (hpo_model_t *m, const char *path, const char *query)
             best_cpu * 1e3, len / 1e6);
 }
 
+//  A yardstick for a shared machine: CPU ns of one snprintf ("%.17g"),
+//  about 600 on this repository's unloaded 2-core builder.
+static double
+s_yardstick (void)
+{
+    char buf[40];
+    double c0 = s_clock (CLOCK_THREAD_CPUTIME_ID);
+    size_t n = 0;
+    for (int k = 0; k < 200000; k++)
+        n += (size_t)snprintf (buf, sizeof buf, "%.17g", 1.8e9 + k * 0.37);
+    double c = s_clock (CLOCK_THREAD_CPUTIME_ID) - c0;
+    return n ? c / 200000 * 1e9 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
     uint64_t n = argc > 1 ? strtoull (argv[1], NULL, 10) : 100000;
+    s_only = argc > 2 ? argv[2] : NULL;
     const char *opts[] = {"adam", "sgd", "rmsprop"};
     const char *acts[] = {"relu", "gelu", "tanh"};
     srand48 (1);
@@ -120,6 +141,10 @@ main (int argc, char **argv)
             "apply %.2f us/record, skipped %" PRIu64 "\n",
             n, t_fill / records * 1e9, t_apply / records * 1e6,
             hpo_model_skipped (m));
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    printf ("peak resident set after loading: %.0f MB\n", ru.ru_maxrss / 1e3);
+    printf ("yardstick: snprintf %%.17g %.0f ns cpu\n", s_yardstick ());
     s_time (m, "/api/studies", NULL);
     s_time (m, "/api/studies/big/trials", NULL);
     s_time (m, "/api/studies/big/curves", NULL);

@@ -31,7 +31,9 @@
 #include "../common/wire.h"
 #include "client.h"
 #include "keys.h"
+#include "../dash/page.h"
 #include "render.h"
+#include "report.h"
 #include "slurm.h"
 
 #ifndef HPO_VERSION
@@ -72,6 +74,7 @@ enum {
     OPT_FORCE = 131072,
     OPT_NODES = 262144,
     OPT_WAIT = 524288,
+    OPT_OUTPUT = 1048576,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -96,6 +99,7 @@ static const struct {
     {OPT_FORCE, "--force", "keygen"},
     {OPT_NODES, "--nodes", "slurm launch"},
     {OPT_WAIT, "--wait", "slurm launch"},
+    {OPT_OUTPUT, "--output", "report"},
 };
 
 typedef struct {
@@ -119,6 +123,7 @@ typedef struct {
     int wait_ms;          //  --wait (slurm launch)
     const char *curve_secret; //  --curve-secret FILE
     const char *server_key;   //  --server-key FILE
+    const char *output;       //  -o/--output FILE (hpo report STUDY)
     unsigned given;       //  OPT_* seen on the command line
     int n_args;           //  operands given (commands taking a list)
     hpo_client_t *client; //  made once the command line is good
@@ -291,16 +296,26 @@ static const s_command_t s_commands[] = {
      "A trial is told once; one a worker runs, or one not handed out, is\n"
      "refused (exit 1). Telling PRUNED a trial the pruner stopped is fine.\n",
      OPT_STATE, s_tell},
-    {NULL, "report", -4, "report NAME NUMBER STEP METRIC=VALUE...",
-     "an intermediate value of an asked trial",
-     "record intermediate values of trial NUMBER (handed out by hpo ask) "
-     "at STEP",
-     "The objective's value goes to the study's pruner, as a worker's\n"
-     "report does. The answer says whether to go on.\n"
+    {NULL, "report", -1,
+     "report NAME -o FILE | report NAME NUMBER STEP METRIC=VALUE...",
+     "a study's dashboard as one HTML file; or an asked trial's value",
+     "with -o FILE: write NAME's dashboard page, its data inside, to FILE;\n"
+     "otherwise: record intermediate values of trial NUMBER (handed out by\n"
+     "hpo ask) at STEP",
+     "hpo report NAME -o FILE (\"-\": standard output) writes one\n"
+     "self-contained HTML file with the dashboard's views of NAME (the\n"
+     "page hpo-coordinator --http serves), for sharing: it needs no\n"
+     "coordinator and no network to open. It holds every trial, every\n"
+     "intermediate value and attempt, and the detail of the best 50 trials\n"
+     "and the 50 that ended last.\n"
+     "  -o, --output FILE  where to write the page\n"
+     "hpo report NAME NUMBER STEP METRIC=VALUE...: the objective's value\n"
+     "goes to the study's pruner, as a worker's report does. The answer\n"
+     "says whether to go on.\n"
      "  --json           {\"prune\": true|false, \"message\": ...}\n"
-     "Exit status: 0 go on; 3 the pruner stopped the trial (it is PRUNED):\n"
-     "stop training it; 1 an error; 2 usage.\n",
-     0, s_report},
+     "Exit status: 0 go on (or the page written); 3 the pruner stopped the\n"
+     "trial (it is PRUNED): stop training it; 1 an error; 2 usage.\n",
+     OPT_OUTPUT, s_report},
     {NULL, "enqueue", -2, "enqueue NAME PARAM=VALUE...",
      "queue a configuration to run first",
      "queue a configuration of NAME's parameters to run before anything "
@@ -952,12 +967,18 @@ typedef struct {
     const char *state; //  "" for all
     int metrics;       //  TrialsQuery.metrics
     int curves;        //  TrialsQuery.curves
+    int attempts;      //  TrialsQuery.attempts (with curves)
+    //  With each: every page is handed to each and dropped, not joined
+    //  (hpo report: a study's values need not all be held at once).
+    void (*each) (void *arg, const Hpo__TrialList *page);
+    void *arg;
 } s_trials_query_t;
 
 //  Asks for a study's trials. The coordinator answers a page at a time
 //  (so no listing holds its loop for long, and a trial with many values
 //  may come in pieces); the pages are asked for in turn and joined into
-//  one reply, as if it came whole. no_answer as for s_call_ex.
+//  one reply, as if it came whole (or each handed to query->each, and
+//  *reply_p left NULL). no_answer as for s_call_ex.
 static int
 s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
              hpo_env_t **reply_p, int *no_answer)
@@ -968,7 +989,9 @@ s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
     int status = 0;
     for (;;) {
         hpo_wire_msg_t request;
-        if (query->metrics || query->curves)
+        if (query->attempts)
+            hpo_wire_trials_report (&request, 0, name, after, values_after);
+        else if (query->metrics || query->curves)
             hpo_wire_trials_export (&request, 0, name, after, values_after,
                                     query->metrics, query->curves);
         else
@@ -990,7 +1013,10 @@ s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
             s_trials_continue ((*reply_p)->trial_list, list);
         after = list->next;
         values_after = list->values_next;
-        if (!*reply_p)
+        if (query->each) {
+            query->each (query->arg, list);
+            hpo_wire_free (&page);
+        } else if (!*reply_p)
             *reply_p = page;
         else {
             s_trials_take ((*reply_p)->trial_list, list);
@@ -1727,9 +1753,68 @@ s_report_metrics (hpo_wire_msg_t *request, char **words, int n)
     return 0;
 }
 
+//  hpo report NAME -o FILE: the study, every trial with its values and
+//  attempts (page by page), and the workers, made into the dashboard's
+//  page.
+static void
+s_report_page_trials (void *report, const Hpo__TrialList *page)
+{
+    hpo_htmlreport_trials (report, page);
+}
+
+static int
+s_report_page (s_ctx_t *ctx, const char *name)
+{
+    hpo_env_t *study = NULL, *workers = NULL;
+    int status = s_get_study (ctx, name, &study, NULL);
+    if (status)
+        return status;
+    hpo_htmlreport_t *report = hpo_htmlreport_new (study->study_info);
+    s_trials_query_t query = {.state = "", .curves = 1, .attempts = 1,
+                              .each = s_report_page_trials, .arg = report};
+    hpo_env_t *none = NULL;
+    status = s_get_pages (ctx, name, &query, &none, NULL);
+    if (status == 0) {
+        hpo_wire_msg_t request;
+        hpo_wire_workers (&request, 0);
+        status = s_call (ctx, &request.env, HPO__ENVELOPE__BODY_WORKER_LIST,
+                         NULL, &workers);
+    }
+    if (status == 0) {
+        hpo_htmlreport_workers (report, workers->worker_list);
+        double now = study->study_info->now;
+        char *error = NULL;
+        if (hpo_htmlreport_write (report, now > 0 ? now : (double)time (NULL),
+                                  hpo_page, hpo_page_size, ctx->output,
+                                  &error) != 0) {
+            hpo_log_error ("%s", error);
+            free (error);
+            status = EXIT_ERROR;
+        }
+    }
+    hpo_htmlreport_destroy (&report);
+    hpo_wire_free (&study);
+    hpo_wire_free (&workers);
+    return status;
+}
+
 static int
 s_report (s_ctx_t *ctx, char **args)
 {
+    if (ctx->given & OPT_OUTPUT) {
+        if (ctx->n_args != 1) {
+            hpo_log_error ("hpo report NAME -o FILE: %s",
+                           ctx->n_args > 1 ? "too many arguments"
+                                           : "missing argument");
+            return EXIT_USAGE;
+        }
+        return s_report_page (ctx, args[0]);
+    }
+    if (ctx->n_args < 4) {
+        hpo_log_error ("hpo report: missing argument (NAME -o FILE, or NAME "
+                       "NUMBER STEP METRIC=VALUE...)");
+        return EXIT_USAGE;
+    }
     uint64_t number, step;
     if (s_parse_count ("trial number", args[1], &number) ||
         s_parse_count ("STEP", args[2], &step))
@@ -1869,7 +1954,8 @@ s_main (int argc, char *argv[], char **words, char **given)
         {"trials", required_argument, NULL, 'T'},
         {"failed", no_argument, NULL, 'F'},
         {"yes", no_argument, NULL, 'y'},
-        {"sort", required_argument, NULL, 'o'},
+        {"sort", required_argument, NULL, 'S'},
+        {"output", required_argument, NULL, 'o'},
         {"limit", required_argument, NULL, 'l'},
         {"csv", required_argument, NULL, 'C'},
         {"jsonl", required_argument, NULL, 'J'},
@@ -1894,7 +1980,7 @@ s_main (int argc, char *argv[], char **words, char **given)
     int help = 0, version = 0;
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, "-:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "-:ho:", options, NULL)) != -1) {
         optarg = s_as_given (optarg, argc, argv, given);
         switch (opt) {
         case 1:
@@ -1938,9 +2024,13 @@ s_main (int argc, char *argv[], char **words, char **given)
         case 'y':
             ctx.given |= OPT_YES;
             break;
-        case 'o':
+        case 'S':
             ctx.sort = optarg;
             ctx.given |= OPT_SORT;
+            break;
+        case 'o':
+            ctx.output = optarg;
+            ctx.given |= OPT_OUTPUT;
             break;
         case 'l': {
             char *end;

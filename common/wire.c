@@ -795,6 +795,14 @@ hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
 }
 
 void
+hpo_wire_trials_report (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
+                        uint64_t after, uint64_t values_after)
+{
+    hpo_wire_trials_export (msg, seq, study, after, values_after, 0, 1);
+    msg->body.trials.attempts = 1;
+}
+
+void
 hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                      uint64_t number)
 {

@@ -273,6 +273,11 @@ void hpo_wire_trials (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
 void hpo_wire_trials_export (hpo_wire_msg_t *msg, uint64_t seq,
                              const char *study, uint64_t after,
                              uint64_t values_after, int metrics, int curves);
+//  A page of every trial for hpo report: its intermediate values of every
+//  attempt (as hpo_wire_trials_export with curves) and its ended attempts.
+void hpo_wire_trials_report (hpo_wire_msg_t *msg, uint64_t seq,
+                             const char *study, uint64_t after,
+                             uint64_t values_after);
 void hpo_wire_trial_show (hpo_wire_msg_t *msg, uint64_t seq, const char *study,
                           uint64_t number);
 void hpo_wire_best (hpo_wire_msg_t *msg, uint64_t seq, const char *name);

@@ -299,6 +299,7 @@ s_study_show (hpo_sched_t *sched, const hpo_env_t *req, int64_t now_ms,
         return;
     Hpo__StudyInfo *info = s_study_info (study);
     s_grid_info (study, info, 1);
+    info->spec = study->spec_text ? study->spec_text : "";
     //  Only while it has trials to hand out: a scan of the workers, for
     //  a person's request, never on the dispatch path.
     char *why = study->state == HPO_STUDY_RUNNING
@@ -375,6 +376,36 @@ s_trial_list_release (void *list_)
     free (list);
 }
 
+//  An ended attempt as the wire has it, in one allocation with its
+//  strings, so freeing the info's attempts (s_trial_info_free) frees all.
+static int
+s_export_attempt (void *info_, const hpo_store_attempt_row_t *row)
+{
+    Hpo__TrialInfo *info = info_;
+    const char *strs[3] = {row->worker ? row->worker : "",
+                           row->outcome ? row->outcome : "",
+                           row->reason ? row->reason : ""};
+    size_t lens[3], total = sizeof (Hpo__AttemptInfo);
+    for (int k = 0; k < 3; k++)
+        total += (lens[k] = strlen (strs[k]) + 1);
+    Hpo__AttemptInfo *a = hpo_malloc (total);
+    hpo__attempt_info__init (a);
+    char *p = (char *)(a + 1);
+    char **fields[3] = {&a->worker, &a->outcome, &a->reason};
+    for (int k = 0; k < 3; k++) {
+        memcpy (p, strs[k], lens[k]);
+        *fields[k] = p;
+        p += lens[k];
+    }
+    a->attempt = row->attempt;
+    a->started = row->started;
+    a->ended = row->ended;
+    info->attempts =
+        hpo_realloc (info->attempts, (info->n_attempts + 1) * sizeof (void *));
+    info->attempts[info->n_attempts++] = a;
+    return 0;
+}
+
 //  Adds to info what an export asks for: the last value of each metric,
 //  and the values from the skip'th on, until max_bytes of them are in.
 //  Returns 0, 1 if it stopped there (the page ends inside this trial,
@@ -386,6 +417,9 @@ s_export_fill (hpo_store_t *store, hpo_trial_t *t, const Hpo__TrialsQuery *q,
     if (q->metrics && skip == 0 &&
         hpo_store_trial_values (store, t->id, 1, 0, s_last_metric_add, info) <
             0)
+        return -1;
+    if (q->attempts && skip == 0 &&
+        hpo_store_attempts (store, t->id, s_export_attempt, info) < 0)
         return -1;
     if (!q->curves)
         return 0;
@@ -412,7 +446,8 @@ s_trials (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
     //  and a page's bytes, so no listing holds the loop for long. A
     //  trial's values count in its bytes; one whose values alone would
     //  pass the page's bytes ends the page inside it (values_next).
-    size_t page = q->metrics || q->curves ? S_EXPORT_PAGE : S_TRIALS_PAGE;
+    size_t page = q->metrics || q->curves || q->attempts ? S_EXPORT_PAGE
+                                                          : S_TRIALS_PAGE;
     size_t limit = q->limit && q->limit < page ? q->limit : page;
     Hpo__TrialList *list = hpo_malloc (sizeof *list);
     hpo__trial_list__init (list);
@@ -429,7 +464,7 @@ s_trials (hpo_sched_t *sched, hpo_store_t *store, const hpo_env_t *req,
         list->trials[list->n_trials++] = info;
         uint64_t skip = k == q->after ? q->values_after : 0;
         int cut = 0;
-        if ((q->metrics || q->curves) &&
+        if ((q->metrics || q->curves || q->attempts) &&
             (cut = s_export_fill (store, t, q, skip,
                                   S_TRIALS_PAGE_BYTES - bytes, info)) < 0) {
             s_trial_list_release (list);

@@ -56,6 +56,25 @@ s_write_value (hpo_jw_t *w, const hpo_value_t *v)
         hpo_jw_null (w);
 }
 
+//  A value, or null when the row has none.
+static void
+s_maybe_real (hpo_jw_t *w, int has, double value)
+{
+    if (has)
+        hpo_jw_real (w, value);
+    else
+        hpo_jw_null (w);
+}
+
+static void
+s_maybe_int (hpo_jw_t *w, int has, int64_t value)
+{
+    if (has)
+        hpo_jw_int (w, value);
+    else
+        hpo_jw_null (w);
+}
+
 //  trials_per_minute (docs/dashboard.md): trials ended in the last 10
 //  minutes, per minute of those 10 the study has existed.
 static double
@@ -100,10 +119,7 @@ hpo_dash_write_study (hpo_jw_t *w, const hpo_dash_study_t *s, double now)
     hpo_jw_time (w, s->ended);
     hpo_jw_key (w, "budget");
     uint64_t budget = s->budget ? s->budget : spec ? spec->trials : 0;
-    if (budget)
-        hpo_jw_uint (w, budget);
-    else
-        hpo_jw_null (w);
+    s_maybe_int (w, budget > 0, (int64_t)budget);
     hpo_jw_key (w, "counts");
     hpo_jw_open (w, '{');
     for (int k = 0; k < HPO_DASH_STATES; k++) {
@@ -164,10 +180,7 @@ hpo_dash_write_trial (hpo_jw_t *w, const hpo_dash_trial_t *t)
     }
     hpo_jw_close (w, '}');
     hpo_jw_key (w, "value");
-    if (t->has_value)
-        hpo_jw_real (w, t->value);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, t->has_value, t->value);
     hpo_jw_key (w, "attempt");
     hpo_jw_uint (w, t->attempt);
     hpo_jw_key (w, "worker");
@@ -182,15 +195,9 @@ hpo_dash_write_trial (hpo_jw_t *w, const hpo_dash_trial_t *t)
     double last;
     int has_last = hpo_dash_trial_last (t, &step, &last);
     hpo_jw_key (w, "last_step");
-    if (has_last)
-        hpo_jw_int (w, step);
-    else
-        hpo_jw_null (w);
+    s_maybe_int (w, has_last, step);
     hpo_jw_key (w, "last_value");
-    if (has_last)
-        hpo_jw_real (w, last);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, has_last, last);
     hpo_jw_close (w, '}');
 }
 
@@ -299,20 +306,11 @@ s_space_param (hpo_jw_t *w, const hpo_spec_t *spec, const hpo_param_spec_t *p)
     hpo_jw_key (w, "log");
     hpo_jw_bool (w, p->log);
     hpo_jw_key (w, "low");
-    if (numeric)
-        hpo_jw_real (w, p->low);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, numeric, p->low);
     hpo_jw_key (w, "high");
-    if (numeric)
-        hpo_jw_real (w, p->high);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, numeric, p->high);
     hpo_jw_key (w, "step");
-    if (p->has_step)
-        hpo_jw_real (w, p->step);
-    else
-        hpo_jw_null (w);
+    s_maybe_real (w, p->has_step, p->step);
     hpo_jw_key (w, "values");
     if (p->n_values) {
         hpo_jw_open (w, '[');
@@ -380,10 +378,7 @@ s_trial_cell (hpo_jw_t *w, const hpo_dash_trial_t *t, s_col_t col)
         hpo_jw_str (w, hpo_dash_states[t->state]);
         break;
     case S_COL_VALUE:
-        if (t->has_value)
-            hpo_jw_real (w, t->value);
-        else
-            hpo_jw_null (w);
+        s_maybe_real (w, t->has_value, t->value);
         break;
     case S_COL_ATTEMPT:
         hpo_jw_uint (w, t->attempt);
@@ -397,18 +392,16 @@ s_trial_cell (hpo_jw_t *w, const hpo_dash_trial_t *t, s_col_t col)
     case S_COL_ENDED:
         hpo_jw_time (w, t->ended);
         break;
-    case S_COL_LAST_STEP:
-        if (hpo_dash_trial_last (t, &step, &last))
-            hpo_jw_int (w, step);
-        else
-            hpo_jw_null (w);
+    case S_COL_LAST_STEP: {
+        int has = hpo_dash_trial_last (t, &step, &last);
+        s_maybe_int (w, has, step);
         break;
-    case S_COL_LAST_VALUE:
-        if (hpo_dash_trial_last (t, &step, &last))
-            hpo_jw_real (w, last);
-        else
-            hpo_jw_null (w);
+    }
+    case S_COL_LAST_VALUE: {
+        int has = hpo_dash_trial_last (t, &step, &last);
+        s_maybe_real (w, has, last);
         break;
+    }
     case S_COL_REASON:
         hpo_jw_str (w, t->reason);
         break;
@@ -426,6 +419,8 @@ s_trials (s_req_t *r, const hpo_dash_study_t *s)
     hpo_jw_t *cols = hpo_malloc (n_cols * sizeof *cols);
     for (size_t c = 0; c < n_cols; c++) {
         hpo_jw_init (&cols[c]);
+        //  About a timestamp's worth a cell: most columns grow once.
+        hpo_jw_reserve (&cols[c], s->n_trials * 20 + 16);
         hpo_jw_open (&cols[c], '[');
     }
     for (size_t k = 0; k < s->n_numbers; k++) {
@@ -440,6 +435,10 @@ s_trials (s_req_t *r, const hpo_dash_study_t *s)
                                  &t->params[p]);
     }
     hpo_jw_t *w = &r->w;
+    size_t total = 256;
+    for (size_t c = 0; c < n_cols; c++)
+        total += cols[c].len + 64;
+    hpo_jw_reserve (w, total);
     s_begin (r);
     hpo_jw_key (w, "n");
     hpo_jw_uint (w, s->n_trials);
@@ -681,12 +680,7 @@ s_timeline (s_req_t *r, const hpo_dash_study_t *s)
             case 1: hpo_jw_uint (w, a ? a->attempt : sp->t->attempt); break;
             case 2: hpo_jw_str (w, a ? a->worker : sp->t->worker); break;
             case 3: hpo_jw_time (w, sp->started); break;
-            case 4:
-                if (a)
-                    hpo_jw_time (w, a->ended);
-                else
-                    hpo_jw_null (w);
-                break;
+            case 4: hpo_jw_time (w, a ? a->ended : 0); break;
             case 5: hpo_jw_str (w, a ? a->outcome : "RUNNING"); break;
             default: hpo_jw_str (w, a ? a->reason : NULL);
             }

@@ -15,21 +15,32 @@
 //  An offset into the arena, plus one; 0 is NULL.
 typedef size_t s_ref_t;
 
+//  One record. Intermediate values, by far the most numerous, fit in it
+//  whole (40 bytes); the other kinds keep their fields in a wide record
+//  of their own (s_wide_t), which step indexes.
 typedef struct {
     uint8_t kind;
-    int8_t has_value;
-    uint32_t u32[3];    //  attempt, failures, lost
+    uint32_t attempt;
     uint64_t id;
-    uint64_t u64[3];    //  study id / budget, number / fail_base
-    int64_t step;
+    int64_t step;       //  a value's step, or the index of the wide record
+    double value;
+    s_ref_t metric;
+} s_rec_t;
+
+typedef struct {
+    int has_value;
+    uint32_t u32[3];    //  attempt, failures, lost
+    uint64_t u64[2];    //  study id / budget, number / fail_base
     double d[3];        //  value, started / created, ended
     s_ref_t str[4];
     size_t size;        //  the blob's (HPO_BATCH_WORKERS)
-} s_rec_t;
+} s_wide_t;
 
 struct _hpo_batch_t {
     s_rec_t *recs;
     size_t n, cap;
+    s_wide_t *wide;
+    size_t n_wide, cap_wide;
     char *arena;
     size_t used, arena_cap;
 };
@@ -48,6 +59,7 @@ hpo_batch_destroy (hpo_batch_t **self_p)
     if (!self)
         return;
     free (self->recs);
+    free (self->wide);
     free (self->arena);
     free (self);
     *self_p = NULL;
@@ -77,6 +89,22 @@ s_append (hpo_batch_t *self, hpo_batch_kind_t kind, uint64_t id)
     rec->kind = (uint8_t)kind;
     rec->id = id;
     return rec;
+}
+
+//  A record of a kind other than a value, with its wide part.
+static s_wide_t *
+s_append_wide (hpo_batch_t *self, hpo_batch_kind_t kind, uint64_t id)
+{
+    s_rec_t *rec = s_append (self, kind, id);
+    if (self->n_wide == self->cap_wide) {
+        self->cap_wide = self->cap_wide ? self->cap_wide * 2 : 16;
+        self->wide =
+            hpo_realloc (self->wide, self->cap_wide * sizeof (s_wide_t));
+    }
+    rec->step = (int64_t)self->n_wide;
+    s_wide_t *wide = &self->wide[self->n_wide++];
+    memset (wide, 0, sizeof *wide);
+    return wide;
 }
 
 static s_ref_t
@@ -112,7 +140,7 @@ void
 hpo_batch_study_insert (hpo_batch_t *self, uint64_t id, const char *name,
                         const char *spec_text, double created)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_STUDY_INSERT, id);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_STUDY_INSERT, id);
     rec->d[1] = created;
     rec->str[0] = s_str (self, name);
     rec->str[1] = s_str (self, spec_text);
@@ -122,7 +150,7 @@ void
 hpo_batch_study_state (hpo_batch_t *self, uint64_t id, const char *state,
                        double ended)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_STUDY_STATE, id);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_STUDY_STATE, id);
     rec->d[2] = ended;
     rec->str[2] = s_str (self, state);
 }
@@ -130,7 +158,7 @@ hpo_batch_study_state (hpo_batch_t *self, uint64_t id, const char *state,
 void
 hpo_batch_study_update (hpo_batch_t *self, const hpo_store_study_row_t *row)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_STUDY_UPDATE, row->id);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_STUDY_UPDATE, row->id);
     rec->d[2] = row->ended;
     rec->u64[0] = row->budget;
     rec->u64[1] = row->fail_base;
@@ -141,13 +169,13 @@ hpo_batch_study_update (hpo_batch_t *self, const hpo_store_study_row_t *row)
 void
 hpo_batch_study_delete (hpo_batch_t *self, uint64_t id)
 {
-    s_append (self, HPO_BATCH_STUDY_DELETE, id);
+    s_append_wide (self, HPO_BATCH_STUDY_DELETE, id);
 }
 
 void
 hpo_batch_trial (hpo_batch_t *self, const hpo_store_trial_row_t *row)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_TRIAL, row->id);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_TRIAL, row->id);
     rec->u64[0] = row->study_id;
     rec->u64[1] = row->number;
     rec->u32[0] = row->attempt;
@@ -167,7 +195,7 @@ void
 hpo_batch_attempt (hpo_batch_t *self, uint64_t trial_id,
                    const hpo_store_attempt_row_t *row)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_ATTEMPT, trial_id);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_ATTEMPT, trial_id);
     rec->u32[0] = row->attempt;
     rec->d[1] = row->started;
     rec->d[2] = row->ended;
@@ -181,17 +209,18 @@ void
 hpo_batch_value (hpo_batch_t *self, uint64_t trial_id, uint32_t attempt,
                  int64_t step, const char *metric, double value)
 {
+    s_ref_t ref = s_str (self, metric);
     s_rec_t *rec = s_append (self, HPO_BATCH_VALUE, trial_id);
-    rec->u32[0] = attempt;
+    rec->attempt = attempt;
     rec->step = step;
-    rec->d[0] = value;
-    rec->str[0] = s_str (self, metric);
+    rec->value = value;
+    rec->metric = ref;
 }
 
 void
 hpo_batch_workers (hpo_batch_t *self, const void *envelope, size_t size)
 {
-    s_rec_t *rec = s_append (self, HPO_BATCH_WORKERS, 0);
+    s_wide_t *rec = s_append_wide (self, HPO_BATCH_WORKERS, 0);
     rec->str[0] = s_blob (self, envelope, size);
     rec->size = size;
 }
@@ -201,17 +230,25 @@ hpo_batch_get (const hpo_batch_t *self, size_t index,
                hpo_batch_record_t *record)
 {
     assert (index < self->n);
-    const s_rec_t *rec = &self->recs[index];
+    const s_rec_t *r = &self->recs[index];
     memset (record, 0, sizeof *record);
-    record->kind = (hpo_batch_kind_t)rec->kind;
-    record->id = rec->id;
+    record->kind = (hpo_batch_kind_t)r->kind;
+    record->id = r->id;
+    if (record->kind == HPO_BATCH_VALUE) {
+        record->value.attempt = r->attempt;
+        record->value.step = r->step;
+        record->value.value = r->value;
+        record->value.metric = s_ptr (self, r->metric);
+        return;
+    }
+    const s_wide_t *rec = &self->wide[r->step];
     switch (record->kind) {
     case HPO_BATCH_STUDY_INSERT:
     case HPO_BATCH_STUDY_STATE:
     case HPO_BATCH_STUDY_UPDATE:
     case HPO_BATCH_STUDY_DELETE: {
         hpo_store_study_row_t *s = &record->study;
-        s->id = rec->id;
+        s->id = r->id;
         s->name = s_ptr (self, rec->str[0]);
         s->spec = s_ptr (self, rec->str[1]);
         s->state = s_ptr (self, rec->str[2]);
@@ -224,7 +261,7 @@ hpo_batch_get (const hpo_batch_t *self, size_t index,
     }
     case HPO_BATCH_TRIAL: {
         hpo_store_trial_row_t *t = &record->trial;
-        t->id = rec->id;
+        t->id = r->id;
         t->study_id = rec->u64[0];
         t->number = rec->u64[1];
         t->attempt = rec->u32[0];
@@ -251,12 +288,7 @@ hpo_batch_get (const hpo_batch_t *self, size_t index,
         a->log_tail = s_ptr (self, rec->str[3]);
         break;
     }
-    case HPO_BATCH_VALUE:
-        record->value.attempt = rec->u32[0];
-        record->value.step = rec->step;
-        record->value.value = rec->d[0];
-        record->value.metric = s_ptr (self, rec->str[0]);
-        break;
+    case HPO_BATCH_VALUE:   //  above
     case HPO_BATCH_WORKERS:
         record->blob = s_ptr (self, rec->str[0]);
         record->size = rec->size;

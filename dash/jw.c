@@ -49,6 +49,12 @@ s_reserve (hpo_jw_t *self, size_t more)
 }
 
 void
+hpo_jw_reserve (hpo_jw_t *self, size_t more)
+{
+    s_reserve (self, more);
+}
+
+void
 hpo_jw_raw (hpo_jw_t *self, const char *text, size_t len)
 {
     s_reserve (self, len);

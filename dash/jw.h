@@ -23,6 +23,8 @@ void hpo_jw_init (hpo_jw_t *self);
 char *hpo_jw_take (hpo_jw_t *self, size_t *len);
 void hpo_jw_free (hpo_jw_t *self);
 
+//  Makes room for more bytes, so a writer whose size is known grows once.
+void hpo_jw_reserve (hpo_jw_t *self, size_t more);
 //  Raw bytes, no comma: punctuation and already-encoded JSON.
 void hpo_jw_raw (hpo_jw_t *self, const char *text, size_t len);
 void hpo_jw_open (hpo_jw_t *self, char bracket);   //  '{' or '[', after a

@@ -784,6 +784,17 @@ s_emit (s_emit_t *e, const char *type)
     e->w.len = 0;
 }
 
+//  Opens an event's object with its trial: {"study": ..., "number": N.
+static void
+s_event_trial (s_emit_t *e, const hpo_dash_trial_t *t)
+{
+    hpo_jw_open (&e->w, '{');
+    hpo_jw_key (&e->w, "study");
+    hpo_jw_str (&e->w, t->study->name);
+    hpo_jw_key (&e->w, "number");
+    hpo_jw_uint (&e->w, t->number);
+}
+
 static void
 s_events_studies (hpo_model_t *self, s_emit_t *e, double now)
 {
@@ -836,11 +847,7 @@ s_events_trials (hpo_model_t *self, s_emit_t *e)
                 a = &t->attempts[j];
         if (!a)
             continue;
-        hpo_jw_open (&e->w, '{');
-        hpo_jw_key (&e->w, "study");
-        hpo_jw_str (&e->w, t->study->name);
-        hpo_jw_key (&e->w, "number");
-        hpo_jw_uint (&e->w, t->number);
+        s_event_trial (e, t);
         hpo_dash_write_attempt_keys (&e->w, a, 0);
         hpo_jw_close (&e->w, '}');
         s_emit (e, "attempt");
@@ -856,11 +863,7 @@ s_events_values (hpo_model_t *self, s_emit_t *e)
         hpo_dash_trial_t *t = s_map_get (&self->trials, ev->trial_id);
         if (!t || ev->v.metric >= t->study->n_metrics)
             continue;
-        hpo_jw_open (&e->w, '{');
-        hpo_jw_key (&e->w, "study");
-        hpo_jw_str (&e->w, t->study->name);
-        hpo_jw_key (&e->w, "number");
-        hpo_jw_uint (&e->w, t->number);
+        s_event_trial (e, t);
         hpo_jw_key (&e->w, "attempt");
         hpo_jw_uint (&e->w, ev->v.attempt);
         hpo_jw_key (&e->w, "step");

@@ -400,6 +400,44 @@ test_importance (hpo_model_t *m)
     json_decref (doc);
 }
 
+//  With enough COMPLETE trials, the parameter the value depends on leads,
+//  importances sum to 1, and a maximized objective is handled.
+static void
+test_importance_ranked (void)
+{
+    hpo_model_t *m = hpo_model_new ();
+    hpo_batch_t *b = hpo_batch_new ();
+    hpo_batch_study_insert (b, 1, "mnist", t_spec, 1000.0);
+    srand48 (3);
+    for (int k = 0; k < 60; k++) {
+        double lr = exp (log (1e-5) + drand48 () * (log (0.1) - log (1e-5)));
+        char *params = hpo_sprintf (
+            "{\"lr\": %.17g, \"layers\": %d, \"opt\": \"%s\"}", lr,
+            1 + (int)(drand48 () * 8), drand48 () < 0.5 ? "adam" : "sgd");
+        t_trial (b, 100 + k, 1, k, "COMPLETE", 1, params, 1,
+                 fabs (log10 (lr) + 3) + drand48 () * 0.01, "w", 1000 + k,
+                 1001 + k, NULL);
+        free (params);
+    }
+    hpo_model_apply (m, b);
+    hpo_batch_destroy (&b);
+    json_t *doc = s_get (m, "/api/studies/mnist/importance", NULL, 200);
+    CHECK (S_INT (doc, "n_trials") == 60);
+    json_t *params = json_object_get (doc, "params");
+    CHECK (json_array_size (params) == 4);
+    CHECK_STR (S_STR (json_array_get (params, 0), "name"), "lr");
+    double sum = 0;
+    for (size_t k = 0; k < json_array_size (params); k++) {
+        json_t *imp = json_object_get (json_array_get (params, k),
+                                       "importance");
+        if (json_is_number (imp))
+            sum += json_number_value (imp);
+    }
+    CHECK_NEAR (sum, 1.0, 1e-9);
+    json_decref (doc);
+    hpo_model_destroy (&m);
+}
+
 static void
 test_errors (hpo_model_t *m)
 {
@@ -433,5 +471,6 @@ main (void)
     test_importance (m);
     test_errors (m);
     hpo_model_destroy (&m);
+    test_importance_ranked ();
     TEST_DONE ();
 }

@@ -101,6 +101,14 @@ test_apply (void)
     hpo_batch_destroy (&b);
     CHECK (s->counts[0] == 1 && s->counts[1] == 0 && s->counts[2] == 1);
     CHECK (hpo_dash_study_best (s) == t0);
+    //  The store's update carries no params (store.h's tap): the
+    //  insert's stay.
+    b = hpo_batch_new ();
+    t_trial (b, 11, 1, 1, "RUNNING", 1, NULL, 0, 0, "gpu1", 170, 0, NULL);
+    hpo_model_apply (m, b);
+    hpo_batch_destroy (&b);
+    CHECK (t1->state == 1 && t1->params[2].kind == HPO_KIND_STR &&
+           t1->params[3].u.f == 0.9);
     CHECK (hpo_model_skipped (m) == 0);
     hpo_model_destroy (&m);
     CHECK (m == NULL);
