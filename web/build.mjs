@@ -49,6 +49,7 @@ const html = `<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>hpo dashboard</title>
+<link rel="icon" href="data:,">
 <!-- ${license} -->
 <style>${style}</style>
 </head>

@@ -1,18 +1,26 @@
 // #/study/NAME : state counts, best, trials per minute, live workers.
 import * as data from '../data.js';
 import { h, fmt, fmtTime, studyHref, STATES } from '../util.js';
-import { loadStudy } from './common.js';
 import { workersTable } from './studies.js';
 
 export default {
     async render(ctx) {
-        const b = await loadStudy(ctx);
-        await data.studies();
+        // The overview needs no trial table (slow to fetch at 100,000
+        // trials): counts and best are in the study; the workers running
+        // its trials fill in once the table has come.
+        const name = ctx.route.study;
+        const [det] = await Promise.all([data.detail(name), data.studies()]);
+        const b = { det, tr: null };
+        data.trials(name).then((tr) => {
+            b.tr = tr;
+            if (ctx.alive) draw();
+        }, (e) => console.warn(e));
         const draw = () => {
-            const s = b.info();
+            const l = data.studiesNow();
+            const s = (l && l.studies.get(name)) || det.study;
             const counts = s.counts || {};
             const running = new Set();
-            for (let i = 0; i < b.tr.n; i++)
+            for (let i = 0; b.tr && i < b.tr.n; i++)
                 if (b.tr.state[i] === 'RUNNING' && b.tr.worker[i])
                     running.add(b.tr.worker[i]);
             const all = (data.studiesNow() || { workers: [] }).workers;
@@ -37,7 +45,8 @@ export default {
                          : '-', 'best',
                          s.best ? studyHref(s.name, 'trial/' + s.best.number) : null),
                     tile('trials/min', fmt(s.trials_per_minute), 'rate'),
-                    tile('workers on it', String(running.size), 'live-workers')),
+                    tile('workers on it', b.tr ? String(running.size) : '…',
+                         'live-workers')),
                 s.budget ? h('progress', { max: s.budget, value: s.trials,
                                            'data-testid': 'budget' }) : null,
                 h('h2', {}, 'Workers running its trials'),
@@ -58,7 +67,7 @@ export default {
                             + p.when.values.map(String).join(', ') : ''))))),
                 b.det.spec ? h('details', {}, h('summary', {}, 'Study file'),
                                h('pre', { class: 'spec' }, b.det.spec)) : null);
-            if (b.tr.n === 0) ctx.empty(`Study "${s.name}" has no trials yet.`);
+            if (!s.trials) ctx.empty(`Study "${s.name}" has no trials yet.`);
             else ctx.ready();
         };
         draw();

@@ -7,7 +7,7 @@ import { h, fmt, ui, sample, num, studyHref } from '../util.js';
 import { loadStudy, emptyStudy, controls, note, valued, isCategorical,
          categories, canLog } from './common.js';
 
-const MAX_LINES = 20000;    // drawn; brushing and top-k see every trial
+const MAX_LINES = 10000;    // drawn; brushing and top-k see every trial
 const OBJ = '\u0000objective';
 
 export default {
@@ -16,7 +16,7 @@ export default {
         let order = null;
         const logs = new Set(), flips = new Set(), defaulted = new Set();
         let topk = 100, chart = null, drawn = false;
-        let rows = [], axes = [], selected = null;
+        let rows = [], axes = [], selected = null, drawnRows = [];
 
         const topkIn = h('input', { type: 'number', min: 1, max: 100, value: 100,
             step: 1, 'data-testid': 'topk', class: 'small',
@@ -146,6 +146,7 @@ export default {
             const best = rows.slice().sort((x, y) => cmp(tr.value[x], tr.value[y]))
                 .slice(0, 500);
             const shown = sample(rows, MAX_LINES, best);
+            drawnRows = shown;
             info.textContent = `${rows.length} trials with a value`
                 + (shown.length < rows.length
                     ? `; ${shown.length} lines drawn (evenly sampled, best 500 kept)` : '');
@@ -158,8 +159,9 @@ export default {
                 chart = makeChart(el, ctx);
                 chart.on('axisareaselected', computeSelection);
                 chart.on('click', (p) => {
-                    const n = p.data && p.data.number;
-                    if (n !== undefined) location.hash = studyHref(b.name, 'trial/' + n);
+                    const i = drawnRows[p.dataIndex];
+                    if (i !== undefined)
+                        location.hash = studyHref(b.name, 'trial/' + b.tr.number[i]);
                 });
             }
             chart.setOption({
@@ -190,13 +192,10 @@ export default {
                     lineStyle: { width: 1, opacity: shown.length > 2000 ? 0.25 : 0.6 },
                     inactiveOpacity: 0.03, activeOpacity: 0.9,
                     progressive: 2000, progressiveThreshold: 4000,
-                    data: shown.map((i) => ({
-                        number: tr.number[i],
-                        value: axes.map((a) => {
-                            const v = a.col[i];
-                            if (v === null || v === undefined) return '-';
-                            return a.categorical ? String(v) : v;
-                        }),
+                    data: shown.map((i) => axes.map((a) => {
+                        const v = a.col[i];
+                        if (v === null || v === undefined) return '-';
+                        return a.categorical ? String(v) : v;
                     })),
                 }],
             }, true);
