@@ -154,9 +154,21 @@ class Fixtures:
                            capture_output=True, timeout=120)
 
     def start(self):
-        self.c.start_coordinator(["--http", "127.0.0.1:0",
-                                  "--http-token-file",
-                                  os.path.join(self.c.dir, "token")])
+        """Cluster.start_coordinator, with a longer wait: the dashboard's
+        read model of s100k is built before the coordinator listens, 10 s
+        and more under ASan."""
+        c = self.c
+        epfile = os.path.join(c.dir, "endpoint")
+        c.coordinator = c._spawn(
+            [exe("hpo-coordinator"), "--db", os.path.join(c.dir, "hpo.db"),
+             "--listen", c.listen, "--endpoint-file", epfile,
+             "--heartbeat-ms", str(c.heartbeat_ms),
+             "--lease-ms", str(c.lease_ms), "--http", "127.0.0.1:0",
+             "--http-token-file", os.path.join(c.dir, "token")],
+            "coordinator.log")
+        c.endpoint = wait_for(lambda: os.path.exists(epfile) and
+                              open(epfile).read().strip(), 120,
+                              "the coordinator to listen", interval=0.1)
         m = wait_for(lambda: re.search(
             r"dashboard on (http://[0-9.:]+)/",
             self.c.log_text("coordinator.log")), 60,
