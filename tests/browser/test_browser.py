@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 from harness import (BIN, PYTHON, Cluster, exe, run_or_skip,  # noqa: E402
-                     study_yaml, test_ok, wait_for)
+                     test_ok, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM = os.environ.get("HPO_CHROMIUM") or "/usr/bin/chromium"
