@@ -263,7 +263,9 @@ s_choose (const hpo_htmlreport_t *self, uint8_t *chosen)
     free (last);
 }
 
-//  Every metric reported, from the study's own answer.
+//  The metrics whose curves the report holds, from the study's own
+//  answer: the objective's first (so a page asking for the curves of no
+//  metric in particular finds it first), then every other one reported.
 static json_t *
 s_metrics (hpo_model_t *model, const char *path, double now)
 {
@@ -272,9 +274,19 @@ s_metrics (hpo_model_t *model, const char *path, double now)
     hpo_api_get (model, path, NULL, 0, now, &body, &len);
     json_t *doc = json_loadb (body, len, 0, NULL);
     free (body);
-    json_t *metrics = json_incref (json_object_get (doc, "metrics"));
+    json_t *out = json_array ();
+    const char *objective = json_string_value (
+        json_object_get (json_object_get (doc, "study"), "metric"));
+    if (objective)
+        json_array_append_new (out, json_string (objective));
+    json_t *metrics = json_object_get (doc, "metrics");
+    for (size_t k = 0; k < json_array_size (metrics); k++) {
+        const char *m = json_string_value (json_array_get (metrics, k));
+        if (m && (!objective || strcmp (m, objective) != 0))
+            json_array_append_new (out, json_string (m));
+    }
     json_decref (doc);
-    return metrics ? metrics : json_array ();
+    return out;
 }
 
 //  JSON text made safe inside a <script> element, whose raw text ends at
@@ -332,9 +344,12 @@ hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
         s_answer (&w, model, now, path, NULL);
         free (path);
     }
+    //  Curves by metric only: the answer without one is the objective's,
+    //  the same document again (half of a large report).
     char *curves = hpo_sprintf ("%s/curves", base);
-    s_answer (&w, model, now, curves, NULL);
     json_t *metrics = s_metrics (model, base, now);
+    if (!json_array_size (metrics))
+        s_answer (&w, model, now, curves, NULL);
     for (size_t k = 0; k < json_array_size (metrics); k++) {
         char *metric = s_encode (json_string_value (json_array_get (metrics, k)));
         char *query = hpo_sprintf ("metric=%s", metric);

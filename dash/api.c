@@ -17,32 +17,6 @@
 
 //  ---- shared documents (modelp.h) -------------------------------------
 
-void
-hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
-                     const hpo_dash_pval_t *v)
-{
-    switch (v->kind) {
-    case HPO_KIND_FLOAT:
-        hpo_jw_real (w, v->u.f);
-        break;
-    case HPO_KIND_INT:
-        hpo_jw_int (w, v->u.i);
-        break;
-    case HPO_KIND_STR: {
-        const hpo_value_t *c = &param->values[v->u.cat];
-        if (c->kind == HPO_KIND_STR)
-            hpo_jw_str (w, c->s ? c->s : "");
-        else if (c->kind == HPO_KIND_INT)
-            hpo_jw_int (w, c->i);
-        else
-            hpo_jw_real (w, c->f);
-        break;
-    }
-    default:
-        hpo_jw_null (w);
-    }
-}
-
 static void
 s_write_value (hpo_jw_t *w, const hpo_value_t *v)
 {
@@ -54,6 +28,26 @@ s_write_value (hpo_jw_t *w, const hpo_value_t *v)
         hpo_jw_real (w, v->f);
     else
         hpo_jw_null (w);
+}
+
+void
+hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
+                     const hpo_dash_pval_t *v)
+{
+    switch (v->kind) {
+    case HPO_KIND_FLOAT:
+        hpo_jw_real (w, v->u.f);
+        break;
+    case HPO_KIND_INT:
+        hpo_jw_int (w, v->u.i);
+        break;
+    case HPO_KIND_STR:
+        //  A listed value, written as the study file typed it.
+        s_write_value (w, &param->values[v->u.cat]);
+        break;
+    default:
+        hpo_jw_null (w);
+    }
 }
 
 //  A value, or null when the row has none.

@@ -43,6 +43,20 @@ test_jw_reals (void)
     double edge[] = {0.0, -0.0, 1.0, 0.1, 1e-5, 1e-6, 9.9999999999999995e-7,
                      1e16, 1e17, 123456789012345678.0, 0.5, 100.0, 5e-324,
                      1.7976931348623157e308, 99999999999999999.0};
+    //  Around every power of ten the fast path covers, where its first
+    //  guess of the exponent is most often wrong.
+    for (int p = -8; p <= 18; p++) {
+        double x = pow (10, p);
+        double near[] = {x, nextafter (x, 0), nextafter (x, INFINITY),
+                         nextafter (nextafter (x, 0), 0), x * (1 - 1e-16),
+                         x * 9.9999999999999995, -x};
+        for (size_t k = 0; k < sizeof near / sizeof *near; k++) {
+            char a[40], b[40];
+            hpo_jw_format_real (a, near[k]);
+            snprintf (b, sizeof b, "%.17g", near[k]);
+            CHECK_STR (a, b);
+        }
+    }
     for (size_t k = 0; k < sizeof edge / sizeof *edge; k++) {
         char a[40], b[40];
         hpo_jw_format_real (a, edge[k]);

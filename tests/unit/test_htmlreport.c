@@ -124,7 +124,6 @@ main (void)
                            "/api/studies/mnist", "/api/studies/mnist/trials",
                            "/api/studies/mnist/importance",
                            "/api/studies/mnist/timeline",
-                           "/api/studies/mnist/curves",
                            "/api/studies/mnist/curves?metric=val_loss"};
     for (size_t k = 0; k < sizeof paths / sizeof *paths; k++)
         CHECK (json_is_object (json_object_get (api, paths[k])));
@@ -137,7 +136,9 @@ main (void)
                    json_object_get (trials, "worker"), 1)),
                "<!--<script>");
     //  Trial 99's two pieces make one curve of two values.
-    json_t *curves = json_object_get (api, "/api/studies/mnist/curves");
+    CHECK (json_object_get (api, "/api/studies/mnist/curves") == NULL);
+    json_t *curves =
+        json_object_get (api, "/api/studies/mnist/curves?metric=val_loss");
     CHECK (json_integer_value (json_object_get (curves, "n")) == 2 * S_N);
     //  The detail: the best 50 (numbers 48..102 around 75, FAILED ones
     //  excluded) and the last 50 ended (numbers 0..49): 98 trials.
