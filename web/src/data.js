@@ -41,8 +41,12 @@ function fromReport(path) {
 
 export async function getJSON(path) {
     if (report) return fromReport(path);
-    const r = await fetch(path, { credentials: 'same-origin',
-                                  headers: { Accept: 'application/json' } });
+    // The head's preload script may have started this one already.
+    const pre = window.__hpoPrefetch || {};
+    const started = pre[path];
+    delete pre[path];
+    const r = await (started || fetch(path, { credentials: 'same-origin',
+        headers: { Accept: 'application/json' } }));
     if (!r.ok) {
         let msg = r.statusText;
         try { msg = (await r.json()).error || msg; } catch (e) { /* text */ }
