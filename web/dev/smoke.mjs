@@ -67,6 +67,20 @@ if (studies.includes('live') && !opt('--path', '').includes('report')) {
     const ok = after !== before;
     if (!ok) failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} live update: "${before}" -> "${after}"`);
+    // Learning curves grow from value events (the mock's running trials
+    // report a step every tick): the chart's point count must rise.
+    await visit('#/study/live/curves', 'live/curves (SSE)');
+    const points = () => page.evaluate(() => {
+        const el = document.querySelector('#view .chart');
+        const c = el && el.querySelector('canvas');
+        return document.querySelector('#view .note').textContent + '|' + (c ? 1 : 0);
+    });
+    const c0 = await points();
+    let c1 = c0;
+    for (let k = 0; k < 20 && c1 === c0; k++) { await page.waitForTimeout(500); c1 = await points(); }
+    const ok2 = c1 !== c0;
+    if (!ok2) failed++;
+    console.log(`${ok2 ? 'ok  ' : 'FAIL'} live curves: "${c0}" -> "${c1}"`);
 }
 // The controls: each must work and log no error.
 if (studies.includes('reruns') && !opt('--no-controls', null)) {
