@@ -7,7 +7,7 @@
 // Deterministic: the same sources and lockfile give the same bytes
 // (scripts/build-web.sh --check compares). The report writer (hpo report)
 // inserts its <script id="hpo-data"> before the first "<script" of the
-// file, which is the app's: nothing above it may contain that text.
+// file, the preload's at the top of <head> (so both scripts see it).
 import * as esbuild from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,11 @@ const js = await esbuild.build({
 const css = await esbuild.build({
     ...common, entryPoints: [join(here, 'src', 'style.css')],
 });
+const pre = await esbuild.build({
+    ...common, entryPoints: [join(here, 'src', 'preload.js')], format: 'iife',
+});
 let script = js.outputFiles[0].text;
+const preload = pre.outputFiles[0].text;
 const style = css.outputFiles[0].text;
 
 // Inline script: "</script" or "<!--" inside it would end or confuse the
@@ -35,7 +39,7 @@ const style = css.outputFiles[0].text;
 // where "<\/" and "\x3C!--" mean the same (esbuild keeps "</script"
 // escaped already; this is a guard for the rest).
 script = script.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '\\x3C!--');
-if (/<script|<\/script|<!--/i.test(script))
+if (/<script|<\/script|<!--/i.test(script + preload))
     throw new Error('build.mjs: the script holds text that would end it');
 if (/<\/style|url\(\s*['"]?[a-z]+:/i.test(style))
     throw new Error('build.mjs: the style would end early or load a URL');
@@ -46,6 +50,7 @@ const html = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<script>${preload}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>hpo dashboard</title>

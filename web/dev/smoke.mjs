@@ -67,6 +67,91 @@ if (studies.includes('live') && !opt('--path', '').includes('report')) {
     const ok = after !== before;
     if (!ok) failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} live update: "${before}" -> "${after}"`);
+    // Learning curves grow from value events (the mock's running trials
+    // report a step every tick): the chart's point count must rise.
+    await visit('#/study/live/curves', 'live/curves (SSE)');
+    const points = () => page.evaluate(() => {
+        const el = document.querySelector('#view .chart');
+        const c = el && el.querySelector('canvas');
+        return document.querySelector('#view .note').textContent + '|' + (c ? 1 : 0);
+    });
+    const c0 = await points();
+    let c1 = c0;
+    for (let k = 0; k < 20 && c1 === c0; k++) { await page.waitForTimeout(500); c1 = await points(); }
+    const ok2 = c1 !== c0;
+    if (!ok2) failed++;
+    console.log(`${ok2 ? 'ok  ' : 'FAIL'} live curves: "${c0}" -> "${c1}"`);
+}
+// The controls: each must work and log no error.
+if (studies.includes('reruns') && !opt('--no-controls', null)) {
+    const before = problems.length;
+    const check = (what, ok) => {
+        if (!ok) failed++;
+        console.log(`${ok ? 'ok  ' : 'FAIL'} control: ${what}`);
+    };
+    await visit('#/study/reruns/parallel', 'reruns/parallel (controls)');
+    const order = () => page.$$eval('[data-testid=axis-list] li',
+                                    (ls) => ls.map((l) => l.dataset.axis).join(','));
+    const o1 = await order();
+    await page.click('[data-testid="axis-down-lr"]');
+    check('axis reorder', (await order()) !== o1);
+    await page.click('[data-testid="axis-flip-layers"]');
+    await page.click('[data-testid="axis-log-lr"]');
+    // Brush along the last (objective) axis: the chart's right end.
+    const box = await page.$eval('#view .chart', (e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.x, y: r.y, w: r.width, h: r.height };
+    });
+    const x = box.x + box.w - 150, top = box.y + 50, bot = box.y + box.h - 40;
+    const y0 = top + (bot - top) * 0.5, y1 = top + (bot - top) * 0.9;
+    await page.mouse.move(x, y0);
+    await page.mouse.down();
+    await page.mouse.move(x, (y0 + y1) / 2, { steps: 5 });
+    await page.mouse.move(x, y1, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+    const brushed = await page.$eval('[data-testid=brushed]', (e) => e.textContent);
+    const all = await page.$eval('#view .note', (e) => parseInt(e.textContent, 10));
+    const got = parseInt(brushed, 10);
+    check(`brush: ${got} of ${all} trials brushed`, got > 0 && got < all);
+    await page.click('[data-testid=brushed-to-table]');
+    await page.waitForFunction(() => document.getElementById('view').dataset.state === 'ready'
+                               && document.getElementById('view').dataset.view === 'trials');
+    const shownRows = await page.$eval('#view .note', (e) => parseInt(e.textContent, 10));
+    check(`brushed trials in the table: ${shownRows}`, shownRows === got);
+    await visit('#/study/reruns/parallel', 'reruns/parallel (again)');
+    await page.fill('[data-testid=topk]', '10');
+    await page.press('[data-testid=topk]', 'Enter');
+    await page.waitForTimeout(200);
+    check('top-k', /^\d+ trials/.test(await page.$eval('#view .note', (e) => e.textContent)));
+    await visit('#/study/reruns/trials', 'reruns/trials (controls)');
+    const rows = () => page.$$eval('[data-testid=trial-row]', (r) => r.map((x) => x.dataset.number));
+    await page.click('[data-testid="sort-number"]');
+    check('sort descending', Number((await rows())[0]) > Number((await rows())[1]));
+    await page.fill('[data-testid=table-filter]', 'FAILED');
+    await page.waitForTimeout(100);
+    const failedRows = await page.$$eval('[data-testid=trial-row]',
+        (r) => r.every((x) => x.className.includes('state-FAILED')) && r.length);
+    check('filter', failedRows > 0);
+    await page.fill('[data-testid=table-filter]', '');
+    await page.fill('[data-testid=jump]', '12');
+    await page.press('[data-testid=jump]', 'Enter');
+    check('jump', await page.$$eval('.tr.hl', (r) => r.length === 1 && r[0].dataset.number === '12'));
+    await page.click('[data-testid="state-COMPLETE"]');
+    await page.waitForTimeout(100);
+    check('state filter', await page.$$eval('[data-testid=trial-row]',
+        (r) => r.length > 0 && r.every((x) => !x.className.includes('state-COMPLETE'))));
+    await page.click('[data-testid="state-COMPLETE"]');
+    await page.click('[data-testid="trial-row"]');
+    await page.waitForFunction(() => document.getElementById('view').dataset.view === 'trial');
+    check('row -> trial detail', true);
+    await visit('#/study/reruns/history', 'reruns/history (controls)');
+    await page.click('[data-testid="log-toggle"]');
+    await visit('#/study/reruns/contour', 'reruns/contour (controls)');
+    await page.selectOption('[data-testid=contour-y]', 'opt');
+    await page.waitForTimeout(200);
+    check('no errors from the controls', problems.length === before);
+    if (problems.length > before) console.log('     ' + problems.slice(before).join('\n     '));
 }
 await browser.close();
 console.log(failed ? `${failed} view(s) failed` : 'every view ok');

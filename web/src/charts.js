@@ -22,7 +22,14 @@ export const STATE_COLORS = {
 // A chart in el that follows el's size and is disposed with the view.
 export function makeChart(el, views) {
     const chart = echarts.init(el, null, { renderer: 'canvas' });
-    const ro = new ResizeObserver(() => chart.resize());
+    // The observer also fires once at the start: resizing to the same size
+    // would redraw every series again (a second at 100,000 trials).
+    let w = el.clientWidth, ht = el.clientHeight;
+    const ro = new ResizeObserver(() => {
+        if (el.clientWidth === w && el.clientHeight === ht) return;
+        w = el.clientWidth; ht = el.clientHeight;
+        chart.resize();
+    });
     ro.observe(el);
     views.onDispose(() => {
         ro.disconnect();

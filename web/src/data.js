@@ -41,8 +41,12 @@ function fromReport(path) {
 
 export async function getJSON(path) {
     if (report) return fromReport(path);
-    const r = await fetch(path, { credentials: 'same-origin',
-                                  headers: { Accept: 'application/json' } });
+    // The head's preload script may have started this one already.
+    const pre = window.__hpoPrefetch || {};
+    const started = pre[path];
+    delete pre[path];
+    const r = await (started || fetch(path, { credentials: 'same-origin',
+        headers: { Accept: 'application/json' } }));
     if (!r.ok) {
         let msg = r.statusText;
         try { msg = (await r.json()).error || msg; } catch (e) { /* text */ }
@@ -68,6 +72,7 @@ class Resource {
             this.promise = getJSON(this.path).then((doc) => {
                 this.data = this.make(doc);
                 const v = doc.version || 0;
+                noteVersion(v);
                 for (const [id, type, ev] of this.pending)
                     if (id > v) this.apply(this.data, type, ev);
                 this.pending = null;
@@ -84,6 +89,8 @@ class Resource {
 
 export const store = {
     resources: new Map(),
+    minLoaded: Infinity,        // the oldest answer before the stream
+    streamFrom: null,           // the since the stream was opened with
     listeners: new Set(),
     generation: 0,
     lastId: 0,
@@ -249,32 +256,56 @@ function enqueue(id, type, ev) {
 let source = null;
 let retry = null;
 
+// Answers fetched at the same time come with different versions; the
+// stream must start at the oldest, or the changes between it and the
+// others would be missed (replayed ones are harmless: upserts, in order).
+// An answer older than where the stream started (one fetched before it
+// opened, which came in after) reopens it from that answer's version.
+function noteVersion(v) {
+    if (report) return;
+    if (!source) {
+        if (v < store.minLoaded) store.minLoaded = v;
+    } else if (store.streamFrom !== null && v < store.streamFrom) {
+        source.close();
+        source = null;
+        follow(v);
+    }
+}
+
 function setStatus(s) {
     store.status = s;
     for (const fn of store.listeners) fn({ studies: new Set(), status: s });
 }
 
-// Follow /api/events from the studies list's version. EventSource resumes
-// by itself (Last-Event-ID); when it gives up, reopen from the last id.
+// Follow /api/events from since (default: the oldest answer so far).
+// EventSource resumes by itself (Last-Event-ID); when it gives up, reopen
+// from the last id.
 export function follow(since) {
     if (report || source) return;
-    store.lastId = Math.max(store.lastId, since || 0);
-    source = new EventSource('/api/events?since=' + store.lastId,
-                             { withCredentials: false });
-    source.onopen = () => setStatus('live');
-    source.onerror = () => {
-        if (source.readyState === EventSource.CLOSED) {
-            source.close();
+    clearTimeout(retry);
+    if (since === undefined)
+        since = store.lastId ? store.lastId
+            : isFinite(store.minLoaded) ? store.minLoaded : null;
+    store.streamFrom = since;
+    const es = new EventSource('/api/events'
+                               + (since !== null ? '?since=' + since : ''));
+    source = es;
+    es.onopen = () => { if (es === source) setStatus('live'); };
+    es.onerror = () => {
+        if (es !== source) return;
+        if (es.readyState === EventSource.CLOSED) {
+            es.close();
             source = null;
             setStatus('disconnected');
             clearTimeout(retry);
-            retry = setTimeout(() => follow(store.lastId), 3000);
+            retry = setTimeout(() => follow(), 3000);
         } else {
             setStatus('reconnecting');
         }
     };
     for (const type of TYPES) {
-        source.addEventListener(type, (e) => {
+        es.addEventListener(type, (e) => {
+            if (es !== source) return;
             const id = Number(e.lastEventId) || 0;
             if (id > store.lastId) store.lastId = id;
             let ev;

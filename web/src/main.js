@@ -147,11 +147,11 @@ function show() {
     Promise.resolve()
         .then(() => mod.render(ctx))
         .then((view) => { if (ctx.alive) start(view || {}); })
-        .catch((err) => { if (ctx.alive) ctx.error(err); });
+        .catch((err) => { if (ctx.alive) ctx.error(err); })
+        // The stream opens once the first view has its answers: from the
+        // oldest of them (data.follow).
+        .finally(() => { if (data.mode === 'live') data.follow(); });
 }
 
 window.addEventListener('hashchange', show);
-data.studies().then((d) => {
-    if (data.mode === 'live') data.follow(d.version || 0);
-}, () => { /* the view says why */ });
 show();

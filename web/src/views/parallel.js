@@ -191,7 +191,7 @@ export default {
                     type: 'parallel', smooth: false,
                     lineStyle: { width: 1, opacity: shown.length > 2000 ? 0.25 : 0.6 },
                     inactiveOpacity: 0.03, activeOpacity: 0.9,
-                    progressive: 2000, progressiveThreshold: 4000,
+                    progressive: 500, progressiveThreshold: 3000,
                     data: shown.map((i) => axes.map((a) => {
                         const v = a.col[i];
                         if (v === null || v === undefined) return '-';
