@@ -7,6 +7,9 @@ printing a markdown table (median of --repeat runs, with min and max).
     bench/run.py growth       throughput and hand-out time on a large database
     bench/run.py startup      time to the first answer on a large database
     bench/run.py all          all four
+    bench/run.py dashboard    throughput with and without a dashboard
+                              client following a 100,000-trial study
+                              (issue #12); not part of all
     bench/run.py samplers     search quality and TPE speed, hpo's samplers
                               vs Optuna's on the same functions (issue #7);
                               not part of all
@@ -38,6 +41,8 @@ import tempfile
 import threading
 import time
 
+import dashclient  # bench/dashclient.py, beside this file
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -67,9 +72,10 @@ def parse_kv(line):
 
 # ---- /proc ------------------------------------------------------------------
 
-def proc_cpu_ticks(pid):
-    """utime + stime of pid, in clock ticks."""
-    with open("/proc/%d/stat" % pid) as f:
+def proc_cpu_ticks(pid, tid=None):
+    """utime + stime of pid (or of its thread tid), in clock ticks."""
+    with open("/proc/%d/task/%d/stat" % (pid, tid) if tid else
+              "/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
 
@@ -355,17 +361,22 @@ class Bench:
     # -- hpo throughput, used by throughput and growth --
 
     def hpo_throughput(self, sessions, trials, sync="full", db_src=None,
-                       cmds=None):
+                       cmds=None, extra=(), follow=None):
+        """follow: with the coordinator's --http in extra, the study a
+        dashboard client (bench/dashclient.py) follows during the run."""
         coord_db = None
         tmp = None
+        follower = None
         if db_src:
             tmp = tempfile.mkdtemp(prefix="db-", dir=self.workdir)
             coord_db = os.path.join(tmp, "hpo.db")
             shutil.copyfile(db_src, coord_db)
         c = Coordinator(self.bins, self.workdir, db=coord_db, sync=sync,
-                        extra=self.key_args)
+                        extra=self.key_args + list(extra))
         try:
             c.wait_endpoint()
+            if "--http" in extra:
+                follower = self.dash_ready(c, follow)
             rss_ready = proc_status_kb(c.pid, "VmRSS")
             argv = loadgen_argv(self.bins, c.endpoint, "throughput", sessions,
                                 self.study(), trials=trials)
@@ -373,10 +384,28 @@ class Bench:
                 cmds.append(shown(c.argv, self.subst(c)))
                 cmds.append(shown(argv, self.subst(c)))
             t0 = proc_cpu_ticks(c.pid)
+            m0 = proc_cpu_ticks(c.pid, c.pid)
+            o0 = os.times()
             w0 = time.monotonic()
             kv = run_loadgen(argv, timeout=self.args.load_timeout)
             wall = time.monotonic() - w0
             cpu = (proc_cpu_ticks(c.pid) - t0) / TICK / wall
+            # The coordinator's main thread is its loop; the rest is the
+            # dashboard's (and libmicrohttpd's) threads.
+            dash = {"loop_cpu": (proc_cpu_ticks(c.pid, c.pid) - m0)
+                    / TICK / wall}
+            if follower:
+                o1 = os.times()
+                follower.stop()
+                if follower.errors:
+                    raise BenchError("dashboard client: %s"
+                                     % "; ".join(follower.errors[:3]))
+                # This process's CPU is the client's: it only waits
+                # otherwise.
+                dash.update(events=follower.events,
+                            fetches=follower.fetches,
+                            client_cpu=(o1.user + o1.system - o0.user
+                                        - o0.system) / wall)
             res = {
                 "trials_per_s": kv["trials_per_s"],
                 "handout_p50_us": kv["handout_p50_us"],
@@ -386,11 +415,14 @@ class Bench:
                 "rss_ready_mb": rss_ready / 1024,
                 "rss_after_mb": proc_status_kb(c.pid, "VmRSS") / 1024,
                 "hwm_mb": proc_status_kb(c.pid, "VmHWM") / 1024,
+                **dash,
             }
             if c.proc.poll() is not None:
                 raise BenchError("coordinator died:\n" + c.log_tail())
             return res
         finally:
+            if follower:
+                follower.stop()
             c.stop()
             c.cleanup()
             if tmp:
@@ -508,6 +540,131 @@ class Bench:
             out += ["", "Optuna errors seen (counted above, the trial is "
                     "skipped): " + "; ".join(notes)]
         out += ["", commands_block(labelled(configs, cmds))]
+        return "\n".join(out)
+
+    # -- the dashboard's cost to the trial loop (issue #12) --
+
+    def dash_ready(self, coord, study):
+        """Waits for the coordinator's dashboard to answer (its read model
+        built), then, with study, starts a client following it."""
+        if not hasattr(self, "dash_token"):
+            self.dash_token = dashclient.write_token(
+                os.path.join(self.workdir, "dash-token"))
+        try:
+            addr = dashclient.address_from_log(coord.logpath,
+                                               proc=coord.proc)
+        except RuntimeError as e:
+            raise BenchError("%s:\n%s" % (e, coord.log_tail()))
+        c = dashclient.Client(addr, self.dash_token)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if c.get("/api/studies")[0] == 200:
+                    break
+            except OSError:
+                c.close()
+            if time.monotonic() > deadline:
+                raise BenchError("the dashboard never answered:\n"
+                                 + coord.log_tail())
+            time.sleep(0.02)
+        c.close()
+        if not study:
+            return None
+        kind, name = study
+        return getattr(dashclient.Follower, kind)(addr, self.dash_token,
+                                                  name)
+
+    def dash_db(self):
+        """A cached database with one finished 100,000-trial study, as
+        the dashboard's fixtures have it (hpo-bench-populate --rich)."""
+        a = self.args
+        cache = a.cache or os.path.join(self.workdir, "cache")
+        os.makedirs(cache, exist_ok=True)
+        path = os.path.join(cache, "dash-%d.db" % a.dash_trials)
+        argv = [self.bins.hpo_bench_populate, "--db", path, "--rich",
+                "--study", "big", "--trials", str(a.dash_trials),
+                "--values", str(10 * a.dash_trials)]
+        self.populate_cmd = shown(argv, {self.bins.dir + "/": "build/",
+                                         cache: "$CACHE"})
+        if os.path.exists(path + ".done"):
+            return path
+        for p in (path, path + "-wal"):
+            if os.path.exists(p):
+                os.unlink(p)
+        log("populating " + path)
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=1800)
+        if r.returncode != 0:
+            raise BenchError("hpo-bench-populate failed: " + r.stderr)
+        with open(path + ".done", "w") as f:
+            f.write(r.stdout)
+        return path
+
+    def dashboard(self):
+        a = self.args
+        db = self.dash_db()
+        http = ["--http", "127.0.0.1:0", "--http-token-file",
+                os.path.join(self.workdir, "dash-token")]
+        configs = [
+            {"key": "no dashboard", "extra": [], "follow": None},
+            {"key": "--http, no client", "extra": http, "follow": None},
+            {"key": "--http, a page following the study", "extra": http,
+             "follow": ("page", "big")},
+            {"key": "--http, the same page, its events read by curl",
+             "extra": http, "follow": ("page_curl", "big")},
+            {"key": "--http, its trials fetched every second",
+             "extra": http, "follow": ("reloading", "big")}]
+        cmds = {c["key"]: [] for c in configs}
+        if not hasattr(self, "dash_token"):
+            self.dash_token = dashclient.write_token(
+                os.path.join(self.workdir, "dash-token"))
+
+        def measure(c):
+            return self.hpo_throughput(a.dash_sessions, a.hpo_trials,
+                                       db_src=db, cmds=cmds[c["key"]],
+                                       extra=c["extra"], follow=c["follow"])
+
+        res = self.repeat(configs, measure)
+        base = med([r["trials_per_s"] for r in res["no dashboard"]])
+        rows = []
+        for c in configs:
+            rs = res[c["key"]]
+            m = med([r["trials_per_s"] for r in rs])
+            rows.append([c["key"], spread([r["trials_per_s"] for r in rs]),
+                         fmt(100 * m / base, 1) + "%",
+                         fmt(med([r["handout_p99_us"] for r in rs])),
+                         fmt(med([r["coord_cpu"] for r in rs]), 2),
+                         fmt(med([r["rss_after_mb"] for r in rs])),
+                         fmt(med([r["loop_cpu"] for r in rs]), 2),
+                         fmt(med([r.get("client_cpu", 0) for r in rs]), 2)
+                         if c["follow"] else "–",
+                         fmt(med([r.get("events", 0) for r in rs]))
+                         if c["follow"] else "–",
+                         fmt(med([r.get("fetches", 0) for r in rs]))
+                         if c["follow"] else "–"])
+        following = med([r["trials_per_s"]
+                         for r in res["--http, a page following the study"]])
+        out = ["## Throughput with a dashboard client following", "",
+               "%d sessions, %s trials per run, --sync full, on a database "
+               "that holds a finished %s-trial study (`%s`). A page "
+               "following the study (bench/dashclient.py, as web/README.md "
+               "says the page does): the study list and all its trials "
+               "once, then /api/events (every trial of the load arrives "
+               "there), importance every 10 s. The last row is a worst "
+               "case: the study list and all its trials fetched again every "
+               "second. The client runs on the same cores (Python, this "
+               "process); the loop is the coordinator's main thread. "
+               "Median of %d runs (min–max), interleaved. Target: the page "
+               "following ≥ 90%% of no dashboard: **%s** (%s%%)."
+               % (a.dash_sessions, fmt(a.hpo_trials), fmt(a.dash_trials),
+                  self.populate_cmd, a.repeat,
+                  "met" if following >= 0.9 * base else "NOT met",
+                  fmt(100 * following / base, 1)), "",
+               table(["configuration", "trials/s", "of no dashboard",
+                      "hand-out p99 µs", "coordinator CPU (cores)",
+                      "coordinator RSS MB", "its loop thread's CPU",
+                      "client CPU", "events read", "fetches"],
+                     rows), "", commands_block(labelled(configs, cmds))]
         return "\n".join(out)
 
     # -- report ingestion (issue #8) --
@@ -1453,7 +1610,8 @@ def main():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("what", choices=["throughput", "reports", "workers",
                                      "growth",
-                                     "startup", "all", "samplers"])
+                                     "startup", "all", "samplers",
+                                     "dashboard"])
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per configuration; tables show the median")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -1480,6 +1638,10 @@ def main():
     ap.add_argument("--big-trials", type=int, default=100000)
     ap.add_argument("--big-values", type=int, default=10000000)
     ap.add_argument("--growth-sessions", type=int, default=16)
+    ap.add_argument("--dash-trials", type=int, default=100000,
+                    help="dashboard: trials of the study the client follows")
+    ap.add_argument("--dash-sessions", type=int, default=16,
+                    help="dashboard: load generator sessions")
     ap.add_argument("--reports-duration", type=float, default=10,
                     help="reports: seconds each hpo run measures")
     ap.add_argument("--reports-steps", type=int, default=100,

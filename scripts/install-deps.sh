@@ -42,6 +42,11 @@ PKGS=(
                                        # dependencies, ~560 MB installed)
     python3-cmaes                      # bench/samplers_optuna.py: Optuna's
                                        # CmaEsSampler needs it
+    chromium                           # tests/browser: playwright-core
+                                       # drives it headless (no browser
+                                       # download from npm)
+    curl                               # bench/run.py dashboard: one
+                                       # client reads the event stream
 )
 # test_k8s.py: node and npm install the manifests' schema checker
 # (deploy/k8s/test). A node that is already there (nodesource's, say,
