@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "render.h"
 #include "report.h"
 #include "slurm.h"
+#include "tensorboard.h"
 
 #ifndef HPO_VERSION
 #define HPO_VERSION "unknown"
@@ -75,6 +77,8 @@ enum {
     OPT_NODES = 262144,
     OPT_WAIT = 524288,
     OPT_OUTPUT = 1048576,
+    OPT_TENSORBOARD = 2097152,
+    OPT_FOLLOW = 4194304,
 };
 
 //  Each OPT_* by name and the command it belongs to, for the message
@@ -84,7 +88,8 @@ static const struct {
     const char *name;
     const char *command;
 } s_options[] = {
-    {OPT_STATE, "--state", "trials' and 'hpo tell"},   {OPT_INTERVAL, "--interval", "watch"},
+    {OPT_STATE, "--state", "trials' and 'hpo tell"},
+    {OPT_INTERVAL, "--interval", "watch' and 'hpo export"},
     {OPT_NOW, "--now", "study stop"},   {OPT_TRIALS, "--trials", "study extend"},
     {OPT_FAILED, "--failed", "trial retry"},
     {OPT_YES, "--yes", "study delete"}, {OPT_SORT, "--sort", "trials"},
@@ -100,6 +105,8 @@ static const struct {
     {OPT_NODES, "--nodes", "slurm launch"},
     {OPT_WAIT, "--wait", "slurm launch"},
     {OPT_OUTPUT, "--output", "report"},
+    {OPT_TENSORBOARD, "--tensorboard", "export"},
+    {OPT_FOLLOW, "--follow", "export"},
 };
 
 typedef struct {
@@ -114,6 +121,7 @@ typedef struct {
     const char *csv;      //  --csv FILE
     const char *jsonl;    //  --jsonl FILE
     int curves;           //  --curves
+    const char *tb_dir;   //  --tensorboard DIR
     int grid;             //  --grid
     //  hpo study refine's --top, --points, --shrink, --name; NULL if not
     //  given (the refine sampler's defaults).
@@ -262,17 +270,33 @@ static const s_command_t s_commands[] = {
      "Exit status: 0 the study ended with a complete trial; 3 it ended\n"
      "(FINISHED, STOPPED or FAILED) with none; 1 an error; 2 usage.\n",
      OPT_INTERVAL, s_watch},
-    {NULL, "export", 1, "export NAME (--csv|--jsonl) FILE [--curves]",
-     "a study's results as CSV or JSON Lines",
-     "write NAME's trials to FILE (\"-\": standard output), one row each",
+    {NULL, "export", 1,
+     "export NAME (--csv|--jsonl) FILE [--curves] | --tensorboard DIR "
+     "[--follow]",
+     "results: CSV, JSON Lines, TensorBoard",
+     "write NAME's trials to FILE (\"-\": standard output), one row each,\n"
+     "or as TensorBoard event files under DIR",
      "  --csv FILE     CSV with a header line (pandas.read_csv reads it)\n"
      "  --jsonl FILE   JSON Lines: one object per trial, the same keys\n"
      "  --curves       the intermediate values instead, in long form:\n"
      "                 trial, attempt, step, metric, value\n"
      "Columns: number, state, a column per parameter, value, metric:NAME\n"
      "(the last value of each metric), attempts, worker, started, ended\n"
-     "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n",
-     OPT_CSV | OPT_JSONL | OPT_CURVES, s_export},
+     "(ISO 8601 UTC), duration (seconds), reason. Values are exact.\n\n"
+     "  --tensorboard DIR  event files for TensorBoard's HParams dashboard\n"
+     "                 (tensorboard --logdir DIR): DIR/N/ per trial that\n"
+     "                 ran (its parameters, a scalar per report, its end:\n"
+     "                 SUCCESS for COMPLETE and PRUNED, FAILURE for\n"
+     "                 FAILED), and the experiment (domains, metrics) at\n"
+     "                 DIR's root. DIR must be new or empty: an export does\n"
+     "                 not resume. Scalars are float, as TensorBoard's are.\n"
+     "  --follow       keep adding what is new until the study is\n"
+     "                 FINISHED, STOPPED or FAILED; Ctrl-C stops it, with\n"
+     "                 the experiment written\n"
+     "  --interval SECONDS  time between polls with --follow (default 2)\n",
+     OPT_CSV | OPT_JSONL | OPT_CURVES | OPT_TENSORBOARD | OPT_FOLLOW |
+         OPT_INTERVAL,
+     s_export},
     {NULL, "ask", 1, "ask NAME [--json]", "hand out a trial to this loop",
      "create NAME's next trial, as a worker would be given it, and hand it\n"
      "to this caller: its number and parameters",
@@ -967,6 +991,7 @@ typedef struct {
     const char *state; //  "" for all
     int metrics;       //  TrialsQuery.metrics
     int curves;        //  TrialsQuery.curves
+    uint64_t after;    //  the first trial number wanted (0: all)
     int attempts;      //  TrialsQuery.attempts (with curves)
     //  With each: every page is handed to each and dropped, not joined
     //  (hpo report: a study's values need not all be held at once).
@@ -985,7 +1010,7 @@ s_get_pages (s_ctx_t *ctx, const char *name, const s_trials_query_t *query,
 {
     *reply_p = NULL;
     char *not_found = hpo_sprintf ("no study named %s", name);
-    uint64_t after = 0, values_after = 0;
+    uint64_t after = query->after, values_after = 0;
     int status = 0;
     for (;;) {
         hpo_wire_msg_t request;
@@ -1633,13 +1658,129 @@ s_watch (s_ctx_t *ctx, char **args)
 
 //  ---- hpo export -------------------------------------------------------
 
+//  ---- hpo export --tensorboard
+
+static volatile sig_atomic_t s_stopped;
+
+static void
+s_on_stop (int sig)
+{
+    (void)sig;
+    s_stopped = 1;
+}
+
+//  SIGINT and SIGTERM end a follow at its next turn. No SA_RESTART: a
+//  sleep wakes at once (a request in flight finishes first).
+static void
+s_catch_stop (void)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_stop;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+}
+
+//  One turn: the study, then every trial with its values, written to
+//  *tb (made on the first turn, once the study is known to exist, so a
+//  wrong name leaves no directory behind). *over: the study had ended
+//  before its trials were read, so they hold every end.
+static int
+s_tensorboard_turn (s_ctx_t *ctx, const char *name, hpo_tb_t **tb, int *over,
+                    int *no_answer)
+{
+    hpo_env_t *study;
+    int status = s_get_study (ctx, name, &study, no_answer);
+    if (status)
+        return status;
+    *over = s_study_over (study->study_info);
+    //  Trials below the first one still open were written to the end:
+    //  only the rest is asked for again.
+    s_trials_query_t query = {
+        .state = "", .curves = 1, .after = *tb ? hpo_tb_first_open (*tb) : 0};
+    hpo_env_t *trials = NULL;
+    status = s_get_pages (ctx, name, &query, &trials, no_answer);
+    char *why = NULL;
+    if (status == 0 && !*tb && !(*tb = hpo_tb_new (ctx->tb_dir, &why))) {
+        hpo_log_error ("%s", why);
+        free (why);
+        status = EXIT_ERROR;
+    }
+    if (status == 0 &&
+        hpo_tb_update (*tb, study->study_info, trials->trial_list) != 0)
+        status = EXIT_ERROR;
+    hpo_wire_free (&trials);
+    hpo_wire_free (&study);
+    return status;
+}
+
+//  Sleeps ms, or less when a stop signal comes.
+static void
+s_nap_ms (int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    while (!s_stopped && nanosleep (&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int
+s_export_tensorboard (s_ctx_t *ctx, const char *name)
+{
+    int follow = (ctx->given & OPT_FOLLOW) != 0;
+    int interval_ms = ctx->given & OPT_INTERVAL ? ctx->interval_ms : 2000;
+    if (follow)
+        s_catch_stop ();
+    hpo_tb_t *tb = NULL;
+    int status = 0, over = 0, quiet = 0;
+    for (;;) {
+        int no_answer = 0;
+        //  Once the export has begun, a coordinator that stops answering
+        //  (a restart) is waited for, as hpo watch does.
+        status = s_tensorboard_turn (ctx, name, &tb, &over,
+                                     follow && tb ? &no_answer : NULL);
+        if (no_answer && !quiet++)
+            hpo_log_warnx ("%s; trying again", hpo_client_error (ctx->client));
+        if (!no_answer)
+            quiet = 0;
+        if ((status && !no_answer) || !follow || over || s_stopped)
+            break;
+        s_nap_ms (interval_ms);
+        if (s_stopped)
+            break;
+    }
+    if (tb && hpo_tb_finish (tb) != 0 && status == 0)
+        status = EXIT_ERROR;
+    if (tb && status == 0) {
+        size_t runs, scalars;
+        hpo_tb_counts (tb, &runs, &scalars);
+        printf ("%s %zu trials and %zu scalars to %s\n",
+                s_stopped ? "stopped; wrote" : "wrote", runs, scalars,
+                ctx->tb_dir);
+    }
+    hpo_tb_destroy (&tb);
+    return status;
+}
+
 static int
 s_export (s_ctx_t *ctx, char **args)
 {
-    if (!ctx->csv == !ctx->jsonl) {
-        hpo_log_error ("hpo export needs one of --csv FILE or --jsonl FILE");
+    if (!ctx->csv + !ctx->jsonl + !ctx->tb_dir != 2) {
+        hpo_log_error ("hpo export needs one of --csv FILE, --jsonl FILE or "
+                       "--tensorboard DIR");
         return EXIT_USAGE;
     }
+    if (ctx->tb_dir && ctx->curves) {
+        hpo_log_error ("--curves goes with --csv or --jsonl: --tensorboard "
+                       "writes the curves anyway");
+        return EXIT_USAGE;
+    }
+    if (!ctx->tb_dir && (ctx->given & (OPT_FOLLOW | OPT_INTERVAL))) {
+        hpo_log_error ("--follow and --interval go with --tensorboard");
+        return EXIT_USAGE;
+    }
+    if (ctx->tb_dir)
+        return s_export_tensorboard (ctx, args[0]);
     const char *path = ctx->csv ? ctx->csv : ctx->jsonl;
     s_trials_query_t query = {
         .state = "", .metrics = !ctx->curves, .curves = ctx->curves};
@@ -1971,6 +2112,8 @@ s_main (int argc, char *argv[], char **words, char **given)
         {"server-key", required_argument, NULL, 'Y'},
         {"nodes", required_argument, NULL, 'M'},
         {"wait", required_argument, NULL, 'W'},
+        {"tensorboard", required_argument, NULL, 'B'},
+        {"follow", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     //  Options may come anywhere ("hpo best mnist --json"): the leading
@@ -2107,6 +2250,13 @@ s_main (int argc, char *argv[], char **words, char **given)
             if (s_parse_ms ("wait", optarg, &ctx.wait_ms) != 0)
                 return EXIT_USAGE;
             ctx.given |= OPT_WAIT;
+            break;
+        case 'B':
+            ctx.tb_dir = optarg;
+            ctx.given |= OPT_TENSORBOARD;
+            break;
+        case 'L':
+            ctx.given |= OPT_FOLLOW;
             break;
         case ':':
             hpo_log_error ("option '%s' needs a value", argv[optind - 1]);

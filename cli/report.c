@@ -263,7 +263,9 @@ s_choose (const hpo_htmlreport_t *self, uint8_t *chosen)
     free (last);
 }
 
-//  Every metric reported, from the study's own answer.
+//  The metrics whose curves the report holds, from the study's own
+//  answer: the objective's first (so a page asking for the curves of no
+//  metric in particular finds it first), then every other one reported.
 static json_t *
 s_metrics (hpo_model_t *model, const char *path, double now)
 {
@@ -272,9 +274,48 @@ s_metrics (hpo_model_t *model, const char *path, double now)
     hpo_api_get (model, path, NULL, 0, now, &body, &len);
     json_t *doc = json_loadb (body, len, 0, NULL);
     free (body);
-    json_t *metrics = json_incref (json_object_get (doc, "metrics"));
+    json_t *out = json_array ();
+    const char *objective = json_string_value (
+        json_object_get (json_object_get (doc, "study"), "metric"));
+    if (objective)
+        json_array_append_new (out, json_string (objective));
+    json_t *metrics = json_object_get (doc, "metrics");
+    for (size_t k = 0; k < json_array_size (metrics); k++) {
+        const char *m = json_string_value (json_array_get (metrics, k));
+        if (m && (!objective || strcmp (m, objective) != 0))
+            json_array_append_new (out, json_string (m));
+    }
     json_decref (doc);
-    return metrics ? metrics : json_array ();
+    return out;
+}
+
+//  JSON text made safe inside a <script> element, whose raw text ends at
+//  the first "</" and whose parsing changes after "<!--": "</" is written
+//  "<\/" (JSON's escape of "/") and "<!--" "\u003c!--". A '<' occurs
+//  only inside strings, where both escapes read back the same.
+static char *
+s_script_safe (const char *text, size_t n, size_t *len)
+{
+    char *out = hpo_malloc (n * 6 / 4 + 16);
+    size_t cap = n * 6 / 4 + 16, o = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (o + 8 > cap) {
+            cap *= 2;
+            out = hpo_realloc (out, cap);
+        }
+        if (text[k] == '<' && k + 1 < n && text[k + 1] == '/') {
+            memcpy (out + o, "<\\", 2);
+            o += 2;
+        } else if (text[k] == '<' && n - k >= 4 &&
+                   memcmp (text + k, "<!--", 4) == 0) {
+            memcpy (out + o, "\\u003c", 6);
+            o += 6;
+        } else
+            out[o++] = text[k];
+    }
+    out[o] = 0;
+    *len = o;
+    return out;
 }
 
 char *
@@ -303,9 +344,12 @@ hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
         s_answer (&w, model, now, path, NULL);
         free (path);
     }
+    //  Curves by metric only: the answer without one is the objective's,
+    //  the same document again (half of a large report).
     char *curves = hpo_sprintf ("%s/curves", base);
-    s_answer (&w, model, now, curves, NULL);
     json_t *metrics = s_metrics (model, base, now);
+    if (!json_array_size (metrics))
+        s_answer (&w, model, now, curves, NULL);
     for (size_t k = 0; k < json_array_size (metrics); k++) {
         char *metric = s_encode (json_string_value (json_array_get (metrics, k)));
         char *query = hpo_sprintf ("metric=%s", metric);
@@ -328,23 +372,10 @@ hpo_htmlreport_data (hpo_htmlreport_t *self, double now, size_t *len)
     hpo_jw_close (&w, '}');
     hpo_jw_close (&w, '}');
     free (base);
-    //  Inside a <script> element the text ends at the first "</": JSON
-    //  may write "/" as "\/", and "</" occurs only inside strings.
     size_t n_text;
     char *text = hpo_jw_take (&w, &n_text);
-    size_t extra = 0;
-    for (size_t k = 0; k + 1 < n_text; k++)
-        extra += text[k] == '<' && text[k + 1] == '/';
-    char *out = hpo_malloc (n_text + extra + 1);
-    size_t o = 0;
-    for (size_t k = 0; k < n_text; k++) {
-        out[o++] = text[k];
-        if (text[k] == '<' && k + 1 < n_text && text[k + 1] == '/')
-            out[o++] = '\\';
-    }
-    out[o] = 0;
+    char *out = s_script_safe (text, n_text, len);
     free (text);
-    *len = o;
     return out;
 }
 

@@ -17,32 +17,6 @@
 
 //  ---- shared documents (modelp.h) -------------------------------------
 
-void
-hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
-                     const hpo_dash_pval_t *v)
-{
-    switch (v->kind) {
-    case HPO_KIND_FLOAT:
-        hpo_jw_real (w, v->u.f);
-        break;
-    case HPO_KIND_INT:
-        hpo_jw_int (w, v->u.i);
-        break;
-    case HPO_KIND_STR: {
-        const hpo_value_t *c = &param->values[v->u.cat];
-        if (c->kind == HPO_KIND_STR)
-            hpo_jw_str (w, c->s ? c->s : "");
-        else if (c->kind == HPO_KIND_INT)
-            hpo_jw_int (w, c->i);
-        else
-            hpo_jw_real (w, c->f);
-        break;
-    }
-    default:
-        hpo_jw_null (w);
-    }
-}
-
 static void
 s_write_value (hpo_jw_t *w, const hpo_value_t *v)
 {
@@ -54,6 +28,26 @@ s_write_value (hpo_jw_t *w, const hpo_value_t *v)
         hpo_jw_real (w, v->f);
     else
         hpo_jw_null (w);
+}
+
+void
+hpo_dash_write_pval (hpo_jw_t *w, const hpo_param_spec_t *param,
+                     const hpo_dash_pval_t *v)
+{
+    switch (v->kind) {
+    case HPO_KIND_FLOAT:
+        hpo_jw_real (w, v->u.f);
+        break;
+    case HPO_KIND_INT:
+        hpo_jw_int (w, v->u.i);
+        break;
+    case HPO_KIND_STR:
+        //  A listed value, written as the study file typed it.
+        s_write_value (w, &param->values[v->u.cat]);
+        break;
+    default:
+        hpo_jw_null (w);
+    }
 }
 
 //  A value, or null when the row has none.
@@ -838,6 +832,11 @@ s_importance (s_req_t *r, const hpo_dash_study_t *s)
     if (np && hpo_importance (params, np, y, n, 0, out) != 0)
         for (size_t p = 0; p < np; p++)
             out[p].importance = out[p].spearman = NAN;
+    //  y was negated for a maximized objective (importance wants lower is
+    //  better); the answer's spearman is against the value itself.
+    if (maximize)
+        for (size_t p = 0; p < np; p++)
+            out[p].spearman = -out[p].spearman;
     s_ranked_t *ranked = hpo_malloc ((np + 1) * sizeof *ranked);
     for (size_t p = 0; p < np; p++)
         ranked[p] = (s_ranked_t){out[p], p};

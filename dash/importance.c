@@ -30,8 +30,9 @@
 
     Speed: the densities cost O(n + S_GRID^2) a parameter; the rank
     correlation needs each column sorted, which a bucket sort (s_sort)
-    does in about O(n) for sampled values, where qsort took 20 ms for
-    100,000 on the 2-core test machine: too slow for 8 columns.        */
+    does in about O(n) for sampled values, where qsort took 16 ms for
+    100,000 on the 2-core test machine: too slow for 8 columns. 100,000
+    trials of 8 parameters take about 45 ms there (test_importance).   */
 #include "dash/importance.h"
 
 #include "common/mem.h"
@@ -64,11 +65,13 @@ typedef struct {
     unsigned char *top; //  per trial: among the top ones
     size_t n_top;
     //  Scratch for one parameter at a time.
-    unsigned char *has;      //  per trial: a finite y and the parameter
-    double *rank_x, *rank_y; //  per trial, among those
-    s_pair_t *pairs, *tmp;   //  what s_sort sorts, its scratch
-    size_t grid;             //  room in the grid arrays
+    unsigned char *has;    //  per trial: a finite y and the parameter
+    double *rank_y;        //  per trial: y's rank among those
+    s_pair_t *pairs, *tmp; //  what s_sort sorts, its scratch
+    unsigned char *bucket; //  s_sort's too
+    size_t grid;           //  room in the grid arrays
     double *count_all, *count_top, *pdf_all, *pdf_top, *kernel;
+    size_t *tally; //  2 grid: s_score's counts
 } s_work_t;
 
 //  ---------------------------------------------------------------------
@@ -91,15 +94,18 @@ s_pair_compare (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-//  Sorts a[0..m) (finite values) in place, tmp[0..m) its scratch: they
-//  are dealt into S_FANOUT buckets spread evenly between the least and
-//  the greatest, and each bucket sorted the same way, down to S_SMALL
-//  values (insertion) or all equal (nothing to do). Sampled values fill
-//  their range smoothly: two rounds sort 100,000 of them, each writing
-//  to a few hundred places at a time, which caches serve. Values that
-//  keep bunching up fall back on qsort at S_DEPTH.
-static void
-s_sort (s_pair_t *a, s_pair_t *tmp, size_t m, int depth)
+//  Sorts a[0..m) (finite values), tmp[0..m) its scratch, bucket[0..m)
+//  too: they are dealt into S_FANOUT buckets spread evenly between the
+//  least and the greatest, and each bucket sorted the same way, down to
+//  S_SMALL values (insertion) or all equal (nothing to do). Sampled
+//  values fill their range smoothly: two rounds sort 100,000 of them,
+//  each writing to a few hundred places at a time, which caches serve.
+//  Values that keep bunching up fall back on qsort at S_DEPTH. Returns
+//  0 with the result in a, 1 with it in tmp: the first round leaves it
+//  there rather than copy it back (the caller swaps), deeper ones copy
+//  it back while it is in the cache.
+static int
+s_sort (s_pair_t *a, s_pair_t *tmp, unsigned char *bucket, size_t m, int depth)
 {
     if (m <= S_SMALL) {
         for (size_t k = 1; k < m; k++) {
@@ -109,7 +115,7 @@ s_sort (s_pair_t *a, s_pair_t *tmp, size_t m, int depth)
                 a[j] = a[j - 1];
             a[j] = p;
         }
-        return;
+        return 0;
     }
     double least = a[0].v, greatest = least;
     for (size_t k = 1; k < m; k++) {
@@ -117,24 +123,42 @@ s_sort (s_pair_t *a, s_pair_t *tmp, size_t m, int depth)
         greatest = a[k].v > greatest ? a[k].v : greatest;
     }
     if (!(greatest > least))
-        return;
+        return 0;
     //  Halves, so that greatest - least cannot overflow.
     double scale = S_FANOUT / (greatest / 2 - least / 2) / 2;
     if (depth == S_DEPTH || !isfinite (scale)) {
         qsort (a, m, sizeof *a, s_pair_compare);
-        return;
+        return 0;
     }
     size_t start[S_FANOUT + 1] = {0};
-    for (size_t k = 0; k < m; k++)
-        start[s_bucket (a[k].v, least, scale) + 1]++;
+    for (size_t k = 0; k < m; k++) {
+        bucket[k] = (unsigned char)s_bucket (a[k].v, least, scale);
+        start[bucket[k] + 1]++;
+    }
     for (size_t b = 0; b < S_FANOUT; b++)
         start[b + 1] += start[b];
     for (size_t k = 0; k < m; k++)
-        tmp[start[s_bucket (a[k].v, least, scale)]++] = a[k];
-    memcpy (a, tmp, m * sizeof *a);
-    //  start[b] is now where bucket b + 1 begins.
+        tmp[start[bucket[k]]++] = a[k];
+    //  start[b] is now where bucket b + 1 begins. Deeper rounds leave
+    //  their result in place.
     for (size_t b = 0, from = 0; b < S_FANOUT; from = start[b++])
-        s_sort (a + from, tmp + from, start[b] - from, depth + 1);
+        s_sort (tmp + from, a + from, bucket + from, start[b] - from,
+                depth + 1);
+    if (depth == 0)
+        return 1;
+    memcpy (a, tmp, m * sizeof *a);
+    return 0;
+}
+
+//  Sorts w->pairs[0..m) by value.
+static void
+s_sort_pairs (s_work_t *w, size_t m)
+{
+    if (s_sort (w->pairs, w->tmp, w->bucket, m, 0)) {
+        s_pair_t *sorted = w->tmp;
+        w->tmp = w->pairs;
+        w->pairs = sorted;
+    }
 }
 
 //  rank[sorted[k].i] = the 1-based rank of sorted[k] (sorted by value);
@@ -155,20 +179,27 @@ s_rank (const s_pair_t *sorted, size_t m, double *rank)
     }
 }
 
-//  Pearson's correlation of the ranks over the m trials that have the
-//  parameter: Spearman's rho. NAN when either column is constant.
+//  Spearman's rho: Pearson's correlation of x's ranks, read off the m
+//  pairs sorted by x (equal values share the average of their ranks),
+//  with y's in rank_y. NAN when either column is constant.
 static double
-s_spearman (const s_work_t *w, const double *rank_y, size_t m)
+s_spearman (const s_pair_t *sorted, size_t m, const double *rank_y)
 {
     double mean = (double)(m + 1) / 2.0; //  of either column's ranks
     double sxy = 0, sxx = 0, syy = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        if (!w->has[i])
-            continue;
-        double dx = w->rank_x[i] - mean, dy = rank_y[i] - mean;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
+    size_t k = 0;
+    while (k < m) {
+        size_t end = k + 1;
+        while (end < m && sorted[end].v == sorted[k].v)
+            end++;
+        double dx = (double)(k + 1 + end) / 2.0 - mean;
+        for (size_t j = k; j < end; j++) {
+            double dy = rank_y[sorted[j].i] - mean;
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        k = end;
     }
     if (sxx <= 0 || syy <= 0)
         return NAN;
@@ -179,13 +210,13 @@ s_spearman (const s_work_t *w, const double *rank_y, size_t m)
 //  ---------------------------------------------------------------------
 //  Densities on the grid
 
-//  The grid point a numeric value counts at, clamped to the range.
+//  The grid point a numeric value counts at, clamped to the range;
+//  scale is (S_GRID - 1) / (hi - lo).
 static size_t
-s_cell (const hpo_importance_param_t *param, double x)
+s_cell (double x, double lo, double scale)
 {
-    double at = (x - param->lo) / (param->hi - param->lo) * (S_GRID - 1);
-    at = fmax (0.0, fmin ((double)(S_GRID - 1), at + 0.5));
-    return (size_t)at;
+    double at = (x - lo) * scale + 0.5;
+    return at < 0 ? 0 : at < S_GRID - 1 ? (size_t)at : S_GRID - 1;
 }
 
 //  The smallest grid point at which the counts reach mass.
@@ -265,40 +296,55 @@ s_has (const hpo_importance_param_t *param, size_t i)
     return 1;
 }
 
-//  Marks the trials with a finite y that have the parameter; their count.
-static size_t
-s_mark (s_work_t *w, const hpo_importance_param_t *param, const double *y)
+//  Whether the parameter can tell anything: more than one value.
+static int
+s_single (const hpo_importance_param_t *param)
 {
+    return param->categorical ? param->n_choices < 2 : !(param->hi > param->lo);
+}
+
+//  One pass over the trials: marks those with a finite y that have the
+//  parameter, counts them on its grid (all, and top), and lists a
+//  numeric one's values for the rank correlation. Returns their count.
+static size_t
+s_gather (s_work_t *w, const hpo_importance_param_t *param, const double *y)
+{
+    size_t g = param->categorical ? (size_t)param->n_choices : S_GRID;
+    int count = !s_single (param), list = !param->categorical;
+    //  Counted as integers, all and top interleaved: 2 cell + top.
+    memset (w->tally, 0, 2 * g * sizeof *w->tally);
+    double scale = (S_GRID - 1) / (param->hi - param->lo);
     size_t m = 0;
     for (size_t i = 0; i < w->n; i++) {
         w->has[i] = isfinite (y[i]) && s_has (param, i);
-        m += w->has[i];
+        if (!w->has[i])
+            continue;
+        double x = param->x[i];
+        if (count) {
+            size_t cell =
+                param->categorical ? (size_t)x : s_cell (x, param->lo, scale);
+            w->tally[2 * cell + w->top[i]]++;
+        }
+        if (list)
+            w->pairs[m] = (s_pair_t){x, i};
+        m++;
     }
     return m;
 }
 
-//  PED-ANOVA's score before normalising: alpha^2 / beta D (see top).
+//  PED-ANOVA's score before normalising, alpha^2 / beta D (see top), from
+//  the m trials s_gather counted.
 static double
 s_score (s_work_t *w, const hpo_importance_param_t *param, size_t m)
 {
     size_t g = param->categorical ? (size_t)param->n_choices : S_GRID;
-    int single =
-        param->categorical ? param->n_choices < 2 : !(param->hi > param->lo);
-    if (m < 2 || single)
+    if (m < 2 || s_single (param))
         return 0;
-    memset (w->count_all, 0, g * sizeof (double));
-    memset (w->count_top, 0, g * sizeof (double));
     size_t m_top = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        if (!w->has[i])
-            continue;
-        size_t cell = param->categorical ? (size_t)param->x[i]
-                                         : s_cell (param, param->x[i]);
-        w->count_all[cell]++;
-        if (w->top[i]) {
-            w->count_top[cell]++;
-            m_top++;
-        }
+    for (size_t t = 0; t < g; t++) {
+        w->count_all[t] = (double)(w->tally[2 * t] + w->tally[2 * t + 1]);
+        w->count_top[t] = (double)w->tally[2 * t + 1];
+        m_top += w->tally[2 * t + 1];
     }
     if (m_top == 0)
         return 0;
@@ -314,7 +360,8 @@ s_score (s_work_t *w, const hpo_importance_param_t *param, size_t m)
     return alpha * alpha / beta * divergence;
 }
 
-//  Spearman's rho of a numeric parameter over the m trials that have it.
+//  Spearman's rho of a numeric parameter over the m trials s_gather
+//  listed.
 static double
 s_correlate (s_work_t *w, const hpo_importance_param_t *param, const double *y,
              size_t m)
@@ -327,17 +374,12 @@ s_correlate (s_work_t *w, const hpo_importance_param_t *param, const double *y,
         size_t k = 0;
         for (size_t j = 0; j < w->n_finite; j++)
             if (w->has[w->by_y[j]])
-                w->pairs[k++] = (s_pair_t){y[w->by_y[j]], w->by_y[j]};
-        s_rank (w->pairs, m, w->rank_y);
+                w->tmp[k++] = (s_pair_t){y[w->by_y[j]], w->by_y[j]};
+        s_rank (w->tmp, m, w->rank_y);
         rank_y = w->rank_y;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < w->n; i++)
-        if (w->has[i])
-            w->pairs[k++] = (s_pair_t){param->x[i], i};
-    s_sort (w->pairs, w->tmp, m, 0);
-    s_rank (w->pairs, m, w->rank_x);
-    return s_spearman (w, rank_y, m);
+    s_sort_pairs (w, m);
+    return s_spearman (w->pairs, m, rank_y);
 }
 
 //  ---------------------------------------------------------------------
@@ -353,14 +395,15 @@ s_work_init (s_work_t *w, const hpo_importance_param_t *params, size_t n_params,
     w->rank_y_all = hpo_malloc (n * sizeof *w->rank_y_all);
     w->top = hpo_calloc (n, 1);
     w->has = hpo_malloc (n);
-    w->rank_x = hpo_malloc (n * sizeof *w->rank_x);
     w->rank_y = hpo_malloc (n * sizeof *w->rank_y);
     w->pairs = hpo_malloc (n * sizeof *w->pairs);
     w->tmp = hpo_malloc (n * sizeof *w->tmp);
+    w->bucket = hpo_malloc (n);
     w->grid = S_GRID;
     for (size_t k = 0; k < n_params; k++)
         if (params[k].categorical && (size_t)params[k].n_choices > w->grid)
             w->grid = (size_t)params[k].n_choices;
+    w->tally = hpo_malloc (2 * w->grid * sizeof *w->tally);
     w->count_all = hpo_malloc (w->grid * sizeof (double));
     w->count_top = hpo_malloc (w->grid * sizeof (double));
     w->pdf_all = hpo_malloc (w->grid * sizeof (double));
@@ -375,10 +418,11 @@ s_work_free (s_work_t *w)
     hpo_free (&w->rank_y_all);
     hpo_free (&w->top);
     hpo_free (&w->has);
-    hpo_free (&w->rank_x);
     hpo_free (&w->rank_y);
     hpo_free (&w->pairs);
     hpo_free (&w->tmp);
+    hpo_free (&w->bucket);
+    hpo_free (&w->tally);
     hpo_free (&w->count_all);
     hpo_free (&w->count_top);
     hpo_free (&w->pdf_all);
@@ -395,7 +439,7 @@ s_split (s_work_t *w, const double *y, double quantile)
     for (size_t i = 0; i < w->n; i++)
         if (isfinite (y[i]))
             w->pairs[w->n_finite++] = (s_pair_t){y[i], i};
-    s_sort (w->pairs, w->tmp, w->n_finite, 0);
+    s_sort_pairs (w, w->n_finite);
     s_rank (w->pairs, w->n_finite, w->rank_y_all);
     for (size_t k = 0; k < w->n_finite; k++)
         w->by_y[k] = w->pairs[k].i;
@@ -432,7 +476,7 @@ hpo_importance (const hpo_importance_param_t *params, size_t n_params,
     double total = 0;
     for (size_t k = 0; k < n_params; k++) {
         assert (params[k].x);
-        size_t m = s_mark (&w, &params[k], y);
+        size_t m = s_gather (&w, &params[k], y);
         //  The score waits in .importance until the total is known.
         out[k].importance = s_score (&w, &params[k], m);
         out[k].spearman = s_correlate (&w, &params[k], y, m);

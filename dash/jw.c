@@ -258,7 +258,18 @@ s_digits17 (double v, uint64_t *digits, int *exp10)
     int e = biased - 1075;
     //  log10 (v) to within one, from the binary exponent; the loop below
     //  corrects it.
-    int d = (int)floor ((e + 52) * 0.30102999566398120);
+    //  floor ((e + 52) * log10 (2)), in integers: 78913 / 2^18 is log10 (2)
+    //  to within 2^-20 (near enough: the loop below corrects a miss).
+    int d = ((e + 52) * 78913) >> 18;
+    //  The estimate is the exponent or one less: a comparison with the
+    //  next power settles it (a power that is not exact in binary may
+    //  misjudge a value right at it, which the loop below corrects).
+    static const double next[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,
+                                  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14,
+                                  1e15, 1e16, 1e17};
+    if (d >= -7 && d <= 16 && v >= next[d + 7])
+        d++;
     for (int tries = 0; tries < 3; tries++) {
         int p = 16 - d;
         if (p < 0 || p > 22 || e > 8 || e <= -127)
@@ -300,12 +311,18 @@ hpo_jw_format_real (char *out, double value)
         "00010203040506070809101112131415161718192021222324252627282930313233"
         "34353637383940414243444546474849505152535455565758596061626364656667"
         "6869707172737475767778798081828384858687888990919293949596979899";
+    //  1 + 8 + 8 digits: each half in 32-bit arithmetic, which is cheaper.
     char dig[18];
-    for (int k = 16; k > 0; k -= 2) {
-        memcpy (dig + k - 1, pairs + 2 * (digits % 100), 2);
-        digits /= 100;
+    uint32_t halves[2] = {(uint32_t)(digits / 100000000 % 100000000),
+                          (uint32_t)(digits % 100000000)};
+    dig[0] = (char)('0' + digits / 10000000000000000ULL);
+    for (int h = 0; h < 2; h++) {
+        uint32_t v = halves[h];
+        for (int k = 7; k > 0; k -= 2) {
+            memcpy (dig + 1 + 8 * h + k - 1, pairs + 2 * (v % 100), 2);
+            v /= 100;
+        }
     }
-    dig[0] = (char)('0' + digits);
     int last = 16; //  %g drops trailing zeros
     while (last > 0 && dig[last] == '0')
         last--;
@@ -348,10 +365,9 @@ hpo_jw_real (hpo_jw_t *self, double value)
         hpo_jw_null (self);
         return;
     }
-    char buf[40];
-    size_t n = hpo_jw_format_real (buf, value);
     s_comma (self);
-    hpo_jw_raw (self, buf, n);
+    s_reserve (self, 40);
+    self->len += hpo_jw_format_real (self->data + self->len, value);
 }
 
 void

@@ -43,6 +43,20 @@ test_jw_reals (void)
     double edge[] = {0.0, -0.0, 1.0, 0.1, 1e-5, 1e-6, 9.9999999999999995e-7,
                      1e16, 1e17, 123456789012345678.0, 0.5, 100.0, 5e-324,
                      1.7976931348623157e308, 99999999999999999.0};
+    //  Around every power of ten the fast path covers, where its first
+    //  guess of the exponent is most often wrong.
+    for (int p = -8; p <= 18; p++) {
+        double x = pow (10, p);
+        double near[] = {x, nextafter (x, 0), nextafter (x, INFINITY),
+                         nextafter (nextafter (x, 0), 0), x * (1 - 1e-16),
+                         x * 9.9999999999999995, -x};
+        for (size_t k = 0; k < sizeof near / sizeof *near; k++) {
+            char a[40], b[40];
+            hpo_jw_format_real (a, near[k]);
+            snprintf (b, sizeof b, "%.17g", near[k]);
+            CHECK_STR (a, b);
+        }
+    }
     for (size_t k = 0; k < sizeof edge / sizeof *edge; k++) {
         char a[40], b[40];
         hpo_jw_format_real (a, edge[k]);
@@ -438,6 +452,38 @@ test_importance_ranked (void)
     hpo_model_destroy (&m);
 }
 
+//  spearman is the correlation with the objective's value, also when it
+//  is maximized (the importance code ranks -value then).
+static void
+test_importance_maximize (void)
+{
+    static const char spec[] =
+        "name: up\n"
+        "objective: {metric: acc, direction: maximize}\n"
+        "sampler: {type: random}\n"
+        "budget: {trials: 40}\n"
+        "space:\n"
+        "  x: {type: float, low: 0.0, high: 1.0}\n";
+    hpo_model_t *m = hpo_model_new ();
+    hpo_batch_t *b = hpo_batch_new ();
+    hpo_batch_study_insert (b, 1, "up", spec, 1000.0);
+    for (int k = 0; k < 40; k++) {
+        char *params = hpo_sprintf ("{\"x\": %.17g}", k / 40.0);
+        t_trial (b, 100 + k, 1, k, "COMPLETE", 1, params, 1, 2.0 * k, "w",
+                 1000 + k, 1001 + k, NULL);
+        free (params);
+    }
+    hpo_model_apply (m, b);
+    hpo_batch_destroy (&b);
+    json_t *doc = s_get (m, "/api/studies/up/importance", NULL, 200);
+    json_t *x = json_array_get (json_object_get (doc, "params"), 0);
+    CHECK_STR (S_STR (x, "name"), "x");
+    CHECK_NEAR (json_number_value (json_object_get (x, "spearman")), 1.0,
+                1e-9);
+    json_decref (doc);
+    hpo_model_destroy (&m);
+}
+
 static void
 test_errors (hpo_model_t *m)
 {
@@ -472,5 +518,6 @@ main (void)
     test_errors (m);
     hpo_model_destroy (&m);
     test_importance_ranked ();
+    test_importance_maximize ();
     TEST_DONE ();
 }

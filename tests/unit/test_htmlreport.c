@@ -61,6 +61,7 @@ int
 main (void)
 {
     s_make ();
+    s_trials[1].worker = (char *)"<!--<script>";
     Hpo__StudyInfo study = HPO__STUDY_INFO__INIT;
     study.name = (char *)"mnist";
     study.state = (char *)"RUNNING";
@@ -112,6 +113,7 @@ main (void)
     CHECK (n == strlen (text));
     *end = 0;
     CHECK (strstr (data, "</") == NULL);
+    CHECK (strstr (data, "<!--") == NULL);
     json_error_t jerr;
     json_t *doc = json_loads (data, 0, &jerr);
     CHECK (doc != NULL);
@@ -122,7 +124,6 @@ main (void)
                            "/api/studies/mnist", "/api/studies/mnist/trials",
                            "/api/studies/mnist/importance",
                            "/api/studies/mnist/timeline",
-                           "/api/studies/mnist/curves",
                            "/api/studies/mnist/curves?metric=val_loss"};
     for (size_t k = 0; k < sizeof paths / sizeof *paths; k++)
         CHECK (json_is_object (json_object_get (api, paths[k])));
@@ -131,8 +132,13 @@ main (void)
     CHECK_STR (json_string_value (json_array_get (
                    json_object_get (trials, "worker"), 0)),
                "w</1");
+    CHECK_STR (json_string_value (json_array_get (
+                   json_object_get (trials, "worker"), 1)),
+               "<!--<script>");
     //  Trial 99's two pieces make one curve of two values.
-    json_t *curves = json_object_get (api, "/api/studies/mnist/curves");
+    CHECK (json_object_get (api, "/api/studies/mnist/curves") == NULL);
+    json_t *curves =
+        json_object_get (api, "/api/studies/mnist/curves?metric=val_loss");
     CHECK (json_integer_value (json_object_get (curves, "n")) == 2 * S_N);
     //  The detail: the best 50 (numbers 48..102 around 75, FAILED ones
     //  excluded) and the last 50 ended (numbers 0..49): 98 trials.

@@ -433,6 +433,19 @@ s_test_spearman_exact (void)
     CHECK_NEAR (s.out[0].spearman, s_naive_spearman (s.x[0], s.y, s.n), 1e-12);
     CHECK_NEAR (s.out[1].spearman, s_naive_spearman (s.x[1], s.y, s.n), 1e-12);
     s_study_free (&s);
+
+    //  3,000 values, half of them bunched in a millionth of the range:
+    //  sorted over several rounds of buckets.
+    study_t b;
+    s_study (&b, 3000, 1, 13);
+    for (size_t i = 0; i < b.n; i++) {
+        if (i % 2)
+            b.x[0][i] = 0.5 + 1e-6 * hpo_rng_uniform (&b.rng);
+        b.y[i] = b.x[0][i] + 0.3 * hpo_rng_uniform (&b.rng);
+    }
+    CHECK (s_run (&b, 0) == 0);
+    CHECK_NEAR (b.out[0].spearman, s_naive_spearman (b.x[0], b.y, b.n), 1e-12);
+    s_study_free (&b);
 }
 
 //  Speed, printed rather than asserted (the machine may be loaded):
