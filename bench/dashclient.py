@@ -7,6 +7,8 @@ import gzip
 import http.client
 import os
 import re
+import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -81,22 +83,56 @@ class Client:
 
 
 class Follower:
-    """A page left open: follows /api/events and, every `every` seconds,
-    fetches the study list and the study's trials, as the page does when
-    it comes back to them. Runs in two threads until stop()."""
+    """An open page: fetches `initial` paths once, follows /api/events,
+    and fetches `periodic` paths every `every` seconds, in two threads
+    until stop(). page() and reloading() make the two the benchmarks
+    use."""
 
-    def __init__(self, addr, token, study, every=1.0):
-        self.addr, self.token, self.study = addr, token, study
-        self.every = every
+    def __init__(self, addr, token, initial, periodic, every, events=True):
+        self.addr, self.token = addr, token
+        self.initial, self.periodic, self.every = initial, periodic, every
         self.events = 0
         self.fetches = 0
         self.errors = []
         self._stop = threading.Event()
         self._sse = None
-        self._threads = [threading.Thread(target=self._follow, daemon=True),
-                         threading.Thread(target=self._poll, daemon=True)]
+        self._curl = None
+        if events == "curl":
+            self._curl_out = tempfile.TemporaryFile()
+            self._curl = subprocess.Popen(
+                ["curl", "-sN", "-H", "Authorization: Bearer " + token,
+                 "http://%s:%d/api/events" % addr], stdout=self._curl_out,
+                stdin=subprocess.DEVNULL)
+            events = False
+        self._threads = (
+            [threading.Thread(target=self._follow, daemon=True)] * events
+            + [threading.Thread(target=self._poll, daemon=True)])
         for t in self._threads:
             t.start()
+
+    @classmethod
+    def page(cls, addr, token, study):
+        """What the page does on a study's overview (web/README.md): the
+        study list and the study's trials once, then the event stream;
+        importance, which has no event, again every 10 s."""
+        s = "/api/studies/" + quote(study)
+        return cls(addr, token, ["/api/studies", s, s + "/trials"],
+                   [s + "/importance"], 10.0)
+
+    @classmethod
+    def page_curl(cls, addr, token, study):
+        """page(), the event stream read by curl rather than Python: how
+        much of the cost is the client's own, on a shared machine."""
+        s = "/api/studies/" + quote(study)
+        return cls(addr, token, ["/api/studies", s, s + "/trials"],
+                   [s + "/importance"], 10.0, events="curl")
+
+    @classmethod
+    def reloading(cls, addr, token, study):
+        """A worst case: the list and the study's whole trial table
+        fetched again every second (someone pressing reload)."""
+        s = "/api/studies/" + quote(study)
+        return cls(addr, token, [], ["/api/studies", s + "/trials"], 1.0)
 
     def _follow(self):
         try:
@@ -122,15 +158,18 @@ class Follower:
 
     def _poll(self):
         c = Client(self.addr, self.token)
-        paths = ["/api/studies",
-                 "/api/studies/%s/trials" % quote(self.study)]
+
+        def fetch(paths):
+            for p in paths:
+                status = c.get(p)[0]
+                self.fetches += 1
+                if status != 200:
+                    self.errors.append("%s: %d" % (p, status))
+
         try:
+            fetch(self.initial)
             while not self._stop.wait(self.every):
-                for p in paths:
-                    status = c.get(p)[0]
-                    self.fetches += 1
-                    if status != 200:
-                        self.errors.append("%s: %d" % (p, status))
+                fetch(self.periodic)
         except (OSError, http.client.HTTPException) as e:
             if not self._stop.is_set():
                 self.errors.append("poll: %r" % e)
@@ -139,6 +178,12 @@ class Follower:
 
     def stop(self):
         self._stop.set()
+        if self._curl is not None and self._curl.poll() is None:
+            self._curl.terminate()
+            self._curl.wait(timeout=10)
+            self._curl_out.seek(0)
+            self.events = sum(1 for line in self._curl_out
+                              if line.startswith(b"event:"))
         if self._sse is not None:
             try:
                 self._sse.sock.shutdown(2)

@@ -65,8 +65,12 @@ typedef struct s_chunk_t {
     max_align_t data[];
 } s_chunk_t;
 
-static s_chunk_t *s_chunks; //  newest first; the oldest is kept on reset
-static int s_arena_on;
+//  Per thread: the arena is the coordinator loop's, and another thread
+//  (the dashboard's, decoding the worker list) must neither allocate in
+//  it nor have its envelopes freed with it.
+static _Thread_local s_chunk_t *s_chunks; //  newest first; the oldest is
+                                          //  kept on reset
+static _Thread_local int s_arena_on;
 
 static s_chunk_t *
 s_chunk_new (size_t size)

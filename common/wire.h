@@ -59,11 +59,12 @@ hpo_env_t *hpo_wire_decode (const void *data, size_t size,
 void hpo_wire_free (hpo_env_t **env_p);
 
 //  Decoding into an arena. Between hpo_wire_arena_begin and
-//  hpo_wire_arena_end, envelopes this process decodes take their memory
-//  from one arena instead of a malloc per field, hpo_wire_free only forgets
-//  them, and hpo_wire_arena_end releases them all at once. Every envelope
-//  decoded in between must be dropped before hpo_wire_arena_end. For one
-//  thread (the coordinator's loop turn).
+//  hpo_wire_arena_end, envelopes the calling thread decodes take their
+//  memory from one arena instead of a malloc per field, hpo_wire_free only
+//  forgets them, and hpo_wire_arena_end releases them all at once. Every
+//  envelope decoded in between must be dropped before hpo_wire_arena_end.
+//  The arena is the calling thread's own (the coordinator's loop turn):
+//  other threads decode and free with malloc meanwhile.
 void hpo_wire_arena_begin (void);
 void hpo_wire_arena_end (void);
 

@@ -243,6 +243,27 @@ s_common_headers (struct MHD_Response *r, const char *type)
     s_header (r, "Referrer-Policy", "no-referrer");
 }
 
+//  Queues r (made by the caller, who may pass NULL when making it
+//  failed) and lets go of it.
+static enum MHD_Result
+s_queue (struct MHD_Connection *conn, unsigned status, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response (conn, status, r);
+    MHD_destroy_response (r);
+    return rc;
+}
+
+//  The headers of an answer that may be compressed, and is when gz.
+static void
+s_encoding (struct MHD_Response *r, int gz)
+{
+    s_header (r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (gz)
+        s_header (r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+}
+
 //  Queues body (len bytes; taken, freed with the response when own),
 //  gzipped when it is worth it and the client takes it.
 static enum MHD_Result
@@ -273,12 +294,8 @@ s_send (struct MHD_Connection *conn, unsigned status, const char *type,
     }
     s_common_headers (r, type);
     if (len >= S_GZIP_MIN || gz)
-        s_header (r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-    if (gz)
-        s_header (r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    enum MHD_Result rc = MHD_queue_response (conn, status, r);
-    MHD_destroy_response (r);
-    return rc;
+        s_encoding (r, gz);
+    return s_queue (conn, status, r);
 }
 
 static enum MHD_Result
@@ -331,9 +348,7 @@ s_unauthorized (struct MHD_Connection *conn)
         return MHD_NO;
     s_common_headers (r, "text/plain; charset=utf-8");
     s_header (r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_UNAUTHORIZED, r);
-    MHD_destroy_response (r);
-    return rc;
+    return s_queue (conn, MHD_HTTP_UNAUTHORIZED, r);
 }
 
 //  The query string as it came (the unescape callback leaves it raw),
@@ -392,6 +407,9 @@ s_token_redirect (hpo_http_t *self, struct MHD_Connection *conn,
     if (!s_token_ok (self, given, strlen (given), 1))
         return s_unauthorized (conn);
     char *rest = s_query (conn, "token");
+    //  "//host/..." would send the browser to another site.
+    if (url[0] != '/' || url[1] == '/')
+        url = "/";
     char *location = hpo_sprintf ("%s%s%s", url, rest ? "?" : "",
                                   rest ? rest : "");
     //  Percent-encoded: a cookie value may not hold every byte a token may.
@@ -410,14 +428,12 @@ s_token_redirect (hpo_http_t *self, struct MHD_Connection *conn,
                                 value);
     struct MHD_Response *r =
         MHD_create_response_from_buffer (0, "", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc = MHD_NO;
     if (r) {
         s_common_headers (r, "text/plain; charset=utf-8");
         s_header (r, MHD_HTTP_HEADER_LOCATION, location);
         s_header (r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-        rc = MHD_queue_response (conn, MHD_HTTP_SEE_OTHER, r);
-        MHD_destroy_response (r);
     }
+    enum MHD_Result rc = s_queue (conn, MHD_HTTP_SEE_OTHER, r);
     free (cookie);
     free (location);
     free (rest);
@@ -438,12 +454,8 @@ s_page (hpo_http_t *self, struct MHD_Connection *conn)
     s_common_headers (r, "text/html; charset=utf-8");
     s_header (r, "Content-Security-Policy", S_CSP);
     s_header (r, "X-Frame-Options", "DENY");
-    s_header (r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-    if (gz)
-        s_header (r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, r);
-    MHD_destroy_response (r);
-    return rc;
+    s_encoding (r, gz);
+    return s_queue (conn, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result
@@ -520,9 +532,7 @@ s_events (hpo_http_t *self, struct MHD_Connection *conn)
     }
     s_common_headers (r, "text/event-stream; charset=utf-8");
     s_header (r, "X-Accel-Buffering", "no");
-    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, r);
-    MHD_destroy_response (r);
-    return rc;
+    return s_queue (conn, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result
@@ -551,10 +561,7 @@ s_on_request (void *cls, struct MHD_Connection *conn, const char *url,
             return MHD_NO;
         s_common_headers (r, "text/plain; charset=utf-8");
         s_header (r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        enum MHD_Result rc =
-            MHD_queue_response (conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-        MHD_destroy_response (r);
-        return rc;
+        return s_queue (conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
     }
     const char *given =
         MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "token");

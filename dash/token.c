@@ -23,7 +23,7 @@ hpo_token_read (const char *path, char **error)
         return NULL;
     }
     struct stat st;
-    if (fstat (fileno (f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    if (fstat (fileno (f), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
         hpo_log_warnx ("--http-token-file %s may be read by others "
                        "(chmod 600 it): anyone who reads the token reads "
                        "the dashboard",

@@ -45,6 +45,8 @@ PKGS=(
     chromium                           # tests/browser: playwright-core
                                        # drives it headless (no browser
                                        # download from npm)
+    curl                               # bench/run.py dashboard: one
+                                       # client reads the event stream
 )
 # test_k8s.py: node and npm install the manifests' schema checker
 # (deploy/k8s/test). A node that is already there (nodesource's, say,

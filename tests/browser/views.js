@@ -58,24 +58,36 @@ function watch(page) {
     return w;
 }
 
-// Opens url in a new page of context, waits for the view to be ready
-// (or empty), screenshots it to shot (unless null), and returns what
-// happened, with the seconds from navigation to ready.
-async function visit(context, url, shot) {
-    const page = await context.newPage();
-    const w = watch(page);
+// Shows url in page, which w watches: page.goto for a new page (or
+// another document), else by setting location.hash, as a click on a tab
+// does; the page then replaces main#view, so the old one is marked and
+// only a new one counts. Waits for the view to settle, screenshots it to
+// shot (unless null) and returns what went wrong meanwhile, with the
+// seconds from navigation to settled.
+async function show(page, w, url, shot, byHash) {
+    const e0 = w.errors.length, f0 = w.failed.length;
     const t0 = Date.now();
     let state = null;
     try {
-        await page.goto(url, { waitUntil: 'commit', timeout: WAIT_MS });
-        const el = await page.waitForSelector(SETTLED, { timeout: WAIT_MS });
+        if (byHash)
+            await page.evaluate((u) => {
+                const old = document.getElementById('view');
+                if (old)
+                    old.dataset.stale = '1';
+                location.hash = new URL(u).hash;
+            }, url);
+        else
+            await page.goto(url, { waitUntil: 'commit', timeout: WAIT_MS });
+        const el = await page.waitForSelector(
+            SETTLED.split(', ').map((x) => x + ':not([data-stale])')
+                .join(', '), { timeout: WAIT_MS });
         state = await el.getAttribute('data-state');
         if (await el.getAttribute('data-view') === 'notfound')
             state = 'notfound';
         if (state === 'error')
             w.errors.push('view error: ' + await el.innerText());
     } catch (e) {
-        w.errors.push('not ready: ' + e.message.split('\n')[0]);
+        w.errors.push('not settled: ' + e.message.split('\n')[0]);
         state = await page.evaluate(() => {
             const v = document.querySelector('main#view');
             return v ? v.getAttribute('data-state') : 'no main#view';
@@ -87,32 +99,71 @@ async function visit(context, url, shot) {
         await page.screenshot({ path: shot }).catch((e) => {
             w.errors.push('screenshot: ' + e.message);
         });
-    w.on = false;     // closing aborts the event stream: not a failure
-    await page.close();
-    return { url, state, seconds, shot, errors: w.errors, failed: w.failed };
+    return { url, state, seconds, shot, errors: w.errors.slice(e0),
+             failed: w.failed.slice(f0) };
 }
 
-// Every view of every fixture study, and the study list.
-async function views(context, res) {
-    const base = cfg.base + '/';
-    const list = [[null, null, null, 'studies']];
-    for (const f of cfg.fixtures)
-        for (const v of cfg.views)
-            if (v !== 'trial' || f.trial !== null)
-                list.push([f.study, v, f.trial,
-                           f.study + '-' + (v || 'overview')]);
-    for (const [study, view, trial, name] of list) {
-        const url = base + route(study, view, trial);
+// url in a new page of context, closed after; check(page), if given,
+// returns an error or null.
+async function visit(context, url, shot, check) {
+    const page = await context.newPage();
+    const w = watch(page);
+    const r = await show(page, w, url, shot, false);
+    const bad = check ? await check(page) : null;
+    if (bad)
+        r.errors.push(bad);
+    w.on = false;     // closing aborts the event stream: not a failure
+    await page.close();
+    return r;
+}
+
+function logView(r) {
+    log(`${r.state === 'ready' || r.state === 'empty' ? 'ok ' : 'BAD'} `
+        + `${r.seconds.toFixed(2)}s ${r.url}`
+        + (r.errors.length + r.failed.length
+           ? ` (${r.errors.length} errors, ${r.failed.length} failed)` : ''));
+}
+
+// Every view of one study in one page: the first loaded, the others
+// reached through the hash; prefix names the screenshots.
+async function study(context, res, base, f, prefix) {
+    const page = await context.newPage();
+    const w = watch(page);
+    let first = true;
+    for (const v of cfg.views) {
+        if (v === 'trial' && f.trial === null)
+            continue;       // a study without trials has no trial to show
+        const url = base + route(f.study, v, f.trial);
         res.expected.push(url);
-        const r = await visit(context, url,
-                              path.join(cfg.shots, name + '.png'));
-        log(`${r.state === 'ready' || r.state === 'empty' ? 'ok ' : 'BAD'} `
-            + `${r.seconds.toFixed(2)}s ${url}`
-            + (r.errors.length + r.failed.length
-               ? ` (${r.errors.length} errors, ${r.failed.length} failed)`
-               : ''));
+        const r = await show(page, w, url, path.join(
+            cfg.shots, prefix + f.study + '-' + (v || 'overview') + '.png'),
+                             !first);
+        first = false;
+        logView(r);
         res.views.push(r);
     }
+    w.on = false;
+    await page.close();
+}
+
+// The study list, then every view of every fixture study.
+async function views(context, res) {
+    const base = cfg.base + '/';
+    res.expected.push(base + route(null));
+    const r = await visit(context, base + route(null),
+                          path.join(cfg.shots, 'studies.png'), async (p) => {
+        // Without an icon of its own Chromium asks for /favicon.ico, which
+        // the dashboard answers 404: a console error, but reported only
+        // when it comes before the page is closed. Checked here always.
+        if (!await p.$('link[rel~="icon"]'))
+            return 'no <link rel="icon">: Chromium asks for /favicon.ico '
+                + 'and gets 404, a console error';
+        return null;
+    });
+    logView(r);
+    res.views.push(r);
+    for (const f of cfg.fixtures)
+        await study(context, res, base, f, '');
 }
 
 // hpo report's files from file://: every view, no console error.
@@ -120,51 +171,49 @@ async function reports(browser, res) {
     const context = await browser.newContext({ viewport: { width: 1280,
                                                           height: 800 } });
     for (const r of cfg.reports)
-        for (const v of cfg.views) {
-            const url = 'file://' + r.file + route(r.study, v, r.trial);
-            res.expected.push(url);
-            const got = await visit(context, url, path.join(
-                cfg.shots, 'report-' + r.study + '-' + (v || 'overview')
-                + '.png'));
-            log(`report ${got.state} ${got.seconds.toFixed(2)}s ${url}`);
-            res.views.push(got);
-        }
+        await study(context, res, 'file://' + r.file, r, 'report-');
     await context.close();
 }
 
 // A trial finished through the CLI shows in the open page: the study's
-// trial table, which follows the event stream, must come to show the
-// told value. Texts the page shows before the tell are not evidence.
+// trial table (its row of the trial: data-testid=trial-row, data-number),
+// which follows the event stream, must come to show the told value.
 async function live(context, res) {
     const l = cfg.live;
     const page = await context.newPage();
     const w = watch(page);
+    const row = `[data-testid=trial-row][data-number="${l.trial}"]`;
     await page.goto(cfg.base + '/' + route(l.study, 'trials', l.trial));
     await page.waitForSelector(READY, { timeout: WAIT_MS });
-    const text = () => page.evaluate(
-        () => document.querySelector('main#view').innerText);
-    const before = await text();
-    const shown = [String(l.value), l.value.toFixed(3), l.value.toFixed(4)]
-        .filter((s) => !before.includes(s));
+    const before = await page.$eval(row, (r) => r.innerText).catch(
+        () => null);
+    const shown = [String(l.value), l.value.toFixed(3)];
     const t0 = Date.now();
     execFileSync(cfg.hpo, ['--coordinator', cfg.endpoint, 'tell', l.study,
                            String(l.trial), String(l.value)]);
     const told = (Date.now() - t0) / 1000;
     let seen = false;
-    try {
-        await page.waitForFunction((want) => {
-            const t = document.querySelector('main#view').innerText;
-            return want.some((s) => t.includes(s));
-        }, shown, { polling: 10, timeout: 5000 });
-        seen = true;
-    } catch (e) {
-        w.errors.push('told value never shown: ' + e.message.split('\n')[0]);
-    }
+    if (before === null)
+        w.errors.push('no row for trial ' + l.trial + ' before the tell');
+    else if (shown.some((s) => before.includes(s)))
+        w.errors.push('the row showed the value before the tell: ' + before);
+    else
+        try {
+            await page.waitForFunction(([sel, want]) => {
+                const r = document.querySelector(sel);
+                return r && want.some((s) => r.innerText.includes(s))
+                    && r.innerText.includes('COMPLETE');
+            }, [row, shown], { polling: 10, timeout: 5000 });
+            seen = true;
+        } catch (e) {
+            w.errors.push('told value never shown: '
+                          + e.message.split('\n')[0]);
+        }
     const seconds = (Date.now() - t0) / 1000;
     await page.screenshot({ path: path.join(cfg.shots, 'live-told.png') });
     w.on = false;
     await page.close();
-    res.live = { seen, seconds, told, looked_for: shown, errors: w.errors,
+    res.live = { seen, seconds, told, before, errors: w.errors,
                  failed: w.failed };
     log(`live: ${seen ? 'seen' : 'NOT seen'} after ${seconds.toFixed(3)} s`
         + ` (the tell itself took ${told.toFixed(3)} s)`);

@@ -224,6 +224,10 @@ class DashboardTest(ClusterTest):
         self.assertIn("HttpOnly", cookie)
         self.assertIn("SameSite=Strict", cookie)
         self.assertIn("Path=/", cookie)
+        # Never to another site.
+        status, headers, _ = h.request("//evil.example/?token=%s" % q,
+                                       token=None)
+        self.assertEqual((status, headers["location"]), (303, "/"))
         pair = cookie.split(";")[0]
         status, _, body = h.request("/api/studies", {"Cookie": pair},
                                     token=None)
@@ -332,8 +336,12 @@ class DashboardTest(ClusterTest):
         self.assertEqual(curves["n"], 12 * 3)
         importance = h.json("/api/studies/run/importance")
         self.assertEqual(importance["n_trials"], 12)
-        self.assertEqual(h.json("/api/workers")["workers"][0]["name"][:1],
-                         "w")
+        # The loop publishes the live workers once a second.
+        workers = wait_for(lambda: h.json("/api/workers")["workers"], 5,
+                           "the workers")
+        self.assertEqual(sorted(w["name"] for w in workers), ["w1", "w2"])
+        cli = self.c.cli_json("workers")["workers"]
+        self.assertEqual(sorted(w["name"] for w in cli), ["w1", "w2"])
         self.assertEqual(h.request("/api/studies/nope")[0], 404)
         self.assertEqual(h.request("/api/studies/run/trials/999")[0], 404)
         # gzip when asked for and the answer is big enough.

@@ -1,5 +1,6 @@
 /*  test_wire: round trips, and garbage, oversized, wrong-version and
     bodiless input refused with the right reason.                        */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -438,6 +439,65 @@ s_test_absent_param (void)
     hpo_wire_params_free (params, 2);
 }
 
+//  The arena is the thread's that turned it on: another thread decoding
+//  meanwhile (the dashboard's, the worker list) gets memory of its own,
+//  which outlives the arena and which it frees itself.
+typedef struct {
+    const uint8_t *buf;
+    size_t size;
+    hpo_env_t *env;
+} s_other_t;
+
+static void *
+s_other_decode (void *arg)
+{
+    s_other_t *o = arg;
+    hpo_wire_status_t status;
+    o->env = hpo_wire_decode (o->buf, o->size, &status);
+    return NULL;
+}
+
+static void *
+s_other_free (void *arg)
+{
+    s_other_t *o = arg;
+    hpo_wire_free (&o->env);
+    return NULL;
+}
+
+static void
+s_test_arena_threads (const uint8_t *buf, size_t size)
+{
+    s_other_t o = {buf, size, NULL};
+    pthread_t th;
+    hpo_wire_arena_begin ();
+    pthread_create (&th, NULL, s_other_decode, &o);
+    pthread_join (th, NULL);
+    //  Ends the loop's arena, and would free what the other thread got,
+    //  had it come from the arena; churn reuses that memory.
+    hpo_wire_arena_end ();
+    hpo_wire_arena_begin ();
+    hpo_wire_status_t status;
+    for (int k = 0; k < 2000; k++) {
+        hpo_env_t *a = hpo_wire_decode (buf, 3, &status);
+        hpo_wire_free (&a);
+        char *junk = hpo_malloc (64);
+        memset (junk, 0x5a, 64);
+        free (junk);
+    }
+    hpo_wire_arena_end ();
+    CHECK (o.env && o.env->seq == 99 && o.env->report &&
+           o.env->report->trial_id == 42);
+    if (o.env && o.env->report && o.env->report->n_metrics == 2)
+        CHECK_STR (o.env->report->metrics[1]->name, "acc");
+    //  Freed in its thread with the arena on here: a real free there.
+    hpo_wire_arena_begin ();
+    pthread_create (&th, NULL, s_other_free, &o);
+    pthread_join (th, NULL);
+    hpo_wire_arena_end ();
+    CHECK (o.env == NULL);
+}
+
 int
 main (void)
 {
@@ -496,6 +556,7 @@ main (void)
     CHECK (back && back->report->trial_id == 42);
     hpo_wire_free (&back);
     hpo_wire_arena_end ();
+    s_test_arena_threads (buf, size);
 
     //  Wrong version.
     env.version = HPO_WIRE_VERSION + 1;
