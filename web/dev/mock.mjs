@@ -3,7 +3,8 @@
 // from the fixtures in dev/fixtures.mjs, with an event stream that keeps
 // study "live" moving. No token is asked for.
 //
-//   node dev/mock.mjs [--port 8765] [--write DIR]
+//   node dev/mock.mjs [--port 8765] [--write DIR] [--tick MS]
+//                       [--slow-trials MS] [--slow-detail MS]
 //
 // --write DIR writes every API answer as a JSON file instead (the paths
 // as file names) and exits. GET /report.html serves the page as hpo
@@ -234,11 +235,25 @@ const server = http.createServer((req, res) => {
         return send(req, res, 200, reportPage(u.searchParams.get('study') || 'reruns'),
                     'text/html; charset=utf-8');
     if (u.pathname === '/api/events') return events(req, res, u.searchParams);
+    // --slow-detail MS: the studies list and a study's detail made (and
+    // sent) late, so the stream the page opens after them starts past the
+    // version of a trial table asked for at the same time.
+    if (slowDetail && /^\/api\/studies(\/[^/]+)?$/.test(u.pathname))
+        return setTimeout(() => send(req, res, 200, answer(u.pathname, u.searchParams)),
+                          slowDetail);
     const a = answer(u.pathname, u.searchParams);
     if (a === null) return send(req, res, 404, { error: 'no such path' });
     if (Array.isArray(a)) return send(req, res, a[0], a[1]);
+    // --slow-trials MS: a trial table answered late (as made when asked),
+    // so the page's stream opens past its version (dev/smoke.mjs checks
+    // that no change is lost in between).
+    if (u.pathname.endsWith('/trials') && slowTrials)
+        return setTimeout(() => send(req, res, 200, JSON.parse(JSON.stringify(a))),
+                          slowTrials);
     send(req, res, 200, a);
 });
+const slowTrials = Number(opt('--slow-trials', 0));
+const slowDetail = Number(opt('--slow-detail', 0));
 const interval = setInterval(tick, Number(opt('--tick', 500)));
 setInterval(() => { for (const c of clients) c.write(': keep-alive\n\n'); }, 15000);
 server.listen(Number(opt('--port', 8765)), '127.0.0.1', () => {

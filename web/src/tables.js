@@ -30,7 +30,10 @@ export class Trials {
         }
         for (const c of TRIAL_COLS)
             if (t[c] !== undefined) this[c][i] = t[c];
-        const p = t.params || {};
+        // An event's params are the trial's, whole: a parameter it lacks
+        // is absent (a when: one). No params at all leaves them be.
+        const p = t.params;
+        if (!p) { this.rev++; return; }
         for (const [k, v] of Object.entries(p)) {
             if (!this.params[k])
                 this.params[k] = new Array(this.number.length).fill(null);

@@ -37,6 +37,14 @@ test('a new trial is appended; a new parameter gets a column', () => {
     assert.deepEqual(t.rows(new Set(['RUNNING'])), [1, 2]);
 });
 
+test('a trial event without params keeps the row\'s', () => {
+    const t = new Trials(trialsDoc);
+    t.upsert({ number: 0, state: 'COMPLETE', value: 0.25 });
+    assert.equal(t.params.lr[0], 0.1);
+    assert.equal(t.params.opt[0], 'sgd');
+    assert.equal(t.value[0], 0.25);
+});
+
 test('curves: a value extends, a repeated one replaces, out of order sorts', () => {
     const c = new Curves({ metric: 'loss', n: 2, number: [0, 0], step: [0, 1],
                            value: [0.9, 0.5] });
