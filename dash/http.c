@@ -601,6 +601,14 @@ s_on_log (void *cls, const char *fmt, va_list ap)
     size_t n = strlen (line);
     while (n > 0 && line[n - 1] == '\n')
         line[--n] = 0;
+    //  A page closed or reloaded while its event stream was open: the
+    //  library cannot send the next chunk. That is how every stream
+    //  ends, not a fault.
+    if (strstr (line, "Failed to send")) {
+        hpo_log_debug ("dashboard: %s", line);
+        free (line);
+        return;
+    }
     //  A client can make the library complain at will: rate-limited.
     pthread_mutex_lock (&self->log_mu);
     int show = hpo_log_limit (&self->log_limit, hpo_clock_mono_ms (), 10000);
