@@ -620,6 +620,10 @@ s_no_unescape (void *cls, struct MHD_Connection *conn, char *s)
     return strlen (s);
 }
 
+//  libmicrohttpd's messages: fmt is its own printf format.
+static void s_on_log (void *cls, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 2, 0)));
+
 static void
 s_on_log (void *cls, const char *fmt, va_list ap)
 {
